@@ -1,0 +1,12 @@
+//! Core shared by every dr-automation function.
+//!
+//! Each function follows the same shape: parse the event into a [`trigger::Trigger`], observe AWS
+//! read-only, plan with a pure function, apply with [`fanout`], and publish a [`report::RunReport`].
+
+pub mod clients;
+pub mod config;
+pub mod error;
+pub mod fanout;
+pub mod report;
+pub mod telemetry;
+pub mod trigger;

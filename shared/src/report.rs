@@ -1,0 +1,533 @@
+//! The run report: what each function did, to whom, and why it skipped the rest.
+//!
+//! The same report is the Lambda result and the body of the SNS message.
+
+use crate::error::CallFailure;
+use aws_sdk_sns::types::MessageAttributeValue;
+use serde::{Deserialize, Serialize};
+
+/// SNS accepts at most 256 KiB per message, attributes and subject included.
+pub const SNS_MESSAGE_LIMIT: usize = 256 * 1024;
+/// Room kept for the subject and message attributes within [`SNS_MESSAGE_LIMIT`].
+const ENVELOPE_ALLOWANCE: usize = 2 * 1024;
+/// SNS subjects must be shorter than 100 characters.
+const SUBJECT_LIMIT: usize = 99;
+/// Longest detail text kept per outcome; AWS messages can be long and reports must stay readable.
+const DETAIL_LIMIT: usize = 1024;
+
+/// What happened to one target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OutcomeResult {
+    /// The action was carried out.
+    Done,
+    /// The target was already in the wanted state; nothing changed.
+    Unchanged,
+    /// Dry run: the action would have been carried out.
+    Planned,
+    /// The action failed.
+    Failed,
+}
+
+/// The outcome of one planned action on one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetOutcome {
+    /// The target's identifier (source server id, job id, recovery point and destination...).
+    pub target: String,
+    /// The action attempted, as the AWS operation name.
+    pub action: String,
+    /// How it ended.
+    pub result: OutcomeResult,
+    /// The target's state after the action, when AWS reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Extra detail: the AWS error, the new job id...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// For failures: whether a later attempt may succeed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retryable: bool,
+}
+
+impl TargetOutcome {
+    /// A completed action.
+    pub fn done(target: impl Into<String>, action: &str, state: Option<String>) -> Self {
+        Self::new(target, action, OutcomeResult::Done, state, None)
+    }
+
+    /// An action that found the target already as wanted.
+    pub fn unchanged(target: impl Into<String>, action: &str, why: impl Into<String>) -> Self {
+        Self::new(target, action, OutcomeResult::Unchanged, None, Some(why.into()))
+    }
+
+    /// An action a dry run would have carried out.
+    pub fn planned(target: impl Into<String>, action: &str) -> Self {
+        Self::new(target, action, OutcomeResult::Planned, None, None)
+    }
+
+    /// A failed action, keeping the AWS error and whether it is worth retrying.
+    pub fn failed(target: impl Into<String>, action: &str, failure: &CallFailure) -> Self {
+        let mut outcome = Self::new(
+            target,
+            action,
+            OutcomeResult::Failed,
+            None,
+            Some(failure.to_string()),
+        );
+        outcome.retryable = failure.is_retryable();
+        outcome
+    }
+
+    /// Adds a detail to the outcome.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(truncate(detail.into(), DETAIL_LIMIT));
+        self
+    }
+
+    fn new(
+        target: impl Into<String>,
+        action: &str,
+        result: OutcomeResult,
+        state: Option<String>,
+        detail: Option<String>,
+    ) -> Self {
+        Self {
+            target: target.into(),
+            action: action.to_owned(),
+            result,
+            state,
+            detail: detail.map(|d| truncate(d, DETAIL_LIMIT)),
+            retryable: false,
+        }
+    }
+}
+
+/// A target the plan left alone, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Skip {
+    /// The target's identifier.
+    pub target: String,
+    /// Why nothing was done to it.
+    pub reason: String,
+}
+
+impl Skip {
+    /// A skipped target with its reason.
+    pub fn new(target: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            target: target.into(),
+            reason: truncate(reason.into(), DETAIL_LIMIT),
+        }
+    }
+}
+
+/// Totals over a run's outcomes and skips.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    /// Actions carried out.
+    pub done: usize,
+    /// Targets already as wanted.
+    pub unchanged: usize,
+    /// Actions a dry run would carry out.
+    pub planned: usize,
+    /// Actions that failed.
+    pub failed: usize,
+    /// Failed actions that may succeed later.
+    pub retryable: usize,
+    /// Targets the plan left alone.
+    pub skipped: usize,
+}
+
+/// The overall result of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RunStatus {
+    /// Every action succeeded (or there was nothing to do).
+    Succeeded,
+    /// Some actions failed, others succeeded.
+    PartiallyFailed,
+    /// Every action failed.
+    Failed,
+    /// Dry run: nothing was changed.
+    DryRun,
+}
+
+impl RunStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "SUCCEEDED",
+            Self::PartiallyFailed => "PARTIALLY_FAILED",
+            Self::Failed => "FAILED",
+            Self::DryRun => "DRY_RUN",
+        }
+    }
+}
+
+/// Which slice of a report an SNS message carries, when the whole report is over the size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Part {
+    /// 1-based index of this part.
+    pub index: usize,
+    /// Number of parts.
+    pub of: usize,
+}
+
+/// Everything a run did, as returned by the Lambda and published to SNS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunReport {
+    /// The function that ran.
+    pub function: String,
+    /// A one-line description of what triggered the run.
+    pub trigger: String,
+    /// Whether the run only planned.
+    pub dry_run: bool,
+    /// Overall result.
+    pub status: RunStatus,
+    /// Totals.
+    pub counts: Counts,
+    /// One entry per action attempted or planned.
+    pub outcomes: Vec<TargetOutcome>,
+    /// One entry per target left alone.
+    pub skips: Vec<Skip>,
+    /// Set on SNS messages that carry only part of a large report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<Part>,
+}
+
+impl RunReport {
+    /// Builds a report, deriving counts and status from the outcomes.
+    pub fn new(
+        function: &str,
+        trigger: impl Into<String>,
+        dry_run: bool,
+        outcomes: Vec<TargetOutcome>,
+        skips: Vec<Skip>,
+    ) -> Self {
+        let mut counts = Counts {
+            skipped: skips.len(),
+            ..Counts::default()
+        };
+        for o in &outcomes {
+            match o.result {
+                OutcomeResult::Done => counts.done += 1,
+                OutcomeResult::Unchanged => counts.unchanged += 1,
+                OutcomeResult::Planned => counts.planned += 1,
+                OutcomeResult::Failed => {
+                    counts.failed += 1;
+                    counts.retryable += usize::from(o.retryable);
+                }
+            }
+        }
+        let status = if dry_run {
+            RunStatus::DryRun
+        } else if counts.failed == 0 {
+            RunStatus::Succeeded
+        } else if counts.done + counts.unchanged == 0 {
+            RunStatus::Failed
+        } else {
+            RunStatus::PartiallyFailed
+        };
+        Self {
+            function: function.to_owned(),
+            trigger: trigger.into(),
+            dry_run,
+            status,
+            counts,
+            outcomes,
+            skips,
+            part: None,
+        }
+    }
+
+    /// True when some failure may succeed on a later attempt, so the invocation should fail
+    /// and let Lambda retry or dead-letter the event.
+    pub fn has_retryable_failures(&self) -> bool {
+        self.counts.retryable > 0
+    }
+
+    /// A readable one-line summary, ASCII, shorter than 100 characters (an SNS subject).
+    pub fn subject(&self) -> String {
+        let c = &self.counts;
+        let mut s = if self.dry_run {
+            format!(
+                "{} dry run: {} planned, {} skipped",
+                self.function, c.planned, c.skipped
+            )
+        } else {
+            format!(
+                "{} {}: {} done, {} unchanged, {} failed, {} skipped",
+                self.function,
+                self.status.as_str(),
+                c.done,
+                c.unchanged,
+                c.failed,
+                c.skipped
+            )
+        };
+        s.retain(|ch| ch.is_ascii() && !ch.is_ascii_control());
+        truncate(s, SUBJECT_LIMIT)
+    }
+
+    /// The SNS message bodies for this report: one, or several parts when it is over `limit` bytes.
+    pub fn message_bodies(&self, limit: usize) -> Vec<String> {
+        let whole = to_json(self);
+        if whole.len() <= limit {
+            return vec![whole];
+        }
+        let mut empty = self.clone();
+        empty.outcomes.clear();
+        empty.skips.clear();
+        // Room for the part marker with large numbers.
+        empty.part = Some(Part {
+            index: usize::MAX,
+            of: usize::MAX,
+        });
+        let base = to_json(&empty).len();
+        let budget = limit.saturating_sub(base).max(1);
+
+        let mut parts: Vec<RunReport> = Vec::new();
+        let mut current = empty.clone();
+        let mut used = 0;
+        let items = self
+            .outcomes
+            .iter()
+            .map(|o| (Some(o), None))
+            .chain(self.skips.iter().map(|s| (None, Some(s))));
+        for (outcome, skip) in items {
+            let size = outcome.map(to_json).or_else(|| skip.map(to_json)).map_or(0, |j| j.len()) + 1;
+            if used > 0 && used + size > budget {
+                parts.push(std::mem::replace(&mut current, empty.clone()));
+                used = 0;
+            }
+            used += size;
+            if let Some(o) = outcome {
+                current.outcomes.push(o.clone());
+            }
+            if let Some(s) = skip {
+                current.skips.push(s.clone());
+            }
+        }
+        parts.push(current);
+        let of = parts.len();
+        parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut p)| {
+                p.part = Some(Part { index: i + 1, of });
+                to_json(&p)
+            })
+            .collect()
+    }
+}
+
+/// Failure to publish a report to SNS.
+#[derive(Debug, thiserror::Error)]
+#[error("publishing the run report to {topic_arn} failed: {failure}")]
+pub struct PublishError {
+    /// The report topic.
+    pub topic_arn: String,
+    /// The SNS error.
+    pub failure: CallFailure,
+}
+
+/// Publishes run reports to the configured SNS topic.
+#[derive(Debug, Clone)]
+pub struct ReportPublisher {
+    sns: aws_sdk_sns::Client,
+    topic_arn: Option<String>,
+}
+
+impl ReportPublisher {
+    /// A publisher to `topic_arn`; with no topic, reports are only returned and logged.
+    pub fn new(sns: aws_sdk_sns::Client, topic_arn: Option<String>) -> Self {
+        Self { sns, topic_arn }
+    }
+
+    /// Publishes the report (in parts when large) and returns the SNS message ids.
+    pub async fn publish(&self, report: &RunReport) -> Result<Vec<String>, PublishError> {
+        let Some(topic_arn) = &self.topic_arn else {
+            return Ok(Vec::new());
+        };
+        let bodies = report.message_bodies(SNS_MESSAGE_LIMIT - ENVELOPE_ALLOWANCE);
+        let of = bodies.len();
+        let mut ids = Vec::with_capacity(of);
+        for (i, body) in bodies.into_iter().enumerate() {
+            let mut subject = report.subject();
+            if of > 1 {
+                let marker = format!(" ({}/{of})", i + 1);
+                subject = truncate(subject, SUBJECT_LIMIT - marker.len()) + &marker;
+            }
+            let out = self
+                .sns
+                .publish()
+                .topic_arn(topic_arn)
+                .subject(subject)
+                .message(body)
+                .message_attributes("function", string_attribute(&report.function))
+                .message_attributes("status", string_attribute(report.status.as_str()))
+                .message_attributes("dryRun", string_attribute(&report.dry_run.to_string()))
+                .message_attributes("failed", number_attribute(report.counts.failed))
+                .send()
+                .await
+                .map_err(|e| PublishError {
+                    topic_arn: topic_arn.clone(),
+                    failure: CallFailure::from_sdk(&e),
+                })?;
+            ids.extend(out.message_id);
+        }
+        Ok(ids)
+    }
+}
+
+fn string_attribute(value: &str) -> MessageAttributeValue {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .expect("data_type is set")
+}
+
+fn number_attribute(value: usize) -> MessageAttributeValue {
+    MessageAttributeValue::builder()
+        .data_type("Number")
+        .string_value(value.to_string())
+        .build()
+        .expect("data_type is set")
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("report types always serialise")
+}
+
+/// Cuts `s` to at most `max` bytes on a character boundary, marking the cut with `...`.
+fn truncate(mut s: String, max: usize) -> String {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max.saturating_sub(3);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s.push_str("...");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorClass;
+
+    fn failure(class: ErrorClass) -> CallFailure {
+        CallFailure {
+            class,
+            code: "ThrottlingException".into(),
+            message: "Rate exceeded".into(),
+        }
+    }
+
+    #[test]
+    fn counts_and_status_table() {
+        let done = TargetOutcome::done("a", "StartReplication", Some("INITIATING".into()));
+        let unchanged = TargetOutcome::unchanged("b", "StartReplication", "already replicating");
+        let retry = TargetOutcome::failed("c", "StartReplication", &failure(ErrorClass::Retryable));
+        let fatal = TargetOutcome::failed("d", "StartReplication", &failure(ErrorClass::Fatal));
+        let planned = TargetOutcome::planned("e", "StartReplication");
+        let cases: Vec<(Vec<TargetOutcome>, bool, RunStatus, bool)> = vec![
+            (vec![], false, RunStatus::Succeeded, false),
+            (vec![done.clone(), unchanged.clone()], false, RunStatus::Succeeded, false),
+            (vec![done.clone(), retry.clone()], false, RunStatus::PartiallyFailed, true),
+            (vec![fatal.clone()], false, RunStatus::Failed, false),
+            (vec![retry.clone(), fatal.clone()], false, RunStatus::Failed, true),
+            (vec![planned.clone()], true, RunStatus::DryRun, false),
+        ];
+        for (outcomes, dry_run, status, retryable) in cases {
+            let r = RunReport::new("f", "test", dry_run, outcomes.clone(), vec![]);
+            assert_eq!(r.status, status, "{outcomes:?}");
+            assert_eq!(r.has_retryable_failures(), retryable, "{outcomes:?}");
+        }
+        let r = RunReport::new(
+            "f",
+            "t",
+            false,
+            vec![done, unchanged, retry, fatal],
+            vec![Skip::new("x", "CONTINUOUS: already replicating")],
+        );
+        assert_eq!(
+            r.counts,
+            Counts {
+                done: 1,
+                unchanged: 1,
+                planned: 0,
+                failed: 2,
+                retryable: 1,
+                skipped: 1
+            }
+        );
+    }
+
+    #[test]
+    fn subject_is_short_ascii_and_readable() {
+        let r = RunReport::new(
+            "drs-start-replication",
+            "schedule",
+            false,
+            vec![TargetOutcome::done("s-1", "StartReplication", None)],
+            vec![Skip::new("s-2", "CONTINUOUS")],
+        );
+        assert_eq!(
+            r.subject(),
+            "drs-start-replication SUCCEEDED: 1 done, 0 unchanged, 0 failed, 0 skipped"
+                .replace("0 skipped", "1 skipped")
+        );
+        let long = RunReport::new(&"é-fn".repeat(60), "t", true, vec![], vec![]);
+        let s = long.subject();
+        assert!(s.len() < 100 && s.is_ascii(), "{s}");
+    }
+
+    #[test]
+    fn small_report_is_one_message() {
+        let r = RunReport::new("f", "t", false, vec![], vec![Skip::new("a", "b")]);
+        let bodies = r.message_bodies(SNS_MESSAGE_LIMIT);
+        assert_eq!(bodies.len(), 1);
+        let back: RunReport = serde_json::from_str(&bodies[0]).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn large_report_splits_into_parts_under_the_limit_losing_nothing() {
+        let outcomes: Vec<_> = (0..3000)
+            .map(|i| TargetOutcome::done(format!("s-{i:017}"), "StartReplication", Some("INITIATING".into())))
+            .collect();
+        let skips: Vec<_> = (0..3000)
+            .map(|i| Skip::new(format!("s-{:017}", i + 5000), "CONTINUOUS: already replicating"))
+            .collect();
+        let r = RunReport::new("drs-start-replication", "schedule", false, outcomes, skips);
+        let limit = 64 * 1024;
+        let bodies = r.message_bodies(limit);
+        assert!(bodies.len() > 1);
+        let mut outcomes = Vec::new();
+        let mut skips = Vec::new();
+        for (i, body) in bodies.iter().enumerate() {
+            assert!(body.len() <= limit, "part {i} is {} bytes", body.len());
+            let part: RunReport = serde_json::from_str(body).unwrap();
+            assert_eq!(part.part, Some(Part { index: i + 1, of: bodies.len() }));
+            assert_eq!(part.counts, r.counts, "every part carries the totals");
+            outcomes.extend(part.outcomes);
+            skips.extend(part.skips);
+        }
+        assert_eq!(outcomes, r.outcomes);
+        assert_eq!(skips, r.skips);
+    }
+
+    #[test]
+    fn long_details_are_truncated() {
+        let o = TargetOutcome::planned("a", "X").with_detail("é".repeat(5000));
+        let d = o.detail.unwrap();
+        assert!(d.len() <= DETAIL_LIMIT && d.ends_with("..."));
+    }
+}
