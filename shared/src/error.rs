@@ -1,6 +1,6 @@
 //! Classifying AWS call failures into what the caller should do about them.
 
-use aws_sdk_sns::error::ProvideErrorMetadata;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use serde::Serialize;

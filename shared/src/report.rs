@@ -193,9 +193,22 @@ pub struct RunReport {
     pub outcomes: Vec<TargetOutcome>,
     /// One entry per target left alone.
     pub skips: Vec<Skip>,
+    /// Set when the run stopped before acting, e.g. because observing AWS failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<RunError>,
     /// Set on SNS messages that carry only part of a large report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part: Option<Part>,
+}
+
+/// Why a run stopped before acting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunError {
+    /// What failed, naming the AWS operation and its error.
+    pub message: String,
+    /// Whether running again later may succeed.
+    pub retryable: bool,
 }
 
 impl RunReport {
@@ -239,14 +252,32 @@ impl RunReport {
             counts,
             outcomes,
             skips,
+            error: None,
             part: None,
         }
+    }
+
+    /// A report for a run that stopped before acting; nothing was changed.
+    pub fn aborted(
+        function: &str,
+        trigger: impl Into<String>,
+        dry_run: bool,
+        failure: &CallFailure,
+        during: &str,
+    ) -> Self {
+        let mut report = Self::new(function, trigger, dry_run, Vec::new(), Vec::new());
+        report.status = RunStatus::Failed;
+        report.error = Some(RunError {
+            message: truncate(format!("{during} failed: {failure}"), DETAIL_LIMIT),
+            retryable: failure.is_retryable(),
+        });
+        report
     }
 
     /// True when some failure may succeed on a later attempt, so the invocation should fail
     /// and let Lambda retry or dead-letter the event.
     pub fn has_retryable_failures(&self) -> bool {
-        self.counts.retryable > 0
+        self.counts.retryable > 0 || self.error.as_ref().is_some_and(|e| e.retryable)
     }
 
     /// A readable one-line summary, ASCII, shorter than 100 characters (an SNS subject).
@@ -483,6 +514,19 @@ mod tests {
             r.subject(),
             "drs-start-replication SUCCEEDED: 1 done, 0 unchanged, 0 failed, 0 skipped"
                 .replace("0 skipped", "1 skipped")
+        );
+        let aborted = RunReport::aborted(
+            "drs-start-replication",
+            "schedule",
+            false,
+            &failure(ErrorClass::Retryable),
+            "DescribeSourceServers",
+        );
+        assert_eq!(aborted.status, RunStatus::Failed);
+        assert!(aborted.has_retryable_failures());
+        assert_eq!(
+            aborted.error.as_ref().map(|e| e.message.as_str()),
+            Some("DescribeSourceServers failed: ThrottlingException: Rate exceeded")
         );
         let long = RunReport::new(&"é-fn".repeat(60), "t", true, vec![], vec![]);
         let s = long.subject();

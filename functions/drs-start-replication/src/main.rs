@@ -1,1 +1,37 @@
-fn main(){}
+//! `drs-start-replication`: starts replication of stopped AWS Elastic Disaster Recovery source
+//! servers chosen by configuration, on a schedule, an alarm, a stalled-replication event or a
+//! direct invocation.
+
+mod apply;
+mod config;
+mod handler;
+mod observe;
+mod plan;
+
+use config::DrsConfig;
+use dr_core::config::Env;
+use dr_core::report::ReportPublisher;
+use handler::App;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    dr_core::telemetry::init();
+    // A bad configuration fails the cold start with a message naming the variable.
+    let config = DrsConfig::from_env(&Env::from_process())?;
+    let sdk = dr_core::clients::load_sdk_config().await;
+    let app = App {
+        drs: aws_sdk_drs::Client::new(&sdk),
+        publisher: ReportPublisher::new(
+            aws_sdk_sns::Client::new(&sdk),
+            config.report_topic_arn.clone(),
+        ),
+        config,
+    };
+    let app = &app;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handler::handle(app, &event.payload).await
+    }))
+    .await
+}

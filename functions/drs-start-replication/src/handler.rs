@@ -1,0 +1,100 @@
+//! The invocation: parse → observe → plan → apply → report.
+
+use crate::config::DrsConfig;
+use crate::{apply, observe, plan};
+use dr_core::report::{PublishError, ReportPublisher, RunReport};
+use dr_core::trigger::{self, TriggerError};
+use lambda_runtime::Diagnostic;
+use serde_json::Value;
+use tracing::{error, info};
+
+/// The function's name in reports.
+pub const FUNCTION: &str = "drs-start-replication";
+
+/// What the handler borrows on every invocation; built once per cold start.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// DRS client.
+    pub drs: aws_sdk_drs::Client,
+    /// Report publisher.
+    pub publisher: ReportPublisher,
+    /// Validated configuration.
+    pub config: DrsConfig,
+}
+
+/// Why an invocation failed (so Lambda retries it or sends it to the dead-letter queue).
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The event is malformed or of a kind this function does not take; nothing was changed.
+    #[error("rejected event: {0}")]
+    BadEvent(#[from] TriggerError),
+    /// Some actions failed in a way a retry may fix; the report says which.
+    #[error("retryable failures: {0}")]
+    Retryable(String),
+    /// The report could not be published.
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(err: HandlerError) -> Self {
+        let error_type = match &err {
+            HandlerError::BadEvent(_) => "BadEvent",
+            HandlerError::Retryable(_) => "RetryableFailures",
+            HandlerError::Publish(_) => "ReportNotPublished",
+        };
+        Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: err.to_string(),
+        }
+    }
+}
+
+/// Handles one event and returns the run report.
+pub async fn handle(app: &App, event: &Value) -> Result<RunReport, HandlerError> {
+    let trigger = trigger::parse(event).inspect_err(|e| error!(error = %e, "rejected event"))?;
+    let dry_run = app.config.dry_run || trigger.dry_run();
+    let report = match observe::source_servers(&app.drs).await {
+        Ok(servers) => {
+            let plan = plan::plan(&trigger, &app.config, &servers);
+            info!(
+                servers = servers.len(),
+                starts = plan.starts.len(),
+                skips = plan.skips.len(),
+                dry_run,
+                "planned"
+            );
+            let outcomes = apply::start_replication(
+                &app.drs,
+                &plan.starts,
+                app.config.max_concurrency,
+                dry_run,
+            )
+            .await;
+            RunReport::new(FUNCTION, trigger.describe(), dry_run, outcomes, plan.skips)
+        }
+        Err(failure) => RunReport::aborted(
+            FUNCTION,
+            trigger.describe(),
+            dry_run,
+            &failure,
+            "DescribeSourceServers",
+        ),
+    };
+    info!(
+        status = ?report.status,
+        done = report.counts.done,
+        unchanged = report.counts.unchanged,
+        failed = report.counts.failed,
+        skipped = report.counts.skipped,
+        "run finished"
+    );
+    app.publisher
+        .publish(&report)
+        .await
+        .inspect_err(|e| error!(error = %e, "report not published"))?;
+    if report.has_retryable_failures() {
+        return Err(HandlerError::Retryable(report.subject()));
+    }
+    Ok(report)
+}

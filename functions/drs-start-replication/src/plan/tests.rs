@@ -1,0 +1,409 @@
+use super::*;
+use crate::config::TagFilter;
+use dr_core::trigger::{
+    DirectInvoke, Dimension, Schedule, ServiceEvent, ServiceEventKind, SnsNotification,
+    VaultNotification,
+};
+
+const ALARM_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:dr-alarms";
+
+fn id(n: u32) -> String {
+    format!("s-{n:017}")
+}
+
+fn server(n: u32, state: &str) -> SourceServer {
+    SourceServer {
+        id: id(n),
+        hostname: Some(format!("host-{n}")),
+        fqdn: Some(format!("host-{n}.corp.example.com")),
+        instance_id: Some(format!("i-{n:017x}")),
+        tags: [("Env".to_owned(), if n % 2 == 0 { "prod" } else { "dev" }.to_owned())]
+            .into_iter()
+            .collect(),
+        state: state.to_owned(),
+        staging_account: Some(if n < 100 { "111111111111" } else { "222222222222" }.to_owned()),
+    }
+}
+
+fn config(selection: Selection) -> DrsConfig {
+    DrsConfig {
+        selection,
+        alarm_mapping: AlarmMapping::default(),
+        replication_quota: 300,
+        max_concurrency: 10,
+        report_topic_arn: None,
+        trigger_topic_arns: vec![],
+        dry_run: false,
+    }
+}
+
+fn all() -> Selection {
+    Selection {
+        all: true,
+        ..Selection::default()
+    }
+}
+
+fn schedule() -> Trigger {
+    Trigger::Schedule(Schedule {
+        name: None,
+        dry_run: false,
+    })
+}
+
+fn direct(targets: &[&str]) -> Trigger {
+    Trigger::Direct(DirectInvoke {
+        targets: targets.iter().map(|t| t.to_string()).collect(),
+        dry_run: false,
+    })
+}
+
+fn alarm(name: &str, state: AlarmState, dims: &[(&str, &str)]) -> Alarm {
+    Alarm {
+        name: name.into(),
+        description: None,
+        state,
+        previous_state: Some(AlarmState::Ok),
+        reason: None,
+        account: Some("123456789012".into()),
+        dimensions: dims
+            .iter()
+            .map(|(n, v)| Dimension {
+                name: n.to_string(),
+                value: v.to_string(),
+            })
+            .collect(),
+    }
+}
+
+fn via_sns(topic: &str, message: SnsMessage) -> Trigger {
+    Trigger::Sns(vec![SnsNotification {
+        topic_arn: topic.into(),
+        message_id: "m-1".into(),
+        message,
+    }])
+}
+
+fn stalled(server_id: &str, state: &str) -> ServiceEvent {
+    ServiceEvent {
+        id: "e-1".into(),
+        source: "aws.drs".into(),
+        detail_type: "DRS Source Server Data Replication Stalled Change".into(),
+        account: None,
+        region: None,
+        resources: vec![],
+        kind: ServiceEventKind::DrsReplicationStalled {
+            source_server_id: server_id.into(),
+            state: state.into(),
+        },
+    }
+}
+
+struct Case {
+    name: &'static str,
+    trigger: Trigger,
+    config: DrsConfig,
+    servers: Vec<SourceServer>,
+    starts: Vec<String>,
+    skips: Vec<(String, &'static str)>,
+}
+
+fn check(case: Case) {
+    let got = plan(&case.trigger, &case.config, &case.servers);
+    assert_eq!(got.starts, case.starts, "{}: starts", case.name);
+    let skips: Vec<(String, String)> = got.skips.into_iter().map(|s| (s.target, s.reason)).collect();
+    assert_eq!(skips.len(), case.skips.len(), "{}: skips {skips:?}", case.name);
+    for ((target, reason), (want_target, want_reason)) in skips.iter().zip(&case.skips) {
+        assert_eq!(target, want_target, "{}", case.name);
+        assert!(
+            reason.starts_with(want_reason),
+            "{}: reason `{reason}` does not start with `{want_reason}`",
+            case.name
+        );
+    }
+}
+
+#[test]
+fn schedule_starts_stopped_and_explains_every_other_state() {
+    let states = [
+        "STOPPED", "INITIATING", "INITIAL_SYNC", "BACKLOG", "CREATING_SNAPSHOT", "CONTINUOUS", "PAUSED",
+        "RESCAN", "STALLED", "DISCONNECTED", "UNKNOWN",
+    ];
+    let servers: Vec<_> = states.iter().enumerate().map(|(i, s)| server(i as u32, s)).collect();
+    check(Case {
+        name: "every state",
+        trigger: schedule(),
+        config: config(all()),
+        servers,
+        starts: vec![id(0)],
+        skips: vec![
+            (id(1), "INITIATING: already replicating"),
+            (id(2), "INITIAL_SYNC: already replicating"),
+            (id(3), "BACKLOG: already replicating"),
+            (id(4), "CREATING_SNAPSHOT: already replicating"),
+            (id(5), "CONTINUOUS: already replicating"),
+            (id(6), "PAUSED: replication is paused"),
+            (id(7), "RESCAN: already replicating"),
+            (id(8), "STALLED: replication is stalled, not stopped"),
+            (id(9), "DISCONNECTED: the replication agent is disconnected"),
+            (id(10), "UNKNOWN: not a state replication can be started from"),
+        ],
+    });
+}
+
+#[test]
+fn selection_table() {
+    let servers: Vec<_> = [1, 2, 3, 4, 101].iter().map(|n| server(*n, "STOPPED")).collect();
+    let cases = [
+        ("all", all(), vec![1, 2, 3, 4, 101]),
+        (
+            "ids",
+            Selection { source_server_ids: vec![id(3), id(999)], ..Selection::default() },
+            vec![3],
+        ),
+        (
+            "tag value",
+            Selection { tags: TagFilter(vec![("Env".into(), vec!["prod".into()])]), ..Selection::default() },
+            vec![2, 4],
+        ),
+        (
+            "tag key only",
+            Selection { tags: TagFilter(vec![("Env".into(), vec![])]), ..Selection::default() },
+            vec![1, 2, 3, 4, 101],
+        ),
+        (
+            "every tag key must match",
+            Selection {
+                tags: TagFilter(vec![("Env".into(), vec!["prod".into()]), ("Tier".into(), vec![])]),
+                ..Selection::default()
+            },
+            vec![],
+        ),
+        (
+            "hostname and fqdn, any case",
+            Selection { hostnames: vec!["HOST-1".into(), "host-4.corp.example.com".into()], ..Selection::default() },
+            vec![1, 4],
+        ),
+        (
+            "instance id",
+            Selection { instance_ids: vec![format!("i-{:017x}", 2)], ..Selection::default() },
+            vec![2],
+        ),
+        (
+            "criteria are a union",
+            Selection { source_server_ids: vec![id(1)], hostnames: vec!["host-2".into()], ..Selection::default() },
+            vec![1, 2],
+        ),
+        (
+            "staging account narrows",
+            Selection { all: true, staging_accounts: vec!["222222222222".into()], ..Selection::default() },
+            vec![101],
+        ),
+    ];
+    for (name, selection, want) in cases {
+        let got = plan(&schedule(), &config(selection), &servers);
+        assert_eq!(got.starts, want.iter().map(|n| id(*n)).collect::<Vec<_>>(), "{name}");
+        assert!(got.skips.is_empty(), "{name}: {:?}", got.skips);
+    }
+}
+
+#[test]
+fn quota_counts_everything_already_replicating() {
+    let mut servers: Vec<_> = (0..298).map(|n| server(1000 + n, "CONTINUOUS")).collect();
+    servers.extend((0..5).map(|n| server(n, "STOPPED")));
+    let mut cfg = config(Selection { source_server_ids: (0..5).map(id).collect(), ..Selection::default() });
+    check(Case {
+        name: "two slots left",
+        trigger: schedule(),
+        config: cfg.clone(),
+        servers: servers.clone(),
+        starts: vec![id(0), id(1)],
+        skips: vec![
+            (id(2), "STOPPED, but 300 servers already replicate and the quota is 300"),
+            (id(3), "STOPPED, but 300 servers already replicate"),
+            (id(4), "STOPPED, but 300 servers already replicate"),
+        ],
+    });
+    cfg.replication_quota = 1000;
+    check(Case {
+        name: "raised quota",
+        trigger: schedule(),
+        config: cfg,
+        servers,
+        starts: (0..5).map(id).collect(),
+        skips: vec![],
+    });
+}
+
+#[test]
+fn direct_invoke_narrows_never_widens() {
+    let servers = vec![server(1, "STOPPED"), server(2, "STOPPED"), server(3, "CONTINUOUS")];
+    let selection = Selection { source_server_ids: vec![id(1), id(3)], ..Selection::default() };
+    check(Case {
+        name: "direct",
+        trigger: direct(&[&id(1), &id(2), &id(3), &id(9), "web-1", &id(1)]),
+        config: config(selection),
+        servers,
+        starts: vec![id(1)],
+        skips: vec![
+            (id(2), "outside the configured selection"),
+            (id(9), "no such source server in this account and region"),
+            ("web-1".into(), "not a source server id"),
+            (id(3), "CONTINUOUS: already replicating"),
+        ],
+    });
+}
+
+#[test]
+fn alarms_map_through_dimensions_and_tags() {
+    let mut tagged = server(5, "STOPPED");
+    tagged.tags.insert("dr:alarm".into(), "db-primary-down".into());
+    tagged.tags.insert("Name".into(), "db-5".into());
+    let servers = vec![server(1, "STOPPED"), server(2, "STOPPED"), server(3, "STOPPED"), tagged];
+    let mut cfg = config(all());
+    cfg.alarm_mapping = AlarmMapping {
+        dimension: Some(("Hostname".into(), DimensionMatch::Hostname)),
+        tag_key: Some("dr:alarm".into()),
+    };
+    let instance = format!("i-{:017x}", 1);
+    let cases: Vec<(&str, Alarm, Vec<String>, Vec<(String, &str)>)> = vec![
+        ("instance id", alarm("web-1-down", AlarmState::Alarm, &[("InstanceId", &instance)]), vec![id(1)], vec![]),
+        ("hostname dimension", alarm("a", AlarmState::Alarm, &[("Hostname", "HOST-2")]), vec![id(2)], vec![]),
+        ("tag naming the alarm", alarm("db-primary-down", AlarmState::Alarm, &[]), vec![id(5)], vec![]),
+        (
+            "several dimensions",
+            alarm("a", AlarmState::Alarm, &[("InstanceId", &instance), ("Hostname", "host-3")]),
+            vec![id(1), id(3)],
+            vec![],
+        ),
+        ("ok state", alarm("a", AlarmState::Ok, &[("InstanceId", &instance)]), vec![], vec![("a".into(), "alarm is OK: nothing to recover")]),
+        (
+            "insufficient data",
+            alarm("a", AlarmState::InsufficientData, &[]),
+            vec![],
+            vec![("a".into(), "alarm is INSUFFICIENT_DATA")],
+        ),
+        (
+            "unmapped",
+            alarm("cpu-high", AlarmState::Alarm, &[("AutoScalingGroupName", "web")]),
+            vec![],
+            vec![("cpu-high".into(), "no source server maps to this alarm (dimensions: AutoScalingGroupName=web)")],
+        ),
+    ];
+    for (name, a, starts, skips) in cases {
+        check(Case {
+            name,
+            trigger: Trigger::Alarm(a.clone()),
+            config: cfg.clone(),
+            servers: servers.clone(),
+            starts: starts.clone(),
+            skips: skips.clone(),
+        });
+        check(Case {
+            name,
+            trigger: via_sns(ALARM_TOPIC, SnsMessage::Alarm(a)),
+            config: cfg.clone(),
+            servers: servers.clone(),
+            starts,
+            skips,
+        });
+    }
+    cfg.alarm_mapping.dimension = Some(("Hostname".into(), DimensionMatch::Tag("Name".into())));
+    check(Case {
+        name: "dimension matched against a tag",
+        trigger: Trigger::Alarm(alarm("a", AlarmState::Alarm, &[("Hostname", "db-5")])),
+        config: cfg,
+        servers,
+        starts: vec![id(5)],
+        skips: vec![],
+    });
+}
+
+#[test]
+fn alarm_outside_selection_is_skipped() {
+    let servers = vec![server(1, "STOPPED"), server(2, "STOPPED")];
+    let instance = format!("i-{:017x}", 1);
+    check(Case {
+        name: "alarm names a server not selected",
+        trigger: Trigger::Alarm(alarm("a", AlarmState::Alarm, &[("InstanceId", &instance)])),
+        config: config(Selection { source_server_ids: vec![id(2)], ..Selection::default() }),
+        servers,
+        starts: vec![],
+        skips: vec![(id(1), "outside the configured selection")],
+    });
+}
+
+#[test]
+fn stalled_events_and_topics() {
+    let servers = vec![server(1, "STOPPED"), server(2, "STALLED")];
+    let mut cfg = config(all());
+    cfg.trigger_topic_arns = vec![ALARM_TOPIC.into()];
+    let cases: Vec<(&str, Trigger, Vec<String>, Vec<(String, &str)>)> = vec![
+        ("stopped since", Trigger::Service(stalled(&id(1), "STALLED")), vec![id(1)], vec![]),
+        (
+            "still stalled",
+            Trigger::Service(stalled(&id(2), "STALLED")),
+            vec![],
+            vec![(id(2), "STALLED: replication is stalled")],
+        ),
+        (
+            "no longer stalled",
+            Trigger::Service(stalled(&id(2), "NOT_STALLED")),
+            vec![],
+            vec![(id(2), "stalled-change event with state NOT_STALLED")],
+        ),
+        (
+            "unknown server",
+            Trigger::Service(stalled(&id(7), "STALLED")),
+            vec![],
+            vec![(id(7), "no such source server")],
+        ),
+        (
+            "forwarded through the alarm topic",
+            via_sns(ALARM_TOPIC, SnsMessage::Service(stalled(&id(1), "STALLED"))),
+            vec![id(1)],
+            vec![],
+        ),
+        (
+            "from an unexpected topic",
+            via_sns(
+                "arn:aws:sns:us-east-1:999999999999:elsewhere",
+                SnsMessage::Service(stalled(&id(1), "STALLED")),
+            ),
+            vec![],
+            vec![(
+                "arn:aws:sns:us-east-1:999999999999:elsewhere".into(),
+                "notification from a topic not in TRIGGER_TOPIC_ARNS",
+            )],
+        ),
+        (
+            "backup notification",
+            via_sns(
+                ALARM_TOPIC,
+                SnsMessage::BackupVault(VaultNotification {
+                    event_type: Some("BACKUP_JOB".into()),
+                    state: Some("COMPLETED".into()),
+                    job_id: None,
+                    recovery_point_arn: None,
+                    resource_arn: None,
+                    account: None,
+                }),
+            ),
+            vec![],
+            vec![("m-1".into(), "AWS Backup notification: not handled")],
+        ),
+        (
+            "other service event",
+            Trigger::Service(ServiceEvent {
+                kind: ServiceEventKind::Other(serde_json::json!({})),
+                detail_type: "DRS Source Server Launch Result".into(),
+                ..stalled(&id(1), "STALLED")
+            }),
+            vec![],
+            vec![("e-1".into(), "aws.drs DRS Source Server Launch Result event: not handled")],
+        ),
+    ];
+    for (name, trigger, starts, skips) in cases {
+        check(Case { name, trigger, config: cfg.clone(), servers: servers.clone(), starts, skips });
+    }
+}
