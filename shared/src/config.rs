@@ -112,7 +112,11 @@ impl Env {
     /// An optional ARN of the given service (for example `sns`), checked for shape.
     pub fn arn(&self, var: &str, service: &str) -> Result<Option<String>, ConfigError> {
         self.optional(var)
-            .map(|v| check_arn(&v, service).map(|()| v).map_err(|r| ConfigError::new(var, r)))
+            .map(|v| {
+                check_arn(&v, service)
+                    .map(|()| v)
+                    .map_err(|r| ConfigError::new(var, r))
+            })
             .transpose()
     }
 
@@ -218,8 +222,12 @@ mod tests {
     fn arn_table() {
         let ok = "arn:aws:sns:us-east-1:123456789012:reports";
         assert_eq!(check_arn(ok, "sns"), Ok(()));
-        assert!(check_arn(ok, "backup").unwrap_err().contains("expected `backup`"));
-        assert!(check_arn("reports", "sns").unwrap_err().contains("not an ARN"));
+        assert!(check_arn(ok, "backup")
+            .unwrap_err()
+            .contains("expected `backup`"));
+        assert!(check_arn("reports", "sns")
+            .unwrap_err()
+            .contains("not an ARN"));
         assert!(check_arn("arn:aws:sns:us-east-1:1:", "sns").is_err());
         let e = env(&[("T", "arn:aws:sqs:us-east-1:123456789012:q")]);
         let err = e.arn("T", "sns").unwrap_err();

@@ -1,8 +1,8 @@
 //! Classifying AWS call failures into what the caller should do about them.
 
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde::Serialize;
 
 /// What a failed AWS call means for the run.
@@ -92,7 +92,10 @@ impl CallFailure {
             _ => {
                 let status = err.raw_response().map(|r| r.status().as_u16());
                 let code = err.code().map(str::to_owned);
-                let message = err.message().map(str::to_owned).unwrap_or_else(|| source_text(err));
+                let message = err
+                    .message()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| source_text(err));
                 Self {
                     class: classify(code.as_deref(), status),
                     code: code.unwrap_or_else(|| match status {
@@ -152,17 +155,33 @@ mod tests {
     #[test]
     fn classify_table() {
         let cases = [
-            (Some("ThrottlingException"), Some(429), ErrorClass::Retryable),
+            (
+                Some("ThrottlingException"),
+                Some(429),
+                ErrorClass::Retryable,
+            ),
             (Some("Throttling"), Some(400), ErrorClass::Retryable),
-            (Some("InternalServerException"), Some(500), ErrorClass::Retryable),
+            (
+                Some("InternalServerException"),
+                Some(500),
+                ErrorClass::Retryable,
+            ),
             (Some("ConflictException"), Some(409), ErrorClass::Conflict),
             (
                 Some("ReplicationJobAlreadyExistsException"),
                 Some(400),
                 ErrorClass::Conflict,
             ),
-            (Some("ResourceNotFoundException"), Some(404), ErrorClass::NotFound),
-            (Some("UninitializedAccountException"), Some(400), ErrorClass::Fatal),
+            (
+                Some("ResourceNotFoundException"),
+                Some(404),
+                ErrorClass::NotFound,
+            ),
+            (
+                Some("UninitializedAccountException"),
+                Some(400),
+                ErrorClass::Fatal,
+            ),
             (Some("AccessDeniedException"), Some(403), ErrorClass::Fatal),
             (Some("ValidationException"), Some(400), ErrorClass::Fatal),
             (None, Some(503), ErrorClass::Retryable),
@@ -173,7 +192,11 @@ mod tests {
             (Some("Odd"), None, ErrorClass::Fatal),
         ];
         for (code, status, want) in cases {
-            assert_eq!(classify(code, status), want, "code={code:?} status={status:?}");
+            assert_eq!(
+                classify(code, status),
+                want,
+                "code={code:?} status={status:?}"
+            );
         }
     }
 }

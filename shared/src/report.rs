@@ -58,7 +58,13 @@ impl TargetOutcome {
 
     /// An action that found the target already as wanted.
     pub fn unchanged(target: impl Into<String>, action: &str, why: impl Into<String>) -> Self {
-        Self::new(target, action, OutcomeResult::Unchanged, None, Some(why.into()))
+        Self::new(
+            target,
+            action,
+            OutcomeResult::Unchanged,
+            None,
+            Some(why.into()),
+        )
     }
 
     /// An action a dry run would have carried out.
@@ -329,7 +335,11 @@ impl RunReport {
             .map(|o| (Some(o), None))
             .chain(self.skips.iter().map(|s| (None, Some(s))));
         for (outcome, skip) in items {
-            let size = outcome.map(to_json).or_else(|| skip.map(to_json)).map_or(0, |j| j.len()) + 1;
+            let size = outcome
+                .map(to_json)
+                .or_else(|| skip.map(to_json))
+                .map_or(0, |j| j.len())
+                + 1;
             if used > 0 && used + size > budget {
                 parts.push(std::mem::replace(&mut current, empty.clone()));
                 used = 0;
@@ -470,10 +480,25 @@ mod tests {
         let planned = TargetOutcome::planned("e", "StartReplication");
         let cases: Vec<(Vec<TargetOutcome>, bool, RunStatus, bool)> = vec![
             (vec![], false, RunStatus::Succeeded, false),
-            (vec![done.clone(), unchanged.clone()], false, RunStatus::Succeeded, false),
-            (vec![done.clone(), retry.clone()], false, RunStatus::PartiallyFailed, true),
+            (
+                vec![done.clone(), unchanged.clone()],
+                false,
+                RunStatus::Succeeded,
+                false,
+            ),
+            (
+                vec![done.clone(), retry.clone()],
+                false,
+                RunStatus::PartiallyFailed,
+                true,
+            ),
             (vec![fatal.clone()], false, RunStatus::Failed, false),
-            (vec![retry.clone(), fatal.clone()], false, RunStatus::Failed, true),
+            (
+                vec![retry.clone(), fatal.clone()],
+                false,
+                RunStatus::Failed,
+                true,
+            ),
             (vec![planned.clone()], true, RunStatus::DryRun, false),
         ];
         for (outcomes, dry_run, status, retryable) in cases {
@@ -545,10 +570,21 @@ mod tests {
     #[test]
     fn large_report_splits_into_parts_under_the_limit_losing_nothing() {
         let outcomes: Vec<_> = (0..3000)
-            .map(|i| TargetOutcome::done(format!("s-{i:017}"), "StartReplication", Some("INITIATING".into())))
+            .map(|i| {
+                TargetOutcome::done(
+                    format!("s-{i:017}"),
+                    "StartReplication",
+                    Some("INITIATING".into()),
+                )
+            })
             .collect();
         let skips: Vec<_> = (0..3000)
-            .map(|i| Skip::new(format!("s-{:017}", i + 5000), "CONTINUOUS: already replicating"))
+            .map(|i| {
+                Skip::new(
+                    format!("s-{:017}", i + 5000),
+                    "CONTINUOUS: already replicating",
+                )
+            })
             .collect();
         let r = RunReport::new("drs-start-replication", "schedule", false, outcomes, skips);
         let limit = 64 * 1024;
@@ -559,7 +595,13 @@ mod tests {
         for (i, body) in bodies.iter().enumerate() {
             assert!(body.len() <= limit, "part {i} is {} bytes", body.len());
             let part: RunReport = serde_json::from_str(body).unwrap();
-            assert_eq!(part.part, Some(Part { index: i + 1, of: bodies.len() }));
+            assert_eq!(
+                part.part,
+                Some(Part {
+                    index: i + 1,
+                    of: bodies.len()
+                })
+            );
             assert_eq!(part.counts, r.counts, "every part carries the totals");
             outcomes.extend(part.outcomes);
             skips.extend(part.skips);

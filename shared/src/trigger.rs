@@ -397,9 +397,10 @@ fn parse_service_event(
     let detail = req_object(obj, "detail")?;
     let kind = match (source.as_str(), detail_type.as_str()) {
         ("aws.drs", "DRS Source Server Data Replication Stalled Change") => {
-            let from_resource = resources
-                .iter()
-                .find_map(|arn| arn.split_once(":source-server/").map(|(_, id)| id.to_owned()));
+            let from_resource = resources.iter().find_map(|arn| {
+                arn.split_once(":source-server/")
+                    .map(|(_, id)| id.to_owned())
+            });
             let source_server_id = match from_resource {
                 Some(id) => id,
                 None => opt_str(detail, "sourceServerID")
@@ -461,12 +462,17 @@ fn parse_eventbridge_alarm(
     detail: &Map<String, Value>,
 ) -> Result<Alarm, TriggerError> {
     let state = req_object(detail, "state")?;
-    let new_state = AlarmState::parse("state.value", &req_str(state, "value").map_err(|e| e.within("state"))?)?;
+    let new_state = AlarmState::parse(
+        "state.value",
+        &req_str(state, "value").map_err(|e| e.within("state"))?,
+    )?;
     let previous_state = match detail.get("previousState") {
-        Some(Value::Object(prev)) => match opt_str(prev, "value").map_err(|e| e.within("previousState"))? {
-            Some(v) => Some(AlarmState::parse("previousState.value", &v)?),
-            None => None,
-        },
+        Some(Value::Object(prev)) => {
+            match opt_str(prev, "value").map_err(|e| e.within("previousState"))? {
+                Some(v) => Some(AlarmState::parse("previousState.value", &v)?),
+                None => None,
+            }
+        }
         _ => None,
     };
     let configuration = match detail.get("configuration") {
@@ -526,9 +532,12 @@ fn parse_sns_event(obj: &Map<String, Value>) -> Result<Vec<SnsNotification>, Tri
 }
 
 fn parse_sns_record(record: &Value) -> Result<SnsNotification, TriggerError> {
-    let record = record
-        .as_object()
-        .ok_or_else(|| TriggerError::field("", format!("expected an object, found {}", type_name(record))))?;
+    let record = record.as_object().ok_or_else(|| {
+        TriggerError::field(
+            "",
+            format!("expected an object, found {}", type_name(record)),
+        )
+    })?;
     let source = req_str(record, "EventSource")?;
     if source != "aws:sns" {
         return Err(TriggerError::field(
@@ -588,7 +597,10 @@ fn parse_sns_alarm(body: &Map<String, Value>) -> Result<Alarm, TriggerError> {
                 for (i, item) in items.iter().enumerate() {
                     let field = format!("Trigger.Dimensions[{i}]");
                     let item = item.as_object().ok_or_else(|| {
-                        TriggerError::field(&field, format!("expected an object, found {}", type_name(item)))
+                        TriggerError::field(
+                            &field,
+                            format!("expected an object, found {}", type_name(item)),
+                        )
                     })?;
                     let name = req_str(item, "name").map_err(|e| e.within(&field))?;
                     let value = req_str(item, "value").map_err(|e| e.within(&field))?;
@@ -631,15 +643,12 @@ fn sns_attributes(sns: &Map<String, Value>) -> Result<Vec<(String, String)>, Tri
         None | Some(Value::Null) => {}
         Some(Value::Object(attrs)) => {
             for (name, attr) in attrs {
-                let value = attr
-                    .get("Value")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| {
-                        TriggerError::field(
-                            format!("MessageAttributes.{name}.Value"),
-                            "is missing or not a string",
-                        )
-                    })?;
+                let value = attr.get("Value").and_then(Value::as_str).ok_or_else(|| {
+                    TriggerError::field(
+                        format!("MessageAttributes.{name}.Value"),
+                        "is missing or not a string",
+                    )
+                })?;
                 out.push((name.clone(), value.to_owned()));
             }
         }
@@ -660,8 +669,13 @@ fn attribute<'a>(attributes: &'a [(String, String)], name: &str) -> Option<&'a s
         .map(|(_, v)| v.as_str())
 }
 
-fn is_backup_notification(attributes: &[(String, String)], subject: Option<&str>, text: &str) -> bool {
-    attribute(attributes, "EventType").is_some_and(|t| t.ends_with("_JOB") || t.starts_with("RECOVERY_POINT"))
+fn is_backup_notification(
+    attributes: &[(String, String)],
+    subject: Option<&str>,
+    text: &str,
+) -> bool {
+    attribute(attributes, "EventType")
+        .is_some_and(|t| t.ends_with("_JOB") || t.starts_with("RECOVERY_POINT"))
         || subject.is_some_and(|s| s.contains("AWS Backup"))
         || text.starts_with("An AWS Backup job")
 }
@@ -686,7 +700,9 @@ fn parse_vault_notification(attributes: &[(String, String)], text: &str) -> Vaul
         state: attribute(attributes, "State")
             .map(str::to_owned)
             .or_else(|| text_state.map(str::to_owned)),
-        job_id: attribute(attributes, "Id").map(str::to_owned).or(text_job_id),
+        job_id: attribute(attributes, "Id")
+            .map(str::to_owned)
+            .or(text_job_id),
         recovery_point_arn: labelled_value(text, "Recovery point ARN"),
         resource_arn: labelled_value(text, "Resource ARN"),
         account: attribute(attributes, "AccountId").map(str::to_owned),
@@ -709,8 +725,9 @@ pub fn is_source_server_id(s: &str) -> bool {
 }
 
 fn as_object(v: &Value) -> Result<&Map<String, Value>, TriggerError> {
-    v.as_object()
-        .ok_or(TriggerError::NotAnObject { found: type_name(v) })
+    v.as_object().ok_or(TriggerError::NotAnObject {
+        found: type_name(v),
+    })
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -739,7 +756,10 @@ fn opt_str(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, Trigge
     }
 }
 
-fn req_object<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a Map<String, Value>, TriggerError> {
+fn req_object<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+) -> Result<&'a Map<String, Value>, TriggerError> {
     match obj.get(key) {
         Some(Value::Object(o)) => Ok(o),
         None | Some(Value::Null) => Err(TriggerError::field(key, "is missing")),
@@ -759,7 +779,10 @@ fn opt_str_list(obj: &Map<String, Value>, key: &str) -> Result<Vec<String>, Trig
 
 fn str_list(key: &str, value: &Value) -> Result<Vec<String>, TriggerError> {
     let items = value.as_array().ok_or_else(|| {
-        TriggerError::field(key, format!("expected an array of strings, found {}", type_name(value)))
+        TriggerError::field(
+            key,
+            format!("expected an array of strings, found {}", type_name(value)),
+        )
     })?;
     items
         .iter()

@@ -17,7 +17,10 @@ impl TagFilter {
                 None => (item.trim(), None),
             };
             if key.is_empty() {
-                return Err(ConfigError::new(var, format!("`{item}` has an empty tag key")));
+                return Err(ConfigError::new(
+                    var,
+                    format!("`{item}` has an empty tag key"),
+                ));
             }
             let idx = match keys.iter().position(|(k, _)| k == key) {
                 Some(i) => i,
@@ -189,8 +192,9 @@ fn parse_dimension_match(raw: Option<&str>) -> Result<DimensionMatch, ConfigErro
 }
 
 fn is_instance_id(s: &str) -> bool {
-    s.strip_prefix("i-")
-        .is_some_and(|hex| (8..=17).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    s.strip_prefix("i-").is_some_and(|hex| {
+        (8..=17).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 #[cfg(test)]
@@ -215,7 +219,10 @@ mod tests {
     #[test]
     fn full_configuration() {
         let c = load(&[
-            ("DRS_SOURCE_SERVER_IDS", "s-1234567890abcdef0, s-abcdefabcdefabcde"),
+            (
+                "DRS_SOURCE_SERVER_IDS",
+                "s-1234567890abcdef0, s-abcdefabcdefabcde",
+            ),
             ("DRS_TAGS", "Env=prod,Env=dr,Tier"),
             ("DRS_HOSTNAMES", "web-1,db-1.corp.example.com"),
             ("DRS_INSTANCE_IDS", "i-0abc1234def567890"),
@@ -225,8 +232,14 @@ mod tests {
             ("DRS_ALARM_TAG_KEY", "dr:alarm"),
             ("DRS_REPLICATION_QUOTA", "250"),
             ("MAX_CONCURRENCY", "4"),
-            ("REPORT_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:reports"),
-            ("TRIGGER_TOPIC_ARNS", "arn:aws:sns:us-east-1:123456789012:dr-alarms"),
+            (
+                "REPORT_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:reports",
+            ),
+            (
+                "TRIGGER_TOPIC_ARNS",
+                "arn:aws:sns:us-east-1:123456789012:dr-alarms",
+            ),
             ("DRY_RUN", "true"),
         ])
         .unwrap();
@@ -243,7 +256,10 @@ mod tests {
         );
         assert_eq!(c.alarm_mapping.tag_key.as_deref(), Some("dr:alarm"));
         assert_eq!(c.selection.staging_accounts, vec!["111122223333"]);
-        assert_eq!((c.replication_quota, c.max_concurrency, c.dry_run), (250, 4, true));
+        assert_eq!(
+            (c.replication_quota, c.max_concurrency, c.dry_run),
+            (250, 4, true)
+        );
     }
 
     #[test]
@@ -301,7 +317,10 @@ mod tests {
                 .map(|_| ())
                 .map_err(|e| e.to_string());
             match got {
-                Err(e) => assert!(e.starts_with(want), "{pairs:?}: got `{e}`, want `{want}...`"),
+                Err(e) => assert!(
+                    e.starts_with(want),
+                    "{pairs:?}: got `{e}`, want `{want}...`"
+                ),
                 Ok(()) => panic!("{pairs:?}: accepted, want `{want}`"),
             }
         }

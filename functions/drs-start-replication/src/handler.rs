@@ -98,3 +98,6 @@ pub async fn handle(app: &App, event: &Value) -> Result<RunReport, HandlerError>
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests;

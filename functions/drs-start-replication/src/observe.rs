@@ -31,9 +31,7 @@ pub struct SourceServer {
 
 impl From<&SdkSourceServer> for SourceServer {
     fn from(s: &SdkSourceServer) -> Self {
-        let hints = s
-            .source_properties()
-            .and_then(|p| p.identification_hints());
+        let hints = s.source_properties().and_then(|p| p.identification_hints());
         Self {
             id: s.source_server_id().unwrap_or_default().to_owned(),
             hostname: hints.and_then(|h| h.hostname()).map(str::to_owned),

@@ -49,9 +49,8 @@ pub fn plan(trigger: &Trigger, config: &DrsConfig, servers: &[SourceServer]) -> 
 /// Why a server in `state` is not started.
 fn state_reason(state: &str) -> String {
     let why = match state {
-        "INITIATING" | "INITIAL_SYNC" | "BACKLOG" | "CREATING_SNAPSHOT" | "CONTINUOUS" | "RESCAN" => {
-            "already replicating"
-        }
+        "INITIATING" | "INITIAL_SYNC" | "BACKLOG" | "CREATING_SNAPSHOT" | "CONTINUOUS"
+        | "RESCAN" => "already replicating",
         "PAUSED" => "replication is paused; resume it rather than start it",
         "STALLED" => "replication is stalled, not stopped; DRS keeps retrying it",
         "DISCONNECTED" => "the replication agent is disconnected; reconnect the agent first",
@@ -148,7 +147,10 @@ fn by_id<'a>(
     }
     match servers.iter().find(|s| s.id == target) {
         Some(s) => found(s, skips),
-        None => skips.push(Skip::new(target, "no such source server in this account and region")),
+        None => skips.push(Skip::new(
+            target,
+            "no such source server in this account and region",
+        )),
     }
 }
 
@@ -180,7 +182,11 @@ fn stalled_servers<'a>(
         }
         _ => {
             skips.push(Skip::new(
-                if event.id.is_empty() { &event.detail_type } else { &event.id },
+                if event.id.is_empty() {
+                    &event.detail_type
+                } else {
+                    &event.id
+                },
                 format!(
                     "{} {} event: not handled by this function",
                     event.source, event.detail_type
@@ -219,7 +225,11 @@ fn alarm_servers<'a>(
             &alarm.name,
             format!(
                 "no source server maps to this alarm (dimensions: {})",
-                if dims.is_empty() { "none".to_owned() } else { dims.join(", ") }
+                if dims.is_empty() {
+                    "none".to_owned()
+                } else {
+                    dims.join(", ")
+                }
             ),
         ));
     }

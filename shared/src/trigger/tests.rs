@@ -68,7 +68,10 @@ fn eventbridge_table() {
     });
     assert_eq!(
         parse(&scheduled),
-        Ok(Trigger::Schedule(Schedule { name: Some("drs-start-replication-schedule".into()), dry_run: false }))
+        Ok(Trigger::Schedule(Schedule {
+            name: Some("drs-start-replication-schedule".into()),
+            dry_run: false
+        }))
     );
 
     let stalled = json!({
@@ -81,7 +84,10 @@ fn eventbridge_table() {
     match parse(&stalled) {
         Ok(Trigger::Service(e)) => assert_eq!(
             e.kind,
-            ServiceEventKind::DrsReplicationStalled { source_server_id: "s-1234567890abcdef0".into(), state: "STALLED".into() }
+            ServiceEventKind::DrsReplicationStalled {
+                source_server_id: "s-1234567890abcdef0".into(),
+                state: "STALLED".into()
+            }
         ),
         other => panic!("{other:?}"),
     }
@@ -98,8 +104,14 @@ fn eventbridge_table() {
                    "resourceType": "EBS", "state": "COMPLETED", "completionDate": "2026-11-20T09:30:00.000Z"}
     });
     match parse(&backup) {
-        Ok(Trigger::Service(ServiceEvent { kind: ServiceEventKind::BackupJob(j), .. })) => {
-            assert_eq!(j.recovery_point_arn.as_deref(), Some("arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0"));
+        Ok(Trigger::Service(ServiceEvent {
+            kind: ServiceEventKind::BackupJob(j),
+            ..
+        })) => {
+            assert_eq!(
+                j.recovery_point_arn.as_deref(),
+                Some("arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0")
+            );
             assert_eq!(j.state, "COMPLETED");
             assert_eq!(j.backup_vault_name.as_deref(), Some("primary"));
         }
@@ -124,7 +136,11 @@ fn eventbridge_table() {
          "field `detail.state.value`: `RED` is not an alarm state (OK, ALARM, INSUFFICIENT_DATA)"),
     ];
     for (event, want) in errors {
-        assert_eq!(parse(&event).map_err(|e| e.to_string()), Err(want.to_owned()), "event {event}");
+        assert_eq!(
+            parse(&event).map_err(|e| e.to_string()),
+            Err(want.to_owned()),
+            "event {event}"
+        );
     }
 }
 
@@ -151,7 +167,13 @@ fn eventbridge_alarm_reads_dimensions_from_every_metric() {
             assert_eq!(a.state, AlarmState::Alarm);
             assert_eq!(a.previous_state, Some(AlarmState::Ok));
             assert_eq!(a.description, None);
-            assert_eq!(a.dimensions, vec![Dimension { name: "InstanceId".into(), value: "i-0abc1234def567890".into() }]);
+            assert_eq!(
+                a.dimensions,
+                vec![Dimension {
+                    name: "InstanceId".into(),
+                    value: "i-0abc1234def567890".into()
+                }]
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -159,13 +181,26 @@ fn eventbridge_alarm_reads_dimensions_from_every_metric() {
 
 #[test]
 fn sns_alarm_with_nulls() {
-    match only_sns(parse(&sns(SNS_ALARM, json!({}), json!("ALARM: \"web-1-status-check\" in US East (N. Virginia)"))).unwrap()) {
+    match only_sns(
+        parse(&sns(
+            SNS_ALARM,
+            json!({}),
+            json!("ALARM: \"web-1-status-check\" in US East (N. Virginia)"),
+        ))
+        .unwrap(),
+    ) {
         SnsMessage::Alarm(a) => {
             assert_eq!(a.state, AlarmState::Alarm);
             assert_eq!(a.description, None);
             assert_eq!(a.account.as_deref(), Some("123456789012"));
             assert_eq!(a.dimensions.len(), 2);
-            assert_eq!(a.dimensions[0], Dimension { name: "InstanceId".into(), value: "i-0abc1234def567890".into() });
+            assert_eq!(
+                a.dimensions[0],
+                Dimension {
+                    name: "InstanceId".into(),
+                    value: "i-0abc1234def567890".into()
+                }
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -240,7 +275,11 @@ fn sns_errors_name_the_field() {
         (sns("x", json!({"State": {"Type": "String"}}), json!(null)), "field `Records[0].Sns.MessageAttributes.State.Value`: is missing or not a string"),
     ];
     for (event, want) in cases {
-        assert_eq!(parse(&event).map_err(|e| e.to_string()), Err(want.to_owned()), "event {event}");
+        assert_eq!(
+            parse(&event).map_err(|e| e.to_string()),
+            Err(want.to_owned()),
+            "event {event}"
+        );
     }
 }
 

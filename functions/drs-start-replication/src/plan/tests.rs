@@ -1,7 +1,7 @@
 use super::*;
 use crate::config::TagFilter;
 use dr_core::trigger::{
-    DirectInvoke, Dimension, Schedule, ServiceEvent, ServiceEventKind, SnsNotification,
+    Dimension, DirectInvoke, Schedule, ServiceEvent, ServiceEventKind, SnsNotification,
     VaultNotification,
 };
 
@@ -17,11 +17,21 @@ fn server(n: u32, state: &str) -> SourceServer {
         hostname: Some(format!("host-{n}")),
         fqdn: Some(format!("host-{n}.corp.example.com")),
         instance_id: Some(format!("i-{n:017x}")),
-        tags: [("Env".to_owned(), if n % 2 == 0 { "prod" } else { "dev" }.to_owned())]
-            .into_iter()
-            .collect(),
+        tags: [(
+            "Env".to_owned(),
+            if n % 2 == 0 { "prod" } else { "dev" }.to_owned(),
+        )]
+        .into_iter()
+        .collect(),
         state: state.to_owned(),
-        staging_account: Some(if n < 100 { "111111111111" } else { "222222222222" }.to_owned()),
+        staging_account: Some(
+            if n < 100 {
+                "111111111111"
+            } else {
+                "222222222222"
+            }
+            .to_owned(),
+        ),
     }
 }
 
@@ -99,20 +109,32 @@ fn stalled(server_id: &str, state: &str) -> ServiceEvent {
     }
 }
 
+/// Expected skips: target and the start of the reason.
+type Skips = Vec<(String, &'static str)>;
+
 struct Case {
     name: &'static str,
     trigger: Trigger,
     config: DrsConfig,
     servers: Vec<SourceServer>,
     starts: Vec<String>,
-    skips: Vec<(String, &'static str)>,
+    skips: Skips,
 }
 
 fn check(case: Case) {
     let got = plan(&case.trigger, &case.config, &case.servers);
     assert_eq!(got.starts, case.starts, "{}: starts", case.name);
-    let skips: Vec<(String, String)> = got.skips.into_iter().map(|s| (s.target, s.reason)).collect();
-    assert_eq!(skips.len(), case.skips.len(), "{}: skips {skips:?}", case.name);
+    let skips: Vec<(String, String)> = got
+        .skips
+        .into_iter()
+        .map(|s| (s.target, s.reason))
+        .collect();
+    assert_eq!(
+        skips.len(),
+        case.skips.len(),
+        "{}: skips {skips:?}",
+        case.name
+    );
     for ((target, reason), (want_target, want_reason)) in skips.iter().zip(&case.skips) {
         assert_eq!(target, want_target, "{}", case.name);
         assert!(
@@ -126,10 +148,23 @@ fn check(case: Case) {
 #[test]
 fn schedule_starts_stopped_and_explains_every_other_state() {
     let states = [
-        "STOPPED", "INITIATING", "INITIAL_SYNC", "BACKLOG", "CREATING_SNAPSHOT", "CONTINUOUS", "PAUSED",
-        "RESCAN", "STALLED", "DISCONNECTED", "UNKNOWN",
+        "STOPPED",
+        "INITIATING",
+        "INITIAL_SYNC",
+        "BACKLOG",
+        "CREATING_SNAPSHOT",
+        "CONTINUOUS",
+        "PAUSED",
+        "RESCAN",
+        "STALLED",
+        "DISCONNECTED",
+        "UNKNOWN",
     ];
-    let servers: Vec<_> = states.iter().enumerate().map(|(i, s)| server(i as u32, s)).collect();
+    let servers: Vec<_> = states
+        .iter()
+        .enumerate()
+        .map(|(i, s)| server(i as u32, s))
+        .collect();
     check(Case {
         name: "every state",
         trigger: schedule(),
@@ -146,63 +181,99 @@ fn schedule_starts_stopped_and_explains_every_other_state() {
             (id(7), "RESCAN: already replicating"),
             (id(8), "STALLED: replication is stalled, not stopped"),
             (id(9), "DISCONNECTED: the replication agent is disconnected"),
-            (id(10), "UNKNOWN: not a state replication can be started from"),
+            (
+                id(10),
+                "UNKNOWN: not a state replication can be started from",
+            ),
         ],
     });
 }
 
 #[test]
 fn selection_table() {
-    let servers: Vec<_> = [1, 2, 3, 4, 101].iter().map(|n| server(*n, "STOPPED")).collect();
+    let servers: Vec<_> = [1, 2, 3, 4, 101]
+        .iter()
+        .map(|n| server(*n, "STOPPED"))
+        .collect();
     let cases = [
         ("all", all(), vec![1, 2, 3, 4, 101]),
         (
             "ids",
-            Selection { source_server_ids: vec![id(3), id(999)], ..Selection::default() },
+            Selection {
+                source_server_ids: vec![id(3), id(999)],
+                ..Selection::default()
+            },
             vec![3],
         ),
         (
             "tag value",
-            Selection { tags: TagFilter(vec![("Env".into(), vec!["prod".into()])]), ..Selection::default() },
+            Selection {
+                tags: TagFilter(vec![("Env".into(), vec!["prod".into()])]),
+                ..Selection::default()
+            },
             vec![2, 4],
         ),
         (
             "tag key only",
-            Selection { tags: TagFilter(vec![("Env".into(), vec![])]), ..Selection::default() },
+            Selection {
+                tags: TagFilter(vec![("Env".into(), vec![])]),
+                ..Selection::default()
+            },
             vec![1, 2, 3, 4, 101],
         ),
         (
             "every tag key must match",
             Selection {
-                tags: TagFilter(vec![("Env".into(), vec!["prod".into()]), ("Tier".into(), vec![])]),
+                tags: TagFilter(vec![
+                    ("Env".into(), vec!["prod".into()]),
+                    ("Tier".into(), vec![]),
+                ]),
                 ..Selection::default()
             },
             vec![],
         ),
         (
             "hostname and fqdn, any case",
-            Selection { hostnames: vec!["HOST-1".into(), "host-4.corp.example.com".into()], ..Selection::default() },
+            Selection {
+                hostnames: vec!["HOST-1".into(), "host-4.corp.example.com".into()],
+                ..Selection::default()
+            },
             vec![1, 4],
         ),
         (
             "instance id",
-            Selection { instance_ids: vec![format!("i-{:017x}", 2)], ..Selection::default() },
+            Selection {
+                instance_ids: vec![format!("i-{:017x}", 2)],
+                ..Selection::default()
+            },
             vec![2],
         ),
         (
             "criteria are a union",
-            Selection { source_server_ids: vec![id(1)], hostnames: vec!["host-2".into()], ..Selection::default() },
+            Selection {
+                source_server_ids: vec![id(1)],
+                hostnames: vec!["host-2".into()],
+                ..Selection::default()
+            },
             vec![1, 2],
         ),
         (
             "staging account narrows",
-            Selection { all: true, staging_accounts: vec!["222222222222".into()], ..Selection::default() },
+            Selection {
+                all: true,
+                staging_accounts: vec!["222222222222".into()],
+                ..Selection::default()
+            },
             vec![101],
         ),
     ];
     for (name, selection, want) in cases {
         let got = plan(&schedule(), &config(selection), &servers);
-        assert_eq!(got.starts, want.iter().map(|n| id(*n)).collect::<Vec<_>>(), "{name}");
+        assert_eq!(
+            got.starts,
+            want.iter().map(|n| id(*n)).collect::<Vec<_>>(),
+            "{name}"
+        );
         assert!(got.skips.is_empty(), "{name}: {:?}", got.skips);
     }
 }
@@ -211,7 +282,10 @@ fn selection_table() {
 fn quota_counts_everything_already_replicating() {
     let mut servers: Vec<_> = (0..298).map(|n| server(1000 + n, "CONTINUOUS")).collect();
     servers.extend((0..5).map(|n| server(n, "STOPPED")));
-    let mut cfg = config(Selection { source_server_ids: (0..5).map(id).collect(), ..Selection::default() });
+    let mut cfg = config(Selection {
+        source_server_ids: (0..5).map(id).collect(),
+        ..Selection::default()
+    });
     check(Case {
         name: "two slots left",
         trigger: schedule(),
@@ -219,7 +293,10 @@ fn quota_counts_everything_already_replicating() {
         servers: servers.clone(),
         starts: vec![id(0), id(1)],
         skips: vec![
-            (id(2), "STOPPED, but 300 servers already replicate and the quota is 300"),
+            (
+                id(2),
+                "STOPPED, but 300 servers already replicate and the quota is 300",
+            ),
             (id(3), "STOPPED, but 300 servers already replicate"),
             (id(4), "STOPPED, but 300 servers already replicate"),
         ],
@@ -237,8 +314,15 @@ fn quota_counts_everything_already_replicating() {
 
 #[test]
 fn direct_invoke_narrows_never_widens() {
-    let servers = vec![server(1, "STOPPED"), server(2, "STOPPED"), server(3, "CONTINUOUS")];
-    let selection = Selection { source_server_ids: vec![id(1), id(3)], ..Selection::default() };
+    let servers = vec![
+        server(1, "STOPPED"),
+        server(2, "STOPPED"),
+        server(3, "CONTINUOUS"),
+    ];
+    let selection = Selection {
+        source_server_ids: vec![id(1), id(3)],
+        ..Selection::default()
+    };
     check(Case {
         name: "direct",
         trigger: direct(&[&id(1), &id(2), &id(3), &id(9), "web-1", &id(1)]),
@@ -257,26 +341,61 @@ fn direct_invoke_narrows_never_widens() {
 #[test]
 fn alarms_map_through_dimensions_and_tags() {
     let mut tagged = server(5, "STOPPED");
-    tagged.tags.insert("dr:alarm".into(), "db-primary-down".into());
+    tagged
+        .tags
+        .insert("dr:alarm".into(), "db-primary-down".into());
     tagged.tags.insert("Name".into(), "db-5".into());
-    let servers = vec![server(1, "STOPPED"), server(2, "STOPPED"), server(3, "STOPPED"), tagged];
+    let servers = vec![
+        server(1, "STOPPED"),
+        server(2, "STOPPED"),
+        server(3, "STOPPED"),
+        tagged,
+    ];
     let mut cfg = config(all());
     cfg.alarm_mapping = AlarmMapping {
         dimension: Some(("Hostname".into(), DimensionMatch::Hostname)),
         tag_key: Some("dr:alarm".into()),
     };
     let instance = format!("i-{:017x}", 1);
-    let cases: Vec<(&str, Alarm, Vec<String>, Vec<(String, &str)>)> = vec![
-        ("instance id", alarm("web-1-down", AlarmState::Alarm, &[("InstanceId", &instance)]), vec![id(1)], vec![]),
-        ("hostname dimension", alarm("a", AlarmState::Alarm, &[("Hostname", "HOST-2")]), vec![id(2)], vec![]),
-        ("tag naming the alarm", alarm("db-primary-down", AlarmState::Alarm, &[]), vec![id(5)], vec![]),
+    let cases: Vec<(&str, Alarm, Vec<String>, Skips)> = vec![
+        (
+            "instance id",
+            alarm(
+                "web-1-down",
+                AlarmState::Alarm,
+                &[("InstanceId", &instance)],
+            ),
+            vec![id(1)],
+            vec![],
+        ),
+        (
+            "hostname dimension",
+            alarm("a", AlarmState::Alarm, &[("Hostname", "HOST-2")]),
+            vec![id(2)],
+            vec![],
+        ),
+        (
+            "tag naming the alarm",
+            alarm("db-primary-down", AlarmState::Alarm, &[]),
+            vec![id(5)],
+            vec![],
+        ),
         (
             "several dimensions",
-            alarm("a", AlarmState::Alarm, &[("InstanceId", &instance), ("Hostname", "host-3")]),
+            alarm(
+                "a",
+                AlarmState::Alarm,
+                &[("InstanceId", &instance), ("Hostname", "host-3")],
+            ),
             vec![id(1), id(3)],
             vec![],
         ),
-        ("ok state", alarm("a", AlarmState::Ok, &[("InstanceId", &instance)]), vec![], vec![("a".into(), "alarm is OK: nothing to recover")]),
+        (
+            "ok state",
+            alarm("a", AlarmState::Ok, &[("InstanceId", &instance)]),
+            vec![],
+            vec![("a".into(), "alarm is OK: nothing to recover")],
+        ),
         (
             "insufficient data",
             alarm("a", AlarmState::InsufficientData, &[]),
@@ -285,9 +404,16 @@ fn alarms_map_through_dimensions_and_tags() {
         ),
         (
             "unmapped",
-            alarm("cpu-high", AlarmState::Alarm, &[("AutoScalingGroupName", "web")]),
+            alarm(
+                "cpu-high",
+                AlarmState::Alarm,
+                &[("AutoScalingGroupName", "web")],
+            ),
             vec![],
-            vec![("cpu-high".into(), "no source server maps to this alarm (dimensions: AutoScalingGroupName=web)")],
+            vec![(
+                "cpu-high".into(),
+                "no source server maps to this alarm (dimensions: AutoScalingGroupName=web)",
+            )],
         ),
     ];
     for (name, a, starts, skips) in cases {
@@ -326,7 +452,10 @@ fn alarm_outside_selection_is_skipped() {
     check(Case {
         name: "alarm names a server not selected",
         trigger: Trigger::Alarm(alarm("a", AlarmState::Alarm, &[("InstanceId", &instance)])),
-        config: config(Selection { source_server_ids: vec![id(2)], ..Selection::default() }),
+        config: config(Selection {
+            source_server_ids: vec![id(2)],
+            ..Selection::default()
+        }),
         servers,
         starts: vec![],
         skips: vec![(id(1), "outside the configured selection")],
@@ -338,8 +467,13 @@ fn stalled_events_and_topics() {
     let servers = vec![server(1, "STOPPED"), server(2, "STALLED")];
     let mut cfg = config(all());
     cfg.trigger_topic_arns = vec![ALARM_TOPIC.into()];
-    let cases: Vec<(&str, Trigger, Vec<String>, Vec<(String, &str)>)> = vec![
-        ("stopped since", Trigger::Service(stalled(&id(1), "STALLED")), vec![id(1)], vec![]),
+    let cases: Vec<(&str, Trigger, Vec<String>, Skips)> = vec![
+        (
+            "stopped since",
+            Trigger::Service(stalled(&id(1), "STALLED")),
+            vec![id(1)],
+            vec![],
+        ),
         (
             "still stalled",
             Trigger::Service(stalled(&id(2), "STALLED")),
@@ -400,10 +534,20 @@ fn stalled_events_and_topics() {
                 ..stalled(&id(1), "STALLED")
             }),
             vec![],
-            vec![("e-1".into(), "aws.drs DRS Source Server Launch Result event: not handled")],
+            vec![(
+                "e-1".into(),
+                "aws.drs DRS Source Server Launch Result event: not handled",
+            )],
         ),
     ];
     for (name, trigger, starts, skips) in cases {
-        check(Case { name, trigger, config: cfg.clone(), servers: servers.clone(), starts, skips });
+        check(Case {
+            name,
+            trigger,
+            config: cfg.clone(),
+            servers: servers.clone(),
+            starts,
+            skips,
+        });
     }
 }
