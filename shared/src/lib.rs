@@ -8,5 +8,6 @@ pub mod config;
 pub mod error;
 pub mod fanout;
 pub mod report;
+pub mod startup;
 pub mod telemetry;
 pub mod trigger;

@@ -19,7 +19,10 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     dr_core::telemetry::init();
     // A bad configuration fails the cold start with a message naming the variable.
-    let config = DrsConfig::from_env(&Env::from_process())?;
+    let config = match DrsConfig::from_env(&Env::from_process()) {
+        Ok(config) => config,
+        Err(err) => return Err(dr_core::startup::fail(err).await),
+    };
     let sdk = dr_core::clients::load_sdk_config().await;
     let app = App {
         drs: aws_sdk_drs::Client::new(&sdk),
