@@ -1,0 +1,125 @@
+# dr-automation: build, test and deploy tooling.
+#
+#   make test       the whole test suite: cargo test --workspace + template validation
+#   make ci         what .ci/run runs: fmt-check, clippy, build, test
+#   make tools      cargo-lambda, SAM CLI and cfn-lint into .venv (once; again when tools/*.txt change)
+#   make validate   cfn-lint + sam validate --lint on infra/template.yaml (offline, no credentials)
+#   make build      cargo lambda build --release of every function binary (ARCH=arm64|x86_64)
+#   make sam-build  sam build of infra/template.yaml (cargo-lambda from .venv)
+#
+# Everything shares the workspace's target/ directory, so tests, e2e and release builds reuse
+# each other's compiled dependencies.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+PYTHON ?= python3
+VENV := $(ROOT)/.venv
+TOOLS_STAMP := $(VENV)/.tools-installed
+TEMPLATE := infra/template.yaml
+AWS_REGION_FOR_VALIDATE ?= us-east-1
+
+# Lambda architecture of `make build`; the template's Architecture parameter defaults to arm64 too.
+ARCH ?= arm64
+ifeq ($(ARCH),arm64)
+  RUST_TARGET := aarch64-unknown-linux-gnu
+  ARCH_FLAG := --arm64
+else ifeq ($(ARCH),x86_64)
+  RUST_TARGET := x86_64-unknown-linux-gnu
+  ARCH_FLAG := --x86-64
+else
+  $(error ARCH must be arm64 or x86_64, not '$(ARCH)')
+endif
+
+# Extra flags for `sam build`, e.g. SAM_BUILD_FLAGS="--parameter-overrides Architecture=x86_64".
+SAM_BUILD_FLAGS ?=
+
+# The SDK must never wait on instance metadata; the SAM CLI must not phone home.
+export AWS_EC2_METADATA_DISABLED := true
+export SAM_CLI_TELEMETRY := 0
+
+# The venv first on PATH: cargo finds the cargo-lambda subcommand there, cargo-lambda finds zig
+# through the venv's python3 (ziglang), and sam finds cargo-lambda.
+WITH_TOOLS := PATH="$(VENV)/bin:$$PATH"
+
+.PHONY: help tools fmt-check clippy test validate build sam-build ci rust-target clean
+
+help:
+	@sed -n '3,9p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+
+# ------------------------------------------------------------------------------- tooling
+
+tools: $(TOOLS_STAMP)
+
+# Created once; re-installed only when the pinned lists change.
+$(TOOLS_STAMP): tools/requirements.txt tools/constraints.txt
+	@echo "==> installing tooling into $(VENV)"
+	@test -x "$(VENV)/bin/python" || $(PYTHON) -m venv "$(VENV)"
+	"$(VENV)/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+	  -r tools/requirements.txt -c tools/constraints.txt
+	@$(WITH_TOOLS) cargo lambda --version
+	@"$(VENV)/bin/sam" --version
+	@"$(VENV)/bin/cfn-lint" --version
+	@touch "$@"
+
+# The Rust standard library for the Lambda target (rustup fetches it once).
+rust-target:
+	@if ! command -v rustup >/dev/null; then \
+	  echo "==> rustup not found; assuming $(RUST_TARGET) is installed"; \
+	elif ! rustup target list --installed | grep -qx '$(RUST_TARGET)'; then \
+	  echo "==> rustup target add $(RUST_TARGET)"; rustup target add $(RUST_TARGET); \
+	fi
+
+# ------------------------------------------------------------------------------- checks
+
+fmt-check:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+# THE test command (README). The e2e tests (tests/e2e) run the real function binaries, so the
+# debug binaries are built first; they share every compiled dependency with the tests.
+# The last line is a plain 'tests: N passed, N failed, N skipped' summary of every cargo test
+# binary (also kept in target/test-summary.txt for .ci/run).
+test: validate
+	cargo build --workspace --bins
+	@mkdir -p target
+	cargo test --workspace 2>&1 | tee target/cargo-test.log
+	@awk '/^test result:/ { p += $$4; f += $$6; s += $$8 } \
+	  END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' \
+	  target/cargo-test.log | tee target/test-summary.txt
+
+validate: $(TOOLS_STAMP)
+	"$(VENV)/bin/cfn-lint" $(TEMPLATE)
+	AWS_REGION=$(AWS_REGION_FOR_VALIDATE) "$(VENV)/bin/sam" validate --lint \
+	  --region $(AWS_REGION_FOR_VALIDATE) -t $(TEMPLATE)
+
+# The release build comes before the tests so that the test summary closes the log.
+ci: fmt-check clippy build test
+
+# ------------------------------------------------------------------------------- builds
+
+# Release bootstraps of every function (each functions/<name> package, whose binary is <name>):
+# target/lambda/<name>/bootstrap. Test crates (emulator, e2e) are not Lambda functions.
+FUNCTIONS := $(notdir $(wildcard functions/*))
+
+build: $(TOOLS_STAMP) rust-target
+	$(WITH_TOOLS) cargo lambda build --release $(ARCH_FLAG) $(addprefix --package ,$(FUNCTIONS))
+
+# sam build runs cargo lambda build --release --bin <Binary> in the workspace root (CodeUri ..)
+# for the Architectures of each function, then copies the bootstrap to infra/.aws-sam/build.
+# No beta flag is needed for BuildMethod rust-cargolambda with this SAM CLI.
+sam-build: $(TOOLS_STAMP)
+	@$(MAKE) rust-target ARCH=arm64 # the template's default; x86_64 is the host's own target
+	cd infra && $(WITH_TOOLS) sam build --template-file template.yaml $(SAM_BUILD_FLAGS)
+
+clean:
+	rm -rf infra/.aws-sam .aws-sam
+
+# ------------------------------------------------------------------------------- demo
+# Reserved: the `demo` target (README: run everything locally against the emulator) is added
+# here by the engineer who owns it.

@@ -1,0 +1,134 @@
+//! The invocation: parse → observe → plan → apply → report.
+
+use crate::config::SmsConfig;
+use crate::plan::{self, Facts};
+use crate::{apply, observe};
+use dr_core::report::{PublishError, ReportPublisher, RunReport, TargetOutcome};
+use dr_core::trigger::{self, TriggerError};
+use lambda_runtime::Diagnostic;
+use serde_json::Value;
+use std::time::{SystemTime, UNIX_EPOCH};
+use tracing::{error, info};
+
+/// The function's name in reports.
+pub const FUNCTION: &str = "sms-replication-jobs";
+
+/// What the handler borrows on every invocation; built once per cold start.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// SMS client.
+    pub sms: aws_sdk_sms::Client,
+    /// Report publisher.
+    pub publisher: ReportPublisher,
+    /// Validated configuration.
+    pub config: SmsConfig,
+}
+
+/// Why an invocation failed (so Lambda retries it or sends it to the dead-letter queue).
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The event is malformed or of a kind this function does not take; nothing was changed.
+    #[error("rejected event: {0}")]
+    BadEvent(#[from] TriggerError),
+    /// Some actions failed in a way a retry may fix; the report says which.
+    #[error("retryable failures: {0}")]
+    Retryable(String),
+    /// The report could not be published.
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(err: HandlerError) -> Self {
+        let error_type = match &err {
+            HandlerError::BadEvent(_) => "BadEvent",
+            HandlerError::Retryable(_) => "RetryableFailures",
+            HandlerError::Publish(_) => "ReportNotPublished",
+        };
+        Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: err.to_string(),
+        }
+    }
+}
+
+/// The current time in epoch seconds.
+pub fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Handles one event and returns the run report.
+pub async fn handle(app: &App, event: &Value) -> Result<RunReport, HandlerError> {
+    handle_at(app, event, now_secs()).await
+}
+
+/// Handles one event as of `now` (epoch seconds), so tests control the clock.
+pub async fn handle_at(app: &App, event: &Value, now: i64) -> Result<RunReport, HandlerError> {
+    let trigger = trigger::parse(event).inspect_err(|e| error!(error = %e, "rejected event"))?;
+    let dry_run = app.config.dry_run || trigger.dry_run();
+    let describe = trigger.describe();
+    let (catalog, jobs) = tokio::join!(observe::catalog(&app.sms), observe::jobs(&app.sms));
+    let observed = match (catalog, jobs) {
+        (Ok(catalog), Ok(jobs)) => Ok((catalog, jobs)),
+        (Err(failure), _) => Err((failure, "GetServers")),
+        (_, Err(failure)) => Err((failure, "GetReplicationJobs")),
+    };
+    let report = match observed {
+        Ok((catalog, jobs)) => {
+            let wanted = plan::runs_needed(&trigger, &app.config, &catalog, &jobs);
+            let history = observe::runs(&app.sms, &wanted, app.config.max_concurrency).await;
+            let facts = Facts {
+                now,
+                catalog,
+                jobs,
+                runs: history.runs,
+            };
+            let plan = plan::plan(&trigger, &app.config, &facts);
+            info!(
+                servers = facts.catalog.servers.len(),
+                jobs = facts.jobs.len(),
+                actions = plan.actions.len(),
+                notices = plan.notices.len(),
+                skips = plan.skips.len(),
+                dry_run,
+                "planned"
+            );
+            // Jobs whose runs could not be read are reported as failed reads, so a retryable
+            // one fails the invocation and the event is tried again.
+            let mut outcomes: Vec<TargetOutcome> = history
+                .failures
+                .iter()
+                .map(|(job_id, failure)| {
+                    TargetOutcome::failed(job_id, "GetReplicationRuns", failure)
+                })
+                .collect();
+            outcomes.extend(plan.notices.iter().map(plan::Notice::outcome));
+            outcomes.extend(
+                apply::apply(&app.sms, &plan.actions, app.config.max_concurrency, dry_run).await,
+            );
+            RunReport::new(FUNCTION, describe, dry_run, outcomes, plan.skips)
+        }
+        Err((failure, during)) => RunReport::aborted(FUNCTION, describe, dry_run, &failure, during),
+    };
+    info!(
+        status = ?report.status,
+        done = report.counts.done,
+        unchanged = report.counts.unchanged,
+        failed = report.counts.failed,
+        skipped = report.counts.skipped,
+        "run finished"
+    );
+    app.publisher
+        .publish(&report)
+        .await
+        .inspect_err(|e| error!(error = %e, "report not published"))?;
+    if report.has_retryable_failures() {
+        return Err(HandlerError::Retryable(report.subject()));
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,676 @@
+//! Plan: decide, without I/O, which replication jobs to create, which paused jobs to resume and
+//! how, what to report about failed, completed and deleted jobs, and why the rest is left alone.
+
+use crate::config::{JobSpec, License, SeedTime, ServerRef, SmsConfig, MAX_SEED_AHEAD_SECS};
+use crate::observe::{Catalog, Job, Run, Server};
+use crate::policy::{self, fmt_time, Resume};
+use dr_core::report::{OutcomeResult, Skip, TargetOutcome};
+use dr_core::trigger::{ServiceEvent, ServiceEventKind, SnsMessage, Trigger};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The report action of a job creation.
+pub const CREATE_REPLICATION_JOB: &str = "CreateReplicationJob";
+/// The report action of an on-demand run.
+pub const START_ON_DEMAND_RUN: &str = "StartOnDemandReplicationRun";
+/// The report action of a rescheduled run.
+pub const UPDATE_REPLICATION_JOB: &str = "UpdateReplicationJob";
+/// The report action of a job state worth telling someone about.
+pub const NOTIFY: &str = "Notify";
+/// The report action of a job that needs a person.
+pub const ESCALATE: &str = "Escalate";
+
+/// Job states in which SMS is (still) replicating or will retry by itself.
+const LIVE_STATES: [&str; 4] = ["PENDING", "ACTIVE", "FAILING", "PAUSED_ON_FAILURE"];
+/// Job states whose runs are read to explain or act on a failure.
+const FAILURE_STATES: [&str; 3] = ["FAILED", "FAILING", "PAUSED_ON_FAILURE"];
+
+/// What observing AWS found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The time of the run, epoch seconds.
+    pub now: i64,
+    /// The server catalog.
+    pub catalog: Catalog,
+    /// Every replication job.
+    pub jobs: Vec<Job>,
+    /// Every run of the jobs [`runs_needed`] named, by job id (missing when reading failed).
+    pub runs: BTreeMap<String, Vec<Run>>,
+}
+
+/// A `CreateReplicationJob` request, every option as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateJob {
+    /// `serverId`.
+    pub server_id: String,
+    /// `seedReplicationTime`, epoch seconds.
+    pub seed_time: i64,
+    /// `frequency`, hours.
+    pub frequency: Option<i32>,
+    /// `runOnce`.
+    pub run_once: Option<bool>,
+    /// `licenseType`; [`License::Auto`] omits it.
+    pub license: License,
+    /// `roleName`.
+    pub role_name: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `numberOfRecentAmisToKeep`.
+    pub amis_to_keep: Option<i32>,
+    /// `encrypted`.
+    pub encrypted: Option<bool>,
+    /// `kmsKeyId`.
+    pub kms_key_id: Option<String>,
+    /// What the plan could not check itself and SMS will (reported with the outcome).
+    pub notes: Vec<String>,
+}
+
+impl CreateJob {
+    /// The request in one line for reports.
+    pub fn summary(&self) -> String {
+        let mut parts = vec![format!("seed {}", fmt_time(self.seed_time))];
+        match (self.run_once, self.frequency) {
+            (Some(true), _) => parts.push("one-time".to_owned()),
+            (_, Some(f)) => parts.push(format!("every {f} h")),
+            _ => {}
+        }
+        parts.push(format!(
+            "license {}",
+            match self.license {
+                License::Auto => "auto",
+                License::Aws => "AWS",
+                License::Byol => "BYOL",
+            }
+        ));
+        if let Some(role) = &self.role_name {
+            parts.push(format!("role {role}"));
+        }
+        if let Some(n) = self.amis_to_keep {
+            parts.push(format!("keep {n} AMIs"));
+        }
+        if self.encrypted == Some(true) {
+            parts.push(format!(
+                "encrypted with {}",
+                self.kms_key_id.as_deref().unwrap_or("the default EBS key")
+            ));
+        }
+        parts.extend(self.notes.iter().cloned());
+        parts.join(", ")
+    }
+}
+
+/// A change to make in SMS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Create a replication job.
+    Create(CreateJob),
+    /// Start an on-demand replication run.
+    StartRun {
+        /// The job.
+        job_id: String,
+        /// The run's `description`.
+        description: String,
+        /// Why, for the report.
+        reason: String,
+    },
+    /// Move the job's next run with `UpdateReplicationJob`.
+    Reschedule {
+        /// The job.
+        job_id: String,
+        /// `nextReplicationRunStartTime`, epoch seconds.
+        next_start: i64,
+        /// Why, for the report.
+        reason: String,
+    },
+}
+
+/// Something worth reporting about a job that needs no call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// The server already has a live job: creating one is not needed.
+    Exists,
+    /// A one-time job finished.
+    Completed,
+    /// The job was deleted.
+    Deleted,
+    /// Runs are failing; SMS has not paused or failed the job yet.
+    Failing,
+    /// SMS gave up on the job.
+    Failed,
+    /// A one-time job failed; such jobs are never paused or resumed.
+    OneTimeFailed,
+    /// Too many consecutive failures: resuming stopped, a person must act.
+    Escalate,
+}
+
+/// A report entry for a job, without a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The server or job it is about.
+    pub target: String,
+    /// What it says.
+    pub kind: NoticeKind,
+    /// The job's state.
+    pub state: String,
+    /// The detail: the job, the root cause, the AMI.
+    pub detail: String,
+}
+
+impl Notice {
+    /// The notice as a report outcome; failed jobs and escalations count as failures so the
+    /// report's status and `failed` attribute draw attention to them.
+    pub fn outcome(&self) -> TargetOutcome {
+        let (action, result) = match self.kind {
+            NoticeKind::Exists => (CREATE_REPLICATION_JOB, OutcomeResult::Unchanged),
+            NoticeKind::Completed | NoticeKind::Deleted | NoticeKind::Failing => {
+                (NOTIFY, OutcomeResult::Unchanged)
+            }
+            NoticeKind::Failed | NoticeKind::OneTimeFailed => (NOTIFY, OutcomeResult::Failed),
+            NoticeKind::Escalate => (ESCALATE, OutcomeResult::Failed),
+        };
+        let mut outcome = TargetOutcome::unchanged(&self.target, action, &self.detail);
+        outcome.result = result;
+        outcome.state = Some(self.state.clone());
+        outcome
+    }
+}
+
+/// What the run will do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobsPlan {
+    /// Calls to make.
+    pub actions: Vec<Action>,
+    /// Reports without calls.
+    pub notices: Vec<Notice>,
+    /// Targets left alone, with the reason.
+    pub skips: Vec<Skip>,
+}
+
+/// The jobs whose runs the plan needs: every managed job in a failure state (to explain it or
+/// act on it), and the managed jobs a direct invocation names (for the on-demand limits).
+pub fn runs_needed(
+    trigger: &Trigger,
+    config: &SmsConfig,
+    catalog: &Catalog,
+    jobs: &[Job],
+) -> Vec<String> {
+    let managed = resolve(config, catalog).managed_servers();
+    let mut ids: BTreeSet<String> = jobs
+        .iter()
+        .filter(|j| managed.contains_key(j.server_id.as_str()))
+        .filter(|j| FAILURE_STATES.contains(&j.state.as_str()))
+        .map(|j| j.id.clone())
+        .collect();
+    if let Trigger::Direct(direct) = trigger {
+        ids.extend(
+            jobs.iter()
+                .filter(|j| direct.targets.contains(&j.id))
+                .filter(|j| managed.contains_key(j.server_id.as_str()))
+                .map(|j| j.id.clone()),
+        );
+    }
+    ids.into_iter().collect()
+}
+
+/// Plans a run for the trigger against what was observed.
+pub fn plan(trigger: &Trigger, config: &SmsConfig, facts: &Facts) -> JobsPlan {
+    let resolved = resolve(config, &facts.catalog);
+    let mut out = JobsPlan::default();
+    match trigger {
+        Trigger::Schedule(_) => reconcile(facts, &resolved, &mut out),
+        Trigger::Direct(direct) => {
+            let mut seen = BTreeSet::new();
+            for target in direct.targets.iter().filter(|t| seen.insert(t.as_str())) {
+                on_demand(target, facts, &resolved, &mut out);
+            }
+        }
+        Trigger::Service(event) => service_event(event, facts, &resolved, &mut out),
+        Trigger::Sns(notifications) => {
+            for n in notifications {
+                if !config.trigger_topic_arns.is_empty()
+                    && !config.trigger_topic_arns.contains(&n.topic_arn)
+                {
+                    out.skips.push(Skip::new(
+                        &n.topic_arn,
+                        "notification from a topic not in TRIGGER_TOPIC_ARNS; ignored",
+                    ));
+                    continue;
+                }
+                match &n.message {
+                    SnsMessage::Service(event) => service_event(event, facts, &resolved, &mut out),
+                    SnsMessage::Alarm(alarm) => out.skips.push(Skip::new(
+                        &alarm.name,
+                        "CloudWatch alarm: not handled by this function",
+                    )),
+                    SnsMessage::BackupVault(_) => out.skips.push(Skip::new(
+                        &n.message_id,
+                        "AWS Backup notification: not handled by this function",
+                    )),
+                }
+            }
+        }
+        Trigger::Alarm(alarm) => out.skips.push(Skip::new(
+            &alarm.name,
+            "CloudWatch alarm: not handled by this function",
+        )),
+    }
+    out
+}
+
+/// The configuration resolved against the catalog: each managed server with its entry, and the
+/// entries that name no single server.
+struct Resolved<'a> {
+    managed: Vec<(&'a JobSpec, &'a Server)>,
+    skips: Vec<Skip>,
+}
+
+impl<'a> Resolved<'a> {
+    fn managed_servers(&self) -> BTreeMap<&'a str, &'a JobSpec> {
+        self.managed
+            .iter()
+            .map(|(spec, server)| (server.id.as_str(), *spec))
+            .collect()
+    }
+
+    fn spec_for(&self, server_id: &str) -> Option<&'a JobSpec> {
+        self.managed
+            .iter()
+            .find(|(_, s)| s.id == server_id)
+            .map(|(spec, _)| *spec)
+    }
+}
+
+fn resolve<'a>(config: &'a SmsConfig, catalog: &'a Catalog) -> Resolved<'a> {
+    let mut resolved = Resolved {
+        managed: Vec::new(),
+        skips: Vec::new(),
+    };
+    if let Some(status) = catalog.status.as_deref().filter(|s| *s != "AVAILABLE") {
+        for spec in &config.jobs {
+            resolved.skips.push(Skip::new(
+                spec.server.describe(),
+                format!("the server catalog is {status}; import it (ImportServerCatalog) first"),
+            ));
+        }
+        return resolved;
+    }
+    for spec in &config.jobs {
+        let matches: Vec<&Server> = catalog
+            .servers
+            .iter()
+            .filter(|s| names(&spec.server, s))
+            .collect();
+        match matches.as_slice() {
+            [] => resolved.skips.push(Skip::new(
+                spec.server.describe(),
+                "no such server in the SMS catalog; re-import the catalog if it is new",
+            )),
+            [server] => {
+                if let Some((first, _)) = resolved.managed.iter().find(|(_, s)| s.id == server.id) {
+                    resolved.skips.push(Skip::new(
+                        spec.server.describe(),
+                        format!(
+                            "is server {}, already configured as {}",
+                            server.id,
+                            first.server.describe()
+                        ),
+                    ));
+                } else {
+                    resolved.managed.push((spec, server));
+                }
+            }
+            many => {
+                let ids: Vec<&str> = many.iter().map(|s| s.id.as_str()).collect();
+                resolved.skips.push(Skip::new(
+                    spec.server.describe(),
+                    format!(
+                        "ambiguous: matches servers {}; name it by serverId or vmPath",
+                        ids.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    resolved
+}
+
+/// Whether `reference` names `server`.
+fn names(reference: &ServerRef, server: &Server) -> bool {
+    let vm_name = server.vm_name.as_deref();
+    match reference {
+        ServerRef::Id(id) => server.id == *id,
+        ServerRef::VmName(name) => vm_name.is_some_and(|v| v.eq_ignore_ascii_case(name)),
+        ServerRef::Hostname(host) => {
+            let short = host.split('.').next().unwrap_or(host);
+            vm_name.is_some_and(|v| v.eq_ignore_ascii_case(host) || v.eq_ignore_ascii_case(short))
+        }
+        ServerRef::VmPath(path) => server.vm_path.as_deref() == Some(path.as_str()),
+    }
+}
+
+/// The job that speaks for a server: a live one first, then a finished one, then a deleted one.
+fn job_for<'a>(server_id: &str, jobs: &'a [Job]) -> Option<&'a Job> {
+    let rank = |j: &Job| match j.state.as_str() {
+        s if LIVE_STATES.contains(&s) => 0,
+        "COMPLETED" | "FAILED" => 1,
+        _ => 2,
+    };
+    jobs.iter()
+        .filter(|j| j.server_id == server_id)
+        .min_by_key(|j| rank(j))
+}
+
+/// Schedule: create the missing jobs and look after the existing ones.
+fn reconcile(facts: &Facts, resolved: &Resolved, out: &mut JobsPlan) {
+    out.skips.extend(resolved.skips.iter().cloned());
+    for (spec, server) in &resolved.managed {
+        match job_for(&server.id, &facts.jobs) {
+            Some(job) if matches!(job.state.as_str(), "PENDING" | "ACTIVE") => {
+                out.notices.push(Notice {
+                    target: server.id.clone(),
+                    kind: NoticeKind::Exists,
+                    state: job.state.clone(),
+                    detail: format!("already replicated by {} ({})", job.id, job.state),
+                });
+            }
+            Some(job) => look_after(job, spec, facts, out, true),
+            None => match server.job_id.as_deref().filter(|_| !server.job_terminated) {
+                Some(taken) => out.skips.push(Skip::new(
+                    &server.id,
+                    format!(
+                        "cannot be replicated: replication job {taken} has it (catalog \
+                         replicationJobId), but GetReplicationJobs does not list that job"
+                    ),
+                )),
+                None => match create(spec, server, facts.now) {
+                    Ok(job) => out.actions.push(Action::Create(job)),
+                    Err(why) => out.skips.push(Skip::new(&server.id, why)),
+                },
+            },
+        }
+    }
+}
+
+/// The `CreateReplicationJob` request for a server, or why it cannot be made now.
+fn create(spec: &JobSpec, server: &Server, now: i64) -> Result<CreateJob, String> {
+    let seed_time = match spec.seed {
+        SeedTime::Now => now,
+        SeedTime::At(at) if at > now + MAX_SEED_AHEAD_SECS => {
+            return Err(format!(
+                "seedReplicationTime {} is more than 30 days ahead",
+                fmt_time(at)
+            ))
+        }
+        // A seed time already past means "start now": SMS takes no seed time in the past.
+        SeedTime::At(at) => at.max(now),
+        SeedTime::After(secs) => now + secs,
+    };
+    let mut notes = Vec::new();
+    if spec.license == License::Aws {
+        notes.push(
+            "licenseType AWS needs a Windows server: the SMS catalog does not record the OS, so \
+             SMS checks it (Linux servers take only BYOL)"
+                .to_owned(),
+        );
+    }
+    Ok(CreateJob {
+        server_id: server.id.clone(),
+        seed_time,
+        frequency: spec.frequency,
+        run_once: spec.run_once,
+        license: spec.license,
+        role_name: spec.role_name.clone(),
+        description: spec.description.clone(),
+        amis_to_keep: spec.amis_to_keep,
+        encrypted: spec.encrypted,
+        kms_key_id: spec.kms_key_id.clone(),
+        notes,
+    })
+}
+
+/// Reports or acts on an existing job. `report_healthy` says whether a job replicating normally
+/// is worth a skip entry (yes when the trigger named it, no when sweeping).
+fn look_after(job: &Job, spec: &JobSpec, facts: &Facts, out: &mut JobsPlan, report_healthy: bool) {
+    let runs = facts.runs.get(&job.id);
+    let notice = |kind: NoticeKind, detail: String| Notice {
+        target: job.id.clone(),
+        kind,
+        state: job.state.clone(),
+        detail: format!("server {}: {detail}", job.server_id),
+    };
+    let one_time = job.run_once || spec.is_one_time();
+    match job.state.as_str() {
+        "PENDING" | "ACTIVE" => {
+            if report_healthy {
+                out.skips.push(Skip::new(
+                    &job.id,
+                    format!("{}: replicating normally, nothing to do", job.state),
+                ));
+            }
+        }
+        "COMPLETED" => out.notices.push(notice(
+            NoticeKind::Completed,
+            format!(
+                "replication job completed; latest AMI {}",
+                job.latest_ami.as_deref().unwrap_or("unknown")
+            ),
+        )),
+        "DELETING" | "DELETED" => out.notices.push(notice(
+            NoticeKind::Deleted,
+            "replication job deleted; it is not recreated (remove the server from SMS_JOBS to \
+             stop reporting it)"
+                .to_owned(),
+        )),
+        "FAILING" => out.notices.push(notice(
+            NoticeKind::Failing,
+            format!(
+                "runs are failing: {}",
+                policy::root_cause(job, runs.map_or(&[], Vec::as_slice))
+            ),
+        )),
+        "FAILED" | "PAUSED_ON_FAILURE" if one_time => out.notices.push(notice(
+            NoticeKind::OneTimeFailed,
+            format!(
+                "one-time replication job failed (one-time jobs are never paused or resumed): {}",
+                policy::root_cause(job, runs.map_or(&[], Vec::as_slice))
+            ),
+        )),
+        "FAILED" => out.notices.push(notice(
+            NoticeKind::Failed,
+            format!(
+                "replication job failed: {}",
+                policy::root_cause(job, runs.map_or(&[], Vec::as_slice))
+            ),
+        )),
+        "PAUSED_ON_FAILURE" => {
+            let Some(runs) = runs else {
+                out.skips.push(Skip::new(
+                    &job.id,
+                    "PAUSED_ON_FAILURE, but its runs could not be read (see the \
+                     GetReplicationRuns outcome); nothing decided",
+                ));
+                return;
+            };
+            let cause = policy::root_cause(job, runs);
+            match policy::paused(&spec.on_failure, runs, facts.now) {
+                Resume::Wait(why) => out.skips.push(Skip::new(
+                    &job.id,
+                    format!("PAUSED_ON_FAILURE: {why}; {cause}"),
+                )),
+                Resume::Escalate(why) => out.notices.push(notice(
+                    NoticeKind::Escalate,
+                    format!("escalated: {why}; {cause}"),
+                )),
+                Resume::OnDemandRun => out.actions.push(Action::StartRun {
+                    job_id: job.id.clone(),
+                    description: "sms-replication-jobs: resume after failure".to_owned(),
+                    reason: format!("resumed after the cool-down; {cause}"),
+                }),
+                Resume::Reschedule(next_start) => out.actions.push(Action::Reschedule {
+                    job_id: job.id.clone(),
+                    next_start,
+                    reason: format!("resumed after the cool-down; {cause}"),
+                }),
+            }
+        }
+        other => {
+            if report_healthy {
+                out.skips.push(Skip::new(
+                    &job.id,
+                    format!("{other}: not a state this function handles"),
+                ));
+            }
+        }
+    }
+}
+
+/// Direct invocation: an on-demand run for one named job, within the SMS limits.
+fn on_demand(target: &str, facts: &Facts, resolved: &Resolved, out: &mut JobsPlan) {
+    if !target.starts_with("sms-job-") {
+        out.skips
+            .push(Skip::new(target, "not a replication job id (sms-job-...)"));
+        return;
+    }
+    let Some(job) = facts.jobs.iter().find(|j| j.id == target) else {
+        out.skips.push(Skip::new(
+            target,
+            "no such replication job in this account and region",
+        ));
+        return;
+    };
+    if resolved.spec_for(&job.server_id).is_none() {
+        out.skips.push(Skip::new(
+            target,
+            format!(
+                "server {} is outside the configured jobs (SMS_JOBS)",
+                job.server_id
+            ),
+        ));
+        return;
+    }
+    if !matches!(
+        job.state.as_str(),
+        "PENDING" | "ACTIVE" | "FAILING" | "PAUSED_ON_FAILURE"
+    ) {
+        out.skips.push(Skip::new(
+            target,
+            format!(
+                "{}: on-demand runs need a job that is still replicating",
+                job.state
+            ),
+        ));
+        return;
+    }
+    let Some(runs) = facts.runs.get(&job.id) else {
+        out.skips.push(Skip::new(
+            target,
+            "its runs could not be read (see the GetReplicationRuns outcome), so the on-demand \
+             limits cannot be checked",
+        ));
+        return;
+    };
+    match policy::on_demand_gate(runs, facts.now) {
+        Ok(()) => out.actions.push(Action::StartRun {
+            job_id: job.id.clone(),
+            description: "sms-replication-jobs: on-demand run by direct invoke".to_owned(),
+            reason: "requested by direct invoke".to_owned(),
+        }),
+        Err(why) => out.skips.push(Skip::new(target, why)),
+    }
+}
+
+/// An SMS event (CloudTrail API call, directly or through SNS): look after the jobs it names, or
+/// every managed job in a failure state when it names none.
+fn service_event(event: &ServiceEvent, facts: &Facts, resolved: &Resolved, out: &mut JobsPlan) {
+    let event_name = if event.id.is_empty() {
+        event.detail_type.clone()
+    } else {
+        event.id.clone()
+    };
+    // The core parser keeps `aws.sms` details as they are; every other source is someone else's.
+    let detail = match &event.kind {
+        ServiceEventKind::Other(detail) if event.source == "aws.sms" => detail,
+        _ => {
+            out.skips.push(Skip::new(
+                event_name,
+                format!(
+                    "{} {} event: not handled by this function",
+                    event.source, event.detail_type
+                ),
+            ));
+            return;
+        }
+    };
+    if detail.get("readOnly") == Some(&Value::Bool(true)) {
+        let call = detail
+            .get("eventName")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown call");
+        out.skips.push(Skip::new(
+            event_name,
+            format!("read-only SMS API call ({call}): nothing changed"),
+        ));
+        return;
+    }
+    let mut named = BTreeSet::new();
+    collect_job_ids(detail, &mut named);
+    for resource in &event.resources {
+        collect_job_ids(&Value::String(resource.clone()), &mut named);
+    }
+    if named.is_empty() {
+        for (spec, server) in &resolved.managed {
+            if let Some(job) = job_for(&server.id, &facts.jobs)
+                .filter(|j| FAILURE_STATES.contains(&j.state.as_str()))
+            {
+                look_after(job, spec, facts, out, false);
+            }
+        }
+        return;
+    }
+    for id in named {
+        match facts.jobs.iter().find(|j| j.id == id) {
+            None => out.skips.push(Skip::new(
+                &id,
+                "named by the event, but no such replication job exists (any more)",
+            )),
+            Some(job) => match resolved.spec_for(&job.server_id) {
+                Some(spec) => look_after(job, spec, facts, out, true),
+                None => out.skips.push(Skip::new(
+                    &id,
+                    format!(
+                        "server {} is outside the configured jobs (SMS_JOBS)",
+                        job.server_id
+                    ),
+                )),
+            },
+        }
+    }
+}
+
+/// Every `sms-job-...` id anywhere in an event's detail (request parameters, response elements,
+/// ARNs), since CloudTrail records name the job in different members per API call.
+fn collect_job_ids(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::String(s) => {
+            let mut rest = s.as_str();
+            while let Some(start) = rest.find("sms-job-") {
+                let tail = &rest[start..];
+                let end = tail
+                    .char_indices()
+                    .skip("sms-job-".len())
+                    .find(|(_, c)| !c.is_ascii_alphanumeric())
+                    .map_or(tail.len(), |(i, _)| i);
+                if end > "sms-job-".len() {
+                    out.insert(tail[..end].to_owned());
+                }
+                rest = &tail[end..];
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_job_ids(v, out)),
+        Value::Object(map) => map.values().for_each(|v| collect_job_ids(v, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,170 @@
+//! The pause-on-failure policy and the on-demand run limits, as pure functions of a job's runs.
+
+use crate::config::{FailurePolicy, ResumeWith};
+use crate::observe::{Job, Run};
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+
+/// SMS allows at most this many on-demand runs per job in any 24 hours.
+pub const ON_DEMAND_RUNS_PER_DAY: usize = 2;
+/// The window the on-demand limit counts over.
+const DAY_SECS: i64 = 86_400;
+/// How far ahead a rescheduled run starts: SMS takes a start time in the future, and a few
+/// minutes leave room for the request to arrive and the connector to pick the run up.
+pub const RESCHEDULE_LEAD_SECS: i64 = 10 * 60;
+
+/// What to do about a job paused on failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resume {
+    /// Not yet: the reason says until when or why.
+    Wait(String),
+    /// Too many consecutive failures: stop resuming and hand over to a person.
+    Escalate(String),
+    /// Start an on-demand run now.
+    OnDemandRun,
+    /// Move the next scheduled run to this time (epoch seconds).
+    Reschedule(i64),
+}
+
+/// Decides about a job in `PAUSED_ON_FAILURE`, given every run read for it.
+///
+/// The checks run in this order: a run already under way settles it; then the count of
+/// consecutive failed runs (which includes runs this function started) may escalate; then the
+/// cool-down since the latest failure; then, for on-demand runs, the 24-hour limit.
+pub fn paused(policy: &FailurePolicy, runs: &[Run], now: i64) -> Resume {
+    if let Some(run) = in_progress(runs) {
+        return Resume::Wait(format!(
+            "run {} is {}; waiting for it before resuming",
+            run.id, run.state
+        ));
+    }
+    let failures = consecutive_failures(runs);
+    if failures >= policy.max_consecutive_failures {
+        return Resume::Escalate(format!(
+            "{failures} consecutive failed runs (escalation after {}); not resuming",
+            policy.max_consecutive_failures
+        ));
+    }
+    let Some(failed_at) = latest_failure(runs).and_then(failed_at) else {
+        return Resume::Wait(
+            "paused, but no failed run with a time is in its history, so the cool-down cannot \
+             start; resume it by hand"
+                .to_owned(),
+        );
+    };
+    let resume_at = failed_at + policy.cool_down_secs;
+    if now < resume_at {
+        return Resume::Wait(format!(
+            "cool-down: latest failure at {}, resuming after {}",
+            fmt_time(failed_at),
+            fmt_time(resume_at)
+        ));
+    }
+    match policy.resume_with {
+        ResumeWith::OnDemandRun => match on_demand_gate(runs, now) {
+            Ok(()) => Resume::OnDemandRun,
+            Err(why) => Resume::Wait(why),
+        },
+        ResumeWith::Reschedule => Resume::Reschedule(now + RESCHEDULE_LEAD_SECS),
+    }
+}
+
+/// Whether an on-demand run may start now: none may while a run is under way, and at most
+/// [`ON_DEMAND_RUNS_PER_DAY`] may start in 24 hours, counted from the observed `ON_DEMAND` runs.
+pub fn on_demand_gate(runs: &[Run], now: i64) -> Result<(), String> {
+    if let Some(run) = in_progress(runs) {
+        return Err(format!(
+            "run {} is {}; SMS starts no on-demand run while another is under way",
+            run.id, run.state
+        ));
+    }
+    // A run without a scheduled time is counted: better one run too few than a refused call.
+    let recent: Vec<Option<i64>> = runs
+        .iter()
+        .filter(|r| r.kind == "ON_DEMAND")
+        .map(|r| r.scheduled)
+        .filter(|t| t.is_none_or(|t| t > now - DAY_SECS))
+        .collect();
+    if recent.len() >= ON_DEMAND_RUNS_PER_DAY {
+        let next = recent.iter().flatten().min().map_or_else(
+            || "later".to_owned(),
+            |t| format!("after {}", fmt_time(t + DAY_SECS)),
+        );
+        return Err(format!(
+            "{} on-demand runs in the last 24 h, the SMS limit is {ON_DEMAND_RUNS_PER_DAY}; the next is possible {next}",
+            recent.len()
+        ));
+    }
+    Ok(())
+}
+
+/// A run that is `ACTIVE` or `PENDING`, if any.
+pub fn in_progress(runs: &[Run]) -> Option<&Run> {
+    runs.iter()
+        .find(|r| r.state == "ACTIVE" || r.state == "PENDING")
+}
+
+/// `FAILED` runs newer than the newest `COMPLETED` one; missed and deleted runs neither count
+/// nor break the streak.
+pub fn consecutive_failures(runs: &[Run]) -> u32 {
+    let mut count = 0;
+    for run in newest_first(runs) {
+        match run.state.as_str() {
+            "FAILED" => count += 1,
+            "COMPLETED" => break,
+            _ => {}
+        }
+    }
+    count
+}
+
+/// The newest `FAILED` run.
+pub fn latest_failure(runs: &[Run]) -> Option<&Run> {
+    newest_first(runs).into_iter().find(|r| r.state == "FAILED")
+}
+
+/// When a failed run ended, or when it was scheduled if SMS gives no completion time.
+fn failed_at(run: &Run) -> Option<i64> {
+    run.completed.or(run.scheduled)
+}
+
+/// The job's status message and the latest failed run's, with its stage: the text the console
+/// shows as the reason for the failure.
+pub fn root_cause(job: &Job, runs: &[Run]) -> String {
+    let mut parts = Vec::new();
+    if let Some(msg) = job.status_message.as_deref().filter(|m| !m.is_empty()) {
+        parts.push(format!("job: {msg}"));
+    }
+    let own = latest_failure(runs);
+    if let Some(run) = own.or_else(|| latest_failure(&job.runs)) {
+        let when = failed_at(run).map(|t| format!(" at {}", fmt_time(t)));
+        let stage = run.stage.as_deref().map(|s| format!(" in stage {s}"));
+        parts.push(format!(
+            "latest failed run {}{}{}: {}",
+            run.id,
+            when.unwrap_or_default(),
+            stage.unwrap_or_default(),
+            run.status_message.as_deref().unwrap_or("no status message")
+        ));
+    }
+    if parts.is_empty() {
+        "SMS gave no status message".to_owned()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// Runs ordered newest first by scheduled (else completed) time; runs without either are taken
+/// as the newest, since SMS leaves times unset only on runs that have not started.
+fn newest_first(runs: &[Run]) -> Vec<&Run> {
+    let mut sorted: Vec<&Run> = runs.iter().collect();
+    sorted.sort_by_key(|r| std::cmp::Reverse(r.scheduled.or(r.completed).unwrap_or(i64::MAX)));
+    sorted
+}
+
+/// An epoch time as RFC 3339 for reports.
+pub fn fmt_time(secs: i64) -> String {
+    DateTime::from_secs(secs)
+        .fmt(Format::DateTime)
+        .unwrap_or_else(|_| format!("{secs} s after the epoch"))
+}
