@@ -1,1 +1,172 @@
-//! Local AWS emulator.
+//! A local, stateful emulator of the AWS DRS, SMS, Backup and SNS APIs.
+//!
+//! All four services answer on one port, in their own wire protocols, so the real AWS SDKs and
+//! the AWS CLI work against it with `AWS_ENDPOINT_URL=http://127.0.0.1:PORT` and fake
+//! credentials. The service is taken from the SigV4 credential scope; signatures are not checked.
+//!
+//! State starts from a [`Fixture`] and moves in steps: one step every `pace` of wall-clock time
+//! (applied when a request arrives), or on demand with [`Emulator::advance`] or
+//! `POST /_emulator/advance`. Admin endpoints under `/_emulator/` show the state, count calls,
+//! inject faults and reset.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use dr_emulator::{Config, Emulator, Fixture};
+//! let emulator = Emulator::start(Config::new(Fixture::demo())).await?;
+//! println!("point the SDK at {}", emulator.endpoint_url());
+//! emulator.advance(3);
+//! # Ok(()) }
+//! ```
+
+pub mod backup;
+pub mod drs;
+pub mod faults;
+pub mod fixture;
+pub mod protocol;
+pub mod server;
+pub mod sms;
+pub mod sns;
+pub mod util;
+pub mod world;
+
+pub use faults::FaultRule;
+pub use fixture::{Fixture, FixtureError, REPORTS_TOPIC};
+
+use serde_json::Value;
+use server::{lock, Shared};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use world::World;
+
+/// How to start an emulator.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// The initial state.
+    pub fixture: Fixture,
+    /// Wall-clock time per step; `None` moves only on demand (deterministic tests).
+    pub pace: Option<Duration>,
+}
+
+impl Config {
+    /// An ephemeral port, the given fixture, and steps only on demand.
+    pub fn new(fixture: Fixture) -> Self {
+        Self {
+            port: 0,
+            fixture,
+            pace: None,
+        }
+    }
+
+    /// The same, with one step every `pace`.
+    pub fn with_pace(mut self, pace: Duration) -> Self {
+        self.pace = Some(pace);
+        self
+    }
+
+    /// The same, on a fixed port.
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+}
+
+/// A running emulator; dropping it stops accepting connections.
+#[derive(Debug)]
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Shared,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Emulator {
+    /// Binds 127.0.0.1 and starts serving on the current tokio runtime.
+    pub async fn start(config: Config) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let shared: Shared = Arc::new(Mutex::new(World::new(config.fixture, config.pace)));
+        let (tx, rx) = oneshot::channel();
+        tokio::spawn(server::serve(listener, server::router(shared.clone()), rx));
+        Ok(Self {
+            addr,
+            shared,
+            shutdown: Some(tx),
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, the value for `AWS_ENDPOINT_URL`.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Applies `steps` steps now.
+    pub fn advance(&self, steps: u64) {
+        lock(&self.shared).advance(steps, 0);
+    }
+
+    /// Moves the emulated clock `seconds` forward, then applies `steps` steps.
+    pub fn advance_time(&self, seconds: i64, steps: u64) {
+        lock(&self.shared).advance(steps, seconds);
+    }
+
+    /// The whole state, as `GET /_emulator/state` shows it.
+    pub fn state(&self) -> Value {
+        let mut world = lock(&self.shared);
+        world.catch_up();
+        world.snapshot()
+    }
+
+    /// How many calls `operation` received (including those answered with an injected fault).
+    pub fn calls(&self, operation: &str) -> u64 {
+        lock(&self.shared)
+            .calls
+            .get(operation)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Every message published to SNS so far, oldest first.
+    pub fn sns_messages(&self) -> Vec<sns::Message> {
+        lock(&self.shared).sns.messages().to_vec()
+    }
+
+    /// Adds or replaces a fault rule.
+    pub fn set_fault(&self, rule: FaultRule) -> Result<(), faults::FaultRuleError> {
+        rule.validate()?;
+        lock(&self.shared).faults.set(rule);
+        Ok(())
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        lock(&self.shared).faults.clear();
+    }
+
+    /// Back to the fixture's initial state.
+    pub fn reset(&self) {
+        lock(&self.shared).reset();
+    }
+
+    /// Forces a DRS source server into a data replication state, e.g. `STALLED`.
+    pub fn set_drs_state(&self, source_server_id: &str, state: &str) -> Result<(), String> {
+        lock(&self.shared).drs.set_state(source_server_id, state)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            // The server task may already be gone with its runtime; nothing to do then.
+            let _ = tx.send(());
+        }
+    }
+}

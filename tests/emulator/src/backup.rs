@@ -1,0 +1,833 @@
+//! AWS Backup (restJson1): vaults, recovery points and copy jobs that run one step at a time.
+
+use crate::fixture::{Fixture, LifecycleSpec, RecoveryPointSpec};
+use crate::protocol::{ApiError, Service};
+use crate::util::{hex, page, parse_iso, parse_query_time, uuid_upper};
+use crate::world::{AwsRequest, World};
+use axum::http::Method;
+use percent_encoding::percent_decode_str;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// Largest page of the list operations.
+const MAX_PAGE: usize = 1000;
+/// Lifecycle rule: deletion at least this many days after the move to cold storage.
+const MIN_COLD_DAYS: i64 = 90;
+/// Seconds in a day.
+const DAY: i64 = 86_400;
+
+/// A Backup lifecycle as the API spells it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Lifecycle {
+    /// Days before moving to cold storage (-1: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub move_to_cold_storage_after_days: Option<i64>,
+    /// Days before deletion (-1: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_after_days: Option<i64>,
+    /// Archive tier opt-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_in_to_archive_for_supported_resources: Option<bool>,
+    /// Event after which to delete (newer API member, kept as sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_after_event: Option<String>,
+}
+
+impl From<&LifecycleSpec> for Lifecycle {
+    fn from(spec: &LifecycleSpec) -> Self {
+        Self {
+            move_to_cold_storage_after_days: spec.move_to_cold_storage_after_days,
+            delete_after_days: spec.delete_after_days,
+            ..Self::default()
+        }
+    }
+}
+
+impl Lifecycle {
+    /// Enforces `DeleteAfterDays >= MoveToColdStorageAfterDays + 90`; -1 means "never".
+    fn validate(&self) -> Result<(), ApiError> {
+        for days in [self.move_to_cold_storage_after_days, self.delete_after_days]
+            .into_iter()
+            .flatten()
+        {
+            if days < -1 || days == 0 {
+                return Err(ApiError::new(
+                    "InvalidParameterValueException",
+                    format!("Lifecycle days must be positive or -1 (never), got {days}"),
+                ));
+            }
+        }
+        if let (Some(cold), Some(delete)) =
+            (self.move_to_cold_storage_after_days, self.delete_after_days)
+        {
+            if cold > 0 && delete > 0 && delete < cold + MIN_COLD_DAYS {
+                return Err(ApiError::new(
+                    "InvalidParameterValueException",
+                    format!(
+                        "Invalid lifecycle. DeleteAfterDays ({delete}) must be at least {MIN_COLD_DAYS} days greater than MoveToColdStorageAfterDays ({cold})"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `CalculatedLifecycle` for something created at `created`.
+    fn calculated(&self, created: i64) -> Value {
+        let mut out = serde_json::Map::new();
+        if let Some(d) = self.move_to_cold_storage_after_days.filter(|d| *d > 0) {
+            out.insert("MoveToColdStorageAt".into(), json!(created + d * DAY));
+        }
+        if let Some(d) = self.delete_after_days.filter(|d| *d > 0) {
+            out.insert("DeleteAt".into(), json!(created + d * DAY));
+        }
+        Value::Object(out)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct RecoveryPoint {
+    arn: String,
+    resource_arn: String,
+    resource_type: String,
+    resource_name: Option<String>,
+    created: i64,
+    size: i64,
+    status: String,
+    lifecycle: Option<Lifecycle>,
+    source_vault_arn: Option<String>,
+    iam_role_arn: String,
+    copy_failures_left: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Vault {
+    name: String,
+    region: String,
+    account: String,
+    arn: String,
+    created: i64,
+    points: Vec<RecoveryPoint>,
+}
+
+/// The parameters that make two `StartCopyJob` calls "the same" for idempotency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CopyParams {
+    recovery_point_arn: String,
+    source_vault_name: String,
+    destination_vault_arn: String,
+    iam_role_arn: String,
+    lifecycle: Option<Lifecycle>,
+}
+
+#[derive(Debug, Clone)]
+struct CopyJob {
+    id: String,
+    account: String,
+    params: CopyParams,
+    token: Option<String>,
+    source_vault_arn: String,
+    destination_rp_arn: Option<String>,
+    resource_arn: String,
+    resource_type: String,
+    resource_name: Option<String>,
+    size: i64,
+    created: i64,
+    completed: Option<i64>,
+    state: String,
+    status_message: Option<String>,
+    will_fail: bool,
+}
+
+/// Backup state.
+#[derive(Debug, Clone)]
+pub struct Backup {
+    home_account: String,
+    home_region: String,
+    vaults: Vec<Vault>,
+    jobs: Vec<CopyJob>,
+}
+
+/// The Backup operations the emulator serves, from method and path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackupOp {
+    /// `PUT /copy-jobs`.
+    StartCopyJob,
+    /// `GET /copy-jobs/`.
+    ListCopyJobs,
+    /// `GET /copy-jobs/{id}`.
+    DescribeCopyJob(String),
+    /// `GET /backup-vaults/`.
+    ListBackupVaults,
+    /// `GET /backup-vaults/{name}`.
+    DescribeBackupVault(String),
+    /// `GET /backup-vaults/{name}/recovery-points/`.
+    ListRecoveryPointsByBackupVault(String),
+    /// `GET /backup-vaults/{name}/recovery-points/{arn}`.
+    DescribeRecoveryPoint(String, String),
+    /// Anything else: method and path.
+    Unknown(String),
+}
+
+impl BackupOp {
+    /// The operation name (for counters and fault rules).
+    pub fn name(&self) -> String {
+        match self {
+            Self::StartCopyJob => "StartCopyJob".into(),
+            Self::ListCopyJobs => "ListCopyJobs".into(),
+            Self::DescribeCopyJob(_) => "DescribeCopyJob".into(),
+            Self::ListBackupVaults => "ListBackupVaults".into(),
+            Self::DescribeBackupVault(_) => "DescribeBackupVault".into(),
+            Self::ListRecoveryPointsByBackupVault(_) => "ListRecoveryPointsByBackupVault".into(),
+            Self::DescribeRecoveryPoint(..) => "DescribeRecoveryPoint".into(),
+            Self::Unknown(what) => what.clone(),
+        }
+    }
+}
+
+/// Maps method and path to an operation; path labels are percent-decoded after splitting, since
+/// recovery point ARNs arrive with `/` encoded as `%2F`.
+pub fn operation(req: &AwsRequest) -> BackupOp {
+    let segments: Vec<String> = req
+        .path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let get = req.method == Method::GET;
+    match parts.as_slice() {
+        ["copy-jobs"] | ["copy-jobs", ""] if req.method == Method::PUT => BackupOp::StartCopyJob,
+        ["copy-jobs"] | ["copy-jobs", ""] if get => BackupOp::ListCopyJobs,
+        ["copy-jobs", id] if get => BackupOp::DescribeCopyJob((*id).to_owned()),
+        ["backup-vaults"] | ["backup-vaults", ""] if get => BackupOp::ListBackupVaults,
+        ["backup-vaults", name] if get => BackupOp::DescribeBackupVault((*name).to_owned()),
+        ["backup-vaults", name, "recovery-points"]
+        | ["backup-vaults", name, "recovery-points", ""]
+            if get =>
+        {
+            BackupOp::ListRecoveryPointsByBackupVault((*name).to_owned())
+        }
+        ["backup-vaults", name, "recovery-points", arn] if get => {
+            BackupOp::DescribeRecoveryPoint((*name).to_owned(), (*arn).to_owned())
+        }
+        _ => BackupOp::Unknown(format!("{} {}", req.method, req.path)),
+    }
+}
+
+/// A recovery point ARN for a copy or a fixture point, in the form AWS uses for the resource type.
+fn recovery_point_arn(
+    resource_type: &str,
+    region: &str,
+    account: &str,
+    rng: &mut fastrand::Rng,
+) -> String {
+    match resource_type {
+        "EC2" => format!("arn:aws:ec2:{region}::image/ami-{}", hex(rng, 17)),
+        "EBS" => format!("arn:aws:ec2:{region}::snapshot/snap-{}", hex(rng, 17)),
+        _ => format!(
+            "arn:aws:backup:{region}:{account}:recovery-point:{}",
+            uuid_upper(rng)
+        ),
+    }
+}
+
+fn vault_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:backup:{region}:{account}:backup-vault:{name}")
+}
+
+impl Backup {
+    /// Backup as the fixture describes it.
+    pub fn new(fixture: &Fixture, now: i64, rng: &mut fastrand::Rng) -> Self {
+        let mut backup = Self {
+            home_account: fixture.account_id.clone(),
+            home_region: fixture.region.clone(),
+            vaults: Vec::new(),
+            jobs: Vec::new(),
+        };
+        for v in &fixture.backup.vaults {
+            let region = v.region.clone().unwrap_or_else(|| fixture.region.clone());
+            let account = v
+                .account_id
+                .clone()
+                .unwrap_or_else(|| fixture.account_id.clone());
+            backup.vaults.push(Vault {
+                arn: vault_arn(&region, &account, &v.name),
+                name: v.name.clone(),
+                region,
+                account,
+                created: now - 365 * DAY,
+                points: Vec::new(),
+            });
+            let index = backup.vaults.len() - 1;
+            for spec in &v.recovery_points {
+                backup.add_point(index, spec, now, rng);
+            }
+        }
+        backup
+    }
+
+    fn add_point(
+        &mut self,
+        vault: usize,
+        spec: &RecoveryPointSpec,
+        now: i64,
+        rng: &mut fastrand::Rng,
+    ) -> String {
+        let v = &self.vaults[vault];
+        let created = spec
+            .creation_date
+            .as_deref()
+            .and_then(parse_iso)
+            .unwrap_or_else(|| {
+                now - (spec.created_hours_ago.unwrap_or(1.0) * 3600.0).round() as i64
+            });
+        let arn = spec
+            .recovery_point_arn
+            .clone()
+            .unwrap_or_else(|| recovery_point_arn(&spec.resource_type, &v.region, &v.account, rng));
+        let point = RecoveryPoint {
+            arn: arn.clone(),
+            resource_arn: spec.resource_arn.clone(),
+            resource_type: spec.resource_type.clone(),
+            resource_name: spec.resource_name.clone(),
+            created,
+            size: spec.backup_size_in_bytes,
+            status: spec.status.clone(),
+            lifecycle: spec.lifecycle.as_ref().map(Lifecycle::from),
+            source_vault_arn: None,
+            iam_role_arn: format!(
+                "arn:aws:iam::{}:role/service-role/AWSBackupDefaultServiceRole",
+                v.account
+            ),
+            copy_failures_left: spec.fail_copies,
+        };
+        self.vaults[vault].points.push(point);
+        arn
+    }
+
+    /// Adds a recovery point to a vault of the home region and account (admin API), as a backup
+    /// job completing would; returns its ARN.
+    pub fn add_recovery_point(
+        &mut self,
+        vault_name: &str,
+        spec: &RecoveryPointSpec,
+        now: i64,
+        rng: &mut fastrand::Rng,
+    ) -> Result<String, String> {
+        let index = self
+            .vaults
+            .iter()
+            .position(|v| {
+                v.name == vault_name
+                    && v.region == self.home_region
+                    && v.account == self.home_account
+            })
+            .ok_or_else(|| format!("no vault {vault_name} in the home region and account"))?;
+        Ok(self.add_point(index, spec, now, rng))
+    }
+
+    /// Moves copy jobs one state on: CREATED → RUNNING → COMPLETED or FAILED.
+    pub fn step(&mut self, now: i64, rng: &mut fastrand::Rng) -> bool {
+        let mut changed = false;
+        for i in 0..self.jobs.len() {
+            match self.jobs[i].state.as_str() {
+                "CREATED" => {
+                    self.jobs[i].state = "RUNNING".into();
+                    changed = true;
+                }
+                "RUNNING" => {
+                    self.finish(i, now, rng);
+                    changed = true;
+                }
+                _ => {}
+            }
+        }
+        changed
+    }
+
+    fn finish(&mut self, i: usize, now: i64, rng: &mut fastrand::Rng) {
+        self.jobs[i].completed = Some(now);
+        if self.jobs[i].will_fail {
+            let job = &mut self.jobs[i];
+            job.state = "FAILED".into();
+            job.status_message = Some(
+                "Copy job failed: the destination could not be written (emulated failure)".into(),
+            );
+            return;
+        }
+        let job = self.jobs[i].clone();
+        let destination = self
+            .vaults
+            .iter()
+            .position(|v| v.arn == job.params.destination_vault_arn);
+        let (region, account) = arn_region_account(&job.params.destination_vault_arn)
+            .unwrap_or_else(|| (self.home_region.clone(), self.home_account.clone()));
+        let arn = recovery_point_arn(&job.resource_type, &region, &account, rng);
+        if let Some(d) = destination {
+            self.vaults[d].points.push(RecoveryPoint {
+                arn: arn.clone(),
+                resource_arn: job.resource_arn.clone(),
+                resource_type: job.resource_type.clone(),
+                resource_name: job.resource_name.clone(),
+                created: now,
+                size: job.size,
+                status: "COMPLETED".into(),
+                lifecycle: job.params.lifecycle.clone(),
+                source_vault_arn: Some(job.source_vault_arn.clone()),
+                iam_role_arn: job.params.iam_role_arn.clone(),
+                copy_failures_left: 0,
+            });
+        }
+        let job = &mut self.jobs[i];
+        job.state = "COMPLETED".into();
+        job.destination_rp_arn = Some(arn);
+    }
+
+    /// The vault a request means: by name, in the request's region (or the home region) and the
+    /// given account (or the home account).
+    fn vault(&self, name: &str, region: Option<&str>, account: Option<&str>) -> Option<usize> {
+        let region = region.unwrap_or(&self.home_region);
+        let account = account.unwrap_or(&self.home_account);
+        self.vaults
+            .iter()
+            .position(|v| v.name == name && v.region == region && v.account == account)
+    }
+
+    /// The state dump.
+    pub fn snapshot(&self) -> Value {
+        json!({
+            "vaults": self.vaults.iter().map(|v| json!({
+                "name": v.name,
+                "arn": v.arn,
+                "region": v.region,
+                "accountId": v.account,
+                "recoveryPoints": v.points.iter().map(|p| render_point(v, p, false)).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "copyJobs": self.jobs.iter().map(render_job).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Region and account of an ARN.
+fn arn_region_account(arn: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    (parts.len() == 6).then(|| (parts[3].to_owned(), parts[4].to_owned()))
+}
+
+fn render_point(v: &Vault, p: &RecoveryPoint, describe: bool) -> Value {
+    let mut out = json!({
+        "RecoveryPointArn": p.arn,
+        "BackupVaultName": v.name,
+        "BackupVaultArn": v.arn,
+        "ResourceArn": p.resource_arn,
+        "ResourceType": p.resource_type,
+        "IamRoleArn": p.iam_role_arn,
+        "Status": p.status,
+        "CreationDate": p.created,
+        "InitiationDate": p.created,
+        "CompletionDate": p.created,
+        "BackupSizeInBytes": p.size,
+        "IsEncrypted": false,
+        "IsParent": false,
+        "VaultType": "BACKUP_VAULT",
+    });
+    if let Some(name) = &p.resource_name {
+        out["ResourceName"] = json!(name);
+    }
+    if let Some(source) = &p.source_vault_arn {
+        out["SourceBackupVaultArn"] = json!(source);
+    }
+    if let Some(lifecycle) = &p.lifecycle {
+        out["Lifecycle"] = json!(lifecycle);
+        out["CalculatedLifecycle"] = lifecycle.calculated(p.created);
+    }
+    if describe {
+        out["StorageClass"] = json!("WARM");
+    }
+    out
+}
+
+fn render_job(j: &CopyJob) -> Value {
+    let mut out = json!({
+        "AccountId": j.account,
+        "CopyJobId": j.id,
+        "SourceBackupVaultArn": j.source_vault_arn,
+        "SourceRecoveryPointArn": j.params.recovery_point_arn,
+        "DestinationBackupVaultArn": j.params.destination_vault_arn,
+        "ResourceArn": j.resource_arn,
+        "ResourceType": j.resource_type,
+        "CreationDate": j.created,
+        "State": j.state,
+        "BackupSizeInBytes": j.size,
+        "IamRoleArn": j.params.iam_role_arn,
+        "IsParent": false,
+    });
+    if let Some(lifecycle) = &j.params.lifecycle {
+        out["DestinationRecoveryPointLifecycle"] = json!(lifecycle);
+    }
+    if let Some(arn) = &j.destination_rp_arn {
+        out["DestinationRecoveryPointArn"] = json!(arn);
+    }
+    if let Some(done) = j.completed {
+        out["CompletionDate"] = json!(done);
+    }
+    if let Some(msg) = &j.status_message {
+        out["StatusMessage"] = json!(msg);
+    }
+    if let Some(name) = &j.resource_name {
+        out["ResourceName"] = json!(name);
+    }
+    out
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new("InvalidParameterValueException", message)
+}
+
+fn not_found(message: impl Into<String>) -> ApiError {
+    ApiError::new("ResourceNotFoundException", message)
+}
+
+/// Runs one Backup operation.
+pub fn execute(world: &mut World, op: &BackupOp, req: &AwsRequest) -> Result<Value, ApiError> {
+    let query = req.query_pairs();
+    let region = req.region.as_deref();
+    match op {
+        BackupOp::StartCopyJob => start_copy_job(world, req.json(Service::Backup)?, region),
+        BackupOp::ListCopyJobs => list_copy_jobs(world, &query),
+        BackupOp::DescribeCopyJob(id) => {
+            let job = world
+                .backup
+                .jobs
+                .iter()
+                .find(|j| &j.id == id)
+                .ok_or_else(|| not_found(format!("Copy job {id} not found")))?;
+            Ok(json!({ "CopyJob": render_job(job) }))
+        }
+        BackupOp::ListBackupVaults => {
+            let region = region.unwrap_or(&world.backup.home_region);
+            let vaults: Vec<Value> = world
+                .backup
+                .vaults
+                .iter()
+                .filter(|v| v.region == region && v.account == world.backup.home_account)
+                .map(|v| render_vault(v, true))
+                .collect();
+            let (items, next) = page(
+                &vaults,
+                query.get("nextToken").map(String::as_str),
+                max_results(&query)?,
+            )
+            .map_err(|e| invalid(e.to_string()))?;
+            Ok(with_next(json!({ "BackupVaultList": items }), next))
+        }
+        BackupOp::DescribeBackupVault(name) => {
+            let v = world
+                .backup
+                .vault(
+                    name,
+                    region,
+                    query.get("backupVaultAccountId").map(String::as_str),
+                )
+                .ok_or_else(|| vault_not_found(name))?;
+            Ok(render_vault(&world.backup.vaults[v], false))
+        }
+        BackupOp::ListRecoveryPointsByBackupVault(name) => {
+            list_recovery_points(world, name, &query, region)
+        }
+        BackupOp::DescribeRecoveryPoint(name, arn) => {
+            let v = world
+                .backup
+                .vault(
+                    name,
+                    region,
+                    query.get("backupVaultAccountId").map(String::as_str),
+                )
+                .ok_or_else(|| vault_not_found(name))?;
+            let vault = &world.backup.vaults[v];
+            let point = vault.points.iter().find(|p| &p.arn == arn).ok_or_else(|| {
+                not_found(format!("Recovery point {arn} not found in vault {name}"))
+            })?;
+            Ok(render_point(vault, point, true))
+        }
+        BackupOp::Unknown(what) => Err(ApiError::unknown_operation(Service::Backup, what)),
+    }
+}
+
+fn vault_not_found(name: &str) -> ApiError {
+    not_found(format!("Backup vault {name} does not exist"))
+        .with("Type", "User")
+        .with("Context", name)
+}
+
+fn render_vault(v: &Vault, list_member: bool) -> Value {
+    let mut out = json!({
+        "BackupVaultName": v.name,
+        "BackupVaultArn": v.arn,
+        "VaultType": "BACKUP_VAULT",
+        "CreationDate": v.created,
+        "NumberOfRecoveryPoints": v.points.len(),
+        "Locked": false,
+    });
+    if !list_member {
+        out["VaultState"] = json!("AVAILABLE");
+    }
+    out
+}
+
+fn with_next(mut body: Value, next: Option<String>) -> Value {
+    if let Some(next) = next {
+        body["NextToken"] = json!(next);
+    }
+    body
+}
+
+fn max_results(query: &BTreeMap<String, String>) -> Result<usize, ApiError> {
+    match query.get("maxResults") {
+        None => Ok(MAX_PAGE),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| invalid(format!("maxResults must be 1 to {MAX_PAGE}, got {text}"))),
+    }
+}
+
+fn time_filter(query: &BTreeMap<String, String>, key: &str) -> Result<Option<i64>, ApiError> {
+    query
+        .get(key)
+        .map(|t| {
+            parse_query_time(t).ok_or_else(|| invalid(format!("{key} is not a timestamp: {t}")))
+        })
+        .transpose()
+}
+
+fn list_recovery_points(
+    world: &World,
+    name: &str,
+    query: &BTreeMap<String, String>,
+    region: Option<&str>,
+) -> Result<Value, ApiError> {
+    let max = max_results(query)?;
+    let after = time_filter(query, "createdAfter")?;
+    let before = time_filter(query, "createdBefore")?;
+    let v = world
+        .backup
+        .vault(
+            name,
+            region,
+            query.get("backupVaultAccountId").map(String::as_str),
+        )
+        .ok_or_else(|| vault_not_found(name))?;
+    let vault = &world.backup.vaults[v];
+    let by = |key: &str| query.get(key).map(String::as_str);
+    let mut points: Vec<&RecoveryPoint> = vault
+        .points
+        .iter()
+        .filter(|p| by("resourceArn").is_none_or(|a| a == p.resource_arn))
+        .filter(|p| by("resourceType").is_none_or(|t| t == p.resource_type))
+        .filter(|p| after.is_none_or(|a| p.created >= a))
+        .filter(|p| before.is_none_or(|b| p.created <= b))
+        // The emulator has no backup plans and no composite points, so these filters match nothing.
+        .filter(|_| by("backupPlanId").is_none() && by("parentRecoveryPointArn").is_none())
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.created));
+    let rendered: Vec<Value> = points
+        .iter()
+        .map(|p| render_point(vault, p, false))
+        .collect();
+    let (items, next) =
+        page(&rendered, by("nextToken"), max).map_err(|e| invalid(e.to_string()))?;
+    Ok(with_next(json!({ "RecoveryPoints": items }), next))
+}
+
+fn list_copy_jobs(world: &World, query: &BTreeMap<String, String>) -> Result<Value, ApiError> {
+    let max = max_results(query)?;
+    let by = |key: &str| query.get(key).map(String::as_str);
+    if let Some(state) = by("state") {
+        if !["CREATED", "RUNNING", "COMPLETED", "FAILED", "PARTIAL"].contains(&state) {
+            return Err(invalid(format!("state {state} is not a copy job state")));
+        }
+    }
+    let created_after = time_filter(query, "createdAfter")?;
+    let created_before = time_filter(query, "createdBefore")?;
+    let complete_after = time_filter(query, "completeAfter")?;
+    let complete_before = time_filter(query, "completeBefore")?;
+    let mut jobs: Vec<&CopyJob> = world
+        .backup
+        .jobs
+        .iter()
+        .filter(|j| by("resourceArn").is_none_or(|a| a == j.resource_arn))
+        .filter(|j| by("state").is_none_or(|s| s == j.state))
+        .filter(|j| by("resourceType").is_none_or(|t| t == j.resource_type))
+        .filter(|j| by("destinationVaultArn").is_none_or(|d| d == j.params.destination_vault_arn))
+        .filter(|j| by("accountId").is_none_or(|a| a == j.account))
+        .filter(|j| by("sourceRecoveryPointArn").is_none_or(|a| a == j.params.recovery_point_arn))
+        .filter(|_| by("parentJobId").is_none())
+        .filter(|j| created_after.is_none_or(|t| j.created >= t))
+        .filter(|j| created_before.is_none_or(|t| j.created <= t))
+        .filter(|j| complete_after.is_none_or(|t| j.completed.is_some_and(|c| c >= t)))
+        .filter(|j| complete_before.is_none_or(|t| j.completed.is_some_and(|c| c <= t)))
+        .collect();
+    // Newest first, like the service; the stable sort keeps creation order within a second.
+    jobs.reverse();
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.created));
+    let rendered: Vec<Value> = jobs.iter().map(|j| render_job(j)).collect();
+    let (items, next) =
+        page(&rendered, by("nextToken"), max).map_err(|e| invalid(e.to_string()))?;
+    Ok(with_next(json!({ "CopyJobs": items }), next))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StartCopyJobInput {
+    recovery_point_arn: Option<String>,
+    source_backup_vault_name: Option<String>,
+    destination_backup_vault_arn: Option<String>,
+    iam_role_arn: Option<String>,
+    idempotency_token: Option<String>,
+    lifecycle: Option<Lifecycle>,
+}
+
+fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {
+    value.filter(|v| !v.is_empty()).ok_or_else(|| {
+        ApiError::new(
+            "MissingParameterValueException",
+            format!("{name} is required"),
+        )
+        .with("Type", "User")
+        .with("Context", name)
+    })
+}
+
+fn start_copy_job(
+    world: &mut World,
+    input: StartCopyJobInput,
+    region: Option<&str>,
+) -> Result<Value, ApiError> {
+    let params = CopyParams {
+        recovery_point_arn: required(input.recovery_point_arn, "RecoveryPointArn")?,
+        source_vault_name: required(input.source_backup_vault_name, "SourceBackupVaultName")?,
+        destination_vault_arn: required(
+            input.destination_backup_vault_arn,
+            "DestinationBackupVaultArn",
+        )?,
+        iam_role_arn: required(input.iam_role_arn, "IamRoleArn")?,
+        lifecycle: input.lifecycle,
+    };
+    let dest_parts: Vec<&str> = params.destination_vault_arn.splitn(7, ':').collect();
+    let dest_ok = dest_parts.len() == 7
+        && dest_parts[..3] == ["arn", "aws", "backup"]
+        && dest_parts[5] == "backup-vault"
+        && !dest_parts[6].is_empty();
+    if !dest_ok {
+        return Err(invalid(format!(
+            "DestinationBackupVaultArn {} is not a backup vault ARN",
+            params.destination_vault_arn
+        )));
+    }
+    if !params.iam_role_arn.starts_with("arn:aws:iam::") || !params.iam_role_arn.contains(":role/")
+    {
+        return Err(invalid(format!(
+            "IamRoleArn {} is not an IAM role ARN",
+            params.iam_role_arn
+        )));
+    }
+    if let Some(lifecycle) = &params.lifecycle {
+        lifecycle.validate()?;
+    }
+    if let Some(token) = input.idempotency_token.as_deref().filter(|t| !t.is_empty()) {
+        if let Some(job) = world
+            .backup
+            .jobs
+            .iter()
+            .find(|j| j.token.as_deref() == Some(token))
+        {
+            if job.params != params {
+                return Err(ApiError::new(
+                    "InvalidRequestException",
+                    format!("IdempotencyToken {token} was already used with different parameters"),
+                ));
+            }
+            return Ok(
+                json!({"CopyJobId": job.id, "CreationDate": job.created, "IsParent": false}),
+            );
+        }
+    }
+    let v = world
+        .backup
+        .vault(&params.source_vault_name, region, None)
+        .ok_or_else(|| vault_not_found(&params.source_vault_name))?;
+    let source = &world.backup.vaults[v];
+    if source.arn == params.destination_vault_arn {
+        return Err(invalid(
+            "The source and destination backup vaults must be different",
+        ));
+    }
+    let source_vault_arn = source.arn.clone();
+    let account = source.account.clone();
+    let p = source
+        .points
+        .iter()
+        .position(|p| p.arn == params.recovery_point_arn)
+        .ok_or_else(|| {
+            not_found(format!(
+                "Recovery point {} not found in vault {}",
+                params.recovery_point_arn, params.source_vault_name
+            ))
+        })?;
+    let point = &source.points[p];
+    if !["COMPLETED", "AVAILABLE"].contains(&point.status.as_str()) {
+        return Err(ApiError::new(
+            "InvalidRequestException",
+            format!(
+                "Recovery point {} is {} and cannot be copied",
+                point.arn, point.status
+            ),
+        ));
+    }
+    let busy = world.backup.jobs.iter().any(|j| {
+        j.resource_arn == point.resource_arn && ["CREATED", "RUNNING"].contains(&j.state.as_str())
+    });
+    if busy {
+        return Err(ApiError::new(
+            "LimitExceededException",
+            format!(
+                "A copy job is already running for resource {}; only one concurrent backup or copy job per resource is allowed",
+                point.resource_arn
+            ),
+        ));
+    }
+    let (resource_arn, resource_type, resource_name, size) = (
+        point.resource_arn.clone(),
+        point.resource_type.clone(),
+        point.resource_name.clone(),
+        point.size,
+    );
+    let point = &mut world.backup.vaults[v].points[p];
+    let will_fail = point.copy_failures_left > 0;
+    point.copy_failures_left = point.copy_failures_left.saturating_sub(1);
+    let now = world.now();
+    let id = uuid_upper(&mut world.rng);
+    world.backup.jobs.push(CopyJob {
+        id: id.clone(),
+        account,
+        params,
+        token: input.idempotency_token.filter(|t| !t.is_empty()),
+        source_vault_arn,
+        destination_rp_arn: None,
+        resource_arn,
+        resource_type,
+        resource_name,
+        size,
+        created: now,
+        completed: None,
+        state: "CREATED".into(),
+        status_message: None,
+        will_fail,
+    });
+    Ok(json!({"CopyJobId": id, "CreationDate": now, "IsParent": false}))
+}

@@ -1,0 +1,365 @@
+//! Elastic Disaster Recovery (restJson1): `DescribeSourceServers`, `StartReplication`,
+//! `StopReplication`, with replication states that move one step at a time.
+
+use crate::fixture::{DrsServer, Fixture, DRS_STATES};
+use crate::protocol::{ApiError, Service};
+use crate::util::{iso, page};
+use crate::world::{AwsRequest, World};
+use axum::http::Method;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// Largest and default page of `DescribeSourceServers`.
+const MAX_PAGE: usize = 1000;
+
+/// One source server and what happened to it since the fixture was loaded.
+#[derive(Debug, Clone)]
+struct SourceServer {
+    spec: DrsServer,
+    state: String,
+    added: i64,
+    replication_started: Option<i64>,
+}
+
+/// DRS state.
+#[derive(Debug, Clone)]
+pub struct Drs {
+    initialized: bool,
+    quota: usize,
+    servers: Vec<SourceServer>,
+    by_id: HashMap<String, usize>,
+}
+
+/// The operation a request names: restJson1 puts it in the path.
+pub fn operation(req: &AwsRequest) -> String {
+    req.path.trim_matches('/').to_owned()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DescribeInput {
+    #[serde(default)]
+    filters: Option<Filters>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Filters {
+    #[serde(rename = "sourceServerIDs", default)]
+    source_server_ids: Vec<String>,
+    #[serde(rename = "stagingAccountIDs", default)]
+    staging_account_ids: Vec<String>,
+    hardware_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ServerInput {
+    #[serde(rename = "sourceServerID")]
+    source_server_id: Option<String>,
+}
+
+impl Drs {
+    /// DRS as the fixture describes it.
+    pub fn new(fixture: &Fixture, now: i64) -> Self {
+        let servers: Vec<SourceServer> = fixture
+            .drs
+            .source_servers
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| SourceServer {
+                spec: spec.clone(),
+                state: spec.state.clone(),
+                // Spread the "added" times so the servers do not all look created at once.
+                added: now - 86_400 * 30 + i64::try_from(i).unwrap_or(0) * 60,
+                replication_started: None,
+            })
+            .collect();
+        let by_id = servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.spec.source_server_id.clone(), i))
+            .collect();
+        Self {
+            initialized: fixture.drs.initialized,
+            quota: fixture.drs.replicating_quota,
+            servers,
+            by_id,
+        }
+    }
+
+    /// Moves every server in a transitional state one state on; whether anything changed.
+    pub fn step(&mut self, _now: i64) -> bool {
+        let mut changed = false;
+        for s in &mut self.servers {
+            let next = match s.state.as_str() {
+                "INITIATING" if s.spec.stall_on_start => "STALLED",
+                "INITIATING" => "INITIAL_SYNC",
+                "INITIAL_SYNC" | "BACKLOG" | "CREATING_SNAPSHOT" | "RESCAN" => "CONTINUOUS",
+                _ => continue,
+            };
+            s.state = next.to_owned();
+            changed = true;
+        }
+        changed
+    }
+
+    /// Forces a server into a state (admin API), e.g. to emulate a stall.
+    pub fn set_state(&mut self, id: &str, state: &str) -> Result<(), String> {
+        if !DRS_STATES.contains(&state) {
+            return Err(format!("unknown data replication state {state:?}"));
+        }
+        let index = *self
+            .by_id
+            .get(id)
+            .ok_or_else(|| format!("no source server {id}"))?;
+        self.servers[index].state = state.to_owned();
+        Ok(())
+    }
+
+    /// Servers replicating now (anything but STOPPED), which is what the quota counts.
+    fn replicating(&self) -> usize {
+        self.servers.iter().filter(|s| s.state != "STOPPED").count()
+    }
+
+    /// The state dump: every server as `DescribeSourceServers` shows it.
+    pub fn snapshot(&self, fixture: &Fixture, now: i64) -> Value {
+        json!({
+            "initialized": self.initialized,
+            "replicatingQuota": self.quota,
+            "replicating": self.replicating(),
+            "sourceServers": self.servers.iter().map(|s| render(s, fixture, now)).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// A source server as the API shows it.
+fn render(s: &SourceServer, fixture: &Fixture, now: i64) -> Value {
+    let id = &s.spec.source_server_id;
+    let account = &fixture.account_id;
+    let region = &fixture.region;
+    let mut replication = json!({
+        "dataReplicationState": s.state,
+        "replicatedDisks": [],
+    });
+    if s.state == "CONTINUOUS" {
+        replication["lagDuration"] = json!("PT0S");
+    }
+    if let Some(started) = s.replication_started {
+        replication["dataReplicationInitiation"] = json!({
+            "startDateTime": iso(started),
+            "steps": [{"name": "START_DATA_TRANSFER", "status": if s.state == "INITIATING" { "IN_PROGRESS" } else { "SUCCEEDED" }}],
+        });
+    }
+    let error = match s.state.as_str() {
+        "STALLED" => Some("NOT_CONVERGING"),
+        "DISCONNECTED" => Some("AGENT_NOT_SEEN"),
+        _ => None,
+    };
+    if let Some(error) = error {
+        replication["dataReplicationError"] =
+            json!({"error": error, "rawError": format!("replication is {}", s.state)});
+    }
+    let mut hints = serde_json::Map::new();
+    for (key, value) in [
+        ("hostname", &s.spec.hostname),
+        ("fqdn", &s.spec.fqdn),
+        ("awsInstanceID", &s.spec.aws_instance_id),
+        ("vmWareUuid", &s.spec.vm_ware_uuid),
+    ] {
+        if let Some(v) = value {
+            hints.insert(key.to_owned(), json!(v));
+        }
+    }
+    let last_seen = if s.state == "DISCONNECTED" {
+        s.added
+    } else {
+        now
+    };
+    json!({
+        "sourceServerID": id,
+        "arn": format!("arn:aws:drs:{region}:{account}:source-server/{id}"),
+        "tags": s.spec.tags,
+        "lastLaunchResult": "NOT_STARTED",
+        "dataReplicationInfo": replication,
+        "lifeCycle": {
+            "addedToServiceDateTime": iso(s.added),
+            "lastSeenByServiceDateTime": iso(last_seen),
+        },
+        "sourceProperties": {
+            "lastUpdatedDateTime": iso(s.added),
+            "recommendedInstanceType": "m5.large",
+            "identificationHints": hints,
+            "os": {"fullString": s.spec.os.clone().unwrap_or_else(|| "Linux".to_owned())},
+        },
+        "stagingArea": {
+            "status": "NOT_EXTENDED",
+            "stagingAccountID": s.spec.staging_account_id.as_deref().unwrap_or(account),
+        },
+        "replicationDirection": s.spec.replication_direction,
+        "agentVersion": "4.5.0",
+    })
+}
+
+/// Runs one DRS operation.
+pub fn execute(world: &mut World, op: &str, req: &AwsRequest) -> Result<Value, ApiError> {
+    if req.method != Method::POST {
+        return Err(ApiError::unknown_operation(Service::Drs, op));
+    }
+    let known = matches!(
+        op,
+        "DescribeSourceServers" | "StartReplication" | "StopReplication"
+    );
+    if !known {
+        return Err(ApiError::unknown_operation(Service::Drs, op));
+    }
+    if !world.drs.initialized {
+        return Err(ApiError::new(
+            "UninitializedAccountException",
+            "Account not initialized. Initialize Elastic Disaster Recovery in this region first.",
+        ));
+    }
+    match op {
+        "DescribeSourceServers" => describe(world, req.json(Service::Drs)?),
+        "StartReplication" => start(world, req.json(Service::Drs)?),
+        _ => stop(world, req.json(Service::Drs)?),
+    }
+}
+
+fn validation(field: &str, message: &str) -> ApiError {
+    ApiError::new("ValidationException", format!("{field}: {message}"))
+        .with("reason", "fieldValidationFailed")
+        .with("fieldList", json!([{"name": field, "message": message}]))
+}
+
+fn describe(world: &mut World, input: DescribeInput) -> Result<Value, ApiError> {
+    let max = match input.max_results {
+        None => MAX_PAGE,
+        Some(n) if n >= 1 => usize::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE),
+        Some(_) => return Err(validation("maxResults", "must be at least 1")),
+    };
+    let filters = input.filters.unwrap_or_default();
+    if filters.source_server_ids.len() > 200 || filters.staging_account_ids.len() > 200 {
+        return Err(validation(
+            "filters",
+            "at most 200 sourceServerIDs and 200 stagingAccountIDs",
+        ));
+    }
+    let fixture = world.fixture();
+    let now = world.now();
+    let matching: Vec<&SourceServer> = world
+        .drs
+        .servers
+        .iter()
+        .filter(|s| {
+            filters.source_server_ids.is_empty()
+                || filters.source_server_ids.contains(&s.spec.source_server_id)
+        })
+        .filter(|s| {
+            let staging = s
+                .spec
+                .staging_account_id
+                .as_deref()
+                .unwrap_or(&fixture.account_id);
+            filters.staging_account_ids.is_empty()
+                || filters.staging_account_ids.iter().any(|a| a == staging)
+        })
+        .filter(|s| {
+            filters.hardware_id.as_deref().is_none_or(|h| {
+                s.spec.aws_instance_id.as_deref() == Some(h)
+                    || s.spec.vm_ware_uuid.as_deref() == Some(h)
+            })
+        })
+        .collect();
+    let (items, next) = page(&matching, input.next_token.as_deref(), max)
+        .map_err(|e| validation("nextToken", &e.to_string()))?;
+    let items: Vec<Value> = items.iter().map(|s| render(s, fixture, now)).collect();
+    let mut out = json!({ "items": items });
+    if let Some(next) = next {
+        out["nextToken"] = json!(next);
+    }
+    Ok(out)
+}
+
+/// The index of the server a request names, or the model's error.
+fn find(world: &World, input: &ServerInput) -> Result<usize, ApiError> {
+    let id = input
+        .source_server_id
+        .as_deref()
+        .ok_or_else(|| validation("sourceServerID", "is required"))?;
+    let well_formed = id.len() == 19
+        && id.starts_with("s-")
+        && id[2..].bytes().all(|b| b.is_ascii_alphanumeric());
+    if !well_formed {
+        return Err(validation(
+            "sourceServerID",
+            "must match the pattern s-[0-9a-zA-Z]{17}",
+        ));
+    }
+    world.drs.by_id.get(id).copied().ok_or_else(|| {
+        ApiError::new(
+            "ResourceNotFoundException",
+            format!("Source server {id} not found"),
+        )
+        .with("resourceId", id)
+        .with("resourceType", "SOURCE_SERVER")
+    })
+}
+
+fn start(world: &mut World, input: ServerInput) -> Result<Value, ApiError> {
+    let index = find(world, &input)?;
+    let now = world.now();
+    let server = &world.drs.servers[index];
+    let id = server.spec.source_server_id.clone();
+    if server.state != "STOPPED" {
+        return Err(ApiError::new(
+            "ConflictException",
+            format!(
+                "Cannot start replication for source server {id}: its data replication state is {}, and replication can only be started when it is STOPPED",
+                server.state
+            ),
+        )
+        .with("resourceId", id)
+        .with("resourceType", "SOURCE_SERVER"));
+    }
+    let replicating = world.drs.replicating();
+    if replicating >= world.drs.quota {
+        // The model gives StartReplication no quota error, so the quota surfaces as a conflict.
+        return Err(ApiError::new(
+            "ConflictException",
+            format!(
+                "Cannot start replication for source server {id}: the account already has {replicating} replicating source servers, the quota is {}",
+                world.drs.quota
+            ),
+        )
+        .with("code", "REPLICATING_SOURCE_SERVERS_QUOTA_EXCEEDED")
+        .with("resourceId", id)
+        .with("resourceType", "SOURCE_SERVER"));
+    }
+    let server = &mut world.drs.servers[index];
+    server.state = "INITIATING".to_owned();
+    server.replication_started = Some(now);
+    Ok(json!({ "sourceServer": render(&world.drs.servers[index], world.fixture(), now) }))
+}
+
+fn stop(world: &mut World, input: ServerInput) -> Result<Value, ApiError> {
+    let index = find(world, &input)?;
+    let now = world.now();
+    let server = &mut world.drs.servers[index];
+    if server.state == "STOPPED" {
+        return Err(ApiError::new(
+            "ConflictException",
+            format!(
+                "Replication of source server {} is already stopped",
+                server.spec.source_server_id
+            ),
+        )
+        .with("resourceId", server.spec.source_server_id.clone())
+        .with("resourceType", "SOURCE_SERVER"));
+    }
+    server.state = "STOPPED".to_owned();
+    server.replication_started = None;
+    Ok(json!({ "sourceServer": render(&world.drs.servers[index], world.fixture(), now) }))
+}

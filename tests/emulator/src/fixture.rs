@@ -1,0 +1,561 @@
+//! The fixture: the initial state of the emulated account (a JSON file, or built in code).
+//!
+//! Every section is optional. See `fixtures/demo.json` for a complete sample.
+
+use crate::util::{mix, parse_iso};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Why a fixture could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    /// The file could not be read.
+    #[error("cannot read fixture {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The text is not a fixture.
+    #[error("fixture is not valid JSON for the fixture format: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The JSON is well-formed but a value breaks a rule.
+    #[error("invalid fixture: {0}")]
+    Invalid(String),
+}
+
+/// The initial state of the emulated account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fixture {
+    /// The account every resource belongs to unless it says otherwise.
+    #[serde(default = "default_account")]
+    pub account_id: String,
+    /// The home region.
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// The emulated time at start (RFC 3339); absent means the real time at start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<String>,
+    /// Seed of the random choices (ids, fault injection), so runs are reproducible.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Elastic Disaster Recovery.
+    #[serde(default)]
+    pub drs: DrsFixture,
+    /// Server Migration Service.
+    #[serde(default)]
+    pub sms: SmsFixture,
+    /// AWS Backup.
+    #[serde(default)]
+    pub backup: BackupFixture,
+    /// SNS.
+    #[serde(default)]
+    pub sns: SnsFixture,
+}
+
+/// DRS section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DrsFixture {
+    /// `false` makes every DRS call fail with `UninitializedAccountException`.
+    #[serde(default = "yes")]
+    pub initialized: bool,
+    /// Most servers that may replicate (state other than STOPPED) at once.
+    #[serde(default = "default_quota")]
+    pub replicating_quota: usize,
+    /// The source servers.
+    #[serde(default)]
+    pub source_servers: Vec<DrsServer>,
+}
+
+/// One DRS source server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DrsServer {
+    /// `s-` and 17 letters or digits.
+    #[serde(rename = "sourceServerID")]
+    pub source_server_id: String,
+    /// Identification hint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// Identification hint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fqdn: Option<String>,
+    /// Identification hint (EC2 source servers).
+    #[serde(
+        rename = "awsInstanceID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub aws_instance_id: Option<String>,
+    /// Identification hint (VMware source servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vm_ware_uuid: Option<String>,
+    /// Data replication state at start.
+    #[serde(default = "default_drs_state")]
+    pub state: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Staging account; defaults to the fixture account.
+    #[serde(
+        rename = "stagingAccountID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub staging_account_id: Option<String>,
+    /// FAILOVER or FAILBACK.
+    #[serde(default = "default_direction")]
+    pub replication_direction: String,
+    /// Operating system description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// When true, replication started on this server stalls after INITIATING.
+    #[serde(default)]
+    pub stall_on_start: bool,
+}
+
+/// SMS section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SmsFixture {
+    /// Catalog status reported by `GetServers`.
+    #[serde(default = "default_catalog_status")]
+    pub catalog_status: String,
+    /// The server catalog.
+    #[serde(default)]
+    pub servers: Vec<SmsServer>,
+}
+
+/// One VM in the SMS server catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SmsServer {
+    /// `s-` and 8 or more hex digits.
+    pub server_id: String,
+    /// VM name.
+    pub vm_name: String,
+    /// VM path in the manager's inventory.
+    #[serde(default)]
+    pub vm_path: String,
+    /// Name of the VM manager (vCenter, SCVMM, ...).
+    #[serde(default = "default_vm_manager")]
+    pub vm_manager_name: String,
+    /// VSPHERE, SCVMM or HYPERV-MANAGER.
+    #[serde(default = "default_vm_manager_type")]
+    pub vm_manager_type: String,
+    /// Identifier of the VM manager.
+    #[serde(default = "default_vm_manager_id")]
+    pub vm_manager_id: String,
+    /// Identifier of the VM in its manager.
+    pub vm_id: String,
+    /// LINUX or WINDOWS: Linux servers accept only the BYOL license.
+    #[serde(default = "default_os")]
+    pub os: String,
+    /// The first N replication runs of this server fail.
+    #[serde(default)]
+    pub fail_runs: u32,
+    /// When set, `CreateReplicationJob` fails with `ServerCannotBeReplicatedException` and this reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cannot_replicate: Option<String>,
+}
+
+/// Backup section.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BackupFixture {
+    /// Vaults, in any region or account; copy destinations are matched by ARN.
+    #[serde(default)]
+    pub vaults: Vec<Vault>,
+}
+
+/// One backup vault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Vault {
+    /// Vault name.
+    pub name: String,
+    /// Region; defaults to the fixture region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Account; defaults to the fixture account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// Recovery points already in the vault.
+    #[serde(default)]
+    pub recovery_points: Vec<RecoveryPointSpec>,
+}
+
+/// One recovery point in a fixture vault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecoveryPointSpec {
+    /// The ARN; generated from the resource type when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_point_arn: Option<String>,
+    /// The protected resource.
+    pub resource_arn: String,
+    /// EC2, EBS, RDS, EFS, DynamoDB, S3, ...
+    pub resource_type: String,
+    /// Display name of the resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_name: Option<String>,
+    /// Creation time (RFC 3339); wins over `createdHoursAgo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<String>,
+    /// Creation time relative to the start of the emulated clock; default 1 hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_hours_ago: Option<f64>,
+    /// Size in bytes.
+    #[serde(default = "default_size")]
+    pub backup_size_in_bytes: i64,
+    /// COMPLETED, PARTIAL, CREATING, ...
+    #[serde(default = "default_rp_status")]
+    pub status: String,
+    /// The recovery point's lifecycle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<LifecycleSpec>,
+    /// The first N copy jobs of this recovery point fail.
+    #[serde(default)]
+    pub fail_copies: u32,
+}
+
+/// A Backup lifecycle in the fixture.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LifecycleSpec {
+    /// Days before moving to cold storage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub move_to_cold_storage_after_days: Option<i64>,
+    /// Days before deletion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_after_days: Option<i64>,
+}
+
+/// SNS section.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SnsFixture {
+    /// Topic ARNs that exist.
+    #[serde(default)]
+    pub topics: Vec<String>,
+}
+
+/// The DRS data replication states of the model.
+pub const DRS_STATES: [&str; 10] = [
+    "STOPPED",
+    "INITIATING",
+    "INITIAL_SYNC",
+    "BACKLOG",
+    "CREATING_SNAPSHOT",
+    "CONTINUOUS",
+    "PAUSED",
+    "RESCAN",
+    "STALLED",
+    "DISCONNECTED",
+];
+
+/// The topic the demo fixture and the generated fleets provide for run reports.
+pub const REPORTS_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:dr-automation-reports";
+
+fn default_account() -> String {
+    "123456789012".to_owned()
+}
+fn default_region() -> String {
+    "us-east-1".to_owned()
+}
+fn default_seed() -> u64 {
+    7
+}
+fn yes() -> bool {
+    true
+}
+fn default_quota() -> usize {
+    300
+}
+fn default_drs_state() -> String {
+    "STOPPED".to_owned()
+}
+fn default_direction() -> String {
+    "FAILOVER".to_owned()
+}
+fn default_catalog_status() -> String {
+    "AVAILABLE".to_owned()
+}
+fn default_vm_manager() -> String {
+    "vcenter.corp.example.com".to_owned()
+}
+fn default_vm_manager_type() -> String {
+    "VSPHERE".to_owned()
+}
+fn default_vm_manager_id() -> String {
+    "vcenter-01".to_owned()
+}
+fn default_os() -> String {
+    "WINDOWS".to_owned()
+}
+fn default_size() -> i64 {
+    8_589_934_592
+}
+fn default_rp_status() -> String {
+    "COMPLETED".to_owned()
+}
+
+impl Default for DrsFixture {
+    fn default() -> Self {
+        Self {
+            initialized: true,
+            replicating_quota: default_quota(),
+            source_servers: Vec::new(),
+        }
+    }
+}
+
+impl Default for SmsFixture {
+    fn default() -> Self {
+        Self {
+            catalog_status: default_catalog_status(),
+            servers: Vec::new(),
+        }
+    }
+}
+
+impl Default for Fixture {
+    fn default() -> Self {
+        Self {
+            account_id: default_account(),
+            region: default_region(),
+            now: None,
+            seed: default_seed(),
+            drs: DrsFixture::default(),
+            sms: SmsFixture::default(),
+            backup: BackupFixture::default(),
+            sns: SnsFixture::default(),
+        }
+    }
+}
+
+impl DrsServer {
+    /// A server with only an id and a state; every other field takes its default.
+    pub fn new(source_server_id: &str, state: &str) -> Self {
+        Self {
+            source_server_id: source_server_id.to_owned(),
+            hostname: None,
+            fqdn: None,
+            aws_instance_id: None,
+            vm_ware_uuid: None,
+            state: state.to_owned(),
+            tags: BTreeMap::new(),
+            staging_account_id: None,
+            replication_direction: default_direction(),
+            os: None,
+            stall_on_start: false,
+        }
+    }
+}
+
+impl Fixture {
+    /// The demo account shipped in `fixtures/demo.json`.
+    pub fn demo() -> Self {
+        Self::from_json(include_str!("../fixtures/demo.json"))
+            .unwrap_or_else(|e| panic!("the bundled demo fixture must be valid: {e}"))
+    }
+
+    /// Parses and validates fixture JSON.
+    pub fn from_json(text: &str) -> Result<Self, FixtureError> {
+        let fixture: Self = serde_json::from_str(text)?;
+        fixture.validate()?;
+        Ok(fixture)
+    }
+
+    /// Reads, parses and validates a fixture file.
+    pub fn load(path: &Path) -> Result<Self, FixtureError> {
+        let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_json(&text)
+    }
+
+    /// A generated DRS fleet of `n` servers, the first `stopped` of them STOPPED and the rest
+    /// CONTINUOUS, with `Env`, `Tier` and `dr:alarm` tags and the reports topic.
+    pub fn drs_fleet(n: usize, stopped: usize) -> Self {
+        let envs = ["prod", "staging", "dev"];
+        let tiers = ["web", "app", "db"];
+        let source_servers = (0..n)
+            .map(|i| {
+                let host = format!("fleet-{i:05}");
+                let mut server = DrsServer::new(
+                    &fleet_server_id(i as u64),
+                    if i < stopped { "STOPPED" } else { "CONTINUOUS" },
+                );
+                server.fqdn = Some(format!("{host}.corp.example.com"));
+                server.aws_instance_id = Some(format!("i-{:017x}", mix(i as u64 ^ 0xfeed) >> 4));
+                server.hostname = Some(host);
+                server
+                    .tags
+                    .insert("Env".into(), envs[i % envs.len()].into());
+                server
+                    .tags
+                    .insert("Tier".into(), tiers[i % tiers.len()].into());
+                server.tags.insert(
+                    "dr:alarm".into(),
+                    format!("fleet-{}-replication", tiers[i % tiers.len()]),
+                );
+                server
+            })
+            .collect();
+        Self {
+            drs: DrsFixture {
+                source_servers,
+                ..DrsFixture::default()
+            },
+            sns: SnsFixture {
+                topics: vec![REPORTS_TOPIC.to_owned()],
+            },
+            ..Self::default()
+        }
+    }
+
+    /// Checks the rules the JSON shape alone cannot express.
+    pub fn validate(&self) -> Result<(), FixtureError> {
+        let bad = |m: String| Err(FixtureError::Invalid(m));
+        if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return bad(format!("accountId {:?} is not 12 digits", self.account_id));
+        }
+        if let Some(now) = &self.now {
+            if parse_iso(now).is_none() {
+                return bad(format!("now {now:?} is not an RFC 3339 time"));
+            }
+        }
+        let mut ids = BTreeSet::new();
+        for s in &self.drs.source_servers {
+            let id = &s.source_server_id;
+            let well_formed = id.len() == 19
+                && id.starts_with("s-")
+                && id[2..].bytes().all(|b| b.is_ascii_alphanumeric());
+            if !well_formed {
+                return bad(format!(
+                    "DRS sourceServerID {id:?} is not s- and 17 letters or digits"
+                ));
+            }
+            if !ids.insert(id.clone()) {
+                return bad(format!("DRS sourceServerID {id} appears twice"));
+            }
+            if !DRS_STATES.contains(&s.state.as_str()) {
+                return bad(format!("DRS server {id}: unknown state {:?}", s.state));
+            }
+            if !["FAILOVER", "FAILBACK"].contains(&s.replication_direction.as_str()) {
+                return bad(format!(
+                    "DRS server {id}: replicationDirection must be FAILOVER or FAILBACK"
+                ));
+            }
+        }
+        let mut sms_ids = BTreeSet::new();
+        for s in &self.sms.servers {
+            if !s.server_id.starts_with("s-") || !sms_ids.insert(s.server_id.clone()) {
+                return bad(format!(
+                    "SMS serverId {:?} must start with s- and be unique",
+                    s.server_id
+                ));
+            }
+            if !["VSPHERE", "SCVMM", "HYPERV-MANAGER"].contains(&s.vm_manager_type.as_str()) {
+                return bad(format!(
+                    "SMS server {}: unknown vmManagerType {:?}",
+                    s.server_id, s.vm_manager_type
+                ));
+            }
+            if !["LINUX", "WINDOWS"].contains(&s.os.as_str()) {
+                return bad(format!(
+                    "SMS server {}: os must be LINUX or WINDOWS",
+                    s.server_id
+                ));
+            }
+        }
+        let mut vaults = BTreeSet::new();
+        for v in &self.backup.vaults {
+            let key = (
+                v.name.clone(),
+                v.region.clone().unwrap_or_else(|| self.region.clone()),
+                v.account_id
+                    .clone()
+                    .unwrap_or_else(|| self.account_id.clone()),
+            );
+            if v.name.is_empty() || !vaults.insert(key) {
+                return bad(format!(
+                    "backup vault {:?} is empty or appears twice in one region and account",
+                    v.name
+                ));
+            }
+            for rp in &v.recovery_points {
+                if !rp.resource_arn.starts_with("arn:") {
+                    return bad(format!(
+                        "vault {}: resourceArn {:?} is not an ARN",
+                        v.name, rp.resource_arn
+                    ));
+                }
+                if let Some(date) = &rp.creation_date {
+                    if parse_iso(date).is_none() {
+                        return bad(format!(
+                            "vault {}: creationDate {date:?} is not an RFC 3339 time",
+                            v.name
+                        ));
+                    }
+                }
+            }
+        }
+        for t in &self.sns.topics {
+            if t.split(':').count() != 6 || !t.starts_with("arn:aws:sns:") {
+                return bad(format!("SNS topic {t:?} is not a topic ARN"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The id of the `i`-th generated fleet server: reproducible, and looks like a real one.
+fn fleet_server_id(i: u64) -> String {
+    let hex = format!("{:016x}{:016x}", mix(i), mix(i ^ 0xD25));
+    format!("s-{}", &hex[..17])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_fixture_is_valid() {
+        let f = Fixture::demo();
+        assert!(f.drs.source_servers.len() >= 12);
+        assert!(f.sns.topics.iter().any(|t| t == REPORTS_TOPIC));
+    }
+
+    #[test]
+    fn fleets_have_unique_valid_ids() {
+        let f = Fixture::drs_fleet(1000, 400);
+        f.validate().expect("valid fleet");
+        let stopped = f
+            .drs
+            .source_servers
+            .iter()
+            .filter(|s| s.state == "STOPPED")
+            .count();
+        assert_eq!(stopped, 400);
+    }
+
+    #[test]
+    fn rejects_bad_ids_and_unknown_fields() {
+        let bad_id = r#"{"drs": {"sourceServers": [{"sourceServerID": "s-123"}]}}"#;
+        assert!(matches!(
+            Fixture::from_json(bad_id),
+            Err(FixtureError::Invalid(_))
+        ));
+        assert!(matches!(
+            Fixture::from_json(r#"{"surprise": 1}"#),
+            Err(FixtureError::Json(_))
+        ));
+    }
+}

@@ -1,0 +1,358 @@
+//! The four wire protocols: which service a request is for, and how replies and errors look
+//! (restJson1 for DRS and Backup, awsJson1.1 for SMS, awsQuery with XML replies for SNS).
+
+use crate::util::xml_escape;
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The emulated services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    /// Elastic Disaster Recovery, restJson1.
+    Drs,
+    /// Server Migration Service, awsJson1.1.
+    Sms,
+    /// AWS Backup, restJson1.
+    Backup,
+    /// Simple Notification Service, awsQuery.
+    Sns,
+}
+
+/// The `X-Amz-Target` prefix of every SMS operation.
+pub const SMS_TARGET_PREFIX: &str = "AWSServerMigrationService_V2016_10_24.";
+
+impl Service {
+    /// The service named by a SigV4 signing name.
+    fn from_signing_name(name: &str) -> Option<Self> {
+        match name {
+            "drs" => Some(Self::Drs),
+            "sms" => Some(Self::Sms),
+            "backup" => Some(Self::Backup),
+            "sns" => Some(Self::Sns),
+            _ => None,
+        }
+    }
+
+    /// Works out the service: the SigV4 credential scope when the request is signed, otherwise
+    /// the protocol's own marks (SMS target header, SNS form body, Backup and DRS paths).
+    pub fn detect(headers: &HeaderMap, path: &str, body: &[u8]) -> Option<Self> {
+        if let Some(service) = credential_scope(headers).and_then(|s| Self::from_signing_name(&s.1))
+        {
+            return Some(service);
+        }
+        let target = headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if target.starts_with(SMS_TARGET_PREFIX) {
+            return Some(Self::Sms);
+        }
+        if path.starts_with("/backup-vaults") || path.starts_with("/copy-jobs") {
+            return Some(Self::Backup);
+        }
+        if form_has_action(body) {
+            return Some(Self::Sns);
+        }
+        let op = path.trim_start_matches('/');
+        (!op.is_empty() && !op.contains('/') && op.starts_with(|c: char| c.is_ascii_uppercase()))
+            .then_some(Self::Drs)
+    }
+}
+
+/// `(region, service)` from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...`.
+pub fn credential_scope(headers: &HeaderMap) -> Option<(String, String)> {
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let start = auth.find("Credential=")? + "Credential=".len();
+    let scope = auth[start..].split([',', ' ']).next()?;
+    let parts: Vec<&str> = scope.split('/').collect();
+    // The access key id itself may not contain '/', so the scope has exactly five parts.
+    (parts.len() == 5).then(|| (parts[2].to_owned(), parts[3].to_owned()))
+}
+
+/// Whether a body is a form with an `Action` field, which is how awsQuery requests look.
+fn form_has_action(body: &[u8]) -> bool {
+    form_urlencoded::parse(body).any(|(k, _)| k == "Action")
+}
+
+/// A service error: the code the SDKs match on, a message and any extra members of the error shape.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    /// The error code, e.g. `ConflictException`.
+    pub code: String,
+    /// The human-readable message.
+    pub message: String,
+    /// Seconds to send in a `Retry-After` header (DRS throttling and server errors).
+    pub retry_after: Option<u32>,
+    /// Extra members of the error structure, e.g. DRS `resourceId`.
+    pub fields: Map<String, Value>,
+}
+
+impl ApiError {
+    /// An error with a code and a message.
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Self {
+            code: code.to_owned(),
+            message: message.into(),
+            retry_after: None,
+            fields: Map::new(),
+        }
+    }
+
+    /// Adds a member to the error body.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.fields.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Asks the client to wait before retrying.
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The answer to an operation the emulator does not know, as the service itself gives it.
+    pub fn unknown_operation(service: Service, op: &str) -> Self {
+        match service {
+            Service::Sns => Self::new(
+                "InvalidAction",
+                format!("The action {op} is not valid for this web service."),
+            ),
+            _ => Self::new(
+                "UnknownOperationException",
+                format!("The operation {op} is not supported by this endpoint."),
+            ),
+        }
+    }
+
+    /// The error for a body that is not valid for the protocol.
+    pub fn malformed(service: Service, detail: impl std::fmt::Display) -> Self {
+        match service {
+            Service::Sns => Self::new("MalformedInput", format!("Malformed input: {detail}")),
+            _ => Self::new(
+                "SerializationException",
+                format!("Could not parse the request body: {detail}"),
+            ),
+        }
+    }
+
+    /// The error an injected fault of `kind` produces in `service`, so that each SDK classifies it
+    /// the way it would classify the real one (throttling, server fault, or a named error).
+    pub fn fault(service: Service, kind: &str) -> Self {
+        let throttle = matches!(
+            kind,
+            "ThrottlingException" | "Throttling" | "Throttled" | "TooManyRequestsException"
+        );
+        let internal = matches!(
+            kind,
+            "InternalServerException"
+                | "InternalError"
+                | "InternalFailure"
+                | "ServiceUnavailableException"
+                | "ServiceUnavailable"
+        );
+        let code = match (service, throttle, internal) {
+            (Service::Drs, true, _) => "ThrottlingException",
+            (Service::Drs, _, true) => "InternalServerException",
+            (Service::Backup, true, _) | (Service::Sms, true, _) => "ThrottlingException",
+            (Service::Backup, _, true) => "ServiceUnavailableException",
+            (Service::Sms, _, true) | (Service::Sns, _, true) => "InternalError",
+            (Service::Sns, true, _) => "Throttling",
+            _ => kind,
+        };
+        let message = if throttle {
+            "Rate exceeded (injected fault)".to_owned()
+        } else {
+            format!("{code} (injected fault)")
+        };
+        let err = Self::new(code, message);
+        if service == Service::Drs && (throttle || internal) {
+            err.retry_after(1)
+        } else {
+            err
+        }
+    }
+
+    /// The HTTP status the service's model gives this error.
+    pub fn status(&self, service: Service) -> StatusCode {
+        let code = match (service, self.code.as_str()) {
+            (Service::Drs, "ConflictException") => 409,
+            (Service::Drs, "ResourceNotFoundException") => 404,
+            (Service::Drs, "ThrottlingException") => 429,
+            (Service::Drs, "InternalServerException") => 500,
+            (Service::Drs, "AccessDeniedException") => 403,
+            (Service::Drs, "ServiceQuotaExceededException") => 402,
+            (Service::Drs | Service::Backup, "UnknownOperationException") => 404,
+            (Service::Backup, "ServiceUnavailableException") => 500,
+            (Service::Sms, "InternalError") => 500,
+            (Service::Sns, "NotFound") => 404,
+            (Service::Sns, "InternalError") => 500,
+            (Service::Sns, "AuthorizationError") => 403,
+            (Service::Sns, "Throttled") => 429,
+            _ => 400,
+        };
+        StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST)
+    }
+
+    /// The error as the service's protocol sends it.
+    pub fn into_response(self, service: Service, request_id: &str) -> Response {
+        let status = self.status(service);
+        let mut response = match service {
+            Service::Drs | Service::Backup => {
+                let mut body = self.fields.clone();
+                // DRS error shapes spell the member `message`, Backup's `Message` and `Code`.
+                if service == Service::Backup {
+                    body.insert("Code".into(), self.code.clone().into());
+                    body.insert("Message".into(), self.message.clone().into());
+                } else {
+                    body.insert("message".into(), self.message.clone().into());
+                }
+                let mut r = bytes_response(status, "application/json", Value::Object(body));
+                set_header(&mut r, "x-amzn-ErrorType", &self.code);
+                r
+            }
+            Service::Sms => {
+                let mut body = self.fields.clone();
+                body.insert("__type".into(), self.code.clone().into());
+                body.insert("message".into(), self.message.clone().into());
+                bytes_response(status, "application/x-amz-json-1.1", Value::Object(body))
+            }
+            Service::Sns => {
+                let kind = if status.is_server_error() {
+                    "Receiver"
+                } else {
+                    "Sender"
+                };
+                let xml = format!(
+                    "<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+                    xml_escape(&self.code),
+                    xml_escape(&self.message)
+                );
+                text_response(status, "text/xml", xml)
+            }
+        };
+        if let Some(seconds) = self.retry_after {
+            set_header(&mut response, "Retry-After", &seconds.to_string());
+        }
+        set_header(&mut response, "x-amzn-RequestId", request_id);
+        response
+    }
+}
+
+/// A successful JSON reply with the content type of the service's protocol.
+pub fn json_reply(service: Service, body: Value, request_id: &str) -> Response {
+    let content_type = if service == Service::Sms {
+        "application/x-amz-json-1.1"
+    } else {
+        "application/json"
+    };
+    let mut r = bytes_response(StatusCode::OK, content_type, body);
+    set_header(&mut r, "x-amzn-RequestId", request_id);
+    r
+}
+
+/// A successful awsQuery reply: `<{Action}Response><{Action}Result>…</…><ResponseMetadata>…`.
+pub fn query_reply(action: &str, result_xml: &str, request_id: &str) -> Response {
+    let xml = format!(
+        "<{action}Response xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><{action}Result>{result_xml}</{action}Result><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
+    );
+    let mut r = text_response(StatusCode::OK, "text/xml", xml);
+    set_header(&mut r, "x-amzn-RequestId", request_id);
+    r
+}
+
+/// A JSON response with a given status.
+pub fn bytes_response(status: StatusCode, content_type: &str, body: Value) -> Response {
+    text_response(status, content_type, body.to_string())
+}
+
+/// A text response with a given status and content type.
+pub fn text_response(status: StatusCode, content_type: &str, body: String) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    set_header(&mut r, header::CONTENT_TYPE.as_str(), content_type);
+    r
+}
+
+/// Sets a header, ignoring values that cannot be header values (they never come from requests).
+fn set_header(response: &mut Response, name: &str, value: &str) {
+    if let (Ok(name), Ok(value)) = (
+        header::HeaderName::from_bytes(name.as_bytes()),
+        HeaderValue::from_str(value),
+    ) {
+        response.headers_mut().insert(name, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).expect("header"));
+        }
+        h
+    }
+
+    #[test]
+    fn detects_service_from_the_credential_scope() {
+        let h = headers(&[(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20261120/us-east-1/backup/aws4_request, SignedHeaders=host, Signature=abc",
+        )]);
+        assert_eq!(Service::detect(&h, "/", b""), Some(Service::Backup));
+        assert_eq!(
+            credential_scope(&h),
+            Some(("us-east-1".into(), "backup".into()))
+        );
+    }
+
+    #[test]
+    fn falls_back_to_protocol_marks() {
+        let h = headers(&[(
+            "x-amz-target",
+            "AWSServerMigrationService_V2016_10_24.GetServers",
+        )]);
+        assert_eq!(Service::detect(&h, "/", b"{}"), Some(Service::Sms));
+        let none = HeaderMap::new();
+        assert_eq!(
+            Service::detect(&none, "/", b"Action=Publish&Message=x"),
+            Some(Service::Sns)
+        );
+        assert_eq!(
+            Service::detect(&none, "/StartReplication", b"{}"),
+            Some(Service::Drs)
+        );
+        assert_eq!(
+            Service::detect(&none, "/copy-jobs/", b""),
+            Some(Service::Backup)
+        );
+        assert_eq!(Service::detect(&none, "/", b""), None);
+    }
+
+    #[test]
+    fn faults_map_to_each_protocols_codes() {
+        assert_eq!(
+            ApiError::fault(Service::Drs, "ThrottlingException").status(Service::Drs),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        assert_eq!(
+            ApiError::fault(Service::Sns, "ThrottlingException").code,
+            "Throttling"
+        );
+        assert_eq!(
+            ApiError::fault(Service::Sms, "InternalServerException").code,
+            "InternalError"
+        );
+        assert_eq!(
+            ApiError::fault(Service::Backup, "InternalServerException").status(Service::Backup),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}

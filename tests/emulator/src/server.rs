@@ -1,0 +1,337 @@
+//! The HTTP side: the accept loop, the axum router with the admin API, and the AWS dispatcher.
+
+use crate::faults::{FaultRule, Outcome};
+use crate::fixture::{Fixture, RecoveryPointSpec};
+use crate::protocol::{credential_scope, json_reply, query_reply, ApiError, Service};
+use crate::util::uuid_lower;
+use crate::world::{AwsRequest, World};
+use crate::{backup, drs, sms, sns};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tower_service::Service as _;
+
+/// The world behind a lock, shared by every connection.
+pub type Shared = Arc<Mutex<World>>;
+
+/// Locks the world. A panic while it was held cannot leave it half-updated in a way later calls
+/// would trip over (each operation validates before it mutates), so a poisoned lock is reused.
+pub fn lock(shared: &Shared) -> MutexGuard<'_, World> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Response extension asking the connection loop to close the connection instead of answering.
+#[derive(Debug, Clone, Copy)]
+struct DropConnection;
+
+/// The error that makes hyper close a connection without a response.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by an injected fault")]
+struct ConnectionDropped;
+
+/// Serves `app` on `listener` until `shutdown` fires; one task per connection.
+pub async fn serve(listener: TcpListener, app: Router, mut shutdown: oneshot::Receiver<()>) {
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    // Out of descriptors or similar: back off instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(
+                move |req: axum::http::Request<hyper::body::Incoming>| {
+                    let mut app = app.clone();
+                    async move {
+                        let response = match app.call(req).await {
+                            Ok(response) => response,
+                            Err(never) => match never {},
+                        };
+                        if response.extensions().get::<DropConnection>().is_some() {
+                            Err(ConnectionDropped)
+                        } else {
+                            Ok(response)
+                        }
+                    }
+                },
+            );
+            // A connection ends with an error when a fault drops it or the client hangs up;
+            // neither is something to report.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// The router: admin endpoints under `/_emulator/`, every other request goes to the AWS dispatcher.
+pub fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/_emulator/state", get(state))
+        .route("/_emulator/sns/messages", get(sns_messages))
+        .route(
+            "/_emulator/faults",
+            get(list_faults).post(set_fault).delete(clear_faults),
+        )
+        .route("/_emulator/reset", post(reset))
+        .route("/_emulator/advance", post(advance))
+        .route("/_emulator/fixture", get(fixture).put(load_fixture))
+        .route("/_emulator/drs/state", post(drs_state))
+        .route(
+            "/_emulator/backup/vaults/{name}/recovery-points",
+            post(add_recovery_point),
+        )
+        .fallback(aws)
+        .with_state(shared)
+}
+
+/// Errors of the admin API, answered as `{"error": "..."}` with status 400.
+#[derive(Debug, thiserror::Error)]
+enum AdminError {
+    #[error("invalid JSON body: {0}")]
+    Body(#[from] serde_json::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": self.to_string()})),
+        )
+            .into_response()
+    }
+}
+
+/// Parses an admin body; an empty body counts as `{}`.
+fn admin_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, AdminError> {
+    let text: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
+    Ok(serde_json::from_slice(text)?)
+}
+
+async fn state(State(shared): State<Shared>) -> Json<Value> {
+    let mut world = lock(&shared);
+    world.catch_up();
+    Json(world.snapshot())
+}
+
+async fn sns_messages(
+    State(shared): State<Shared>,
+    Query(filter): Query<BTreeMap<String, String>>,
+) -> Json<Value> {
+    let world = lock(&shared);
+    let messages: Vec<&sns::Message> = world
+        .sns
+        .messages()
+        .iter()
+        .filter(|m| filter.get("topicArn").is_none_or(|t| *t == m.topic_arn))
+        .collect();
+    Json(json!(messages))
+}
+
+async fn list_faults(State(shared): State<Shared>) -> Json<Value> {
+    Json(json!(lock(&shared).faults.rules()))
+}
+
+async fn set_fault(State(shared): State<Shared>, body: Bytes) -> Result<Json<Value>, AdminError> {
+    let rule: FaultRule = admin_body(&body)?;
+    rule.validate()
+        .map_err(|e| AdminError::Invalid(e.to_string()))?;
+    let mut world = lock(&shared);
+    world.faults.set(rule);
+    Ok(Json(json!(world.faults.rules())))
+}
+
+async fn clear_faults(State(shared): State<Shared>) -> StatusCode {
+    lock(&shared).faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn reset(State(shared): State<Shared>) -> StatusCode {
+    lock(&shared).reset();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    #[serde(default)]
+    steps: Option<u64>,
+    #[serde(default)]
+    seconds: Option<i64>,
+}
+
+async fn advance(State(shared): State<Shared>, body: Bytes) -> Result<Json<Value>, AdminError> {
+    let Advance { steps, seconds } = admin_body(&body)?;
+    let mut world = lock(&shared);
+    // A bare POST means "one step", the common case in tests.
+    let steps = steps.unwrap_or(if seconds.is_some() { 0 } else { 1 });
+    world.advance(steps, seconds.unwrap_or(0));
+    let snapshot = world.snapshot();
+    Ok(Json(
+        json!({"steps": snapshot["steps"], "now": snapshot["now"]}),
+    ))
+}
+
+async fn fixture(State(shared): State<Shared>) -> Json<Value> {
+    Json(json!(lock(&shared).fixture()))
+}
+
+async fn load_fixture(State(shared): State<Shared>, body: Bytes) -> Result<StatusCode, AdminError> {
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| AdminError::Invalid(format!("fixture is not UTF-8: {e}")))?;
+    let fixture = Fixture::from_json(text).map_err(|e| AdminError::Invalid(e.to_string()))?;
+    lock(&shared).load(fixture);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DrsState {
+    #[serde(rename = "sourceServerID")]
+    source_server_id: String,
+    state: String,
+}
+
+async fn drs_state(State(shared): State<Shared>, body: Bytes) -> Result<StatusCode, AdminError> {
+    let DrsState {
+        source_server_id,
+        state,
+    } = admin_body(&body)?;
+    let mut world = lock(&shared);
+    world.catch_up();
+    world
+        .drs
+        .set_state(&source_server_id, &state)
+        .map_err(AdminError::Invalid)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn add_recovery_point(
+    State(shared): State<Shared>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, AdminError> {
+    let spec: RecoveryPointSpec = admin_body(&body)?;
+    let mut world = lock(&shared);
+    world.catch_up();
+    let now = world.now();
+    let World { backup, rng, .. } = &mut *world;
+    let arn = backup
+        .add_recovery_point(&name, &spec, now, rng)
+        .map_err(AdminError::Invalid)?;
+    Ok(Json(json!({"recoveryPointArn": arn})))
+}
+
+/// The operation a request names, per protocol.
+enum Operation {
+    Drs(String),
+    Sms(String),
+    Backup(backup::BackupOp),
+    Sns(String, BTreeMap<String, String>),
+}
+
+impl Operation {
+    fn name(&self) -> String {
+        match self {
+            Self::Drs(op) | Self::Sms(op) | Self::Sns(op, _) => op.clone(),
+            Self::Backup(op) => op.name(),
+        }
+    }
+}
+
+/// Every request that is not for the admin API: work out service and operation, apply faults,
+/// run the operation and answer in the service's protocol.
+async fn aws(
+    State(shared): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(service) = Service::detect(&headers, uri.path(), &body) else {
+        let body = json!({"message": "cannot tell which service this request is for: sign it with SigV4 (drs, sms, backup or sns)"});
+        return crate::protocol::bytes_response(StatusCode::BAD_REQUEST, "application/json", body);
+    };
+    let req = AwsRequest {
+        method,
+        path: uri.path().to_owned(),
+        query: uri.query().unwrap_or_default().to_owned(),
+        body,
+        region: credential_scope(&headers).map(|(region, _)| region),
+    };
+    let op = match service {
+        Service::Drs => Operation::Drs(drs::operation(&req)),
+        Service::Sms => Operation::Sms(sms::operation(&headers)),
+        Service::Backup => Operation::Backup(backup::operation(&req)),
+        Service::Sns => {
+            let fields = sns::form(&req);
+            Operation::Sns(sns::operation(&fields), fields)
+        }
+    };
+    let name = op.name();
+    let (decision, request_id) = {
+        let mut world = lock(&shared);
+        world.count_call(&name);
+        let World { faults, rng, .. } = &mut *world;
+        let decision = faults.decide(&name, rng);
+        (decision, uuid_lower(rng))
+    };
+    if !decision.latency.is_zero() {
+        tokio::time::sleep(decision.latency).await;
+    }
+    match decision.outcome {
+        Outcome::Drop => {
+            let mut response = Response::new(axum::body::Body::empty());
+            response.extensions_mut().insert(DropConnection);
+            response
+        }
+        Outcome::Fail(kind) => ApiError::fault(service, &kind).into_response(service, &request_id),
+        Outcome::Proceed => {
+            let mut world = lock(&shared);
+            world.catch_up();
+            let result = match &op {
+                Operation::Drs(op) => drs::execute(&mut world, op, &req).map(Reply::Json),
+                Operation::Sms(op) => sms::execute(&mut world, op, &req).map(Reply::Json),
+                Operation::Backup(op) => backup::execute(&mut world, op, &req).map(Reply::Json),
+                Operation::Sns(action, fields) => {
+                    sns::execute(&mut world, action, fields, req.region.as_deref())
+                        .map(|xml| Reply::Xml(action.clone(), xml))
+                }
+            };
+            match result {
+                Ok(Reply::Json(body)) => json_reply(service, body, &request_id),
+                Ok(Reply::Xml(action, xml)) => query_reply(&action, &xml, &request_id),
+                Err(e) => e.into_response(service, &request_id),
+            }
+        }
+    }
+}
+
+/// A successful result before it is put on the wire.
+enum Reply {
+    Json(Value),
+    Xml(String, String),
+}

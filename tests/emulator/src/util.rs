@@ -1,0 +1,132 @@
+//! Small helpers shared by the service emulations: timestamps, identifiers and pagination.
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Formats epoch seconds as an RFC 3339 UTC timestamp, the way DRS and the admin API show times.
+pub fn iso(epoch: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(epoch)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| epoch.to_string())
+}
+
+/// Parses an RFC 3339 timestamp (what the SDKs send in query strings) into epoch seconds.
+pub fn parse_iso(text: &str) -> Option<i64> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .map(OffsetDateTime::unix_timestamp)
+}
+
+/// Parses a query-string timestamp: RFC 3339, or epoch seconds as some clients send them.
+pub fn parse_query_time(text: &str) -> Option<i64> {
+    parse_iso(text).or_else(|| text.parse::<f64>().ok().map(|s| s.floor() as i64))
+}
+
+/// A mixing function so that identifiers derived from counters look random but stay reproducible.
+pub fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// `n` lowercase hexadecimal characters from the generator.
+pub fn hex(rng: &mut fastrand::Rng, n: usize) -> String {
+    (0..n)
+        .map(|_| char::from_digit(rng.u32(0..16), 16).unwrap_or('0'))
+        .collect()
+}
+
+/// An upper-case UUID-shaped identifier, the format AWS Backup uses for job ids.
+pub fn uuid_upper(rng: &mut fastrand::Rng) -> String {
+    uuid_lower(rng).to_uppercase()
+}
+
+/// A lower-case UUID-shaped identifier (SNS message ids, request ids).
+pub fn uuid_lower(rng: &mut fastrand::Rng) -> String {
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        hex(rng, 8),
+        hex(rng, 4),
+        hex(rng, 3),
+        hex(rng, 3),
+        hex(rng, 12)
+    )
+}
+
+/// Why a pagination token was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("the pagination token {0:?} is not valid")]
+pub struct BadToken(pub String);
+
+/// Prefix of every pagination token, so tokens are recognisable and foreign ones are refused.
+const TOKEN_PREFIX: &str = "emu-page-";
+
+/// One page of `items` starting at the position `token` encodes, at most `max` long, and the
+/// token of the next page when there is one.
+pub fn page<T: Clone>(
+    items: &[T],
+    token: Option<&str>,
+    max: usize,
+) -> Result<(Vec<T>, Option<String>), BadToken> {
+    let start = match token.filter(|t| !t.is_empty()) {
+        None => 0,
+        Some(t) => t
+            .strip_prefix(TOKEN_PREFIX)
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| BadToken(t.to_owned()))?,
+    };
+    let end = start.saturating_add(max.max(1)).min(items.len());
+    let next = (end < items.len()).then(|| format!("{TOKEN_PREFIX}{end}"));
+    Ok((items[start..end].to_vec(), next))
+}
+
+/// Escapes text for XML element content.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#xD;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_round_trips() {
+        let t = 1_795_000_000;
+        assert_eq!(parse_iso(&iso(t)), Some(t));
+        assert_eq!(parse_query_time("1795000000.5"), Some(t));
+    }
+
+    #[test]
+    fn pages_walk_all_items_and_refuse_foreign_tokens() {
+        let items: Vec<u32> = (0..7).collect();
+        let (first, next) = page(&items, None, 3).expect("first page");
+        assert_eq!(first, vec![0, 1, 2]);
+        let (second, next) = page(&items, next.as_deref(), 3).expect("second page");
+        assert_eq!(second, vec![3, 4, 5]);
+        let (third, next) = page(&items, next.as_deref(), 3).expect("third page");
+        assert_eq!(third, vec![6]);
+        assert!(next.is_none());
+        assert!(page(&items, Some("garbage"), 3).is_err());
+        assert!(page(&items, Some("emu-page-99"), 3).is_err());
+    }
+
+    #[test]
+    fn xml_escape_covers_markup() {
+        assert_eq!(xml_escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
+    }
+}

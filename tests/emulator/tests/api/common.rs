@@ -1,0 +1,90 @@
+//! Shared helpers: an emulator plus SDK clients pointed at it.
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_drs::config::Credentials;
+use aws_sdk_drs::error::{ProvideErrorMetadata, SdkError};
+use dr_emulator::{Config, Emulator, Fixture};
+use std::time::Duration;
+
+/// A running emulator and a shared SDK configuration for it.
+pub struct Env {
+    pub emulator: Emulator,
+    pub config: SdkConfig,
+}
+
+impl Env {
+    /// An emulator on an ephemeral port, steps only on demand, SDK retries off so every error
+    /// surfaces at once.
+    pub async fn new(fixture: Fixture) -> Self {
+        Self::with_retries(fixture, RetryConfig::disabled()).await
+    }
+
+    /// The same with a given retry configuration.
+    pub async fn with_retries(fixture: Fixture, retry: RetryConfig) -> Self {
+        let emulator = Emulator::start(Config::new(fixture))
+            .await
+            .expect("emulator starts");
+        let config = sdk_config(&emulator.endpoint_url(), "us-east-1", retry).await;
+        Self { emulator, config }
+    }
+
+    pub fn drs(&self) -> aws_sdk_drs::Client {
+        aws_sdk_drs::Client::new(&self.config)
+    }
+
+    pub fn sms(&self) -> aws_sdk_sms::Client {
+        aws_sdk_sms::Client::new(&self.config)
+    }
+
+    pub fn backup(&self) -> aws_sdk_backup::Client {
+        aws_sdk_backup::Client::new(&self.config)
+    }
+
+    /// A Backup client for another region, as cross-region copy checks need.
+    pub async fn backup_in(&self, region: &str) -> aws_sdk_backup::Client {
+        let config = sdk_config(
+            &self.emulator.endpoint_url(),
+            region,
+            RetryConfig::disabled(),
+        )
+        .await;
+        aws_sdk_backup::Client::new(&config)
+    }
+
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.config)
+    }
+}
+
+/// SDK configuration with fake static credentials, as a local run would use.
+pub async fn sdk_config(endpoint: &str, region: &str, retry: RetryConfig) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(Credentials::new(
+            "AKIDEMULATOR",
+            "emulator-secret",
+            None,
+            None,
+            "tests",
+        ))
+        .retry_config(retry)
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_timeout(Duration::from_secs(10))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// Error code and HTTP status of a failed SDK call.
+pub fn code_and_status<E: ProvideErrorMetadata>(
+    err: &SdkError<E, aws_sdk_drs::config::http::HttpResponse>,
+) -> (String, u16) {
+    (
+        err.code().unwrap_or("<none>").to_owned(),
+        err.raw_response().map_or(0, |r| r.status().as_u16()),
+    )
+}

@@ -1,0 +1,364 @@
+//! DRS through aws-sdk-drs.
+
+use crate::common::{code_and_status, Env};
+use aws_config::retry::RetryConfig;
+use aws_sdk_drs::types::{DataReplicationState, DescribeSourceServersRequestFilters};
+use dr_emulator::{FaultRule, Fixture};
+
+fn first_with_state(f: &Fixture, state: &str) -> String {
+    f.drs
+        .source_servers
+        .iter()
+        .find(|s| s.state == state)
+        .map(|s| s.source_server_id.clone())
+        .expect("fixture has a server in that state")
+}
+
+async fn state_of(env: &Env, id: &str) -> DataReplicationState {
+    let out = env
+        .drs()
+        .describe_source_servers()
+        .filters(
+            DescribeSourceServersRequestFilters::builder()
+                .source_server_ids(id)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("describe");
+    out.items()[0]
+        .data_replication_info()
+        .and_then(|d| d.data_replication_state())
+        .cloned()
+        .expect("state")
+}
+
+#[tokio::test]
+async fn describe_pages_through_a_large_fleet() {
+    let env = Env::new(Fixture::drs_fleet(250, 100)).await;
+    let first = env
+        .drs()
+        .describe_source_servers()
+        .max_results(100)
+        .send()
+        .await
+        .expect("first page");
+    assert_eq!(first.items().len(), 100);
+    assert!(first.next_token().is_some());
+    let all: Vec<_> = env
+        .drs()
+        .describe_source_servers()
+        .max_results(100)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("all pages");
+    assert_eq!(all.len(), 250);
+    let stopped = all
+        .iter()
+        .filter(|s| {
+            s.data_replication_info()
+                .and_then(|d| d.data_replication_state())
+                == Some(&DataReplicationState::Stopped)
+        })
+        .count();
+    assert_eq!(stopped, 100);
+    assert_eq!(env.emulator.calls("DescribeSourceServers"), 4);
+}
+
+#[tokio::test]
+async fn describe_shows_the_fields_and_applies_filters() {
+    let fixture = Fixture::demo();
+    let spec = fixture.drs.source_servers[0].clone();
+    let env = Env::new(fixture).await;
+    let out = env
+        .drs()
+        .describe_source_servers()
+        .filters(
+            DescribeSourceServersRequestFilters::builder()
+                .source_server_ids(&spec.source_server_id)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("describe");
+    let s = &out.items()[0];
+    assert_eq!(s.source_server_id(), Some(spec.source_server_id.as_str()));
+    assert!(s
+        .arn()
+        .is_some_and(|a| a.starts_with("arn:aws:drs:us-east-1:123456789012:source-server/s-")));
+    assert_eq!(
+        s.tags().and_then(|t| t.get("Env")).map(String::as_str),
+        Some("prod")
+    );
+    let hints = s
+        .source_properties()
+        .and_then(|p| p.identification_hints())
+        .expect("hints");
+    assert_eq!(hints.hostname(), spec.hostname.as_deref());
+    assert_eq!(hints.aws_instance_id(), spec.aws_instance_id.as_deref());
+    assert_eq!(
+        s.staging_area().and_then(|a| a.staging_account_id()),
+        Some("123456789012")
+    );
+    assert_eq!(
+        s.replication_direction().map(|d| d.as_str()),
+        Some("FAILOVER")
+    );
+
+    let staging = env
+        .drs()
+        .describe_source_servers()
+        .filters(
+            DescribeSourceServersRequestFilters::builder()
+                .staging_account_ids("210987654321")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("staging filter");
+    assert_eq!(staging.items().len(), 3);
+
+    let instance = spec.aws_instance_id.clone().expect("instance id");
+    let by_hardware = env
+        .drs()
+        .describe_source_servers()
+        .filters(
+            DescribeSourceServersRequestFilters::builder()
+                .hardware_id(instance)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("hardware filter");
+    assert_eq!(by_hardware.items().len(), 1);
+}
+
+#[tokio::test]
+async fn start_replication_moves_one_state_per_step() {
+    let fixture = Fixture::demo();
+    let id = first_with_state(&fixture, "STOPPED");
+    let env = Env::new(fixture).await;
+    let out = env
+        .drs()
+        .start_replication()
+        .source_server_id(&id)
+        .send()
+        .await
+        .expect("start");
+    let started = out.source_server().expect("source server in the response");
+    assert_eq!(
+        started
+            .data_replication_info()
+            .and_then(|d| d.data_replication_state()),
+        Some(&DataReplicationState::Initiating)
+    );
+    env.emulator.advance(1);
+    assert_eq!(state_of(&env, &id).await, DataReplicationState::InitialSync);
+    env.emulator.advance(1);
+    assert_eq!(state_of(&env, &id).await, DataReplicationState::Continuous);
+    env.emulator.advance(5);
+    assert_eq!(state_of(&env, &id).await, DataReplicationState::Continuous);
+}
+
+#[tokio::test]
+async fn a_server_marked_to_stall_stalls() {
+    let fixture = Fixture::demo();
+    let id = fixture
+        .drs
+        .source_servers
+        .iter()
+        .find(|s| s.stall_on_start)
+        .map(|s| s.source_server_id.clone())
+        .expect("a stalling server");
+    let env = Env::new(fixture).await;
+    env.drs()
+        .start_replication()
+        .source_server_id(&id)
+        .send()
+        .await
+        .expect("start");
+    env.emulator.advance(2);
+    assert_eq!(state_of(&env, &id).await, DataReplicationState::Stalled);
+}
+
+#[tokio::test]
+async fn start_replication_errors_follow_the_model() {
+    let fixture = Fixture::demo();
+    let running = first_with_state(&fixture, "CONTINUOUS");
+    let env = Env::new(fixture).await;
+
+    let err = env
+        .drs()
+        .start_replication()
+        .source_server_id(&running)
+        .send()
+        .await
+        .expect_err("conflict");
+    assert_eq!(code_and_status(&err), ("ConflictException".to_owned(), 409));
+    assert!(err.into_service_error().is_conflict_exception());
+
+    let err = env
+        .drs()
+        .start_replication()
+        .source_server_id("s-00000000000000000")
+        .send()
+        .await
+        .expect_err("not found");
+    assert_eq!(
+        code_and_status(&err),
+        ("ResourceNotFoundException".to_owned(), 404)
+    );
+    assert!(err.into_service_error().is_resource_not_found_exception());
+
+    let err = env
+        .drs()
+        .start_replication()
+        .source_server_id("not-an-id")
+        .send()
+        .await
+        .expect_err("validation");
+    assert_eq!(
+        code_and_status(&err),
+        ("ValidationException".to_owned(), 400)
+    );
+}
+
+#[tokio::test]
+async fn the_replicating_quota_is_enforced() {
+    let mut fixture = Fixture::drs_fleet(5, 3);
+    fixture.drs.replicating_quota = 3;
+    let ids: Vec<String> = fixture
+        .drs
+        .source_servers
+        .iter()
+        .map(|s| s.source_server_id.clone())
+        .collect();
+    let env = Env::new(fixture).await;
+    env.drs()
+        .start_replication()
+        .source_server_id(&ids[0])
+        .send()
+        .await
+        .expect("third replicating server fits");
+    let err = env
+        .drs()
+        .start_replication()
+        .source_server_id(&ids[1])
+        .send()
+        .await
+        .expect_err("fourth is over the quota");
+    assert_eq!(code_and_status(&err), ("ConflictException".to_owned(), 409));
+    assert!(err
+        .into_service_error()
+        .meta()
+        .message()
+        .is_some_and(|m| m.contains("quota")));
+}
+
+#[tokio::test]
+async fn an_uninitialized_account_is_refused() {
+    let mut fixture = Fixture::demo();
+    fixture.drs.initialized = false;
+    let env = Env::new(fixture).await;
+    let err = env
+        .drs()
+        .describe_source_servers()
+        .send()
+        .await
+        .expect_err("uninitialized");
+    assert_eq!(
+        code_and_status(&err),
+        ("UninitializedAccountException".to_owned(), 400)
+    );
+}
+
+#[tokio::test]
+async fn stop_replication_stops() {
+    let fixture = Fixture::demo();
+    let id = first_with_state(&fixture, "CONTINUOUS");
+    let env = Env::new(fixture).await;
+    env.drs()
+        .stop_replication()
+        .source_server_id(&id)
+        .send()
+        .await
+        .expect("stop");
+    assert_eq!(state_of(&env, &id).await, DataReplicationState::Stopped);
+}
+
+#[tokio::test]
+async fn throttling_faults_carry_retry_after_and_are_retried() {
+    let fixture = Fixture::demo();
+    let id = first_with_state(&fixture, "STOPPED");
+    let env = Env::new(fixture.clone()).await;
+    env.emulator
+        .set_fault(FaultRule {
+            operation: "StartReplication".into(),
+            error_rate: 1.0,
+            error: "ThrottlingException".into(),
+            latency_ms: 0,
+            drop_connection_rate: 0.0,
+            times: None,
+        })
+        .expect("fault");
+    let err = env
+        .drs()
+        .start_replication()
+        .source_server_id(&id)
+        .send()
+        .await
+        .expect_err("throttled");
+    assert_eq!(
+        code_and_status(&err),
+        ("ThrottlingException".to_owned(), 429)
+    );
+    let retry_after = err
+        .raw_response()
+        .and_then(|r| r.headers().get("retry-after").map(str::to_owned));
+    assert_eq!(retry_after.as_deref(), Some("1"));
+    match err.into_service_error() {
+        aws_sdk_drs::operation::start_replication::StartReplicationError::ThrottlingException(
+            t,
+        ) => {
+            assert_eq!(t.retry_after_seconds(), Some("1"));
+        }
+        other => panic!("expected ThrottlingException, got {other:?}"),
+    }
+    // Other operations are untouched by a rule naming one operation.
+    env.drs()
+        .describe_source_servers()
+        .send()
+        .await
+        .expect("describe is not faulted");
+
+    // Two injected failures, then success: the SDK's standard retries get through.
+    let retrying = Env::with_retries(
+        fixture,
+        RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(std::time::Duration::from_millis(1)),
+    )
+    .await;
+    retrying
+        .emulator
+        .set_fault(FaultRule {
+            operation: "StartReplication".into(),
+            error_rate: 1.0,
+            error: "InternalServerException".into(),
+            latency_ms: 0,
+            drop_connection_rate: 0.0,
+            times: Some(2),
+        })
+        .expect("fault");
+    retrying
+        .drs()
+        .start_replication()
+        .source_server_id(&id)
+        .send()
+        .await
+        .expect("third attempt succeeds");
+    assert_eq!(retrying.emulator.calls("StartReplication"), 3);
+}

@@ -1,0 +1,8 @@
+//! Tests of the emulator through the real AWS SDK clients and raw HTTP.
+
+mod backup;
+mod common;
+mod drs;
+mod sms;
+mod sns;
+mod wire;

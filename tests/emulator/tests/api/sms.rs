@@ -1,0 +1,379 @@
+//! SMS through aws-sdk-sms.
+
+use crate::common::{code_and_status, Env};
+use aws_sdk_sms::types::{LicenseType, ReplicationJobState, ReplicationRunState};
+use aws_smithy_types::DateTime;
+use dr_emulator::Fixture;
+
+const ERP_APP: &str = "s-5a1c0e7f";
+const ERP_DB: &str = "s-5a1c0e80";
+const WEB_LINUX: &str = "s-5a1c0e81";
+const FAILS_FIVE: &str = "s-5a1c0e82";
+const FAILS_THREE: &str = "s-5a1c0e83";
+const CANNOT: &str = "s-5a1c0e84";
+
+fn now() -> DateTime {
+    DateTime::from(std::time::SystemTime::now())
+}
+
+async fn create(env: &Env, server: &str, frequency: Option<i32>, run_once: bool) -> String {
+    env.sms()
+        .create_replication_job()
+        .server_id(server)
+        .seed_replication_time(now())
+        .set_frequency(frequency)
+        .run_once(run_once)
+        .license_type(LicenseType::Byol)
+        .send()
+        .await
+        .expect("create")
+        .replication_job_id()
+        .expect("job id")
+        .to_owned()
+}
+
+async fn job(env: &Env, id: &str) -> aws_sdk_sms::types::ReplicationJob {
+    env.sms()
+        .get_replication_jobs()
+        .replication_job_id(id)
+        .send()
+        .await
+        .expect("jobs")
+        .replication_job_list()
+        .first()
+        .cloned()
+        .expect("the job")
+}
+
+#[tokio::test]
+async fn get_servers_lists_the_catalog() {
+    let env = Env::new(Fixture::demo()).await;
+    let out = env.sms().get_servers().send().await.expect("servers");
+    assert_eq!(out.server_list().len(), 6);
+    assert_eq!(
+        out.server_catalog_status().map(|s| s.as_str()),
+        Some("AVAILABLE")
+    );
+    let s = &out.server_list()[0];
+    assert_eq!(s.server_id(), Some(ERP_APP));
+    assert_eq!(s.server_type().map(|t| t.as_str()), Some("VIRTUAL_MACHINE"));
+    let vm = s.vm_server().expect("vm");
+    assert_eq!(vm.vm_name(), Some("erp-app-01"));
+    assert_eq!(vm.vm_manager_type().map(|t| t.as_str()), Some("VSPHERE"));
+    assert_eq!(
+        vm.vm_server_address().and_then(|a| a.vm_id()),
+        Some("vm-1001")
+    );
+    let paged = env
+        .sms()
+        .get_servers()
+        .max_results(4)
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(paged.server_list().len(), 4);
+    assert!(paged.next_token().is_some());
+
+    let id = create(&env, ERP_APP, Some(12), false).await;
+    let out = env.sms().get_servers().send().await.expect("servers");
+    assert_eq!(out.server_list()[0].replication_job_id(), Some(id.as_str()));
+    assert_eq!(
+        out.server_list()[0].replication_job_terminated(),
+        Some(false)
+    );
+}
+
+#[tokio::test]
+async fn create_replication_job_takes_every_option() {
+    let env = Env::new(Fixture::demo()).await;
+    let id = env
+        .sms()
+        .create_replication_job()
+        .server_id(ERP_APP)
+        .seed_replication_time(now())
+        .frequency(6)
+        .run_once(false)
+        .license_type(LicenseType::Aws)
+        .role_name("sms-replication")
+        .description("ERP application server")
+        .number_of_recent_amis_to_keep(3)
+        .encrypted(true)
+        .kms_key_id("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+        .send()
+        .await
+        .expect("create")
+        .replication_job_id()
+        .expect("id")
+        .to_owned();
+    assert!(id.starts_with("sms-job-"));
+    let j = job(&env, &id).await;
+    assert_eq!(j.server_id(), Some(ERP_APP));
+    assert_eq!(j.frequency(), Some(6));
+    assert_eq!(j.run_once(), Some(false));
+    assert_eq!(j.license_type(), Some(&LicenseType::Aws));
+    assert_eq!(j.role_name(), Some("sms-replication"));
+    assert_eq!(j.description(), Some("ERP application server"));
+    assert_eq!(j.number_of_recent_amis_to_keep(), Some(3));
+    assert_eq!(j.encrypted(), Some(true));
+    assert!(j.kms_key_id().is_some());
+    assert_eq!(j.state(), Some(&ReplicationJobState::Pending));
+    assert!(j.seed_replication_time().is_some());
+    assert!(j.next_replication_run_start_time().is_some());
+    assert_eq!(j.vm_server().and_then(|v| v.vm_name()), Some("erp-app-01"));
+}
+
+#[tokio::test]
+async fn create_replication_job_errors() {
+    let env = Env::new(Fixture::demo()).await;
+    let base = |server: &str| {
+        env.sms()
+            .create_replication_job()
+            .server_id(server)
+            .seed_replication_time(now())
+            .frequency(12)
+    };
+    let far = DateTime::from_secs(now().secs() + 31 * 86_400);
+    let cases = [
+        (
+            base(ERP_APP).seed_replication_time(far),
+            "InvalidParameterException",
+        ),
+        (
+            base(ERP_APP).kms_key_id("alias/sms"),
+            "InvalidParameterException",
+        ),
+        (
+            base(WEB_LINUX).license_type(LicenseType::Aws),
+            "InvalidParameterException",
+        ),
+        (base(ERP_APP).frequency(48), "InvalidParameterException"),
+        (base(CANNOT), "ServerCannotBeReplicatedException"),
+        (base("s-99999999"), "InvalidParameterException"),
+    ];
+    for (request, expected) in cases {
+        let err = request.send().await.expect_err(expected);
+        assert_eq!(code_and_status(&err), (expected.to_owned(), 400));
+    }
+    create(&env, ERP_APP, Some(12), false).await;
+    let err = base(ERP_APP).send().await.expect_err("already exists");
+    assert_eq!(
+        code_and_status(&err),
+        ("ReplicationJobAlreadyExistsException".to_owned(), 400)
+    );
+    assert!(err
+        .into_service_error()
+        .is_replication_job_already_exists_exception());
+}
+
+#[tokio::test]
+async fn runs_progress_and_on_demand_runs_are_limited() {
+    let env = Env::new(Fixture::demo()).await;
+    let id = create(&env, ERP_APP, Some(12), false).await;
+    env.emulator.advance(1);
+    let j = job(&env, &id).await;
+    assert_eq!(j.state(), Some(&ReplicationJobState::Active));
+    assert_eq!(
+        j.replication_run_list()[0].state(),
+        Some(&ReplicationRunState::Active)
+    );
+    env.emulator.advance(1);
+    let j = job(&env, &id).await;
+    assert!(j.latest_ami_id().is_some_and(|a| a.starts_with("ami-")));
+    let runs = env
+        .sms()
+        .get_replication_runs()
+        .replication_job_id(&id)
+        .send()
+        .await
+        .expect("runs");
+    let states: Vec<_> = runs
+        .replication_run_list()
+        .iter()
+        .filter_map(|r| r.state().cloned())
+        .collect();
+    // The seed run completed and the next automatic run is scheduled.
+    assert_eq!(
+        states,
+        vec![ReplicationRunState::Pending, ReplicationRunState::Completed]
+    );
+
+    let start = || {
+        env.sms()
+            .start_on_demand_replication_run()
+            .replication_job_id(&id)
+            .description("test")
+            .send()
+    };
+    let run = start().await.expect("first on-demand run");
+    assert!(run
+        .replication_run_id()
+        .is_some_and(|r| r.starts_with("sms-run-")));
+    env.emulator.advance(1);
+    let err = start().await.expect_err("a run is active");
+    assert_eq!(
+        code_and_status(&err),
+        ("InvalidParameterException".to_owned(), 400)
+    );
+    env.emulator.advance(1);
+    start().await.expect("second on-demand run");
+    env.emulator.advance(2);
+    let err = start().await.expect_err("third within 24 h");
+    assert_eq!(
+        code_and_status(&err),
+        ("ReplicationRunLimitExceededException".to_owned(), 400)
+    );
+    env.emulator.advance_time(86_401, 0);
+    start().await.expect("a day later");
+}
+
+#[tokio::test]
+async fn three_failed_runs_pause_a_recurring_job_and_a_run_resumes_it() {
+    let env = Env::new(Fixture::demo()).await;
+    let id = create(&env, FAILS_THREE, Some(1), false).await;
+    env.emulator.advance(2);
+    let j = job(&env, &id).await;
+    assert_eq!(j.state(), Some(&ReplicationJobState::Failing));
+    for _ in 0..2 {
+        env.emulator.advance_time(3600, 2);
+    }
+    let j = job(&env, &id).await;
+    assert_eq!(j.state(), Some(&ReplicationJobState::PausedOnFailure));
+    assert!(j
+        .status_message()
+        .is_some_and(|m| m.contains("3 consecutive")));
+    let failed = j
+        .replication_run_list()
+        .iter()
+        .filter(|r| r.state() == Some(&ReplicationRunState::Failed))
+        .count();
+    assert_eq!(failed, 3);
+    // Paused: no more automatic runs, whatever the clock does.
+    env.emulator.advance_time(7200, 3);
+    assert_eq!(
+        job(&env, &id).await.state(),
+        Some(&ReplicationJobState::PausedOnFailure)
+    );
+
+    env.sms()
+        .start_on_demand_replication_run()
+        .replication_job_id(&id)
+        .send()
+        .await
+        .expect("resume");
+    assert_eq!(
+        job(&env, &id).await.state(),
+        Some(&ReplicationJobState::Active)
+    );
+    env.emulator.advance(2);
+    let j = job(&env, &id).await;
+    assert_eq!(j.state(), Some(&ReplicationJobState::Active));
+    assert!(j.latest_ami_id().is_some());
+}
+
+#[tokio::test]
+async fn a_new_start_time_resumes_a_paused_job() {
+    let env = Env::new(Fixture::demo()).await;
+    let id = create(&env, FAILS_FIVE, Some(1), false).await;
+    env.emulator.advance(2);
+    for _ in 0..2 {
+        env.emulator.advance_time(3600, 2);
+    }
+    assert_eq!(
+        job(&env, &id).await.state(),
+        Some(&ReplicationJobState::PausedOnFailure)
+    );
+    let next = DateTime::from_secs(now().secs() + 4 * 3600);
+    env.sms()
+        .update_replication_job()
+        .replication_job_id(&id)
+        .next_replication_run_start_time(next)
+        .frequency(2)
+        .send()
+        .await
+        .expect("update");
+    let j = job(&env, &id).await;
+    assert_eq!(j.state(), Some(&ReplicationJobState::Active));
+    assert_eq!(j.frequency(), Some(2));
+    assert!(j
+        .next_replication_run_start_time()
+        .is_some_and(|t| t.secs() >= next.secs()));
+    let err = env
+        .sms()
+        .update_replication_job()
+        .replication_job_id("sms-job-00000000000000000")
+        .frequency(2)
+        .send()
+        .await
+        .expect_err("unknown job");
+    assert_eq!(
+        code_and_status(&err),
+        ("ReplicationJobNotFoundException".to_owned(), 400)
+    );
+}
+
+#[tokio::test]
+async fn a_one_time_job_fails_at_its_first_failed_run() {
+    let env = Env::new(Fixture::demo()).await;
+    let id = create(&env, FAILS_FIVE, None, true).await;
+    env.emulator.advance(2);
+    let j = job(&env, &id).await;
+    assert_eq!(j.state(), Some(&ReplicationJobState::Failed));
+    let err = env
+        .sms()
+        .start_on_demand_replication_run()
+        .replication_job_id(&id)
+        .send()
+        .await
+        .expect_err("a failed job takes no runs");
+    assert_eq!(
+        code_and_status(&err),
+        ("OperationNotPermittedException".to_owned(), 400)
+    );
+    // A terminated job frees the server for a new one.
+    create(&env, FAILS_FIVE, Some(12), false).await;
+
+    let ok = create(&env, ERP_DB, None, true).await;
+    env.emulator.advance(2);
+    // ERP_DB fails its first run.
+    assert_eq!(
+        job(&env, &ok).await.state(),
+        Some(&ReplicationJobState::Failed)
+    );
+    let again = create(&env, ERP_DB, None, true).await;
+    env.emulator.advance(2);
+    assert_eq!(
+        job(&env, &again).await.state(),
+        Some(&ReplicationJobState::Completed)
+    );
+}
+
+#[tokio::test]
+async fn deleted_jobs_go_away() {
+    let env = Env::new(Fixture::demo()).await;
+    let id = create(&env, ERP_APP, Some(12), false).await;
+    env.sms()
+        .delete_replication_job()
+        .replication_job_id(&id)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(
+        job(&env, &id).await.state(),
+        Some(&ReplicationJobState::Deleting)
+    );
+    env.emulator.advance(1);
+    let jobs = env.sms().get_replication_jobs().send().await.expect("jobs");
+    assert!(jobs.replication_job_list().is_empty());
+    let err = env
+        .sms()
+        .delete_replication_job()
+        .replication_job_id(&id)
+        .send()
+        .await
+        .expect_err("already gone");
+    assert_eq!(
+        code_and_status(&err),
+        ("ReplicationJobNotFoundException".to_owned(), 400)
+    );
+    create(&env, ERP_APP, Some(12), false).await;
+}

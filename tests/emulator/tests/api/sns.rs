@@ -1,0 +1,115 @@
+//! SNS through aws-sdk-sns.
+
+use crate::common::{code_and_status, Env};
+use aws_sdk_sns::types::MessageAttributeValue;
+use dr_emulator::{Fixture, REPORTS_TOPIC};
+
+#[tokio::test]
+async fn publish_keeps_the_message_with_its_attributes() {
+    let env = Env::new(Fixture::demo()).await;
+    let out = env
+        .sns()
+        .publish()
+        .topic_arn(REPORTS_TOPIC)
+        .subject("dr-automation: 3 servers re-protected")
+        .message("{\"started\": 3}")
+        .message_attributes(
+            "function",
+            MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value("drs-start-replication")
+                .build()
+                .expect("attribute"),
+        )
+        .message_attributes(
+            "count",
+            MessageAttributeValue::builder()
+                .data_type("Number")
+                .string_value("3")
+                .build()
+                .expect("attribute"),
+        )
+        .send()
+        .await
+        .expect("publish");
+    let id = out.message_id().expect("message id").to_owned();
+    let messages = env.emulator.sns_messages();
+    assert_eq!(messages.len(), 1);
+    let m = &messages[0];
+    assert_eq!(m.message_id, id);
+    assert_eq!(m.topic_arn, REPORTS_TOPIC);
+    assert_eq!(
+        m.subject.as_deref(),
+        Some("dr-automation: 3 servers re-protected")
+    );
+    assert_eq!(m.message, "{\"started\": 3}");
+    assert_eq!(
+        m.message_attributes["function"].string_value.as_deref(),
+        Some("drs-start-replication")
+    );
+    assert_eq!(m.message_attributes["count"].data_type, "Number");
+    assert_eq!(env.emulator.calls("Publish"), 1);
+}
+
+#[tokio::test]
+async fn publish_errors() {
+    let env = Env::new(Fixture::demo()).await;
+    let err = env
+        .sns()
+        .publish()
+        .topic_arn("arn:aws:sns:us-east-1:123456789012:nope")
+        .message("hello")
+        .send()
+        .await
+        .expect_err("unknown topic");
+    assert_eq!(code_and_status(&err), ("NotFound".to_owned(), 404));
+    assert!(err.into_service_error().is_not_found_exception());
+
+    let err = env
+        .sns()
+        .publish()
+        .topic_arn(REPORTS_TOPIC)
+        .message("")
+        .send()
+        .await
+        .expect_err("empty message");
+    assert_eq!(code_and_status(&err), ("InvalidParameter".to_owned(), 400));
+    assert!(env.emulator.sns_messages().is_empty());
+}
+
+#[tokio::test]
+async fn topics_can_be_created_and_listed() {
+    let env = Env::new(Fixture::demo()).await;
+    let created = env
+        .sns()
+        .create_topic()
+        .name("extra")
+        .send()
+        .await
+        .expect("create");
+    let arn = created.topic_arn().expect("arn").to_owned();
+    assert_eq!(arn, "arn:aws:sns:us-east-1:123456789012:extra");
+    let again = env
+        .sns()
+        .create_topic()
+        .name("extra")
+        .send()
+        .await
+        .expect("create is idempotent");
+    assert_eq!(again.topic_arn(), Some(arn.as_str()));
+    let listed = env.sns().list_topics().send().await.expect("list");
+    let arns: Vec<&str> = listed
+        .topics()
+        .iter()
+        .filter_map(|t| t.topic_arn())
+        .collect();
+    assert_eq!(arns.len(), 3);
+    assert!(arns.contains(&arn.as_str()));
+    env.sns()
+        .publish()
+        .topic_arn(&arn)
+        .message("to the new topic")
+        .send()
+        .await
+        .expect("publish to created topic");
+}
