@@ -34,12 +34,30 @@ const EXPECTED: &[(&str, &str)] = &[
         "drs-start-replication/replication-stalled.json",
         "aws.drs DRS Source Server Data Replication Stalled Change",
     ),
-    ("sms-replication-jobs/scheduled-event.json", "schedule sms-replication-jobs-hourly"),
-    ("sms-replication-jobs/scheduler-input.json", "schedule sms-replication-jobs-hourly"),
-    ("sms-replication-jobs/direct-invoke.json", "direct invoke (1 targets)"),
-    ("sms-replication-jobs/direct-invoke-dry-run.json", "direct invoke (2 targets)"),
-    ("sms-replication-jobs/sms-api-call-via-cloudtrail.json", "aws.sms AWS API Call via CloudTrail"),
-    ("sms-replication-jobs/sms-api-call-via-sns.json", "SNS: aws.sms AWS API Call via CloudTrail"),
+    (
+        "sms-replication-jobs/scheduled-event.json",
+        "schedule sms-replication-jobs-hourly",
+    ),
+    (
+        "sms-replication-jobs/scheduler-input.json",
+        "schedule sms-replication-jobs-hourly",
+    ),
+    (
+        "sms-replication-jobs/direct-invoke.json",
+        "direct invoke (1 targets)",
+    ),
+    (
+        "sms-replication-jobs/direct-invoke-dry-run.json",
+        "direct invoke (2 targets)",
+    ),
+    (
+        "sms-replication-jobs/sms-api-call-via-cloudtrail.json",
+        "aws.sms AWS API Call via CloudTrail",
+    ),
+    (
+        "sms-replication-jobs/sms-api-call-via-sns.json",
+        "SNS: aws.sms AWS API Call via CloudTrail",
+    ),
 ];
 
 fn events_dir() -> PathBuf {
