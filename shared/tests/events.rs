@@ -24,11 +24,11 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "drs-start-replication/alarm-via-sns.json",
-        "SNS: alarm db-1-status-check-failed (ALARM)",
+        "SNS: alarm web-01-status-check-failed (ALARM)",
     ),
     (
         "drs-start-replication/alarm-state-change.json",
-        "alarm app-1-unhealthy (ALARM)",
+        "alarm app-03-unhealthy (ALARM)",
     ),
     (
         "drs-start-replication/replication-stalled.json",

@@ -1,0 +1,159 @@
+//! drs-start-replication end to end: the real binary, the Runtime API, the emulator's DRS and SNS.
+
+use dr_core::report::{OutcomeResult, RunReport};
+use dr_e2e::{function_binary, sample_event, FunctionProcess, Invocation, RuntimeApi};
+use dr_emulator::{Config, Emulator, Fixture, REPORTS_TOPIC};
+use serde_json::Value;
+use std::time::Duration;
+
+const ALARM_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:dr-alarms";
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The demo configuration: production servers, alarms mapped by instance id, hostname and tag.
+fn demo_env() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("DRS_TAGS", "Env=prod"),
+        ("DRS_ALARM_DIMENSION", "Hostname"),
+        ("DRS_ALARM_TAG_KEY", "dr:alarm"),
+        ("REPORT_TOPIC_ARN", REPORTS_TOPIC),
+        ("TRIGGER_TOPIC_ARNS", ALARM_TOPIC),
+        ("MAX_CONCURRENCY", "4"),
+    ]
+}
+
+struct Run {
+    emulator: Emulator,
+    runtime: RuntimeApi,
+    _process: FunctionProcess,
+}
+
+impl Run {
+    async fn start(fixture: Fixture, env: &[(&str, &str)], log: &str) -> Self {
+        let emulator = Emulator::start(Config::new(fixture)).await.expect("emulator");
+        let runtime = RuntimeApi::start("drs-start-replication").await.expect("runtime");
+        let binary = function_binary("drs-start-replication", "debug").expect("binary built");
+        let log = dr_e2e::target_dir().join("e2e-logs").join(log);
+        let process = FunctionProcess::spawn(&binary, &runtime, &emulator.endpoint_url(), env, &log)
+            .expect("spawned");
+        Self { emulator, runtime, _process: process }
+    }
+
+    async fn invoke(&self, event: &Value) -> RunReport {
+        let answer = self.runtime.invoke(event, TIMEOUT).await.expect("answered");
+        serde_json::from_value(answer.expect_response()).expect("a run report")
+    }
+
+    fn state_of(&self, id: &str) -> String {
+        let state = self.emulator.state();
+        state["drs"]["sourceServers"]
+            .as_array()
+            .and_then(|servers| servers.iter().find(|s| s["sourceServerID"] == id))
+            .and_then(|s| s["dataReplicationInfo"]["dataReplicationState"].as_str())
+            .unwrap_or("MISSING")
+            .to_owned()
+    }
+}
+
+fn started(report: &RunReport) -> Vec<String> {
+    report
+        .outcomes
+        .iter()
+        .filter(|o| o.result == OutcomeResult::Done)
+        .map(|o| o.target.clone())
+        .collect()
+}
+
+fn event(name: &str) -> Value {
+    sample_event(&format!("drs-start-replication/{name}")).expect("sample event")
+}
+
+#[tokio::test]
+async fn every_sample_event_does_what_it_says_against_the_demo_fleet() {
+    let run = Run::start(Fixture::demo(), &demo_env(), "drs-samples.log").await;
+
+    let dry = run.invoke(&event("direct-invoke-dry-run.json")).await;
+    assert!(dry.dry_run);
+    assert_eq!(dry.counts.planned, 1, "{dry:?}");
+    assert_eq!(run.emulator.calls("StartReplication"), 0, "a dry run changes nothing");
+    assert_eq!(run.state_of("s-eee65f53e9421ce50"), "STOPPED");
+
+    let by_instance = run.invoke(&event("alarm-via-sns.json")).await;
+    assert_eq!(started(&by_instance), vec!["s-eee65f53e9421ce50"]);
+    assert_ne!(run.state_of("s-eee65f53e9421ce50"), "STOPPED");
+
+    let by_hostname = run.invoke(&event("alarm-state-change.json")).await;
+    assert_eq!(started(&by_hostname), vec!["s-422eb14ab2f2d0f0c"]);
+
+    let direct = run.invoke(&event("direct-invoke.json")).await;
+    assert_eq!(started(&direct), vec!["s-7301ef56e64dc3cd6"]);
+
+    let stalled = run.invoke(&event("replication-stalled.json")).await;
+    assert!(started(&stalled).is_empty());
+    assert!(stalled.skips[0].reason.starts_with("STALLED"), "{stalled:?}");
+
+    for schedule in ["scheduled-event.json", "scheduler-input.json"] {
+        let report = run.invoke(&event(schedule)).await;
+        let expected: Vec<&str> = if schedule == "scheduled-event.json" {
+            vec!["s-386d0cd566647b5aa"]
+        } else {
+            vec![]
+        };
+        assert_eq!(started(&report), expected, "{schedule}");
+        assert_eq!(report.counts.failed, 0, "{schedule}");
+    }
+    assert_eq!(run.state_of("s-f1578b5c72dc4ee60"), "STOPPED", "staging servers are not selected");
+    assert_eq!(run.emulator.calls("StartReplication"), 4, "each server started exactly once");
+
+    let messages = run.emulator.sns_messages();
+    assert_eq!(messages.len(), 7, "one report per invocation");
+    for m in &messages {
+        assert_eq!(m.topic_arn, REPORTS_TOPIC);
+        let report: RunReport = serde_json::from_str(&m.message).expect("report body");
+        assert_eq!(report.function, "drs-start-replication");
+    }
+}
+
+#[tokio::test]
+async fn redelivered_events_start_each_server_once() {
+    let run = Run::start(Fixture::demo(), &demo_env(), "drs-redelivery.log").await;
+    let alarm = event("alarm-via-sns.json");
+    for _ in 0..3 {
+        let report = run.invoke(&alarm).await;
+        assert_eq!(report.counts.failed, 0);
+    }
+    assert_eq!(run.emulator.calls("StartReplication"), 1);
+}
+
+#[tokio::test]
+async fn the_quota_holds_on_a_large_fleet() {
+    // 400 servers, 100 stopped: 300 replicate already, so nothing may start.
+    let run = Run::start(
+        Fixture::drs_fleet(400, 100),
+        &[("DRS_SELECT_ALL", "true"), ("MAX_CONCURRENCY", "20")],
+        "drs-quota.log",
+    )
+    .await;
+    let report = run.invoke(&serde_json::json!({})).await;
+    assert_eq!(report.counts.done, 0, "{:?}", report.counts);
+    assert_eq!(run.emulator.calls("StartReplication"), 0);
+    assert!(report.skips.iter().any(|s| s.reason.contains("the quota is 300")));
+}
+
+#[tokio::test]
+async fn hostile_input_is_rejected_without_changing_anything() {
+    let run = Run::start(Fixture::demo(), &demo_env(), "drs-hostile.log").await;
+    for bad in [
+        serde_json::json!([1, 2]),
+        serde_json::json!({"targets": "s-eee65f53e9421ce50"}),
+        serde_json::json!({"targets": ["s-eee65f53e9421ce50"], "topicArn": "arn:aws:sns:us-east-1:999999999999:x"}),
+        serde_json::json!({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}}),
+        serde_json::json!({"Records": [{"EventSource": "aws:sns", "Sns": {"TopicArn": ALARM_TOPIC, "MessageId": "m", "Message": "{\"AlarmName\": 1}"}}]}),
+    ] {
+        match run.runtime.invoke(&bad, TIMEOUT).await.expect("answered") {
+            Invocation::Error { error_type, .. } => assert_eq!(error_type, "BadEvent", "{bad}"),
+            Invocation::Response(v) => panic!("{bad} was accepted: {v}"),
+        }
+    }
+    assert_eq!(run.emulator.calls("StartReplication"), 0);
+    assert!(run.emulator.sns_messages().is_empty());
+}
