@@ -1,5 +1,6 @@
 # dr-automation: build, test and deploy tooling.
 #
+#   make demo       run the functions locally against the emulator and show what changed
 #   make test       the whole test suite: cargo test --workspace + template validation
 #   make ci         what .ci/run runs: fmt-check, clippy, build, test
 #   make tools      cargo-lambda, SAM CLI and cfn-lint into .venv (once; again when tools/*.txt change)
@@ -45,10 +46,10 @@ export SAM_CLI_TELEMETRY := 0
 # through the venv's python3 (ziglang), and sam finds cargo-lambda.
 WITH_TOOLS := PATH="$(VENV)/bin:$$PATH"
 
-.PHONY: help tools fmt-check clippy test validate build sam-build ci rust-target clean
+.PHONY: help tools fmt-check clippy test validate build sam-build ci rust-target clean demo
 
 help:
-	@sed -n '3,9p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '3,10p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 # ------------------------------------------------------------------------------- tooling
 
@@ -121,5 +122,9 @@ clean:
 	rm -rf infra/.aws-sam .aws-sam
 
 # ------------------------------------------------------------------------------- demo
-# Reserved: the `demo` target (README: run everything locally against the emulator) is added
-# here by the engineer who owns it.
+# The main job, locally: the emulator with the demo fleet, `cargo lambda watch` pointed at it,
+# each function invoked with its sample events through `cargo lambda invoke`, and a table of what
+# changed. Everything is shut down at the end; logs stay in target/demo/.
+demo: $(TOOLS_STAMP)
+	cargo build --workspace --bins
+	$(WITH_TOOLS) $(PYTHON) tools/demo.py
