@@ -93,6 +93,8 @@ test: validate
 	@awk '/^test result:/ { p += $$4; f += $$6; s += $$8 } \
 	  END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' \
 	  target/cargo-test.log | tee target/test-summary.txt
+	@echo "==> the demo, as a user runs it (cargo lambda watch + invoke against the emulator)"
+	$(WITH_TOOLS) $(PYTHON) tools/demo.py
 
 validate: $(TOOLS_STAMP)
 	"$(VENV)/bin/cfn-lint" $(TEMPLATE)

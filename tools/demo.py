@@ -104,6 +104,7 @@ def main():
     logs = ROOT / "target" / "demo"
     logs.mkdir(parents=True, exist_ok=True)
     emulator = watch = None
+    failures = 0
     try:
         emulator = start(
             ["target/debug/dr-emulator", "--port", str(EMULATOR_PORT), "--pace-ms", "0",
@@ -137,6 +138,7 @@ def main():
                 summary = (f"{report['status']}: {c['done']} done, {c['planned']} planned, "
                            f"{c['unchanged']} unchanged, {c['failed']} failed, {c['skipped']} skipped")
             except (ValueError, KeyError):
+                failures += 1
                 summary = (output or done.stderr.strip()).splitlines()[-1:] or ["no output"]
                 summary = summary[0]
             print(f"{function} < {event}\n    {summary}")
@@ -158,6 +160,8 @@ def main():
         for m in messages:
             print(f"    {m.get('subject', '')}")
         print(f"\nlogs: {logs.relative_to(ROOT)}/")
+        if failures or not changed:
+            sys.exit(f"demo: {failures} invocations returned no report, {len(changed)} servers changed")
     finally:
         stop(watch)
         stop(emulator)
