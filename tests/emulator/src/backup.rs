@@ -62,7 +62,7 @@ impl Lifecycle {
         if let (Some(cold), Some(delete)) =
             (self.move_to_cold_storage_after_days, self.delete_after_days)
         {
-            if cold > 0 && delete > 0 && delete < cold + MIN_COLD_DAYS {
+            if cold > 0 && delete > 0 && delete < cold.saturating_add(MIN_COLD_DAYS) {
                 return Err(ApiError::new(
                     "InvalidParameterValueException",
                     format!(
@@ -78,10 +78,16 @@ impl Lifecycle {
     fn calculated(&self, created: i64) -> Value {
         let mut out = serde_json::Map::new();
         if let Some(d) = self.move_to_cold_storage_after_days.filter(|d| *d > 0) {
-            out.insert("MoveToColdStorageAt".into(), json!(created + d * DAY));
+            out.insert(
+                "MoveToColdStorageAt".into(),
+                json!(created.saturating_add(d.saturating_mul(DAY))),
+            );
         }
         if let Some(d) = self.delete_after_days.filter(|d| *d > 0) {
-            out.insert("DeleteAt".into(), json!(created + d * DAY));
+            out.insert(
+                "DeleteAt".into(),
+                json!(created.saturating_add(d.saturating_mul(DAY))),
+            );
         }
         Value::Object(out)
     }
@@ -282,7 +288,7 @@ impl Backup {
             .as_deref()
             .and_then(parse_iso)
             .unwrap_or_else(|| {
-                now - (spec.created_hours_ago.unwrap_or(1.0) * 3600.0).round() as i64
+                now.saturating_sub((spec.created_hours_ago.unwrap_or(1.0) * 3600.0).round() as i64)
             });
         let arn = spec
             .recovery_point_arn

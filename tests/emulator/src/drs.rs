@@ -91,7 +91,7 @@ impl Drs {
     }
 
     /// Moves every server in a transitional state one state on; whether anything changed.
-    pub fn step(&mut self, _now: i64) -> bool {
+    pub fn step(&mut self) -> bool {
         let mut changed = false;
         for s in &mut self.servers {
             let next = match s.state.as_str() {

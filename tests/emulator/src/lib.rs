@@ -114,7 +114,7 @@ impl Emulator {
     }
 
     /// Moves the emulated clock `seconds` forward, then applies `steps` steps.
-    pub fn advance_time(&self, seconds: i64, steps: u64) {
+    pub fn advance_time(&self, seconds: u64, steps: u64) {
         lock(&self.shared).advance(steps, seconds);
     }
 

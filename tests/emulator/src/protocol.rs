@@ -211,7 +211,7 @@ impl ApiError {
                 } else {
                     body.insert("message".into(), self.message.clone().into());
                 }
-                let mut r = bytes_response(status, "application/json", Value::Object(body));
+                let mut r = json_with_status(status, "application/json", Value::Object(body));
                 set_header(&mut r, "x-amzn-ErrorType", &self.code);
                 r
             }
@@ -219,7 +219,7 @@ impl ApiError {
                 let mut body = self.fields.clone();
                 body.insert("__type".into(), self.code.clone().into());
                 body.insert("message".into(), self.message.clone().into());
-                bytes_response(status, "application/x-amz-json-1.1", Value::Object(body))
+                json_with_status(status, "application/x-amz-json-1.1", Value::Object(body))
             }
             Service::Sns => {
                 let kind = if status.is_server_error() {
@@ -250,7 +250,7 @@ pub fn json_reply(service: Service, body: Value, request_id: &str) -> Response {
     } else {
         "application/json"
     };
-    let mut r = bytes_response(StatusCode::OK, content_type, body);
+    let mut r = json_with_status(StatusCode::OK, content_type, body);
     set_header(&mut r, "x-amzn-RequestId", request_id);
     r
 }
@@ -266,7 +266,7 @@ pub fn query_reply(action: &str, result_xml: &str, request_id: &str) -> Response
 }
 
 /// A JSON response with a given status.
-pub fn bytes_response(status: StatusCode, content_type: &str, body: Value) -> Response {
+pub fn json_with_status(status: StatusCode, content_type: &str, body: Value) -> Response {
     text_response(status, content_type, body.to_string())
 }
 

@@ -180,7 +180,7 @@ struct Advance {
     #[serde(default)]
     steps: Option<u64>,
     #[serde(default)]
-    seconds: Option<i64>,
+    seconds: Option<u64>,
 }
 
 async fn advance(State(shared): State<Shared>, body: Bytes) -> Result<Json<Value>, AdminError> {
@@ -273,7 +273,11 @@ async fn aws(
 ) -> Response {
     let Some(service) = Service::detect(&headers, uri.path(), &body) else {
         let body = json!({"message": "cannot tell which service this request is for: sign it with SigV4 (drs, sms, backup or sns)"});
-        return crate::protocol::bytes_response(StatusCode::BAD_REQUEST, "application/json", body);
+        return crate::protocol::json_with_status(
+            StatusCode::BAD_REQUEST,
+            "application/json",
+            body,
+        );
     };
     let req = AwsRequest {
         method,

@@ -173,9 +173,12 @@ impl World {
     }
 
     /// Moves the clock `seconds` forward, then applies `steps` steps.
-    pub fn advance(&mut self, steps: u64, seconds: i64) {
+    pub fn advance(&mut self, steps: u64, seconds: u64) {
         self.catch_up();
-        self.clock.offset_secs += seconds.max(0);
+        self.clock.offset_secs = self
+            .clock
+            .offset_secs
+            .saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX));
         for _ in 0..steps {
             self.step();
         }
@@ -185,7 +188,7 @@ impl World {
     fn step(&mut self) -> bool {
         self.clock.steps += 1;
         let now = self.clock.now();
-        let drs = self.drs.step(now);
+        let drs = self.drs.step();
         let sms = self.sms.step(now, &mut self.rng);
         let backup = self.backup.step(now, &mut self.rng);
         drs || sms || backup

@@ -231,6 +231,30 @@ async fn malformed_bodies_are_refused_not_panicked_on() {
     .expect("answer");
     assert_eq!(r.status, 400);
     assert!(r.headers.contains("invalidparametervalueexception"));
+    let huge = format!(
+        "{{\"RecoveryPointArn\": \"x\", \"SourceBackupVaultName\": \"dr-primary\", \"DestinationBackupVaultArn\": \"arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west\", \"IamRoleArn\": \"arn:aws:iam::123456789012:role/r\", \"Lifecycle\": {{\"MoveToColdStorageAfterDays\": {0}, \"DeleteAfterDays\": {0}}}}}",
+        i64::MAX
+    );
+    let r = raw(
+        addr,
+        "PUT",
+        "/copy-jobs",
+        &[("Authorization", &auth("backup"))],
+        &huge,
+    )
+    .await
+    .expect("answer");
+    assert_eq!(r.status, 400);
+    let r = raw(
+        addr,
+        "POST",
+        "/DescribeSourceServers",
+        &[("Authorization", &drs)],
+        "{\"maxResults\": 99999999999}",
+    )
+    .await
+    .expect("answer");
+    assert_eq!(r.status, 200);
     // The emulator is still healthy afterwards.
     let r = admin(addr, "GET", "/_emulator/state", Value::Null).await;
     assert_eq!(r.status, 200);
