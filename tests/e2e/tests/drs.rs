@@ -29,13 +29,22 @@ struct Run {
 
 impl Run {
     async fn start(fixture: Fixture, env: &[(&str, &str)], log: &str) -> Self {
-        let emulator = Emulator::start(Config::new(fixture)).await.expect("emulator");
-        let runtime = RuntimeApi::start("drs-start-replication").await.expect("runtime");
+        let emulator = Emulator::start(Config::new(fixture))
+            .await
+            .expect("emulator");
+        let runtime = RuntimeApi::start("drs-start-replication")
+            .await
+            .expect("runtime");
         let binary = function_binary("drs-start-replication", "debug").expect("binary built");
         let log = dr_e2e::target_dir().join("e2e-logs").join(log);
-        let process = FunctionProcess::spawn(&binary, &runtime, &emulator.endpoint_url(), env, &log)
-            .expect("spawned");
-        Self { emulator, runtime, _process: process }
+        let process =
+            FunctionProcess::spawn(&binary, &runtime, &emulator.endpoint_url(), env, &log)
+                .expect("spawned");
+        Self {
+            emulator,
+            runtime,
+            _process: process,
+        }
     }
 
     async fn invoke(&self, event: &Value) -> RunReport {
@@ -74,7 +83,11 @@ async fn every_sample_event_does_what_it_says_against_the_demo_fleet() {
     let dry = run.invoke(&event("direct-invoke-dry-run.json")).await;
     assert!(dry.dry_run);
     assert_eq!(dry.counts.planned, 1, "{dry:?}");
-    assert_eq!(run.emulator.calls("StartReplication"), 0, "a dry run changes nothing");
+    assert_eq!(
+        run.emulator.calls("StartReplication"),
+        0,
+        "a dry run changes nothing"
+    );
     assert_eq!(run.state_of("s-eee65f53e9421ce50"), "STOPPED");
 
     let by_instance = run.invoke(&event("alarm-via-sns.json")).await;
@@ -89,7 +102,10 @@ async fn every_sample_event_does_what_it_says_against_the_demo_fleet() {
 
     let stalled = run.invoke(&event("replication-stalled.json")).await;
     assert!(started(&stalled).is_empty());
-    assert!(stalled.skips[0].reason.starts_with("STALLED"), "{stalled:?}");
+    assert!(
+        stalled.skips[0].reason.starts_with("STALLED"),
+        "{stalled:?}"
+    );
 
     for schedule in ["scheduled-event.json", "scheduler-input.json"] {
         let report = run.invoke(&event(schedule)).await;
@@ -101,8 +117,16 @@ async fn every_sample_event_does_what_it_says_against_the_demo_fleet() {
         assert_eq!(started(&report), expected, "{schedule}");
         assert_eq!(report.counts.failed, 0, "{schedule}");
     }
-    assert_eq!(run.state_of("s-f1578b5c72dc4ee60"), "STOPPED", "staging servers are not selected");
-    assert_eq!(run.emulator.calls("StartReplication"), 4, "each server started exactly once");
+    assert_eq!(
+        run.state_of("s-f1578b5c72dc4ee60"),
+        "STOPPED",
+        "staging servers are not selected"
+    );
+    assert_eq!(
+        run.emulator.calls("StartReplication"),
+        4,
+        "each server started exactly once"
+    );
 
     let messages = run.emulator.sns_messages();
     assert_eq!(messages.len(), 7, "one report per invocation");
@@ -136,7 +160,10 @@ async fn the_quota_holds_on_a_large_fleet() {
     let report = run.invoke(&serde_json::json!({})).await;
     assert_eq!(report.counts.done, 0, "{:?}", report.counts);
     assert_eq!(run.emulator.calls("StartReplication"), 0);
-    assert!(report.skips.iter().any(|s| s.reason.contains("the quota is 300")));
+    assert!(report
+        .skips
+        .iter()
+        .any(|s| s.reason.contains("the quota is 300")));
 }
 
 #[tokio::test]
