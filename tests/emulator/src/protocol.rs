@@ -88,8 +88,9 @@ pub struct ApiError {
     pub message: String,
     /// Seconds to send in a `Retry-After` header (DRS throttling and server errors).
     pub retry_after: Option<u32>,
-    /// Extra members of the error structure, e.g. DRS `resourceId`.
-    pub fields: Map<String, Value>,
+    /// Extra members of the error structure, e.g. DRS `resourceId` (boxed: rarely set, and it
+    /// keeps every `Result<_, ApiError>` small).
+    pub fields: Box<Map<String, Value>>,
 }
 
 impl ApiError {
@@ -99,7 +100,7 @@ impl ApiError {
             code: code.to_owned(),
             message: message.into(),
             retry_after: None,
-            fields: Map::new(),
+            fields: Box::default(),
         }
     }
 
@@ -203,7 +204,7 @@ impl ApiError {
         let status = self.status(service);
         let mut response = match service {
             Service::Drs | Service::Backup => {
-                let mut body = self.fields.clone();
+                let mut body = (*self.fields).clone();
                 // DRS error shapes spell the member `message`, Backup's `Message` and `Code`.
                 if service == Service::Backup {
                     body.insert("Code".into(), self.code.clone().into());
@@ -216,7 +217,7 @@ impl ApiError {
                 r
             }
             Service::Sms => {
-                let mut body = self.fields.clone();
+                let mut body = (*self.fields).clone();
                 body.insert("__type".into(), self.code.clone().into());
                 body.insert("message".into(), self.message.clone().into());
                 json_with_status(status, "application/x-amz-json-1.1", Value::Object(body))
