@@ -35,6 +35,46 @@ const EXPECTED: &[(&str, &str)] = &[
         "aws.drs DRS Source Server Data Replication Stalled Change",
     ),
     (
+        "backup-copy-fanout/backup-job-completed.json",
+        "aws.backup Backup Job State Change",
+    ),
+    (
+        "backup-copy-fanout/copy-job-completed.json",
+        "aws.backup Copy Job State Change",
+    ),
+    (
+        "backup-copy-fanout/copy-job-failed.json",
+        "aws.backup Copy Job State Change",
+    ),
+    (
+        "backup-copy-fanout/direct-invoke.json",
+        "direct invoke (1 targets)",
+    ),
+    (
+        "backup-copy-fanout/direct-invoke-dry-run.json",
+        "direct invoke (2 targets)",
+    ),
+    (
+        "backup-copy-fanout/scheduled-event.json",
+        "schedule backup-copy-fanout-sweep",
+    ),
+    (
+        "backup-copy-fanout/scheduler-input.json",
+        "schedule backup-copy-fanout-sweep",
+    ),
+    (
+        "backup-copy-fanout/vault-notification-backup-completed.json",
+        "SNS: backup vault notification BACKUP_JOB COMPLETED",
+    ),
+    (
+        "backup-copy-fanout/vault-notification-backup-completed-variant-b.json",
+        "SNS: backup vault notification BACKUP_JOB COMPLETED",
+    ),
+    (
+        "backup-copy-fanout/vault-notification-backup-failed.json",
+        "SNS: backup vault notification BACKUP_JOB FAILED",
+    ),
+    (
         "sms-replication-jobs/scheduled-event.json",
         "schedule sms-replication-jobs-hourly",
     ),

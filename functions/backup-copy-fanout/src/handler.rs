@@ -1,0 +1,118 @@
+//! The invocation: parse → scope → observe → plan → apply → report.
+
+use crate::config::BackupConfig;
+use crate::{apply, observe, plan};
+use dr_core::report::{PublishError, ReportPublisher, RunReport};
+use dr_core::trigger::{self, TriggerError};
+use lambda_runtime::Diagnostic;
+use serde_json::Value;
+use std::time::{SystemTime, UNIX_EPOCH};
+use tracing::{error, info};
+
+/// The function's name in reports.
+pub const FUNCTION: &str = "backup-copy-fanout";
+
+/// What the handler borrows on every invocation; built once per cold start.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// AWS Backup client.
+    pub backup: aws_sdk_backup::Client,
+    /// Report publisher.
+    pub publisher: ReportPublisher,
+    /// Validated configuration.
+    pub config: BackupConfig,
+}
+
+/// Why an invocation failed (so Lambda retries it or sends it to the dead-letter queue).
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The event is malformed or of a kind this function does not take; nothing was changed.
+    #[error("rejected event: {0}")]
+    BadEvent(#[from] TriggerError),
+    /// Some actions failed in a way a retry may fix; the report says which.
+    #[error("retryable failures: {0}")]
+    Retryable(String),
+    /// The report could not be published.
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(err: HandlerError) -> Self {
+        let error_type = match &err {
+            HandlerError::BadEvent(_) => "BadEvent",
+            HandlerError::Retryable(_) => "RetryableFailures",
+            HandlerError::Publish(_) => "ReportNotPublished",
+        };
+        Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: err.to_string(),
+        }
+    }
+}
+
+/// The current time in epoch seconds.
+pub fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Handles one event and returns the run report.
+pub async fn handle(app: &App, event: &Value) -> Result<RunReport, HandlerError> {
+    handle_at(app, event, now_secs()).await
+}
+
+/// Handles one event as of `now` (epoch seconds), so tests control the clock.
+pub async fn handle_at(app: &App, event: &Value, now: i64) -> Result<RunReport, HandlerError> {
+    let trigger = trigger::parse(event).inspect_err(|e| error!(error = %e, "rejected event"))?;
+    let dry_run = app.config.dry_run || trigger.dry_run();
+    let scope = plan::scope(&trigger, &app.config);
+    let report = match observe::facts(&app.backup, &app.config, &scope, now).await {
+        Ok(facts) => {
+            let plan = plan::plan(&scope, &app.config, &facts);
+            info!(
+                sweep = scope.sweep,
+                recovery_points = facts.recovery_points.len(),
+                copy_jobs = facts.copy_jobs.len(),
+                copies = plan.copies.len(),
+                alerts = plan.alerts.len(),
+                skips = scope.skips.len() + plan.skips.len(),
+                dry_run,
+                "planned"
+            );
+            let mut outcomes =
+                apply::start_copy_jobs(&app.backup, &app.config, &plan.copies, dry_run, now).await;
+            outcomes.extend(plan.alerts);
+            let mut skips = scope.skips;
+            skips.extend(plan.skips);
+            RunReport::new(FUNCTION, trigger.describe(), dry_run, outcomes, skips)
+        }
+        Err(err) => RunReport::aborted(
+            FUNCTION,
+            trigger.describe(),
+            dry_run,
+            &err.failure,
+            err.operation,
+        ),
+    };
+    info!(
+        status = ?report.status,
+        done = report.counts.done,
+        unchanged = report.counts.unchanged,
+        failed = report.counts.failed,
+        skipped = report.counts.skipped,
+        "run finished"
+    );
+    app.publisher
+        .publish(&report)
+        .await
+        .inspect_err(|e| error!(error = %e, "report not published"))?;
+    if report.has_retryable_failures() {
+        return Err(HandlerError::Retryable(report.subject()));
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests;

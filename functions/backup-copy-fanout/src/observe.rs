@@ -1,0 +1,301 @@
+//! Observe: read the recovery points a run is about and the copy jobs that already exist.
+
+use crate::config::BackupConfig;
+use crate::plan::{Facts, Scope};
+use aws_sdk_backup::operation::describe_recovery_point::DescribeRecoveryPointOutput;
+use aws_sdk_backup::types::{CopyJob as SdkCopyJob, CopyJobState, RecoveryPointByBackupVault};
+use aws_smithy_types::DateTime;
+use dr_core::error::{CallFailure, ErrorClass};
+use dr_core::fanout::run_bounded;
+use std::collections::BTreeSet;
+
+/// Largest page the Backup list operations return; fewer round trips on busy vaults.
+const PAGE_SIZE: i32 = 1000;
+
+/// Status or state of something AWS reported without one.
+pub const UNKNOWN: &str = "UNKNOWN";
+
+/// A recovery point, reduced to what planning needs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecoveryPoint {
+    /// The recovery point ARN (a `recovery-point:`, EBS snapshot, AMI... ARN).
+    pub arn: String,
+    /// The vault that holds it, as `StartCopyJob`'s `SourceBackupVaultName` needs it.
+    pub vault_name: String,
+    /// That vault's ARN.
+    pub vault_arn: Option<String>,
+    /// The protected resource.
+    pub resource_arn: Option<String>,
+    /// `EBS`, `EC2`, `RDS`...
+    pub resource_type: Option<String>,
+    /// `COMPLETED`, `PARTIAL`, `EXPIRED`..., or [`UNKNOWN`].
+    pub status: String,
+    /// Creation time, epoch seconds.
+    pub created: Option<i64>,
+    /// The composite recovery point this one belongs to.
+    pub parent_arn: Option<String>,
+}
+
+impl RecoveryPoint {
+    fn from_listed(vault_name: &str, p: &RecoveryPointByBackupVault) -> Self {
+        Self {
+            arn: p.recovery_point_arn().unwrap_or_default().to_owned(),
+            vault_name: vault_name.to_owned(),
+            vault_arn: p.backup_vault_arn().map(str::to_owned),
+            resource_arn: p.resource_arn().map(str::to_owned),
+            resource_type: p.resource_type().map(str::to_owned),
+            status: p.status().map_or(UNKNOWN, |s| s.as_str()).to_owned(),
+            created: p.creation_date().map(DateTime::secs),
+            parent_arn: p.parent_recovery_point_arn().map(str::to_owned),
+        }
+    }
+
+    fn from_described(vault_name: &str, arn: &str, p: &DescribeRecoveryPointOutput) -> Self {
+        Self {
+            arn: p.recovery_point_arn().unwrap_or(arn).to_owned(),
+            vault_name: vault_name.to_owned(),
+            vault_arn: p.backup_vault_arn().map(str::to_owned),
+            resource_arn: p.resource_arn().map(str::to_owned),
+            resource_type: p.resource_type().map(str::to_owned),
+            status: p.status().map_or(UNKNOWN, |s| s.as_str()).to_owned(),
+            created: p.creation_date().map(DateTime::secs),
+            parent_arn: p.parent_recovery_point_arn().map(str::to_owned),
+        }
+    }
+}
+
+/// A copy job, reduced to what planning needs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CopyJob {
+    /// The copy job id.
+    pub id: String,
+    /// The recovery point copied.
+    pub source_recovery_point_arn: Option<String>,
+    /// The vault copied to.
+    pub destination_vault_arn: Option<String>,
+    /// The protected resource (the unit of the one-job-at-a-time quota).
+    pub resource_arn: Option<String>,
+    /// `CREATED`, `RUNNING`, `COMPLETED`, `FAILED`, `PARTIAL`, or [`UNKNOWN`].
+    pub state: String,
+    /// Why it failed, when it did.
+    pub status_message: Option<String>,
+    /// Creation time, epoch seconds.
+    pub created: Option<i64>,
+}
+
+impl From<&SdkCopyJob> for CopyJob {
+    fn from(j: &SdkCopyJob) -> Self {
+        Self {
+            id: j.copy_job_id().unwrap_or_default().to_owned(),
+            source_recovery_point_arn: j.source_recovery_point_arn().map(str::to_owned),
+            destination_vault_arn: j.destination_backup_vault_arn().map(str::to_owned),
+            resource_arn: j.resource_arn().map(str::to_owned),
+            state: j.state().map_or(UNKNOWN, |s| s.as_str()).to_owned(),
+            status_message: j.status_message().map(str::to_owned),
+            created: j.creation_date().map(DateTime::secs),
+        }
+    }
+}
+
+/// An AWS read that failed in a way that stops the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObserveError {
+    /// The Backup operation that failed.
+    pub operation: &'static str,
+    /// The AWS error.
+    pub failure: CallFailure,
+}
+
+fn failed(operation: &'static str) -> impl Fn(CallFailure) -> ObserveError {
+    move |failure| ObserveError { operation, failure }
+}
+
+/// Where a copy-job listing looks.
+#[derive(Debug, Clone)]
+enum CopyJobFilter {
+    /// Jobs created after this time (epoch seconds).
+    CreatedAfter(i64),
+    /// Jobs copying this recovery point.
+    SourceRecoveryPoint(String),
+    /// Jobs in this state.
+    State(CopyJobState),
+}
+
+/// Reads what the plan needs for `scope`, as of `now` (epoch seconds).
+///
+/// A requested recovery point that cannot be found is recorded in [`Facts::unreadable`] rather
+/// than failing the run; any other failed read stops the run, since planning copies without
+/// knowing the existing ones could copy twice.
+pub async fn facts(
+    backup: &aws_sdk_backup::Client,
+    config: &BackupConfig,
+    scope: &Scope,
+    now: i64,
+) -> Result<Facts, ObserveError> {
+    let mut facts = Facts::default();
+    let cutoff = now - i64::from(config.sweep_window_hours) * 3600;
+    if scope.sweep {
+        for vault in &config.source_vaults {
+            facts
+                .recovery_points
+                .extend(recovery_points(backup, vault, cutoff).await?);
+        }
+    }
+    let lookups = run_bounded(
+        scope.points.clone(),
+        config.max_concurrency,
+        |req| async move {
+            let vaults = match &req.vault {
+                Some(vault) => vec![vault.clone()],
+                None => config.source_vaults.clone(),
+            };
+            (
+                req.recovery_point_arn.clone(),
+                locate(backup, &req.recovery_point_arn, &vaults).await,
+            )
+        },
+    )
+    .await;
+    let mut requested = Vec::new();
+    for (arn, found) in lookups {
+        match found? {
+            Ok(point) => {
+                requested.push(point.arn.clone());
+                facts.recovery_points.push(point);
+            }
+            Err(reason) => {
+                facts.unreadable.insert(arn, reason);
+            }
+        }
+    }
+    if facts.recovery_points.is_empty() {
+        return Ok(facts);
+    }
+
+    // The sweep's copies were all created after its recovery points, so one listing by date
+    // covers them; named recovery points may be older, so their copies are listed by source.
+    // Jobs still in flight are listed too, whatever they copy: they hold the one-job-per-resource
+    // and per-region quotas.
+    let mut filters = vec![
+        CopyJobFilter::State(CopyJobState::Created),
+        CopyJobFilter::State(CopyJobState::Running),
+    ];
+    if scope.sweep {
+        filters.push(CopyJobFilter::CreatedAfter(cutoff));
+    }
+    filters.extend(
+        requested
+            .into_iter()
+            .map(CopyJobFilter::SourceRecoveryPoint),
+    );
+    let listings = run_bounded(filters, config.max_concurrency, |filter| {
+        copy_jobs(backup, filter)
+    })
+    .await;
+    let mut seen = BTreeSet::new();
+    for listing in listings {
+        for job in listing? {
+            if seen.insert(job.id.clone()) {
+                facts.copy_jobs.push(job);
+            }
+        }
+    }
+    Ok(facts)
+}
+
+/// Every recovery point of `vault` created after `cutoff`, following `NextToken` to the end.
+async fn recovery_points(
+    backup: &aws_sdk_backup::Client,
+    vault: &str,
+    cutoff: i64,
+) -> Result<Vec<RecoveryPoint>, ObserveError> {
+    let mut pages = backup
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name(vault)
+        .by_created_after(DateTime::from_secs(cutoff))
+        .max_results(PAGE_SIZE)
+        .into_paginator()
+        .send();
+    let mut points = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .map_err(|e| CallFailure::from_sdk(&e))
+            .map_err(failed("ListRecoveryPointsByBackupVault"))?;
+        points.extend(
+            page.recovery_points()
+                .iter()
+                .filter(|p| p.recovery_point_arn().is_some())
+                .map(|p| RecoveryPoint::from_listed(vault, p)),
+        );
+    }
+    Ok(points)
+}
+
+/// Looks for `arn` in each of `vaults` in turn: the recovery point, or why it was not found.
+///
+/// Events and invocations that name a recovery point do not always name its vault, so the
+/// allowlisted vaults are searched; only those, so nothing outside them is ever copied.
+async fn locate(
+    backup: &aws_sdk_backup::Client,
+    arn: &str,
+    vaults: &[String],
+) -> Result<Result<RecoveryPoint, String>, ObserveError> {
+    let mut refusals = Vec::new();
+    for vault in vaults {
+        match backup
+            .describe_recovery_point()
+            .backup_vault_name(vault)
+            .recovery_point_arn(arn)
+            .send()
+            .await
+        {
+            Ok(out) => return Ok(Ok(RecoveryPoint::from_described(vault, arn, &out))),
+            Err(err) => {
+                let failure = CallFailure::from_sdk(&err);
+                match failure.class {
+                    ErrorClass::NotFound => {}
+                    ErrorClass::Retryable => return Err(failed("DescribeRecoveryPoint")(failure)),
+                    ErrorClass::Conflict | ErrorClass::Fatal => {
+                        refusals.push(format!("vault {vault}: {failure}"));
+                    }
+                }
+            }
+        }
+    }
+    let searched = vaults.join(", ");
+    Ok(Err(if refusals.is_empty() {
+        format!("not found in the source vaults searched ({searched})")
+    } else {
+        format!(
+            "could not be read from the source vaults searched ({searched}): {}",
+            refusals.join("; ")
+        )
+    }))
+}
+
+/// Every copy job matching `filter`, following `NextToken` to the end.
+async fn copy_jobs(
+    backup: &aws_sdk_backup::Client,
+    filter: CopyJobFilter,
+) -> Result<Vec<CopyJob>, ObserveError> {
+    let request = backup.list_copy_jobs().max_results(PAGE_SIZE);
+    let request = match filter {
+        CopyJobFilter::CreatedAfter(secs) => request.by_created_after(DateTime::from_secs(secs)),
+        CopyJobFilter::SourceRecoveryPoint(arn) => request.by_source_recovery_point_arn(arn),
+        CopyJobFilter::State(state) => request.by_state(state),
+    };
+    let mut pages = request.into_paginator().send();
+    let mut jobs = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .map_err(|e| CallFailure::from_sdk(&e))
+            .map_err(failed("ListCopyJobs"))?;
+        jobs.extend(
+            page.copy_jobs()
+                .iter()
+                .filter(|j| j.copy_job_id().is_some())
+                .map(CopyJob::from),
+        );
+    }
+    Ok(jobs)
+}

@@ -1,0 +1,526 @@
+//! Plan: decide, without I/O, which copies to start and why everything else is left alone.
+//!
+//! Two pure steps: [`scope`] reads the trigger (what to look at), [`plan`] reads what observe
+//! found (what to copy where).
+
+use crate::config::{BackupConfig, Destination};
+use crate::observe::{CopyJob, RecoveryPoint};
+use dr_core::error::{CallFailure, ErrorClass};
+use dr_core::report::{Skip, TargetOutcome};
+use dr_core::trigger::{
+    BackupJobChange, CopyJobChange, ServiceEvent, ServiceEventKind, SnsMessage, Trigger,
+    VaultNotification,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The AWS operation this function applies.
+pub const START_COPY_JOB: &str = "StartCopyJob";
+
+/// The only recovery point status and job state that mean "done".
+const COMPLETED: &str = "COMPLETED";
+
+/// What a run looks at, decided from the trigger alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Sweep every source vault for recent recovery points (a schedule).
+    pub sweep: bool,
+    /// Recovery points the event or invocation names, each once.
+    pub points: Vec<PointRequest>,
+    /// What the trigger named that is left alone, with the reason.
+    pub skips: Vec<Skip>,
+}
+
+/// A recovery point a trigger names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointRequest {
+    /// The recovery point ARN.
+    pub recovery_point_arn: String,
+    /// The vault the event says holds it (already in the allowlist); none = search them all.
+    pub vault: Option<String>,
+    /// Only these destinations (a failed copy's retry); none = every configured destination.
+    pub destinations: Option<BTreeSet<String>>,
+}
+
+impl Scope {
+    fn skip(&mut self, target: &str, reason: impl Into<String>) {
+        self.skips.push(Skip::new(target, reason));
+    }
+
+    /// Adds a request, merging it with an earlier one for the same recovery point.
+    fn want(&mut self, arn: &str, vault: Option<&str>, destination: Option<&str>) {
+        match self.points.iter_mut().find(|p| p.recovery_point_arn == arn) {
+            Some(p) => {
+                if p.vault.is_none() {
+                    p.vault = vault.map(str::to_owned);
+                }
+                p.destinations = match (p.destinations.take(), destination) {
+                    (Some(mut only), Some(d)) => {
+                        only.insert(d.to_owned());
+                        Some(only)
+                    }
+                    _ => None,
+                };
+            }
+            None => self.points.push(PointRequest {
+                recovery_point_arn: arn.to_owned(),
+                vault: vault.map(str::to_owned),
+                destinations: destination.map(|d| BTreeSet::from([d.to_owned()])),
+            }),
+        }
+    }
+}
+
+/// What observe found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// Recovery points from the sweep and the requested ones that were found.
+    pub recovery_points: Vec<RecoveryPoint>,
+    /// Requested recovery points that could not be read, with the reason.
+    pub unreadable: BTreeMap<String, String>,
+    /// Copy jobs of those recovery points, and every copy job still in flight.
+    pub copy_jobs: Vec<CopyJob>,
+}
+
+/// One copy to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Copy {
+    /// The recovery point to copy.
+    pub recovery_point_arn: String,
+    /// The vault that holds it.
+    pub source_vault_name: String,
+    /// Where to copy it, with the copy's lifecycle.
+    pub destination: Destination,
+    /// 1 for the first attempt; n + 1 after n failed copy jobs.
+    pub attempt: u32,
+}
+
+impl Copy {
+    /// The report target: recovery point and destination.
+    pub fn target(&self) -> String {
+        target(&self.recovery_point_arn, &self.destination.vault_arn)
+    }
+
+    /// The `IdempotencyToken`: the same recovery point, destination and attempt always give the
+    /// same token, so a redelivered event or an overlapping run starts no second copy.
+    pub fn idempotency_token(&self) -> String {
+        idempotency_token(
+            &self.recovery_point_arn,
+            &self.destination.vault_arn,
+            self.attempt,
+        )
+    }
+}
+
+/// What the run will do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyPlan {
+    /// Copies to start, newest recovery point first.
+    pub copies: Vec<Copy>,
+    /// Copies that failed too often to retry: reported as failures so someone looks.
+    pub alerts: Vec<TargetOutcome>,
+    /// Recovery points and destinations left alone, with the reason.
+    pub skips: Vec<Skip>,
+}
+
+/// Reads the trigger: a schedule sweeps, events and invocations name recovery points; anything
+/// that cannot lead to a copy is skipped with the reason.
+pub fn scope(trigger: &Trigger, config: &BackupConfig) -> Scope {
+    let mut scope = Scope::default();
+    match trigger {
+        Trigger::Schedule(_) => scope.sweep = true,
+        Trigger::Direct(direct) => {
+            for target in &direct.targets {
+                if is_arn(target) {
+                    scope.want(target, None, None);
+                } else {
+                    scope.skip(target, "not a recovery point ARN");
+                }
+            }
+        }
+        Trigger::Alarm(alarm) => scope.skip(
+            &alarm.name,
+            "CloudWatch alarm: not handled by this function",
+        ),
+        Trigger::Service(event) => service_event(event, config, &mut scope),
+        Trigger::Sns(notifications) => {
+            for n in notifications {
+                if !config.trigger_topic_arns.is_empty()
+                    && !config.trigger_topic_arns.contains(&n.topic_arn)
+                {
+                    scope.skip(
+                        &n.topic_arn,
+                        "notification from a topic not in TRIGGER_TOPIC_ARNS; ignored",
+                    );
+                    continue;
+                }
+                match &n.message {
+                    SnsMessage::BackupVault(v) => vault_notification(v, &n.message_id, &mut scope),
+                    SnsMessage::Service(event) => service_event(event, config, &mut scope),
+                    SnsMessage::Alarm(alarm) => scope.skip(
+                        &alarm.name,
+                        "CloudWatch alarm: not handled by this function",
+                    ),
+                }
+            }
+        }
+    }
+    scope
+}
+
+fn service_event(event: &ServiceEvent, config: &BackupConfig, scope: &mut Scope) {
+    match &event.kind {
+        ServiceEventKind::BackupJob(job) => backup_job(job, config, scope),
+        ServiceEventKind::CopyJob(job) => copy_job(job, config, scope),
+        _ => scope.skip(
+            if event.id.is_empty() {
+                &event.detail_type
+            } else {
+                &event.id
+            },
+            format!(
+                "{} {} event: not handled by this function",
+                event.source, event.detail_type
+            ),
+        ),
+    }
+}
+
+fn backup_job(job: &BackupJobChange, config: &BackupConfig, scope: &mut Scope) {
+    if job.state != COMPLETED {
+        return scope.skip(
+            &job.backup_job_id,
+            format!("backup job {}: nothing to copy", job.state),
+        );
+    }
+    let Some(arn) = &job.recovery_point_arn else {
+        return scope.skip(
+            &job.backup_job_id,
+            "backup job event names no recovery point (resources is empty)",
+        );
+    };
+    let vault = job.backup_vault_name.as_deref();
+    if let Some(reason) = vault.and_then(|v| outside_allowlist(v, config)) {
+        return scope.skip(arn, reason);
+    }
+    scope.want(arn, vault, None);
+}
+
+/// A failed copy is retried to its destination; a completed one frees the resource, so the
+/// recovery point's other pending destinations can start.
+fn copy_job(job: &CopyJobChange, config: &BackupConfig, scope: &mut Scope) {
+    let retry = match job.state.as_str() {
+        "FAILED" | "PARTIAL" => true,
+        COMPLETED => false,
+        other => {
+            return scope.skip(
+                &job.copy_job_id,
+                format!("copy job {other}: nothing to do until it ends"),
+            )
+        }
+    };
+    let Some(arn) = &job.source_recovery_point_arn else {
+        return scope.skip(
+            &job.copy_job_id,
+            "copy job event names no source recovery point (resources is empty)",
+        );
+    };
+    let vault = job
+        .source_backup_vault_arn
+        .as_deref()
+        .and_then(|a| a.rsplit_once(":backup-vault:"))
+        .map(|(_, name)| name);
+    if let Some(reason) = vault.and_then(|v| outside_allowlist(v, config)) {
+        return scope.skip(arn, reason);
+    }
+    if !retry {
+        return scope.want(arn, vault, None);
+    }
+    match job.destination_backup_vault_arn.as_deref() {
+        Some(dest) if config.destination(dest).is_some() => scope.want(arn, vault, Some(dest)),
+        Some(dest) => scope.skip(
+            &target(arn, dest),
+            format!(
+                "copy job {} {} to a vault not in BACKUP_DESTINATIONS; only configured \
+                 destinations are retried",
+                job.copy_job_id, job.state
+            ),
+        ),
+        None => scope.skip(
+            &job.copy_job_id,
+            "failed copy job event names no destination vault",
+        ),
+    }
+}
+
+/// Only completed backup jobs lead to copies; attributes were preferred over the text by the
+/// parser, and a text-only notification has no event type.
+fn vault_notification(v: &VaultNotification, message_id: &str, scope: &mut Scope) {
+    let target = v
+        .recovery_point_arn
+        .as_deref()
+        .or(v.job_id.as_deref())
+        .unwrap_or(message_id);
+    if let Some(other) = v.event_type.as_deref().filter(|t| *t != "BACKUP_JOB") {
+        return scope.skip(
+            target,
+            format!("{other} notification: only completed backup jobs are copied"),
+        );
+    }
+    match v.state.as_deref() {
+        Some(COMPLETED) => {}
+        Some(state) => return scope.skip(target, format!("backup job {state}: nothing to copy")),
+        None => {
+            return scope.skip(
+                target,
+                "backup notification without a state: nothing to copy",
+            )
+        }
+    }
+    match &v.recovery_point_arn {
+        Some(arn) => scope.want(arn, None, None),
+        None => scope.skip(target, "backup notification names no recovery point"),
+    }
+}
+
+fn outside_allowlist(vault: &str, config: &BackupConfig) -> Option<String> {
+    (!config.source_vaults.iter().any(|v| v == vault))
+        .then(|| format!("source vault `{vault}` is not in BACKUP_SOURCE_VAULTS"))
+}
+
+/// Plans the copies: one per recovery point and destination still lacking one, at most one per
+/// resource at a time (AWS Backup runs one backup or copy job per resource) and within the
+/// per-region copy quota.
+pub fn plan(scope: &Scope, config: &BackupConfig, facts: &Facts) -> CopyPlan {
+    let mut out = CopyPlan::default();
+    let mut candidates: Vec<(&RecoveryPoint, Option<&BTreeSet<String>>)> = Vec::new();
+    if scope.sweep {
+        candidates.extend(facts.recovery_points.iter().map(|p| (p, None)));
+    }
+    for req in &scope.points {
+        match facts
+            .recovery_points
+            .iter()
+            .find(|p| p.arn == req.recovery_point_arn)
+        {
+            // A swept point already goes to every destination.
+            Some(p) if candidates.iter().any(|(c, _)| c.arn == p.arn) => {}
+            Some(p) => candidates.push((p, req.destinations.as_ref())),
+            None => out.skips.push(Skip::new(
+                &req.recovery_point_arn,
+                facts
+                    .unreadable
+                    .get(&req.recovery_point_arn)
+                    .map_or("not found in the source vaults", String::as_str),
+            )),
+        }
+    }
+    // Newest first: the latest recovery point is the one a recovery would use.
+    candidates.sort_by(|(a, _), (b, _)| b.created.cmp(&a.created).then(a.arn.cmp(&b.arn)));
+
+    let mut busy: BTreeMap<&str, String> = BTreeMap::new();
+    let mut region_load: BTreeMap<&str, usize> = BTreeMap::new();
+    for job in facts.copy_jobs.iter().filter(|j| in_flight(&j.state)) {
+        let holder = format!("copy job {} ({})", job.id, job.state);
+        for key in [&job.resource_arn, &job.source_recovery_point_arn]
+            .into_iter()
+            .flatten()
+        {
+            busy.entry(key).or_insert_with(|| holder.clone());
+        }
+        if let Some(region) = job.destination_vault_arn.as_deref().and_then(arn_region) {
+            *region_load.entry(region).or_default() += 1;
+        }
+    }
+
+    for (point, only) in candidates {
+        if let Some(reason) = point_skip(point, config) {
+            out.skips.push(Skip::new(&point.arn, reason));
+            continue;
+        }
+        let resource = point.resource_arn.as_deref().unwrap_or(&point.arn);
+        let destinations = config
+            .destinations
+            .iter()
+            .filter(|d| only.is_none_or(|o| o.contains(&d.vault_arn)));
+        for dest in destinations {
+            let target = target(&point.arn, &dest.vault_arn);
+            if point.vault_arn.as_deref() == Some(dest.vault_arn.as_str()) {
+                out.skips
+                    .push(Skip::new(target, "destination is the source vault"));
+                continue;
+            }
+            let jobs: Vec<&CopyJob> = facts
+                .copy_jobs
+                .iter()
+                .filter(|j| {
+                    j.source_recovery_point_arn.as_deref() == Some(point.arn.as_str())
+                        && j.destination_vault_arn.as_deref() == Some(dest.vault_arn.as_str())
+                })
+                .collect();
+            if let Some(j) = jobs.iter().find(|j| in_flight(&j.state)) {
+                out.skips.push(Skip::new(
+                    target,
+                    format!("copy job {} is {}", j.id, j.state),
+                ));
+                continue;
+            }
+            if let Some(j) = jobs.iter().find(|j| j.state == COMPLETED) {
+                out.skips.push(Skip::new(
+                    target,
+                    format!("already copied by copy job {}", j.id),
+                ));
+                continue;
+            }
+            let failures: Vec<&CopyJob> = jobs.into_iter().filter(|j| failed(&j.state)).collect();
+            let failed_attempts = u32::try_from(failures.len()).unwrap_or(u32::MAX);
+            if failed_attempts >= config.max_attempts {
+                let last = failures.into_iter().max_by_key(|j| j.created);
+                out.alerts.push(exhausted(
+                    target,
+                    failed_attempts,
+                    last,
+                    config.max_attempts,
+                ));
+                continue;
+            }
+            if let Some(holder) = busy.get(resource).or_else(|| busy.get(point.arn.as_str())) {
+                out.skips.push(Skip::new(
+                    target,
+                    format!(
+                        "deferred: {holder} holds the resource, and AWS Backup runs one backup \
+                         or copy job per resource at a time"
+                    ),
+                ));
+                continue;
+            }
+            let load = region_load.entry(&dest.region).or_default();
+            if *load >= config.region_copy_quota {
+                out.skips.push(Skip::new(
+                    target,
+                    format!(
+                        "deferred: {load} copy jobs already in flight to {}, the quota is {}",
+                        dest.region, config.region_copy_quota
+                    ),
+                ));
+                continue;
+            }
+            *load += 1;
+            busy.insert(
+                resource,
+                format!("the copy to {} started by this run", dest.vault_arn),
+            );
+            out.copies.push(Copy {
+                recovery_point_arn: point.arn.clone(),
+                source_vault_name: point.vault_name.clone(),
+                destination: dest.clone(),
+                attempt: failed_attempts + 1,
+            });
+        }
+    }
+    out
+}
+
+/// Why a whole recovery point is not copied, if it is not.
+fn point_skip(point: &RecoveryPoint, config: &BackupConfig) -> Option<String> {
+    if let Some(reason) = outside_allowlist(&point.vault_name, config) {
+        return Some(reason);
+    }
+    if let Some(parent) = &point.parent_arn {
+        return Some(format!(
+            "member of composite recovery point {parent}, which is copied as a whole"
+        ));
+    }
+    if point.status != COMPLETED {
+        return Some(format!(
+            "status {}: only COMPLETED recovery points are copied",
+            point.status
+        ));
+    }
+    match &point.resource_type {
+        Some(t) if !config.copies_type(t) => {
+            Some(format!("resource type {t} is not in BACKUP_RESOURCE_TYPES"))
+        }
+        None if !config.resource_types.is_empty() => {
+            Some("resource type unknown, and BACKUP_RESOURCE_TYPES names the types to copy".into())
+        }
+        _ => None,
+    }
+}
+
+/// The report outcome for a copy that failed `failed_attempts` times: a failure that retrying
+/// will not fix, so the report alerts instead of the function looping.
+fn exhausted(
+    target: String,
+    failed_attempts: u32,
+    last: Option<&CopyJob>,
+    max_attempts: u32,
+) -> TargetOutcome {
+    let last = last.map_or_else(String::new, |j| {
+        format!(
+            "; the last, copy job {}, ended with: {}",
+            j.id,
+            j.status_message.as_deref().unwrap_or("no status message")
+        )
+    });
+    TargetOutcome::failed(
+        target,
+        START_COPY_JOB,
+        &CallFailure {
+            class: ErrorClass::Fatal,
+            code: "CopyAttemptsExhausted".into(),
+            message: format!(
+                "{failed_attempts} copy attempts failed (BACKUP_COPY_MAX_ATTEMPTS is \
+                 {max_attempts}){last}; not retried again"
+            ),
+        },
+    )
+}
+
+/// Copy job states that hold the resource.
+fn in_flight(state: &str) -> bool {
+    matches!(state, "CREATED" | "RUNNING")
+}
+
+/// Copy job states that count as a failed attempt; a partial copy of a composite recovery point
+/// is retried whole.
+fn failed(state: &str) -> bool {
+    matches!(state, "FAILED" | "PARTIAL")
+}
+
+/// The report target for a recovery point and destination.
+pub fn target(recovery_point_arn: &str, destination_vault_arn: &str) -> String {
+    format!("{recovery_point_arn} -> {destination_vault_arn}")
+}
+
+/// FNV-1a, 128 bits, of recovery point, destination and attempt: stable across builds and
+/// platforms (unlike the standard library's hasher), short, and free of the ARNs' punctuation.
+fn idempotency_token(
+    recovery_point_arn: &str,
+    destination_vault_arn: &str,
+    attempt: u32,
+) -> String {
+    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    let attempt_text = attempt.to_string();
+    let bytes = recovery_point_arn
+        .bytes()
+        .chain([0])
+        .chain(destination_vault_arn.bytes())
+        .chain([0])
+        .chain(attempt_text.bytes());
+    let hash = bytes.fold(OFFSET, |h, b| (h ^ u128::from(b)).wrapping_mul(PRIME));
+    format!("{hash:032x}-{attempt}")
+}
+
+/// `arn:partition:service:region:account:resource`, any service.
+fn is_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    parts.len() == 6 && parts[0] == "arn" && !parts[2].is_empty() && !parts[5].is_empty()
+}
+
+fn arn_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|r| !r.is_empty())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1084 @@
+use super::*;
+use crate::config::Lifecycle;
+use dr_core::report::OutcomeResult;
+use dr_core::trigger::{Alarm, AlarmState, DirectInvoke, Schedule, ServiceEvent, SnsNotification};
+use serde_json::Value;
+
+const PRIMARY: &str = "arn:aws:backup:us-east-1:123456789012:backup-vault:primary";
+const WEST: &str = "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west";
+const ISOLATED: &str = "arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated";
+const VAULT_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:backup-vault-events";
+const T0: i64 = 1_795_000_000;
+
+fn rp(n: u32) -> String {
+    format!("arn:aws:backup:us-east-1:123456789012:recovery-point:rp-{n:04}")
+}
+
+fn volume(n: u32) -> String {
+    format!("arn:aws:ec2:us-east-1:123456789012:volume/vol-{n:017}")
+}
+
+fn to(n: u32, dest: &str) -> String {
+    target(&rp(n), dest)
+}
+
+fn destination(arn: &str, region: &str, lifecycle: Option<Lifecycle>) -> Destination {
+    Destination {
+        vault_arn: arn.into(),
+        region: region.into(),
+        lifecycle,
+    }
+}
+
+fn config() -> BackupConfig {
+    BackupConfig {
+        source_vaults: vec!["primary".into()],
+        destinations: vec![
+            destination(
+                WEST,
+                "us-west-2",
+                Some(Lifecycle {
+                    move_to_cold_storage_after_days: Some(30),
+                    delete_after_days: Some(120),
+                    opt_in_to_archive_for_supported_resources: None,
+                }),
+            ),
+            destination(
+                ISOLATED,
+                "us-east-1",
+                Some(Lifecycle {
+                    move_to_cold_storage_after_days: Some(-1),
+                    delete_after_days: Some(-1),
+                    opt_in_to_archive_for_supported_resources: None,
+                }),
+            ),
+        ],
+        copy_role_arn: "arn:aws:iam::123456789012:role/dr-automation-backup-copy".into(),
+        resource_types: vec![],
+        sweep_window_hours: 24,
+        max_attempts: 3,
+        region_copy_quota: 100,
+        max_concurrency: 4,
+        start_rate_per_second: 100.0,
+        report_topic_arn: None,
+        trigger_topic_arns: vec![],
+        dry_run: false,
+    }
+}
+
+/// A completed EBS recovery point of volume `n`, created `n` minutes after T0.
+fn point(n: u32) -> RecoveryPoint {
+    RecoveryPoint {
+        arn: rp(n),
+        vault_name: "primary".into(),
+        vault_arn: Some(PRIMARY.into()),
+        resource_arn: Some(volume(n)),
+        resource_type: Some("EBS".into()),
+        status: "COMPLETED".into(),
+        created: Some(T0 + i64::from(n) * 60),
+        parent_arn: None,
+    }
+}
+
+fn job(id: &str, n: u32, dest: &str, state: &str, minute: i64) -> CopyJob {
+    CopyJob {
+        id: id.into(),
+        source_recovery_point_arn: Some(rp(n)),
+        destination_vault_arn: Some(dest.into()),
+        resource_arn: Some(volume(n)),
+        state: state.into(),
+        status_message: (state == "FAILED").then(|| format!("{id} failed")),
+        created: Some(T0 + 3600 + minute * 60),
+    }
+}
+
+fn sweep() -> Scope {
+    Scope {
+        sweep: true,
+        ..Scope::default()
+    }
+}
+
+fn requested(n: u32, only: Option<&str>) -> Scope {
+    Scope {
+        points: vec![PointRequest {
+            recovery_point_arn: rp(n),
+            vault: None,
+            destinations: only.map(|d| BTreeSet::from([d.to_owned()])),
+        }],
+        ..Scope::default()
+    }
+}
+
+fn facts(points: Vec<RecoveryPoint>, jobs: Vec<CopyJob>) -> Facts {
+    Facts {
+        recovery_points: points,
+        copy_jobs: jobs,
+        ..Facts::default()
+    }
+}
+
+/// Expected copies as (recovery point, destination, attempt).
+type Copies = Vec<(u32, &'static str, u32)>;
+/// Expected skips or alerts: target and the start of the reason.
+type Reasons = Vec<(String, &'static str)>;
+
+struct Case {
+    name: &'static str,
+    scope: Scope,
+    config: BackupConfig,
+    facts: Facts,
+    copies: Copies,
+    alerts: Reasons,
+    skips: Reasons,
+}
+
+fn assert_reasons(name: &str, what: &str, got: Vec<(String, String)>, want: &Reasons) {
+    assert_eq!(got.len(), want.len(), "{name}: {what} {got:#?}");
+    for ((target, reason), (want_target, want_reason)) in got.iter().zip(want) {
+        assert_eq!(target, want_target, "{name}: {what}");
+        assert!(
+            reason.starts_with(want_reason),
+            "{name}: {what} reason `{reason}` does not start with `{want_reason}`"
+        );
+    }
+}
+
+fn check(case: Case) {
+    let got = plan(&case.scope, &case.config, &case.facts);
+    let copies: Vec<(String, String, u32)> = got
+        .copies
+        .iter()
+        .map(|c| {
+            (
+                c.recovery_point_arn.clone(),
+                c.destination.vault_arn.clone(),
+                c.attempt,
+            )
+        })
+        .collect();
+    let want: Vec<(String, String, u32)> = case
+        .copies
+        .iter()
+        .map(|(n, d, a)| (rp(*n), d.to_string(), *a))
+        .collect();
+    assert_eq!(copies, want, "{}: copies", case.name);
+    for c in &got.copies {
+        assert_eq!(c.source_vault_name, "primary", "{}", case.name);
+    }
+    let alerts = got
+        .alerts
+        .into_iter()
+        .map(|o| {
+            assert_eq!(o.result, OutcomeResult::Failed, "{}", case.name);
+            assert!(!o.retryable, "{}: alerts are not retried", case.name);
+            (o.target, o.detail.unwrap_or_default())
+        })
+        .collect();
+    assert_reasons(case.name, "alerts", alerts, &case.alerts);
+    let skips = got
+        .skips
+        .into_iter()
+        .map(|s| (s.target, s.reason))
+        .collect();
+    assert_reasons(case.name, "skips", skips, &case.skips);
+}
+
+#[test]
+fn fan_out_is_serialised_per_resource_newest_first() {
+    check(Case {
+        name: "three new recovery points",
+        scope: sweep(),
+        config: config(),
+        facts: facts(vec![point(1), point(3), point(2)], vec![]),
+        copies: vec![(3, WEST, 1), (2, WEST, 1), (1, WEST, 1)],
+        alerts: vec![],
+        skips: vec![
+            (to(3, ISOLATED), "deferred: the copy to arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west started by this run holds the resource"),
+            (to(2, ISOLATED), "deferred: the copy to"),
+            (to(1, ISOLATED), "deferred: the copy to"),
+        ],
+    });
+    let mut older = point(2);
+    older.resource_arn = Some(volume(1));
+    check(Case {
+        name: "two recovery points of one volume",
+        scope: sweep(),
+        config: config(),
+        facts: facts(vec![point(1), older], vec![]),
+        copies: vec![(2, WEST, 1)],
+        alerts: vec![],
+        skips: vec![
+            (to(2, ISOLATED), "deferred: the copy to"),
+            (to(1, WEST), "deferred: the copy to"),
+            (to(1, ISOLATED), "deferred: the copy to"),
+        ],
+    });
+}
+
+#[test]
+fn existing_copies_table() {
+    let cases: Vec<(&str, Vec<CopyJob>, Copies, Reasons, Reasons)> = vec![
+        (
+            "none yet",
+            vec![],
+            vec![(1, WEST, 1)],
+            vec![],
+            vec![(to(1, ISOLATED), "deferred: the copy to")],
+        ),
+        (
+            "first destination done: the next starts",
+            vec![job("j1", 1, WEST, "COMPLETED", 0)],
+            vec![(1, ISOLATED, 1)],
+            vec![],
+            vec![(to(1, WEST), "already copied by copy job j1")],
+        ),
+        (
+            "every destination done",
+            vec![
+                job("j1", 1, WEST, "COMPLETED", 0),
+                job("j2", 1, ISOLATED, "COMPLETED", 5),
+            ],
+            vec![],
+            vec![],
+            vec![
+                (to(1, WEST), "already copied by copy job j1"),
+                (to(1, ISOLATED), "already copied by copy job j2"),
+            ],
+        ),
+        (
+            "a copy is running: the resource is busy",
+            vec![job("j1", 1, WEST, "RUNNING", 0)],
+            vec![],
+            vec![],
+            vec![
+                (to(1, WEST), "copy job j1 is RUNNING"),
+                (
+                    to(1, ISOLATED),
+                    "deferred: copy job j1 (RUNNING) holds the resource",
+                ),
+            ],
+        ),
+        (
+            "just created",
+            vec![job("j1", 1, ISOLATED, "CREATED", 0)],
+            vec![],
+            vec![],
+            vec![
+                (to(1, WEST), "deferred: copy job j1 (CREATED) holds the resource"),
+                (to(1, ISOLATED), "copy job j1 is CREATED"),
+            ],
+        ),
+        (
+            "one failure: second attempt",
+            vec![job("j1", 1, WEST, "FAILED", 0)],
+            vec![(1, WEST, 2)],
+            vec![],
+            vec![(to(1, ISOLATED), "deferred: the copy to")],
+        ),
+        (
+            "a partial composite copy counts as a failure",
+            vec![
+                job("j1", 1, WEST, "FAILED", 0),
+                job("j2", 1, WEST, "PARTIAL", 10),
+            ],
+            vec![(1, WEST, 3)],
+            vec![],
+            vec![(to(1, ISOLATED), "deferred: the copy to")],
+        ),
+        (
+            "a failure then a success",
+            vec![
+                job("j1", 1, WEST, "FAILED", 0),
+                job("j2", 1, WEST, "COMPLETED", 10),
+            ],
+            vec![(1, ISOLATED, 1)],
+            vec![],
+            vec![(to(1, WEST), "already copied by copy job j2")],
+        ),
+        (
+            "attempts exhausted: alert, and the other destination goes on",
+            vec![
+                job("j1", 1, WEST, "FAILED", 0),
+                job("j3", 1, WEST, "FAILED", 20),
+                job("j2", 1, WEST, "FAILED", 10),
+            ],
+            vec![(1, ISOLATED, 1)],
+            vec![(
+                to(1, WEST),
+                "CopyAttemptsExhausted: 3 copy attempts failed (BACKUP_COPY_MAX_ATTEMPTS is 3); the last, copy job j3, ended with: j3 failed; not retried again",
+            )],
+            vec![],
+        ),
+        (
+            "another recovery point of the resource is being copied",
+            vec![CopyJob {
+                source_recovery_point_arn: Some(rp(9)),
+                ..job("j9", 1, ISOLATED, "RUNNING", 0)
+            }],
+            vec![],
+            vec![],
+            vec![
+                (to(1, WEST), "deferred: copy job j9 (RUNNING) holds the resource"),
+                (to(1, ISOLATED), "deferred: copy job j9 (RUNNING)"),
+            ],
+        ),
+        (
+            "jobs of other resources do not block",
+            vec![job("j5", 5, WEST, "RUNNING", 0)],
+            vec![(1, WEST, 1)],
+            vec![],
+            vec![(to(1, ISOLATED), "deferred: the copy to")],
+        ),
+    ];
+    for (name, jobs, copies, alerts, skips) in cases {
+        check(Case {
+            name,
+            scope: sweep(),
+            config: config(),
+            facts: facts(vec![point(1)], jobs),
+            copies,
+            alerts,
+            skips,
+        });
+    }
+}
+
+#[test]
+fn recovery_points_skipped_with_the_reason() {
+    let with = |f: fn(&mut RecoveryPoint)| {
+        let mut p = point(1);
+        f(&mut p);
+        p
+    };
+    let mut types = config();
+    types.resource_types = vec!["EBS".into(), "RDS".into()];
+    let cases: Vec<(&str, RecoveryPoint, BackupConfig, &str)> = vec![
+        (
+            "partial",
+            with(|p| p.status = "PARTIAL".into()),
+            config(),
+            "status PARTIAL: only COMPLETED recovery points are copied",
+        ),
+        (
+            "expired",
+            with(|p| p.status = "EXPIRED".into()),
+            config(),
+            "status EXPIRED: only COMPLETED",
+        ),
+        (
+            "still creating",
+            with(|p| p.status = "CREATING".into()),
+            config(),
+            "status CREATING",
+        ),
+        (
+            "composite member",
+            with(|p| p.parent_arn = Some(rp(100))),
+            config(),
+            "member of composite recovery point arn:aws:backup:us-east-1:123456789012:recovery-point:rp-0100",
+        ),
+        (
+            "resource type not configured",
+            with(|p| p.resource_type = Some("DynamoDB".into())),
+            types.clone(),
+            "resource type DynamoDB is not in BACKUP_RESOURCE_TYPES",
+        ),
+        (
+            "resource type unknown with a filter",
+            with(|p| p.resource_type = None),
+            types.clone(),
+            "resource type unknown",
+        ),
+        (
+            "vault outside the allowlist",
+            with(|p| p.vault_name = "scratch".into()),
+            config(),
+            "source vault `scratch` is not in BACKUP_SOURCE_VAULTS",
+        ),
+    ];
+    for (name, p, cfg, reason) in cases {
+        check(Case {
+            name,
+            scope: sweep(),
+            config: cfg,
+            facts: facts(vec![p], vec![]),
+            copies: vec![],
+            alerts: vec![],
+            skips: vec![(rp(1), reason)],
+        });
+    }
+    check(Case {
+        name: "resource types match without regard to case",
+        scope: sweep(),
+        config: types,
+        facts: facts(vec![with(|p| p.resource_type = Some("rds".into()))], vec![]),
+        copies: vec![(1, WEST, 1)],
+        alerts: vec![],
+        skips: vec![(to(1, ISOLATED), "deferred")],
+    });
+}
+
+#[test]
+fn destination_equal_to_the_source_vault_is_skipped() {
+    let mut cfg = config();
+    cfg.destinations
+        .insert(0, destination(PRIMARY, "us-east-1", None));
+    check(Case {
+        name: "source vault as destination",
+        scope: sweep(),
+        config: cfg,
+        facts: facts(vec![point(1)], vec![]),
+        copies: vec![(1, WEST, 1)],
+        alerts: vec![],
+        skips: vec![
+            (to(1, PRIMARY), "destination is the source vault"),
+            (to(1, ISOLATED), "deferred"),
+        ],
+    });
+}
+
+#[test]
+fn region_quota_counts_copies_in_flight() {
+    let mut cfg = config();
+    cfg.region_copy_quota = 2;
+    let busy_west = vec![
+        job("j7", 7, WEST, "RUNNING", 0),
+        job("j8", 8, WEST, "CREATED", 0),
+        job("j9", 9, WEST, "COMPLETED", 0),
+    ];
+    check(Case {
+        name: "west full, isolated free",
+        scope: sweep(),
+        config: cfg.clone(),
+        facts: facts(vec![point(1), point(2)], busy_west),
+        copies: vec![(2, ISOLATED, 1), (1, ISOLATED, 1)],
+        alerts: vec![],
+        skips: vec![
+            (
+                to(2, WEST),
+                "deferred: 2 copy jobs already in flight to us-west-2, the quota is 2",
+            ),
+            (to(1, WEST), "deferred: 2 copy jobs already in flight"),
+        ],
+    });
+    check(Case {
+        name: "copies planned in this run count",
+        scope: sweep(),
+        config: cfg,
+        facts: facts(
+            vec![point(1), point(2), point(3)],
+            vec![job("j7", 7, WEST, "RUNNING", 0)],
+        ),
+        copies: vec![(3, WEST, 1), (2, ISOLATED, 1), (1, ISOLATED, 1)],
+        alerts: vec![],
+        skips: vec![
+            (to(3, ISOLATED), "deferred: the copy to"),
+            (
+                to(2, WEST),
+                "deferred: 2 copy jobs already in flight to us-west-2",
+            ),
+            (to(1, WEST), "deferred: 2 copy jobs"),
+        ],
+    });
+}
+
+#[test]
+fn requested_points_table() {
+    let mut unreadable = facts(vec![], vec![]);
+    unreadable.unreadable.insert(
+        rp(4),
+        "not found in the source vaults searched (primary)".into(),
+    );
+    let cases: Vec<(&str, Scope, Facts, Copies, Reasons)> = vec![
+        (
+            "retry of one destination only",
+            requested(1, Some(ISOLATED)),
+            facts(vec![point(1)], vec![job("j1", 1, ISOLATED, "FAILED", 0)]),
+            vec![(1, ISOLATED, 2)],
+            vec![],
+        ),
+        (
+            "every destination",
+            requested(1, None),
+            facts(vec![point(1)], vec![job("j1", 1, WEST, "COMPLETED", 0)]),
+            vec![(1, ISOLATED, 1)],
+            vec![(to(1, WEST), "already copied by copy job j1")],
+        ),
+        (
+            "not found, with the reason observe gave",
+            requested(4, None),
+            unreadable,
+            vec![],
+            vec![(rp(4), "not found in the source vaults searched (primary)")],
+        ),
+        (
+            "not found",
+            requested(5, None),
+            facts(vec![point(1)], vec![]),
+            vec![],
+            vec![(rp(5), "not found in the source vaults")],
+        ),
+    ];
+    for (name, scope, facts, copies, skips) in cases {
+        check(Case {
+            name,
+            scope,
+            config: config(),
+            facts,
+            copies,
+            alerts: vec![],
+            skips,
+        });
+    }
+}
+
+#[test]
+fn idempotency_tokens_are_deterministic_and_distinct() {
+    let copy = |n: u32, dest: &str, attempt: u32| Copy {
+        recovery_point_arn: rp(n),
+        source_vault_name: "primary".into(),
+        destination: destination(dest, "us-west-2", None),
+        attempt,
+    };
+    let token = copy(1, WEST, 1).idempotency_token();
+    assert_eq!(token, copy(1, WEST, 1).idempotency_token());
+    assert_eq!(token.len(), 34, "{token}");
+    assert!(token.ends_with("-1"));
+    assert!(token[..32].bytes().all(|b| b.is_ascii_hexdigit()));
+    let others = [
+        copy(2, WEST, 1).idempotency_token(),
+        copy(1, ISOLATED, 1).idempotency_token(),
+        copy(1, WEST, 2).idempotency_token(),
+    ];
+    for other in &others {
+        assert_ne!(&token, other);
+    }
+    // FNV-1a 128 of "a\0b\01", pinned: a change of algorithm would start duplicate copies
+    // on redeliveries that span a deployment.
+    assert_eq!(
+        idempotency_token("a", "b", 1),
+        "35336bbe1183d94f7081455fbbcc62f5-1"
+    );
+}
+
+fn schedule() -> Trigger {
+    Trigger::Schedule(Schedule {
+        name: None,
+        dry_run: false,
+    })
+}
+
+fn backup_event(kind: ServiceEventKind) -> ServiceEvent {
+    ServiceEvent {
+        id: "e-1".into(),
+        source: "aws.backup".into(),
+        detail_type: match kind {
+            ServiceEventKind::CopyJob(_) => "Copy Job State Change",
+            _ => "Backup Job State Change",
+        }
+        .into(),
+        account: Some("123456789012".into()),
+        region: Some("us-east-1".into()),
+        resources: vec![rp(1)],
+        kind,
+    }
+}
+
+fn backup_job_event(state: &str, vault: Option<&str>, rp_arn: Option<String>) -> Trigger {
+    Trigger::Service(backup_event(ServiceEventKind::BackupJob(BackupJobChange {
+        backup_job_id: "bj-1".into(),
+        state: state.into(),
+        backup_vault_name: vault.map(str::to_owned),
+        recovery_point_arn: rp_arn,
+        resource_arn: Some(volume(1)),
+        resource_type: Some("EBS".into()),
+    })))
+}
+
+fn copy_job_change(state: &str, source_vault: &str, dest: Option<&str>) -> ServiceEvent {
+    backup_event(ServiceEventKind::CopyJob(CopyJobChange {
+        copy_job_id: "cj-1".into(),
+        state: state.into(),
+        source_recovery_point_arn: Some(rp(1)),
+        source_backup_vault_arn: Some(format!(
+            "arn:aws:backup:us-east-1:123456789012:backup-vault:{source_vault}"
+        )),
+        destination_backup_vault_arn: dest.map(str::to_owned),
+        resource_type: Some("EBS".into()),
+        status_message: None,
+    }))
+}
+
+fn vault_note(event_type: Option<&str>, state: Option<&str>, rp_arn: Option<String>) -> SnsMessage {
+    SnsMessage::BackupVault(VaultNotification {
+        event_type: event_type.map(str::to_owned),
+        state: state.map(str::to_owned),
+        job_id: Some("bj-9".into()),
+        recovery_point_arn: rp_arn,
+        resource_arn: None,
+        account: Some("123456789012".into()),
+    })
+}
+
+fn via_sns(messages: Vec<(&str, SnsMessage)>) -> Trigger {
+    Trigger::Sns(
+        messages
+            .into_iter()
+            .enumerate()
+            .map(|(i, (topic, message))| SnsNotification {
+                topic_arn: topic.into(),
+                message_id: format!("m-{i}"),
+                message,
+            })
+            .collect(),
+    )
+}
+
+/// A request: recovery point, vault hint, destinations (empty = all).
+type Requests = Vec<(u32, Option<&'static str>, Vec<&'static str>)>;
+
+#[test]
+fn scope_table() {
+    let mut topics = config();
+    topics.trigger_topic_arns = vec![VAULT_TOPIC.into()];
+    let cases: Vec<(&str, Trigger, bool, Requests, Reasons)> = vec![
+        ("schedule sweeps", schedule(), true, vec![], vec![]),
+        (
+            "direct invoke",
+            Trigger::Direct(DirectInvoke {
+                targets: vec![rp(1), "snap-0123".into(), rp(2), rp(1)],
+                dry_run: true,
+            }),
+            false,
+            vec![(1, None, vec![]), (2, None, vec![])],
+            vec![("snap-0123".into(), "not a recovery point ARN")],
+        ),
+        (
+            "backup job completed",
+            backup_job_event("COMPLETED", Some("primary"), Some(rp(1))),
+            false,
+            vec![(1, Some("primary"), vec![])],
+            vec![],
+        ),
+        (
+            "backup job completed without a vault name",
+            backup_job_event("COMPLETED", None, Some(rp(1))),
+            false,
+            vec![(1, None, vec![])],
+            vec![],
+        ),
+        (
+            "backup job in a vault outside the allowlist",
+            backup_job_event("COMPLETED", Some("scratch"), Some(rp(1))),
+            false,
+            vec![],
+            vec![(
+                rp(1),
+                "source vault `scratch` is not in BACKUP_SOURCE_VAULTS",
+            )],
+        ),
+        (
+            "backup job failed",
+            backup_job_event("FAILED", Some("primary"), None),
+            false,
+            vec![],
+            vec![("bj-1".into(), "backup job FAILED: nothing to copy")],
+        ),
+        (
+            "backup job event without resources",
+            backup_job_event("COMPLETED", Some("primary"), None),
+            false,
+            vec![],
+            vec![("bj-1".into(), "backup job event names no recovery point")],
+        ),
+        (
+            "copy job failed: retry that destination",
+            Trigger::Service(copy_job_change("FAILED", "primary", Some(WEST))),
+            false,
+            vec![(1, Some("primary"), vec![WEST])],
+            vec![],
+        ),
+        (
+            "copy job failed to a vault not configured",
+            Trigger::Service(copy_job_change(
+                "FAILED",
+                "primary",
+                Some("arn:aws:backup:us-west-2:123456789012:backup-vault:legacy"),
+            )),
+            false,
+            vec![],
+            vec![(
+                target(
+                    &rp(1),
+                    "arn:aws:backup:us-west-2:123456789012:backup-vault:legacy",
+                ),
+                "copy job cj-1 FAILED to a vault not in BACKUP_DESTINATIONS",
+            )],
+        ),
+        (
+            "copy job failed from a vault outside the allowlist",
+            Trigger::Service(copy_job_change("FAILED", "scratch", Some(WEST))),
+            false,
+            vec![],
+            vec![(
+                rp(1),
+                "source vault `scratch` is not in BACKUP_SOURCE_VAULTS",
+            )],
+        ),
+        (
+            "copy job completed: continue the fan-out",
+            Trigger::Service(copy_job_change("COMPLETED", "primary", Some(WEST))),
+            false,
+            vec![(1, Some("primary"), vec![])],
+            vec![],
+        ),
+        (
+            "copy job running",
+            Trigger::Service(copy_job_change("RUNNING", "primary", Some(WEST))),
+            false,
+            vec![],
+            vec![(
+                "cj-1".into(),
+                "copy job RUNNING: nothing to do until it ends",
+            )],
+        ),
+        (
+            "vault notification: backup job completed",
+            via_sns(vec![(
+                VAULT_TOPIC,
+                vault_note(Some("BACKUP_JOB"), Some("COMPLETED"), Some(rp(1))),
+            )]),
+            false,
+            vec![(1, None, vec![])],
+            vec![],
+        ),
+        (
+            "vault notification read from the text only",
+            via_sns(vec![(
+                VAULT_TOPIC,
+                vault_note(None, Some("COMPLETED"), Some(rp(1))),
+            )]),
+            false,
+            vec![(1, None, vec![])],
+            vec![],
+        ),
+        (
+            "vault notifications that are not completions",
+            via_sns(vec![
+                (
+                    VAULT_TOPIC,
+                    vault_note(Some("BACKUP_JOB"), Some("FAILED"), None),
+                ),
+                (
+                    VAULT_TOPIC,
+                    vault_note(Some("BACKUP_JOB"), Some("EXPIRED"), Some(rp(2))),
+                ),
+                (
+                    VAULT_TOPIC,
+                    vault_note(Some("BACKUP_JOB"), None, Some(rp(3))),
+                ),
+                (
+                    VAULT_TOPIC,
+                    vault_note(Some("COPY_JOB"), Some("FAILED"), Some(rp(4))),
+                ),
+                (
+                    VAULT_TOPIC,
+                    vault_note(Some("BACKUP_JOB"), Some("COMPLETED"), None),
+                ),
+            ]),
+            false,
+            vec![],
+            vec![
+                ("bj-9".into(), "backup job FAILED: nothing to copy"),
+                (rp(2), "backup job EXPIRED: nothing to copy"),
+                (rp(3), "backup notification without a state"),
+                (
+                    rp(4),
+                    "COPY_JOB notification: only completed backup jobs are copied",
+                ),
+                ("bj-9".into(), "backup notification names no recovery point"),
+            ],
+        ),
+        (
+            "notification from another topic",
+            via_sns(vec![(
+                "arn:aws:sns:us-east-1:999999999999:elsewhere",
+                vault_note(Some("BACKUP_JOB"), Some("COMPLETED"), Some(rp(1))),
+            )]),
+            false,
+            vec![],
+            vec![(
+                "arn:aws:sns:us-east-1:999999999999:elsewhere".into(),
+                "notification from a topic not in TRIGGER_TOPIC_ARNS",
+            )],
+        ),
+        (
+            "requests for one recovery point merge",
+            via_sns(vec![
+                (
+                    VAULT_TOPIC,
+                    SnsMessage::Service(copy_job_change("FAILED", "primary", Some(WEST))),
+                ),
+                (
+                    VAULT_TOPIC,
+                    SnsMessage::Service(copy_job_change("FAILED", "primary", Some(ISOLATED))),
+                ),
+            ]),
+            false,
+            vec![(1, Some("primary"), vec![ISOLATED, WEST])],
+            vec![],
+        ),
+        (
+            "a request for every destination wins",
+            via_sns(vec![
+                (
+                    VAULT_TOPIC,
+                    SnsMessage::Service(copy_job_change("FAILED", "primary", Some(WEST))),
+                ),
+                (
+                    VAULT_TOPIC,
+                    vault_note(Some("BACKUP_JOB"), Some("COMPLETED"), Some(rp(1))),
+                ),
+            ]),
+            false,
+            vec![(1, Some("primary"), vec![])],
+            vec![],
+        ),
+        (
+            "alarms are not handled",
+            Trigger::Alarm(Alarm {
+                name: "cpu-high".into(),
+                description: None,
+                state: AlarmState::Alarm,
+                previous_state: None,
+                reason: None,
+                account: None,
+                dimensions: vec![],
+            }),
+            false,
+            vec![],
+            vec![(
+                "cpu-high".into(),
+                "CloudWatch alarm: not handled by this function",
+            )],
+        ),
+        (
+            "other service events are not handled",
+            Trigger::Service(ServiceEvent {
+                kind: ServiceEventKind::DrsReplicationStalled {
+                    source_server_id: "s-1234567890abcdef0".into(),
+                    state: "STALLED".into(),
+                },
+                source: "aws.drs".into(),
+                detail_type: "DRS Source Server Data Replication Stalled Change".into(),
+                ..backup_event(ServiceEventKind::Other(Value::Null))
+            }),
+            false,
+            vec![],
+            vec![(
+                "e-1".into(),
+                "aws.drs DRS Source Server Data Replication Stalled Change event: not handled",
+            )],
+        ),
+    ];
+    for (name, trigger, sweep, requests, skips) in cases {
+        let got = scope(&trigger, &topics);
+        assert_eq!(got.sweep, sweep, "{name}");
+        let want: Vec<PointRequest> = requests
+            .into_iter()
+            .map(|(n, vault, dests)| PointRequest {
+                recovery_point_arn: rp(n),
+                vault: vault.map(str::to_owned),
+                destinations: (!dests.is_empty())
+                    .then(|| dests.into_iter().map(str::to_owned).collect()),
+            })
+            .collect();
+        assert_eq!(got.points, want, "{name}");
+        let got_skips = got
+            .skips
+            .into_iter()
+            .map(|s| (s.target, s.reason))
+            .collect();
+        assert_reasons(name, "skips", got_skips, &skips);
+    }
+}
+
+/// Every sample event parses, scopes and plans; each file's expected effect is listed here so a
+/// new file without an expectation fails the test.
+#[test]
+fn sample_events_parse_and_plan() {
+    const SNAPSHOT: &str = "arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001";
+    const RDS_POINT: &str =
+        "arn:aws:backup:us-east-1:123456789012:recovery-point:4e8c1a3b-5d6f-4a7b-8c9d-0e1f2a3b4c5d";
+    const AMI: &str = "arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002";
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/backup-copy-fanout");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("events directory")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    names.sort();
+    // (file, dry run, sweep, copies (recovery point, destination), skip targets)
+    type Expected = (
+        &'static str,
+        bool,
+        bool,
+        Vec<(&'static str, &'static str)>,
+        Vec<&'static str>,
+    );
+    let expected: Vec<Expected> = vec![
+        (
+            "backup-job-completed.json",
+            false,
+            false,
+            vec![(SNAPSHOT, WEST)],
+            vec!["arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated"],
+        ),
+        (
+            "copy-job-completed.json",
+            false,
+            false,
+            vec![(SNAPSHOT, ISOLATED)],
+            vec!["arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001 -> arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west"],
+        ),
+        ("copy-job-failed.json", false, false, vec![(SNAPSHOT, WEST)], vec![]),
+        (
+            "direct-invoke-dry-run.json",
+            true,
+            false,
+            vec![(RDS_POINT, WEST), (SNAPSHOT, WEST)],
+            vec![
+                "arn:aws:backup:us-east-1:123456789012:recovery-point:4e8c1a3b-5d6f-4a7b-8c9d-0e1f2a3b4c5d -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated",
+                "arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated",
+            ],
+        ),
+        (
+            "direct-invoke.json",
+            false,
+            false,
+            vec![(RDS_POINT, WEST)],
+            vec!["arn:aws:backup:us-east-1:123456789012:recovery-point:4e8c1a3b-5d6f-4a7b-8c9d-0e1f2a3b4c5d -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated"],
+        ),
+        ("scheduled-event.json", false, true, vec![(AMI, WEST)], vec![
+            "arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated",
+        ]),
+        ("scheduler-input.json", false, true, vec![(AMI, WEST)], vec![
+            "arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated",
+        ]),
+        (
+            "vault-notification-backup-completed-variant-b.json",
+            false,
+            false,
+            vec![(AMI, WEST)],
+            vec!["arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated"],
+        ),
+        (
+            "vault-notification-backup-completed.json",
+            false,
+            false,
+            vec![(RDS_POINT, WEST)],
+            vec!["arn:aws:backup:us-east-1:123456789012:recovery-point:4e8c1a3b-5d6f-4a7b-8c9d-0e1f2a3b4c5d -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated"],
+        ),
+        (
+            "vault-notification-backup-failed.json",
+            false,
+            false,
+            vec![],
+            vec!["3c4d5e6f-a1b2-4c3d-8e4f-5a6b7c8d9e0f"],
+        ),
+    ];
+    assert_eq!(
+        names,
+        expected.iter().map(|e| e.0.to_owned()).collect::<Vec<_>>()
+    );
+
+    let mut cfg = config();
+    cfg.trigger_topic_arns = vec![VAULT_TOPIC.into()];
+    let found = |arn: &str, resource: &str, resource_type: &str, minute: i64| RecoveryPoint {
+        arn: arn.into(),
+        resource_arn: Some(resource.into()),
+        resource_type: Some(resource_type.into()),
+        created: Some(T0 + minute * 60),
+        ..point(0)
+    };
+    let snapshot = found(
+        SNAPSHOT,
+        "arn:aws:ec2:us-east-1:123456789012:volume/vol-0a1b2c3d4e5f60001",
+        "EBS",
+        1,
+    );
+    let rds = found(
+        RDS_POINT,
+        "arn:aws:rds:us-east-1:123456789012:db:orders",
+        "RDS",
+        2,
+    );
+    let ami = found(
+        AMI,
+        "arn:aws:ec2:us-east-1:123456789012:instance/i-0a1b2c3d4e5f60002",
+        "EC2",
+        3,
+    );
+    let west_done = CopyJob {
+        id: "6B1D4E2F-9A8C-4B7D-8E6F-5A4B3C2D1E0F".into(),
+        source_recovery_point_arn: Some(SNAPSHOT.into()),
+        destination_vault_arn: Some(WEST.into()),
+        resource_arn: snapshot.resource_arn.clone(),
+        state: "COMPLETED".into(),
+        ..CopyJob::default()
+    };
+    let west_failed = CopyJob {
+        id: "3F9C2B1A-7E6D-4C5B-8A49-0F1E2D3C4B5A".into(),
+        state: "FAILED".into(),
+        ..west_done.clone()
+    };
+    for (name, dry_run, sweep, copies, skip_targets) in expected {
+        let text = std::fs::read_to_string(dir.join(name)).expect("readable");
+        let event: Value = serde_json::from_str(&text).expect("JSON");
+        let trigger = dr_core::trigger::parse(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(trigger.dry_run(), dry_run, "{name}");
+        let scope = scope(&trigger, &cfg);
+        assert_eq!(scope.sweep, sweep, "{name}");
+        // What observe would find: the sweep lists the newest point; lookups find what is named.
+        let mut points: Vec<RecoveryPoint> = if sweep { vec![ami.clone()] } else { vec![] };
+        for req in &scope.points {
+            points.extend(
+                [&snapshot, &rds, &ami]
+                    .into_iter()
+                    .filter(|p| p.arn == req.recovery_point_arn)
+                    .cloned(),
+            );
+        }
+        let jobs = match name {
+            "copy-job-completed.json" => vec![west_done.clone()],
+            "copy-job-failed.json" => vec![west_failed.clone()],
+            _ => vec![],
+        };
+        let got = plan(&scope, &cfg, &facts(points, jobs));
+        let got_copies: Vec<(String, String)> = got
+            .copies
+            .iter()
+            .map(|c| {
+                (
+                    c.recovery_point_arn.clone(),
+                    c.destination.vault_arn.clone(),
+                )
+            })
+            .collect();
+        let want_copies: Vec<(String, String)> = copies
+            .iter()
+            .map(|(p, d)| (p.to_string(), d.to_string()))
+            .collect();
+        assert_eq!(got_copies, want_copies, "{name}");
+        if name == "copy-job-failed.json" {
+            assert_eq!(got.copies[0].attempt, 2, "{name}: the retry is attempt 2");
+        }
+        assert!(got.alerts.is_empty(), "{name}");
+        let mut got_skips: Vec<String> = scope.skips.iter().map(|s| s.target.clone()).collect();
+        got_skips.extend(got.skips.iter().map(|s| s.target.clone()));
+        assert_eq!(got_skips, skip_targets, "{name}");
+    }
+}
