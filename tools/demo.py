@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 EMULATOR_PORT = int(os.environ.get("DEMO_EMULATOR_PORT", "4566"))
 WATCH_PORT = int(os.environ.get("DEMO_WATCH_PORT", "9000"))
 EMULATOR = f"http://127.0.0.1:{EMULATOR_PORT}"
@@ -101,13 +102,13 @@ def table(rows, headers):
 
 
 def main():
-    logs = ROOT / "target" / "demo"
+    logs = TARGET / "demo"
     logs.mkdir(parents=True, exist_ok=True)
     emulator = watch = None
     failures = 0
     try:
         emulator = start(
-            ["target/debug/dr-emulator", "--port", str(EMULATOR_PORT), "--pace-ms", "0",
+            [str(TARGET / "debug" / "dr-emulator"), "--port", str(EMULATOR_PORT), "--pace-ms", "0",
              "--fixture", "tests/emulator/fixtures/demo.json"],
             open(logs / "emulator.log", "w"),
         )
@@ -159,7 +160,7 @@ def main():
         print(f"\nSNS reports published: {len(messages)}")
         for m in messages:
             print(f"    {m.get('subject', '')}")
-        print(f"\nlogs: {logs.relative_to(ROOT)}/")
+        print(f"\nlogs: {logs}/")
         if failures or not changed:
             sys.exit(f"demo: {failures} invocations returned no report, {len(changed)} servers changed")
     finally:
