@@ -4,6 +4,7 @@
 //! read-only, plan with a pure function, apply with [`fanout`], and publish a [`report::RunReport`].
 
 pub mod clients;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod fanout;

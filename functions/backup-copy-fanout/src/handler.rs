@@ -6,7 +6,6 @@ use dr_core::report::{PublishError, ReportPublisher, RunReport};
 use dr_core::trigger::{self, TriggerError};
 use lambda_runtime::Diagnostic;
 use serde_json::Value;
-use std::time::{SystemTime, UNIX_EPOCH};
 use tracing::{error, info};
 
 /// The function's name in reports.
@@ -51,16 +50,9 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
-/// The current time in epoch seconds.
-pub fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 /// Handles one event and returns the run report.
 pub async fn handle(app: &App, event: &Value) -> Result<RunReport, HandlerError> {
-    handle_at(app, event, now_secs()).await
+    handle_at(app, event, dr_core::clock::now_secs()).await
 }
 
 /// Handles one event as of `now` (epoch seconds), so tests control the clock.

@@ -20,7 +20,7 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     dr_core::telemetry::init();
     // A bad configuration fails the cold start with a message naming the variable.
-    let config = match SmsConfig::from_env(&Env::from_process(), handler::now_secs()) {
+    let config = match SmsConfig::from_env(&Env::from_process(), dr_core::clock::now_secs()) {
         Ok(config) => config,
         Err(err) => return Err(dr_core::startup::fail(err).await),
     };
