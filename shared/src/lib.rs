@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod fanout;
+pub mod invocation;
 pub mod report;
 pub mod startup;
 pub mod telemetry;

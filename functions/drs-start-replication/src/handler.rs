@@ -2,9 +2,9 @@
 
 use crate::config::DrsConfig;
 use crate::{apply, observe, plan};
-use dr_core::report::{PublishError, ReportPublisher, RunReport};
-use dr_core::trigger::{self, TriggerError};
-use lambda_runtime::Diagnostic;
+pub use dr_core::invocation::HandlerError;
+use dr_core::report::{ReportPublisher, RunReport};
+use dr_core::trigger;
 use serde_json::Value;
 use tracing::{error, info};
 
@@ -20,34 +20,6 @@ pub struct App {
     pub publisher: ReportPublisher,
     /// Validated configuration.
     pub config: DrsConfig,
-}
-
-/// Why an invocation failed (so Lambda retries it or sends it to the dead-letter queue).
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    /// The event is malformed or of a kind this function does not take; nothing was changed.
-    #[error("rejected event: {0}")]
-    BadEvent(#[from] TriggerError),
-    /// Some actions failed in a way a retry may fix; the report says which.
-    #[error("retryable failures: {0}")]
-    Retryable(String),
-    /// The report could not be published.
-    #[error(transparent)]
-    Publish(#[from] PublishError),
-}
-
-impl From<HandlerError> for Diagnostic {
-    fn from(err: HandlerError) -> Self {
-        let error_type = match &err {
-            HandlerError::BadEvent(_) => "BadEvent",
-            HandlerError::Retryable(_) => "RetryableFailures",
-            HandlerError::Publish(_) => "ReportNotPublished",
-        };
-        Diagnostic {
-            error_type: error_type.to_owned(),
-            error_message: err.to_string(),
-        }
-    }
 }
 
 /// Handles one event and returns the run report.

@@ -17,6 +17,7 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::RetryConfig;
 use dr_core::report::{OutcomeResult, RunStatus};
+use lambda_runtime::Diagnostic;
 use serde_json::json;
 use std::time::Duration;
 
