@@ -4,7 +4,7 @@
 #   make test       the whole test suite: cargo test --workspace + template validation
 #   make ci         what .ci/run runs: fmt-check, clippy, build, test
 #   make tools      cargo-lambda, SAM CLI and cfn-lint into .venv (once; again when tools/*.txt change)
-#   make validate   cfn-lint + sam validate --lint on infra/template.yaml (offline, no credentials)
+#   make validate   cfn-lint, sam validate --lint and checkov on infra/template.yaml (offline)
 #   make build      cargo lambda build --release of every function binary (ARCH=arm64|x86_64)
 #   make sam-build  sam build of infra/template.yaml (cargo-lambda from .venv)
 #
@@ -20,6 +20,8 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 PYTHON ?= python3
 VENV := $(ROOT)/.venv
 TOOLS_STAMP := $(VENV)/.tools-installed
+SCAN_VENV := $(ROOT)/.venv-scan
+SCAN_STAMP := $(SCAN_VENV)/.tools-installed
 TEMPLATE := infra/template.yaml
 AWS_REGION_FOR_VALIDATE ?= us-east-1
 
@@ -46,7 +48,7 @@ export SAM_CLI_TELEMETRY := 0
 # through the venv's python3 (ziglang), and sam finds cargo-lambda.
 WITH_TOOLS := PATH="$(VENV)/bin:$$PATH"
 
-.PHONY: help tools fmt-check clippy test validate build sam-build ci rust-target clean demo
+.PHONY: help tools fmt-check clippy test validate scan build sam-build ci rust-target clean demo
 
 help:
 	@sed -n '3,10p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
@@ -64,6 +66,15 @@ $(TOOLS_STAMP): tools/requirements.txt tools/constraints.txt
 	@$(WITH_TOOLS) cargo lambda --version
 	@"$(VENV)/bin/sam" --version
 	@"$(VENV)/bin/cfn-lint" --version
+	@touch "$@"
+
+# checkov in its own venv: its pins conflict with the SAM CLI's.
+$(SCAN_STAMP): tools/scan-requirements.txt tools/scan-constraints.txt
+	@echo "==> installing the IaC scanner into $(SCAN_VENV)"
+	@test -x "$(SCAN_VENV)/bin/python" || $(PYTHON) -m venv "$(SCAN_VENV)"
+	"$(SCAN_VENV)/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+	  -r tools/scan-requirements.txt -c tools/scan-constraints.txt
+	@"$(SCAN_VENV)/bin/checkov" --version
 	@touch "$@"
 
 # The Rust standard library for the Lambda target (rustup fetches it once).
@@ -96,10 +107,16 @@ test: validate
 	@echo "==> the demo, as a user runs it (cargo lambda watch + invoke against the emulator)"
 	$(WITH_TOOLS) $(PYTHON) tools/demo.py
 
-validate: $(TOOLS_STAMP)
+validate: $(TOOLS_STAMP) scan
 	"$(VENV)/bin/cfn-lint" $(TEMPLATE)
 	AWS_REGION=$(AWS_REGION_FOR_VALIDATE) "$(VENV)/bin/sam" validate --lint \
 	  --region $(AWS_REGION_FOR_VALIDATE) -t $(TEMPLATE)
+
+# Static security scan of the template; fails on any finding. Offline: no guideline download,
+# no platform mapping. Each suppression sits on its resource with the reason.
+scan: $(SCAN_STAMP)
+	BC_SKIP_MAPPING=TRUE "$(SCAN_VENV)/bin/checkov" --skip-download --quiet --compact \
+	  --framework cloudformation -f $(TEMPLATE)
 
 # The release build comes before the tests so that the test summary closes the log.
 ci: fmt-check clippy build test
