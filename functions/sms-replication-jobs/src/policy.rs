@@ -72,7 +72,7 @@ pub fn paused(policy: &FailurePolicy, runs: &[Run], now: i64) -> Resume {
 /// Whether an on-demand run may start now: none may while a run is under way, and at most
 /// [`ON_DEMAND_RUNS_PER_DAY`] may start in 24 hours, counted from the observed `ON_DEMAND` runs.
 pub fn on_demand_gate(runs: &[Run], now: i64) -> Result<(), String> {
-    if let Some(run) = in_progress(runs) {
+    if let Some(run) = runs.iter().find(|r| blocks_on_demand(r, now)) {
         return Err(format!(
             "run {} is {}; SMS starts no on-demand run while another is under way",
             run.id, run.state
@@ -96,6 +96,17 @@ pub fn on_demand_gate(runs: &[Run], now: i64) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Whether `run` keeps an on-demand run from starting: it is `ACTIVE`, or `PENDING` and either
+/// on demand (already asked for) or due. A recurring job always lists its next scheduled run as
+/// `PENDING`; that one is not under way, and counting it would refuse every on-demand run.
+fn blocks_on_demand(run: &Run, now: i64) -> bool {
+    match run.state.as_str() {
+        "ACTIVE" => true,
+        "PENDING" => run.kind != "AUTOMATIC" || run.scheduled.is_none_or(|t| t <= now),
+        _ => false,
+    }
 }
 
 /// A run that is `ACTIVE` or `PENDING`, if any.

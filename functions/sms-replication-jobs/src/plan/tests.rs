@@ -58,6 +58,7 @@ fn by_id(n: u32) -> JobSpec {
 
 fn config(jobs: Vec<JobSpec>) -> SmsConfig {
     SmsConfig {
+        home_account: None,
         jobs,
         max_concurrency: 4,
         report_topic_arn: None,
@@ -772,6 +773,46 @@ fn direct_invoke_starts_on_demand_runs_within_the_limits() {
             (sid(1), "not a replication job id (sms-job-...)"),
         ],
     });
+}
+
+#[test]
+fn the_next_scheduled_run_does_not_stop_an_on_demand_run() {
+    let runs = |next: Run| vec![run("sms-run-1", "COMPLETED", "AUTOMATIC", 12), next];
+    let cases = [
+        (
+            "scheduled later",
+            run("sms-run-n", "PENDING", "AUTOMATIC", -11),
+            None,
+        ),
+        (
+            "due now",
+            run("sms-run-n", "PENDING", "AUTOMATIC", 0),
+            Some(
+                "run sms-run-n is PENDING; SMS starts no on-demand run while another is under way",
+            ),
+        ),
+        (
+            "on demand, not started yet",
+            run("sms-run-n", "PENDING", "ON_DEMAND", -1),
+            Some(
+                "run sms-run-n is PENDING; SMS starts no on-demand run while another is under way",
+            ),
+        ),
+    ];
+    for (name, next, skip) in cases {
+        let got = plan(
+            &direct(&[&jid(1)]),
+            &config(vec![by_id(1)]),
+            &facts(
+                vec![server(1)],
+                vec![job(1, "ACTIVE")],
+                vec![(1, runs(next))],
+            ),
+        );
+        let reasons: Vec<&str> = got.skips.iter().map(|s| s.reason.as_str()).collect();
+        assert_eq!(reasons, skip.into_iter().collect::<Vec<_>>(), "{name}");
+        assert_eq!(got.actions.len(), usize::from(skip.is_none()), "{name}");
+    }
 }
 
 #[test]
