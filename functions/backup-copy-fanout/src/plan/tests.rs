@@ -4,9 +4,11 @@ use dr_core::report::OutcomeResult;
 use dr_core::trigger::{Alarm, AlarmState, DirectInvoke, Schedule, ServiceEvent, SnsNotification};
 use serde_json::Value;
 
-const PRIMARY: &str = "arn:aws:backup:us-east-1:123456789012:backup-vault:primary";
-const WEST: &str = "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west";
-const ISOLATED: &str = "arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated";
+const PRIMARY: &str = "arn:aws:backup:us-east-1:123456789012:backup-vault:dr-primary";
+const WEST: &str = "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west";
+const ISOLATED: &str = "arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated";
+const DYNAMO_POINT: &str =
+    "arn:aws:backup:us-east-1:123456789012:recovery-point:9d3f5b7a-2c4e-4f60-8a1b-3c5d7e9f1a2b";
 const VAULT_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:backup-vault-events";
 const T0: i64 = 1_795_000_000;
 
@@ -32,7 +34,8 @@ fn destination(arn: &str, region: &str, lifecycle: Option<Lifecycle>) -> Destina
 
 fn config() -> BackupConfig {
     BackupConfig {
-        source_vaults: vec!["primary".into()],
+        home_account: None,
+        source_vaults: vec!["dr-primary".into()],
         destinations: vec![
             destination(
                 WEST,
@@ -70,7 +73,7 @@ fn config() -> BackupConfig {
 fn point(n: u32) -> RecoveryPoint {
     RecoveryPoint {
         arn: rp(n),
-        vault_name: "primary".into(),
+        vault_name: "dr-primary".into(),
         vault_arn: Some(PRIMARY.into()),
         resource_arn: Some(volume(n)),
         resource_type: Some("EBS".into()),
@@ -164,7 +167,7 @@ fn check(case: Case) {
         .collect();
     assert_eq!(copies, want, "{}: copies", case.name);
     for c in &got.copies {
-        assert_eq!(c.source_vault_name, "primary", "{}", case.name);
+        assert_eq!(c.source_vault_name, "dr-primary", "{}", case.name);
     }
     let alerts = got
         .alerts
@@ -194,7 +197,7 @@ fn fan_out_is_serialised_per_resource_newest_first() {
         copies: vec![(3, WEST, 1), (2, WEST, 1), (1, WEST, 1)],
         alerts: vec![],
         skips: vec![
-            (to(3, ISOLATED), "deferred: the copy to arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west started by this run holds the resource"),
+            (to(3, ISOLATED), "deferred: the copy to arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west started by this run holds the resource"),
             (to(2, ISOLATED), "deferred: the copy to"),
             (to(1, ISOLATED), "deferred: the copy to"),
         ],
@@ -537,7 +540,7 @@ fn requested_points_table() {
 fn idempotency_tokens_are_deterministic_and_distinct() {
     let copy = |n: u32, dest: &str, attempt: u32| Copy {
         recovery_point_arn: rp(n),
-        source_vault_name: "primary".into(),
+        source_vault_name: "dr-primary".into(),
         destination: destination(dest, "us-west-2", None),
         attempt,
     };
@@ -656,9 +659,9 @@ fn scope_table() {
         ),
         (
             "backup job completed",
-            backup_job_event("COMPLETED", Some("primary"), Some(rp(1))),
+            backup_job_event("COMPLETED", Some("dr-primary"), Some(rp(1))),
             false,
-            vec![(1, Some("primary"), vec![])],
+            vec![(1, Some("dr-primary"), vec![])],
             vec![],
         ),
         (
@@ -680,30 +683,30 @@ fn scope_table() {
         ),
         (
             "backup job failed",
-            backup_job_event("FAILED", Some("primary"), None),
+            backup_job_event("FAILED", Some("dr-primary"), None),
             false,
             vec![],
             vec![("bj-1".into(), "backup job FAILED: nothing to copy")],
         ),
         (
             "backup job event without resources",
-            backup_job_event("COMPLETED", Some("primary"), None),
+            backup_job_event("COMPLETED", Some("dr-primary"), None),
             false,
             vec![],
             vec![("bj-1".into(), "backup job event names no recovery point")],
         ),
         (
             "copy job failed: retry that destination",
-            Trigger::Service(copy_job_change("FAILED", "primary", Some(WEST))),
+            Trigger::Service(copy_job_change("FAILED", "dr-primary", Some(WEST))),
             false,
-            vec![(1, Some("primary"), vec![WEST])],
+            vec![(1, Some("dr-primary"), vec![WEST])],
             vec![],
         ),
         (
             "copy job failed to a vault not configured",
             Trigger::Service(copy_job_change(
                 "FAILED",
-                "primary",
+                "dr-primary",
                 Some("arn:aws:backup:us-west-2:123456789012:backup-vault:legacy"),
             )),
             false,
@@ -728,14 +731,14 @@ fn scope_table() {
         ),
         (
             "copy job completed: continue the fan-out",
-            Trigger::Service(copy_job_change("COMPLETED", "primary", Some(WEST))),
+            Trigger::Service(copy_job_change("COMPLETED", "dr-primary", Some(WEST))),
             false,
-            vec![(1, Some("primary"), vec![])],
+            vec![(1, Some("dr-primary"), vec![])],
             vec![],
         ),
         (
             "copy job running",
-            Trigger::Service(copy_job_change("RUNNING", "primary", Some(WEST))),
+            Trigger::Service(copy_job_change("RUNNING", "dr-primary", Some(WEST))),
             false,
             vec![],
             vec![(
@@ -818,15 +821,15 @@ fn scope_table() {
             via_sns(vec![
                 (
                     VAULT_TOPIC,
-                    SnsMessage::Service(copy_job_change("FAILED", "primary", Some(WEST))),
+                    SnsMessage::Service(copy_job_change("FAILED", "dr-primary", Some(WEST))),
                 ),
                 (
                     VAULT_TOPIC,
-                    SnsMessage::Service(copy_job_change("FAILED", "primary", Some(ISOLATED))),
+                    SnsMessage::Service(copy_job_change("FAILED", "dr-primary", Some(ISOLATED))),
                 ),
             ]),
             false,
-            vec![(1, Some("primary"), vec![ISOLATED, WEST])],
+            vec![(1, Some("dr-primary"), vec![ISOLATED, WEST])],
             vec![],
         ),
         (
@@ -834,7 +837,7 @@ fn scope_table() {
             via_sns(vec![
                 (
                     VAULT_TOPIC,
-                    SnsMessage::Service(copy_job_change("FAILED", "primary", Some(WEST))),
+                    SnsMessage::Service(copy_job_change("FAILED", "dr-primary", Some(WEST))),
                 ),
                 (
                     VAULT_TOPIC,
@@ -842,7 +845,7 @@ fn scope_table() {
                 ),
             ]),
             false,
-            vec![(1, Some("primary"), vec![])],
+            vec![(1, Some("dr-primary"), vec![])],
             vec![],
         ),
         (
@@ -935,24 +938,24 @@ fn sample_events_parse_and_plan() {
             false,
             false,
             vec![(SNAPSHOT, WEST)],
-            vec!["arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated"],
+            vec!["arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated"],
         ),
         (
             "copy-job-completed.json",
             false,
             false,
             vec![(SNAPSHOT, ISOLATED)],
-            vec!["arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001 -> arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west"],
+            vec!["arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001 -> arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west"],
         ),
-        ("copy-job-failed.json", false, false, vec![(SNAPSHOT, WEST)], vec![]),
+        ("copy-job-failed.json", false, false, vec![(DYNAMO_POINT, WEST)], vec![]),
         (
             "direct-invoke-dry-run.json",
             true,
             false,
             vec![(RDS_POINT, WEST), (SNAPSHOT, WEST)],
             vec![
-                "arn:aws:backup:us-east-1:123456789012:recovery-point:4e8c1a3b-5d6f-4a7b-8c9d-0e1f2a3b4c5d -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated",
-                "arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated",
+                "arn:aws:backup:us-east-1:123456789012:recovery-point:4e8c1a3b-5d6f-4a7b-8c9d-0e1f2a3b4c5d -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated",
+                "arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated",
             ],
         ),
         (
@@ -960,27 +963,27 @@ fn sample_events_parse_and_plan() {
             false,
             false,
             vec![(RDS_POINT, WEST)],
-            vec!["arn:aws:backup:us-east-1:123456789012:recovery-point:4e8c1a3b-5d6f-4a7b-8c9d-0e1f2a3b4c5d -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated"],
+            vec!["arn:aws:backup:us-east-1:123456789012:recovery-point:4e8c1a3b-5d6f-4a7b-8c9d-0e1f2a3b4c5d -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated"],
         ),
         ("scheduled-event.json", false, true, vec![(AMI, WEST)], vec![
-            "arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated",
+            "arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated",
         ]),
         ("scheduler-input.json", false, true, vec![(AMI, WEST)], vec![
-            "arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated",
+            "arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated",
         ]),
         (
             "vault-notification-backup-completed-variant-b.json",
             false,
             false,
             vec![(AMI, WEST)],
-            vec!["arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated"],
+            vec!["arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated"],
         ),
         (
             "vault-notification-backup-completed.json",
             false,
             false,
             vec![(RDS_POINT, WEST)],
-            vec!["arn:aws:backup:us-east-1:123456789012:recovery-point:4e8c1a3b-5d6f-4a7b-8c9d-0e1f2a3b4c5d -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated"],
+            vec!["arn:aws:backup:us-east-1:123456789012:recovery-point:4e8c1a3b-5d6f-4a7b-8c9d-0e1f2a3b4c5d -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated"],
         ),
         (
             "vault-notification-backup-failed.json",
@@ -1030,8 +1033,16 @@ fn sample_events_parse_and_plan() {
         state: "COMPLETED".into(),
         ..CopyJob::default()
     };
+    let dynamo = found(
+        DYNAMO_POINT,
+        "arn:aws:dynamodb:us-east-1:123456789012:table/sessions",
+        "DynamoDB",
+        4,
+    );
     let west_failed = CopyJob {
         id: "3F9C2B1A-7E6D-4C5B-8A49-0F1E2D3C4B5A".into(),
+        source_recovery_point_arn: Some(DYNAMO_POINT.into()),
+        resource_arn: dynamo.resource_arn.clone(),
         state: "FAILED".into(),
         ..west_done.clone()
     };
@@ -1046,7 +1057,7 @@ fn sample_events_parse_and_plan() {
         let mut points: Vec<RecoveryPoint> = if sweep { vec![ami.clone()] } else { vec![] };
         for req in &scope.points {
             points.extend(
-                [&snapshot, &rds, &ami]
+                [&snapshot, &rds, &ami, &dynamo]
                     .into_iter()
                     .filter(|p| p.arn == req.recovery_point_arn)
                     .cloned(),
