@@ -2,8 +2,9 @@
 """Runs the functions locally against the emulator and shows what they changed.
 
 Starts the emulator with the demo fleet, starts `cargo lambda watch` pointed at it, invokes each
-function with its sample events through `cargo lambda invoke`, prints each run report and a table
-of what changed in the emulator, then shuts everything down. Needs the cargo-lambda venv on PATH
+function with its sample events through `cargo lambda invoke`, prints each run report and tables
+of what changed in the emulator (DRS servers started, SMS jobs created, Backup copies made), then
+shuts everything down. Needs the cargo-lambda venv on PATH
 (`make demo` arranges it).
 """
 
@@ -24,14 +25,39 @@ WATCH_PORT = int(os.environ.get("DEMO_WATCH_PORT", "9000"))
 EMULATOR = f"http://127.0.0.1:{EMULATOR_PORT}"
 REPORTS_TOPIC = "arn:aws:sns:us-east-1:123456789012:dr-automation-reports"
 ALARM_TOPIC = "arn:aws:sns:us-east-1:123456789012:dr-alarms"
+SMS_TOPIC = "arn:aws:sns:us-east-1:123456789012:sms-events"
+BACKUP_TOPIC = "arn:aws:sns:us-east-1:123456789012:backup-vault-events"
 
-# What each function is configured with in the demo, and the events it is invoked with, in order.
+# What the functions are configured with in the demo (`cargo lambda watch` gives every function
+# the same environment; each reads only its own variables), and the events they are invoked
+# with, in order. ("advance", hours) moves the emulator's clock, so copy jobs finish.
 FUNCTION_ENV = {
+    "ACCOUNT_ID": "123456789012",
+    "REPORT_TOPIC_ARN": REPORTS_TOPIC,
+    "TRIGGER_TOPIC_ARNS": ",".join([ALARM_TOPIC, SMS_TOPIC, BACKUP_TOPIC]),
     "DRS_TAGS": "Env=prod",
     "DRS_ALARM_DIMENSION": "Hostname",
     "DRS_ALARM_TAG_KEY": "dr:alarm",
-    "REPORT_TOPIC_ARN": REPORTS_TOPIC,
-    "TRIGGER_TOPIC_ARNS": ALARM_TOPIC,
+    "SMS_JOBS": json.dumps({
+        "defaults": {"frequency": 12, "licenseType": "BYOL", "roleName": "sms-dr",
+                     "numberOfRecentAmisToKeep": 3, "encrypted": True,
+                     "onFailure": {"coolDownMinutes": 60, "maxConsecutiveFailures": 5}},
+        "jobs": [
+            {"vmName": "erp-app-01", "licenseType": "AWS", "kmsKeyId": "alias/sms-amis"},
+            {"vmName": "erp-db-01", "frequency": 6},
+            {"hostname": "web-linux-01.corp.example.com", "seedReplicationTime": "+2h"},
+            {"vmPath": "/Datacenter/vm/Infra/file-srv-01", "runOnce": True},
+            {"vmName": "hyperv-legacy"},
+        ],
+    }),
+    "BACKUP_SOURCE_VAULTS": "dr-primary",
+    "BACKUP_DESTINATIONS": json.dumps([
+        {"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west",
+         "moveToColdStorageAfterDays": 30, "deleteAfterDays": 120},
+        {"vaultArn": "arn:aws:backup:us-east-2:210987654321:backup-vault:dr-copy-isolated",
+         "moveToColdStorageAfterDays": -1, "deleteAfterDays": -1},
+    ]),
+    "BACKUP_COPY_ROLE_ARN": "arn:aws:iam::123456789012:role/dr-automation-backup-copy",
 }
 INVOCATIONS = [
     ("drs-start-replication", "direct-invoke-dry-run.json"),
@@ -40,6 +66,18 @@ INVOCATIONS = [
     ("drs-start-replication", "direct-invoke.json"),
     ("drs-start-replication", "replication-stalled.json"),
     ("drs-start-replication", "scheduler-input.json"),
+    ("sms-replication-jobs", "scheduler-input.json"),
+    ("sms-replication-jobs", "scheduled-event.json"),
+    ("sms-replication-jobs", "sms-api-call-via-cloudtrail.json"),
+    ("backup-copy-fanout", "direct-invoke-dry-run.json"),
+    ("backup-copy-fanout", "backup-job-completed.json"),
+    ("backup-copy-fanout", "vault-notification-backup-completed.json"),
+    ("backup-copy-fanout", "scheduled-event.json"),
+    ("advance", 2),
+    ("backup-copy-fanout", "copy-job-completed.json"),
+    ("backup-copy-fanout", "scheduler-input.json"),
+    ("advance", 2),
+    ("backup-copy-fanout", "scheduler-input.json"),
 ]
 AWS_ENV = {
     "AWS_ENDPOINT_URL": EMULATOR,
@@ -64,6 +102,16 @@ def wait_for_port(port, process, what, seconds):
 
 def emulator_state():
     with urllib.request.urlopen(f"{EMULATOR}/_emulator/state", timeout=10) as r:
+        return json.load(r)
+
+
+def advance(hours):
+    request = urllib.request.Request(
+        f"{EMULATOR}/_emulator/advance", method="POST",
+        data=json.dumps({"seconds": hours * 3600, "steps": 4}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as r:
         return json.load(r)
 
 
@@ -113,11 +161,14 @@ def main():
             open(logs / "emulator.log", "w"),
         )
         wait_for_port(EMULATOR_PORT, emulator, "the emulator", 30)
-        env_args = []
-        for k, v in {**AWS_ENV, **FUNCTION_ENV}.items():
-            env_args += ["--env-var", f"{k}={v}"]
+        # An env file, not --env-var: values such as SMS_JOBS contain commas.
+        env_file = logs / "functions.env"
+        env_file.write_text("".join(
+            f"{k}='{v}'\n" for k, v in {**AWS_ENV, **FUNCTION_ENV}.items()
+        ))
         watch = start(
-            ["cargo", "lambda", "watch", "--invoke-port", str(WATCH_PORT), *env_args],
+            ["cargo", "lambda", "watch", "--invoke-port", str(WATCH_PORT), "--env-file",
+             str(env_file)],
             open(logs / "watch.log", "w"),
         )
         wait_for_port(WATCH_PORT, watch, "cargo lambda watch", 120)
@@ -126,6 +177,10 @@ def main():
         print(f"demo: emulator on {EMULATOR} ({len(before)} DRS source servers), "
               f"cargo lambda watch on :{WATCH_PORT}\n")
         for function, event in INVOCATIONS:
+            if function == "advance":
+                advance(event)
+                print(f"(emulator clock +{event} h: copy jobs move on)")
+                continue
             path = f"events/{function}/{event}"
             done = subprocess.run(
                 ["cargo", "lambda", "invoke", function, "--invoke-port", str(WATCH_PORT),
@@ -153,6 +208,25 @@ def main():
             if sid in after and before[sid][1] != after[sid][1]
         ]
         table(changed or [("(none)", "", "", "")], ["source server", "hostname", "before", "after"])
+        jobs = [
+            (j["vmServer"]["vmName"] if "vmServer" in j else j["serverId"], j["replicationJobId"],
+             j["state"], j.get("frequency", "once"), j.get("licenseType", "auto"))
+            for j in after_state["sms"]["replicationJobs"]
+        ]
+        print("\nSMS replication jobs:")
+        table(jobs or [("(none)", "", "", "", "")],
+              ["VM", "replication job", "state", "every (h)", "license"])
+        vault_names = {v["arn"]: v["name"] for v in after_state["backup"]["vaults"]}
+        copies = [
+            (c["SourceRecoveryPointArn"].rsplit(":", 1)[-1].rsplit("/", 1)[-1],
+             c.get("ResourceType", ""),
+             vault_names.get(c["DestinationBackupVaultArn"], c["DestinationBackupVaultArn"]),
+             c["State"])
+            for c in after_state["backup"]["copyJobs"]
+        ]
+        print("\nBackup copy jobs:")
+        table(copies or [("(none)", "", "", "")],
+              ["recovery point", "type", "destination", "state"])
         with urllib.request.urlopen(f"{EMULATOR}/_emulator/sns/messages", timeout=10) as r:
             messages = json.load(r)
         if isinstance(messages, dict):
@@ -161,8 +235,9 @@ def main():
         for m in messages:
             print(f"    {m.get('subject', '')}")
         print(f"\nlogs: {logs}/")
-        if failures or not changed:
-            sys.exit(f"demo: {failures} invocations returned no report, {len(changed)} servers changed")
+        if failures or not changed or not jobs or not copies:
+            sys.exit(f"demo: {failures} invocations returned no report; changed: "
+                     f"{len(changed)} DRS servers, {len(jobs)} SMS jobs, {len(copies)} copy jobs")
     finally:
         stop(watch)
         stop(emulator)

@@ -142,6 +142,19 @@ impl Env {
         }
         Ok(items)
     }
+
+    /// The account the functions serve (`ACCOUNT_ID`, set by the template); events from other
+    /// accounts are rejected. Unset = any account (local runs).
+    pub fn home_account(&self) -> Result<Option<String>, ConfigError> {
+        const VAR: &str = "ACCOUNT_ID";
+        match self.optional(VAR) {
+            Some(id) if !is_account_id(&id) => Err(ConfigError::new(
+                VAR,
+                format!("`{id}` is not a 12-digit AWS account id"),
+            )),
+            other => Ok(other),
+        }
+    }
 }
 
 /// True when `s` is a 12-digit AWS account id.
@@ -177,6 +190,29 @@ mod tests {
         let e = env(&[("L", " a, ,b,a ,c")]);
         assert_eq!(e.list("L"), vec!["a", "b", "c"]);
         assert!(e.list("MISSING").is_empty());
+    }
+
+    #[test]
+    fn home_account_table() {
+        let cases = [
+            (None, Ok(None)),
+            (Some(" 123456789012 "), Ok(Some("123456789012".to_owned()))),
+            (
+                Some("12345"),
+                Err("`12345` is not a 12-digit AWS account id".to_owned()),
+            ),
+        ];
+        for (raw, want) in cases {
+            let e = match raw {
+                Some(v) => Env::from_pairs([("ACCOUNT_ID", v)]),
+                None => Env::default(),
+            };
+            assert_eq!(
+                e.home_account().map_err(|err| err.reason),
+                want,
+                "raw={raw:?}"
+            );
+        }
     }
 
     #[test]

@@ -285,6 +285,16 @@ pub enum TriggerError {
     /// The event matches no known shape.
     #[error("unrecognised event: {0}")]
     Unrecognised(String),
+    /// The event comes from another account than the one the function serves.
+    #[error("{what} is from account {account}; this function serves account {home} (ACCOUNT_ID)")]
+    ForeignAccount {
+        /// Where the event names its account.
+        what: &'static str,
+        /// The account the event comes from.
+        account: String,
+        /// The account the function serves.
+        home: String,
+    },
 }
 
 impl TriggerError {
@@ -310,6 +320,57 @@ impl TriggerError {
     }
 }
 
+/// Rejects an event that says it comes from another account than `home`: an EventBridge event's
+/// `account`, an SNS notification's topic, or an EventBridge event forwarded through SNS. The
+/// functions act for their own account only; `home` unset (local runs) accepts every account.
+pub fn check_origin(event: &Value, home: Option<&str>) -> Result<(), TriggerError> {
+    let Some(home) = home else {
+        return Ok(());
+    };
+    let foreign = |what, account: &str| {
+        (account != home).then(|| TriggerError::ForeignAccount {
+            what,
+            account: account.to_owned(),
+            home: home.to_owned(),
+        })
+    };
+    if let Some(e) = event
+        .get("account")
+        .and_then(Value::as_str)
+        .and_then(|a| foreign("the event", a))
+    {
+        return Err(e);
+    }
+    for record in event
+        .get("Records")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let sns = record.get("Sns");
+        let topic_account = sns
+            .and_then(|s| s.get("TopicArn"))
+            .and_then(Value::as_str)
+            .and_then(|arn| arn.split(':').nth(4));
+        if let Some(e) = topic_account.and_then(|a| foreign("the SNS topic", a)) {
+            return Err(e);
+        }
+        let forwarded = sns
+            .and_then(|s| s.get("Message"))
+            .and_then(Value::as_str)
+            .and_then(|m| serde_json::from_str::<Value>(m).ok());
+        if let Some(e) = forwarded
+            .as_ref()
+            .and_then(|m| m.get("account"))
+            .and_then(Value::as_str)
+            .and_then(|a| foreign("the forwarded event", a))
+        {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
 /// Parses a Lambda event payload.
 pub fn parse(event: &Value) -> Result<Trigger, TriggerError> {
     let obj = as_object(event)?;
@@ -321,6 +382,10 @@ pub fn parse(event: &Value) -> Result<Trigger, TriggerError> {
     }
     parse_custom_input(obj)
 }
+
+/// Most targets one direct invocation may name: more than a DRS account's source servers, and
+/// small enough that a run and its report stay bounded whatever the caller sends.
+pub const MAX_TARGETS: usize = 4_000;
 
 /// Custom input: from EventBridge Scheduler (which delivers only its configured `Input`) or a
 /// direct invocation.
@@ -349,6 +414,12 @@ fn parse_custom_input(obj: &Map<String, Value>) -> Result<Trigger, TriggerError>
             "give either `schedule` or `targets`, not both",
         )),
         Some(value) => {
+            if let Some(n) = value.as_array().map(Vec::len).filter(|n| *n > MAX_TARGETS) {
+                return Err(TriggerError::field(
+                    "targets",
+                    format!("names {n} targets; at most {MAX_TARGETS} per invocation"),
+                ));
+            }
             let targets = str_list("targets", value)?;
             if targets.is_empty() {
                 return Err(TriggerError::field("targets", "is empty"));

@@ -62,6 +62,8 @@ pub struct BackupConfig {
     pub trigger_topic_arns: Vec<String>,
     /// Plan only, for every run.
     pub dry_run: bool,
+    /// The account served (`ACCOUNT_ID`); events from others are rejected. None = any.
+    pub home_account: Option<String>,
 }
 
 impl BackupConfig {
@@ -110,6 +112,7 @@ impl BackupConfig {
             report_topic_arn: env.arn("REPORT_TOPIC_ARN", "sns")?,
             trigger_topic_arns: env.arn_list("TRIGGER_TOPIC_ARNS", "sns")?,
             dry_run: env.flag("DRY_RUN", false)?,
+            home_account: env.home_account()?,
         })
     }
 

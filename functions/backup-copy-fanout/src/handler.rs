@@ -29,7 +29,9 @@ pub async fn handle(app: &App, event: &Value) -> Result<RunReport, HandlerError>
 
 /// Handles one event as of `now` (epoch seconds), so tests control the clock.
 pub async fn handle_at(app: &App, event: &Value, now: i64) -> Result<RunReport, HandlerError> {
-    let trigger = trigger::parse(event).inspect_err(|e| error!(error = %e, "rejected event"))?;
+    let trigger = trigger::check_origin(event, app.config.home_account.as_deref())
+        .and_then(|()| trigger::parse(event))
+        .inspect_err(|e| error!(error = %e, "rejected event"))?;
     let dry_run = app.config.dry_run || trigger.dry_run();
     let scope = plan::scope(&trigger, &app.config);
     let report = match observe::facts(&app.backup, &app.config, &scope, now).await {

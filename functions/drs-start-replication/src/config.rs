@@ -95,6 +95,8 @@ pub struct DrsConfig {
     pub trigger_topic_arns: Vec<String>,
     /// Plan only, for every run.
     pub dry_run: bool,
+    /// The account served (`ACCOUNT_ID`); events from others are rejected. None = any.
+    pub home_account: Option<String>,
 }
 
 /// The DRS quota of replicating source servers per account and region.
@@ -174,6 +176,7 @@ impl DrsConfig {
             report_topic_arn: env.arn("REPORT_TOPIC_ARN", "sns")?,
             trigger_topic_arns: env.arn_list("TRIGGER_TOPIC_ARNS", "sns")?,
             dry_run: env.flag("DRY_RUN", false)?,
+            home_account: env.home_account()?,
         })
     }
 }

@@ -24,7 +24,9 @@ pub struct App {
 
 /// Handles one event and returns the run report.
 pub async fn handle(app: &App, event: &Value) -> Result<RunReport, HandlerError> {
-    let trigger = trigger::parse(event).inspect_err(|e| error!(error = %e, "rejected event"))?;
+    let trigger = trigger::check_origin(event, app.config.home_account.as_deref())
+        .and_then(|()| trigger::parse(event))
+        .inspect_err(|e| error!(error = %e, "rejected event"))?;
     let dry_run = app.config.dry_run || trigger.dry_run();
     let report = match observe::source_servers(&app.drs).await {
         Ok(servers) => {

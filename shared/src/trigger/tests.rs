@@ -44,6 +44,7 @@ fn custom_input_table() {
             Ok(Trigger::Direct(DirectInvoke { targets: vec!["s-1234567890abcdef0".into()], dry_run: false })),
         ),
         (json!({"targets": []}), Err("field `targets`: is empty")),
+        (json!({"targets": vec!["s-1"; 4001]}), Err("field `targets`: names 4001 targets; at most 4000 per invocation")),
         (json!({"targets": "s-1"}), Err("field `targets`: expected an array of strings, found string")),
         (json!({"targets": ["a", 7]}), Err("field `targets[1]`: expected a string, found number")),
         (json!({"dryRun": "yes"}), Err("field `dryRun`: expected true or false, found string")),
@@ -302,4 +303,43 @@ fn describe_is_one_line() {
     let t = parse(&sns(SNS_ALARM, json!({}), json!(null))).unwrap();
     assert_eq!(t.describe(), "SNS: alarm web-1-status-check (ALARM)");
     assert!(!t.dry_run());
+}
+
+#[test]
+fn origin_table() {
+    const HOME: &str = "123456789012";
+    let forwarded = |account: &str| {
+        sns(
+            &json!({"version": "0", "source": "aws.drs", "detail-type": "x", "account": account, "detail": {}})
+                .to_string(),
+            json!({}),
+            Value::Null,
+        )
+    };
+    let cases = [
+        (json!({"targets": ["s-1"]}), Some(HOME), Ok(())),
+        (json!({"account": HOME, "source": "aws.drs"}), Some(HOME), Ok(())),
+        (json!({"account": "999999999999", "source": "aws.drs"}), None, Ok(())),
+        (
+            json!({"account": "999999999999", "source": "aws.drs"}),
+            Some(HOME),
+            Err("the event is from account 999999999999; this function serves account 123456789012 (ACCOUNT_ID)"),
+        ),
+        (sns("{}", json!({}), Value::Null), Some(HOME), Ok(())),
+        (
+            sns("{}", json!({}), Value::Null),
+            Some("210987654321"),
+            Err("the SNS topic is from account 123456789012; this function serves account 210987654321 (ACCOUNT_ID)"),
+        ),
+        (forwarded(HOME), Some(HOME), Ok(())),
+        (
+            forwarded("999999999999"),
+            Some(HOME),
+            Err("the forwarded event is from account 999999999999; this function serves account 123456789012 (ACCOUNT_ID)"),
+        ),
+    ];
+    for (event, home, want) in cases {
+        let got = check_origin(&event, home).map_err(|e| e.to_string());
+        assert_eq!(got, want.map_err(str::to_owned), "{event}");
+    }
 }

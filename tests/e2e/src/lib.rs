@@ -135,9 +135,20 @@ impl RuntimeApi {
         event: &Value,
         timeout: Duration,
     ) -> Result<Invocation, HarnessError> {
+        let body = serde_json::to_vec(event).map_err(std::io::Error::other)?;
+        self.invoke_raw(body, timeout).await
+    }
+
+    /// Hands a payload of any bytes (truncated or not JSON at all) to the function and waits
+    /// for its answer.
+    pub async fn invoke_raw(
+        &self,
+        payload: impl Into<Bytes>,
+        timeout: Duration,
+    ) -> Result<Invocation, HarnessError> {
         let id = format!("req-{:08}", self.next_id.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = oneshot::channel();
-        let body = Bytes::from(serde_json::to_vec(event).map_err(std::io::Error::other)?);
+        let body = payload.into();
         self.submit
             .send((id, body, tx))
             .map_err(|_| HarnessError::Stopped)?;

@@ -43,6 +43,7 @@ fn volume(n: u32) -> String {
 
 fn config() -> BackupConfig {
     BackupConfig {
+        home_account: None,
         source_vaults: vec!["primary".into()],
         destinations: vec![
             Destination {

@@ -233,6 +233,7 @@ fn app(drs: Drs, sns: aws_sdk_sns::Client) -> App {
         drs,
         publisher: ReportPublisher::new(sns, Some(REPORT_TOPIC.into())),
         config: DrsConfig {
+            home_account: None,
             selection: Selection {
                 all: true,
                 ..Selection::default()

@@ -37,6 +37,7 @@ fn server(n: u32, state: &str) -> SourceServer {
 
 fn config(selection: Selection) -> DrsConfig {
     DrsConfig {
+        home_account: None,
         selection,
         alarm_mapping: AlarmMapping::default(),
         replication_quota: 300,

@@ -568,6 +568,7 @@ fn app(sms: Sms, sns: aws_sdk_sns::Client, jobs: Vec<JobSpec>) -> App {
         sms,
         publisher: ReportPublisher::new(sns, Some(REPORT_TOPIC.into())),
         config: SmsConfig {
+            home_account: None,
             jobs,
             max_concurrency: 2,
             report_topic_arn: Some(REPORT_TOPIC.into()),
