@@ -147,3 +147,15 @@ clean:
 demo: $(TOOLS_STAMP)
 	cargo build --workspace --bins
 	$(WITH_TOOLS) $(PYTHON) tools/demo.py
+
+# ------------------------------------------------------------------------------- bench
+# Benchmarks (tests/bench, see its README): cold start, fan-out throughput, memory and size of
+# the release bootstraps against the hello-world floor and the Python boto3 peers in tools/bench
+# (run with the venv's boto3, hence the tools). Prints the table and writes target/bench/results.md.
+# Not part of test or ci: timings are reported, never asserted. BENCH_FLAGS="--reps 20" or "--quick".
+BENCH_FLAGS ?=
+
+.PHONY: bench
+bench: $(TOOLS_STAMP)
+	cargo build --release --workspace --bins
+	cargo run --release --package dr-bench --bin dr-bench -- $(BENCH_FLAGS)

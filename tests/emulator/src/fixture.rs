@@ -261,6 +261,16 @@ pub const DRS_STATES: [&str; 10] = [
 /// The topic the demo fixture and the generated fleets provide for run reports.
 pub const REPORTS_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:dr-automation-reports";
 
+/// The source vault of [`Fixture::backup_fleet`].
+pub const BACKUP_FLEET_SOURCE_VAULT: &str = "dr-primary";
+
+/// The destination vaults of [`Fixture::backup_fleet`]: cross-region and cross-account.
+pub const BACKUP_FLEET_DESTINATIONS: [&str; 3] = [
+    "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west",
+    "arn:aws:backup:eu-west-1:123456789012:backup-vault:dr-copy-eu",
+    "arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated",
+];
+
 fn default_account() -> String {
     "123456789012".to_owned()
 }
@@ -420,6 +430,56 @@ impl Fixture {
         }
     }
 
+    /// A generated Backup account: `points` completed EBS recovery points of distinct volumes,
+    /// created within the last 11 hours, in the source vault [`BACKUP_FLEET_SOURCE_VAULT`], and
+    /// the three empty destination vaults of [`BACKUP_FLEET_DESTINATIONS`] (two regions, one
+    /// other account), with the reports topic.
+    pub fn backup_fleet(points: usize) -> Self {
+        let recovery_points = (0..points)
+            .map(|i| RecoveryPointSpec {
+                recovery_point_arn: None,
+                resource_arn: format!(
+                    "arn:aws:ec2:us-east-1:123456789012:volume/vol-{:017x}",
+                    mix(i as u64 ^ 0xb4c) >> 4
+                ),
+                resource_type: "EBS".to_owned(),
+                resource_name: Some(format!("fleet-{i:05}-data")),
+                creation_date: None,
+                // Spread over the sweep window so the newest-first order is not a tie.
+                created_hours_ago: Some(1.0 + (i % 600) as f64 / 60.0),
+                backup_size_in_bytes: default_size(),
+                status: default_rp_status(),
+                lifecycle: None,
+                fail_copies: 0,
+            })
+            .collect();
+        let mut vaults = vec![Vault {
+            name: BACKUP_FLEET_SOURCE_VAULT.to_owned(),
+            region: None,
+            account_id: None,
+            recovery_points,
+        }];
+        vaults.extend(BACKUP_FLEET_DESTINATIONS.iter().filter_map(|arn| {
+            let parts: Vec<&str> = arn.splitn(7, ':').collect();
+            match parts.as_slice() {
+                [_, _, _, region, account, _, name] => Some(Vault {
+                    name: (*name).to_owned(),
+                    region: Some((*region).to_owned()),
+                    account_id: Some((*account).to_owned()),
+                    recovery_points: Vec::new(),
+                }),
+                _ => None,
+            }
+        }));
+        Self {
+            backup: BackupFixture { vaults },
+            sns: SnsFixture {
+                topics: vec![REPORTS_TOPIC.to_owned()],
+            },
+            ..Self::default()
+        }
+    }
+
     /// Checks the rules the JSON shape alone cannot express.
     pub fn validate(&self) -> Result<(), FixtureError> {
         let bad = |m: String| Err(FixtureError::Invalid(m));
@@ -544,6 +604,23 @@ mod tests {
             .filter(|s| s.state == "STOPPED")
             .count();
         assert_eq!(stopped, 400);
+    }
+
+    #[test]
+    fn backup_fleets_have_one_source_and_three_destination_vaults() {
+        let f = Fixture::backup_fleet(50);
+        f.validate().expect("valid backup fleet");
+        assert_eq!(f.backup.vaults.len(), 4);
+        assert_eq!(f.backup.vaults[0].recovery_points.len(), 50);
+        let resources: BTreeSet<&str> = f.backup.vaults[0]
+            .recovery_points
+            .iter()
+            .map(|p| p.resource_arn.as_str())
+            .collect();
+        assert_eq!(resources.len(), 50);
+        assert!(f.backup.vaults[1..]
+            .iter()
+            .all(|v| v.recovery_points.is_empty() && v.region.is_some()));
     }
 
     #[test]
