@@ -7,6 +7,8 @@
 #   make validate   cfn-lint, sam validate --lint and checkov on infra/template.yaml (offline)
 #   make build      cargo lambda build --release of every function binary (ARCH=arm64|x86_64)
 #   make sam-build  sam build of infra/template.yaml (cargo-lambda from .venv)
+#   make bench      benchmarks against the floor and the Python peers (tests/bench)
+#   make fuzz       fuzz trigger parsing for FUZZ_SECONDS (cargo-fuzz into .tools)
 #
 # Everything shares the workspace's target/ directory, so tests, e2e and release builds reuse
 # each other's compiled dependencies.
@@ -51,7 +53,7 @@ WITH_TOOLS := PATH="$(VENV)/bin:$$PATH"
 .PHONY: help tools fmt-check clippy test validate scan build sam-build ci rust-target clean demo
 
 help:
-	@sed -n '3,10p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '3,12p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 # ------------------------------------------------------------------------------- tooling
 
@@ -159,3 +161,19 @@ BENCH_FLAGS ?=
 bench: $(TOOLS_STAMP)
 	cargo build --release --workspace --bins
 	cargo run --release --package dr-bench --bin dr-bench -- $(BENCH_FLAGS)
+
+# ------------------------------------------------------------------------------- fuzz
+# Coverage-guided fuzzing (libFuzzer through cargo-fuzz) of trigger parsing, fuzz/fuzz_targets,
+# seeded with every sample event; finds land in fuzz/artifacts/trigger. Stable Rust, so no
+# sanitizer (-s none): a panic or an abort is what it catches.
+FUZZ_SECONDS ?= 60
+CARGO_FUZZ := $(ROOT)/.tools/bin/cargo-fuzz
+
+$(CARGO_FUZZ):
+	cargo install --locked --root "$(ROOT)/.tools" cargo-fuzz --version 0.13.2
+
+.PHONY: fuzz
+fuzz: $(CARGO_FUZZ)
+	@mkdir -p fuzz/corpus/trigger
+	PATH="$(ROOT)/.tools/bin:$$PATH" cargo fuzz run --fuzz-dir fuzz -s none trigger \
+	  fuzz/corpus/trigger $(wildcard events/*) -- -max_total_time=$(FUZZ_SECONDS)

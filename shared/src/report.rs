@@ -3,6 +3,7 @@
 //! The same report is the Lambda result and the body of the SNS message.
 
 use crate::error::CallFailure;
+use crate::fanout::run_bounded;
 use aws_sdk_sns::types::MessageAttributeValue;
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +15,8 @@ const ENVELOPE_ALLOWANCE: usize = 2 * 1024;
 const SUBJECT_LIMIT: usize = 99;
 /// Longest detail text kept per outcome; AWS messages can be long and reports must stay readable.
 const DETAIL_LIMIT: usize = 1024;
+/// Report parts published at once.
+const PUBLISH_CONCURRENCY: usize = 8;
 
 /// What happened to one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -395,15 +398,18 @@ impl ReportPublisher {
         };
         let bodies = report.message_bodies(SNS_MESSAGE_LIMIT - ENVELOPE_ALLOWANCE);
         let of = bodies.len();
-        let mut ids = Vec::with_capacity(of);
-        for (i, body) in bodies.into_iter().enumerate() {
-            let mut subject = report.subject();
-            if of > 1 {
+        let subject = report.subject();
+        // Parts are independent messages: sent side by side, so a large report costs one round
+        // trip per PUBLISH_CONCURRENCY parts rather than one per part.
+        let parts = bodies.into_iter().enumerate().collect();
+        let sent = run_bounded(parts, PUBLISH_CONCURRENCY, |(i, body)| {
+            let subject = if of > 1 {
                 let marker = format!(" ({}/{of})", i + 1);
-                subject = truncate(subject, SUBJECT_LIMIT - marker.len()) + &marker;
-            }
-            let out = self
-                .sns
+                truncate(subject.clone(), SUBJECT_LIMIT - marker.len()) + &marker
+            } else {
+                subject.clone()
+            };
+            self.sns
                 .publish()
                 .topic_arn(topic_arn)
                 .subject(subject)
@@ -413,11 +419,14 @@ impl ReportPublisher {
                 .message_attributes("dryRun", string_attribute(&report.dry_run.to_string()))
                 .message_attributes("failed", number_attribute(report.counts.failed))
                 .send()
-                .await
-                .map_err(|e| PublishError {
-                    topic_arn: topic_arn.clone(),
-                    failure: CallFailure::from_sdk(&e),
-                })?;
+        })
+        .await;
+        let mut ids = Vec::with_capacity(of);
+        for out in sent {
+            let out = out.map_err(|e| PublishError {
+                topic_arn: topic_arn.clone(),
+                failure: CallFailure::from_sdk(&e),
+            })?;
             ids.extend(out.message_id);
         }
         Ok(ids)
