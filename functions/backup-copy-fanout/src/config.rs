@@ -108,7 +108,12 @@ impl BackupConfig {
                 10_000,
             )?,
             max_concurrency: env.number("MAX_CONCURRENCY", 10, 1, 100)?,
-            start_rate_per_second: env.number("BACKUP_START_RATE_PER_SECOND", 5.0, 0.1, 1000.0)?,
+            start_rate_per_second: env.number(
+                "BACKUP_START_RATE_PER_SECOND",
+                5.0,
+                0.1,
+                10_000.0,
+            )?,
             report_topic_arn: env.arn("REPORT_TOPIC_ARN", "sns")?,
             trigger_topic_arns: env.arn_list("TRIGGER_TOPIC_ARNS", "sns")?,
             dry_run: env.flag("DRY_RUN", false)?,

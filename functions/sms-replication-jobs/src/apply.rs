@@ -5,6 +5,7 @@ use crate::plan::{
     Action, CreateJob, CREATE_REPLICATION_JOB, START_ON_DEMAND_RUN, UPDATE_REPLICATION_JOB,
 };
 use crate::policy::fmt_time;
+use aws_sdk_sms::config::retry::RetryConfig;
 use aws_sdk_sms::types::LicenseType;
 use aws_smithy_types::DateTime;
 use dr_core::error::{CallFailure, ErrorClass};
@@ -123,10 +124,17 @@ async fn start_run(
     description: &str,
     reason: &str,
 ) -> TargetOutcome {
+    // The call takes no idempotency token: an SDK retry after a lost answer could start a
+    // second run. Sent once; a failure is retryable and the next invocation sees any run it
+    // started before deciding again.
     let result = sms
         .start_on_demand_replication_run()
         .replication_job_id(job_id)
         .description(description)
+        .customize()
+        .config_override(
+            aws_sdk_sms::config::Config::builder().retry_config(RetryConfig::disabled()),
+        )
         .send()
         .await;
     match result {

@@ -4,6 +4,8 @@
 //! custom runtime polls) on loopback; [`FunctionProcess`] starts a release or debug `bootstrap`
 //! binary pointed at it, with a hermetic AWS environment aimed at an endpoint such as the emulator.
 
+pub mod demo;
+
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};

@@ -447,7 +447,7 @@ async fn a_failing_job_is_paused_resumed_after_the_cool_down_and_escalated() {
     .await;
     let schedule = event("scheduled-event.json");
     // Long enough for a few invocations on a busy machine, short enough to wait out.
-    let margin = 8;
+    let margin = 15;
     let job_id = pause_web_linux_2(&run, margin).await;
     let resumable_at = real_now() + margin;
 

@@ -1,7 +1,19 @@
 //! Fault injection: per-operation errors, latency and dropped connections.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+/// Error kind of a rule that delays `errorRate` of the calls by `latencyMs` (a latency spike)
+/// and then answers them normally, instead of failing them.
+pub const LATENCY_SPIKE: &str = "LatencySpike";
+/// Error kind of a rule that carries out `errorRate` of the calls and then closes the connection
+/// without a response: the client cannot tell whether the call took effect, as when a real
+/// connection breaks after the request reached the service.
+pub const DROPPED_AFTER_APPLY: &str = "DroppedAfterApply";
+/// Name under which [`Faults::injected`] counts connections closed before the call was carried
+/// out (`dropConnectionRate`).
+pub const DROPPED: &str = "DroppedConnection";
 
 /// One fault rule, as posted to `POST /_emulator/faults`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -14,10 +26,12 @@ pub struct FaultRule {
     #[serde(default)]
     pub error_rate: f64,
     /// The error kind: `ThrottlingException`, `InternalServerException` (mapped to each
-    /// protocol's own code and status) or any error code, sent as is.
+    /// protocol's own code and status), [`LATENCY_SPIKE`], [`DROPPED_AFTER_APPLY`] or any error
+    /// code, sent as is.
     #[serde(default = "throttling")]
     pub error: String,
-    /// Delay added before every matching call is answered.
+    /// Delay added before every matching call is answered; for a [`LATENCY_SPIKE`] rule, before
+    /// the `errorRate` of calls it hits only.
     #[serde(default)]
     pub latency_ms: u64,
     /// Share of calls, 0 to 1, whose connection is closed without a response.
@@ -72,6 +86,8 @@ pub enum Outcome {
     Fail(String),
     /// Close the connection without answering.
     Drop,
+    /// Carry the call out, then close the connection without answering.
+    DropAfterApply,
 }
 
 /// The fault decision for one call: a delay and an outcome.
@@ -83,22 +99,32 @@ pub struct Decision {
     pub outcome: Outcome,
 }
 
-/// The active rules.
+/// The active rules and what they injected.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     rules: Vec<FaultRule>,
+    injected: BTreeMap<String, u64>,
 }
 
 impl Faults {
-    /// Adds a rule, replacing any rule for the same operation.
+    /// Adds a rule, replacing any rule for the same operation and error kind: one operation can
+    /// fail with several kinds of error, each at its own rate.
     pub fn set(&mut self, rule: FaultRule) {
-        self.rules.retain(|r| r.operation != rule.operation);
+        self.rules
+            .retain(|r| r.operation != rule.operation || r.error != rule.error);
         self.rules.push(rule);
     }
 
-    /// Removes every rule.
+    /// Removes every rule; the counts of what they injected stay.
     pub fn clear(&mut self) {
         self.rules.clear();
+    }
+
+    /// How many faults were injected: answers by error kind (as the rule names it), latency
+    /// spikes ([`LATENCY_SPIKE`]), and connections dropped before ([`DROPPED`]) or after
+    /// ([`DROPPED_AFTER_APPLY`]) the call was carried out.
+    pub fn injected(&self) -> &BTreeMap<String, u64> {
+        &self.injected
     }
 
     /// The rules, for the state dump.
@@ -106,38 +132,60 @@ impl Faults {
         &self.rules
     }
 
-    /// Decides the fate of a call to `operation`; a rule naming the operation wins over `*`.
+    /// Decides the fate of a call to `operation`. The rules naming the operation win over the
+    /// `*` rules; each of them adds its latency, and the first whose drop or error roll hits
+    /// decides the outcome.
     pub fn decide(&mut self, operation: &str, rng: &mut fastrand::Rng) -> Decision {
-        let index = self
-            .rules
-            .iter()
-            .position(|r| r.operation == operation)
-            .or_else(|| self.rules.iter().position(|r| r.operation == "*"));
-        let Some(index) = index else {
-            return Decision {
-                latency: Duration::ZERO,
-                outcome: Outcome::Proceed,
+        let named = self.rules.iter().any(|r| r.operation == operation);
+        let wanted = if named { operation } else { "*" };
+        let mut latency = Duration::ZERO;
+        let mut outcome = Outcome::Proceed;
+        let mut spent = None;
+        for (index, rule) in self.rules.iter_mut().enumerate() {
+            if rule.operation != wanted {
+                continue;
+            }
+            let spike = rule.error == LATENCY_SPIKE;
+            if !spike {
+                latency += Duration::from_millis(rule.latency_ms);
+            }
+            if outcome != Outcome::Proceed {
+                continue;
+            }
+            let counted = if hit(rng, rule.drop_connection_rate) {
+                outcome = Outcome::Drop;
+                DROPPED
+            } else if !hit(rng, rule.error_rate) {
+                continue;
+            } else if spike {
+                latency += Duration::from_millis(rule.latency_ms);
+                LATENCY_SPIKE
+            } else if rule.error == DROPPED_AFTER_APPLY {
+                outcome = Outcome::DropAfterApply;
+                DROPPED_AFTER_APPLY
+            } else {
+                outcome = Outcome::Fail(rule.error.clone());
+                &rule.error
             };
-        };
-        let rule = &mut self.rules[index];
-        let latency = Duration::from_millis(rule.latency_ms);
-        let outcome = if rule.drop_connection_rate > 0.0 && rng.f64() < rule.drop_connection_rate {
-            Outcome::Drop
-        } else if rule.error_rate > 0.0 && rng.f64() < rule.error_rate {
-            Outcome::Fail(rule.error.clone())
-        } else {
-            Outcome::Proceed
-        };
-        if outcome != Outcome::Proceed {
+            *self.injected.entry(counted.to_owned()).or_default() += 1;
             if let Some(left) = rule.times.as_mut() {
                 *left = left.saturating_sub(1);
                 if *left == 0 {
-                    self.rules.remove(index);
+                    spent = Some(index);
                 }
             }
         }
+        if let Some(index) = spent {
+            self.rules.remove(index);
+        }
         Decision { latency, outcome }
     }
+}
+
+/// Whether a roll at `rate` hits. A rate of 0 draws nothing, so rules that never drop or fail
+/// leave the random sequence (and with it the ids the emulator generates) as it was.
+fn hit(rng: &mut fastrand::Rng, rate: f64) -> bool {
+    rate > 0.0 && rng.f64() < rate
 }
 
 #[cfg(test)]
@@ -172,6 +220,52 @@ mod tests {
             Outcome::Proceed
         );
         assert_eq!(faults.rules().len(), 1);
+    }
+
+    #[test]
+    fn one_operation_suffers_several_kinds_of_fault_and_each_is_counted() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut faults = Faults::default();
+        let kinds = [
+            ("ThrottlingException", 0.3, 0.0),
+            ("ThrottlingException", 0.3, 0.02),
+            ("InternalServerException", 0.05, 0.0),
+            (LATENCY_SPIKE, 0.1, 0.0),
+            (DROPPED_AFTER_APPLY, 0.02, 0.0),
+        ];
+        for (error, error_rate, drop_connection_rate) in kinds {
+            faults.set(FaultRule {
+                error: error.into(),
+                latency_ms: if error == LATENCY_SPIKE { 5 } else { 0 },
+                drop_connection_rate,
+                ..rule("*", error_rate, None)
+            });
+        }
+        assert_eq!(faults.rules().len(), 4, "same operation and kind: replaced");
+        let (mut delayed, mut seen) = (0, BTreeMap::<String, u64>::new());
+        for _ in 0..2000 {
+            let decision = faults.decide("Publish", &mut rng);
+            delayed += u64::from(!decision.latency.is_zero());
+            let kind = match decision.outcome {
+                Outcome::Proceed => continue,
+                Outcome::Fail(kind) => kind,
+                Outcome::Drop => DROPPED.to_owned(),
+                Outcome::DropAfterApply => DROPPED_AFTER_APPLY.to_owned(),
+            };
+            *seen.entry(kind).or_default() += 1;
+        }
+        for (kind, low, high) in [
+            ("ThrottlingException", 450, 750),
+            ("InternalServerException", 30, 120),
+            (DROPPED, 15, 70),
+            (DROPPED_AFTER_APPLY, 5, 50),
+        ] {
+            let n = seen.get(kind).copied().unwrap_or(0);
+            assert!((low..=high).contains(&n), "{kind}: {n} of 2000");
+            assert_eq!(faults.injected().get(kind), Some(&n), "{kind}");
+        }
+        assert_eq!(faults.injected().get(LATENCY_SPIKE), Some(&delayed));
+        assert!((60..=240).contains(&delayed), "{delayed} of 2000 delayed");
     }
 
     #[test]

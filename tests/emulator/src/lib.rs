@@ -134,6 +134,15 @@ impl Emulator {
             .unwrap_or(0)
     }
 
+    /// Time the emulator spent serving `operation` (all calls, injected latency excluded).
+    pub fn service_time(&self, operation: &str) -> Duration {
+        lock(&self.shared)
+            .service_time
+            .get(operation)
+            .copied()
+            .unwrap_or_default()
+    }
+
     /// Every message published to SNS so far, oldest first.
     pub fn sns_messages(&self) -> Vec<sns::Message> {
         lock(&self.shared).sns.messages().to_vec()
@@ -149,6 +158,12 @@ impl Emulator {
     /// Removes every fault rule.
     pub fn clear_faults(&self) {
         lock(&self.shared).faults.clear();
+    }
+
+    /// How many faults the rules injected since the start or the last reset, by kind (see
+    /// [`faults::Faults::injected`]).
+    pub fn faults_injected(&self) -> std::collections::BTreeMap<String, u64> {
+        lock(&self.shared).faults.injected().clone()
     }
 
     /// Back to the fixture's initial state.

@@ -313,7 +313,8 @@ async fn aws(
             response
         }
         Outcome::Fail(kind) => ApiError::fault(service, &kind).into_response(service, &request_id),
-        Outcome::Proceed => {
+        outcome @ (Outcome::Proceed | Outcome::DropAfterApply) => {
+            let started = std::time::Instant::now();
             let mut world = lock(&shared);
             world.catch_up();
             let result = match &op {
@@ -325,11 +326,16 @@ async fn aws(
                         .map(|xml| Reply::Xml(action.clone(), xml))
                 }
             };
-            match result {
+            let mut response = match result {
                 Ok(Reply::Json(body)) => json_reply(service, body, &request_id),
                 Ok(Reply::Xml(action, xml)) => query_reply(&action, &xml, &request_id),
                 Err(e) => e.into_response(service, &request_id),
+            };
+            *world.service_time.entry(name).or_default() += started.elapsed();
+            if outcome == Outcome::DropAfterApply {
+                response.extensions_mut().insert(DropConnection);
             }
+            response
         }
     }
 }

@@ -100,6 +100,9 @@ pub struct World {
     pub rng: fastrand::Rng,
     /// Calls received per operation name.
     pub calls: BTreeMap<String, u64>,
+    /// Time spent serving each operation's calls, injected latency excluded: what a benchmark's
+    /// bound must add to the latency it injects.
+    pub service_time: BTreeMap<String, std::time::Duration>,
     /// Active fault rules.
     pub faults: Faults,
     /// DRS state.
@@ -127,6 +130,7 @@ impl World {
             clock,
             rng,
             calls: BTreeMap::new(),
+            service_time: BTreeMap::new(),
             faults: Faults::default(),
         }
     }

@@ -510,6 +510,28 @@ async fn on_demand_runs_and_reschedules() {
 }
 
 #[tokio::test]
+async fn an_on_demand_run_is_requested_once_even_when_throttled() {
+    // No idempotency token: a retried request could start a second run.
+    let throttled = mock!(Sms::start_on_demand_replication_run)
+        .then_http_response(|| sms_error(400, "ThrottlingException"));
+    let sms = sms_client(&[&throttled]);
+    let outcomes = apply::apply(
+        &sms,
+        &[Action::StartRun {
+            job_id: jid(1),
+            description: "sms-replication-jobs: on-demand run".into(),
+            reason: "requested".into(),
+        }],
+        1,
+        false,
+    )
+    .await;
+    assert_eq!(throttled.num_calls(), 1, "the SDK did not retry it");
+    assert_eq!(outcomes[0].result, OutcomeResult::Failed);
+    assert!(outcomes[0].retryable, "{:?}", outcomes[0]);
+}
+
+#[tokio::test]
 async fn dry_run_calls_nothing() {
     let create = mock!(Sms::create_replication_job)
         .then_output(|| CreateReplicationJobOutput::builder().build());

@@ -66,6 +66,12 @@ async fn describe_pages_through_a_large_fleet() {
         .count();
     assert_eq!(stopped, 100);
     assert_eq!(env.emulator.calls("DescribeSourceServers"), 4);
+    // Serving the pages took time, and only those calls' time is booked to the operation.
+    assert!(env.emulator.service_time("DescribeSourceServers") > std::time::Duration::ZERO);
+    assert_eq!(
+        env.emulator.service_time("StartReplication"),
+        std::time::Duration::ZERO
+    );
 }
 
 #[tokio::test]

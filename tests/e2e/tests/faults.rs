@@ -1,0 +1,476 @@
+//! Faults: each function runs its demo workload (the sample events in order, the emulator moving
+//! on between them) once without faults and once with the emulator injecting, on every operation
+//! the functions call (SNS Publish included): throttling (30%), internal errors (5%), latency
+//! spikes, connections dropped before the call is carried out and, on every operation but
+//! Publish, connections dropped after it was carried out. An invocation that fails is invoked
+//! again, as Lambda retries an asynchronous invocation.
+//!
+//! Then, with the faults cleared: the side effects equal the fault-free run's, target by target
+//! (nothing lost, nothing twice); every published report is one invocation's and the returned
+//! one when the invocation succeeded; a failed invocation's report lists retryable failures;
+//! everything a report says was done is in the emulator; and no permanent failure appears that
+//! the fault-free run did not have.
+//!
+//! Publish is spared the drops after the call: SNS has no idempotency key for standard topics,
+//! so a report whose publication broke after SNS took it is published again, by design.
+
+use dr_core::report::{OutcomeResult, RunReport};
+use dr_e2e::demo::{self, copy_target};
+use dr_e2e::{function_binary, sample_event, FunctionProcess, Invocation, RuntimeApi};
+use dr_emulator::faults::{DROPPED_AFTER_APPLY, LATENCY_SPIKE};
+use dr_emulator::{Config, Emulator, FaultRule, Fixture, REPORTS_TOPIC};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(120);
+/// Invocations of one event before the test gives up on it (Lambda makes 3, then dead-letters).
+const MAX_ATTEMPTS: usize = 10;
+/// The fixture seed: the emulator draws its faults from it, so every run injects the same ones
+/// for the same sequence of calls.
+const SEED: u64 = 20_261_120;
+/// The demo SMS servers the workload names.
+const ERP_APP: &str = "s-5a1c0e7f";
+/// The DynamoDB backup whose first copy fails in the demo fixture.
+const DYNAMO: &str =
+    "arn:aws:backup:us-east-1:123456789012:recovery-point:9d3f5b7a-2c4e-4f60-8a1b-3c5d7e9f1a2b";
+
+/// One step of a workload.
+enum Step {
+    /// Invoke with a sample event, `events/<function>/<name>`.
+    Sample(&'static str),
+    /// Invoke with this event.
+    Event(Value),
+    /// A direct invoke naming the SMS jobs of these servers (their ids exist only at run time).
+    OnDemand(&'static [&'static str]),
+    /// Let the emulated services move on this many steps.
+    Advance(u64),
+}
+
+/// Each function's workload: the order of the per-function end-to-end tests.
+fn workload(function: &str) -> Vec<Step> {
+    use Step::{Advance, Event, OnDemand, Sample};
+    match function {
+        "drs-start-replication" => vec![
+            Sample("alarm-via-sns.json"),
+            Sample("alarm-state-change.json"),
+            Sample("direct-invoke.json"),
+            Sample("replication-stalled.json"),
+            Sample("scheduled-event.json"),
+            Sample("scheduler-input.json"),
+        ],
+        "sms-replication-jobs" => vec![
+            Sample("scheduled-event.json"),
+            Advance(2),
+            OnDemand(&[ERP_APP]),
+            Sample("scheduler-input.json"),
+            Sample("sms-api-call-via-cloudtrail.json"),
+            Advance(2),
+            Sample("scheduled-event.json"),
+        ],
+        "backup-copy-fanout" => vec![
+            Sample("backup-job-completed.json"),
+            Sample("vault-notification-backup-completed.json"),
+            Sample("vault-notification-backup-completed-variant-b.json"),
+            Sample("vault-notification-backup-failed.json"),
+            Advance(2),
+            Sample("copy-job-completed.json"),
+            Sample("scheduled-event.json"),
+            Advance(2),
+            Sample("direct-invoke.json"),
+            Event(json!({"targets": [DYNAMO]})),
+            Advance(2),
+            Sample("copy-job-failed.json"),
+            Advance(2),
+            Sample("scheduler-input.json"),
+        ],
+        other => panic!("unknown function {other}"),
+    }
+}
+
+/// The fault rules, on every operation (`*`).
+fn fault_rules() -> Vec<FaultRule> {
+    let rule =
+        |error: &str, error_rate: f64, latency_ms: u64, drop_connection_rate: f64| FaultRule {
+            operation: "*".into(),
+            error_rate,
+            error: error.into(),
+            latency_ms,
+            drop_connection_rate,
+            times: None,
+        };
+    vec![
+        rule("ThrottlingException", 0.30, 0, 0.03),
+        rule("InternalServerException", 0.05, 0, 0.0),
+        rule(LATENCY_SPIKE, 0.10, 400, 0.0),
+        rule(DROPPED_AFTER_APPLY, 0.03, 0, 0.0),
+        // A rule naming Publish replaces the `*` rules for it: the same faults but the drops
+        // after the call.
+        FaultRule {
+            operation: "Publish".into(),
+            ..rule("ThrottlingException", 0.30, 0, 0.03)
+        },
+        FaultRule {
+            operation: "Publish".into(),
+            ..rule("InternalServerException", 0.05, 0, 0.0)
+        },
+        FaultRule {
+            operation: "Publish".into(),
+            ..rule(LATENCY_SPIKE, 0.10, 400, 0.0)
+        },
+    ]
+}
+
+/// What one invocation attempt answered.
+struct Attempt {
+    answer: Invocation,
+}
+
+/// One run of a workload: the emulator, the function, and every attempt in order.
+struct Run {
+    function: &'static str,
+    emulator: Emulator,
+    runtime: RuntimeApi,
+    _process: FunctionProcess,
+    attempts: Vec<Attempt>,
+    /// Invocations beyond the first of each event.
+    retries: usize,
+}
+
+impl Run {
+    async fn start(function: &'static str, log: &str) -> Self {
+        let mut fixture = Fixture::demo();
+        fixture.seed = SEED;
+        let emulator = Emulator::start(Config::new(fixture))
+            .await
+            .expect("emulator");
+        let runtime = RuntimeApi::start(function).await.expect("runtime");
+        let binary = function_binary(function, "debug").expect("binary built");
+        let env = demo::env(function, REPORTS_TOPIC);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let log = dr_e2e::target_dir().join("e2e-logs").join(log);
+        let process =
+            FunctionProcess::spawn(&binary, &runtime, &emulator.endpoint_url(), &env, &log)
+                .expect("spawned");
+        Self {
+            function,
+            emulator,
+            runtime,
+            _process: process,
+            attempts: Vec::new(),
+            retries: 0,
+        }
+    }
+
+    /// Invokes until the function succeeds, as Lambda retries; a failure other than a retryable
+    /// one, or no success within [`MAX_ATTEMPTS`], fails the test.
+    async fn invoke(&mut self, event: &Value) {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let answer = self.runtime.invoke(event, TIMEOUT).await.expect("answered");
+            let done = matches!(answer, Invocation::Response(_));
+            if let Invocation::Error { error_type, .. } = &answer {
+                assert!(
+                    ["RetryableFailures", "ReportNotPublished"].contains(&error_type.as_str()),
+                    "{}: {answer:?} for {event}",
+                    self.function
+                );
+            }
+            self.attempts.push(Attempt { answer });
+            if done {
+                return;
+            }
+            if attempt < MAX_ATTEMPTS {
+                self.retries += 1;
+            }
+        }
+        panic!(
+            "{}: {event} still failing after {MAX_ATTEMPTS} invocations",
+            self.function
+        );
+    }
+
+    async fn run(&mut self, steps: &[Step]) {
+        for step in steps {
+            match step {
+                Step::Sample(name) => {
+                    let event =
+                        sample_event(&format!("{}/{name}", self.function)).expect("sample event");
+                    self.invoke(&event).await;
+                }
+                Step::Event(event) => self.invoke(event).await,
+                Step::OnDemand(servers) => {
+                    let state = self.emulator.state();
+                    let ids: Vec<Value> = servers
+                        .iter()
+                        .map(|server| {
+                            state["sms"]["replicationJobs"]
+                                .as_array()
+                                .and_then(|jobs| jobs.iter().find(|j| j["serverId"] == *server))
+                                .map(|j| j["replicationJobId"].clone())
+                                .expect("a job for the server")
+                        })
+                        .collect();
+                    self.invoke(&json!({ "targets": ids })).await;
+                }
+                Step::Advance(steps) => self.emulator.advance(*steps),
+            }
+        }
+    }
+
+    /// The published reports, checked against the attempts: one per attempt whose report was
+    /// published, the returned report when the attempt succeeded, with retryable failures when
+    /// it failed for them.
+    fn reports(&self) -> Vec<RunReport> {
+        let messages = self.emulator.sns_messages();
+        let published: Vec<&Attempt> = self
+            .attempts
+            .iter()
+            .filter(|a| !matches!(&a.answer, Invocation::Error { error_type, .. } if error_type == "ReportNotPublished"))
+            .collect();
+        assert_eq!(
+            messages.len(),
+            published.len(),
+            "{}: one report per invocation that published one",
+            self.function
+        );
+        published
+            .iter()
+            .zip(&messages)
+            .map(|(attempt, message)| {
+                assert_eq!(message.topic_arn, REPORTS_TOPIC);
+                let report: RunReport =
+                    serde_json::from_str(&message.message).expect("a report body");
+                match &attempt.answer {
+                    Invocation::Response(returned) => {
+                        let returned: RunReport =
+                            serde_json::from_value(returned.clone()).expect("a report");
+                        assert_eq!(report, returned, "the published report is the returned one");
+                        assert!(!report.has_retryable_failures(), "{report:#?}");
+                    }
+                    Invocation::Error { .. } => {
+                        assert!(report.has_retryable_failures(), "{report:#?}");
+                    }
+                }
+                report
+            })
+            .collect()
+    }
+}
+
+/// Side effects counted per target: DRS servers no longer STOPPED; SMS jobs and on-demand runs
+/// per server; Backup copy jobs per recovery point and destination.
+fn effect_counts(function: &str, effects: &BTreeMap<String, Value>) -> BTreeMap<String, u64> {
+    effects
+        .iter()
+        .map(|(target, value)| {
+            let n = match function {
+                "drs-start-replication" => u64::from(value != "STOPPED"),
+                "sms-replication-jobs" => value
+                    .as_array()
+                    .map(|jobs| {
+                        jobs.iter()
+                            .map(|j| {
+                                1 + j["runs"]
+                                    .as_object()
+                                    .map(|runs| {
+                                        runs.iter()
+                                            .filter(|(k, _)| k.starts_with("ON_DEMAND"))
+                                            .filter_map(|(_, n)| n.as_u64())
+                                            .sum::<u64>()
+                                    })
+                                    .unwrap_or(0)
+                            })
+                            .sum()
+                    })
+                    .unwrap_or(0),
+                _ => value.as_array().map_or(0, |a| a.len() as u64),
+            };
+            (target.clone(), n)
+        })
+        .collect()
+}
+
+/// Checks that what each report says was done is in the emulator's state.
+fn check_done_outcomes(function: &str, reports: &[RunReport], state: &Value) {
+    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let mut started = BTreeSet::new();
+    for report in reports {
+        for o in report
+            .outcomes
+            .iter()
+            .filter(|o| o.result == OutcomeResult::Done)
+        {
+            let detail = o.detail.clone().unwrap_or_default();
+            match (function, o.action.as_str()) {
+                ("drs-start-replication", "StartReplication") => {
+                    assert!(
+                        started.insert(o.target.clone()),
+                        "{} reported started twice",
+                        o.target
+                    );
+                    let server = list(&state["drs"]["sourceServers"])
+                        .into_iter()
+                        .find(|s| s["sourceServerID"] == o.target.as_str())
+                        .expect("a known server");
+                    assert_ne!(
+                        server["dataReplicationInfo"]["dataReplicationState"], "STOPPED",
+                        "{o:?}"
+                    );
+                }
+                ("sms-replication-jobs", "CreateReplicationJob") => {
+                    let id = detail
+                        .strip_prefix("created ")
+                        .and_then(|d| d.split(':').next())
+                        .expect("the created job id");
+                    assert!(
+                        list(&state["sms"]["replicationJobs"])
+                            .iter()
+                            .any(|j| j["replicationJobId"] == id
+                                && j["serverId"] == o.target.as_str()),
+                        "{o:?}"
+                    );
+                }
+                ("sms-replication-jobs", "StartOnDemandReplicationRun") => {
+                    let id = detail
+                        .strip_prefix("started ")
+                        .and_then(|d| d.split(';').next())
+                        .expect("the run id");
+                    assert!(
+                        list(&state["sms"]["replicationJobs"])
+                            .iter()
+                            .filter(|j| j["replicationJobId"] == o.target.as_str())
+                            .flat_map(|j| list(&j["replicationRunList"]))
+                            .any(|r| r["replicationRunId"] == id && r["type"] == "ON_DEMAND"),
+                        "{o:?}"
+                    );
+                }
+                ("backup-copy-fanout", "StartCopyJob") => {
+                    let id = detail
+                        .strip_prefix("copy job ")
+                        .and_then(|d| d.split(' ').next())
+                        .expect("the copy job id");
+                    assert!(
+                        list(&state["backup"]["copyJobs"]).iter().any(|j| {
+                            j["CopyJobId"] == id
+                                && copy_target(
+                                    j["SourceRecoveryPointArn"].as_str().unwrap_or_default(),
+                                    j["DestinationBackupVaultArn"].as_str().unwrap_or_default(),
+                                ) == o.target
+                        }),
+                        "{o:?}"
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Failures no retry would fix, by target and action; an SMS job is named by its server, since
+/// the emulator gives each run's jobs other ids.
+fn permanent_failures(run: &Run, reports: &[RunReport]) -> BTreeSet<(String, String)> {
+    let state = run.emulator.state();
+    let server_of = |target: &str| {
+        state["sms"]["replicationJobs"]
+            .as_array()
+            .and_then(|jobs| jobs.iter().find(|j| j["replicationJobId"] == target))
+            .and_then(|j| j["serverId"].as_str())
+            .unwrap_or(target)
+            .to_owned()
+    };
+    reports
+        .iter()
+        .flat_map(|r| &r.outcomes)
+        .filter(|o| o.result == OutcomeResult::Failed && !o.retryable)
+        .map(|o| (server_of(&o.target), o.action.clone()))
+        .collect()
+}
+
+async fn survives_faults(function: &'static str) {
+    let steps = workload(function);
+    let mut clean = Run::start(function, &format!("faults-{function}-clean.log")).await;
+    clean.run(&steps).await;
+    let expected = demo::side_effects(function, &clean.emulator.state());
+    let clean_reports = clean.reports();
+    assert_eq!(clean.retries, 0, "no fault, no retry");
+
+    let mut faulty = Run::start(function, &format!("faults-{function}.log")).await;
+    for rule in fault_rules() {
+        faulty.emulator.set_fault(rule).expect("fault rule");
+    }
+    faulty.run(&steps).await;
+    let injected = faulty.emulator.faults_injected();
+    faulty.emulator.clear_faults();
+    let state = faulty.emulator.state();
+    let got = demo::side_effects(function, &state);
+    let reports = faulty.reports();
+
+    let (want, have) = (
+        effect_counts(function, &expected),
+        effect_counts(function, &got),
+    );
+    let targets: BTreeSet<&String> = want.keys().chain(have.keys()).collect();
+    let (mut duplicates, mut lost) = (0, 0);
+    for target in targets {
+        let (w, h) = (
+            want.get(target).copied().unwrap_or(0),
+            have.get(target).copied().unwrap_or(0),
+        );
+        duplicates += h.saturating_sub(w);
+        lost += w.saturating_sub(h);
+    }
+    let calls = |run: &Run| -> BTreeMap<String, u64> {
+        run.emulator.state()["calls"]
+            .as_object()
+            .map(|c| {
+                c.iter()
+                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (clean_calls, faulty_calls) = (calls(&clean), calls(&faulty));
+    println!("{function}: faults injected {injected:?}");
+    for (operation, n) in &faulty_calls {
+        println!(
+            "{function}: {operation}: {n} calls with faults, {} without",
+            clean_calls.get(operation).copied().unwrap_or(0)
+        );
+    }
+    println!(
+        "{function}: {} invocations for {} events ({} invocation retries); {} reports published; \
+         duplicates = {duplicates}, lost = {lost}",
+        faulty.attempts.len(),
+        clean.attempts.len(),
+        faulty.retries,
+        reports.len()
+    );
+
+    assert_eq!((duplicates, lost), (0, 0), "{function}");
+    assert_eq!(got, expected, "{function}: the fault-free end state");
+    check_done_outcomes(function, &reports, &state);
+    let permanent = permanent_failures(&faulty, &reports);
+    assert!(
+        permanent.is_subset(&permanent_failures(&clean, &clean_reports)),
+        "{function}: a fault made a failure permanent: {permanent:?}"
+    );
+    assert!(
+        injected.values().sum::<u64>() > 0,
+        "{function}: the faults were injected"
+    );
+}
+
+#[tokio::test]
+async fn drs_starts_each_server_once_through_faults() {
+    survives_faults("drs-start-replication").await;
+}
+
+#[tokio::test]
+async fn sms_creates_and_runs_each_job_once_through_faults() {
+    survives_faults("sms-replication-jobs").await;
+}
+
+#[tokio::test]
+async fn backup_copies_each_point_once_through_faults() {
+    survives_faults("backup-copy-fanout").await;
+}

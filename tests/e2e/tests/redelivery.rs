@@ -1,0 +1,265 @@
+//! Redelivery: every sample event in `events/<function>/` (the directory is listed, so a new
+//! sample is covered without touching this file) is delivered three times to three warm
+//! instances of its function (at once; for SMS one after another, see its test), and the
+//! emulator must end in the same state as after one delivery.
+//!
+//! Each delivery runs against the demo fixture reset to its start. Samples that only act on an
+//! earlier state get it first ([`prepare`]): a stalled server is stopped, SMS jobs exist for the
+//! placeholder job ids, a copy job has ended for a Copy Job State Change. The mutating calls are
+//! slowed down so that all three instances observe before any of them changes anything: the
+//! worst interleaving, where only the service's own guards (DRS conflicts, SMS "already exists",
+//! Backup idempotency tokens) or the function's can keep the side effects to one.
+
+use dr_e2e::demo::{self, SMS_PLACEHOLDER_SERVERS};
+use dr_e2e::{events_dir, function_binary, FunctionProcess, Invocation, RuntimeApi};
+use dr_emulator::{Config, Emulator, FaultRule, Fixture, REPORTS_TOPIC};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+/// Warm instances, and deliveries of each event.
+const DELIVERIES: usize = 3;
+/// Every call that changes something in the emulated services.
+const MUTATING: [&str; 5] = [
+    "StartReplication",
+    "CreateReplicationJob",
+    "StartOnDemandReplicationRun",
+    "UpdateReplicationJob",
+    "StartCopyJob",
+];
+/// How long each mutating call is held: far longer than the observing calls before it take.
+const HOLD_MS: u64 = 600;
+/// Placeholder SMS job ids in the samples are this prefix and a digit from 1.
+const SMS_PLACEHOLDER: &str = "sms-job-0a1b2c3d4e5f6000";
+
+/// One function's binary, warm in [`DELIVERIES`] instances polling one Runtime API.
+struct Warm {
+    function: &'static str,
+    emulator: Emulator,
+    runtime: RuntimeApi,
+    _processes: Vec<FunctionProcess>,
+}
+
+impl Warm {
+    async fn start(function: &'static str) -> Self {
+        let emulator = Emulator::start(Config::new(Fixture::demo()))
+            .await
+            .expect("emulator");
+        let runtime = RuntimeApi::start(function).await.expect("runtime");
+        let binary = function_binary(function, "debug").expect("binary built");
+        let env = demo::env(function, REPORTS_TOPIC);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let processes = (0..DELIVERIES)
+            .map(|i| {
+                let log = dr_e2e::target_dir()
+                    .join("e2e-logs")
+                    .join(format!("redelivery-{function}-{i}.log"));
+                FunctionProcess::spawn(&binary, &runtime, &emulator.endpoint_url(), &env, &log)
+                    .expect("spawned")
+            })
+            .collect();
+        Self {
+            function,
+            emulator,
+            runtime,
+            _processes: processes,
+        }
+    }
+
+    async fn deliver(&self, event: &Value) -> Invocation {
+        self.runtime.invoke(event, TIMEOUT).await.expect("answered")
+    }
+
+    fn side_effects(&self) -> BTreeMap<String, Value> {
+        demo::side_effects(self.function, &self.emulator.state())
+    }
+
+    /// The demo fixture from the start, with the mutating calls held, and the state `sample`
+    /// needs; returns the event to deliver.
+    async fn reset_for(&self, sample: &Value) -> Value {
+        self.emulator.reset();
+        for operation in MUTATING {
+            self.emulator
+                .set_fault(FaultRule {
+                    operation: operation.into(),
+                    error_rate: 0.0,
+                    error: "ThrottlingException".into(),
+                    latency_ms: HOLD_MS,
+                    drop_connection_rate: 0.0,
+                    times: None,
+                })
+                .expect("fault rule");
+        }
+        prepare(self, sample).await
+    }
+}
+
+/// The sample events of `function`, by file name, sorted.
+fn samples(function: &str) -> Vec<(String, Value)> {
+    let dir = events_dir().join(function);
+    let mut out: Vec<(String, Value)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("sample readable");
+            let event =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (name, event)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(!out.is_empty(), "no sample events in {}", dir.display());
+    out
+}
+
+fn resources(event: &Value) -> Vec<String> {
+    event["resources"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Brings the emulator into the state `sample` is about, so that it has something to do, and
+/// returns the event to deliver (the sample, with placeholder ids replaced by the emulator's).
+async fn prepare(warm: &Warm, sample: &Value) -> Value {
+    let detail_type = sample["detail-type"].as_str().unwrap_or_default();
+    match warm.function {
+        // The event starts the server only if it is STOPPED by the time the function looks.
+        "drs-start-replication" if detail_type.contains("Data Replication Stalled") => {
+            for arn in resources(sample) {
+                let id = arn.rsplit('/').next().unwrap_or_default();
+                warm.emulator
+                    .set_drs_state(id, "STOPPED")
+                    .expect("a demo server");
+            }
+            sample.clone()
+        }
+        // The samples name placeholder job ids: create the jobs with a schedule, let the first
+        // runs end (ERP-APP's completes, ERP-DB's fails, the one-time file server fails), and name
+        // the emulator's jobs instead.
+        "sms-replication-jobs" if sample.to_string().contains(SMS_PLACEHOLDER) => {
+            let schedule = dr_e2e::sample_event("sms-replication-jobs/scheduled-event.json")
+                .expect("the scheduled sample");
+            warm.deliver(&schedule).await.expect_response();
+            warm.emulator.advance(2);
+            let state = warm.emulator.state();
+            let jobs = state["sms"]["replicationJobs"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let mut text = sample.to_string();
+            for (i, server) in SMS_PLACEHOLDER_SERVERS.iter().enumerate() {
+                let id = jobs
+                    .iter()
+                    .find(|j| j["serverId"] == *server)
+                    .and_then(|j| j["replicationJobId"].as_str())
+                    .expect("a job per configured server");
+                text = text.replace(&format!("{SMS_PLACEHOLDER}{}", i + 1), id);
+            }
+            serde_json::from_str(&text).expect("still JSON")
+        }
+        // A copy job ended: copy the recovery point once and let that copy end (the DynamoDB
+        // backup's first copy fails, the others complete).
+        "backup-copy-fanout" if detail_type == "Copy Job State Change" => {
+            warm.deliver(&json!({"targets": resources(sample)}))
+                .await
+                .expect_response();
+            warm.emulator.advance(2);
+            sample.clone()
+        }
+        _ => sample.clone(),
+    }
+}
+
+/// How the redeliveries arrive.
+#[derive(Clone, Copy, PartialEq)]
+enum Arrival {
+    /// All at once, to different instances.
+    AtOnce,
+    /// One after another, as reserved concurrency 1 makes Lambda deliver them.
+    OneAfterAnother,
+}
+
+/// Delivers every sample of `function` once, then three times, from the same start, and checks
+/// the side effects are the same.
+async fn check_every_sample(function: &'static str, arrival: Arrival) {
+    let warm = Warm::start(function).await;
+    for (name, sample) in samples(function) {
+        let event = warm.reset_for(&sample).await;
+        let before = warm.side_effects();
+        warm.deliver(&event).await;
+        let once = warm.side_effects();
+
+        let event = warm.reset_for(&sample).await;
+        let calls_before: u64 = MUTATING.iter().map(|op| warm.emulator.calls(op)).sum();
+        let (a, b, c) = match arrival {
+            Arrival::AtOnce => tokio::join!(
+                warm.deliver(&event),
+                warm.deliver(&event),
+                warm.deliver(&event)
+            ),
+            Arrival::OneAfterAnother => (
+                warm.deliver(&event).await,
+                warm.deliver(&event).await,
+                warm.deliver(&event).await,
+            ),
+        };
+        let thrice = warm.side_effects();
+        let calls: u64 = MUTATING
+            .iter()
+            .map(|op| warm.emulator.calls(op))
+            .sum::<u64>()
+            - calls_before;
+        println!(
+            "{function}/{name}: {} by one delivery; {calls} mutating calls by {DELIVERIES} \
+             deliveries; answers {}",
+            if once == before {
+                "no change"
+            } else {
+                "changed"
+            },
+            [a, b, c]
+                .iter()
+                .map(|answer| match answer {
+                    Invocation::Response(r) => format!("report {}", r["status"]),
+                    Invocation::Error { error_type, .. } => error_type.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        assert_eq!(
+            thrice, once,
+            "{function}/{name}: {DELIVERIES} deliveries must change what one does"
+        );
+    }
+}
+
+#[tokio::test]
+async fn drs_samples_delivered_three_times_at_once_start_each_server_once() {
+    check_every_sample("drs-start-replication", Arrival::AtOnce).await;
+}
+
+/// `StartOnDemandReplicationRun` takes no idempotency token, so two instances deciding at once
+/// could each start a run (SMS allows two a day). The template runs the function with reserved
+/// concurrency 1, so Lambda hands redeliveries to it one after another; that is what is tested.
+#[tokio::test]
+async fn sms_samples_delivered_three_times_create_and_run_each_job_once() {
+    check_every_sample("sms-replication-jobs", Arrival::OneAfterAnother).await;
+}
+
+#[tokio::test]
+async fn backup_samples_delivered_three_times_at_once_copy_each_point_once() {
+    check_every_sample("backup-copy-fanout", Arrival::AtOnce).await;
+}
