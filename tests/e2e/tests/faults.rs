@@ -138,16 +138,16 @@ struct Run {
 }
 
 impl Run {
-    async fn start(function: &'static str, log: &str) -> Self {
-        let mut fixture = Fixture::demo();
+    async fn start(scenario: &Scenario, log: &str) -> Self {
+        let function = scenario.function;
+        let mut fixture = scenario.fixture.clone();
         fixture.seed = SEED;
         let emulator = Emulator::start(Config::new(fixture))
             .await
             .expect("emulator");
         let runtime = RuntimeApi::start(function).await.expect("runtime");
         let binary = function_binary(function, "debug").expect("binary built");
-        let env = demo::env(function, REPORTS_TOPIC);
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let env: Vec<(&str, &str)> = scenario.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let log = dr_e2e::target_dir().join("e2e-logs").join(log);
         let process =
             FunctionProcess::spawn(&binary, &runtime, &emulator.endpoint_url(), &env, &log)
@@ -386,19 +386,40 @@ fn permanent_failures(run: &Run, reports: &[RunReport]) -> BTreeSet<(String, Str
         .collect()
 }
 
-async fn survives_faults(function: &'static str) {
-    let steps = workload(function);
-    let mut clean = Run::start(function, &format!("faults-{function}-clean.log")).await;
-    clean.run(&steps).await;
+/// A function, the account it runs against, its configuration and its workload.
+struct Scenario {
+    function: &'static str,
+    fixture: Fixture,
+    env: Vec<(&'static str, String)>,
+    steps: Vec<Step>,
+}
+
+impl Scenario {
+    /// The demo account, the demo configuration and the sample-event workload.
+    fn demo(function: &'static str) -> Self {
+        Self {
+            function,
+            fixture: Fixture::demo(),
+            env: demo::env(function, REPORTS_TOPIC),
+            steps: workload(function),
+        }
+    }
+}
+
+async fn survives_faults(scenario: Scenario) {
+    let function = scenario.function;
+    let steps = &scenario.steps;
+    let mut clean = Run::start(&scenario, &format!("faults-{function}-clean.log")).await;
+    clean.run(steps).await;
     let expected = demo::side_effects(function, &clean.emulator.state());
     let clean_reports = clean.reports();
     assert_eq!(clean.retries, 0, "no fault, no retry");
 
-    let mut faulty = Run::start(function, &format!("faults-{function}.log")).await;
+    let mut faulty = Run::start(&scenario, &format!("faults-{function}.log")).await;
     for rule in fault_rules() {
         faulty.emulator.set_fault(rule).expect("fault rule");
     }
-    faulty.run(&steps).await;
+    faulty.run(steps).await;
     let injected = faulty.emulator.faults_injected();
     faulty.emulator.clear_faults();
     let state = faulty.emulator.state();
@@ -462,15 +483,36 @@ async fn survives_faults(function: &'static str) {
 
 #[tokio::test]
 async fn drs_starts_each_server_once_through_faults() {
-    survives_faults("drs-start-replication").await;
+    survives_faults(Scenario::demo("drs-start-replication")).await;
+}
+
+/// The demo makes few DRS calls; a fleet of 400 with 150 to start, reconciled twice, makes
+/// enough for every kind of fault to land on DescribeSourceServers and StartReplication.
+#[tokio::test]
+async fn drs_fleet_starts_each_server_once_through_faults() {
+    survives_faults(Scenario {
+        function: "drs-start-replication",
+        fixture: Fixture::drs_fleet(400, 150),
+        env: vec![
+            ("DRS_SELECT_ALL", "true".into()),
+            ("MAX_CONCURRENCY", "20".into()),
+            ("REPORT_TOPIC_ARN", REPORTS_TOPIC.into()),
+        ],
+        steps: vec![
+            Step::Event(json!({"schedule": "fleet"})),
+            Step::Advance(2),
+            Step::Event(json!({"schedule": "fleet"})),
+        ],
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn sms_creates_and_runs_each_job_once_through_faults() {
-    survives_faults("sms-replication-jobs").await;
+    survives_faults(Scenario::demo("sms-replication-jobs")).await;
 }
 
 #[tokio::test]
 async fn backup_copies_each_point_once_through_faults() {
-    survives_faults("backup-copy-fanout").await;
+    survives_faults(Scenario::demo("backup-copy-fanout")).await;
 }
