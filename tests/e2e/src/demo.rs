@@ -24,7 +24,7 @@ pub const FUNCTIONS: [&str; 3] = [
 pub const SMS_PLACEHOLDER_SERVERS: [&str; 3] = ["s-5a1c0e7f", "s-5a1c0e80", "s-5a1c0e83"];
 
 /// The Backup destinations of the demo configuration, each with its own lifecycle.
-const BACKUP_DESTINATIONS: &str = r#"[
+pub const BACKUP_DESTINATIONS: &str = r#"[
     {"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west",
      "moveToColdStorageAfterDays": 30, "deleteAfterDays": 120,
      "optInToArchiveForSupportedResources": true},
@@ -33,7 +33,7 @@ const BACKUP_DESTINATIONS: &str = r#"[
 ]"#;
 
 /// The demo `SMS_JOBS`: one job per way of naming a server, and the server SMS refuses.
-fn sms_jobs() -> Value {
+pub fn sms_jobs() -> Value {
     json!({
         "defaults": {
             "frequency": 12, "licenseType": "BYOL", "roleName": "sms-dr",

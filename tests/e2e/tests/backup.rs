@@ -8,7 +8,7 @@
 
 use dr_core::report::{OutcomeResult, RunReport, RunStatus};
 use dr_e2e::{
-    function_binary, sample_event, FunctionProcess, HarnessError, Invocation, RuntimeApi,
+    demo, function_binary, sample_event, FunctionProcess, HarnessError, Invocation, RuntimeApi,
 };
 use dr_emulator::{Config, Emulator, FaultRule, Fixture, REPORTS_TOPIC};
 use serde_json::{json, Value};
@@ -21,28 +21,19 @@ const PRIMARY: &str = "arn:aws:backup:us-east-1:123456789012:backup-vault:dr-pri
 const WEST: &str = "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west";
 const ISOLATED: &str = "arn:aws:backup:us-east-2:210987654321:backup-vault:dr-copy-isolated";
 const ROLE: &str = "arn:aws:iam::123456789012:role/dr-automation-backup-copy";
-const VAULT_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:backup-vault-events";
+use dr_e2e::demo::VAULT_TOPIC;
 const EC2: &str = "arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002";
 const EBS: &str = "arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001";
 const RDS: &str =
     "arn:aws:backup:us-east-1:123456789012:recovery-point:4e8c1a3b-5d6f-4a7b-8c9d-0e1f2a3b4c5d";
 const DYNAMO: &str =
     "arn:aws:backup:us-east-1:123456789012:recovery-point:9d3f5b7a-2c4e-4f60-8a1b-3c5d7e9f1a2b";
-/// Each destination has its own lifecycle: cold after 30 days in the west, kept forever in the
-/// isolated account.
-const DESTINATIONS: &str = r#"[
-    {"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west",
-     "moveToColdStorageAfterDays": 30, "deleteAfterDays": 120,
-     "optInToArchiveForSupportedResources": true},
-    {"vaultArn": "arn:aws:backup:us-east-2:210987654321:backup-vault:dr-copy-isolated",
-     "moveToColdStorageAfterDays": -1, "deleteAfterDays": -1}
-]"#;
 
 /// The demo configuration, with `extra` replacing or adding variables.
 fn env_with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
     let mut env = vec![
         ("BACKUP_SOURCE_VAULTS", "dr-primary"),
-        ("BACKUP_DESTINATIONS", DESTINATIONS),
+        ("BACKUP_DESTINATIONS", demo::BACKUP_DESTINATIONS),
         ("BACKUP_COPY_ROLE_ARN", ROLE),
         ("REPORT_TOPIC_ARN", REPORTS_TOPIC),
         ("TRIGGER_TOPIC_ARNS", VAULT_TOPIC),

@@ -3,6 +3,7 @@
 //! a panic, and no call that changes anything reaches the emulator.
 
 use dr_core::report::RunReport;
+use dr_e2e::demo::{self, ALARM_TOPIC, SMS_EVENTS_TOPIC as SMS_TOPIC, VAULT_TOPIC as BACKUP_TOPIC};
 use dr_e2e::{events_dir, function_binary, FunctionProcess, Invocation, RuntimeApi};
 use dr_emulator::{Config, Emulator, Fixture, REPORTS_TOPIC};
 use serde_json::{json, Value};
@@ -12,9 +13,6 @@ use std::time::Duration;
 const TIMEOUT: Duration = Duration::from_secs(60);
 const ACCOUNT: &str = "123456789012";
 const FOREIGN_ACCOUNT: &str = "999999999999";
-const ALARM_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:dr-alarms";
-const BACKUP_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:backup-vault-events";
-const SMS_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:sms-events";
 
 /// Every operation of the emulated services that changes state.
 const MUTATING: [&str; 9] = [
@@ -192,51 +190,6 @@ fn corpus() -> Vec<Hostile> {
     corpus
 }
 
-struct Function {
-    name: &'static str,
-    env: Vec<(&'static str, String)>,
-}
-
-fn functions() -> Vec<Function> {
-    let destinations = json!([
-        {"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west", "deleteAfterDays": 35},
-        {"vaultArn": "arn:aws:backup:us-east-2:210987654321:backup-vault:dr-copy-isolated", "moveToColdStorageAfterDays": 30, "deleteAfterDays": 365}
-    ]);
-    vec![
-        Function {
-            name: "drs-start-replication",
-            env: vec![
-                ("DRS_TAGS", "Env=prod".into()),
-                ("DRS_ALARM_DIMENSION", "Hostname".into()),
-                ("DRS_ALARM_TAG_KEY", "dr:alarm".into()),
-                ("TRIGGER_TOPIC_ARNS", ALARM_TOPIC.into()),
-            ],
-        },
-        Function {
-            name: "sms-replication-jobs",
-            env: vec![
-                (
-                    "SMS_JOBS",
-                    r#"{"jobs": [{"vmName": "erp-app-01", "frequency": 12}]}"#.into(),
-                ),
-                ("TRIGGER_TOPIC_ARNS", SMS_TOPIC.into()),
-            ],
-        },
-        Function {
-            name: "backup-copy-fanout",
-            env: vec![
-                ("BACKUP_SOURCE_VAULTS", "dr-primary".into()),
-                ("BACKUP_DESTINATIONS", destinations.to_string()),
-                (
-                    "BACKUP_COPY_ROLE_ARN",
-                    "arn:aws:iam::123456789012:role/dr-backup-copy".into(),
-                ),
-                ("TRIGGER_TOPIC_ARNS", BACKUP_TOPIC.into()),
-            ],
-        },
-    ]
-}
-
 fn mutating_calls(emulator: &Emulator) -> u64 {
     MUTATING.iter().map(|op| emulator.calls(op)).sum()
 }
@@ -276,15 +229,14 @@ async fn every_function_rejects_or_skips_the_whole_corpus_without_side_effects()
         .expect("emulator");
     let mut problems = Vec::new();
     let (mut typed_errors, mut clean_skips) = (0, 0);
-    for function in functions() {
-        let runtime = RuntimeApi::start(function.name).await.expect("runtime");
-        let binary = function_binary(function.name, "debug").expect("binary built");
+    for name in demo::FUNCTIONS {
+        let runtime = RuntimeApi::start(name).await.expect("runtime");
+        let binary = function_binary(name, "debug").expect("binary built");
         let log = dr_e2e::target_dir()
             .join("e2e-logs")
-            .join(format!("hostile-{}.log", function.name));
-        let mut env: Vec<(&str, &str)> =
-            function.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        env.push(("REPORT_TOPIC_ARN", REPORTS_TOPIC));
+            .join(format!("hostile-{name}.log"));
+        let env = demo::env(name, REPORTS_TOPIC);
+        let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         env.push(("ACCOUNT_ID", ACCOUNT));
         let mut process =
             FunctionProcess::spawn(&binary, &runtime, &emulator.endpoint_url(), &env, &log)
@@ -294,26 +246,24 @@ async fn every_function_rejects_or_skips_the_whole_corpus_without_side_effects()
             let answer = runtime
                 .invoke_raw(input.payload.clone(), TIMEOUT)
                 .await
-                .unwrap_or_else(|e| panic!("{} <- {}: no answer: {e}", function.name, input.why));
+                .unwrap_or_else(|e| panic!("{} <- {}: no answer: {e}", name, input.why));
             match verdict(answer) {
                 Ok(Verdict::TypedError) => typed_errors += 1,
                 Ok(Verdict::CleanSkip) => clean_skips += 1,
-                Err(problem) => {
-                    problems.push(format!("{} <- {}: {problem}", function.name, input.why))
-                }
+                Err(problem) => problems.push(format!("{} <- {}: {problem}", name, input.why)),
             }
             let changed = mutating_calls(&emulator) - before;
             if changed > 0 {
                 problems.push(format!(
                     "{} <- {}: {changed} calls that change state",
-                    function.name, input.why
+                    name, input.why
                 ));
             }
         }
         assert!(
             process.exited().is_none(),
             "{} exited during the corpus",
-            function.name
+            name
         );
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

@@ -5,7 +5,7 @@
 //! chosen distance from the real time, so the function sees exactly the cool-down wanted.
 
 use dr_core::report::{OutcomeResult, RunReport, RunStatus};
-use dr_e2e::{function_binary, sample_event, FunctionProcess, Invocation, RuntimeApi};
+use dr_e2e::{demo, function_binary, sample_event, FunctionProcess, Invocation, RuntimeApi};
 use dr_emulator::util::iso;
 use dr_emulator::{Config, Emulator, Fixture, REPORTS_TOPIC};
 use serde_json::{json, Value};
@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The topic the SNS sample comes from.
-const SMS_EVENTS_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:sms-events";
+use dr_e2e::demo::SMS_EVENTS_TOPIC;
 const TIMEOUT: Duration = Duration::from_secs(60);
 const HOUR: u64 = 3600;
 
@@ -27,26 +27,6 @@ const HYPERV_LEGACY: &str = "s-5a1c0e84";
 
 /// The root cause the emulator gives every failed run.
 const RUN_FAILURE: &str = "the connector could not read the VM's disks (emulated failure)";
-
-/// The demo configuration: one job per way of naming a server, the defaults overridden per job,
-/// and the server SMS refuses to replicate.
-fn demo_jobs() -> Value {
-    json!({
-        "defaults": {
-            "frequency": 12, "licenseType": "BYOL", "roleName": "sms-dr",
-            "numberOfRecentAmisToKeep": 3, "encrypted": true,
-            "onFailure": {"coolDownMinutes": 60, "resumeWith": "onDemandRun", "maxConsecutiveFailures": 5}
-        },
-        "jobs": [
-            {"serverId": ERP_APP, "licenseType": "AWS", "kmsKeyId": "alias/sms-amis",
-             "description": "ERP application server"},
-            {"vmName": "ERP-DB-01", "frequency": 6},
-            {"hostname": "web-linux-01.corp.example.com", "encrypted": false, "seedReplicationTime": "+2h"},
-            {"vmPath": "/Datacenter/vm/Infra/file-srv-01", "runOnce": true},
-            {"serverId": HYPERV_LEGACY}
-        ]
-    })
-}
 
 fn env_with(jobs: &Value) -> Vec<(&'static str, String)> {
     vec![
@@ -226,7 +206,12 @@ fn with_targets(mut sample: Value, ids: &[&str]) -> Value {
 
 #[tokio::test]
 async fn every_sample_event_does_what_it_says_against_the_demo_catalog() {
-    let run = Run::start(Fixture::demo(), &env_with(&demo_jobs()), "sms-samples.log").await;
+    let run = Run::start(
+        Fixture::demo(),
+        &env_with(&demo::sms_jobs()),
+        "sms-samples.log",
+    )
+    .await;
 
     // A dry run plans every creation and makes none.
     let dry = run
@@ -556,7 +541,7 @@ async fn a_failing_job_is_paused_resumed_after_the_cool_down_and_escalated() {
 async fn redelivered_events_create_each_job_and_resume_each_pause_once() {
     let run = Run::start(
         Fixture::demo(),
-        &env_with(&demo_jobs()),
+        &env_with(&demo::sms_jobs()),
         "sms-redelivery.log",
     )
     .await;
@@ -608,7 +593,12 @@ async fn redelivered_events_create_each_job_and_resume_each_pause_once() {
 
 #[tokio::test]
 async fn hostile_input_is_rejected_without_changing_anything() {
-    let run = Run::start(Fixture::demo(), &env_with(&demo_jobs()), "sms-hostile.log").await;
+    let run = Run::start(
+        Fixture::demo(),
+        &env_with(&demo::sms_jobs()),
+        "sms-hostile.log",
+    )
+    .await;
     let forwarded = |message: &str| {
         json!({"Records": [{"EventSource": "aws:sns", "Sns": {
             "TopicArn": SMS_EVENTS_TOPIC, "MessageId": "m-1", "Message": message}}]})
