@@ -15,6 +15,10 @@ const ENVELOPE_ALLOWANCE: usize = 2 * 1024;
 const SUBJECT_LIMIT: usize = 99;
 /// Longest detail text kept per outcome; AWS messages can be long and reports must stay readable.
 const DETAIL_LIMIT: usize = 1024;
+/// Skips a report lists; the rest are counted in `counts.skipped` and `skipsNotListed`. Large
+/// runs skip thousands of targets for a handful of reasons (already replicating, already
+/// copied), and listing each one in every report costs memory, time and SNS parts for nothing.
+pub const LISTED_SKIPS: usize = 500;
 /// Report parts published at once.
 const PUBLISH_CONCURRENCY: usize = 8;
 
@@ -200,8 +204,11 @@ pub struct RunReport {
     pub counts: Counts,
     /// One entry per action attempted or planned.
     pub outcomes: Vec<TargetOutcome>,
-    /// One entry per target left alone.
+    /// One entry per target left alone, the first [`LISTED_SKIPS`] of them.
     pub skips: Vec<Skip>,
+    /// Skipped targets beyond [`LISTED_SKIPS`], counted but not listed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skips_not_listed: usize,
     /// Set when the run stopped before acting, e.g. because observing AWS failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
@@ -227,12 +234,14 @@ impl RunReport {
         trigger: impl Into<String>,
         dry_run: bool,
         outcomes: Vec<TargetOutcome>,
-        skips: Vec<Skip>,
+        mut skips: Vec<Skip>,
     ) -> Self {
         let mut counts = Counts {
             skipped: skips.len(),
             ..Counts::default()
         };
+        let skips_not_listed = skips.len().saturating_sub(LISTED_SKIPS);
+        skips.truncate(LISTED_SKIPS);
         for o in &outcomes {
             match o.result {
                 OutcomeResult::Done => counts.done += 1,
@@ -261,6 +270,7 @@ impl RunReport {
             counts,
             outcomes,
             skips,
+            skips_not_listed,
             error: None,
             part: None,
         }
@@ -431,6 +441,10 @@ impl ReportPublisher {
         }
         Ok(ids)
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn string_attribute(value: &str) -> MessageAttributeValue {
@@ -617,6 +631,32 @@ mod tests {
         }
         assert_eq!(outcomes, r.outcomes);
         assert_eq!(skips, r.skips);
+    }
+
+    #[test]
+    fn skips_beyond_the_listed_ones_are_counted_not_listed() {
+        let skips = |n: usize| -> Vec<Skip> {
+            (0..n)
+                .map(|i| Skip::new(format!("s-{i:017}"), "CONTINUOUS: already replicating"))
+                .collect()
+        };
+        let big = RunReport::new(
+            "f",
+            "schedule",
+            false,
+            Vec::new(),
+            skips(LISTED_SKIPS + 700),
+        );
+        assert_eq!(big.counts.skipped, LISTED_SKIPS + 700);
+        assert_eq!(big.skips, skips(LISTED_SKIPS));
+        assert_eq!(big.skips_not_listed, 700);
+        let json = serde_json::to_value(&big).expect("serialises");
+        assert_eq!(json["skipsNotListed"], 700);
+
+        let small = RunReport::new("f", "schedule", false, Vec::new(), skips(3));
+        assert_eq!((small.skips.len(), small.skips_not_listed), (3, 0));
+        let json = serde_json::to_value(&small).expect("serialises");
+        assert!(json.get("skipsNotListed").is_none(), "{json}");
     }
 
     #[test]
