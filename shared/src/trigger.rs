@@ -320,10 +320,18 @@ impl TriggerError {
     }
 }
 
+/// Parses an event for a function serving the account `home`: an event that says it comes from
+/// another account is rejected before it is parsed. `home` unset (local runs) accepts every
+/// account.
+pub fn parse_for(event: &Value, home: Option<&str>) -> Result<Trigger, TriggerError> {
+    check_origin(event, home)?;
+    parse(event)
+}
+
 /// Rejects an event that says it comes from another account than `home`: an EventBridge event's
 /// `account`, an SNS notification's topic, or an EventBridge event forwarded through SNS. The
-/// functions act for their own account only; `home` unset (local runs) accepts every account.
-pub fn check_origin(event: &Value, home: Option<&str>) -> Result<(), TriggerError> {
+/// functions act for their own account only.
+fn check_origin(event: &Value, home: Option<&str>) -> Result<(), TriggerError> {
     let Some(home) = home else {
         return Ok(());
     };

@@ -24,8 +24,7 @@ pub struct App {
 
 /// Handles one event and returns the run report.
 pub async fn handle(app: &App, event: &Value) -> Result<RunReport, HandlerError> {
-    let trigger = trigger::check_origin(event, app.config.home_account.as_deref())
-        .and_then(|()| trigger::parse(event))
+    let trigger = trigger::parse_for(event, app.config.home_account.as_deref())
         .inspect_err(|e| error!(error = %e, "rejected event"))?;
     let dry_run = app.config.dry_run || trigger.dry_run();
     let report = match observe::source_servers(&app.drs).await {

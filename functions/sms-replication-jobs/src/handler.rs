@@ -30,8 +30,7 @@ pub async fn handle(app: &App, event: &Value) -> Result<RunReport, HandlerError>
 
 /// Handles one event as of `now` (epoch seconds), so tests control the clock.
 pub async fn handle_at(app: &App, event: &Value, now: i64) -> Result<RunReport, HandlerError> {
-    let trigger = trigger::check_origin(event, app.config.home_account.as_deref())
-        .and_then(|()| trigger::parse(event))
+    let trigger = trigger::parse_for(event, app.config.home_account.as_deref())
         .inspect_err(|e| error!(error = %e, "rejected event"))?;
     let dry_run = app.config.dry_run || trigger.dry_run();
     let describe = trigger.describe();

@@ -342,4 +342,17 @@ fn origin_table() {
         let got = check_origin(&event, home).map_err(|e| e.to_string());
         assert_eq!(got, want.map_err(str::to_owned), "{event}");
     }
+    let scheduled = |account: &str| {
+        json!({"version": "0", "id": "1", "source": "aws.events", "detail-type": "Scheduled Event",
+               "account": account, "region": "us-east-1", "time": "2026-11-20T10:00:00Z",
+               "resources": ["arn:aws:events:us-east-1:123456789012:rule/nightly"], "detail": {}})
+    };
+    assert!(matches!(
+        parse_for(&scheduled(HOME), Some(HOME)),
+        Ok(Trigger::Schedule(_))
+    ));
+    assert!(matches!(
+        parse_for(&scheduled("999999999999"), Some(HOME)),
+        Err(TriggerError::ForeignAccount { .. })
+    ));
 }
