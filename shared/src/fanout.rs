@@ -6,17 +6,23 @@ use std::future::Future;
 /// Runs `action` on every item with at most `limit` in flight, returning results in input order.
 ///
 /// Actions are independent: one failing never stops the others, since each returns its own
-/// outcome rather than short-circuiting.
-pub async fn run_bounded<T, O, F, Fut>(items: Vec<T>, limit: usize, action: F) -> Vec<O>
+/// outcome rather than short-circuiting. A slot frees as soon as its action finishes, whatever
+/// the order: one slow call never holds back the calls behind it.
+pub async fn run_bounded<T, O, F, Fut>(items: Vec<T>, limit: usize, mut action: F) -> Vec<O>
 where
     F: FnMut(T) -> Fut,
     Fut: Future<Output = O>,
 {
-    stream::iter(items)
-        .map(action)
-        .buffered(limit.max(1))
+    let mut finished: Vec<(usize, O)> = stream::iter(items.into_iter().enumerate())
+        .map(|(index, item)| {
+            let done = action(item);
+            async move { (index, done.await) }
+        })
+        .buffer_unordered(limit.max(1))
         .collect()
-        .await
+        .await;
+    finished.sort_unstable_by_key(|(index, _)| *index);
+    finished.into_iter().map(|(_, out)| out).collect()
 }
 
 #[cfg(test)]
@@ -46,6 +52,29 @@ mod tests {
         .await;
         assert_eq!(out, (0..40).map(|i| i * 2).collect::<Vec<_>>());
         assert_eq!(peak.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn a_slow_action_does_not_hold_back_the_ones_behind_it() {
+        // The first action can only finish once the last has run: with two slots, that needs
+        // the second slot to go on serving the queue while the first stays busy.
+        let last_ran = Arc::new(tokio::sync::Notify::new());
+        let items: Vec<usize> = (0..10).collect();
+        let run = run_bounded(items, 2, |i| {
+            let last_ran = last_ran.clone();
+            async move {
+                match i {
+                    0 => last_ran.notified().await,
+                    9 => last_ran.notify_one(),
+                    _ => tokio::task::yield_now().await,
+                }
+                i
+            }
+        });
+        let out = tokio::time::timeout(Duration::from_secs(10), run)
+            .await
+            .expect("the queue behind the slow action kept moving");
+        assert_eq!(out, (0..10).collect::<Vec<_>>());
     }
 
     #[tokio::test]
