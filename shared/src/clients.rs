@@ -1,6 +1,18 @@
 //! SDK configuration, loaded once per cold start and shared by every client a function builds.
 
+use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_smithy_http_client::{Builder, ConnectorBuilder};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use std::ffi::OsString;
 use std::path::Path;
 
 /// Where Linux distributions keep their CA bundle: Amazon Linux 2023 (the Lambda
@@ -16,9 +28,77 @@ const CA_BUNDLES: [&str; 3] = [
 /// Region, credentials, retry attempts (`AWS_MAX_ATTEMPTS`) and endpoints (`AWS_ENDPOINT_URL`,
 /// `AWS_ENDPOINT_URL_<SERVICE>`) all come from the standard AWS environment, so local runs against
 /// an emulator need no special code.
+///
+/// Every client built from it shares one HTTPS client, so one connection pool and one trust
+/// store serve them all, built at the first call (see [`ConnectOnFirstCall`]).
 pub async fn load_sdk_config() -> SdkConfig {
     point_trust_store_at_the_system_bundle();
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    let loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(SharedHttpClient::new(ConnectOnFirstCall(https_client())));
+    let loader = if has_environment_credentials(|name| std::env::var_os(name)) {
+        loader.credentials_provider(EnvironmentVariableCredentialsProvider::new())
+    } else {
+        loader
+    };
+    loader.load().await
+}
+
+/// Whether the environment holds an access key, as it always does on Lambda.
+///
+/// The default credentials chain tries the environment first, so with a key there it would
+/// pick the same credentials; building the chain (profile, SSO, web identity with its own STS
+/// client, container and instance metadata) would only cost cold-start time.
+fn has_environment_credentials(var: impl Fn(&str) -> Option<OsString>) -> bool {
+    ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+        .iter()
+        .all(|name| var(name).is_some_and(|v| !v.is_empty()))
+}
+
+/// The SDK's default HTTPS client: rustls with aws-lc, the connector settings and sleep of the
+/// calling client, and the standard proxy variables.
+fn https_client() -> SharedHttpClient {
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::AwsLc));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
+
+/// An HTTP client whose TLS connector is built when the first request needs it.
+///
+/// The SDK's client builds and discards a whole TLS connector (parsing every root certificate)
+/// each time a service client is created, to load the trust store early; with two service
+/// clients that is two throw-away connectors in every cold start, then one more per client at
+/// its first call. Built once, at the first call, the connector is cached and shared by every
+/// client, and an invocation that makes no call (a skipped or rejected event) never builds it.
+#[derive(Debug)]
+struct ConnectOnFirstCall(SharedHttpClient);
+
+impl HttpClient for ConnectOnFirstCall {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// The SDK's trust store reads the system CA bundle *and* every file of the certificate
@@ -45,6 +125,34 @@ fn first_bundle<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Option<&'a Pat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environment_credentials_need_both_halves_of_the_key() {
+        let cases: [(&[(&str, &str)], bool); 5] = [
+            (
+                &[
+                    ("AWS_ACCESS_KEY_ID", "AKIA"),
+                    ("AWS_SECRET_ACCESS_KEY", "s"),
+                ],
+                true,
+            ),
+            (&[("AWS_ACCESS_KEY_ID", "AKIA")], false),
+            (&[("AWS_SECRET_ACCESS_KEY", "s")], false),
+            (
+                &[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "s")],
+                false,
+            ),
+            (&[], false),
+        ];
+        for (vars, want) in cases {
+            let var = |name: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| OsString::from(v))
+            };
+            assert_eq!(has_environment_credentials(var), want, "{vars:?}");
+        }
+    }
 
     #[test]
     fn the_first_non_empty_bundle_wins() {
