@@ -113,8 +113,8 @@ fn failed(operation: &'static str) -> impl Fn(CallFailure) -> ObserveError {
 /// Where a copy-job listing looks.
 #[derive(Debug, Clone)]
 enum CopyJobFilter {
-    /// Jobs created after this time (epoch seconds).
-    CreatedAfter(i64),
+    /// Jobs created after a time (epoch seconds) that copy to a destination vault (ARN).
+    CreatedAfter(i64, String),
     /// Jobs copying this recovery point.
     SourceRecoveryPoint(String),
     /// Jobs in this state.
@@ -172,16 +172,22 @@ pub async fn facts(
         return Ok(facts);
     }
 
-    // The sweep's copies were all created after its recovery points, so one listing by date
-    // covers them; named recovery points may be older, so their copies are listed by source.
-    // Jobs still in flight are listed too, whatever they copy: they hold the one-job-per-resource
-    // and per-region quotas.
+    // The sweep's copies were all created after its recovery points, so a listing by date
+    // covers them: one per destination, side by side, which reads only the copies that matter
+    // and splits a long sequence of pages into shorter ones. Named recovery points may be
+    // older, so their copies are listed by source. Jobs still in flight are listed too,
+    // whatever they copy: they hold the one-job-per-resource and per-region quotas.
     let mut filters = vec![
         CopyJobFilter::State(CopyJobState::Created),
         CopyJobFilter::State(CopyJobState::Running),
     ];
     if scope.sweep {
-        filters.push(CopyJobFilter::CreatedAfter(cutoff));
+        filters.extend(
+            config
+                .destinations
+                .iter()
+                .map(|d| CopyJobFilter::CreatedAfter(cutoff, d.vault_arn.clone())),
+        );
     }
     filters.extend(
         requested
@@ -280,7 +286,9 @@ async fn copy_jobs(
 ) -> Result<Vec<CopyJob>, ObserveError> {
     let request = backup.list_copy_jobs().max_results(PAGE_SIZE);
     let request = match filter {
-        CopyJobFilter::CreatedAfter(secs) => request.by_created_after(DateTime::from_secs(secs)),
+        CopyJobFilter::CreatedAfter(secs, destination) => request
+            .by_created_after(DateTime::from_secs(secs))
+            .by_destination_vault_arn(destination),
         CopyJobFilter::SourceRecoveryPoint(arn) => request.by_source_recovery_point_arn(arn),
         CopyJobFilter::State(state) => request.by_state(state),
     };

@@ -11,7 +11,7 @@ use dr_core::trigger::{
     BackupJobChange, CopyJobChange, ServiceEvent, ServiceEventKind, SnsMessage, Trigger,
     VaultNotification,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The AWS operation this function applies.
 pub const START_COPY_JOB: &str = "StartCopyJob";
@@ -296,14 +296,24 @@ pub fn plan(scope: &Scope, config: &BackupConfig, facts: &Facts) -> CopyPlan {
     if scope.sweep {
         candidates.extend(facts.recovery_points.iter().map(|p| (p, None)));
     }
-    for req in &scope.points {
-        match facts
-            .recovery_points
-            .iter()
-            .find(|p| p.arn == req.recovery_point_arn)
+    // Indexes, so that a run over thousands of recovery points and copy jobs stays linear.
+    let mut points: HashMap<&str, &RecoveryPoint> = HashMap::new();
+    for point in &facts.recovery_points {
+        points.entry(point.arn.as_str()).or_insert(point);
+    }
+    let mut jobs_of: HashMap<(&str, &str), Vec<&CopyJob>> = HashMap::new();
+    for job in &facts.copy_jobs {
+        if let (Some(point), Some(dest)) =
+            (&job.source_recovery_point_arn, &job.destination_vault_arn)
         {
+            jobs_of.entry((point, dest)).or_default().push(job);
+        }
+    }
+    let mut chosen: HashSet<&str> = candidates.iter().map(|(p, _)| p.arn.as_str()).collect();
+    for req in &scope.points {
+        match points.get(req.recovery_point_arn.as_str()) {
             // A swept point already goes to every destination.
-            Some(p) if candidates.iter().any(|(c, _)| c.arn == p.arn) => {}
+            Some(p) if !chosen.insert(p.arn.as_str()) => {}
             Some(p) => candidates.push((p, req.destinations.as_ref())),
             None => out.skips.push(Skip::new(
                 &req.recovery_point_arn,
@@ -349,14 +359,9 @@ pub fn plan(scope: &Scope, config: &BackupConfig, facts: &Facts) -> CopyPlan {
                     .push(Skip::new(target, "destination is the source vault"));
                 continue;
             }
-            let jobs: Vec<&CopyJob> = facts
-                .copy_jobs
-                .iter()
-                .filter(|j| {
-                    j.source_recovery_point_arn.as_deref() == Some(point.arn.as_str())
-                        && j.destination_vault_arn.as_deref() == Some(dest.vault_arn.as_str())
-                })
-                .collect();
+            let jobs: &[&CopyJob] = jobs_of
+                .get(&(point.arn.as_str(), dest.vault_arn.as_str()))
+                .map_or(&[], Vec::as_slice);
             if let Some(j) = jobs.iter().find(|j| in_flight(&j.state)) {
                 out.skips.push(Skip::new(
                     target,
@@ -371,7 +376,8 @@ pub fn plan(scope: &Scope, config: &BackupConfig, facts: &Facts) -> CopyPlan {
                 ));
                 continue;
             }
-            let failures: Vec<&CopyJob> = jobs.into_iter().filter(|j| failed(&j.state)).collect();
+            let failures: Vec<&CopyJob> =
+                jobs.iter().copied().filter(|j| failed(&j.state)).collect();
             let failed_attempts = u32::try_from(failures.len()).unwrap_or(u32::MAX);
             if failed_attempts >= config.max_attempts {
                 let last = failures.into_iter().max_by_key(|j| j.created);

@@ -602,6 +602,7 @@ async fn backup_fanout(settings: &Settings) -> Result<Fanout, BenchError> {
     let latency = settings.latency;
     let c = settings.concurrency;
     let rate = settings.backup_rate;
+    let listings = 2 + destinations;
     fanout(
         settings,
         job(settings.backup_points),
@@ -611,8 +612,9 @@ async fn backup_fanout(settings: &Settings) -> Result<Fanout, BenchError> {
                 &["ListRecoveryPointsByBackupVault", "DescribeRecoveryPoint"],
                 latency,
             )
-                // The three copy-job listings (created, running, recent) run side by side.
-                + usage.concurrent("ListCopyJobs", 3, latency);
+                // The copy-job listings (created, running, and the recent copies to each
+                // destination) run side by side.
+                + usage.concurrent("ListCopyJobs", listings, latency);
             let starts = usage.count("StartCopyJob");
             let apply = if starts == 0 {
                 Duration::ZERO
@@ -624,7 +626,7 @@ async fn backup_fanout(settings: &Settings) -> Result<Fanout, BenchError> {
         },
         format!(
             "per sweep: (latency + service) × recovery-point pages + max(latency × ⌈copy-job \
-             pages / 3⌉, service) + max(latency × ⌈StartCopyJob / {c}⌉, service, (StartCopyJob \
+             pages / {listings}⌉, service) + max(latency × ⌈StartCopyJob / {c}⌉, service, (StartCopyJob \
              − 1) / {rate}/s + latency) + max(latency × ⌈Publish parts / \
              {PUBLISH_PARTS_AT_ONCE}⌉, service)"
         ),

@@ -5,7 +5,7 @@ use crate::apply::Pacer;
 use crate::config::{Destination, Lifecycle};
 use crate::plan::{Copy, Facts, PointRequest, Scope};
 use aws_sdk_backup::operation::describe_recovery_point::DescribeRecoveryPointOutput;
-use aws_sdk_backup::operation::list_copy_jobs::ListCopyJobsOutput;
+use aws_sdk_backup::operation::list_copy_jobs::{ListCopyJobsInput, ListCopyJobsOutput};
 use aws_sdk_backup::operation::list_recovery_points_by_backup_vault::ListRecoveryPointsByBackupVaultOutput;
 use aws_sdk_backup::operation::start_copy_job::StartCopyJobOutput;
 use aws_sdk_backup::types::{
@@ -196,8 +196,14 @@ async fn observe_sweep_follows_every_page() {
             )
         })
         .build();
-    let by_date = mock!(Backup::list_copy_jobs)
-        .match_requests(|r| r.by_created_after() == Some(&DateTime::from_secs(NOW - 24 * 3600)))
+    let recent_to = |vault: &'static str| {
+        move |r: &ListCopyJobsInput| {
+            r.by_created_after() == Some(&DateTime::from_secs(NOW - 24 * 3600))
+                && r.by_destination_vault_arn() == Some(vault)
+        }
+    };
+    let to_west = mock!(Backup::list_copy_jobs)
+        .match_requests(recent_to(WEST))
         .sequence()
         .output(|| {
             jobs_page(
@@ -205,13 +211,16 @@ async fn observe_sweep_follows_every_page() {
                 Some("c2"),
             )
         })
-        .output(|| {
+        .output(|| jobs_page(vec![copy_job("j3", 3, WEST, CopyJobState::Failed)], None))
+        .build();
+    let to_isolated = mock!(Backup::list_copy_jobs)
+        .match_requests(recent_to(ISOLATED))
+        .then_output(|| {
             jobs_page(
                 vec![copy_job("j2", 1, ISOLATED, CopyJobState::Running)],
                 None,
             )
-        })
-        .build();
+        });
     let running = mock!(Backup::list_copy_jobs)
         .match_requests(|r| r.by_state() == Some(&CopyJobState::Running))
         .then_output(|| {
@@ -226,12 +235,17 @@ async fn observe_sweep_follows_every_page() {
     let created = mock!(Backup::list_copy_jobs)
         .match_requests(|r| r.by_state() == Some(&CopyJobState::Created))
         .then_output(|| jobs_page(vec![], None));
-    let backup = backup_client(&[&list, &by_date, &running, &created]);
+    let backup = backup_client(&[&list, &to_west, &to_isolated, &running, &created]);
     let facts = observe::facts(&backup, &config(), &sweep(), NOW)
         .await
         .expect("observed");
     assert_eq!(list.num_calls(), 2);
-    assert_eq!(by_date.num_calls(), 2);
+    assert_eq!(
+        to_west.num_calls(),
+        2,
+        "one listing per destination, every page"
+    );
+    assert_eq!(to_isolated.num_calls(), 1);
     let arns: Vec<_> = facts
         .recovery_points
         .iter()
@@ -258,10 +272,10 @@ async fn observe_sweep_follows_every_page() {
     let ids: BTreeSet<_> = facts.copy_jobs.iter().map(|j| j.id.as_str()).collect();
     assert_eq!(
         ids,
-        BTreeSet::from(["j1", "j2", "j9"]),
+        BTreeSet::from(["j1", "j2", "j3", "j9"]),
         "listings are merged once per job"
     );
-    assert_eq!(facts.copy_jobs.len(), 3);
+    assert_eq!(facts.copy_jobs.len(), 4);
 }
 
 #[tokio::test]
