@@ -41,6 +41,8 @@ pub struct Run {
     pub answers: Vec<Value>,
     /// Peak RSS over the whole run, KiB.
     pub peak_rss_kib: u64,
+    /// Resident pages of mapped files (binary, libraries) at the end of the run, KiB.
+    pub file_rss_kib: u64,
 }
 
 impl Run {
@@ -104,6 +106,7 @@ pub async fn run(
         });
     }
     let peak_rss_kib = process.peak_rss_kib()?;
+    let file_rss_kib = process.file_rss_kib()?;
     let (next, done) = first.ok_or_else(|| BenchError::WrongWork {
         subject: subject.name.clone(),
         what: "no invocation was made".to_owned(),
@@ -114,6 +117,7 @@ pub async fn run(
         invocations,
         answers,
         peak_rss_kib,
+        file_rss_kib,
     })
 }
 

@@ -137,15 +137,27 @@ impl Process {
         };
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
             .map_err(|e| fail(e.to_string()))?;
-        parse_vm_hwm(&status).ok_or_else(|| fail("no VmHWM line".to_owned()))
+        status_kib(&status, "VmHWM:").ok_or_else(|| fail("no VmHWM line".to_owned()))
+    }
+
+    /// The resident pages of mapped files (`RssFile`: the binary, its libraries), in KiB.
+    pub fn file_rss_kib(&self) -> Result<u64, BenchError> {
+        let fail = |reason: String| BenchError::Rss {
+            subject: self.name.clone(),
+            pid: self.pid,
+            reason,
+        };
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .map_err(|e| fail(e.to_string()))?;
+        status_kib(&status, "RssFile:").ok_or_else(|| fail("no RssFile line".to_owned()))
     }
 }
 
-/// The `VmHWM:   1234 kB` value of a `/proc/<pid>/status` text, in KiB.
-fn parse_vm_hwm(status: &str) -> Option<u64> {
+/// The value of a `/proc/<pid>/status` line such as `VmHWM:   1234 kB`, in KiB.
+fn status_kib(status: &str, field: &str) -> Option<u64> {
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|kib| kib.parse().ok())
 }
@@ -155,9 +167,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_vm_hwm() {
-        let status = "Name:\thello\nVmPeak:\t  9000 kB\nVmHWM:\t    4321 kB\nVmRSS:\t 4000 kB\n";
-        assert_eq!(parse_vm_hwm(status), Some(4321));
-        assert_eq!(parse_vm_hwm("Name:\thello\n"), None);
+    fn reads_status_fields() {
+        let status = "Name:\thello\nVmPeak:\t  9000 kB\nVmHWM:\t    4321 kB\nVmRSS:\t 4000 kB\n\
+                      RssAnon:\t     300 kB\nRssFile:\t    3700 kB\n";
+        assert_eq!(status_kib(status, "VmHWM:"), Some(4321));
+        assert_eq!(status_kib(status, "RssFile:"), Some(3700));
+        assert_eq!(status_kib("Name:\thello\n", "VmHWM:"), None);
     }
 }

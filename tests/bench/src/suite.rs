@@ -95,6 +95,8 @@ pub struct ColdStart {
     pub first_response: Summary,
     /// Median peak RSS, KiB.
     pub peak_rss_kib: u64,
+    /// Median resident size of mapped files (binary, libraries) after the run, KiB.
+    pub file_rss_kib: u64,
 }
 
 /// Emulated calls per operation.
@@ -338,11 +340,13 @@ async fn cold_starts(
             let init: Vec<Duration> = runs.iter().map(|r| r.init).collect();
             let first: Vec<Duration> = runs.iter().map(|r| r.first_response).collect();
             let rss: Vec<f64> = runs.iter().map(|r| r.peak_rss_kib as f64).collect();
+            let files: Vec<f64> = runs.iter().map(|r| r.file_rss_kib as f64).collect();
             Ok(ColdStart {
                 name: subject.name.clone(),
                 init: Summary::of_millis(&init).ok_or_else(missing)?,
                 first_response: Summary::of_millis(&first).ok_or_else(missing)?,
                 peak_rss_kib: Summary::of(&rss).ok_or_else(missing)?.median as u64,
+                file_rss_kib: Summary::of(&files).ok_or_else(missing)?.median as u64,
             })
         })
         .collect()

@@ -166,6 +166,21 @@ pub fn rows(results: &Results) -> Vec<Row> {
             Some(RSS_VS_FLOOR),
         ));
     }
+    // What the cold-start RSS is made of: pages of the mapped binary and libraries, the rest
+    // anonymous memory (heap, stacks).
+    for c in results.cold.iter().filter(|c| !c.name.starts_with("peer_")) {
+        rows.push(at_most(
+            "mapped files in RSS, cold-start run",
+            &c.name,
+            (c.file_rss_kib as f64, mib(c.file_rss_kib)),
+            Some((
+                "its peak RSS".to_owned(),
+                c.peak_rss_kib as f64,
+                mib(c.peak_rss_kib),
+            )),
+            None,
+        ));
+    }
     let floor_size = results
         .sizes
         .iter()
