@@ -125,6 +125,65 @@ fn first_bundle<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Option<&'a Pat
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// An HTTP client that counts the SDK's start-up validations, so a test can see whether
+    /// creating a service client built a connector.
+    #[derive(Debug)]
+    struct CountingClient {
+        validations: Arc<AtomicUsize>,
+        inner: SharedHttpClient,
+    }
+
+    impl HttpClient for CountingClient {
+        fn http_connector(
+            &self,
+            settings: &HttpConnectorSettings,
+            components: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            self.inner.http_connector(settings, components)
+        }
+
+        fn validate_base_client_config(
+            &self,
+            _: &RuntimeComponentsBuilder,
+            _: &ConfigBag,
+        ) -> Result<(), BoxError> {
+            self.validations.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    fn sns_client_with(http: SharedHttpClient) -> aws_sdk_sns::Client {
+        let conf = aws_sdk_sns::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_sdk_sns::config::Region::new("us-east-1"))
+            .http_client(http)
+            .build();
+        aws_sdk_sns::Client::from_conf(conf)
+    }
+
+    #[test]
+    fn creating_a_client_builds_no_connector() {
+        let counting = |validations: &Arc<AtomicUsize>| CountingClient {
+            validations: validations.clone(),
+            inner: https_client(),
+        };
+        // Control: the SDK validates (for its default client: builds a connector) per client.
+        let direct = Arc::new(AtomicUsize::new(0));
+        sns_client_with(SharedHttpClient::new(counting(&direct)));
+        assert_eq!(direct.load(Ordering::SeqCst), 1);
+
+        let wrapped = Arc::new(AtomicUsize::new(0));
+        let shared = SharedHttpClient::new(ConnectOnFirstCall(SharedHttpClient::new(counting(
+            &wrapped,
+        ))));
+        sns_client_with(shared.clone());
+        sns_client_with(shared);
+        assert_eq!(wrapped.load(Ordering::SeqCst), 0);
+    }
 
     #[test]
     fn environment_credentials_need_both_halves_of_the_key() {
