@@ -134,12 +134,16 @@ pub async fn facts(
 ) -> Result<Facts, ObserveError> {
     let mut facts = Facts::default();
     let cutoff = now - i64::from(config.sweep_window_hours) * 3600;
+    // A sweep's recovery points and the copy jobs it must know of are independent reads, so
+    // they run side by side.
+    let mut listings = Vec::new();
     if scope.sweep {
-        for vault in &config.source_vaults {
-            facts
-                .recovery_points
-                .extend(recovery_points(backup, vault, cutoff).await?);
-        }
+        let (swept, listed) = tokio::join!(
+            swept_points(backup, config, cutoff),
+            copy_job_listings(backup, config, sweep_filters(config, cutoff)),
+        );
+        facts.recovery_points = swept?;
+        listings = listed;
     }
     let lookups = run_bounded(
         scope.points.clone(),
@@ -172,32 +176,16 @@ pub async fn facts(
         return Ok(facts);
     }
 
-    // The sweep's copies were all created after its recovery points, so a listing by date
-    // covers them: one per destination, side by side, which reads only the copies that matter
-    // and splits a long sequence of pages into shorter ones. Named recovery points may be
-    // older, so their copies are listed by source. Jobs still in flight are listed too,
-    // whatever they copy: they hold the one-job-per-resource and per-region quotas.
-    let mut filters = vec![
-        CopyJobFilter::State(CopyJobState::Created),
-        CopyJobFilter::State(CopyJobState::Running),
-    ];
-    if scope.sweep {
-        filters.extend(
-            config
-                .destinations
-                .iter()
-                .map(|d| CopyJobFilter::CreatedAfter(cutoff, d.vault_arn.clone())),
-        );
+    // Named recovery points may be older than the sweep window, so their copies are listed by
+    // source; outside a sweep, the jobs in flight are listed with them.
+    let mut filters: Vec<CopyJobFilter> = requested
+        .into_iter()
+        .map(CopyJobFilter::SourceRecoveryPoint)
+        .collect();
+    if !scope.sweep {
+        filters.extend(in_flight_filters());
     }
-    filters.extend(
-        requested
-            .into_iter()
-            .map(CopyJobFilter::SourceRecoveryPoint),
-    );
-    let listings = run_bounded(filters, config.max_concurrency, |filter| {
-        copy_jobs(backup, filter)
-    })
-    .await;
+    listings.extend(copy_job_listings(backup, config, filters).await);
     let mut seen = BTreeSet::new();
     for listing in listings {
         for job in listing? {
@@ -207,6 +195,55 @@ pub async fn facts(
         }
     }
     Ok(facts)
+}
+
+/// Jobs still in flight, whatever they copy: they hold the one-job-per-resource and
+/// per-region quotas.
+fn in_flight_filters() -> [CopyJobFilter; 2] {
+    [
+        CopyJobFilter::State(CopyJobState::Created),
+        CopyJobFilter::State(CopyJobState::Running),
+    ]
+}
+
+/// What a sweep lists: the jobs in flight, and the copies made since `cutoff`. A sweep's copies
+/// were all created after its recovery points, so a listing by date covers them: one per
+/// destination, side by side, which reads only the copies that matter and splits a long
+/// sequence of pages into shorter ones.
+fn sweep_filters(config: &BackupConfig, cutoff: i64) -> Vec<CopyJobFilter> {
+    let mut filters = Vec::from(in_flight_filters());
+    filters.extend(
+        config
+            .destinations
+            .iter()
+            .map(|d| CopyJobFilter::CreatedAfter(cutoff, d.vault_arn.clone())),
+    );
+    filters
+}
+
+/// The recovery points of every source vault created after `cutoff`.
+async fn swept_points(
+    backup: &aws_sdk_backup::Client,
+    config: &BackupConfig,
+    cutoff: i64,
+) -> Result<Vec<RecoveryPoint>, ObserveError> {
+    let mut points = Vec::new();
+    for vault in &config.source_vaults {
+        points.extend(recovery_points(backup, vault, cutoff).await?);
+    }
+    Ok(points)
+}
+
+/// Each listing's copy jobs, the listings side by side.
+async fn copy_job_listings(
+    backup: &aws_sdk_backup::Client,
+    config: &BackupConfig,
+    filters: Vec<CopyJobFilter>,
+) -> Vec<Result<Vec<CopyJob>, ObserveError>> {
+    run_bounded(filters, config.max_concurrency, |filter| {
+        copy_jobs(backup, filter)
+    })
+    .await
 }
 
 /// Every recovery point of `vault` created after `cutoff`, following `NextToken` to the end.

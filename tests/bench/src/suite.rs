@@ -612,13 +612,20 @@ async fn backup_fanout(settings: &Settings) -> Result<Fanout, BenchError> {
         job(settings.backup_points),
         job(settings.backup_points / settings.small_divisor.max(1)),
         move |usage| {
-            let observe = usage.sequential(
+            // A sweep reads its recovery points (pages one after another) while the copy-job
+            // listings (created, running, and the recent copies to each destination) run side
+            // by side; the emulator serves the calls of both one at a time.
+            let points = usage.sequential(
                 &["ListRecoveryPointsByBackupVault", "DescribeRecoveryPoint"],
                 latency,
-            )
-                // The copy-job listings (created, running, and the recent copies to each
-                // destination) run side by side.
-                + usage.concurrent("ListCopyJobs", listings, latency);
+            );
+            let observe = points
+                .max(usage.concurrent("ListCopyJobs", listings, latency))
+                .max(
+                    usage.served("ListRecoveryPointsByBackupVault")
+                        + usage.served("DescribeRecoveryPoint")
+                        + usage.served("ListCopyJobs"),
+                );
             let starts = usage.count("StartCopyJob");
             let apply = if starts == 0 {
                 Duration::ZERO
@@ -629,8 +636,8 @@ async fn backup_fanout(settings: &Settings) -> Result<Fanout, BenchError> {
             observe + apply + usage.concurrent("Publish", PUBLISH_PARTS_AT_ONCE, latency)
         },
         format!(
-            "per sweep: (latency + service) × recovery-point pages + max(latency × ⌈copy-job \
-             pages / {listings}⌉, service) + max(latency × ⌈StartCopyJob / {c}⌉, service, (StartCopyJob \
+            "per sweep: max((latency + service) × recovery-point pages, latency × ⌈copy-job \
+             pages / {listings}⌉, service of both) + max(latency × ⌈StartCopyJob / {c}⌉, service, (StartCopyJob \
              − 1) / {rate}/s + latency) + max(latency × ⌈Publish parts / \
              {PUBLISH_PARTS_AT_ONCE}⌉, service)"
         ),

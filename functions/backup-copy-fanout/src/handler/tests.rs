@@ -344,7 +344,9 @@ async fn observe_locates_named_points_in_the_allowlisted_vaults_only() {
 async fn observe_reports_a_persistent_throttle_as_retryable() {
     let list = mock!(Backup::list_recovery_points_by_backup_vault)
         .then_http_response(|| backup_error(429, "ThrottlingException"));
-    let backup = backup_client(&[&list]);
+    // The copy jobs are listed alongside; the failed recovery-point listing stops the run.
+    let jobs = no_jobs();
+    let backup = backup_client(&[&list, &jobs]);
     let err = observe::facts(&backup, &config(), &sweep(), NOW)
         .await
         .expect_err("throttled");
@@ -777,8 +779,9 @@ async fn handler_reports_an_observe_failure() {
         .then_http_response(|| backup_error(404, "ResourceNotFoundException"));
     let start = mock!(Backup::start_copy_job).then_output(|| started("x", NOW));
     let publish = publish_rule();
+    let jobs = no_jobs();
     let app = app(
-        backup_client(&[&list, &start]),
+        backup_client(&[&list, &jobs, &start]),
         mock_client!(aws_sdk_sns, [&publish]),
     );
     let report = handle_at(&app, &json!({}), NOW)
