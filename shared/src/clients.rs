@@ -1,7 +1,7 @@
 //! SDK configuration, loaded once per cold start and shared by every client a function builds.
 
 use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
@@ -39,6 +39,12 @@ pub async fn load_sdk_config() -> SdkConfig {
         loader.credentials_provider(EnvironmentVariableCredentialsProvider::new())
     } else {
         loader
+    };
+    // Likewise the region: the default chain reads `AWS_REGION` first, so with it set, only
+    // the chain's construction (profile and instance-metadata providers) is saved.
+    let loader = match std::env::var("AWS_REGION") {
+        Ok(region) if !region.is_empty() => loader.region(Region::new(region)),
+        _ => loader,
     };
     loader.load().await
 }
