@@ -154,7 +154,7 @@ demo: $(TOOLS_STAMP)
 # Benchmarks (tests/bench, see its README): cold start, fan-out throughput, memory and size of
 # the release bootstraps against the hello-world floor and the Python boto3 peers in tools/bench
 # (run with the venv's boto3, hence the tools). Prints the table and writes target/bench/results.md.
-# Not part of test or ci: timings are reported, never asserted. BENCH_FLAGS="--reps 20" or "--quick".
+# Not part of test or ci: timings are reported, never asserted. BENCH_FLAGS="--reps 50" or "--quick".
 BENCH_FLAGS ?=
 
 .PHONY: bench

@@ -1,7 +1,7 @@
 //! `dr-bench`: runs every benchmark on the release binaries (built first by `make bench`), prints
 //! the Markdown table and writes it to `target/bench/results.md`.
 //!
-//! `dr-bench [--reps N] [--quick]`: `--reps` sets the cold starts per subject (default 10);
+//! `dr-bench [--reps N] [--quick]`: `--reps` sets the cold starts per subject (default 30);
 //! `--quick` runs fleets a tenth of the size with 3 cold starts, to try the machinery. It exits
 //! 0 when targets are missed (they are marked in the table): timings are reported, not asserted.
 

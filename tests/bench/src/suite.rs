@@ -66,7 +66,7 @@ impl Settings {
         let python = root.join(".venv/bin/python");
         Self {
             profile: "release".to_owned(),
-            reps: 10,
+            reps: 30,
             latency: Duration::from_millis(20),
             // Both functions accept at most 100 calls in flight; the Backup start rate is set to
             // its maximum, far above what 100 calls of 20 ms allow, so concurrency and latency
