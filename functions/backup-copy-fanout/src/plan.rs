@@ -46,28 +46,45 @@ impl Scope {
         self.skips.push(Skip::new(target, reason));
     }
 
-    /// Adds a request, merging it with an earlier one for the same recovery point.
+    /// Adds a request; [`merge_requests`] later folds it into an earlier one for the same
+    /// recovery point.
     fn want(&mut self, arn: &str, vault: Option<&str>, destination: Option<&str>) {
-        match self.points.iter_mut().find(|p| p.recovery_point_arn == arn) {
-            Some(p) => {
+        self.points.push(PointRequest {
+            recovery_point_arn: arn.to_owned(),
+            vault: vault.map(str::to_owned),
+            destinations: destination.map(|d| BTreeSet::from([d.to_owned()])),
+        });
+    }
+}
+
+/// One request per recovery point, in order of first mention: the first vault named wins, and
+/// the destinations are the union of those asked for, or every destination once any request
+/// asks for all. Linear, so a direct invocation naming thousands of points stays cheap.
+fn merge_requests(requests: Vec<PointRequest>) -> Vec<PointRequest> {
+    let mut position: HashMap<String, usize> = HashMap::new();
+    let mut merged: Vec<PointRequest> = Vec::with_capacity(requests.len());
+    for req in requests {
+        match position.get(&req.recovery_point_arn) {
+            Some(&i) => {
+                let p = &mut merged[i];
                 if p.vault.is_none() {
-                    p.vault = vault.map(str::to_owned);
+                    p.vault = req.vault;
                 }
-                p.destinations = match (p.destinations.take(), destination) {
-                    (Some(mut only), Some(d)) => {
-                        only.insert(d.to_owned());
+                p.destinations = match (p.destinations.take(), req.destinations) {
+                    (Some(mut only), Some(more)) => {
+                        only.extend(more);
                         Some(only)
                     }
                     _ => None,
                 };
             }
-            None => self.points.push(PointRequest {
-                recovery_point_arn: arn.to_owned(),
-                vault: vault.map(str::to_owned),
-                destinations: destination.map(|d| BTreeSet::from([d.to_owned()])),
-            }),
+            None => {
+                position.insert(req.recovery_point_arn.clone(), merged.len());
+                merged.push(req);
+            }
         }
     }
+    merged
 }
 
 /// What observe found.
@@ -164,6 +181,7 @@ pub fn scope(trigger: &Trigger, config: &BackupConfig) -> Scope {
             }
         }
     }
+    scope.points = merge_requests(std::mem::take(&mut scope.points));
     scope
 }
 
