@@ -105,8 +105,7 @@ pub async fn run(
             what: "the process exited during the run".to_owned(),
         });
     }
-    let peak_rss_kib = process.peak_rss_kib()?;
-    let file_rss_kib = process.file_rss_kib()?;
+    let memory = process.memory()?;
     let (next, done) = first.ok_or_else(|| BenchError::WrongWork {
         subject: subject.name.clone(),
         what: "no invocation was made".to_owned(),
@@ -116,8 +115,8 @@ pub async fn run(
         first_response: done.saturating_duration_since(process.started_at),
         invocations,
         answers,
-        peak_rss_kib,
-        file_rss_kib,
+        peak_rss_kib: memory.peak_rss_kib,
+        file_rss_kib: memory.file_rss_kib,
     })
 }
 

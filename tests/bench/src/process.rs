@@ -128,8 +128,8 @@ impl Process {
         matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
-    /// The peak resident set size so far (`VmHWM`), in KiB; read while the process is alive.
-    pub fn peak_rss_kib(&self) -> Result<u64, BenchError> {
+    /// Its memory so far, from one read of `/proc/<pid>/status` while the process is alive.
+    pub fn memory(&self) -> Result<Memory, BenchError> {
         let fail = |reason: String| BenchError::Rss {
             subject: self.name.clone(),
             pid: self.pid,
@@ -137,20 +137,23 @@ impl Process {
         };
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
             .map_err(|e| fail(e.to_string()))?;
-        status_kib(&status, "VmHWM:").ok_or_else(|| fail("no VmHWM line".to_owned()))
+        let field = |name: &str| {
+            status_kib(&status, &format!("{name}:")).ok_or_else(|| fail(format!("no {name} line")))
+        };
+        Ok(Memory {
+            peak_rss_kib: field("VmHWM")?,
+            file_rss_kib: field("RssFile")?,
+        })
     }
+}
 
-    /// The resident pages of mapped files (`RssFile`: the binary, its libraries), in KiB.
-    pub fn file_rss_kib(&self) -> Result<u64, BenchError> {
-        let fail = |reason: String| BenchError::Rss {
-            subject: self.name.clone(),
-            pid: self.pid,
-            reason,
-        };
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
-            .map_err(|e| fail(e.to_string()))?;
-        status_kib(&status, "RssFile:").ok_or_else(|| fail("no RssFile line".to_owned()))
-    }
+/// What `/proc/<pid>/status` says of a process's memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memory {
+    /// The peak resident set size so far (`VmHWM`), KiB.
+    pub peak_rss_kib: u64,
+    /// The resident pages of mapped files (`RssFile`: the binary, its libraries), KiB.
+    pub file_rss_kib: u64,
 }
 
 /// The value of a `/proc/<pid>/status` line such as `VmHWM:   1234 kB`, in KiB.
