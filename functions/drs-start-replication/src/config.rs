@@ -103,6 +103,25 @@ pub struct DrsConfig {
 pub const DEFAULT_REPLICATION_QUOTA: usize = 300;
 
 impl DrsConfig {
+    /// The tag keys selection and alarm mapping read, each once.
+    pub fn tag_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self
+            .selection
+            .tags
+            .0
+            .iter()
+            .map(|(key, _)| key.as_str())
+            .chain(self.alarm_mapping.tag_key.as_deref())
+            .chain(match &self.alarm_mapping.dimension {
+                Some((_, DimensionMatch::Tag(key))) => Some(key.as_str()),
+                _ => None,
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
     /// Reads and validates the configuration.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let source_server_ids = env.list("DRS_SOURCE_SERVER_IDS");
@@ -217,6 +236,43 @@ mod tests {
         assert_eq!(c.report_topic_arn, None);
         assert!(!c.dry_run);
         assert_eq!(c.alarm_mapping, AlarmMapping::default());
+        assert!(c.tag_keys().is_empty(), "no tag is read, so none is kept");
+    }
+
+    #[test]
+    fn tag_keys_are_those_selection_and_alarm_mapping_read() {
+        type Vars<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Vars, &[&str])] = &[
+            (&[("DRS_TAGS", "Env=prod,Tier,Env=dr")], &["Env", "Tier"]),
+            (
+                &[
+                    ("DRS_SELECT_ALL", "true"),
+                    ("DRS_ALARM_TAG_KEY", "dr:alarm"),
+                ],
+                &["dr:alarm"],
+            ),
+            (
+                &[
+                    ("DRS_SELECT_ALL", "true"),
+                    ("DRS_ALARM_DIMENSION", "Host"),
+                    ("DRS_ALARM_DIMENSION_MATCHES", "tag:Name"),
+                    ("DRS_ALARM_TAG_KEY", "Name"),
+                ],
+                &["Name"],
+            ),
+            (
+                &[
+                    ("DRS_SELECT_ALL", "true"),
+                    ("DRS_ALARM_DIMENSION", "Host"),
+                    ("DRS_ALARM_DIMENSION_MATCHES", "hostname"),
+                ],
+                &[],
+            ),
+        ];
+        for (vars, want) in cases {
+            let c = load(vars).unwrap();
+            assert_eq!(c.tag_keys(), *want, "{vars:?}");
+        }
     }
 
     #[test]
@@ -258,6 +314,7 @@ mod tests {
             Some(("Hostname".into(), DimensionMatch::Tag("Name".into())))
         );
         assert_eq!(c.alarm_mapping.tag_key.as_deref(), Some("dr:alarm"));
+        assert_eq!(c.tag_keys(), vec!["Env", "Name", "Tier", "dr:alarm"]);
         assert_eq!(c.selection.staging_accounts, vec!["111122223333"]);
         assert_eq!(
             (c.replication_quota, c.max_concurrency, c.dry_run),

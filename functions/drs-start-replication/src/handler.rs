@@ -27,7 +27,7 @@ pub async fn handle(app: &App, event: &Value) -> Result<RunReport, HandlerError>
     let trigger = trigger::parse_for(event, app.config.home_account.as_deref())
         .inspect_err(|e| error!(error = %e, "rejected event"))?;
     let dry_run = app.config.dry_run || trigger.dry_run();
-    let report = match observe::source_servers(&app.drs).await {
+    let report = match observe::source_servers(&app.drs, &app.config.tag_keys()).await {
         Ok(servers) => {
             let plan = plan::plan(&trigger, &app.config, &servers);
             info!(

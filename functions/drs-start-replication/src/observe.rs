@@ -2,7 +2,6 @@
 
 use aws_sdk_drs::types::SourceServer as SdkSourceServer;
 use dr_core::error::CallFailure;
-use std::collections::BTreeMap;
 
 /// Largest page DescribeSourceServers returns; fewer round trips on large fleets.
 const PAGE_SIZE: i32 = 1000;
@@ -21,36 +20,50 @@ pub struct SourceServer {
     pub fqdn: Option<String>,
     /// AWS instance id identification hint (for EC2 source servers).
     pub instance_id: Option<String>,
-    /// Tags on the source server.
-    pub tags: BTreeMap<String, String>,
+    /// The server's tags whose keys the configuration reads, in key order.
+    pub tags: Vec<(String, String)>,
     /// `dataReplicationInfo.dataReplicationState`, or [`UNKNOWN_STATE`].
     pub state: String,
     /// The staging account of an extended source server.
     pub staging_account: Option<String>,
 }
 
-impl From<&SdkSourceServer> for SourceServer {
-    fn from(s: &SdkSourceServer) -> Self {
-        let hints = s.source_properties().and_then(|p| p.identification_hints());
+impl SourceServer {
+    /// Takes what planning needs out of an SDK source server, keeping only the tags named in
+    /// `tag_keys`: a fleet's other tags would be most of what a run holds, and nothing reads them.
+    pub fn from_sdk(s: SdkSourceServer, tag_keys: &[&str]) -> Self {
+        let hints = s.source_properties.and_then(|p| p.identification_hints);
+        let (hostname, fqdn, instance_id) = match hints {
+            Some(h) => (h.hostname, h.fqdn, h.aws_instance_id),
+            None => (None, None, None),
+        };
+        let mut tags: Vec<(String, String)> = s
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| tag_keys.contains(&k.as_str()))
+            .collect();
+        tags.sort_unstable();
         Self {
-            id: s.source_server_id().unwrap_or_default().to_owned(),
-            hostname: hints.and_then(|h| h.hostname()).map(str::to_owned),
-            fqdn: hints.and_then(|h| h.fqdn()).map(str::to_owned),
-            instance_id: hints.and_then(|h| h.aws_instance_id()).map(str::to_owned),
-            tags: s
-                .tags()
-                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default(),
+            id: s.source_server_id.unwrap_or_default(),
+            hostname,
+            fqdn,
+            instance_id,
+            tags,
             state: s
-                .data_replication_info()
-                .and_then(|d| d.data_replication_state())
-                .map_or(UNKNOWN_STATE, |st| st.as_str())
-                .to_owned(),
-            staging_account: s
-                .staging_area()
-                .and_then(|a| a.staging_account_id())
-                .map(str::to_owned),
+                .data_replication_info
+                .and_then(|d| d.data_replication_state)
+                .map_or_else(|| UNKNOWN_STATE.to_owned(), |st| st.as_str().to_owned()),
+            staging_account: s.staging_area.and_then(|a| a.staging_account_id),
         }
+    }
+
+    /// The value of tag `key`, if the server has it and the configuration reads it.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -58,7 +71,11 @@ impl From<&SdkSourceServer> for SourceServer {
 ///
 /// All servers are read, not only the selected ones, because the replication quota counts
 /// every replicating server in the account and region.
-pub async fn source_servers(drs: &aws_sdk_drs::Client) -> Result<Vec<SourceServer>, CallFailure> {
+/// Only the tags in `tag_keys` are kept (see [`SourceServer::from_sdk`]).
+pub async fn source_servers(
+    drs: &aws_sdk_drs::Client,
+    tag_keys: &[&str],
+) -> Result<Vec<SourceServer>, CallFailure> {
     let mut pages = drs
         .describe_source_servers()
         .max_results(PAGE_SIZE)
@@ -68,11 +85,54 @@ pub async fn source_servers(drs: &aws_sdk_drs::Client) -> Result<Vec<SourceServe
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| CallFailure::from_sdk(&e))?;
         servers.extend(
-            page.items()
-                .iter()
-                .filter(|s| s.source_server_id().is_some())
-                .map(SourceServer::from),
+            page.items
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|s| s.source_server_id.is_some())
+                .map(|s| SourceServer::from_sdk(s, tag_keys)),
         );
     }
     Ok(servers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_keeps_only_the_tags_the_configuration_reads() {
+        let tagged = || {
+            SdkSourceServer::builder()
+                .source_server_id("s-1234567890abcdef0")
+                .tags("Tier", "web")
+                .tags("Env", "prod")
+                .tags("dr:alarm", "web-down")
+                .build()
+        };
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        type Tags = Vec<(String, String)>;
+        let cases: &[(SdkSourceServer, &[&str], Tags)] = &[
+            (tagged(), &[], vec![]),
+            (
+                tagged(),
+                &["dr:alarm", "Tier", "Owner"],
+                vec![pair("Tier", "web"), pair("dr:alarm", "web-down")],
+            ),
+            (
+                SdkSourceServer::builder()
+                    .source_server_id("s-1234567890abcdef0")
+                    .build(),
+                &["Env"],
+                vec![],
+            ),
+        ];
+        for (sdk, keys, want) in cases {
+            let server = SourceServer::from_sdk(sdk.clone(), keys);
+            assert_eq!(&server.tags, want, "{keys:?}");
+            assert_eq!(server.state, UNKNOWN_STATE);
+        }
+        let server = SourceServer::from_sdk(tagged(), &["Env"]);
+        assert_eq!(server.tag("Env"), Some("prod"));
+        assert_eq!(server.tag("Tier"), None, "not read by the configuration");
+    }
 }

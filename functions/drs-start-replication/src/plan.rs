@@ -244,7 +244,7 @@ fn maps_to(alarm: &Alarm, mapping: &AlarmMapping, server: &SourceServer) -> bool
         match &mapping.dimension {
             Some((name, how)) if *name == d.name => match how {
                 DimensionMatch::Hostname => hostname_matches(server, &d.value),
-                DimensionMatch::Tag(key) => server.tags.get(key) == Some(&d.value),
+                DimensionMatch::Tag(key) => server.tag(key) == Some(d.value.as_str()),
             },
             _ => false,
         }
@@ -252,7 +252,7 @@ fn maps_to(alarm: &Alarm, mapping: &AlarmMapping, server: &SourceServer) -> bool
     let by_tag = mapping
         .tag_key
         .as_ref()
-        .is_some_and(|key| server.tags.get(key) == Some(&alarm.name));
+        .is_some_and(|key| server.tag(key) == Some(alarm.name.as_str()));
     by_dimension || by_tag
 }
 
@@ -289,9 +289,8 @@ pub fn is_selected(selection: &Selection, server: &SourceServer) -> bool {
     let by_tags = !selection.tags.is_empty()
         && selection.tags.0.iter().all(|(key, values)| {
             server
-                .tags
-                .get(key)
-                .is_some_and(|v| values.is_empty() || values.contains(v))
+                .tag(key)
+                .is_some_and(|v| values.is_empty() || values.iter().any(|w| w == v))
         });
     by_id || by_host || by_instance || by_tags
 }

@@ -121,7 +121,9 @@ async fn observe_follows_every_page() {
         })
         .build();
     let drs = drs_client(&[&describe]);
-    let servers = observe::source_servers(&drs).await.expect("observed");
+    let servers = observe::source_servers(&drs, &["Env"])
+        .await
+        .expect("observed");
     assert_eq!(describe.num_calls(), 3);
     let ids: Vec<_> = servers.iter().map(|s| s.id.clone()).collect();
     assert_eq!(
@@ -136,9 +138,7 @@ async fn observe_follows_every_page() {
             hostname: Some("host-3".into()),
             fqdn: None,
             instance_id: Some(format!("i-{:017x}", 3)),
-            tags: [("Env".to_owned(), "prod".to_owned())]
-                .into_iter()
-                .collect(),
+            tags: vec![("Env".to_owned(), "prod".to_owned())],
             state: "CONTINUOUS".into(),
             staging_account: Some("111111111111".into()),
         }
@@ -150,7 +150,9 @@ async fn observe_reports_a_persistent_throttle_as_retryable() {
     let describe = mock!(Drs::describe_source_servers)
         .then_http_response(|| drs_error(429, "ThrottlingException"));
     let drs = drs_client(&[&describe]);
-    let failure = observe::source_servers(&drs).await.expect_err("throttled");
+    let failure = observe::source_servers(&drs, &[])
+        .await
+        .expect_err("throttled");
     assert!(failure.is_retryable(), "{failure:?}");
     assert_eq!(failure.code, "ThrottlingException");
     assert_eq!(describe.num_calls(), 3, "the SDK retried before giving up");

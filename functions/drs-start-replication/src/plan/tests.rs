@@ -17,12 +17,10 @@ fn server(n: u32, state: &str) -> SourceServer {
         hostname: Some(format!("host-{n}")),
         fqdn: Some(format!("host-{n}.corp.example.com")),
         instance_id: Some(format!("i-{n:017x}")),
-        tags: [(
+        tags: vec![(
             "Env".to_owned(),
             if n % 2 == 0 { "prod" } else { "dev" }.to_owned(),
-        )]
-        .into_iter()
-        .collect(),
+        )],
         state: state.to_owned(),
         staging_account: Some(
             if n < 100 {
@@ -344,8 +342,8 @@ fn alarms_map_through_dimensions_and_tags() {
     let mut tagged = server(5, "STOPPED");
     tagged
         .tags
-        .insert("dr:alarm".into(), "db-primary-down".into());
-    tagged.tags.insert("Name".into(), "db-5".into());
+        .push(("dr:alarm".into(), "db-primary-down".into()));
+    tagged.tags.push(("Name".into(), "db-5".into()));
     let servers = vec![
         server(1, "STOPPED"),
         server(2, "STOPPED"),
