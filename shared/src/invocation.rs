@@ -1,8 +1,9 @@
 //! How an invocation fails, the same for every function.
 
-use crate::report::PublishError;
+use crate::report::{PublishError, ReportPublisher, RunReport};
 use crate::trigger::TriggerError;
 use lambda_runtime::Diagnostic;
+use tracing::{error, info};
 
 /// Why an invocation failed (so Lambda retries it or sends it to the dead-letter queue).
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,91 @@ impl From<HandlerError> for Diagnostic {
         Diagnostic {
             error_type: error_type.to_owned(),
             error_message: err.to_string(),
+        }
+    }
+}
+
+/// Ends a run the same way in every function: logs its totals, publishes its report, and fails
+/// the invocation when a failure may pass on a retry, so that Lambda retries it.
+pub async fn conclude(
+    publisher: &ReportPublisher,
+    report: RunReport,
+) -> Result<RunReport, HandlerError> {
+    info!(
+        status = ?report.status,
+        done = report.counts.done,
+        unchanged = report.counts.unchanged,
+        failed = report.counts.failed,
+        skipped = report.counts.skipped,
+        "run finished"
+    );
+    publisher
+        .publish(&report)
+        .await
+        .inspect_err(|e| error!(error = %e, "report not published"))?;
+    if report.has_retryable_failures() {
+        return Err(HandlerError::Retryable(report.subject()));
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{CallFailure, ErrorClass};
+    use crate::report::TargetOutcome;
+
+    fn failure(class: ErrorClass) -> CallFailure {
+        CallFailure {
+            class,
+            code: "SomeError".to_owned(),
+            message: "it failed".to_owned(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_run_fails_its_invocation_only_when_a_retry_may_help() {
+        let sns = aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::Config::builder()
+                .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
+                .build(),
+        );
+        // No topic: the report is only returned and logged, so no call is made.
+        let publisher = ReportPublisher::new(sns, None);
+        let cases = [
+            (
+                vec![TargetOutcome::done("s-1", "StartReplication", None)],
+                false,
+            ),
+            (
+                vec![
+                    TargetOutcome::done("s-1", "StartReplication", None),
+                    TargetOutcome::failed("s-2", "StartReplication", &failure(ErrorClass::Fatal)),
+                ],
+                false,
+            ),
+            (
+                vec![TargetOutcome::failed(
+                    "s-2",
+                    "StartReplication",
+                    &failure(ErrorClass::Retryable),
+                )],
+                true,
+            ),
+        ];
+        for (outcomes, retried) in cases {
+            let report = RunReport::new("f", "schedule", false, outcomes, Vec::new());
+            match conclude(&publisher, report.clone()).await {
+                Ok(returned) => {
+                    assert!(!retried, "{report:?}");
+                    assert_eq!(returned, report);
+                }
+                Err(HandlerError::Retryable(subject)) => {
+                    assert!(retried, "{report:?}");
+                    assert_eq!(subject, report.subject());
+                }
+                Err(other) => panic!("unexpected {other:?}"),
+            }
         }
     }
 }

@@ -54,22 +54,7 @@ pub async fn handle(app: &App, event: &Value) -> Result<RunReport, HandlerError>
             "DescribeSourceServers",
         ),
     };
-    info!(
-        status = ?report.status,
-        done = report.counts.done,
-        unchanged = report.counts.unchanged,
-        failed = report.counts.failed,
-        skipped = report.counts.skipped,
-        "run finished"
-    );
-    app.publisher
-        .publish(&report)
-        .await
-        .inspect_err(|e| error!(error = %e, "report not published"))?;
-    if report.has_retryable_failures() {
-        return Err(HandlerError::Retryable(report.subject()));
-    }
-    Ok(report)
+    dr_core::invocation::conclude(&app.publisher, report).await
 }
 
 #[cfg(test)]
