@@ -125,6 +125,10 @@ pub struct Fanout {
     pub sequential_peak_rss_kib: Option<u64>,
     /// Peak RSS of the function on the small run, KiB.
     pub small_peak_rss_kib: u64,
+    /// When the small run had fewer calls in flight than the concurrency limit allows: that
+    /// many, and the function's peak RSS on the large run limited to them, KiB. It tells the
+    /// memory a larger fleet adds from the memory more calls in flight add.
+    pub same_in_flight: Option<(usize, u64)>,
 }
 
 /// Everything the benchmark measured.
@@ -353,6 +357,7 @@ async fn cold_starts(
 }
 
 /// A fan-out scenario: the fixture, the configuration and the work each invocation must do.
+#[derive(Clone)]
 struct Job<'a> {
     function: &'a str,
     peer: &'a str,
@@ -520,6 +525,18 @@ async fn fanout(
     drop(emulator);
     let emulator = Emulator::start(Config::new(large.fixture.clone())).await?;
     let (run, per_invocation) = run_job(settings, &emulator, &subject, &large, "large").await?;
+    let small_in_flight = usize::try_from(small.work.1).unwrap_or(usize::MAX);
+    let same_in_flight = if small_in_flight < settings.concurrency {
+        let mut limited = large.clone();
+        limited.env.retain(|(k, _)| k != "MAX_CONCURRENCY");
+        limited
+            .env
+            .push(("MAX_CONCURRENCY".to_owned(), small_in_flight.to_string()));
+        let (run, _) = run_job(settings, &emulator, &subject, &limited, "large-limited").await?;
+        Some((small_in_flight, run.peak_rss_kib))
+    } else {
+        None
+    };
     let mut total = Calls::new();
     for usage in &per_invocation {
         for (op, n) in &usage.calls {
@@ -545,6 +562,7 @@ async fn fanout(
         peak_rss_kib: run.peak_rss_kib,
         sequential_peak_rss_kib: sequential.as_ref().map(|r| r.peak_rss_kib),
         small_peak_rss_kib: small_run.peak_rss_kib,
+        same_in_flight,
     })
 }
 

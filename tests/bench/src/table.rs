@@ -247,6 +247,19 @@ fn memory_rows(f: &Fanout, floor_rss: Option<u64>) -> Vec<Row> {
             Some(RSS_VS_FLOOR),
         ),
     ];
+    if let Some((width, kib)) = f.same_in_flight {
+        rows.push(at_most(
+            &format!("peak RSS, large run with the small run's {width} calls in flight"),
+            &f.function,
+            (kib as f64, mib(kib)),
+            Some((
+                "small run".to_owned(),
+                f.small_peak_rss_kib as f64,
+                mib(f.small_peak_rss_kib),
+            )),
+            None,
+        ));
+    }
     if let Some(peer) = f.sequential_peak_rss_kib {
         rows.push(at_most(
             "peak RSS, large run",

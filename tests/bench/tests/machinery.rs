@@ -46,6 +46,16 @@ async fn a_tiny_run_measures_every_figure() {
         assert!(f.wall > Duration::ZERO && f.bound > Duration::ZERO, "{f:?}");
         assert!(f.sequential.is_none() && f.small_peak_rss_kib > 0, "{f:?}");
     }
+    // The small runs start fewer than the concurrency limit allows, so each large run is also
+    // measured with the small run's calls in flight.
+    assert!(
+        matches!(drs.same_in_flight, Some((5, kib)) if kib > 0),
+        "{drs:?}"
+    );
+    assert!(
+        matches!(backup.same_in_flight, Some((10, kib)) if kib > 0),
+        "{backup:?}"
+    );
     assert_eq!(results.sizes.len(), 4);
 
     let markdown = table::markdown(&results);
@@ -53,6 +63,7 @@ async fn a_tiny_run_measures_every_figure() {
         "| cold start: exec → first `next` | drs-start-replication |",
         "| fan-out wall time: 20 recovery points × 3 destinations (3 sweeps) | backup-copy-fanout |",
         "| peak RSS, large run | drs-start-replication |",
+        "| peak RSS, large run with the small run's 5 calls in flight | drs-start-replication |",
         "| bootstrap size | sms-replication-jobs |",
         "targets met",
     ] {
