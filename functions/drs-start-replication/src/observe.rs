@@ -70,8 +70,8 @@ impl SourceServer {
 /// Reads every source server in the account and region, following `nextToken` to the end.
 ///
 /// All servers are read, not only the selected ones, because the replication quota counts
-/// every replicating server in the account and region.
-/// Only the tags in `tag_keys` are kept (see [`SourceServer::from_sdk`]).
+/// every replicating server in the account and region. Of their tags, only those in `tag_keys`
+/// are kept (see [`SourceServer::from_sdk`]).
 pub async fn source_servers(
     drs: &aws_sdk_drs::Client,
     tag_keys: &[&str],
