@@ -61,7 +61,7 @@ pub async fn conclude(
 mod tests {
     use super::*;
     use crate::error::{CallFailure, ErrorClass};
-    use crate::report::TargetOutcome;
+    use crate::report::{Skips, TargetOutcome};
 
     fn failure(class: ErrorClass) -> CallFailure {
         CallFailure {
@@ -102,7 +102,7 @@ mod tests {
             ),
         ];
         for (outcomes, retried) in cases {
-            let report = RunReport::new("f", "schedule", false, outcomes, Vec::new());
+            let report = RunReport::new("f", "schedule", false, outcomes, Skips::new());
             match conclude(&publisher, report.clone()).await {
                 Ok(returned) => {
                     assert!(!retried, "{report:?}");

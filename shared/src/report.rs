@@ -17,7 +17,8 @@ const SUBJECT_LIMIT: usize = 99;
 const DETAIL_LIMIT: usize = 1024;
 /// Skips a report lists; the rest are counted in `counts.skipped` and `skipsNotListed`. Large
 /// runs skip thousands of targets for a handful of reasons (already replicating, already
-/// copied), and listing each one in every report costs memory, time and SNS parts for nothing.
+/// copied), and listing each one in every report costs memory, time and SNS parts for nothing;
+/// plans record their skips in [`Skips`], which keeps only these.
 pub const LISTED_SKIPS: usize = 500;
 /// Report parts published at once.
 const PUBLISH_CONCURRENCY: usize = 8;
@@ -136,6 +137,67 @@ impl Skip {
     }
 }
 
+/// The targets a plan left alone: the first [`LISTED_SKIPS`] with their reasons, the rest only
+/// counted, so a plan over a large fleet holds a bounded list however many targets it skips.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Skips {
+    listed: Vec<Skip>,
+    not_listed: usize,
+}
+
+impl Skips {
+    /// No skips yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a skipped target: listed while there is room, counted after that.
+    pub fn push(&mut self, skip: Skip) {
+        if self.listed.len() < LISTED_SKIPS {
+            self.listed.push(skip);
+        } else {
+            self.not_listed += 1;
+        }
+    }
+
+    /// Records `other`'s skips after these, as if each had been pushed here in turn.
+    pub fn append(&mut self, other: Skips) {
+        let room = LISTED_SKIPS - self.listed.len();
+        let overflow = other.listed.len().saturating_sub(room);
+        self.listed.extend(other.listed.into_iter().take(room));
+        self.not_listed += overflow + other.not_listed;
+    }
+
+    /// The skips kept with their reasons, in the order they were recorded.
+    pub fn listed(&self) -> &[Skip] {
+        &self.listed
+    }
+
+    /// Every skip recorded, listed or not.
+    pub fn total(&self) -> usize {
+        self.listed.len() + self.not_listed
+    }
+
+    /// Whether nothing was skipped.
+    pub fn is_empty(&self) -> bool {
+        self.total() == 0
+    }
+}
+
+impl Extend<Skip> for Skips {
+    fn extend<I: IntoIterator<Item = Skip>>(&mut self, skips: I) {
+        skips.into_iter().for_each(|skip| self.push(skip));
+    }
+}
+
+impl FromIterator<Skip> for Skips {
+    fn from_iter<I: IntoIterator<Item = Skip>>(skips: I) -> Self {
+        let mut all = Self::new();
+        all.extend(skips);
+        all
+    }
+}
+
 /// Totals over a run's outcomes and skips.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -234,14 +296,12 @@ impl RunReport {
         trigger: impl Into<String>,
         dry_run: bool,
         outcomes: Vec<TargetOutcome>,
-        mut skips: Vec<Skip>,
+        skips: Skips,
     ) -> Self {
         let mut counts = Counts {
-            skipped: skips.len(),
+            skipped: skips.total(),
             ..Counts::default()
         };
-        let skips_not_listed = skips.len().saturating_sub(LISTED_SKIPS);
-        skips.truncate(LISTED_SKIPS);
         for o in &outcomes {
             match o.result {
                 OutcomeResult::Done => counts.done += 1,
@@ -269,8 +329,8 @@ impl RunReport {
             status,
             counts,
             outcomes,
-            skips,
-            skips_not_listed,
+            skips: skips.listed,
+            skips_not_listed: skips.not_listed,
             error: None,
             part: None,
         }
@@ -284,7 +344,7 @@ impl RunReport {
         failure: &CallFailure,
         during: &str,
     ) -> Self {
-        let mut report = Self::new(function, trigger, dry_run, Vec::new(), Vec::new());
+        let mut report = Self::new(function, trigger, dry_run, Vec::new(), Skips::new());
         report.status = RunStatus::Failed;
         report.error = Some(RunError {
             message: truncate(format!("{during} failed: {failure}"), DETAIL_LIMIT),
@@ -525,7 +585,7 @@ mod tests {
             (vec![planned.clone()], true, RunStatus::DryRun, false),
         ];
         for (outcomes, dry_run, status, retryable) in cases {
-            let r = RunReport::new("f", "test", dry_run, outcomes.clone(), vec![]);
+            let r = RunReport::new("f", "test", dry_run, outcomes.clone(), Skips::new());
             assert_eq!(r.status, status, "{outcomes:?}");
             assert_eq!(r.has_retryable_failures(), retryable, "{outcomes:?}");
         }
@@ -534,7 +594,7 @@ mod tests {
             "t",
             false,
             vec![done, unchanged, retry, fatal],
-            vec![Skip::new("x", "CONTINUOUS: already replicating")],
+            Skips::from_iter([Skip::new("x", "CONTINUOUS: already replicating")]),
         );
         assert_eq!(
             r.counts,
@@ -556,7 +616,7 @@ mod tests {
             "schedule",
             false,
             vec![TargetOutcome::done("s-1", "StartReplication", None)],
-            vec![Skip::new("s-2", "CONTINUOUS")],
+            Skips::from_iter([Skip::new("s-2", "CONTINUOUS")]),
         );
         assert_eq!(
             r.subject(),
@@ -576,14 +636,20 @@ mod tests {
             aborted.error.as_ref().map(|e| e.message.as_str()),
             Some("DescribeSourceServers failed: ThrottlingException: Rate exceeded")
         );
-        let long = RunReport::new(&"é-fn".repeat(60), "t", true, vec![], vec![]);
+        let long = RunReport::new(&"é-fn".repeat(60), "t", true, vec![], Skips::new());
         let s = long.subject();
         assert!(s.len() < 100 && s.is_ascii(), "{s}");
     }
 
     #[test]
     fn small_report_is_one_message() {
-        let r = RunReport::new("f", "t", false, vec![], vec![Skip::new("a", "b")]);
+        let r = RunReport::new(
+            "f",
+            "t",
+            false,
+            vec![],
+            Skips::from_iter([Skip::new("a", "b")]),
+        );
         let bodies = r.message_bodies(SNS_MESSAGE_LIMIT);
         assert_eq!(bodies.len(), 1);
         let back: RunReport = serde_json::from_str(&bodies[0]).unwrap();
@@ -601,7 +667,7 @@ mod tests {
                 )
             })
             .collect();
-        let skips: Vec<_> = (0..3000)
+        let skips: Skips = (0..3000)
             .map(|i| {
                 Skip::new(
                     format!("s-{:017}", i + 5000),
@@ -645,7 +711,7 @@ mod tests {
             "schedule",
             false,
             Vec::new(),
-            skips(LISTED_SKIPS + 700),
+            skips(LISTED_SKIPS + 700).into_iter().collect(),
         );
         assert_eq!(big.counts.skipped, LISTED_SKIPS + 700);
         assert_eq!(big.skips, skips(LISTED_SKIPS));
@@ -653,10 +719,47 @@ mod tests {
         let json = serde_json::to_value(&big).expect("serialises");
         assert_eq!(json["skipsNotListed"], 700);
 
-        let small = RunReport::new("f", "schedule", false, Vec::new(), skips(3));
+        let small = RunReport::new(
+            "f",
+            "schedule",
+            false,
+            Vec::new(),
+            skips(3).into_iter().collect(),
+        );
         assert_eq!((small.skips.len(), small.skips_not_listed), (3, 0));
         let json = serde_json::to_value(&small).expect("serialises");
         assert!(json.get("skipsNotListed").is_none(), "{json}");
+    }
+
+    #[test]
+    fn skips_list_the_first_ones_in_order_and_count_the_rest() {
+        let run = |from: usize, n: usize| -> Skips {
+            (from..from + n)
+                .map(|i| Skip::new(format!("s-{i}"), "CONTINUOUS"))
+                .collect()
+        };
+        let targets =
+            |s: &Skips| -> Vec<String> { s.listed().iter().map(|k| k.target.clone()).collect() };
+        // (skips before, skips appended, listed, total)
+        let cases = [
+            (0, 0, 0, 0),
+            (3, 2, 5, 5),
+            (LISTED_SKIPS, 0, LISTED_SKIPS, LISTED_SKIPS),
+            (LISTED_SKIPS - 1, 2, LISTED_SKIPS, LISTED_SKIPS + 1),
+            (LISTED_SKIPS + 10, 5, LISTED_SKIPS, LISTED_SKIPS + 15),
+            (2, LISTED_SKIPS + 10, LISTED_SKIPS, LISTED_SKIPS + 12),
+        ];
+        for (before, after, listed, total) in cases {
+            let mut appended = run(0, before);
+            appended.append(run(before, after));
+            let pushed = run(0, before + after);
+            assert_eq!(appended, pushed, "{before} + {after}");
+            assert_eq!(appended.listed().len(), listed, "{before} + {after}");
+            assert_eq!(appended.total(), total, "{before} + {after}");
+            assert_eq!(appended.is_empty(), total == 0, "{before} + {after}");
+            let want: Vec<String> = (0..listed).map(|i| format!("s-{i}")).collect();
+            assert_eq!(targets(&appended), want, "{before} + {after}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_sdk_sns::Client as Sns;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use dr_core::report::{ReportPublisher, RunReport, Skip, TargetOutcome, SNS_MESSAGE_LIMIT};
+use dr_core::report::{ReportPublisher, RunReport, Skip, Skips, TargetOutcome, SNS_MESSAGE_LIMIT};
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:dr-automation-reports";
 
@@ -40,10 +40,10 @@ async fn small_report_is_one_message_with_attributes() {
             "StartReplication",
             None,
         )],
-        vec![Skip::new(
+        Skips::from_iter([Skip::new(
             "s-00000000000000002",
             "CONTINUOUS: already replicating",
-        )],
+        )]),
     );
     let ids = ReportPublisher::new(sns, Some(TOPIC.into()))
         .publish(&report)
@@ -72,7 +72,13 @@ async fn large_report_is_published_in_numbered_parts() {
             )
         })
         .collect();
-    let report = RunReport::new("drs-start-replication", "schedule", false, outcomes, vec![]);
+    let report = RunReport::new(
+        "drs-start-replication",
+        "schedule",
+        false,
+        outcomes,
+        Skips::new(),
+    );
     let ids = ReportPublisher::new(sns, Some(TOPIC.into()))
         .publish(&report)
         .await
@@ -92,7 +98,7 @@ async fn no_topic_publishes_nothing_and_failures_name_the_topic() {
         )
     });
     let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&publish]);
-    let report = RunReport::new("f", "t", false, vec![], vec![]);
+    let report = RunReport::new("f", "t", false, vec![], Skips::new());
     let none = ReportPublisher::new(sns.clone(), None)
         .publish(&report)
         .await

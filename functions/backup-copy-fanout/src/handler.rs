@@ -42,7 +42,7 @@ pub async fn handle_at(app: &App, event: &Value, now: i64) -> Result<RunReport, 
                 copy_jobs = facts.copy_jobs.len(),
                 copies = plan.copies.len(),
                 alerts = plan.alerts.len(),
-                skips = scope.skips.len() + plan.skips.len(),
+                skips = scope.skips.total() + plan.skips.total(),
                 dry_run,
                 "planned"
             );
@@ -50,7 +50,7 @@ pub async fn handle_at(app: &App, event: &Value, now: i64) -> Result<RunReport, 
                 apply::start_copy_jobs(&app.backup, &app.config, &plan.copies, dry_run, now).await;
             outcomes.extend(plan.alerts);
             let mut skips = scope.skips;
-            skips.extend(plan.skips);
+            skips.append(plan.skips);
             RunReport::new(FUNCTION, trigger.describe(), dry_run, outcomes, skips)
         }
         Err(err) => RunReport::aborted(

@@ -6,7 +6,7 @@
 use crate::config::{BackupConfig, Destination};
 use crate::observe::{CopyJob, RecoveryPoint};
 use dr_core::error::{CallFailure, ErrorClass};
-use dr_core::report::{Skip, TargetOutcome};
+use dr_core::report::{Skip, Skips, TargetOutcome};
 use dr_core::trigger::{
     BackupJobChange, CopyJobChange, ServiceEvent, ServiceEventKind, SnsMessage, Trigger,
     VaultNotification,
@@ -27,7 +27,7 @@ pub struct Scope {
     /// Recovery points the event or invocation names, each once.
     pub points: Vec<PointRequest>,
     /// What the trigger named that is left alone, with the reason.
-    pub skips: Vec<Skip>,
+    pub skips: Skips,
 }
 
 /// A recovery point a trigger names.
@@ -136,7 +136,7 @@ pub struct CopyPlan {
     /// Copies that failed too often to retry: reported as failures so someone looks.
     pub alerts: Vec<TargetOutcome>,
     /// Recovery points and destinations left alone, with the reason.
-    pub skips: Vec<Skip>,
+    pub skips: Skips,
 }
 
 /// Reads the trigger: a schedule sweeps, events and invocations name recovery points; anything

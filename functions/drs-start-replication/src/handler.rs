@@ -33,7 +33,7 @@ pub async fn handle(app: &App, event: &Value) -> Result<RunReport, HandlerError>
             info!(
                 servers = servers.len(),
                 starts = plan.starts.len(),
-                skips = plan.skips.len(),
+                skips = plan.skips.total(),
                 dry_run,
                 "planned"
             );

@@ -2,7 +2,7 @@
 
 use crate::config::{AlarmMapping, DimensionMatch, DrsConfig, Selection};
 use crate::observe::SourceServer;
-use dr_core::report::Skip;
+use dr_core::report::{Skip, Skips};
 use dr_core::trigger::{
     is_source_server_id, Alarm, AlarmState, ServiceEvent, ServiceEventKind, SnsMessage, Trigger,
 };
@@ -17,13 +17,13 @@ pub struct StartPlan {
     /// Source server ids to start, in id order.
     pub starts: Vec<String>,
     /// Targets left alone, with the reason.
-    pub skips: Vec<Skip>,
+    pub skips: Skips,
 }
 
 /// Plans a run: resolves the trigger to candidate servers, then starts the stopped ones within
 /// the replication quota.
 pub fn plan(trigger: &Trigger, config: &DrsConfig, servers: &[SourceServer]) -> StartPlan {
-    let mut skips = Vec::new();
+    let mut skips = Skips::new();
     let candidates = candidates(trigger, config, servers, &mut skips);
     let mut replicating = servers.iter().filter(|s| s.state != STOPPED).count();
     let mut starts = Vec::new();
@@ -64,10 +64,10 @@ fn candidates<'a>(
     trigger: &Trigger,
     config: &DrsConfig,
     servers: &'a [SourceServer],
-    skips: &mut Vec<Skip>,
+    skips: &mut Skips,
 ) -> Vec<&'a SourceServer> {
     let mut wanted: BTreeSet<&str> = BTreeSet::new();
-    let mut want = |server: &'a SourceServer, skips: &mut Vec<Skip>| {
+    let mut want = |server: &'a SourceServer, skips: &mut Skips| {
         if is_selected(&config.selection, server) {
             wanted.insert(&server.id);
         } else {
@@ -138,8 +138,8 @@ fn candidates<'a>(
 fn by_id<'a>(
     target: &str,
     servers: &'a [SourceServer],
-    skips: &mut Vec<Skip>,
-    mut found: impl FnMut(&'a SourceServer, &mut Vec<Skip>),
+    skips: &mut Skips,
+    mut found: impl FnMut(&'a SourceServer, &mut Skips),
 ) {
     if !is_source_server_id(target) {
         skips.push(Skip::new(target, "not a source server id"));
@@ -159,7 +159,7 @@ fn by_id<'a>(
 fn stalled_servers<'a>(
     event: &ServiceEvent,
     servers: &'a [SourceServer],
-    skips: &mut Vec<Skip>,
+    skips: &mut Skips,
 ) -> Vec<&'a SourceServer> {
     match &event.kind {
         ServiceEventKind::DrsReplicationStalled {
@@ -202,7 +202,7 @@ fn alarm_servers<'a>(
     alarm: &Alarm,
     mapping: &AlarmMapping,
     servers: &'a [SourceServer],
-    skips: &mut Vec<Skip>,
+    skips: &mut Skips,
 ) -> Vec<&'a SourceServer> {
     if alarm.state != AlarmState::Alarm {
         skips.push(Skip::new(

@@ -56,7 +56,7 @@ pub async fn handle_at(app: &App, event: &Value, now: i64) -> Result<RunReport, 
                 jobs = facts.jobs.len(),
                 actions = plan.actions.len(),
                 notices = plan.notices.len(),
-                skips = plan.skips.len(),
+                skips = plan.skips.total(),
                 dry_run,
                 "planned"
             );

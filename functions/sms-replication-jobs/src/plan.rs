@@ -4,7 +4,7 @@
 use crate::config::{JobSpec, License, SeedTime, ServerRef, SmsConfig, MAX_SEED_AHEAD_SECS};
 use crate::observe::{Catalog, Job, Run, Server};
 use crate::policy::{self, fmt_time, Resume};
-use dr_core::report::{OutcomeResult, Skip, TargetOutcome};
+use dr_core::report::{OutcomeResult, Skip, Skips, TargetOutcome};
 use dr_core::trigger::{ServiceEvent, ServiceEventKind, SnsMessage, Trigger};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -183,7 +183,7 @@ pub struct JobsPlan {
     /// Reports without calls.
     pub notices: Vec<Notice>,
     /// Targets left alone, with the reason.
-    pub skips: Vec<Skip>,
+    pub skips: Skips,
 }
 
 /// The jobs whose runs the plan needs: every managed job in a failure state (to explain it or

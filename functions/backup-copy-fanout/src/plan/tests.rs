@@ -181,8 +181,9 @@ fn check(case: Case) {
     assert_reasons(case.name, "alerts", alerts, &case.alerts);
     let skips = got
         .skips
-        .into_iter()
-        .map(|s| (s.target, s.reason))
+        .listed()
+        .iter()
+        .map(|s| (s.target.clone(), s.reason.clone()))
         .collect();
     assert_reasons(case.name, "skips", skips, &case.skips);
 }
@@ -900,8 +901,9 @@ fn scope_table() {
         assert_eq!(got.points, want, "{name}");
         let got_skips = got
             .skips
-            .into_iter()
-            .map(|s| (s.target, s.reason))
+            .listed()
+            .iter()
+            .map(|s| (s.target.clone(), s.reason.clone()))
             .collect();
         assert_reasons(name, "skips", got_skips, &skips);
     }
@@ -1088,8 +1090,13 @@ fn sample_events_parse_and_plan() {
             assert_eq!(got.copies[0].attempt, 2, "{name}: the retry is attempt 2");
         }
         assert!(got.alerts.is_empty(), "{name}");
-        let mut got_skips: Vec<String> = scope.skips.iter().map(|s| s.target.clone()).collect();
-        got_skips.extend(got.skips.iter().map(|s| s.target.clone()));
+        let mut got_skips: Vec<String> = scope
+            .skips
+            .listed()
+            .iter()
+            .map(|s| s.target.clone())
+            .collect();
+        got_skips.extend(got.skips.listed().iter().map(|s| s.target.clone()));
         assert_eq!(got_skips, skip_targets, "{name}");
     }
 }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::TagFilter;
+use dr_core::report::LISTED_SKIPS;
 use dr_core::trigger::{
     Dimension, DirectInvoke, Schedule, ServiceEvent, ServiceEventKind, SnsNotification,
     VaultNotification,
@@ -125,8 +126,9 @@ fn check(case: Case) {
     assert_eq!(got.starts, case.starts, "{}: starts", case.name);
     let skips: Vec<(String, String)> = got
         .skips
-        .into_iter()
-        .map(|s| (s.target, s.reason))
+        .listed()
+        .iter()
+        .map(|s| (s.target.clone(), s.reason.clone()))
         .collect();
     assert_eq!(
         skips.len(),
@@ -309,6 +311,28 @@ fn quota_counts_everything_already_replicating() {
         starts: (0..5).map(id).collect(),
         skips: vec![],
     });
+}
+
+#[test]
+fn a_fleet_skipping_more_than_a_report_lists_keeps_only_the_listed_skips() {
+    let replicating = LISTED_SKIPS + 1200;
+    let mut servers: Vec<_> = (0..5).map(|n| server(n, "STOPPED")).collect();
+    servers.extend((0..replicating).map(|n| server(10_000 + to_u32(n), "CONTINUOUS")));
+    let mut cfg = config(all());
+    cfg.replication_quota = servers.len();
+    let got = plan(&schedule(), &cfg, &servers);
+    assert_eq!(got.starts, (0..5).map(id).collect::<Vec<_>>());
+    assert_eq!(got.skips.total(), replicating);
+    assert_eq!(got.skips.listed().len(), LISTED_SKIPS);
+    let first: Vec<&str> = got.skips.listed()[..2]
+        .iter()
+        .map(|s| s.target.as_str())
+        .collect();
+    assert_eq!(first, [id(10_000), id(10_001)]);
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("test fleets are small")
 }
 
 #[test]
