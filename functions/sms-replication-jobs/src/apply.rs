@@ -71,7 +71,8 @@ fn planned(action: &Action) -> TargetOutcome {
 /// `CreateReplicationJob` with every configured option; a job that already exists is the wanted
 /// state, so it is an unchanged outcome, not a failure.
 async fn create(sms: &aws_sdk_sms::Client, job: &CreateJob) -> TargetOutcome {
-    let license = match job.license {
+    let options = &job.options;
+    let license = match options.license {
         License::Auto => None,
         License::Aws => Some(LicenseType::Aws),
         License::Byol => Some(LicenseType::Byol),
@@ -80,14 +81,14 @@ async fn create(sms: &aws_sdk_sms::Client, job: &CreateJob) -> TargetOutcome {
         .create_replication_job()
         .server_id(&job.server_id)
         .seed_replication_time(DateTime::from_secs(job.seed_time))
-        .set_frequency(job.frequency)
-        .set_run_once(job.run_once)
+        .set_frequency(options.frequency)
+        .set_run_once(options.run_once)
         .set_license_type(license)
-        .set_role_name(job.role_name.clone())
-        .set_description(job.description.clone())
-        .set_number_of_recent_amis_to_keep(job.amis_to_keep)
-        .set_encrypted(job.encrypted)
-        .set_kms_key_id(job.kms_key_id.clone())
+        .set_role_name(options.role_name.clone())
+        .set_description(options.description.clone())
+        .set_number_of_recent_amis_to_keep(options.amis_to_keep)
+        .set_encrypted(options.encrypted)
+        .set_kms_key_id(options.kms_key_id.clone())
         .send()
         .await;
     match result {

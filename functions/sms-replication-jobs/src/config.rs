@@ -101,11 +101,20 @@ pub struct JobSpec {
     pub server: ServerRef,
     /// `seedReplicationTime`.
     pub seed: SeedTime,
+    /// The options passed as they are to `CreateReplicationJob`.
+    pub options: JobOptions,
+    /// The pause-on-failure policy.
+    pub on_failure: FailurePolicy,
+}
+
+/// The `CreateReplicationJob` options that go from the configuration to the request unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobOptions {
     /// `frequency`, in hours; absent for one-time jobs.
     pub frequency: Option<i32>,
     /// `runOnce`, as configured.
     pub run_once: Option<bool>,
-    /// `licenseType`.
+    /// `licenseType`; [`License::Auto`] omits it.
     pub license: License,
     /// `roleName`.
     pub role_name: Option<String>,
@@ -117,14 +126,12 @@ pub struct JobSpec {
     pub encrypted: Option<bool>,
     /// `kmsKeyId`; only with `encrypted`, absent means the account's default EBS key.
     pub kms_key_id: Option<String>,
-    /// The pause-on-failure policy.
-    pub on_failure: FailurePolicy,
 }
 
 impl JobSpec {
     /// True for a one-time (`runOnce`) job, which SMS never pauses.
     pub fn is_one_time(&self) -> bool {
-        self.run_once == Some(true)
+        self.options.run_once == Some(true)
     }
 }
 
@@ -349,14 +356,16 @@ fn merge(path: &str, job: RawEntry, defaults: &RawEntry, now: i64) -> Result<Job
     Ok(JobSpec {
         server,
         seed,
-        frequency,
-        run_once,
-        license,
-        role_name,
-        description,
-        amis_to_keep,
-        encrypted,
-        kms_key_id,
+        options: JobOptions {
+            frequency,
+            run_once,
+            license,
+            role_name,
+            description,
+            amis_to_keep,
+            encrypted,
+            kms_key_id,
+        },
         on_failure,
     })
 }

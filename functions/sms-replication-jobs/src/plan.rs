@@ -1,7 +1,9 @@
 //! Plan: decide, without I/O, which replication jobs to create, which paused jobs to resume and
 //! how, what to report about failed, completed and deleted jobs, and why the rest is left alone.
 
-use crate::config::{JobSpec, License, SeedTime, ServerRef, SmsConfig, MAX_SEED_AHEAD_SECS};
+use crate::config::{
+    JobOptions, JobSpec, License, SeedTime, ServerRef, SmsConfig, MAX_SEED_AHEAD_SECS,
+};
 use crate::observe::{Catalog, Job, Run, Server};
 use crate::policy::{self, fmt_time, Resume};
 use dr_core::report::{OutcomeResult, Skip, Skips, TargetOutcome};
@@ -45,22 +47,8 @@ pub struct CreateJob {
     pub server_id: String,
     /// `seedReplicationTime`, epoch seconds.
     pub seed_time: i64,
-    /// `frequency`, hours.
-    pub frequency: Option<i32>,
-    /// `runOnce`.
-    pub run_once: Option<bool>,
-    /// `licenseType`; [`License::Auto`] omits it.
-    pub license: License,
-    /// `roleName`.
-    pub role_name: Option<String>,
-    /// `description`.
-    pub description: Option<String>,
-    /// `numberOfRecentAmisToKeep`.
-    pub amis_to_keep: Option<i32>,
-    /// `encrypted`.
-    pub encrypted: Option<bool>,
-    /// `kmsKeyId`.
-    pub kms_key_id: Option<String>,
+    /// The configured options, passed as they are.
+    pub options: JobOptions,
     /// What the plan could not check itself and SMS will (reported with the outcome).
     pub notes: Vec<String>,
 }
@@ -68,30 +56,34 @@ pub struct CreateJob {
 impl CreateJob {
     /// The request in one line for reports.
     pub fn summary(&self) -> String {
+        let options = &self.options;
         let mut parts = vec![format!("seed {}", fmt_time(self.seed_time))];
-        match (self.run_once, self.frequency) {
+        match (options.run_once, options.frequency) {
             (Some(true), _) => parts.push("one-time".to_owned()),
             (_, Some(f)) => parts.push(format!("every {f} h")),
             _ => {}
         }
         parts.push(format!(
             "license {}",
-            match self.license {
+            match options.license {
                 License::Auto => "auto",
                 License::Aws => "AWS",
                 License::Byol => "BYOL",
             }
         ));
-        if let Some(role) = &self.role_name {
+        if let Some(role) = &options.role_name {
             parts.push(format!("role {role}"));
         }
-        if let Some(n) = self.amis_to_keep {
+        if let Some(n) = options.amis_to_keep {
             parts.push(format!("keep {n} AMIs"));
         }
-        if self.encrypted == Some(true) {
+        if options.encrypted == Some(true) {
             parts.push(format!(
                 "encrypted with {}",
-                self.kms_key_id.as_deref().unwrap_or("the default EBS key")
+                options
+                    .kms_key_id
+                    .as_deref()
+                    .unwrap_or("the default EBS key")
             ));
         }
         parts.extend(self.notes.iter().cloned());
@@ -406,7 +398,7 @@ fn create(spec: &JobSpec, server: &Server, now: i64) -> Result<CreateJob, String
         SeedTime::After(secs) => now + secs,
     };
     let mut notes = Vec::new();
-    if spec.license == License::Aws {
+    if spec.options.license == License::Aws {
         notes.push(
             "licenseType AWS needs a Windows server: the SMS catalog does not record the OS, so \
              SMS checks it (Linux servers take only BYOL)"
@@ -416,14 +408,7 @@ fn create(spec: &JobSpec, server: &Server, now: i64) -> Result<CreateJob, String
     Ok(CreateJob {
         server_id: server.id.clone(),
         seed_time,
-        frequency: spec.frequency,
-        run_once: spec.run_once,
-        license: spec.license,
-        role_name: spec.role_name.clone(),
-        description: spec.description.clone(),
-        amis_to_keep: spec.amis_to_keep,
-        encrypted: spec.encrypted,
-        kms_key_id: spec.kms_key_id.clone(),
+        options: spec.options.clone(),
         notes,
     })
 }

@@ -34,14 +34,16 @@ fn minimal_job_and_other_variables_take_their_defaults() {
         vec![JobSpec {
             server: ServerRef::Id("s-12345678".into()),
             seed: SeedTime::Now,
-            frequency: Some(12),
-            run_once: None,
-            license: License::Auto,
-            role_name: None,
-            description: None,
-            amis_to_keep: None,
-            encrypted: None,
-            kms_key_id: None,
+            options: JobOptions {
+                frequency: Some(12),
+                run_once: None,
+                license: License::Auto,
+                role_name: None,
+                description: None,
+                amis_to_keep: None,
+                encrypted: None,
+                kms_key_id: None,
+            },
             on_failure: FailurePolicy {
                 cool_down_secs: 3600,
                 resume_with: ResumeWith::OnDemandRun,
@@ -82,28 +84,34 @@ fn every_option_and_the_defaults_merge() {
     };
     assert_eq!(got[0].server, ServerRef::Id("s-1234567890abcdef0".into()));
     assert_eq!(got[0].seed, SeedTime::After(7200));
-    assert_eq!((got[0].frequency, got[0].run_once), (Some(12), None));
-    assert_eq!(got[0].license, License::Byol);
-    assert_eq!(got[0].role_name.as_deref(), Some("sms"));
-    assert_eq!(got[0].description.as_deref(), Some("wave 1"));
-    assert_eq!(got[0].amis_to_keep, Some(3));
-    assert_eq!(got[0].encrypted, Some(true));
     assert_eq!(
-        got[0].kms_key_id.as_deref(),
+        (got[0].options.frequency, got[0].options.run_once),
+        (Some(12), None)
+    );
+    assert_eq!(got[0].options.license, License::Byol);
+    assert_eq!(got[0].options.role_name.as_deref(), Some("sms"));
+    assert_eq!(got[0].options.description.as_deref(), Some("wave 1"));
+    assert_eq!(got[0].options.amis_to_keep, Some(3));
+    assert_eq!(got[0].options.encrypted, Some(true));
+    assert_eq!(
+        got[0].options.kms_key_id.as_deref(),
         Some("arn:aws:kms:us-east-1:123456789012:alias/sms-amis")
     );
     assert_eq!(got[0].on_failure, policy);
 
     assert_eq!(got[1].server, ServerRef::VmName("web-1".into()));
     assert_eq!(
-        (got[1].frequency, got[1].run_once),
+        (got[1].options.frequency, got[1].options.run_once),
         (None, Some(true)),
         "runOnce replaces the default frequency"
     );
     assert!(got[1].is_one_time());
-    assert_eq!(got[1].license, License::Auto);
+    assert_eq!(got[1].options.license, License::Auto);
     assert_eq!(
-        (got[1].encrypted, got[1].kms_key_id.as_deref()),
+        (
+            got[1].options.encrypted,
+            got[1].options.kms_key_id.as_deref()
+        ),
         (Some(false), None),
         "encrypted: false drops the default key"
     );
@@ -112,10 +120,10 @@ fn every_option_and_the_defaults_merge() {
         got[2].server,
         ServerRef::Hostname("db-1.corp.example.com".into())
     );
-    assert_eq!(got[2].frequency, Some(24));
-    assert_eq!(got[2].license, License::Aws);
+    assert_eq!(got[2].options.frequency, Some(24));
+    assert_eq!(got[2].options.license, License::Aws);
     assert_eq!(
-        got[2].kms_key_id.as_deref(),
+        got[2].options.kms_key_id.as_deref(),
         Some("1234abcd-12ab-34cd-56ef-1234567890ab")
     );
     assert_eq!(
@@ -135,8 +143,11 @@ fn every_option_and_the_defaults_merge() {
         got[3].seed,
         SeedTime::At(NOW + 11 * 86_400 - 2 * 3600 - 1800)
     );
-    assert_eq!(got[3].amis_to_keep, Some(0));
-    assert_eq!(got[3].role_name.as_deref(), Some("sms-custom.role@x"));
+    assert_eq!(got[3].options.amis_to_keep, Some(0));
+    assert_eq!(
+        got[3].options.role_name.as_deref(),
+        Some("sms-custom.role@x")
+    );
 }
 
 #[test]

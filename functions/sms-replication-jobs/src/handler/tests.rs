@@ -1,7 +1,7 @@
 //! SDK adapter tests: observe, apply and the whole handler against mocked SMS and SNS clients.
 
 use super::*;
-use crate::config::{FailurePolicy, JobSpec, License, ResumeWith, SeedTime, ServerRef};
+use crate::config::{FailurePolicy, JobOptions, JobSpec, License, ResumeWith, SeedTime, ServerRef};
 use crate::plan::{Action, CreateJob};
 use aws_sdk_sms::config::Region;
 use aws_sdk_sms::operation::create_replication_job::CreateReplicationJobOutput;
@@ -275,14 +275,16 @@ fn full_create(n: u32) -> CreateJob {
     CreateJob {
         server_id: sid(n),
         seed_time: NOW + 2 * HOUR,
-        frequency: Some(6),
-        run_once: Some(false),
-        license: License::Byol,
-        role_name: Some("sms".into()),
-        description: Some("wave 1".into()),
-        amis_to_keep: Some(3),
-        encrypted: Some(true),
-        kms_key_id: Some("arn:aws:kms:us-east-1:123456789012:alias/sms-amis".into()),
+        options: JobOptions {
+            frequency: Some(6),
+            run_once: Some(false),
+            license: License::Byol,
+            role_name: Some("sms".into()),
+            description: Some("wave 1".into()),
+            amis_to_keep: Some(3),
+            encrypted: Some(true),
+            kms_key_id: Some("arn:aws:kms:us-east-1:123456789012:alias/sms-amis".into()),
+        },
         notes: vec![],
     }
 }
@@ -291,14 +293,16 @@ fn minimal_create(n: u32) -> CreateJob {
     CreateJob {
         server_id: sid(n),
         seed_time: NOW,
-        frequency: None,
-        run_once: Some(true),
-        license: License::Auto,
-        role_name: None,
-        description: None,
-        amis_to_keep: None,
-        encrypted: None,
-        kms_key_id: None,
+        options: JobOptions {
+            frequency: None,
+            run_once: Some(true),
+            license: License::Auto,
+            role_name: None,
+            description: None,
+            amis_to_keep: None,
+            encrypted: None,
+            kms_key_id: None,
+        },
         notes: vec![],
     }
 }
@@ -569,14 +573,16 @@ fn spec(n: u32) -> JobSpec {
     JobSpec {
         server: ServerRef::Id(sid(n)),
         seed: SeedTime::Now,
-        frequency: Some(12),
-        run_once: None,
-        license: License::Auto,
-        role_name: None,
-        description: None,
-        amis_to_keep: None,
-        encrypted: None,
-        kms_key_id: None,
+        options: JobOptions {
+            frequency: Some(12),
+            run_once: None,
+            license: License::Auto,
+            role_name: None,
+            description: None,
+            amis_to_keep: None,
+            encrypted: None,
+            kms_key_id: None,
+        },
         on_failure: FailurePolicy {
             cool_down_secs: HOUR,
             resume_with: ResumeWith::OnDemandRun,

@@ -36,10 +36,9 @@ fn catalog(servers: Vec<Server>) -> Catalog {
     }
 }
 
-fn spec(server: ServerRef) -> JobSpec {
-    JobSpec {
-        server,
-        seed: SeedTime::Now,
+/// A job every 12 hours with every other option left to SMS.
+fn options() -> JobOptions {
+    JobOptions {
         frequency: Some(12),
         run_once: None,
         license: License::Auto,
@@ -48,6 +47,14 @@ fn spec(server: ServerRef) -> JobSpec {
         amis_to_keep: None,
         encrypted: None,
         kms_key_id: None,
+    }
+}
+
+fn spec(server: ServerRef) -> JobSpec {
+    JobSpec {
+        server,
+        seed: SeedTime::Now,
+        options: options(),
         on_failure: FailurePolicy::default(),
     }
 }
@@ -208,23 +215,14 @@ fn created(n: u32, seed_time: i64) -> CreateJob {
     CreateJob {
         server_id: sid(n),
         seed_time,
-        frequency: Some(12),
-        run_once: None,
-        license: License::Auto,
-        role_name: None,
-        description: None,
-        amis_to_keep: None,
-        encrypted: None,
-        kms_key_id: None,
+        options: options(),
         notes: vec![],
     }
 }
 
 #[test]
 fn creation_passes_every_option_through() {
-    let full = JobSpec {
-        server: ServerRef::VmName("WEB-1".into()),
-        seed: SeedTime::After(2 * HOUR),
+    let every_option = JobOptions {
         frequency: Some(6),
         run_once: Some(false),
         license: License::Byol,
@@ -233,14 +231,23 @@ fn creation_passes_every_option_through() {
         amis_to_keep: Some(3),
         encrypted: Some(true),
         kms_key_id: Some("alias/sms-amis".into()),
-        on_failure: FailurePolicy::default(),
     };
-    let one_time = JobSpec {
-        seed: SeedTime::At(NOW + 3 * 86_400),
+    let one_time_options = JobOptions {
         frequency: None,
         run_once: Some(true),
         license: License::Aws,
         encrypted: Some(true),
+        ..options()
+    };
+    let full = JobSpec {
+        server: ServerRef::VmName("WEB-1".into()),
+        seed: SeedTime::After(2 * HOUR),
+        options: every_option.clone(),
+        on_failure: FailurePolicy::default(),
+    };
+    let one_time = JobSpec {
+        seed: SeedTime::At(NOW + 3 * 86_400),
+        options: one_time_options.clone(),
         ..by_id(2)
     };
     let past_seed = JobSpec {
@@ -259,22 +266,12 @@ fn creation_passes_every_option_through() {
         actions: vec![
             Action::Create(CreateJob {
                 seed_time: NOW + 2 * HOUR,
-                frequency: Some(6),
-                run_once: Some(false),
-                license: License::Byol,
-                role_name: Some("sms".into()),
-                description: Some("wave 1".into()),
-                amis_to_keep: Some(3),
-                encrypted: Some(true),
-                kms_key_id: Some("alias/sms-amis".into()),
+                options: every_option,
                 ..created(1, 0)
             }),
             Action::Create(CreateJob {
                 seed_time: NOW + 3 * 86_400,
-                frequency: None,
-                run_once: Some(true),
-                license: License::Aws,
-                encrypted: Some(true),
+                options: one_time_options,
                 notes: vec![
                     "licenseType AWS needs a Windows server: the SMS catalog does not \
                              record the OS, so SMS checks it (Linux servers take only BYOL)"
