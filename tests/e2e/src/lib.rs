@@ -3,6 +3,7 @@
 //! [`RuntimeApi`] is a minimal Lambda Runtime API (the `next` / `response` / `error` endpoints a
 //! custom runtime polls) on loopback; [`FunctionProcess`] starts a release or debug `bootstrap`
 //! binary pointed at it, with a hermetic AWS environment aimed at an endpoint such as the emulator.
+//! [`Deployment`] puts the three together, as most end-to-end tests start.
 
 pub mod demo;
 
@@ -12,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use dr_emulator::{Config, Emulator, Fixture};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -62,6 +64,9 @@ pub enum HarnessError {
     /// The Runtime API server stopped.
     #[error("runtime API stopped")]
     Stopped,
+    /// The function binary has not been built.
+    #[error("{0}")]
+    MissingBinary(String),
     /// Starting a server or process failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -328,6 +333,50 @@ impl FunctionProcess {
     /// Whether the process has exited, and with what status.
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().ok().flatten()
+    }
+}
+
+/// A function's debug binary deployed against a fresh emulator: the emulator, the Runtime API
+/// its instances poll, and the instances, stopped when dropped.
+pub struct Deployment {
+    /// The emulator the function calls.
+    pub emulator: Emulator,
+    /// The Runtime API the instances poll.
+    pub runtime: RuntimeApi,
+    _instances: Vec<FunctionProcess>,
+}
+
+impl Deployment {
+    /// Starts an emulator holding `fixture`, a Runtime API for `function`, and `instances` warm
+    /// copies of its debug binary with `env`, as Lambda runs concurrent invocations. Each logs
+    /// to `e2e-logs/<log>.log`, or `<log>-<i>.log` when there are several.
+    pub async fn start(
+        function: &str,
+        fixture: Fixture,
+        env: &[(&str, &str)],
+        log: &str,
+        instances: usize,
+    ) -> Result<Self, HarnessError> {
+        let emulator = Emulator::start(Config::new(fixture)).await?;
+        let runtime = RuntimeApi::start(function).await?;
+        let binary = function_binary(function, "debug").map_err(HarnessError::MissingBinary)?;
+        let logs = target_dir().join("e2e-logs");
+        let processes = (0..instances)
+            .map(|i| {
+                let file = if instances == 1 {
+                    format!("{log}.log")
+                } else {
+                    format!("{log}-{i}.log")
+                };
+                let endpoint = emulator.endpoint_url();
+                FunctionProcess::spawn(&binary, &runtime, &endpoint, env, &logs.join(file))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            emulator,
+            runtime,
+            _instances: processes,
+        })
     }
 }
 

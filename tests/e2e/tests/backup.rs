@@ -8,9 +8,10 @@
 
 use dr_core::report::{OutcomeResult, RunReport, RunStatus};
 use dr_e2e::{
-    demo, function_binary, sample_event, FunctionProcess, HarnessError, Invocation, RuntimeApi,
+    demo, function_binary, sample_event, Deployment, FunctionProcess, HarnessError, Invocation,
+    RuntimeApi,
 };
-use dr_emulator::{Config, Emulator, FaultRule, Fixture, REPORTS_TOPIC};
+use dr_emulator::{FaultRule, Fixture, REPORTS_TOPIC};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -48,11 +49,17 @@ fn env_with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'stat
     env
 }
 
+/// The function deployed against the emulator, with what these tests read of it.
 struct Run {
-    emulator: Emulator,
-    runtime: RuntimeApi,
+    deployment: Deployment,
     invocations: usize,
-    _processes: Vec<FunctionProcess>,
+}
+
+impl std::ops::Deref for Run {
+    type Target = Deployment;
+    fn deref(&self) -> &Deployment {
+        &self.deployment
+    }
 }
 
 impl Run {
@@ -63,25 +70,10 @@ impl Run {
     /// `instances` warm copies of the function polling the same Runtime API, as Lambda runs
     /// concurrent invocations.
     async fn start_instances(env: &[(&str, &str)], log: &str, instances: usize) -> Self {
-        let emulator = Emulator::start(Config::new(Fixture::demo()))
-            .await
-            .expect("emulator");
-        let runtime = RuntimeApi::start(FUNCTION).await.expect("runtime");
-        let binary = function_binary(FUNCTION, "debug").expect("binary built");
-        let processes = (0..instances)
-            .map(|i| {
-                let log = dr_e2e::target_dir()
-                    .join("e2e-logs")
-                    .join(format!("{log}-{i}.log"));
-                FunctionProcess::spawn(&binary, &runtime, &emulator.endpoint_url(), env, &log)
-                    .expect("spawned")
-            })
-            .collect();
+        let deployment = Deployment::start(FUNCTION, Fixture::demo(), env, log, instances);
         Self {
-            emulator,
-            runtime,
+            deployment: deployment.await.expect("deployed"),
             invocations: 0,
-            _processes: processes,
         }
     }
 

@@ -1,8 +1,8 @@
 //! drs-start-replication end to end: the real binary, the Runtime API, the emulator's DRS and SNS.
 
 use dr_core::report::{OutcomeResult, RunReport};
-use dr_e2e::{function_binary, sample_event, FunctionProcess, Invocation, RuntimeApi};
-use dr_emulator::{Config, Emulator, Fixture, REPORTS_TOPIC};
+use dr_e2e::{sample_event, Deployment, Invocation};
+use dr_emulator::{Fixture, REPORTS_TOPIC};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -21,30 +21,20 @@ fn demo_env() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-struct Run {
-    emulator: Emulator,
-    runtime: RuntimeApi,
-    _process: FunctionProcess,
+/// The function deployed against the emulator, with what these tests read of it.
+struct Run(Deployment);
+
+impl std::ops::Deref for Run {
+    type Target = Deployment;
+    fn deref(&self) -> &Deployment {
+        &self.0
+    }
 }
 
 impl Run {
     async fn start(fixture: Fixture, env: &[(&str, &str)], log: &str) -> Self {
-        let emulator = Emulator::start(Config::new(fixture))
-            .await
-            .expect("emulator");
-        let runtime = RuntimeApi::start("drs-start-replication")
-            .await
-            .expect("runtime");
-        let binary = function_binary("drs-start-replication", "debug").expect("binary built");
-        let log = dr_e2e::target_dir().join("e2e-logs").join(log);
-        let process =
-            FunctionProcess::spawn(&binary, &runtime, &emulator.endpoint_url(), env, &log)
-                .expect("spawned");
-        Self {
-            emulator,
-            runtime,
-            _process: process,
-        }
+        let deployment = Deployment::start("drs-start-replication", fixture, env, log, 1);
+        Self(deployment.await.expect("deployed"))
     }
 
     async fn invoke(&self, event: &Value) -> RunReport {
@@ -78,7 +68,7 @@ fn event(name: &str) -> Value {
 
 #[tokio::test]
 async fn every_sample_event_does_what_it_says_against_the_demo_fleet() {
-    let run = Run::start(Fixture::demo(), &demo_env(), "drs-samples.log").await;
+    let run = Run::start(Fixture::demo(), &demo_env(), "drs-samples").await;
 
     let dry = run.invoke(&event("direct-invoke-dry-run.json")).await;
     assert!(dry.dry_run);
@@ -139,7 +129,7 @@ async fn every_sample_event_does_what_it_says_against_the_demo_fleet() {
 
 #[tokio::test]
 async fn redelivered_events_start_each_server_once() {
-    let run = Run::start(Fixture::demo(), &demo_env(), "drs-redelivery.log").await;
+    let run = Run::start(Fixture::demo(), &demo_env(), "drs-redelivery").await;
     let alarm = event("alarm-via-sns.json");
     for _ in 0..3 {
         let report = run.invoke(&alarm).await;
@@ -154,7 +144,7 @@ async fn the_quota_holds_on_a_large_fleet() {
     let run = Run::start(
         Fixture::drs_fleet(400, 100),
         &[("DRS_SELECT_ALL", "true"), ("MAX_CONCURRENCY", "20")],
-        "drs-quota.log",
+        "drs-quota",
     )
     .await;
     let report = run.invoke(&serde_json::json!({})).await;
@@ -168,7 +158,7 @@ async fn the_quota_holds_on_a_large_fleet() {
 
 #[tokio::test]
 async fn hostile_input_is_rejected_without_changing_anything() {
-    let run = Run::start(Fixture::demo(), &demo_env(), "drs-hostile.log").await;
+    let run = Run::start(Fixture::demo(), &demo_env(), "drs-hostile").await;
     for bad in [
         serde_json::json!([1, 2]),
         serde_json::json!({"targets": "s-eee65f53e9421ce50"}),

@@ -16,9 +16,9 @@
 
 use dr_core::report::{OutcomeResult, RunReport};
 use dr_e2e::demo::{self, copy_target};
-use dr_e2e::{function_binary, sample_event, FunctionProcess, Invocation, RuntimeApi};
+use dr_e2e::{sample_event, Deployment, Invocation};
 use dr_emulator::faults::{DROPPED_AFTER_APPLY, LATENCY_SPIKE};
-use dr_emulator::{Config, Emulator, FaultRule, Fixture, REPORTS_TOPIC};
+use dr_emulator::{FaultRule, Fixture, REPORTS_TOPIC};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -129,12 +129,17 @@ struct Attempt {
 /// One run of a workload: the emulator, the function, and every attempt in order.
 struct Run {
     function: &'static str,
-    emulator: Emulator,
-    runtime: RuntimeApi,
-    _process: FunctionProcess,
+    deployment: Deployment,
     attempts: Vec<Attempt>,
     /// Invocations beyond the first of each event.
     retries: usize,
+}
+
+impl std::ops::Deref for Run {
+    type Target = Deployment;
+    fn deref(&self) -> &Deployment {
+        &self.deployment
+    }
 }
 
 impl Run {
@@ -142,21 +147,11 @@ impl Run {
         let function = scenario.function;
         let mut fixture = scenario.fixture.clone();
         fixture.seed = SEED;
-        let emulator = Emulator::start(Config::new(fixture))
-            .await
-            .expect("emulator");
-        let runtime = RuntimeApi::start(function).await.expect("runtime");
-        let binary = function_binary(function, "debug").expect("binary built");
         let env: Vec<(&str, &str)> = scenario.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let log = dr_e2e::target_dir().join("e2e-logs").join(log);
-        let process =
-            FunctionProcess::spawn(&binary, &runtime, &emulator.endpoint_url(), &env, &log)
-                .expect("spawned");
+        let deployment = Deployment::start(function, fixture, &env, log, 1);
         Self {
             function,
-            emulator,
-            runtime,
-            _process: process,
+            deployment: deployment.await.expect("deployed"),
             attempts: Vec::new(),
             retries: 0,
         }
@@ -409,13 +404,13 @@ impl Scenario {
 async fn survives_faults(scenario: Scenario) {
     let function = scenario.function;
     let steps = &scenario.steps;
-    let mut clean = Run::start(&scenario, &format!("faults-{function}-clean.log")).await;
+    let mut clean = Run::start(&scenario, &format!("faults-{function}-clean")).await;
     clean.run(steps).await;
     let expected = demo::side_effects(function, &clean.emulator.state());
     let clean_reports = clean.reports();
     assert_eq!(clean.retries, 0, "no fault, no retry");
 
-    let mut faulty = Run::start(&scenario, &format!("faults-{function}.log")).await;
+    let mut faulty = Run::start(&scenario, &format!("faults-{function}")).await;
     for rule in fault_rules() {
         faulty.emulator.set_fault(rule).expect("fault rule");
     }

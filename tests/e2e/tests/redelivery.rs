@@ -11,8 +11,8 @@
 //! Backup idempotency tokens) or the function's can keep the side effects to one.
 
 use dr_e2e::demo::{self, SMS_PLACEHOLDER_SERVERS};
-use dr_e2e::{events_dir, function_binary, FunctionProcess, Invocation, RuntimeApi};
-use dr_emulator::{Config, Emulator, FaultRule, Fixture, REPORTS_TOPIC};
+use dr_e2e::{events_dir, Deployment, Invocation};
+use dr_emulator::{FaultRule, Fixture, REPORTS_TOPIC};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -36,34 +36,25 @@ const SMS_PLACEHOLDER: &str = "sms-job-0a1b2c3d4e5f6000";
 /// One function's binary, warm in [`DELIVERIES`] instances polling one Runtime API.
 struct Warm {
     function: &'static str,
-    emulator: Emulator,
-    runtime: RuntimeApi,
-    _processes: Vec<FunctionProcess>,
+    deployment: Deployment,
+}
+
+impl std::ops::Deref for Warm {
+    type Target = Deployment;
+    fn deref(&self) -> &Deployment {
+        &self.deployment
+    }
 }
 
 impl Warm {
     async fn start(function: &'static str) -> Self {
-        let emulator = Emulator::start(Config::new(Fixture::demo()))
-            .await
-            .expect("emulator");
-        let runtime = RuntimeApi::start(function).await.expect("runtime");
-        let binary = function_binary(function, "debug").expect("binary built");
         let env = demo::env(function, REPORTS_TOPIC);
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let processes = (0..DELIVERIES)
-            .map(|i| {
-                let log = dr_e2e::target_dir()
-                    .join("e2e-logs")
-                    .join(format!("redelivery-{function}-{i}.log"));
-                FunctionProcess::spawn(&binary, &runtime, &emulator.endpoint_url(), &env, &log)
-                    .expect("spawned")
-            })
-            .collect();
+        let log = format!("redelivery-{function}");
+        let deployment = Deployment::start(function, Fixture::demo(), &env, &log, DELIVERIES);
         Self {
             function,
-            emulator,
-            runtime,
-            _processes: processes,
+            deployment: deployment.await.expect("deployed"),
         }
     }
 

@@ -5,9 +5,11 @@
 //! chosen distance from the real time, so the function sees exactly the cool-down wanted.
 
 use dr_core::report::{OutcomeResult, RunReport, RunStatus};
-use dr_e2e::{demo, function_binary, sample_event, FunctionProcess, Invocation, RuntimeApi};
+use dr_e2e::{
+    demo, function_binary, sample_event, Deployment, FunctionProcess, Invocation, RuntimeApi,
+};
 use dr_emulator::util::iso;
-use dr_emulator::{Config, Emulator, Fixture, REPORTS_TOPIC};
+use dr_emulator::{Fixture, REPORTS_TOPIC};
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -36,31 +38,21 @@ fn env_with(jobs: &Value) -> Vec<(&'static str, String)> {
     ]
 }
 
-struct Run {
-    emulator: Emulator,
-    runtime: RuntimeApi,
-    _process: FunctionProcess,
+/// The function deployed against the emulator, with what these tests read of it.
+struct Run(Deployment);
+
+impl std::ops::Deref for Run {
+    type Target = Deployment;
+    fn deref(&self) -> &Deployment {
+        &self.0
+    }
 }
 
 impl Run {
     async fn start(fixture: Fixture, env: &[(&'static str, String)], log: &str) -> Self {
-        let emulator = Emulator::start(Config::new(fixture))
-            .await
-            .expect("emulator");
-        let runtime = RuntimeApi::start("sms-replication-jobs")
-            .await
-            .expect("runtime");
-        let binary = function_binary("sms-replication-jobs", "debug").expect("binary built");
-        let log = dr_e2e::target_dir().join("e2e-logs").join(log);
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let process =
-            FunctionProcess::spawn(&binary, &runtime, &emulator.endpoint_url(), &env, &log)
-                .expect("spawned");
-        Self {
-            emulator,
-            runtime,
-            _process: process,
-        }
+        let deployment = Deployment::start("sms-replication-jobs", fixture, &env, log, 1);
+        Self(deployment.await.expect("deployed"))
     }
 
     async fn invoke(&self, event: &Value) -> RunReport {
@@ -206,12 +198,7 @@ fn with_targets(mut sample: Value, ids: &[&str]) -> Value {
 
 #[tokio::test]
 async fn every_sample_event_does_what_it_says_against_the_demo_catalog() {
-    let run = Run::start(
-        Fixture::demo(),
-        &env_with(&demo::sms_jobs()),
-        "sms-samples.log",
-    )
-    .await;
+    let run = Run::start(Fixture::demo(), &env_with(&demo::sms_jobs()), "sms-samples").await;
 
     // A dry run plans every creation and makes none.
     let dry = run
@@ -427,7 +414,7 @@ async fn a_failing_job_is_paused_resumed_after_the_cool_down_and_escalated() {
     let run = Run::start(
         failing_fixture(),
         &env_with(&failing_jobs()),
-        "sms-failures.log",
+        "sms-failures",
     )
     .await;
     let schedule = event("scheduled-event.json");
@@ -542,7 +529,7 @@ async fn redelivered_events_create_each_job_and_resume_each_pause_once() {
     let run = Run::start(
         Fixture::demo(),
         &env_with(&demo::sms_jobs()),
-        "sms-redelivery.log",
+        "sms-redelivery",
     )
     .await;
     let schedule = event("scheduled-event.json");
@@ -570,7 +557,7 @@ async fn redelivered_events_create_each_job_and_resume_each_pause_once() {
     let run = Run::start(
         failing_fixture(),
         &env_with(&failing_jobs()),
-        "sms-redelivery-resume.log",
+        "sms-redelivery-resume",
     )
     .await;
     let job_id = pause_web_linux_2(&run, -60).await;
@@ -593,12 +580,7 @@ async fn redelivered_events_create_each_job_and_resume_each_pause_once() {
 
 #[tokio::test]
 async fn hostile_input_is_rejected_without_changing_anything() {
-    let run = Run::start(
-        Fixture::demo(),
-        &env_with(&demo::sms_jobs()),
-        "sms-hostile.log",
-    )
-    .await;
+    let run = Run::start(Fixture::demo(), &env_with(&demo::sms_jobs()), "sms-hostile").await;
     let forwarded = |message: &str| {
         json!({"Records": [{"EventSource": "aws:sns", "Sns": {
             "TopicArn": SMS_EVENTS_TOPIC, "MessageId": "m-1", "Message": message}}]})
