@@ -545,4 +545,21 @@ pub fn is_server_id(s: &str) -> bool {
 }
 
 #[cfg(test)]
+impl JobOptions {
+    /// A job every `hours` hours with every other option left to SMS: what tests build on.
+    pub(crate) fn every(hours: i32) -> Self {
+        Self {
+            frequency: Some(hours),
+            run_once: None,
+            license: License::Auto,
+            role_name: None,
+            description: None,
+            amis_to_keep: None,
+            encrypted: None,
+            kms_key_id: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests;

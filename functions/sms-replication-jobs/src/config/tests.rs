@@ -34,16 +34,7 @@ fn minimal_job_and_other_variables_take_their_defaults() {
         vec![JobSpec {
             server: ServerRef::Id("s-12345678".into()),
             seed: SeedTime::Now,
-            options: JobOptions {
-                frequency: Some(12),
-                run_once: None,
-                license: License::Auto,
-                role_name: None,
-                description: None,
-                amis_to_keep: None,
-                encrypted: None,
-                kms_key_id: None,
-            },
+            options: JobOptions::every(12),
             on_failure: FailurePolicy {
                 cool_down_secs: 3600,
                 resume_with: ResumeWith::OnDemandRun,

@@ -296,12 +296,7 @@ fn minimal_create(n: u32) -> CreateJob {
         options: JobOptions {
             frequency: None,
             run_once: Some(true),
-            license: License::Auto,
-            role_name: None,
-            description: None,
-            amis_to_keep: None,
-            encrypted: None,
-            kms_key_id: None,
+            ..JobOptions::every(12)
         },
         notes: vec![],
     }
@@ -573,16 +568,7 @@ fn spec(n: u32) -> JobSpec {
     JobSpec {
         server: ServerRef::Id(sid(n)),
         seed: SeedTime::Now,
-        options: JobOptions {
-            frequency: Some(12),
-            run_once: None,
-            license: License::Auto,
-            role_name: None,
-            description: None,
-            amis_to_keep: None,
-            encrypted: None,
-            kms_key_id: None,
-        },
+        options: JobOptions::every(12),
         on_failure: FailurePolicy {
             cool_down_secs: HOUR,
             resume_with: ResumeWith::OnDemandRun,

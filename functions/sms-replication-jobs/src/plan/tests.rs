@@ -36,25 +36,11 @@ fn catalog(servers: Vec<Server>) -> Catalog {
     }
 }
 
-/// A job every 12 hours with every other option left to SMS.
-fn options() -> JobOptions {
-    JobOptions {
-        frequency: Some(12),
-        run_once: None,
-        license: License::Auto,
-        role_name: None,
-        description: None,
-        amis_to_keep: None,
-        encrypted: None,
-        kms_key_id: None,
-    }
-}
-
 fn spec(server: ServerRef) -> JobSpec {
     JobSpec {
         server,
         seed: SeedTime::Now,
-        options: options(),
+        options: JobOptions::every(12),
         on_failure: FailurePolicy::default(),
     }
 }
@@ -215,7 +201,7 @@ fn created(n: u32, seed_time: i64) -> CreateJob {
     CreateJob {
         server_id: sid(n),
         seed_time,
-        options: options(),
+        options: JobOptions::every(12),
         notes: vec![],
     }
 }
@@ -237,7 +223,7 @@ fn creation_passes_every_option_through() {
         run_once: Some(true),
         license: License::Aws,
         encrypted: Some(true),
-        ..options()
+        ..JobOptions::every(12)
     };
     let full = JobSpec {
         server: ServerRef::VmName("WEB-1".into()),
