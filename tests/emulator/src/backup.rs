@@ -2,7 +2,7 @@
 
 use crate::fixture::{Fixture, LifecycleSpec, RecoveryPointSpec};
 use crate::protocol::{ApiError, Service};
-use crate::util::{hex, page, parse_iso, parse_query_time, uuid_upper};
+use crate::util::{hex, page, parse_iso, parse_query_time, partition, uuid_upper};
 use crate::world::{AwsRequest, World};
 use axum::http::Method;
 use percent_encoding::percent_decode_str;
@@ -230,18 +230,25 @@ fn recovery_point_arn(
     account: &str,
     rng: &mut fastrand::Rng,
 ) -> String {
+    let partition = partition(region);
     match resource_type {
-        "EC2" => format!("arn:aws:ec2:{region}::image/ami-{}", hex(rng, 17)),
-        "EBS" => format!("arn:aws:ec2:{region}::snapshot/snap-{}", hex(rng, 17)),
+        "EC2" => format!("arn:{partition}:ec2:{region}::image/ami-{}", hex(rng, 17)),
+        "EBS" => format!(
+            "arn:{partition}:ec2:{region}::snapshot/snap-{}",
+            hex(rng, 17)
+        ),
         _ => format!(
-            "arn:aws:backup:{region}:{account}:recovery-point:{}",
+            "arn:{partition}:backup:{region}:{account}:recovery-point:{}",
             uuid_upper(rng)
         ),
     }
 }
 
 fn vault_arn(region: &str, account: &str, name: &str) -> String {
-    format!("arn:aws:backup:{region}:{account}:backup-vault:{name}")
+    format!(
+        "arn:{}:backup:{region}:{account}:backup-vault:{name}",
+        partition(region)
+    )
 }
 
 impl Backup {
@@ -305,7 +312,8 @@ impl Backup {
             lifecycle: spec.lifecycle.as_ref().map(Lifecycle::from),
             source_vault_arn: None,
             iam_role_arn: format!(
-                "arn:aws:iam::{}:role/service-role/AWSBackupDefaultServiceRole",
+                "arn:{}:iam::{}:role/service-role/AWSBackupDefaultServiceRole",
+                partition(&v.region),
                 v.account
             ),
             copy_failures_left: spec.fail_copies,
@@ -726,7 +734,9 @@ fn start_copy_job(
     };
     let dest_parts: Vec<&str> = params.destination_vault_arn.splitn(7, ':').collect();
     let dest_ok = dest_parts.len() == 7
-        && dest_parts[..3] == ["arn", "aws", "backup"]
+        && dest_parts[0] == "arn"
+        && dest_parts[1] == partition(dest_parts[3])
+        && dest_parts[2] == "backup"
         && dest_parts[5] == "backup-vault"
         && !dest_parts[6].is_empty();
     if !dest_ok {
@@ -735,8 +745,11 @@ fn start_copy_job(
             params.destination_vault_arn
         )));
     }
-    if !params.iam_role_arn.starts_with("arn:aws:iam::") || !params.iam_role_arn.contains(":role/")
-    {
+    let role_prefix = format!(
+        "arn:{}:iam::",
+        partition(region.unwrap_or(&world.backup.home_region))
+    );
+    if !params.iam_role_arn.starts_with(&role_prefix) || !params.iam_role_arn.contains(":role/") {
         return Err(invalid(format!(
             "IamRoleArn {} is not an IAM role ARN",
             params.iam_role_arn

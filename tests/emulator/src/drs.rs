@@ -3,7 +3,7 @@
 
 use crate::fixture::{DrsServer, Fixture, DRS_STATES};
 use crate::protocol::{ApiError, Service};
-use crate::util::{iso, page};
+use crate::util::{iso, page, partition};
 use crate::world::{AwsRequest, World};
 use axum::http::Method;
 use serde::Deserialize;
@@ -180,7 +180,7 @@ fn render(s: &SourceServer, fixture: &Fixture, now: i64) -> Value {
     };
     json!({
         "sourceServerID": id,
-        "arn": format!("arn:aws:drs:{region}:{account}:source-server/{id}"),
+        "arn": format!("arn:{}:drs:{region}:{account}:source-server/{id}", partition(region)),
         "tags": s.spec.tags,
         "lastLaunchResult": "NOT_STARTED",
         "dataReplicationInfo": replication,

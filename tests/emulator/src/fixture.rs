@@ -568,7 +568,12 @@ impl Fixture {
             }
         }
         for t in &self.sns.topics {
-            if t.split(':').count() != 6 || !t.starts_with("arn:aws:sns:") {
+            let parts: Vec<&str> = t.split(':').collect();
+            let topic = parts.len() == 6
+                && parts[0] == "arn"
+                && parts[1] == crate::util::partition(parts[3])
+                && parts[2] == "sns";
+            if !topic {
                 return bad(format!("SNS topic {t:?} is not a topic ARN"));
             }
         }

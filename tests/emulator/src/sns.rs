@@ -2,7 +2,7 @@
 
 use crate::fixture::Fixture;
 use crate::protocol::{ApiError, Service};
-use crate::util::{iso, page, uuid_lower, xml_escape};
+use crate::util::{iso, page, partition, uuid_lower, xml_escape};
 use crate::world::{AwsRequest, World};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -140,7 +140,7 @@ fn publish(world: &mut World, fields: &BTreeMap<String, String>) -> Result<Strin
             ));
         }
     }
-    if topic.split(':').count() != 6 || !topic.starts_with("arn:aws:sns:") {
+    if !is_topic_arn(topic) {
         return Err(invalid("TopicArn Reason: is not a topic ARN"));
     }
     if !world.sns.topics.contains(topic) {
@@ -176,6 +176,17 @@ fn publish(world: &mut World, fields: &BTreeMap<String, String>) -> Result<Strin
         ));
     }
     Ok(xml)
+}
+
+/// Whether `arn` is a topic ARN, `arn:<partition>:sns:<region>:<account>:<name>` ("Amazon SNS
+/// resource types" in the Service Authorization Reference), in the partition of its region.
+fn is_topic_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1] == partition(parts[3])
+        && parts[2] == "sns"
+        && !parts[5].is_empty()
 }
 
 /// `MessageAttributes.entry.N.Name`, `.Value.DataType`, `.Value.StringValue`, `.Value.BinaryValue`.
@@ -250,9 +261,10 @@ fn create_topic(
         ));
     }
     let fixture = world.fixture();
+    let region = region.unwrap_or(&fixture.region);
     let arn = format!(
-        "arn:aws:sns:{}:{}:{name}",
-        region.unwrap_or(&fixture.region),
+        "arn:{}:sns:{region}:{}:{name}",
+        partition(region),
         fixture.account_id
     );
     // CreateTopic is idempotent: an existing topic is returned as is.

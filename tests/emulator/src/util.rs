@@ -83,6 +83,30 @@ pub fn page<T: Clone>(
     Ok((items[start..end].to_vec(), next))
 }
 
+/// Region prefixes outside the `aws` partition, and the partition each belongs to: `aws-cn` (China)
+/// and `aws-us-gov` (GovCloud) from the "ARN format" section of "Identify AWS resources with
+/// Amazon Resource Names (ARNs)" (IAM user guide); the ISO and European Sovereign Cloud
+/// partitions from the `regionRegex` of each partition in the endpoint rules' `partitions.json`
+/// that every AWS SDK ships. Longer prefixes first: `us-isob-` is not `us-iso-`.
+const PARTITIONS: [(&str, &str); 7] = [
+    ("us-isob-", "aws-iso-b"),
+    ("us-isof-", "aws-iso-f"),
+    ("us-iso-", "aws-iso"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-gov-", "aws-us-gov"),
+    ("eusc-", "aws-eusc"),
+    ("cn-", "aws-cn"),
+];
+
+/// The partition of a region, the second field of every ARN of a resource in it; a region of no
+/// other partition is in `aws`, as the SDKs resolve unknown regions.
+pub fn partition(region: &str) -> &'static str {
+    PARTITIONS
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
+}
+
 /// Escapes text for XML element content.
 pub fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -123,6 +147,24 @@ mod tests {
         assert!(next.is_none());
         assert!(page(&items, Some("garbage"), 3).is_err());
         assert!(page(&items, Some("emu-page-99"), 3).is_err());
+    }
+
+    #[test]
+    fn each_region_is_in_its_partition() {
+        for (region, want) in [
+            ("us-east-1", "aws"),
+            ("eu-west-1", "aws"),
+            ("cn-north-1", "aws-cn"),
+            ("cn-northwest-1", "aws-cn"),
+            ("us-gov-west-1", "aws-us-gov"),
+            ("us-iso-east-1", "aws-iso"),
+            ("us-isob-east-1", "aws-iso-b"),
+            ("us-isof-south-1", "aws-iso-f"),
+            ("eu-isoe-west-1", "aws-iso-e"),
+            ("eusc-de-east-1", "aws-eusc"),
+        ] {
+            assert_eq!(partition(region), want, "{region}");
+        }
     }
 
     #[test]
