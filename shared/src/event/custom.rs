@@ -1,0 +1,102 @@
+//! Custom input: EventBridge Scheduler's configured `Input` (Scheduler delivers only that, not the
+//! Scheduled Event envelope) and direct invocations.
+
+use super::error::{type_name, TriggerError};
+use serde_json::{Map, Value};
+
+/// A scheduled run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    /// The rule or schedule name, when the event carries it.
+    pub name: Option<String>,
+}
+
+/// A direct invocation with explicit targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectInvoke {
+    /// Target identifiers (source server ids, job ids, recovery point ARNs...).
+    pub targets: Vec<String>,
+}
+
+/// Most targets one direct invocation may name: more than a DRS account's source servers, and
+/// small enough that a run and its report stay bounded whatever the caller sends.
+pub const MAX_TARGETS: usize = 4_000;
+
+/// What custom input asks for, and whether as a dry run.
+pub(super) enum CustomInput {
+    /// `{"schedule": ...}` or `{}`.
+    Schedule(Schedule, bool),
+    /// `{"targets": [...]}`.
+    Direct(DirectInvoke, bool),
+}
+
+/// Reads `{"schedule"?, "targets"?, "dryRun"?}`; any other field is refused, so a misdirected
+/// event is never mistaken for a schedule.
+pub(super) fn parse(obj: &Map<String, Value>) -> Result<CustomInput, TriggerError> {
+    const KNOWN: [&str; 3] = ["schedule", "targets", "dryRun"];
+    if let Some(unknown) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(TriggerError::Unrecognised(format!(
+            "unknown field `{unknown}` (custom input takes schedule, targets, dryRun)"
+        )));
+    }
+    let dry_run = match obj.get("dryRun") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(TriggerError::field(
+                "dryRun",
+                format!("expected true or false, found {}", type_name(other)),
+            ))
+        }
+    };
+    let name = match obj.get("schedule") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err(TriggerError::field(
+                "schedule",
+                format!("expected a string, found {}", type_name(other)),
+            ))
+        }
+    };
+    match obj.get("targets") {
+        None | Some(Value::Null) => Ok(CustomInput::Schedule(Schedule { name }, dry_run)),
+        Some(_) if name.is_some() => Err(TriggerError::field(
+            "targets",
+            "give either `schedule` or `targets`, not both",
+        )),
+        Some(value) => {
+            let items = value.as_array().ok_or_else(|| {
+                TriggerError::field(
+                    "targets",
+                    format!("expected an array of strings, found {}", type_name(value)),
+                )
+            })?;
+            if items.len() > MAX_TARGETS {
+                return Err(TriggerError::field(
+                    "targets",
+                    format!(
+                        "names {} targets; at most {MAX_TARGETS} per invocation",
+                        items.len()
+                    ),
+                ));
+            }
+            if items.is_empty() {
+                return Err(TriggerError::field("targets", "is empty"));
+            }
+            let targets = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    item.as_str().map(str::to_owned).ok_or_else(|| {
+                        TriggerError::field(
+                            format!("targets[{i}]"),
+                            format!("expected a string, found {}", type_name(item)),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(CustomInput::Direct(DirectInvoke { targets }, dry_run))
+        }
+    }
+}

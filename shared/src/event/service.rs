@@ -1,0 +1,251 @@
+//! Events of the AWS services the functions work with, read from an EventBridge envelope
+//! (`aws_lambda_events::eventbridge::EventBridgeEvent`).
+//!
+//! The events the functions act on are typed; every other documented event of a supported source
+//! is an [`OtherEvent`], which a plan skips with a reason rather than refusing it (a refused event
+//! would be retried and end in the dead-letter queue).
+
+use super::error::{typed, TriggerError};
+use super::{is_source_server_id, Event};
+use aws_lambda_events::cloudwatch_events::cloudtrail::AWSAPICall;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Sources whose events the functions accept (the template subscribes to them).
+pub(super) const SOURCES: [&str; 5] = [
+    "aws.backup",
+    "aws.drs",
+    "aws.mgn",
+    "aws.sms",
+    "aws.cloudwatch",
+];
+
+/// `aws.drs` "DRS Source Server Data Replication Stalled Change" [DRS user guide: "Monitoring
+/// DRS with EventBridge"]: the server is `resources[0]`, the new state `detail.state`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicationStalled {
+    /// The source server (`s-` + 17 characters).
+    pub source_server_id: String,
+    /// Whether replication stalled or recovered.
+    pub state: StalledState,
+}
+
+/// The `detail.state` of a stalled-change event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StalledState {
+    /// `STALLED`
+    Stalled,
+    /// `NOT_STALLED`
+    NotStalled,
+}
+
+/// The parts of a "Backup Job State Change" event the functions use [AWS Backup developer guide:
+/// "Monitoring AWS Backup events using EventBridge"]. Sizes are strings there; they are not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupJobChange {
+    /// `detail.backupJobId`.
+    pub backup_job_id: String,
+    /// `detail.state`, e.g. `COMPLETED`.
+    pub state: String,
+    /// `detail.backupVaultName`.
+    pub backup_vault_name: Option<String>,
+    /// `resources[0]`: the recovery point (the detail carries none).
+    pub recovery_point_arn: Option<String>,
+    /// `detail.resourceArn`.
+    pub resource_arn: Option<String>,
+    /// `detail.resourceType`.
+    pub resource_type: Option<String>,
+    /// The account the event came from.
+    pub account: Option<String>,
+}
+
+/// The parts of a "Copy Job State Change" event the functions use. A CREATED event carries no
+/// `copyJobId`; a failed job's `destinationRecoveryPointArn` is `{}` (not read); sizes are numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyJobChange {
+    /// The EventBridge event id (stable across redeliveries).
+    pub event_id: String,
+    /// `detail.copyJobId`, absent while the job is CREATED.
+    pub copy_job_id: Option<String>,
+    /// `detail.state`, e.g. `FAILED`.
+    pub state: String,
+    /// `resources[0]`: the source recovery point.
+    pub source_recovery_point_arn: Option<String>,
+    /// `detail.sourceBackupVaultArn`.
+    pub source_backup_vault_arn: Option<String>,
+    /// `detail.destinationBackupVaultArn`.
+    pub destination_backup_vault_arn: Option<String>,
+    /// `detail.resourceType`.
+    pub resource_type: Option<String>,
+    /// `detail.statusMessage`.
+    pub status_message: Option<String>,
+}
+
+/// An "AWS API Call via CloudTrail" event (`aws_lambda_events::cloudwatch_events::cloudtrail`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiCall {
+    /// The EventBridge event id.
+    pub event_id: String,
+    /// The event's `source`, e.g. `aws.sms`.
+    pub source: String,
+    /// `detail.eventName`, e.g. `DeleteReplicationJob`.
+    pub event_name: String,
+    /// `detail.eventSource`, e.g. `sms.amazonaws.com`.
+    pub event_source: String,
+    /// `detail.readOnly`, when CloudTrail records it.
+    pub read_only: Option<bool>,
+    /// `detail.requestParameters`.
+    pub request_parameters: Value,
+    /// `detail.responseElements` (null for many calls).
+    pub response_elements: Value,
+    /// The event's `resources`.
+    pub resources: Vec<String>,
+}
+
+/// A documented event of a supported source that no function acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherEvent {
+    /// The event id, when it has one.
+    pub id: Option<String>,
+    /// The event's `source`.
+    pub source: String,
+    /// The event's `detail-type`.
+    pub detail_type: String,
+}
+
+impl OtherEvent {
+    pub(super) fn what(&self) -> String {
+        format!("{} {}", self.source, self.detail_type)
+    }
+}
+
+/// The EventBridge envelope fields a service event needs.
+pub(super) struct Envelope<'a> {
+    pub id: Option<&'a str>,
+    pub source: &'a str,
+    pub detail_type: &'a str,
+    pub account: Option<&'a str>,
+    pub resources: &'a [String],
+    pub detail: &'a Value,
+}
+
+#[derive(Deserialize)]
+struct StalledDetail {
+    state: String,
+    #[serde(rename = "sourceServerID", default)]
+    source_server_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BackupJobDetail {
+    backup_job_id: String,
+    state: String,
+    #[serde(default)]
+    backup_vault_name: Option<String>,
+    #[serde(default)]
+    resource_arn: Option<String>,
+    #[serde(default)]
+    resource_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CopyJobDetail {
+    #[serde(default)]
+    copy_job_id: Option<String>,
+    state: String,
+    #[serde(default)]
+    source_backup_vault_arn: Option<String>,
+    #[serde(default)]
+    destination_backup_vault_arn: Option<String>,
+    #[serde(default)]
+    resource_type: Option<String>,
+    #[serde(default)]
+    status_message: Option<String>,
+}
+
+/// Reads a service event of a supported source.
+pub(super) fn parse(e: &Envelope<'_>) -> Result<Event, TriggerError> {
+    let in_detail = |err: TriggerError| err.within("detail");
+    let event = match (e.source, e.detail_type) {
+        ("aws.drs", "DRS Source Server Data Replication Stalled Change") => {
+            let d: StalledDetail = typed(e.detail).map_err(in_detail)?;
+            let from_resource = e
+                .resources
+                .iter()
+                .find_map(|arn| arn.split_once(":source-server/").map(|(_, id)| id));
+            let source_server_id =
+                from_resource
+                    .or(d.source_server_id.as_deref())
+                    .ok_or_else(|| {
+                        TriggerError::field("resources", "names no DRS source server ARN")
+                    })?;
+            if !is_source_server_id(source_server_id) {
+                return Err(TriggerError::field(
+                    "resources",
+                    format!("`{source_server_id}` is not a source server id (s- and 17 letters or digits)"),
+                ));
+            }
+            let state = match d.state.as_str() {
+                "STALLED" => StalledState::Stalled,
+                "NOT_STALLED" => StalledState::NotStalled,
+                other => {
+                    return Err(TriggerError::field(
+                        "detail.state",
+                        format!("`{other}` is not STALLED or NOT_STALLED"),
+                    ))
+                }
+            };
+            Event::ReplicationStalled(ReplicationStalled {
+                source_server_id: source_server_id.to_owned(),
+                state,
+            })
+        }
+        ("aws.backup", "Backup Job State Change") => {
+            let d: BackupJobDetail = typed(e.detail).map_err(in_detail)?;
+            Event::BackupJob(BackupJobChange {
+                backup_job_id: d.backup_job_id,
+                state: d.state,
+                backup_vault_name: d.backup_vault_name,
+                recovery_point_arn: e.resources.first().cloned(),
+                resource_arn: d.resource_arn,
+                resource_type: d.resource_type,
+                account: e.account.map(str::to_owned),
+            })
+        }
+        ("aws.backup", "Copy Job State Change") => {
+            let d: CopyJobDetail = typed(e.detail).map_err(in_detail)?;
+            Event::CopyJob(CopyJobChange {
+                event_id: e.id.unwrap_or_default().to_owned(),
+                copy_job_id: d.copy_job_id,
+                state: d.state,
+                source_recovery_point_arn: e.resources.first().cloned(),
+                source_backup_vault_arn: d.source_backup_vault_arn,
+                destination_backup_vault_arn: d.destination_backup_vault_arn,
+                resource_type: d.resource_type,
+                status_message: d.status_message,
+            })
+        }
+        (source, "AWS API Call via CloudTrail") => {
+            let call: AWSAPICall<Value, Value> = typed(e.detail).map_err(in_detail)?;
+            Event::ApiCall(ApiCall {
+                event_id: e.id.unwrap_or_default().to_owned(),
+                source: source.to_owned(),
+                event_name: call.event_name,
+                event_source: call.event_source,
+                // Not a member of the crate's type; CloudTrail records it for most calls.
+                read_only: e.detail.get("readOnly").and_then(Value::as_bool),
+                request_parameters: call.request_parameters,
+                response_elements: call.response_elements.unwrap_or(Value::Null),
+                resources: e.resources.to_vec(),
+            })
+        }
+        (source, detail_type) => Event::Other(OtherEvent {
+            id: e.id.map(str::to_owned),
+            source: source.to_owned(),
+            detail_type: detail_type.to_owned(),
+        }),
+    };
+    Ok(event)
+}
