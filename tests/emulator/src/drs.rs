@@ -1,7 +1,10 @@
 //! Elastic Disaster Recovery (restJson1): `DescribeSourceServers`, `StartReplication`,
 //! `StopReplication`, with replication states that move one step at a time.
+//!
+//! Shapes, errors and statuses follow the DRS model (drs.service-2.json); each rule beyond the
+//! model names its source, and `tests/emulator/README.md` lists which answers are assumptions.
 
-use crate::fixture::{DrsServer, Fixture, DRS_STATES};
+use crate::fixture::{DrsServer, DrsState, Fixture, StagingStatus};
 use crate::protocol::{ApiError, Service};
 use crate::util::{iso, page, partition};
 use crate::world::{AwsRequest, World};
@@ -17,7 +20,7 @@ const MAX_PAGE: usize = 1000;
 #[derive(Debug, Clone)]
 struct SourceServer {
     spec: DrsServer,
-    state: String,
+    state: DrsState,
     added: i64,
     replication_started: Option<i64>,
 }
@@ -71,7 +74,7 @@ impl Drs {
             .enumerate()
             .map(|(i, spec)| SourceServer {
                 spec: spec.clone(),
-                state: spec.state.clone(),
+                state: spec.state,
                 // Spread the "added" times so the servers do not all look created at once.
                 added: now - 86_400 * 30 + i64::try_from(i).unwrap_or(0) * 60,
                 replication_started: None,
@@ -94,13 +97,16 @@ impl Drs {
     pub fn step(&mut self) -> bool {
         let mut changed = false;
         for s in &mut self.servers {
-            let next = match s.state.as_str() {
-                "INITIATING" if s.spec.stall_on_start => "STALLED",
-                "INITIATING" => "INITIAL_SYNC",
-                "INITIAL_SYNC" | "BACKLOG" | "CREATING_SNAPSHOT" | "RESCAN" => "CONTINUOUS",
+            let next = match s.state {
+                DrsState::Initiating if s.spec.stall_on_start => DrsState::Stalled,
+                DrsState::Initiating => DrsState::InitialSync,
+                DrsState::InitialSync
+                | DrsState::Backlog
+                | DrsState::CreatingSnapshot
+                | DrsState::Rescan => DrsState::Continuous,
                 _ => continue,
             };
-            s.state = next.to_owned();
+            s.state = next;
             changed = true;
         }
         changed
@@ -108,20 +114,29 @@ impl Drs {
 
     /// Forces a server into a state (admin API), e.g. to emulate a stall.
     pub fn set_state(&mut self, id: &str, state: &str) -> Result<(), String> {
-        if !DRS_STATES.contains(&state) {
-            return Err(format!("unknown data replication state {state:?}"));
-        }
+        let state = DrsState::parse(state)
+            .ok_or_else(|| format!("unknown data replication state {state:?}"))?;
         let index = *self
             .by_id
             .get(id)
             .ok_or_else(|| format!("no source server {id}"))?;
-        self.servers[index].state = state.to_owned();
+        self.servers[index].state = state;
         Ok(())
     }
 
-    /// Servers replicating now (anything but STOPPED), which is what the quota counts.
+    /// Servers that replicate in this account now, which is what the quota counts: 300
+    /// replicating source servers per account and Region ["Using multiple staging accounts with
+    /// DRS"]. Extended servers replicate, and count, in their staging account (StagingArea:
+    /// only NOT_EXTENDED "is replicating in the current account"); STOPPED and DISCONNECTED
+    /// ones do not replicate ([`DrsState::holds_replication_slot`]).
     fn replicating(&self) -> usize {
-        self.servers.iter().filter(|s| s.state != "STOPPED").count()
+        self.servers
+            .iter()
+            .filter(|s| {
+                s.spec.staging_status == StagingStatus::NotExtended
+                    && s.state.holds_replication_slot()
+            })
+            .count()
     }
 
     /// The state dump: every server as `DescribeSourceServers` shows it.
@@ -141,26 +156,27 @@ fn render(s: &SourceServer, fixture: &Fixture, now: i64) -> Value {
     let account = &fixture.account_id;
     let region = &fixture.region;
     let mut replication = json!({
-        "dataReplicationState": s.state,
+        "dataReplicationState": s.state.as_str(),
         "replicatedDisks": [],
     });
-    if s.state == "CONTINUOUS" {
+    if s.state == DrsState::Continuous {
         replication["lagDuration"] = json!("PT0S");
     }
     if let Some(started) = s.replication_started {
         replication["dataReplicationInitiation"] = json!({
             "startDateTime": iso(started),
-            "steps": [{"name": "START_DATA_TRANSFER", "status": if s.state == "INITIATING" { "IN_PROGRESS" } else { "SUCCEEDED" }}],
+            "steps": [{"name": "START_DATA_TRANSFER", "status": if s.state == DrsState::Initiating { "IN_PROGRESS" } else { "SUCCEEDED" }}],
         });
     }
-    let error = match s.state.as_str() {
-        "STALLED" => Some("NOT_CONVERGING"),
-        "DISCONNECTED" => Some("AGENT_NOT_SEEN"),
-        _ => None,
-    };
-    if let Some(error) = error {
-        replication["dataReplicationError"] =
-            json!({"error": error, "rawError": format!("replication is {}", s.state)});
+    // The model's DataReplicationError carries `error` (one of DataReplicationErrorString) and
+    // `rawError`; which one DRS reports depends on the cause, so NOT_CONVERGING is the
+    // emulator's pick. DisconnectSourceServer documents no error for DISCONNECTED, only the
+    // state and the nullified lag.
+    if s.state == DrsState::Stalled {
+        replication["dataReplicationError"] = json!({
+            "error": "NOT_CONVERGING",
+            "rawError": "Replication is not converging: the source writes faster than the replication server receives",
+        });
     }
     let mut hints = serde_json::Map::new();
     for (key, value) in [
@@ -173,7 +189,7 @@ fn render(s: &SourceServer, fixture: &Fixture, now: i64) -> Value {
             hints.insert(key.to_owned(), json!(v));
         }
     }
-    let last_seen = if s.state == "DISCONNECTED" {
+    let last_seen = if s.state == DrsState::Disconnected {
         s.added
     } else {
         now
@@ -194,13 +210,52 @@ fn render(s: &SourceServer, fixture: &Fixture, now: i64) -> Value {
             "identificationHints": hints,
             "os": {"fullString": s.spec.os.clone().unwrap_or_else(|| "Linux".to_owned())},
         },
-        "stagingArea": {
-            "status": "NOT_EXTENDED",
-            "stagingAccountID": s.spec.staging_account_id.as_deref().unwrap_or(account),
-        },
+        "stagingArea": staging_area(s, account),
         "replicationDirection": s.spec.replication_direction,
         "agentVersion": "4.5.0",
     })
+}
+
+/// `stagingArea` as the model's StagingArea shows it: the account the server belongs to, or for
+/// an extended server its staging account and staging server (and DRS's error message when it
+/// could not reach that server).
+fn staging_area(s: &SourceServer, account: &str) -> Value {
+    let mut area = json!({
+        "status": s.spec.staging_status.as_str(),
+        "stagingAccountID": s.spec.staging_account_id.as_deref().unwrap_or(account),
+    });
+    if let Some(arn) = &s.spec.staging_source_server_arn {
+        area["stagingSourceServerArn"] = json!(arn);
+    }
+    if let Some(message) = &s.spec.staging_error_message {
+        area["errorMessage"] = json!(message);
+    }
+    area
+}
+
+/// Refuses a replication call on an extended server: its replication is managed in its staging
+/// account ["Using multiple staging accounts with DRS"]. What DRS answers is not documented; a
+/// 409 ConflictException (the model's error for a call that conflicts with the resource's
+/// state) is the emulator's assumption.
+fn refuse_extended(server: &SourceServer, op: &str) -> Result<(), ApiError> {
+    if server.spec.staging_status == StagingStatus::NotExtended {
+        return Ok(());
+    }
+    let id = &server.spec.source_server_id;
+    let staging = server
+        .spec
+        .staging_account_id
+        .as_deref()
+        .unwrap_or("unknown");
+    Err(ApiError::new(
+        "ConflictException",
+        format!(
+            "Cannot {op} for source server {id}: it is extended from staging account {staging} ({}), where its replication is managed",
+            server.spec.staging_status.as_str()
+        ),
+    )
+    .with("resourceId", id.clone())
+    .with("resourceType", "SOURCE_SERVER"))
 }
 
 /// Runs one DRS operation.
@@ -313,12 +368,15 @@ fn start(world: &mut World, input: ServerInput) -> Result<Value, ApiError> {
     let now = world.now();
     let server = &world.drs.servers[index];
     let id = server.spec.source_server_id.clone();
-    if server.state != "STOPPED" {
+    refuse_extended(server, "start replication")?;
+    // "Starts replication for a stopped Source Server" [API: StartReplication]; the model's
+    // error for another state is the 409 ConflictException.
+    if server.state != DrsState::Stopped {
         return Err(ApiError::new(
             "ConflictException",
             format!(
                 "Cannot start replication for source server {id}: its data replication state is {}, and replication can only be started when it is STOPPED",
-                server.state
+                server.state.as_str()
             ),
         )
         .with("resourceId", id)
@@ -326,7 +384,9 @@ fn start(world: &mut World, input: ServerInput) -> Result<Value, ApiError> {
     }
     let replicating = world.drs.replicating();
     if replicating >= world.drs.quota {
-        // The model gives StartReplication no quota error, so the quota surfaces as a conflict.
+        // The model gives StartReplication no quota error (ServiceQuotaExceededException is
+        // CreateExtendedSourceServer's) and the docs do not say what DRS answers at the quota:
+        // a 409 ConflictException naming the quota is the emulator's assumption.
         return Err(ApiError::new(
             "ConflictException",
             format!(
@@ -339,7 +399,7 @@ fn start(world: &mut World, input: ServerInput) -> Result<Value, ApiError> {
         .with("resourceType", "SOURCE_SERVER"));
     }
     let server = &mut world.drs.servers[index];
-    server.state = "INITIATING".to_owned();
+    server.state = DrsState::Initiating;
     server.replication_started = Some(now);
     Ok(json!({ "sourceServer": render(&world.drs.servers[index], world.fixture(), now) }))
 }
@@ -347,8 +407,9 @@ fn start(world: &mut World, input: ServerInput) -> Result<Value, ApiError> {
 fn stop(world: &mut World, input: ServerInput) -> Result<Value, ApiError> {
     let index = find(world, &input)?;
     let now = world.now();
+    refuse_extended(&world.drs.servers[index], "stop replication")?;
     let server = &mut world.drs.servers[index];
-    if server.state == "STOPPED" {
+    if server.state == DrsState::Stopped {
         return Err(ApiError::new(
             "ConflictException",
             format!(
@@ -359,7 +420,7 @@ fn stop(world: &mut World, input: ServerInput) -> Result<Value, ApiError> {
         .with("resourceId", server.spec.source_server_id.clone())
         .with("resourceType", "SOURCE_SERVER"));
     }
-    server.state = "STOPPED".to_owned();
+    server.state = DrsState::Stopped;
     server.replication_started = None;
     Ok(json!({ "sourceServer": render(&world.drs.servers[index], world.fixture(), now) }))
 }

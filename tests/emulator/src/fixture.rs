@@ -63,7 +63,9 @@ pub struct DrsFixture {
     /// `false` makes every DRS call fail with `UninitializedAccountException`.
     #[serde(default = "yes")]
     pub initialized: bool,
-    /// Most servers that may replicate (state other than STOPPED) at once.
+    /// Most servers that may replicate in this account at once: those not extended from a
+    /// staging account, in a state other than STOPPED and DISCONNECTED (see
+    /// [`DrsState::holds_replication_slot`]).
     #[serde(default = "default_quota")]
     pub replicating_quota: usize,
     /// The source servers.
@@ -96,17 +98,28 @@ pub struct DrsServer {
     pub vm_ware_uuid: Option<String>,
     /// Data replication state at start.
     #[serde(default = "default_drs_state")]
-    pub state: String,
+    pub state: DrsState,
     /// Tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
-    /// Staging account; defaults to the fixture account.
+    /// `stagingArea.stagingAccountID`: the account the server belongs to (the fixture account,
+    /// the default), or for an extended server its staging account [DRS API: StagingArea].
     #[serde(
         rename = "stagingAccountID",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub staging_account_id: Option<String>,
+    /// `stagingArea.status`: NOT_EXTENDED (the default), EXTENDED or EXTENSION_ERROR.
+    #[serde(default, skip_serializing_if = "StagingStatus::is_not_extended")]
+    pub staging_status: StagingStatus,
+    /// `stagingArea.stagingSourceServerArn`: the staging account's server this one extends
+    /// (required for EXTENDED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staging_source_server_arn: Option<String>,
+    /// `stagingArea.errorMessage` of an EXTENSION_ERROR server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staging_error_message: Option<String>,
     /// FAILOVER or FAILBACK.
     #[serde(default = "default_direction")]
     pub replication_direction: String,
@@ -244,19 +257,112 @@ pub struct SnsFixture {
     pub topics: Vec<String>,
 }
 
-/// The DRS data replication states of the model.
-pub const DRS_STATES: [&str; 10] = [
-    "STOPPED",
-    "INITIATING",
-    "INITIAL_SYNC",
-    "BACKLOG",
-    "CREATING_SNAPSHOT",
-    "CONTINUOUS",
-    "PAUSED",
-    "RESCAN",
-    "STALLED",
-    "DISCONNECTED",
-];
+/// A DRS data replication state: the model's `DataReplicationState` enum
+/// (drs.service-2.json).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DrsState {
+    /// STOPPED
+    Stopped,
+    /// INITIATING
+    Initiating,
+    /// INITIAL_SYNC
+    InitialSync,
+    /// BACKLOG
+    Backlog,
+    /// CREATING_SNAPSHOT
+    CreatingSnapshot,
+    /// CONTINUOUS
+    Continuous,
+    /// PAUSED
+    Paused,
+    /// RESCAN
+    Rescan,
+    /// STALLED
+    Stalled,
+    /// DISCONNECTED
+    Disconnected,
+}
+
+impl DrsState {
+    /// Every state, in the model's order.
+    pub const ALL: [Self; 10] = [
+        Self::Stopped,
+        Self::Initiating,
+        Self::InitialSync,
+        Self::Backlog,
+        Self::CreatingSnapshot,
+        Self::Continuous,
+        Self::Paused,
+        Self::Rescan,
+        Self::Stalled,
+        Self::Disconnected,
+    ];
+
+    /// The state as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stopped => "STOPPED",
+            Self::Initiating => "INITIATING",
+            Self::InitialSync => "INITIAL_SYNC",
+            Self::Backlog => "BACKLOG",
+            Self::CreatingSnapshot => "CREATING_SNAPSHOT",
+            Self::Continuous => "CONTINUOUS",
+            Self::Paused => "PAUSED",
+            Self::Rescan => "RESCAN",
+            Self::Stalled => "STALLED",
+            Self::Disconnected => "DISCONNECTED",
+        }
+    }
+
+    /// The state the API spelling names, if any.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether a server in this state holds one of its account's replicating slots. STOPPED
+    /// servers are unprotected [API: StopReplication]; DISCONNECTED ones had replication
+    /// stopped and its resources deleted [API: DisconnectSourceServer]; every other state has
+    /// replication set up. DRS publishes no per-state list: this reading is the emulator's.
+    pub fn holds_replication_slot(self) -> bool {
+        !matches!(self, Self::Stopped | Self::Disconnected)
+    }
+}
+
+/// Compares with the API spelling, so `state == "STOPPED"` reads as it did when states were text.
+impl PartialEq<&str> for DrsState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// `stagingArea.status` of a source server [DRS API: StagingArea, ExtensionStatus].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StagingStatus {
+    /// Replicating in this account.
+    #[default]
+    NotExtended,
+    /// Extended from a staging account's source server, which replicates there.
+    Extended,
+    /// DRS could not access the staging source server.
+    ExtensionError,
+}
+
+impl StagingStatus {
+    /// The status as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotExtended => "NOT_EXTENDED",
+            Self::Extended => "EXTENDED",
+            Self::ExtensionError => "EXTENSION_ERROR",
+        }
+    }
+
+    fn is_not_extended(&self) -> bool {
+        *self == Self::NotExtended
+    }
+}
 
 /// The topic the demo fixture and the generated fleets provide for run reports.
 pub const REPORTS_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:dr-automation-reports";
@@ -286,8 +392,8 @@ fn yes() -> bool {
 fn default_quota() -> usize {
     300
 }
-fn default_drs_state() -> String {
-    "STOPPED".to_owned()
+fn default_drs_state() -> DrsState {
+    DrsState::Stopped
 }
 fn default_direction() -> String {
     "FAILOVER".to_owned()
@@ -350,16 +456,19 @@ impl Default for Fixture {
 
 impl DrsServer {
     /// A server with only an id and a state; every other field takes its default.
-    pub fn new(source_server_id: &str, state: &str) -> Self {
+    pub fn new(source_server_id: &str, state: DrsState) -> Self {
         Self {
             source_server_id: source_server_id.to_owned(),
             hostname: None,
             fqdn: None,
             aws_instance_id: None,
             vm_ware_uuid: None,
-            state: state.to_owned(),
+            state,
             tags: BTreeMap::new(),
             staging_account_id: None,
+            staging_status: StagingStatus::NotExtended,
+            staging_source_server_arn: None,
+            staging_error_message: None,
             replication_direction: default_direction(),
             os: None,
             stall_on_start: false,
@@ -400,7 +509,11 @@ impl Fixture {
                 let host = format!("fleet-{i:05}");
                 let mut server = DrsServer::new(
                     &fleet_server_id(i as u64),
-                    if i < stopped { "STOPPED" } else { "CONTINUOUS" },
+                    if i < stopped {
+                        DrsState::Stopped
+                    } else {
+                        DrsState::Continuous
+                    },
                 );
                 server.fqdn = Some(format!("{host}.corp.example.com"));
                 server.aws_instance_id = Some(format!("i-{:017x}", mix(i as u64 ^ 0xfeed) >> 4));
@@ -480,6 +593,56 @@ impl Fixture {
         }
     }
 
+    /// The staging area a server may have [DRS API: StagingArea]: a server replicating here
+    /// belongs to this account; an extended one names its staging account, which is another
+    /// one, and (when EXTENDED) the staging server it extends, in that account.
+    fn check_staging_area(&self, s: &DrsServer) -> Result<(), String> {
+        let staging = s.staging_account_id.as_deref();
+        if s.staging_error_message.is_some() && s.staging_status != StagingStatus::ExtensionError {
+            return Err("stagingErrorMessage is only for EXTENSION_ERROR".into());
+        }
+        if s.staging_status == StagingStatus::NotExtended {
+            if staging.is_some_and(|a| a != self.account_id) {
+                return Err(format!(
+                    "a NOT_EXTENDED server belongs to this account, so stagingAccountID must be \
+                     {} (or absent); make it EXTENDED to extend it from a staging account",
+                    self.account_id
+                ));
+            }
+            if s.staging_source_server_arn.is_some() {
+                return Err("stagingSourceServerArn is only for extended servers".into());
+            }
+            return Ok(());
+        }
+        let Some(staging) = staging.filter(|a| *a != self.account_id) else {
+            return Err(format!(
+                "an {} server needs the stagingAccountID of its staging account, not this one",
+                s.staging_status.as_str()
+            ));
+        };
+        match s.staging_source_server_arn.as_deref() {
+            Some(arn) => {
+                let parts: Vec<&str> = arn.split(':').collect();
+                let well_formed = parts.len() == 6
+                    && parts[0] == "arn"
+                    && parts[2] == "drs"
+                    && parts[4] == staging
+                    && parts[5].starts_with("source-server/s-");
+                if !well_formed {
+                    return Err(format!(
+                        "stagingSourceServerArn {arn:?} is not a DRS source server ARN in \
+                         staging account {staging}"
+                    ));
+                }
+                Ok(())
+            }
+            None if s.staging_status == StagingStatus::Extended => {
+                Err("an EXTENDED server needs stagingSourceServerArn".into())
+            }
+            None => Ok(()),
+        }
+    }
+
     /// Checks the rules the JSON shape alone cannot express.
     pub fn validate(&self) -> Result<(), FixtureError> {
         let bad = |m: String| Err(FixtureError::Invalid(m));
@@ -505,8 +668,8 @@ impl Fixture {
             if !ids.insert(id.clone()) {
                 return bad(format!("DRS sourceServerID {id} appears twice"));
             }
-            if !DRS_STATES.contains(&s.state.as_str()) {
-                return bad(format!("DRS server {id}: unknown state {:?}", s.state));
+            if let Err(why) = self.check_staging_area(s) {
+                return bad(format!("DRS server {id}: {why}"));
             }
             if !["FAILOVER", "FAILBACK"].contains(&s.replication_direction.as_str()) {
                 return bad(format!(
@@ -606,7 +769,7 @@ mod tests {
             .drs
             .source_servers
             .iter()
-            .filter(|s| s.state == "STOPPED")
+            .filter(|s| s.state == DrsState::Stopped)
             .count();
         assert_eq!(stopped, 400);
     }
@@ -626,6 +789,76 @@ mod tests {
         assert!(f.backup.vaults[1..]
             .iter()
             .all(|v| v.recovery_points.is_empty() && v.region.is_some()));
+    }
+
+    #[test]
+    fn staging_areas_follow_the_model() {
+        let load = |server: &str| {
+            Fixture::from_json(&format!(r#"{{"drs": {{"sourceServers": [{server}]}}}}"#))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        let arn = "arn:aws:drs:us-east-1:210987654321:source-server/s-0c6e2a8f4b1d97e35";
+        let cases: [(&str, String, Result<(), &str>); 6] = [
+            (
+                "an extended server with its staging account and server",
+                format!(
+                    r#"{{"sourceServerID": "s-00000000000000001", "stagingStatus": "EXTENDED",
+                        "stagingAccountID": "210987654321", "stagingSourceServerArn": "{arn}"}}"#
+                ),
+                Ok(()),
+            ),
+            (
+                "a server replicating here with another account as its staging account",
+                r#"{"sourceServerID": "s-00000000000000001", "stagingAccountID": "210987654321"}"#
+                    .into(),
+                Err("a NOT_EXTENDED server belongs to this account"),
+            ),
+            (
+                "an extended server without its staging server",
+                r#"{"sourceServerID": "s-00000000000000001", "stagingStatus": "EXTENDED",
+                    "stagingAccountID": "210987654321"}"#
+                    .into(),
+                Err("an EXTENDED server needs stagingSourceServerArn"),
+            ),
+            (
+                "an extended server in this very account",
+                format!(
+                    r#"{{"sourceServerID": "s-00000000000000001", "stagingStatus": "EXTENDED",
+                        "stagingSourceServerArn": "{arn}"}}"#
+                ),
+                Err("an EXTENDED server needs the stagingAccountID of its staging account"),
+            ),
+            (
+                "a staging server in another account than the staging account",
+                r#"{"sourceServerID": "s-00000000000000001", "stagingStatus": "EXTENDED",
+                    "stagingAccountID": "111122223333",
+                    "stagingSourceServerArn": "arn:aws:drs:us-east-1:210987654321:source-server/s-0c6e2a8f4b1d97e35"}"#
+                    .into(),
+                Err("stagingSourceServerArn"),
+            ),
+            (
+                "an error message on a server that is not in error",
+                r#"{"sourceServerID": "s-00000000000000001", "stagingErrorMessage": "x"}"#.into(),
+                Err("stagingErrorMessage is only for EXTENSION_ERROR"),
+            ),
+        ];
+        for (name, server, want) in cases {
+            match (load(&server), want) {
+                (Ok(()), Ok(())) => {}
+                (Err(got), Err(want)) => assert!(got.contains(want), "{name}: {got}"),
+                (got, want) => panic!("{name}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_replication_state_is_refused() {
+        let unknown = r#"{"drs": {"sourceServers": [{"sourceServerID": "s-00000000000000001", "state": "HEALTHY"}]}}"#;
+        assert!(matches!(
+            Fixture::from_json(unknown),
+            Err(FixtureError::Json(_))
+        ));
     }
 
     #[test]

@@ -2,19 +2,25 @@
 
 use crate::common::{code_and_status, Env};
 use aws_config::retry::RetryConfig;
-use aws_sdk_drs::types::{DataReplicationState, DescribeSourceServersRequestFilters};
+use aws_sdk_drs::types::{
+    DataReplicationErrorString, DataReplicationState, DescribeSourceServersRequestFilters,
+    ExtensionStatus, SourceServer,
+};
+use dr_emulator::fixture::{DrsServer, DrsState, StagingStatus};
 use dr_emulator::{FaultRule, Fixture};
 
-fn first_with_state(f: &Fixture, state: &str) -> String {
+const STAGING_ACCOUNT: &str = "210987654321";
+
+fn first_with_state(f: &Fixture, state: DrsState) -> String {
     f.drs
         .source_servers
         .iter()
-        .find(|s| s.state == state)
+        .find(|s| s.state == state && s.staging_status == StagingStatus::NotExtended)
         .map(|s| s.source_server_id.clone())
         .expect("fixture has a server in that state")
 }
 
-async fn state_of(env: &Env, id: &str) -> DataReplicationState {
+async fn describe_one(env: &Env, id: &str) -> SourceServer {
     let out = env
         .drs()
         .describe_source_servers()
@@ -26,11 +32,37 @@ async fn state_of(env: &Env, id: &str) -> DataReplicationState {
         .send()
         .await
         .expect("describe");
-    out.items()[0]
+    out.items()[0].clone()
+}
+
+async fn state_of(env: &Env, id: &str) -> DataReplicationState {
+    describe_one(env, id)
+        .await
         .data_replication_info()
         .and_then(|d| d.data_replication_state())
         .cloned()
         .expect("state")
+}
+
+/// A server `n` in `state`, extended from [`STAGING_ACCOUNT`] when `extended`.
+fn server(n: u32, state: DrsState, extended: bool) -> DrsServer {
+    let mut s = DrsServer::new(&format!("s-{n:017}"), state);
+    if extended {
+        s.staging_account_id = Some(STAGING_ACCOUNT.into());
+        s.staging_status = StagingStatus::Extended;
+        s.staging_source_server_arn = Some(format!(
+            "arn:aws:drs:us-east-1:{STAGING_ACCOUNT}:source-server/s-{:017}",
+            n + 500
+        ));
+    }
+    s
+}
+
+fn fleet(quota: usize, servers: Vec<DrsServer>) -> Fixture {
+    let mut fixture = Fixture::default();
+    fixture.drs.replicating_quota = quota;
+    fixture.drs.source_servers = servers;
+    fixture
 }
 
 #[tokio::test]
@@ -125,7 +157,7 @@ async fn describe_shows_the_fields_and_applies_filters() {
         .send()
         .await
         .expect("staging filter");
-    assert_eq!(staging.items().len(), 3);
+    assert_eq!(staging.items().len(), 4);
 
     let instance = spec.aws_instance_id.clone().expect("instance id");
     let by_hardware = env
@@ -145,7 +177,7 @@ async fn describe_shows_the_fields_and_applies_filters() {
 #[tokio::test]
 async fn start_replication_moves_one_state_per_step() {
     let fixture = Fixture::demo();
-    let id = first_with_state(&fixture, "STOPPED");
+    let id = first_with_state(&fixture, DrsState::Stopped);
     let env = Env::new(fixture).await;
     let out = env
         .drs()
@@ -193,7 +225,7 @@ async fn a_server_marked_to_stall_stalls() {
 #[tokio::test]
 async fn start_replication_errors_follow_the_model() {
     let fixture = Fixture::demo();
-    let running = first_with_state(&fixture, "CONTINUOUS");
+    let running = first_with_state(&fixture, DrsState::Continuous);
     let env = Env::new(fixture).await;
 
     let err = env
@@ -284,7 +316,7 @@ async fn an_uninitialized_account_is_refused() {
 #[tokio::test]
 async fn stop_replication_stops() {
     let fixture = Fixture::demo();
-    let id = first_with_state(&fixture, "CONTINUOUS");
+    let id = first_with_state(&fixture, DrsState::Continuous);
     let env = Env::new(fixture).await;
     env.drs()
         .stop_replication()
@@ -298,7 +330,7 @@ async fn stop_replication_stops() {
 #[tokio::test]
 async fn throttling_faults_carry_retry_after_and_are_retried() {
     let fixture = Fixture::demo();
-    let id = first_with_state(&fixture, "STOPPED");
+    let id = first_with_state(&fixture, DrsState::Stopped);
     let env = Env::new(fixture.clone()).await;
     env.emulator
         .set_fault(FaultRule {
@@ -367,4 +399,128 @@ async fn throttling_faults_carry_retry_after_and_are_retried() {
         .await
         .expect("third attempt succeeds");
     assert_eq!(retrying.emulator.calls("StartReplication"), 3);
+}
+
+#[tokio::test]
+async fn extended_and_disconnected_servers_are_outside_the_quota() {
+    // Quota 2: one server replicates here; three extended ones replicate in their staging
+    // account and one is disconnected, so exactly one more may start.
+    let fixture = fleet(
+        2,
+        vec![
+            server(1, DrsState::Continuous, false),
+            server(2, DrsState::Continuous, true),
+            server(3, DrsState::InitialSync, true),
+            server(4, DrsState::Stalled, true),
+            server(5, DrsState::Disconnected, false),
+            server(6, DrsState::Stopped, false),
+            server(7, DrsState::Stopped, false),
+        ],
+    );
+    let env = Env::new(fixture).await;
+    assert_eq!(env.emulator.state()["drs"]["replicating"], 1);
+    env.drs()
+        .start_replication()
+        .source_server_id(format!("s-{:017}", 6))
+        .send()
+        .await
+        .expect("the second server replicating here fits the quota of 2");
+    let err = env
+        .drs()
+        .start_replication()
+        .source_server_id(format!("s-{:017}", 7))
+        .send()
+        .await
+        .expect_err("a third is over it");
+    assert_eq!(code_and_status(&err), ("ConflictException".to_owned(), 409));
+    assert!(err
+        .into_service_error()
+        .meta()
+        .message()
+        .is_some_and(|m| m.contains("quota is 2")));
+}
+
+#[tokio::test]
+async fn starting_an_extended_server_is_refused_naming_its_staging_account() {
+    let fixture = fleet(300, vec![server(1, DrsState::Stopped, true)]);
+    let env = Env::new(fixture).await;
+    let id = format!("s-{:017}", 1);
+    let err = env
+        .drs()
+        .start_replication()
+        .source_server_id(&id)
+        .send()
+        .await
+        .expect_err("extended servers replicate in their staging account");
+    assert_eq!(code_and_status(&err), ("ConflictException".to_owned(), 409));
+    assert!(err
+        .into_service_error()
+        .meta()
+        .message()
+        .is_some_and(|m| m.contains(STAGING_ACCOUNT)));
+    assert_eq!(state_of(&env, &id).await, DataReplicationState::Stopped);
+}
+
+#[tokio::test]
+async fn the_staging_area_shows_where_a_server_replicates() {
+    let mut broken = server(3, DrsState::Continuous, true);
+    broken.staging_status = StagingStatus::ExtensionError;
+    broken.staging_error_message = Some("cannot assume the staging account role".into());
+    let fixture = fleet(
+        300,
+        vec![
+            server(1, DrsState::Stopped, false),
+            server(2, DrsState::Continuous, true),
+            broken,
+        ],
+    );
+    let env = Env::new(fixture).await;
+    let here = describe_one(&env, &format!("s-{:017}", 1)).await;
+    let here = here.staging_area().expect("staging area");
+    assert_eq!(here.status(), Some(&ExtensionStatus::NotExtended));
+    assert_eq!(here.staging_account_id(), Some("123456789012"));
+    assert_eq!(here.staging_source_server_arn(), None);
+
+    let extended = describe_one(&env, &format!("s-{:017}", 2)).await;
+    let extended = extended.staging_area().expect("staging area");
+    assert_eq!(extended.status(), Some(&ExtensionStatus::Extended));
+    assert_eq!(extended.staging_account_id(), Some(STAGING_ACCOUNT));
+    assert_eq!(
+        extended.staging_source_server_arn(),
+        Some("arn:aws:drs:us-east-1:210987654321:source-server/s-00000000000000502")
+    );
+
+    let errored = describe_one(&env, &format!("s-{:017}", 3)).await;
+    let errored = errored.staging_area().expect("staging area");
+    assert_eq!(errored.status(), Some(&ExtensionStatus::ExtensionError));
+    assert_eq!(
+        errored.error_message(),
+        Some("cannot assume the staging account role")
+    );
+}
+
+#[tokio::test]
+async fn a_stalled_server_reports_its_data_replication_error_and_a_disconnected_one_none() {
+    let fixture = fleet(
+        300,
+        vec![
+            server(1, DrsState::Stalled, false),
+            server(2, DrsState::Disconnected, false),
+        ],
+    );
+    let env = Env::new(fixture).await;
+    let stalled = describe_one(&env, &format!("s-{:017}", 1)).await;
+    let error = stalled
+        .data_replication_info()
+        .and_then(|d| d.data_replication_error())
+        .expect("a stalled server says why");
+    assert_eq!(
+        error.error(),
+        Some(&DataReplicationErrorString::NotConverging)
+    );
+    assert!(error.raw_error().is_some_and(|r| !r.is_empty()));
+    let disconnected = describe_one(&env, &format!("s-{:017}", 2)).await;
+    let info = disconnected.data_replication_info().expect("info");
+    assert_eq!(info.data_replication_error(), None);
+    assert_eq!(info.lag_duration(), None);
 }
