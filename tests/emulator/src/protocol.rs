@@ -37,30 +37,138 @@ impl Service {
         }
     }
 
-    /// Works out the service: the SigV4 credential scope when the request is signed, otherwise
-    /// the protocol's own marks (SMS target header, SNS form body, Backup and DRS paths).
-    pub fn detect(headers: &HeaderMap, path: &str, body: &[u8]) -> Option<Self> {
-        if let Some(service) = credential_scope(headers).and_then(|s| Self::from_signing_name(&s.1))
-        {
-            return Some(service);
+    /// Works out the service: the SigV4 credential scope when the request is signed (the scope
+    /// names the service: "Elements of an AWS API request signature", IAM user guide), otherwise
+    /// the protocol's own marks (SMS target header, SNS form body, Backup and DRS paths). A
+    /// request signed for a service the emulator does not serve is never routed by its path.
+    pub fn detect(headers: &HeaderMap, path: &str, body: &[u8]) -> Detected {
+        if let Some((_, name)) = credential_scope(headers) {
+            return match Self::from_signing_name(&name) {
+                Some(service) => Detected::Served(service),
+                None => Detected::Unserved {
+                    protocol: Protocol::of_unserved(&name, headers, body),
+                    service: name,
+                },
+            };
         }
         let target = headers
             .get("x-amz-target")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         if target.starts_with(SMS_TARGET_PREFIX) {
-            return Some(Self::Sms);
+            return Detected::Served(Self::Sms);
         }
         if path.starts_with("/backup-vaults") || path.starts_with("/copy-jobs") {
-            return Some(Self::Backup);
+            return Detected::Served(Self::Backup);
         }
         if form_has_action(body) {
-            return Some(Self::Sns);
+            return Detected::Served(Self::Sns);
         }
         let op = path.trim_start_matches('/');
-        (!op.is_empty() && !op.contains('/') && op.starts_with(|c: char| c.is_ascii_uppercase()))
-            .then_some(Self::Drs)
+        if !op.is_empty() && !op.contains('/') && op.starts_with(|c: char| c.is_ascii_uppercase()) {
+            Detected::Served(Self::Drs)
+        } else {
+            Detected::Unknown
+        }
     }
+}
+
+/// What a request is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detected {
+    /// One of the emulated services.
+    Served(Service),
+    /// A service the emulator does not emulate, as the credential scope names it (`mgn`, `s3`),
+    /// with the protocol its error is sent in.
+    Unserved {
+        /// The signing name.
+        service: String,
+        /// The request's protocol.
+        protocol: Protocol,
+    },
+    /// Unsigned, and no protocol mark says which service.
+    Unknown,
+}
+
+/// The wire protocol of a request for a service the emulator does not serve, as far as the
+/// request shows it (the Smithy protocol specifications: awsJson1_0/1_1 requests carry
+/// `X-Amz-Target`, awsQuery requests are forms with `Action`; S3 is restXml; the rest of the
+/// services that have neither mark are restJson1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Protocol {
+    /// awsJson1_0 or awsJson1_1: the request's own content type is sent back.
+    AwsJson(String),
+    /// awsQuery (and ec2Query): an XML `<ErrorResponse>`.
+    AwsQuery,
+    /// restXml (S3): an XML `<Error>`.
+    RestXml,
+    /// restJson1: JSON with `x-amzn-ErrorType`.
+    RestJson,
+}
+
+impl Protocol {
+    fn of_unserved(service: &str, headers: &HeaderMap, body: &[u8]) -> Self {
+        if headers.contains_key("x-amz-target") {
+            let content_type = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .filter(|t| t.starts_with("application/x-amz-json-"))
+                .unwrap_or("application/x-amz-json-1.1");
+            Self::AwsJson(content_type.to_owned())
+        } else if form_has_action(body) {
+            Self::AwsQuery
+        } else if service == "s3" {
+            Self::RestXml
+        } else {
+            Self::RestJson
+        }
+    }
+}
+
+/// The answer to a request signed for a service the emulator does not emulate: a client error
+/// the SDKs do not retry, in the request's protocol, saying so. The codes are the ones each
+/// protocol uses for an operation the endpoint does not know (`UnknownOperationException` in
+/// the API references' "Common Errors", awsQuery's `InvalidAction`, S3's `NotImplemented`,
+/// "Error responses" in the S3 API reference, 501).
+pub fn unserved(service: &str, protocol: &Protocol, request_id: &str) -> Response {
+    let message = format!(
+        "This endpoint (dr-emulator) does not emulate the {service} service named by the \
+         request's SigV4 credential scope; it serves drs, sms, backup and sns"
+    );
+    let mut response = match protocol {
+        Protocol::AwsJson(content_type) => json_with_status(
+            StatusCode::BAD_REQUEST,
+            content_type,
+            serde_json::json!({"__type": "UnknownOperationException", "message": message}),
+        ),
+        Protocol::RestJson => {
+            let mut r = json_with_status(
+                StatusCode::NOT_FOUND,
+                "application/json",
+                serde_json::json!({"message": message}),
+            );
+            set_header(&mut r, "x-amzn-ErrorType", "UnknownOperationException");
+            r
+        }
+        Protocol::AwsQuery => text_response(
+            StatusCode::BAD_REQUEST,
+            "text/xml",
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+                xml_escape(&message)
+            ),
+        ),
+        Protocol::RestXml => text_response(
+            StatusCode::NOT_IMPLEMENTED,
+            "application/xml",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NotImplemented</Code><Message>{}</Message><RequestId>{request_id}</RequestId></Error>",
+                xml_escape(&message)
+            ),
+        ),
+    };
+    set_header(&mut response, "x-amzn-RequestId", request_id);
+    response
 }
 
 /// `(region, service)` from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...`.
@@ -307,7 +415,10 @@ mod tests {
             "authorization",
             "AWS4-HMAC-SHA256 Credential=AKID/20261120/us-east-1/backup/aws4_request, SignedHeaders=host, Signature=abc",
         )]);
-        assert_eq!(Service::detect(&h, "/", b""), Some(Service::Backup));
+        assert_eq!(
+            Service::detect(&h, "/", b""),
+            Detected::Served(Service::Backup)
+        );
         assert_eq!(
             credential_scope(&h),
             Some(("us-east-1".into(), "backup".into()))
@@ -320,21 +431,67 @@ mod tests {
             "x-amz-target",
             "AWSServerMigrationService_V2016_10_24.GetServers",
         )]);
-        assert_eq!(Service::detect(&h, "/", b"{}"), Some(Service::Sms));
+        assert_eq!(
+            Service::detect(&h, "/", b"{}"),
+            Detected::Served(Service::Sms)
+        );
         let none = HeaderMap::new();
         assert_eq!(
             Service::detect(&none, "/", b"Action=Publish&Message=x"),
-            Some(Service::Sns)
+            Detected::Served(Service::Sns)
         );
         assert_eq!(
             Service::detect(&none, "/StartReplication", b"{}"),
-            Some(Service::Drs)
+            Detected::Served(Service::Drs)
         );
         assert_eq!(
             Service::detect(&none, "/copy-jobs/", b""),
-            Some(Service::Backup)
+            Detected::Served(Service::Backup)
         );
-        assert_eq!(Service::detect(&none, "/", b""), None);
+        assert_eq!(Service::detect(&none, "/", b""), Detected::Unknown);
+    }
+
+    #[test]
+    fn a_scope_naming_another_service_is_not_routed_by_path() {
+        let signed = |service: &str| {
+            format!("AWS4-HMAC-SHA256 Credential=AKID/20261120/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=abc")
+        };
+        let mgn = headers(&[("authorization", &signed("mgn"))]);
+        assert_eq!(
+            Service::detect(&mgn, "/DescribeSourceServers", b"{}"),
+            Detected::Unserved {
+                service: "mgn".into(),
+                protocol: Protocol::RestJson
+            }
+        );
+        let sts = headers(&[("authorization", &signed("sts"))]);
+        assert_eq!(
+            Service::detect(&sts, "/", b"Action=GetCallerIdentity&Version=2011-06-15"),
+            Detected::Unserved {
+                service: "sts".into(),
+                protocol: Protocol::AwsQuery
+            }
+        );
+        let s3 = headers(&[("authorization", &signed("s3"))]);
+        assert_eq!(
+            Service::detect(&s3, "/backup-vaults", b""),
+            Detected::Unserved {
+                service: "s3".into(),
+                protocol: Protocol::RestXml
+            }
+        );
+        let ssm = headers(&[
+            ("authorization", &signed("ssm")),
+            ("x-amz-target", "AmazonSSM.GetParameter"),
+            ("content-type", "application/x-amz-json-1.1"),
+        ]);
+        assert_eq!(
+            Service::detect(&ssm, "/", b"{}"),
+            Detected::Unserved {
+                service: "ssm".into(),
+                protocol: Protocol::AwsJson("application/x-amz-json-1.1".into())
+            }
+        );
     }
 
     #[test]

@@ -2,7 +2,9 @@
 
 use crate::faults::{FaultRule, Outcome};
 use crate::fixture::{Fixture, RecoveryPointSpec};
-use crate::protocol::{credential_scope, json_reply, query_reply, ApiError, Service};
+use crate::protocol::{
+    credential_scope, json_reply, query_reply, unserved, ApiError, Detected, Service,
+};
 use crate::util::uuid_lower;
 use crate::world::{AwsRequest, World};
 use crate::{backup, drs, sms, sns};
@@ -271,13 +273,20 @@ async fn aws(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(service) = Service::detect(&headers, uri.path(), &body) else {
-        let body = json!({"message": "cannot tell which service this request is for: sign it with SigV4 (drs, sms, backup or sns)"});
-        return crate::protocol::json_with_status(
-            StatusCode::BAD_REQUEST,
-            "application/json",
-            body,
-        );
+    let service = match Service::detect(&headers, uri.path(), &body) {
+        Detected::Served(service) => service,
+        Detected::Unserved { service, protocol } => {
+            let request_id = uuid_lower(&mut lock(&shared).rng);
+            return unserved(&service, &protocol, &request_id);
+        }
+        Detected::Unknown => {
+            let body = json!({"message": "cannot tell which service this request is for: sign it with SigV4 (drs, sms, backup or sns)"});
+            return crate::protocol::json_with_status(
+                StatusCode::BAD_REQUEST,
+                "application/json",
+                body,
+            );
+        }
     };
     let req = AwsRequest {
         method,

@@ -173,6 +173,173 @@ async fn unknown_operations_get_each_protocols_error() {
 }
 
 #[tokio::test]
+async fn a_request_signed_for_a_service_not_emulated_gets_an_error_not_the_drs_fleet() {
+    let emu = demo().await;
+    let addr = emu.addr();
+    // MGN's DescribeSourceServers has the same restJson1 path as DRS's.
+    let r = raw(
+        addr,
+        "POST",
+        "/DescribeSourceServers",
+        &[
+            ("Authorization", &auth("mgn")),
+            ("Content-Type", "application/json"),
+        ],
+        "{}",
+    )
+    .await
+    .expect("answer");
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(r
+        .headers
+        .contains("x-amzn-errortype: unknownoperationexception"));
+    let message = r.json()["message"].as_str().expect("message").to_owned();
+    assert!(
+        message.contains("does not emulate the mgn service"),
+        "{message}"
+    );
+    assert!(r.json().get("items").is_none(), "no fleet: {}", r.body);
+    assert_eq!(emu.calls("DescribeSourceServers"), 0);
+
+    let r = raw(
+        addr,
+        "POST",
+        "/",
+        &[
+            ("Authorization", &auth("sts")),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        "Action=GetCallerIdentity&Version=2011-06-15",
+    )
+    .await
+    .expect("answer");
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("<Code>InvalidAction</Code>"), "{}", r.body);
+    assert!(r.body.contains("does not emulate the sts service"));
+    assert_eq!(emu.calls("GetCallerIdentity"), 0);
+
+    let r = raw(
+        addr,
+        "GET",
+        "/backup-vaults",
+        &[("Authorization", &auth("s3"))],
+        "",
+    )
+    .await
+    .expect("answer");
+    assert_eq!(r.status, 501);
+    assert!(r.body.contains("<Code>NotImplemented</Code>"), "{}", r.body);
+    assert_eq!(emu.calls("ListBackupVaults"), 0);
+}
+
+#[tokio::test]
+async fn resources_outside_the_aws_partition_get_their_partitions_arns() {
+    let fixture = Fixture::from_json(
+        &json!({
+            "accountId": "123456789012", "region": "cn-north-1",
+            "drs": {"sourceServers": [{"sourceServerID": "s-0123456789abcdef0", "state": "STOPPED"}]},
+            "backup": {"vaults": [
+                {"name": "dr-primary", "recoveryPoints": [{
+                    "resourceArn": "arn:aws-cn:ec2:cn-north-1:123456789012:volume/vol-1",
+                    "resourceType": "EBS", "createdHoursAgo": 1}]},
+                {"name": "dr-copy", "region": "cn-northwest-1"}]},
+            "sns": {"topics": ["arn:aws-cn:sns:cn-north-1:123456789012:reports"]}
+        })
+        .to_string(),
+    )
+    .expect("a China fixture");
+    let emu = Emulator::start(Config::new(fixture)).await.expect("start");
+    let config = crate::common::sdk_config(
+        &emu.endpoint_url(),
+        "cn-north-1",
+        aws_config::retry::RetryConfig::disabled(),
+    )
+    .await;
+
+    let servers = aws_sdk_drs::Client::new(&config)
+        .describe_source_servers()
+        .send()
+        .await
+        .expect("described");
+    assert_eq!(
+        servers.items()[0].arn(),
+        Some("arn:aws-cn:drs:cn-north-1:123456789012:source-server/s-0123456789abcdef0")
+    );
+
+    let backup = aws_sdk_backup::Client::new(&config);
+    let points = backup
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name("dr-primary")
+        .send()
+        .await
+        .expect("listed");
+    let point = &points.recovery_points()[0];
+    assert_eq!(
+        point.backup_vault_arn(),
+        Some("arn:aws-cn:backup:cn-north-1:123456789012:backup-vault:dr-primary")
+    );
+    let point_arn = point.recovery_point_arn().expect("point ARN");
+    assert!(
+        point_arn.starts_with("arn:aws-cn:ec2:cn-north-1::snapshot/snap-"),
+        "{point_arn}"
+    );
+    let copy = |role: &str, destination: &str| {
+        backup
+            .start_copy_job()
+            .recovery_point_arn(point_arn)
+            .source_backup_vault_name("dr-primary")
+            .destination_backup_vault_arn(destination)
+            .iam_role_arn(role)
+            .send()
+    };
+    let west = "arn:aws-cn:backup:cn-northwest-1:123456789012:backup-vault:dr-copy";
+    let role = "arn:aws-cn:iam::123456789012:role/backup";
+    copy(role, west).await.expect("copied within the partition");
+    for (role, destination) in [
+        ("arn:aws:iam::123456789012:role/backup", west),
+        (
+            role,
+            "arn:aws:backup:cn-northwest-1:123456789012:backup-vault:dr-copy",
+        ),
+    ] {
+        let err = copy(role, destination)
+            .await
+            .expect_err("another partition");
+        assert_eq!(
+            code_and_status(&err),
+            ("InvalidParameterValueException".into(), 400),
+            "{role} {destination}"
+        );
+    }
+
+    let sns = aws_sdk_sns::Client::new(&config);
+    let created = sns
+        .create_topic()
+        .name("extra")
+        .send()
+        .await
+        .expect("created");
+    assert_eq!(
+        created.topic_arn(),
+        Some("arn:aws-cn:sns:cn-north-1:123456789012:extra")
+    );
+    sns.publish()
+        .topic_arn("arn:aws-cn:sns:cn-north-1:123456789012:reports")
+        .message("hi")
+        .send()
+        .await
+        .expect("published");
+    let err = sns
+        .publish()
+        .topic_arn("arn:aws:sns:cn-north-1:123456789012:reports")
+        .message("hi")
+        .send()
+        .await
+        .expect_err("a China region's topic is not in the aws partition");
+    assert_eq!(code_and_status(&err), ("InvalidParameter".into(), 400));
+}
+
+#[tokio::test]
 async fn malformed_bodies_are_refused_not_panicked_on() {
     let emu = demo().await;
     let addr = emu.addr();
