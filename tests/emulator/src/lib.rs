@@ -171,6 +171,16 @@ impl Emulator {
         lock(&self.shared).reset();
     }
 
+    /// Lists a scheduled run at `at` (epoch seconds) as the next run of an SMS replication job,
+    /// without changing the job's state (see [`sms::Sms::schedule_run`]); returns the run id.
+    pub fn schedule_sms_run(&self, replication_job_id: &str, at: i64) -> Result<String, String> {
+        let mut world = lock(&self.shared);
+        world.catch_up();
+        let now = world.now();
+        let World { sms, rng, .. } = &mut *world;
+        sms.schedule_run(replication_job_id, at, now, rng)
+    }
+
     /// Forces a DRS source server into a data replication state, e.g. `STALLED`.
     pub fn set_drs_state(&self, source_server_id: &str, state: &str) -> Result<(), String> {
         lock(&self.shared).drs.set_state(source_server_id, state)

@@ -96,6 +96,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/_emulator/advance", post(advance))
         .route("/_emulator/fixture", get(fixture).put(load_fixture))
         .route("/_emulator/drs/state", post(drs_state))
+        .route("/_emulator/sms/runs", post(sms_schedule_run))
         .route(
             "/_emulator/backup/vaults/{name}/recovery-points",
             post(add_recovery_point),
@@ -229,6 +230,32 @@ async fn drs_state(State(shared): State<Shared>, body: Bytes) -> Result<StatusCo
         .set_state(&source_server_id, &state)
         .map_err(AdminError::Invalid)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SmsScheduledRun {
+    replication_job_id: String,
+    /// Epoch seconds, as the SMS API sends times.
+    scheduled_start_time: i64,
+}
+
+async fn sms_schedule_run(
+    State(shared): State<Shared>,
+    body: Bytes,
+) -> Result<Json<Value>, AdminError> {
+    let SmsScheduledRun {
+        replication_job_id,
+        scheduled_start_time,
+    } = admin_body(&body)?;
+    let mut world = lock(&shared);
+    world.catch_up();
+    let now = world.now();
+    let World { sms, rng, .. } = &mut *world;
+    let id = sms
+        .schedule_run(&replication_job_id, scheduled_start_time, now, rng)
+        .map_err(AdminError::Invalid)?;
+    Ok(Json(json!({"replicationRunId": id})))
 }
 
 async fn add_recovery_point(

@@ -157,6 +157,33 @@ impl Sms {
         true
     }
 
+    /// Lists a scheduled (`AUTOMATIC`) run at `at` for a job that is not terminal, in place of
+    /// its next scheduled run, without changing the job's state (admin API). What SMS lists as
+    /// the next run of a paused job is not documented: the emulator drops it when it pauses a
+    /// job, and this shows the other case. Returns the run's id.
+    pub fn schedule_run(
+        &mut self,
+        job_id: &str,
+        at: i64,
+        now: i64,
+        rng: &mut fastrand::Rng,
+    ) -> Result<String, String> {
+        let job = self
+            .jobs
+            .iter_mut()
+            .find(|j| j.id == job_id && j.state != "DELETED")
+            .ok_or_else(|| format!("no replication job {job_id}"))?;
+        if job.terminal() {
+            return Err(format!("replication job {job_id} is {}", job.state));
+        }
+        job.runs
+            .retain(|r| !(r.state == "PENDING" && r.kind == "AUTOMATIC"));
+        let run = new_run(job, "AUTOMATIC", at, now, None, rng);
+        let id = run.id.clone();
+        job.runs.push(run);
+        Ok(id)
+    }
+
     /// The state dump.
     pub fn snapshot(&self, now: i64) -> Value {
         json!({

@@ -312,6 +312,43 @@ async fn a_new_start_time_resumes_a_paused_job() {
 }
 
 #[tokio::test]
+async fn a_paused_job_can_be_given_a_scheduled_run_that_starts_when_due() {
+    let env = Env::new(Fixture::demo()).await;
+    let id = create(&env, FAILS_FIVE, Some(1), false).await;
+    env.emulator.advance(2);
+    for _ in 0..2 {
+        env.emulator.advance_time(3600, 2);
+    }
+    let paused = job(&env, &id).await;
+    assert_eq!(paused.state(), Some(&ReplicationJobState::PausedOnFailure));
+    assert!(paused.next_replication_run_start_time().is_none());
+    let at = now().secs() + 3 * 3600;
+    let run_id = env.emulator.schedule_sms_run(&id, at).expect("scheduled");
+    let listed = job(&env, &id).await;
+    assert_eq!(listed.state(), Some(&ReplicationJobState::PausedOnFailure));
+    assert_eq!(
+        listed.next_replication_run_start_time().map(DateTime::secs),
+        Some(at)
+    );
+    env.emulator.advance(1);
+    assert_eq!(
+        job(&env, &id).await.state(),
+        Some(&ReplicationJobState::PausedOnFailure),
+        "not due yet"
+    );
+    env.emulator.advance_time(3 * 3600, 1);
+    let resumed = job(&env, &id).await;
+    assert_eq!(resumed.state(), Some(&ReplicationJobState::Active));
+    let run = &resumed.replication_run_list()[0];
+    assert_eq!(run.replication_run_id(), Some(run_id.as_str()));
+    assert_eq!(run.state(), Some(&ReplicationRunState::Active));
+    assert!(env
+        .emulator
+        .schedule_sms_run("sms-job-00000000000000000", at)
+        .is_err());
+}
+
+#[tokio::test]
 async fn a_one_time_job_fails_at_its_first_failed_run() {
     let env = Env::new(Fixture::demo()).await;
     let id = create(&env, FAILS_FIVE, None, true).await;
