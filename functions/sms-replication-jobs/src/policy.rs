@@ -1,4 +1,19 @@
 //! The pause-on-failure policy and the on-demand run limits, as pure functions of a job's runs.
+//!
+//! What AWS documents, and what this policy assumes where it documents nothing:
+//! - SMS moves a job whose runs fail in a row to `PAUSED_ON_FAILURE` instead of `FAILED`
+//!   ("Replicating VMs using the AWS SMS console", setting "Pause replication job on consecutive
+//!   failures"); after how many failures it does so is not documented.
+//! - **Assumption:** no API documents how a paused job resumes. The console has "Resume
+//!   replication job"; the API has no resume operation. The policy assumes that an on-demand run
+//!   (`StartOnDemandReplicationRun`) or a new `nextReplicationRunStartTime`
+//!   (`UpdateReplicationJob`) resumes it, and the report says which call it made.
+//! - An on-demand run starts immediately and "is in addition to the ones already scheduled"
+//!   (`StartOnDemandReplicationRun`, SMS API reference); up to two may start per job in 24 hours,
+//!   and none while another run is active; a scheduled run due while another run is under way is
+//!   skipped and rescheduled at the next interval ("Replicating VMs using the CLI"). So the next
+//!   scheduled run, `PENDING` in the future, is not under way: it holds neither an on-demand run
+//!   nor the resume of a paused job.
 
 use crate::config::{FailurePolicy, ResumeWith};
 use crate::observe::{Job, Run};
@@ -28,11 +43,12 @@ pub enum Resume {
 
 /// Decides about a job in `PAUSED_ON_FAILURE`, given every run read for it.
 ///
-/// The checks run in this order: a run already under way settles it; then the count of
-/// consecutive failed runs (which includes runs this function started) may escalate; then the
-/// cool-down since the latest failure; then, for on-demand runs, the 24-hour limit.
+/// The checks run in this order: a run under way (see [`under_way`]; the next scheduled run is
+/// not) settles it; then the count of consecutive failed runs (which includes runs this
+/// function started) may escalate; then the cool-down since the latest failure; then, for
+/// on-demand runs, the 24-hour limit.
 pub fn paused(policy: &FailurePolicy, runs: &[Run], now: i64) -> Resume {
-    if let Some(run) = in_progress(runs) {
+    if let Some(run) = runs.iter().find(|r| under_way(r, now)) {
         return Resume::Wait(format!(
             "run {} is {}; waiting for it before resuming",
             run.id, run.state
@@ -72,7 +88,7 @@ pub fn paused(policy: &FailurePolicy, runs: &[Run], now: i64) -> Resume {
 /// Whether an on-demand run may start now: none may while a run is under way, and at most
 /// [`ON_DEMAND_RUNS_PER_DAY`] may start in 24 hours, counted from the observed `ON_DEMAND` runs.
 pub fn on_demand_gate(runs: &[Run], now: i64) -> Result<(), String> {
-    if let Some(run) = runs.iter().find(|r| blocks_on_demand(r, now)) {
+    if let Some(run) = runs.iter().find(|r| under_way(r, now)) {
         return Err(format!(
             "run {} is {}; SMS starts no on-demand run while another is under way",
             run.id, run.state
@@ -98,21 +114,17 @@ pub fn on_demand_gate(runs: &[Run], now: i64) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `run` keeps an on-demand run from starting: it is `ACTIVE`, or `PENDING` and either
-/// on demand (already asked for) or due. A recurring job always lists its next scheduled run as
-/// `PENDING`; that one is not under way, and counting it would refuse every on-demand run.
-fn blocks_on_demand(run: &Run, now: i64) -> bool {
+/// Whether `run` is under way, which holds both an on-demand run and the resume of a paused
+/// job: it is `ACTIVE`, or `PENDING` and either on demand (already asked for; SMS starts it
+/// immediately) or due (SMS starts it, or skips it to the next interval, any moment now). A
+/// recurring job lists its next scheduled run as `PENDING`; until it is due that one is not
+/// under way, and counting it would refuse every on-demand run and never resume a paused job.
+fn under_way(run: &Run, now: i64) -> bool {
     match run.state.as_str() {
         "ACTIVE" => true,
         "PENDING" => run.kind != "AUTOMATIC" || run.scheduled.is_none_or(|t| t <= now),
         _ => false,
     }
-}
-
-/// A run that is `ACTIVE` or `PENDING`, if any.
-pub fn in_progress(runs: &[Run]) -> Option<&Run> {
-    runs.iter()
-        .find(|r| r.state == "ACTIVE" || r.state == "PENDING")
 }
 
 /// `FAILED` runs newer than the newest `COMPLETED` one; missed and deleted runs neither count

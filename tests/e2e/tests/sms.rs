@@ -524,6 +524,78 @@ async fn a_failing_job_is_paused_resumed_after_the_cool_down_and_escalated() {
     assert_eq!(run.emulator.calls("UpdateReplicationJob"), 0);
 }
 
+/// The runs the emulator lists for a job, newest first.
+fn runs_of(job: &Value) -> Vec<Value> {
+    job["replicationRunList"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_paused_jobs_next_scheduled_run_does_not_hold_its_resume() {
+    let run = Run::start(
+        failing_fixture(),
+        &env_with(&failing_jobs()),
+        "sms-paused-next-run",
+    )
+    .await;
+    let job_id = pause_web_linux_2(&run, -60).await;
+    // What SMS lists as a paused job's next run is not documented; here it lists one, hours ahead.
+    let next = real_now() + as_secs(6 * HOUR);
+    let scheduled = run
+        .emulator
+        .schedule_sms_run(&job_id, next)
+        .expect("scheduled");
+
+    let report = run.invoke(&event("scheduled-event.json")).await;
+    assert_eq!(
+        targets(&report, "StartOnDemandReplicationRun", OutcomeResult::Done),
+        vec![job_id.clone()],
+        "{report:?}"
+    );
+    assert_eq!(run.emulator.calls("StartOnDemandReplicationRun"), 1);
+    // The on-demand run comes in addition to the scheduled one, which stays as it was.
+    let job = run.job_of(WEB_LINUX_2);
+    assert_eq!(job["state"], "ACTIVE", "{job}");
+    let runs = runs_of(&job);
+    assert!(
+        runs.iter()
+            .any(|r| r["replicationRunId"] == scheduled.as_str()
+                && r["state"] == "PENDING"
+                && r["scheduledStartTime"] == next),
+        "{job}"
+    );
+    assert_eq!(runs[0]["type"], "ON_DEMAND", "{job}");
+}
+
+#[tokio::test]
+async fn a_paused_jobs_scheduled_run_that_is_due_is_waited_for() {
+    let run = Run::start(
+        failing_fixture(),
+        &env_with(&failing_jobs()),
+        "sms-paused-due-run",
+    )
+    .await;
+    let job_id = pause_web_linux_2(&run, -60).await;
+    let due = real_now() - 60;
+    let scheduled = run
+        .emulator
+        .schedule_sms_run(&job_id, due)
+        .expect("scheduled");
+
+    let mutating = run.mutating_calls();
+    let report = run.invoke(&event("scheduled-event.json")).await;
+    let reason = skip_reason(&report, &job_id);
+    assert!(
+        reason.starts_with(&format!(
+            "PAUSED_ON_FAILURE: run {scheduled} is PENDING; waiting for it before resuming"
+        )),
+        "{reason}"
+    );
+    assert_eq!(run.mutating_calls(), mutating, "nothing while a run is due");
+}
+
 #[tokio::test]
 async fn redelivered_events_create_each_job_and_resume_each_pause_once() {
     let run = Run::start(
