@@ -2,7 +2,7 @@
 
 use super::custom::{self, CustomInput};
 use super::error::{type_name, typed, TriggerError};
-use super::{alarm, arn_account, service, vault, Admission, Event, Schedule, Trigger};
+use super::{alarm, arn_account, service, vault, Admission, Event, OtherEvent, Schedule, Trigger};
 use crate::report::{Skip, Skips};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sns::SnsRecord;
@@ -158,9 +158,12 @@ fn sns_message(
                 text,
             )))
         }
-        _ => Err(TriggerError::field(
-            "",
-            "is neither a CloudWatch alarm, an AWS Backup vault notification nor an EventBridge event",
-        )),
+        // A message on an accepted topic that is none of these (a test publish, another
+        // publisher's text) has nothing to act on: a skip, not a dead letter.
+        _ => Ok(Event::Other(OtherEvent {
+            id: Some(sns.message_id.clone()),
+            source: "SNS".to_owned(),
+            detail_type: "message that is neither a CloudWatch alarm, an AWS Backup vault notification nor an EventBridge event".to_owned(),
+        })),
     }
 }

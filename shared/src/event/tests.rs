@@ -517,7 +517,6 @@ fn sns_errors_name_the_field() {
         (json!({"Records": [{"EventSource": "aws:sqs", "Sns": {}}]}), "field `Records[0].EventSource`: `aws:sqs` is not aws:sns; only SNS records are accepted"),
         (json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "s", "Sns": {"TopicArn": "t", "MessageId": "m"}}]}),
          "field `Records[0].Sns`: missing field `Type`"),
-        (sns("hello there", json!({}), json!(null)), "field `Records[0].Sns.Message`: is neither a CloudWatch alarm, an AWS Backup vault notification nor an EventBridge event"),
         (sns(r#"{"AlarmName":"a","NewStateValue":5}"#, json!({}), json!(null)), "field `Records[0].Sns.Message.NewStateValue`: invalid type: integer `5`, expected a string"),
         (sns(r#"{"AlarmName":"a","NewStateValue":"RED"}"#, json!({}), json!(null)), "field `Records[0].Sns.Message.NewStateValue`: `RED` is not an alarm state (OK, ALARM, INSUFFICIENT_DATA)"),
         (sns(r#"{"AlarmName":"a","NewStateValue":"ALARM","Trigger":{"Dimensions":[{"name":"InstanceId"}]}}"#, json!({}), json!(null)),
@@ -526,6 +525,17 @@ fn sns_errors_name_the_field() {
     ];
     for (event, want) in cases {
         assert_eq!(error(&event), want, "event {event}");
+    }
+}
+
+#[test]
+fn a_plain_text_message_on_an_accepted_topic_is_an_other_event() {
+    match only(&sns("hello there", json!({}), json!(null))) {
+        Event::Other(o) => assert_eq!(
+            o.id.as_deref(),
+            Some("95df01b4-ee98-5cb9-9903-4c221d41eb5e")
+        ),
+        other => panic!("{other:?}"),
     }
 }
 

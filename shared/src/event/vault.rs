@@ -35,8 +35,13 @@ impl VaultNotification {
     }
 }
 
+/// An attribute by name, whatever its case: job notifications say `EventType`, EKS ones
+/// `eventType`.
 fn attribute<'a>(attributes: &'a HashMap<String, MessageAttribute>, name: &str) -> Option<&'a str> {
-    attributes.get(name).map(|a| a.value.as_str())
+    attributes
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, a)| a.value.as_str())
 }
 
 /// Whether an SNS message is an AWS Backup vault notification.

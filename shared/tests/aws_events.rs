@@ -1,0 +1,216 @@
+//! Every AWS-documented sample event in `tests/aws-events` parses, into the kind of event its
+//! file promises (that folder's README names each sample's source page). None is refused: the
+//! functions act on it or skip it with a reason, so none ends in a dead-letter queue.
+
+use dr_core::event::{self, Alarm, AlarmKind, Event};
+use std::path::{Path, PathBuf};
+
+/// Each sample, relative to `tests/aws-events`, and the description of the trigger it parses into.
+const EXPECTED: &[(&str, &str)] = &[
+    ("backup/backup-job-aborted.json", "aws.backup Backup Job State Change"),
+    ("backup/backup-job-completed.json", "aws.backup Backup Job State Change"),
+    ("backup/backup-job-created.json", "aws.backup Backup Job State Change"),
+    ("backup/backup-job-expired.json", "aws.backup Backup Job State Change"),
+    ("backup/backup-job-failed.json", "aws.backup Backup Job State Change"),
+    ("backup/backup-job-pending.json", "aws.backup Backup Job State Change"),
+    ("backup/backup-job-running.json", "aws.backup Backup Job State Change"),
+    ("backup/backup-plan-created.json", "aws.backup Backup Plan State Change"),
+    ("backup/backup-plan-deleted.json", "aws.backup Backup Plan State Change"),
+    ("backup/backup-plan-modified.json", "aws.backup Backup Plan State Change"),
+    ("backup/backup-vault-created.json", "aws.backup Backup Vault State Change"),
+    ("backup/backup-vault-deleted.json", "aws.backup Backup Vault State Change"),
+    ("backup/backup-vault-modified.json", "aws.backup Backup Vault State Change"),
+    ("backup/copy-job-completed.json", "aws.backup Copy Job State Change"),
+    ("backup/copy-job-created.json", "aws.backup Copy Job State Change"),
+    ("backup/copy-job-failed.json", "aws.backup Copy Job State Change"),
+    ("backup/copy-job-running.json", "aws.backup Copy Job State Change"),
+    ("backup/recovery-point-completed.json", "aws.backup Recovery Point State Change"),
+    ("backup/recovery-point-index-active.json", "aws.backup Recovery Point Index State Change"),
+    ("backup/recovery-point-index-deleted.json", "aws.backup Recovery Point Index State Change"),
+    ("backup/recovery-point-index-failed.json", "aws.backup Recovery Point Index State Change"),
+    ("backup/region-setting-modified.json", "aws.backup Region Setting State Change"),
+    ("backup/restore-job-completed.json", "aws.backup Restore Job State Change"),
+    ("backup/restore-job-created.json", "aws.backup Restore Job State Change"),
+    ("backup/restore-job-failed.json", "aws.backup Restore Job State Change"),
+    ("backup/restore-job-pending.json", "aws.backup Restore Job State Change"),
+    ("backup/restore-job-running.json", "aws.backup Restore Job State Change"),
+    ("backup/scan-job-canceled.json", "aws.backup Scan Job State Change"),
+    ("backup/scan-job-completed-with-issues.json", "aws.backup Scan Job State Change"),
+    ("backup/scan-job-completed.json", "aws.backup Scan Job State Change"),
+    ("backup/scan-job-created.json", "aws.backup Scan Job State Change"),
+    ("backup/scan-job-failed.json", "aws.backup Scan Job State Change"),
+    ("backup/scan-job-running.json", "aws.backup Scan Job State Change"),
+    ("backup-notification/backup-job-completed.json", "SNS: backup vault notification BACKUP_JOB COMPLETED"),
+    ("backup-notification/backup-job-expired.json", "SNS: backup vault notification BACKUP_JOB EXPIRED"),
+    ("backup-notification/backup-job-failed.json", "SNS: backup vault notification BACKUP_JOB FAILED"),
+    ("backup-notification/eks-backup-object-failed.json", "SNS: backup vault notification EKS_BACKUP_OBJECT_FAILED FAILED"),
+    ("backup-notification/eks-restore-object-failed.json", "SNS: backup vault notification EKS_RESTORE_OBJECT_FAILED FAILED"),
+    ("backup-notification/eks-restore-object-skipped.json", "SNS: backup vault notification EKS_RESTORE_OBJECT_SKIPPED ?"),
+    ("backup-notification/recovery-point-index-completed.json", "SNS: backup vault notification RECOVERY_POINT_INDEXING_COMPLETED ?"),
+    ("cloudwatch/alarm-configuration-change-create-composite-with-suppressor.json", "aws.cloudwatch CloudWatch Alarm Configuration Change"),
+    ("cloudwatch/alarm-configuration-change-create-composite.json", "aws.cloudwatch CloudWatch Alarm Configuration Change"),
+    ("cloudwatch/alarm-configuration-change-delete-composite-with-suppressor.json", "aws.cloudwatch CloudWatch Alarm Configuration Change"),
+    ("cloudwatch/alarm-configuration-change-delete-metric-math.json", "aws.cloudwatch CloudWatch Alarm Configuration Change"),
+    ("cloudwatch/alarm-configuration-change-update-composite-with-suppressor.json", "aws.cloudwatch CloudWatch Alarm Configuration Change"),
+    ("cloudwatch/alarm-configuration-change-update-metric.json", "aws.cloudwatch CloudWatch Alarm Configuration Change"),
+    ("cloudwatch/alarm-contributor-state-change.json", "alarm contributor of DynamoDBInsightsAlarm (ALARM)"),
+    ("cloudwatch/alarm-state-change-anomaly-detection.json", "alarm EC2 CPU Utilization Anomaly (ALARM)"),
+    ("cloudwatch/alarm-state-change-composite.json", "composite alarm ServiceAggregatedAlarm (ALARM)"),
+    ("cloudwatch/alarm-state-change-metric-math.json", "alarm TotalNetworkTrafficTooHigh (ALARM)"),
+    ("cloudwatch/alarm-state-change-multi-time-series.json", "alarm DynamoDBInsightsAlarm (ALARM)"),
+    ("cloudwatch/alarm-state-change-single-metric.json", "alarm ServerCpuTooHigh (ALARM)"),
+    ("drs/pit-snapshot-taken.json", "aws.drs DRS PIT Snapshot Taken"),
+    ("drs/recovery-instance-failback-completed.json", "aws.drs DRS Recovery Instance Failback State Change"),
+    ("drs/recovery-instance-failback-error.json", "aws.drs DRS Recovery Instance Failback State Change"),
+    ("drs/recovery-instance-failback-in-progress.json", "aws.drs DRS Recovery Instance Failback State Change"),
+    ("drs/source-server-data-replication-not-stalled.json", "aws.drs DRS Source Server Data Replication Stalled Change"),
+    ("drs/source-server-data-replication-stalled.json", "aws.drs DRS Source Server Data Replication Stalled Change"),
+    ("drs/source-server-launch-result-recovery-launch-failed.json", "aws.drs DRS Source Server Launch Result"),
+    ("drs/source-server-launch-result-recovery-launch-succeeded.json", "aws.drs DRS Source Server Launch Result"),
+    ("eventbridge/scheduled-event.json", "schedule my-scheduled-rule"),
+    ("lambda-alarm-action/composite-alarm.json", "composite alarm CompositeDemo.Main (ALARM) via its Lambda action"),
+    ("lambda-alarm-action/metric-alarm.json", "alarm lambda-demo-metric-alarm (ALARM) via its Lambda action"),
+    ("mgn/source-server-data-replication-stalled-change.json", "aws.mgn MGN Source Server Data Replication Stalled Change"),
+    ("mgn/source-server-launch-result.json", "aws.mgn MGN Source Server Launch Result"),
+    ("mgn/source-server-lifecycle-state-change.json", "aws.mgn MGN Source Server Lifecycle State Change"),
+    ("sns/alarm-metric-math.json", "SNS: alarm EXAMPLE (ALARM)"),
+    ("sns/alarm-single-metric.json", "SNS: alarm EXAMPLE (ALARM)"),
+    ("sns/lambda-sns-event.json", "SNS: SNS message that is neither a CloudWatch alarm, an AWS Backup vault notification nor an EventBridge event"),
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/aws-events")
+}
+
+/// Every `.json` file under `tests/aws-events`, relative to it, sorted.
+fn samples() -> Vec<String> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|x| x == "json") {
+                out.push(path);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    walk(&root(), &mut paths);
+    let mut names: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            p.strip_prefix(root())
+                .expect("under the root")
+                .display()
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+fn parse(name: &str) -> event::Trigger {
+    let text = std::fs::read_to_string(root().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let value: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    event::parse(&value).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn alarm(name: &str) -> Alarm {
+    match parse(name).events.as_slice() {
+        [Event::Alarm(a)] => a.clone(),
+        other => panic!("{name}: expected one alarm, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_sample_is_listed_with_what_it_parses_into() {
+    let mut listed: Vec<&str> = EXPECTED.iter().map(|(name, _)| *name).collect();
+    listed.sort_unstable();
+    assert_eq!(samples(), listed);
+}
+
+#[test]
+fn every_sample_parses_into_the_trigger_its_name_promises() {
+    for (name, want) in EXPECTED {
+        assert_eq!(parse(name).describe(), *want, "{name}");
+    }
+}
+
+#[test]
+fn alarms_of_every_kind_give_the_dimensions_a_server_is_mapped_by() {
+    let cases: &[(&str, AlarmKind, &[&str])] = &[
+        (
+            "cloudwatch/alarm-state-change-single-metric.json",
+            AlarmKind::Metric,
+            &["InstanceId=i-12345678901234567"],
+        ),
+        (
+            "cloudwatch/alarm-state-change-metric-math.json",
+            AlarmKind::Metric,
+            &["InstanceId=i-12345678901234567"],
+        ),
+        (
+            "cloudwatch/alarm-state-change-anomaly-detection.json",
+            AlarmKind::Metric,
+            &["InstanceId=i-12345678901234567"],
+        ),
+        (
+            "cloudwatch/alarm-state-change-multi-time-series.json",
+            AlarmKind::Metric,
+            &[],
+        ),
+        (
+            "cloudwatch/alarm-contributor-state-change.json",
+            AlarmKind::Contributor {
+                id: "6d442278dba546f6".into(),
+            },
+            &["TableName=example-dynamodb-table-name"],
+        ),
+        (
+            "cloudwatch/alarm-state-change-composite.json",
+            AlarmKind::Composite {
+                rule: Some("ALARM(ServerCpuTooHigh) OR ALARM(TotalNetworkTrafficTooHigh)".into()),
+            },
+            &[],
+        ),
+        (
+            "lambda-alarm-action/metric-alarm.json",
+            AlarmKind::Metric,
+            &["InstanceId=i-12345678"],
+        ),
+        (
+            "lambda-alarm-action/composite-alarm.json",
+            AlarmKind::Composite {
+                rule: Some(
+                    "ALARM(CompositeDemo.FirstChild) OR ALARM(CompositeDemo.SecondChild)".into(),
+                ),
+            },
+            &[],
+        ),
+        (
+            "sns/alarm-single-metric.json",
+            AlarmKind::Metric,
+            &["InstanceId=TestInstance"],
+        ),
+        (
+            "sns/alarm-metric-math.json",
+            AlarmKind::Metric,
+            &["InstanceId=TestInstance"],
+        ),
+    ];
+    for (name, kind, dimensions) in cases {
+        let a = alarm(name);
+        let got: Vec<String> = a
+            .dimensions
+            .iter()
+            .map(|d| format!("{}={}", d.name, d.value))
+            .collect();
+        assert_eq!(
+            (&a.kind, got),
+            (kind, dimensions.iter().map(|d| d.to_string()).collect()),
+            "{name}"
+        );
+    }
+}
