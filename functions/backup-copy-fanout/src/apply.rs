@@ -10,8 +10,9 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-/// The error AWS Backup returns when the resource already has a backup or copy job running, or
-/// the destination region is at its concurrent copy quota.
+/// The error AWS Backup returns when "a limit in the request has been exceeded" (API reference,
+/// `StartCopyJob`), such as a copy quota. A busy resource is not one: further copy jobs of it
+/// wait in CREATED.
 const LIMIT_EXCEEDED: &str = "LimitExceededException";
 
 /// A job created this long before the run began cannot have been created by this run: the
@@ -50,9 +51,9 @@ impl Pacer {
 /// `BACKUP_START_RATE_PER_SECOND` started per second; `now` is when the run began (epoch seconds).
 ///
 /// Throttling and transient errors are retried by the SDK's retry policy first; what still fails
-/// is reported per destination and never stops the others. `LimitExceededException` means the
-/// resource or region is busy: nothing was started, and the next sweep or copy completion starts
-/// it, so it is reported as unchanged rather than failed.
+/// is reported per destination and never stops the others. `LimitExceededException` means a
+/// quota is full: nothing was started, and the next sweep or copy completion starts it, so it is
+/// reported as unchanged rather than failed.
 pub async fn start_copy_jobs(
     backup: &aws_sdk_backup::Client,
     config: &BackupConfig,
@@ -65,9 +66,10 @@ pub async fn start_copy_jobs(
             .iter()
             .map(|c| {
                 TargetOutcome::planned(c.target(), START_COPY_JOB).with_detail(format!(
-                    "attempt {}, idempotency token {}",
+                    "attempt {}, idempotency token {}{}",
                     c.attempt,
-                    c.idempotency_token()
+                    c.idempotency_token(),
+                    queued(c)
                 ))
             })
             .collect();
@@ -101,8 +103,9 @@ pub async fn start_copy_jobs(
                             ),
                         )
                     }
-                    _ => TargetOutcome::done(copy.target(), START_COPY_JOB, None)
-                        .with_detail(format!("copy job {id} (attempt {})", copy.attempt)),
+                    _ => TargetOutcome::done(copy.target(), START_COPY_JOB, None).with_detail(
+                        format!("copy job {id} (attempt {}){}", copy.attempt, queued(&copy)),
+                    ),
                 }
             }
             Err(err) => {
@@ -120,6 +123,18 @@ pub async fn start_copy_jobs(
         }
     })
     .await
+}
+
+/// What the report says of a copy that waits for another job of its resource.
+fn queued(copy: &Copy) -> String {
+    copy.queued_behind
+        .as_deref()
+        .map_or_else(String::new, |holder| {
+            format!(
+                "; queued in CREATED behind {holder}: AWS Backup runs one backup or copy job per \
+             resource at a time"
+            )
+        })
 }
 
 fn sdk_lifecycle(l: &Lifecycle) -> SdkLifecycle {

@@ -4,24 +4,86 @@ use dr_core::config::{check_arn, is_account_id, ConfigError, Env};
 use serde::Deserialize;
 
 /// AWS Backup requires a recovery point to stay in cold storage at least this many days, so
-/// `DeleteAfterDays` must be at least `MoveToColdStorageAfterDays` plus this.
+/// `DeleteAfterDays` must be at least `MoveToColdStorageAfterDays` plus this (API reference,
+/// "Lifecycle").
 pub const MIN_COLD_STORAGE_DAYS: i64 = 90;
 
-/// The value that, given for both lifecycle days, keeps recovery points forever.
-pub const KEEP_FOREVER: i64 = -1;
+/// What `"keepForever": true` retains a copy for: 100 years, the longest retention AWS Backup
+/// takes (API reference, "StartBackupJob" `Lifecycle`: "a maximum value of 100 years (36,500
+/// days)"), and what the Developer Guide ("Backup and tag copy") tells users to give a copy
+/// that must never expire.
+pub const KEEP_FOREVER_DAYS: i64 = 36_500;
 
-/// The AWS Backup quota of concurrent copy jobs per destination region.
+/// The AWS Backup quota of concurrent copy jobs outbound to one destination region per account
+/// (Developer Guide, "AWS Backup quotas": "Concurrent backup copies per account outbound to a
+/// destination Region", 100).
 pub const DEFAULT_REGION_COPY_QUOTA: usize = 100;
 
 /// The lifecycle a copy gets in its destination vault, as `StartCopyJob` takes it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Lifecycle {
-    /// Days after creation before the copy moves to cold storage (-1: never, with delete -1).
+    /// Days after creation before the copy moves to cold storage.
     pub move_to_cold_storage_after_days: Option<i64>,
-    /// Days after creation before the copy is deleted (-1: never, with cold -1).
+    /// Days after creation before the copy is deleted.
     pub delete_after_days: Option<i64>,
     /// Move supported resources to the archive tier along with the cold storage transition.
     pub opt_in_to_archive_for_supported_resources: Option<bool>,
+}
+
+/// Why a destination's lifecycle is refused at cold start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LifecycleError {
+    /// -1 asks AWS Backup for "never expire", which a copy turns into its source's expiry.
+    #[error(
+        "deleteAfterDays -1 does not keep copies forever: AWS Backup gives a copy whose \
+         DeleteAfterDays is -1 (\"Always\") its source recovery point's expiration date \
+         (AWS Backup Developer Guide, \"Backup and tag copy\"), so the copy is deleted with its \
+         source; write \"keepForever\": true to keep copies {KEEP_FOREVER_DAYS} days (100 \
+         years, as the guide advises), or leave deleteAfterDays out to keep the source's retention"
+    )]
+    NeverExpireKeepsSourceExpiry,
+    /// -1 for the cold storage move is only documented as half of the -1/-1 "remove the
+    /// lifecycle" pair, which a copy turns into its source's expiry.
+    #[error(
+        "moveToColdStorageAfterDays -1 is documented only with deleteAfterDays -1, and a copy \
+         given -1 keeps its source recovery point's expiration date (AWS Backup Developer Guide, \
+         \"Backup and tag copy\"); leave moveToColdStorageAfterDays out for a copy that is not \
+         moved to cold storage, and write \"keepForever\": true for one that is kept for good"
+    )]
+    NeverColdIsNotForCopies,
+    /// A number of days AWS Backup does not take.
+    #[error("{field} is {days}; give a number of days from 1 to {KEEP_FOREVER_DAYS} (100 years)")]
+    DaysOutOfRange {
+        /// The member at fault.
+        field: &'static str,
+        /// Its value.
+        days: i64,
+    },
+    /// The 90-day minimum in cold storage is not met.
+    #[error(
+        "deleteAfterDays ({delete}) must be at least moveToColdStorageAfterDays ({cold}) + \
+         {MIN_COLD_STORAGE_DAYS} = {}: AWS Backup keeps a recovery point in cold storage at least \
+         {MIN_COLD_STORAGE_DAYS} days",
+        cold + MIN_COLD_STORAGE_DAYS
+    )]
+    ColdStorageTooShort {
+        /// `moveToColdStorageAfterDays`.
+        cold: i64,
+        /// `deleteAfterDays` (or the keep-forever days).
+        delete: i64,
+    },
+    /// Both ways of saying how long to keep the copy.
+    #[error(
+        "keepForever and deleteAfterDays are both set; keepForever means deleteAfterDays \
+         {KEEP_FOREVER_DAYS}, so give one of them"
+    )]
+    KeepForeverWithDeleteAfterDays,
+    /// Archiving needs the cold storage move it happens with.
+    #[error(
+        "optInToArchiveForSupportedResources is true but moveToColdStorageAfterDays is not set; \
+         the archive tier is reached by the cold storage transition"
+    )]
+    ArchiveWithoutColdStorage,
 }
 
 /// A vault every recovery point is copied to.
@@ -31,7 +93,10 @@ pub struct Destination {
     pub vault_arn: String,
     /// The vault's region, for the per-region copy quota.
     pub region: String,
-    /// The copy's lifecycle; none leaves it to AWS Backup's default.
+    /// The vault's account, for the cross-account copy quota.
+    pub account: String,
+    /// The copy's lifecycle; none leaves the source's configuration to the copy, as AWS Backup
+    /// does.
     pub lifecycle: Option<Lifecycle>,
 }
 
@@ -48,6 +113,9 @@ pub struct BackupConfig {
     pub resource_types: Vec<String>,
     /// How far back a scheduled sweep looks for recovery points, in hours.
     pub sweep_window_hours: u32,
+    /// How far back a scheduled sweep looks for failed copy jobs whose recovery point, older
+    /// than the sweep window, may still lack a copy, in days.
+    pub fanout_horizon_days: u32,
     /// Most copy attempts per recovery point and destination before alerting instead.
     pub max_attempts: u32,
     /// Most copy jobs in flight to one destination region.
@@ -100,6 +168,9 @@ impl BackupConfig {
             copy_role_arn,
             resource_types,
             sweep_window_hours: env.number("BACKUP_SWEEP_WINDOW_HOURS", 24, 1, 24 * 35)?,
+            // ListBackupJobs documents 30 days of history; ListCopyJobs documents no limit, so the
+            // horizon is held to the same 30 days (an assumption).
+            fanout_horizon_days: env.number("BACKUP_FANOUT_HORIZON_DAYS", 7, 1, 30)?,
             max_attempts: env.number("BACKUP_COPY_MAX_ATTEMPTS", 3, 1, 10)?,
             region_copy_quota: env.number(
                 "BACKUP_REGION_COPY_QUOTA",
@@ -144,13 +215,15 @@ struct RawDestination {
     move_to_cold_storage_after_days: Option<i64>,
     delete_after_days: Option<i64>,
     opt_in_to_archive_for_supported_resources: Option<bool>,
+    keep_forever: Option<bool>,
 }
 
 fn parse_destinations(json: &str) -> Result<Vec<Destination>, String> {
     let raw: Vec<RawDestination> = serde_json::from_str(json).map_err(|e| {
         format!(
             "is not a JSON array of {{\"vaultArn\", \"moveToColdStorageAfterDays\"?, \
-             \"deleteAfterDays\"?, \"optInToArchiveForSupportedResources\"?}}: {e}"
+             \"deleteAfterDays\"?, \"keepForever\"?, \"optInToArchiveForSupportedResources\"?}}: \
+             {e}"
         )
     })?;
     if raw.is_empty() {
@@ -159,18 +232,14 @@ fn parse_destinations(json: &str) -> Result<Vec<Destination>, String> {
     let mut out: Vec<Destination> = Vec::with_capacity(raw.len());
     for (i, d) in raw.into_iter().enumerate() {
         let at = |problem: String| format!("destination [{i}] `{}`: {problem}", d.vault_arn);
-        let region = vault_arn_region(&d.vault_arn).map_err(at)?;
+        let (region, account) = vault_arn_region(&d.vault_arn).map_err(at)?;
         if out.iter().any(|seen| seen.vault_arn == d.vault_arn) {
             return Err(at("is listed twice".to_owned()));
         }
-        let lifecycle = Lifecycle {
-            move_to_cold_storage_after_days: d.move_to_cold_storage_after_days,
-            delete_after_days: d.delete_after_days,
-            opt_in_to_archive_for_supported_resources: d.opt_in_to_archive_for_supported_resources,
-        };
-        check_lifecycle(&lifecycle).map_err(at)?;
+        let lifecycle = lifecycle(&d).map_err(|e| at(e.to_string()))?;
         out.push(Destination {
             region,
+            account,
             lifecycle: (lifecycle != Lifecycle::default()).then_some(lifecycle),
             vault_arn: d.vault_arn,
         });
@@ -178,49 +247,56 @@ fn parse_destinations(json: &str) -> Result<Vec<Destination>, String> {
     Ok(out)
 }
 
-/// The rules `StartCopyJob` applies to a lifecycle, checked before any copy is attempted.
-fn check_lifecycle(l: &Lifecycle) -> Result<(), String> {
+/// The lifecycle a destination asks for, checked against the rules `StartCopyJob` applies
+/// before any copy is attempted, and against retention a copy does not really get.
+fn lifecycle(d: &RawDestination) -> Result<Lifecycle, LifecycleError> {
+    let delete = match (d.keep_forever, d.delete_after_days) {
+        (Some(true), Some(_)) => return Err(LifecycleError::KeepForeverWithDeleteAfterDays),
+        (Some(true), None) => Some(KEEP_FOREVER_DAYS),
+        (_, delete) => delete,
+    };
+    let l = Lifecycle {
+        move_to_cold_storage_after_days: d.move_to_cold_storage_after_days,
+        delete_after_days: delete,
+        opt_in_to_archive_for_supported_resources: d.opt_in_to_archive_for_supported_resources,
+    };
+    check_lifecycle(&l)?;
+    Ok(l)
+}
+
+/// The rules of `StartCopyJob`'s `Lifecycle` (API reference, "Lifecycle"): positive days, at
+/// most 100 years, 90 days in cold storage; and -1, which a copy does not take as "forever".
+fn check_lifecycle(l: &Lifecycle) -> Result<(), LifecycleError> {
     let cold = l.move_to_cold_storage_after_days;
     let delete = l.delete_after_days;
-    for (name, days) in [
+    if delete == Some(-1) {
+        return Err(LifecycleError::NeverExpireKeepsSourceExpiry);
+    }
+    if cold == Some(-1) {
+        return Err(LifecycleError::NeverColdIsNotForCopies);
+    }
+    for (field, days) in [
         ("moveToColdStorageAfterDays", cold),
         ("deleteAfterDays", delete),
     ] {
-        if let Some(d) = days.filter(|d| *d == 0 || *d < KEEP_FOREVER) {
-            return Err(format!(
-                "{name} is {d}; give a positive number of days, or -1 for both days to keep forever"
-            ));
+        if let Some(days) = days.filter(|d| !(1..=KEEP_FOREVER_DAYS).contains(d)) {
+            return Err(LifecycleError::DaysOutOfRange { field, days });
         }
     }
-    let archive = l.opt_in_to_archive_for_supported_resources == Some(true);
-    match (cold, delete) {
-        (Some(KEEP_FOREVER), Some(KEEP_FOREVER)) if archive => Err(
-            "optInToArchiveForSupportedResources is true, but -1/-1 keeps copies in warm \
-             storage forever"
-                .to_owned(),
-        ),
-        (Some(KEEP_FOREVER), Some(KEEP_FOREVER)) => Ok(()),
-        (Some(KEEP_FOREVER), _) | (_, Some(KEEP_FOREVER)) => Err(
-            "-1 (keep forever) must be given for both moveToColdStorageAfterDays and \
-             deleteAfterDays"
-                .to_owned(),
-        ),
-        (Some(c), Some(d)) if d < c.saturating_add(MIN_COLD_STORAGE_DAYS) => Err(format!(
-            "deleteAfterDays ({d}) must be at least moveToColdStorageAfterDays ({c}) + \
-             {MIN_COLD_STORAGE_DAYS} = {}",
-            c.saturating_add(MIN_COLD_STORAGE_DAYS)
-        )),
-        (None, _) if archive => Err(
-            "optInToArchiveForSupportedResources is true but moveToColdStorageAfterDays is not set"
-                .to_owned(),
-        ),
-        _ => Ok(()),
+    if let (Some(cold), Some(delete)) = (cold, delete) {
+        if delete < cold + MIN_COLD_STORAGE_DAYS {
+            return Err(LifecycleError::ColdStorageTooShort { cold, delete });
+        }
     }
+    if cold.is_none() && l.opt_in_to_archive_for_supported_resources == Some(true) {
+        return Err(LifecycleError::ArchiveWithoutColdStorage);
+    }
+    Ok(())
 }
 
-/// Checks `arn:<partition>:backup:<region>:<account>:backup-vault:<name>` and returns the region;
-/// any region and account are allowed, since copies go cross-region and cross-account.
-fn vault_arn_region(arn: &str) -> Result<String, String> {
+/// Checks `arn:<partition>:backup:<region>:<account>:backup-vault:<name>` and returns the region
+/// and account; any are allowed, since copies go cross-region and cross-account.
+fn vault_arn_region(arn: &str) -> Result<(String, String), String> {
     check_arn(arn, "backup")?;
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let (region, account, resource) = (parts[3], parts[4], parts[5]);
@@ -235,7 +311,7 @@ fn vault_arn_region(arn: &str) -> Result<String, String> {
         return Err(format!("`{account}` is not a 12-digit account id"));
     }
     match resource.strip_prefix("backup-vault:") {
-        Some(name) if is_vault_name(name) => Ok(region.to_owned()),
+        Some(name) if is_vault_name(name) => Ok((region.to_owned(), account.to_owned())),
         _ => Err("is not a backup vault ARN (…:backup-vault:<name>)".to_owned()),
     }
 }
@@ -281,7 +357,7 @@ mod tests {
          "moveToColdStorageAfterDays": 30, "deleteAfterDays": 120,
          "optInToArchiveForSupportedResources": true},
         {"vaultArn": "arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated",
-         "moveToColdStorageAfterDays": -1, "deleteAfterDays": -1},
+         "keepForever": true},
         {"vaultArn": "arn:aws:backup:eu-west-1:123456789012:backup-vault:dr-eu"}
     ]"#;
     const ROLE: &str = "arn:aws:iam::123456789012:role/dr-automation-backup-copy";
@@ -304,7 +380,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults() {
+    fn unset_variables_take_their_defaults() {
         let c = load(&with(&[])).unwrap();
         assert_eq!(c.source_vaults, vec!["primary"]);
         assert_eq!(c.copy_role_arn, ROLE);
@@ -319,6 +395,7 @@ mod tests {
             (24, 3, 100, 10)
         );
         assert_eq!(c.start_rate_per_second, 5.0);
+        assert_eq!(c.fanout_horizon_days, 7);
         assert_eq!(c.report_topic_arn, None);
         assert!(c.trigger_topic_arns.is_empty() && !c.dry_run);
     }
@@ -332,6 +409,7 @@ mod tests {
                 Destination {
                     vault_arn: "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west".into(),
                     region: "us-west-2".into(),
+                    account: "123456789012".into(),
                     lifecycle: Some(Lifecycle {
                         move_to_cold_storage_after_days: Some(30),
                         delete_after_days: Some(120),
@@ -342,15 +420,17 @@ mod tests {
                     vault_arn: "arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated"
                         .into(),
                     region: "us-east-1".into(),
+                    account: "210987654321".into(),
                     lifecycle: Some(Lifecycle {
-                        move_to_cold_storage_after_days: Some(-1),
-                        delete_after_days: Some(-1),
+                        move_to_cold_storage_after_days: None,
+                        delete_after_days: Some(KEEP_FOREVER_DAYS),
                         opt_in_to_archive_for_supported_resources: None,
                     }),
                 },
                 Destination {
                     vault_arn: "arn:aws:backup:eu-west-1:123456789012:backup-vault:dr-eu".into(),
                     region: "eu-west-1".into(),
+                    account: "123456789012".into(),
                     lifecycle: None,
                 },
             ]
@@ -358,11 +438,12 @@ mod tests {
     }
 
     #[test]
-    fn full_configuration() {
+    fn every_variable_is_read() {
         let c = load(&with(&[
             ("BACKUP_SOURCE_VAULTS", "primary, Default,primary"),
             ("BACKUP_RESOURCE_TYPES", "EBS,EC2,RDS"),
             ("BACKUP_SWEEP_WINDOW_HOURS", "48"),
+            ("BACKUP_FANOUT_HORIZON_DAYS", "30"),
             ("BACKUP_COPY_MAX_ATTEMPTS", "5"),
             ("BACKUP_REGION_COPY_QUOTA", "50"),
             ("MAX_CONCURRENCY", "4"),
@@ -390,51 +471,215 @@ mod tests {
             (48, 5, 50, 4)
         );
         assert_eq!(c.start_rate_per_second, 0.5);
+        assert_eq!(c.fanout_horizon_days, 30);
         assert!(c.dry_run);
         assert_eq!(c.trigger_topic_arns.len(), 1);
     }
 
     #[test]
     fn lifecycle_rules_table() {
-        // (moveToColdStorageAfterDays, deleteAfterDays, optInToArchive..., expected error prefix)
+        use LifecycleError as E;
+        // (moveToColdStorageAfterDays, deleteAfterDays, keepForever, optInToArchive..., expected)
         type Case = (
             Option<i64>,
             Option<i64>,
             Option<bool>,
-            Result<(), &'static str>,
+            Option<bool>,
+            Result<Lifecycle, LifecycleError>,
         );
-        let cases: &[Case] = &[
-            (None, None, None, Ok(())),
-            (Some(30), Some(120), None, Ok(())),
-            (Some(30), Some(119), None, Err("deleteAfterDays (119) must be at least moveToColdStorageAfterDays (30) + 90 = 120")),
-            (Some(1), None, Some(true), Ok(())),
-            (None, Some(35), None, Ok(())),
-            (None, Some(35), Some(false), Ok(())),
-            (Some(-1), Some(-1), None, Ok(())),
-            (Some(-1), Some(-1), Some(false), Ok(())),
-            (Some(-1), Some(-1), Some(true), Err("optInToArchiveForSupportedResources is true, but -1/-1")),
-            (Some(-1), None, None, Err("-1 (keep forever) must be given for both")),
-            (Some(-1), Some(365), None, Err("-1 (keep forever) must be given for both")),
-            (Some(30), Some(-1), None, Err("-1 (keep forever) must be given for both")),
-            (Some(0), None, None, Err("moveToColdStorageAfterDays is 0")),
-            (None, Some(-5), None, Err("deleteAfterDays is -5")),
-            (None, Some(100), Some(true), Err("optInToArchiveForSupportedResources is true but moveToColdStorageAfterDays is not set")),
-            (Some(i64::MAX), Some(i64::MAX), None, Ok(())),
+        let ok = |cold, delete, archive| {
+            Ok(Lifecycle {
+                move_to_cold_storage_after_days: cold,
+                delete_after_days: delete,
+                opt_in_to_archive_for_supported_resources: archive,
+            })
+        };
+        let cases: Vec<Case> = vec![
+            (None, None, None, None, ok(None, None, None)),
+            (
+                Some(30),
+                Some(120),
+                None,
+                None,
+                ok(Some(30), Some(120), None),
+            ),
+            (
+                Some(30),
+                Some(119),
+                None,
+                None,
+                Err(E::ColdStorageTooShort {
+                    cold: 30,
+                    delete: 119,
+                }),
+            ),
+            (
+                Some(1),
+                None,
+                None,
+                Some(true),
+                ok(Some(1), None, Some(true)),
+            ),
+            (
+                None,
+                Some(35),
+                None,
+                Some(false),
+                ok(None, Some(35), Some(false)),
+            ),
+            (
+                None,
+                None,
+                Some(true),
+                None,
+                ok(None, Some(KEEP_FOREVER_DAYS), None),
+            ),
+            (
+                Some(365),
+                None,
+                Some(true),
+                Some(true),
+                ok(Some(365), Some(KEEP_FOREVER_DAYS), Some(true)),
+            ),
+            (
+                Some(36_411),
+                None,
+                Some(true),
+                None,
+                Err(E::ColdStorageTooShort {
+                    cold: 36_411,
+                    delete: KEEP_FOREVER_DAYS,
+                }),
+            ),
+            (None, Some(30), Some(false), None, ok(None, Some(30), None)),
+            (
+                None,
+                Some(365),
+                Some(true),
+                None,
+                Err(E::KeepForeverWithDeleteAfterDays),
+            ),
+            (
+                Some(-1),
+                Some(-1),
+                None,
+                None,
+                Err(E::NeverExpireKeepsSourceExpiry),
+            ),
+            (
+                None,
+                Some(-1),
+                None,
+                None,
+                Err(E::NeverExpireKeepsSourceExpiry),
+            ),
+            (
+                Some(30),
+                Some(-1),
+                None,
+                None,
+                Err(E::NeverExpireKeepsSourceExpiry),
+            ),
+            (Some(-1), None, None, None, Err(E::NeverColdIsNotForCopies)),
+            (
+                Some(-1),
+                Some(365),
+                None,
+                None,
+                Err(E::NeverColdIsNotForCopies),
+            ),
+            (
+                Some(0),
+                None,
+                None,
+                None,
+                Err(E::DaysOutOfRange {
+                    field: "moveToColdStorageAfterDays",
+                    days: 0,
+                }),
+            ),
+            (
+                None,
+                Some(-5),
+                None,
+                None,
+                Err(E::DaysOutOfRange {
+                    field: "deleteAfterDays",
+                    days: -5,
+                }),
+            ),
+            (
+                None,
+                Some(36_501),
+                None,
+                None,
+                Err(E::DaysOutOfRange {
+                    field: "deleteAfterDays",
+                    days: 36_501,
+                }),
+            ),
+            (
+                Some(i64::MAX),
+                Some(i64::MAX),
+                None,
+                None,
+                Err(E::DaysOutOfRange {
+                    field: "moveToColdStorageAfterDays",
+                    days: i64::MAX,
+                }),
+            ),
+            (
+                None,
+                Some(100),
+                None,
+                Some(true),
+                Err(E::ArchiveWithoutColdStorage),
+            ),
         ];
-        for (cold, delete, archive, want) in cases {
-            let got = check_lifecycle(&Lifecycle {
-                move_to_cold_storage_after_days: *cold,
-                delete_after_days: *delete,
-                opt_in_to_archive_for_supported_resources: *archive,
-            });
-            match (got, want) {
-                (Ok(()), Ok(())) => {}
-                (Err(e), Err(w)) => assert!(e.starts_with(w), "{cold:?}/{delete:?}: `{e}`"),
-                (got, want) => {
-                    panic!("{cold:?}/{delete:?}/{archive:?}: got {got:?}, want {want:?}")
-                }
-            }
+        for (cold, delete, keep_forever, archive, want) in cases {
+            let raw = RawDestination {
+                vault_arn: "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west".into(),
+                move_to_cold_storage_after_days: cold,
+                delete_after_days: delete,
+                opt_in_to_archive_for_supported_resources: archive,
+                keep_forever,
+            };
+            assert_eq!(
+                lifecycle(&raw),
+                want,
+                "{cold:?}/{delete:?}/{keep_forever:?}/{archive:?}"
+            );
         }
+    }
+
+    #[test]
+    fn a_configuration_relying_on_minus_one_as_forever_fails_saying_why_and_what_to_write() {
+        let destinations = r#"[{"vaultArn": "arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated",
+                                "moveToColdStorageAfterDays": -1, "deleteAfterDays": -1}]"#;
+        let err = load(&with(&[("BACKUP_DESTINATIONS", destinations)])).expect_err("refused");
+        assert_eq!(
+            err,
+            "configuration BACKUP_DESTINATIONS: destination [0] \
+             `arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated`: deleteAfterDays -1 \
+             does not keep copies forever: AWS Backup gives a copy whose DeleteAfterDays is -1 \
+             (\"Always\") its source recovery point's expiration date (AWS Backup Developer \
+             Guide, \"Backup and tag copy\"), so the copy is deleted with its source; write \
+             \"keepForever\": true to keep copies 36500 days (100 years, as the guide advises), \
+             or leave deleteAfterDays out to keep the source's retention"
+        );
+    }
+
+    #[test]
+    fn keep_forever_gives_copies_a_hundred_year_retention() {
+        let destinations = r#"[{"vaultArn": "arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated",
+                                "keepForever": true}]"#;
+        let c = load(&with(&[("BACKUP_DESTINATIONS", destinations)])).expect("accepted");
+        assert_eq!(
+            c.destinations[0]
+                .lifecycle
+                .and_then(|l| l.delete_after_days),
+            Some(36_500)
+        );
     }
 
     #[test]
@@ -488,11 +733,11 @@ mod tests {
             ),
             (
                 &[("BACKUP_DESTINATIONS", r#"[{"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west", "moveToColdStorageAfterDays": 30, "deleteAfterDays": 60}]"#)],
-                "configuration BACKUP_DESTINATIONS: destination [0] `arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west`: deleteAfterDays (60) must be at least moveToColdStorageAfterDays (30) + 90 = 120",
+                "configuration BACKUP_DESTINATIONS: destination [0] `arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west`: deleteAfterDays (60) must be at least moveToColdStorageAfterDays (30) + 90 = 120: AWS Backup keeps",
             ),
             (
                 &[("BACKUP_DESTINATIONS", r#"[{"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west", "deleteAfterDays": -1}]"#)],
-                "configuration BACKUP_DESTINATIONS: destination [0] `arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west`: -1 (keep forever) must be given for both",
+                "configuration BACKUP_DESTINATIONS: destination [0] `arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west`: deleteAfterDays -1 does not keep copies forever",
             ),
             (
                 &[("BACKUP_DESTINATIONS", r#"[{"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west", "deleteAfterDays": "30"}]"#)],
@@ -517,6 +762,10 @@ mod tests {
             (
                 &[("BACKUP_RESOURCE_TYPES", "EBS,RDS;DROP")],
                 "configuration BACKUP_RESOURCE_TYPES: `RDS;DROP` is not a resource type",
+            ),
+            (
+                &[("BACKUP_FANOUT_HORIZON_DAYS", "31")],
+                "configuration BACKUP_FANOUT_HORIZON_DAYS: 31 is out of range",
             ),
             (
                 &[("BACKUP_SWEEP_WINDOW_HOURS", "0")],

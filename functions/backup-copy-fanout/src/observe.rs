@@ -1,16 +1,24 @@
 //! Observe: read the recovery points a run is about and the copy jobs that already exist.
 
 use crate::config::BackupConfig;
-use crate::plan::{Facts, Scope};
+use crate::plan::{self, Facts, PointRequest, Scope};
 use aws_sdk_backup::operation::describe_recovery_point::DescribeRecoveryPointOutput;
-use aws_sdk_backup::types::{CopyJob as SdkCopyJob, CopyJobState, RecoveryPointByBackupVault};
+use aws_sdk_backup::types::{
+    BackupJob as SdkBackupJob, BackupJobState, CopyJob as SdkCopyJob, CopyJobState,
+    RecoveryPointByBackupVault,
+};
 use aws_smithy_types::DateTime;
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::fanout::run_bounded;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 /// Largest page the Backup list operations return; fewer round trips on busy vaults.
 const PAGE_SIZE: i32 = 1000;
+
+/// Most recovery points older than the sweep window that one sweep re-examines because a copy
+/// of theirs failed; each costs a `DescribeRecoveryPoint` and a `ListCopyJobs`. The newest
+/// failures go first; the others are counted in [`Facts::unexamined_failures`].
+pub const MAX_FAILED_FANOUTS_PER_SWEEP: usize = 100;
 
 /// Status or state of something AWS reported without one.
 pub const UNKNOWN: &str = "UNKNOWN";
@@ -34,6 +42,12 @@ pub struct RecoveryPoint {
     pub created: Option<i64>,
     /// The composite recovery point this one belongs to.
     pub parent_arn: Option<String>,
+    /// `WARM`, `COLD` or `DELETED`, as `DescribeRecoveryPoint` reports it; the listing has no
+    /// storage class, so a listed point has none unless its cold storage date has passed and it
+    /// was described (see [`facts`]).
+    pub storage_class: Option<String>,
+    /// When its lifecycle moves it to cold storage (`CalculatedLifecycle`), epoch seconds.
+    pub moves_to_cold_at: Option<i64>,
 }
 
 impl RecoveryPoint {
@@ -47,6 +61,11 @@ impl RecoveryPoint {
             status: p.status().map_or(UNKNOWN, |s| s.as_str()).to_owned(),
             created: p.creation_date().map(DateTime::secs),
             parent_arn: p.parent_recovery_point_arn().map(str::to_owned),
+            storage_class: None,
+            moves_to_cold_at: p
+                .calculated_lifecycle()
+                .and_then(|l| l.move_to_cold_storage_at())
+                .map(DateTime::secs),
         }
     }
 
@@ -60,6 +79,11 @@ impl RecoveryPoint {
             status: p.status().map_or(UNKNOWN, |s| s.as_str()).to_owned(),
             created: p.creation_date().map(DateTime::secs),
             parent_arn: p.parent_recovery_point_arn().map(str::to_owned),
+            storage_class: p.storage_class().map(|c| c.as_str().to_owned()),
+            moves_to_cold_at: p
+                .calculated_lifecycle()
+                .and_then(|l| l.move_to_cold_storage_at())
+                .map(DateTime::secs),
         }
     }
 }
@@ -71,6 +95,8 @@ pub struct CopyJob {
     pub id: String,
     /// The recovery point copied.
     pub source_recovery_point_arn: Option<String>,
+    /// The vault copied from.
+    pub source_vault_arn: Option<String>,
     /// The vault copied to.
     pub destination_vault_arn: Option<String>,
     /// The protected resource (the unit of the one-job-at-a-time quota).
@@ -88,11 +114,34 @@ impl From<&SdkCopyJob> for CopyJob {
         Self {
             id: j.copy_job_id().unwrap_or_default().to_owned(),
             source_recovery_point_arn: j.source_recovery_point_arn().map(str::to_owned),
+            source_vault_arn: j.source_backup_vault_arn().map(str::to_owned),
             destination_vault_arn: j.destination_backup_vault_arn().map(str::to_owned),
             resource_arn: j.resource_arn().map(str::to_owned),
             state: j.state().map_or(UNKNOWN, |s| s.as_str()).to_owned(),
             status_message: j.status_message().map(str::to_owned),
             created: j.creation_date().map(DateTime::secs),
+        }
+    }
+}
+
+/// A backup job still in flight, reduced to what planning needs: it holds its resource, and a
+/// copy of that resource started now waits for it in CREATED.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BackupJob {
+    /// The backup job id.
+    pub id: String,
+    /// The protected resource.
+    pub resource_arn: Option<String>,
+    /// `CREATED`, `PENDING` or `RUNNING`.
+    pub state: String,
+}
+
+impl From<&SdkBackupJob> for BackupJob {
+    fn from(j: &SdkBackupJob) -> Self {
+        Self {
+            id: j.backup_job_id().unwrap_or_default().to_owned(),
+            resource_arn: j.resource_arn().map(str::to_owned),
+            state: j.state().map_or(UNKNOWN, |s| s.as_str()).to_owned(),
         }
     }
 }
@@ -119,6 +168,8 @@ enum CopyJobFilter {
     SourceRecoveryPoint(String),
     /// Jobs in this state.
     State(CopyJobState),
+    /// Jobs in this state created after a time (epoch seconds).
+    StateSince(CopyJobState, i64),
 }
 
 /// Reads what the plan needs for `scope`, as of `now` (epoch seconds).
@@ -132,41 +183,60 @@ pub async fn facts(
     scope: &Scope,
     now: i64,
 ) -> Result<Facts, ObserveError> {
-    let mut facts = Facts::default();
+    let mut facts = Facts {
+        observed_at: now,
+        ..Facts::default()
+    };
     let cutoff = now - i64::from(config.sweep_window_hours) * 3600;
-    // A sweep's recovery points and the copy jobs it must know of are independent reads, so
-    // they run side by side.
+    // A sweep's recovery points, the copy jobs it must know of and the failed copies of older
+    // points are independent reads, so they run side by side.
     let mut listings = Vec::new();
+    let mut failed_fanouts = Vec::new();
     if scope.sweep {
-        let (swept, listed) = tokio::join!(
-            swept_points(backup, config, cutoff),
+        let horizon = now - i64::from(config.fanout_horizon_days) * 86_400;
+        let (swept, listed, failures) = tokio::join!(
+            swept_points(backup, config, cutoff, now),
             copy_job_listings(backup, config, sweep_filters(config, cutoff)),
+            copy_job_listings(backup, config, Vec::from(failure_filters(horizon))),
         );
         facts.recovery_points = swept?;
         listings = listed;
+        let mut failed = Vec::new();
+        for listing in failures {
+            failed.extend(listing?);
+        }
+        let older = plan::failed_fanouts(config, &facts.recovery_points, &failed);
+        facts.unexamined_failures = older.unexamined;
+        failed_fanouts = older.requests;
     }
+    let requests: Vec<(PointRequest, bool)> = scope
+        .points
+        .iter()
+        .map(|r| (r.clone(), true))
+        .chain(failed_fanouts.into_iter().map(|r| (r, false)))
+        .collect();
     let lookups = run_bounded(
-        scope.points.clone(),
+        requests,
         config.max_concurrency,
-        |req| async move {
+        |(req, named)| async move {
             let vaults = match &req.vault {
                 Some(vault) => vec![vault.clone()],
                 None => config.source_vaults.clone(),
             };
-            (
-                req.recovery_point_arn.clone(),
-                locate(backup, &req.recovery_point_arn, &vaults).await,
-            )
+            let found = locate(backup, &req.recovery_point_arn, &vaults).await;
+            (req.recovery_point_arn, named, found)
         },
     )
     .await;
-    let mut requested = Vec::new();
-    for (arn, found) in lookups {
+    let mut by_source = Vec::new();
+    for (arn, named, found) in lookups {
         match found? {
             Ok(point) => {
-                requested.push(point.arn.clone());
+                by_source.push(point.arn.clone());
                 facts.recovery_points.push(point);
             }
+            // A failed copy's recovery point that is gone has nothing left to copy.
+            Err(_) if !named => {}
             Err(reason) => {
                 facts.unreadable.insert(arn, reason);
             }
@@ -177,15 +247,21 @@ pub async fn facts(
     }
 
     // Named recovery points may be older than the sweep window, so their copies are listed by
-    // source; outside a sweep, the jobs in flight are listed with them.
-    let mut filters: Vec<CopyJobFilter> = requested
+    // source; outside a sweep, the jobs in flight are listed with them. Backup jobs in flight
+    // hold their resources as copy jobs do.
+    let mut filters: Vec<CopyJobFilter> = by_source
         .into_iter()
         .map(CopyJobFilter::SourceRecoveryPoint)
         .collect();
     if !scope.sweep {
         filters.extend(in_flight_filters());
     }
-    listings.extend(copy_job_listings(backup, config, filters).await);
+    let (more, backup_jobs) = tokio::join!(
+        copy_job_listings(backup, config, filters),
+        backup_jobs_in_flight(backup, config),
+    );
+    facts.backup_jobs = backup_jobs?;
+    listings.extend(more);
     let mut seen = BTreeSet::new();
     for listing in listings {
         for job in listing? {
@@ -195,6 +271,59 @@ pub async fn facts(
         }
     }
     Ok(facts)
+}
+
+/// Failed and partial copy jobs created since `horizon`: the trace a fan-out leaves when one of
+/// its copies failed, even after its recovery point has left the sweep window.
+fn failure_filters(horizon: i64) -> [CopyJobFilter; 2] {
+    [
+        CopyJobFilter::StateSince(CopyJobState::Failed, horizon),
+        CopyJobFilter::StateSince(CopyJobState::Partial, horizon),
+    ]
+}
+
+/// The backup jobs in flight (`CREATED`, `PENDING`, `RUNNING`), whatever they back up.
+async fn backup_jobs_in_flight(
+    backup: &aws_sdk_backup::Client,
+    config: &BackupConfig,
+) -> Result<Vec<BackupJob>, ObserveError> {
+    let states = vec![
+        BackupJobState::Created,
+        BackupJobState::Pending,
+        BackupJobState::Running,
+    ];
+    let listings = run_bounded(states, config.max_concurrency, |state| async move {
+        let mut pages = backup
+            .list_backup_jobs()
+            .by_state(state)
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        let mut jobs = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page
+                .map_err(|e| CallFailure::from_sdk(&e))
+                .map_err(failed("ListBackupJobs"))?;
+            jobs.extend(
+                page.backup_jobs()
+                    .iter()
+                    .filter(|j| j.backup_job_id().is_some())
+                    .map(BackupJob::from),
+            );
+        }
+        Ok(jobs)
+    })
+    .await;
+    let mut jobs = Vec::new();
+    let mut seen = HashSet::new();
+    for listing in listings {
+        for job in listing? {
+            if seen.insert(job.id.clone()) {
+                jobs.push(job);
+            }
+        }
+    }
+    Ok(jobs)
 }
 
 /// Jobs still in flight, whatever they copy: they hold the one-job-per-resource and
@@ -221,15 +350,31 @@ fn sweep_filters(config: &BackupConfig, cutoff: i64) -> Vec<CopyJobFilter> {
     filters
 }
 
-/// The recovery points of every source vault created after `cutoff`.
+/// The recovery points of every source vault created after `cutoff`. The listing carries no
+/// storage class, so a point whose lifecycle has moved it to cold storage by `now` is described
+/// to read it (backups in cold storage cannot be copied: Developer Guide, "Backup and tag
+/// copy"); one gone meanwhile is dropped.
 async fn swept_points(
     backup: &aws_sdk_backup::Client,
     config: &BackupConfig,
     cutoff: i64,
+    now: i64,
 ) -> Result<Vec<RecoveryPoint>, ObserveError> {
     let mut points = Vec::new();
     for vault in &config.source_vaults {
         points.extend(recovery_points(backup, vault, cutoff).await?);
+    }
+    let (due, mut points): (Vec<RecoveryPoint>, Vec<RecoveryPoint>) = points
+        .into_iter()
+        .partition(|p| p.moves_to_cold_at.is_some_and(|at| at <= now));
+    let described = run_bounded(due, config.max_concurrency, |p| async move {
+        locate(backup, &p.arn, std::slice::from_ref(&p.vault_name)).await
+    })
+    .await;
+    for found in described {
+        if let Ok(point) = found? {
+            points.push(point);
+        }
     }
     Ok(points)
 }
@@ -328,6 +473,9 @@ async fn copy_jobs(
             .by_destination_vault_arn(destination),
         CopyJobFilter::SourceRecoveryPoint(arn) => request.by_source_recovery_point_arn(arn),
         CopyJobFilter::State(state) => request.by_state(state),
+        CopyJobFilter::StateSince(state, secs) => request
+            .by_state(state)
+            .by_created_after(DateTime::from_secs(secs)),
     };
     let mut pages = request.into_paginator().send();
     let mut jobs = Vec::new();

@@ -4,7 +4,7 @@
 //! found (what to copy where).
 
 use crate::config::{BackupConfig, Destination};
-use crate::observe::{CopyJob, RecoveryPoint};
+use crate::observe::{BackupJob, CopyJob, RecoveryPoint, MAX_FAILED_FANOUTS_PER_SWEEP};
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::report::{Skip, Skips, TargetOutcome};
 use dr_core::trigger::{
@@ -16,8 +16,24 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 /// The AWS operation this function applies.
 pub const START_COPY_JOB: &str = "StartCopyJob";
 
-/// The only recovery point status and job state that mean "done".
+/// The copy job state that means "copied", and a recovery point status that means "backed up".
 const COMPLETED: &str = "COMPLETED";
+
+/// Recovery point statuses that mean the backup exists and can be copied: `COMPLETED`, and
+/// `AVAILABLE`, "the backup was successfully created" (API reference, `DescribeRecoveryPoint`
+/// `Status`). The others are not copied: `CREATING` (not finished), `PARTIAL` (a composite
+/// missing nested points), `EXPIRED` and `DELETING` (past retention), `STOPPED` (a continuous
+/// backup that was disabled).
+const COPYABLE_STATUSES: [&str; 2] = [COMPLETED, "AVAILABLE"];
+
+/// Continuous (point-in-time) recovery points are named `recovery-point:continuous:<id>`
+/// (Aurora User Guide, "Restoring a DB cluster to a specified time using AWS Backup"; RDS's
+/// `AwsBackupRecoveryPointArn`); the Backup API has no member that says "continuous".
+const CONTINUOUS_MARK: &str = ":recovery-point:continuous:";
+
+/// The quota of concurrent cross-account copies of one resource to one destination region
+/// (Developer Guide, "AWS Backup quotas": 30, not adjustable).
+const CROSS_ACCOUNT_COPIES_PER_RESOURCE_AND_REGION: usize = 30;
 
 /// What a run looks at, decided from the trigger alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -96,6 +112,12 @@ pub struct Facts {
     pub unreadable: BTreeMap<String, String>,
     /// Copy jobs of those recovery points, and every copy job still in flight.
     pub copy_jobs: Vec<CopyJob>,
+    /// Backup jobs still in flight: they hold their resources as copy jobs do.
+    pub backup_jobs: Vec<BackupJob>,
+    /// When observe read all this, epoch seconds.
+    pub observed_at: i64,
+    /// Failed copies of older recovery points that this sweep had no room to re-examine.
+    pub unexamined_failures: usize,
 }
 
 /// One copy to start.
@@ -109,6 +131,9 @@ pub struct Copy {
     pub destination: Destination,
     /// 1 for the first attempt; n + 1 after n failed copy jobs.
     pub attempt: u32,
+    /// The job of the same resource that AWS Backup will make this copy wait for in CREATED,
+    /// when there is one.
+    pub queued_behind: Option<String>,
 }
 
 impl Copy {
@@ -305,9 +330,67 @@ fn outside_allowlist(vault: &str, config: &BackupConfig) -> Option<String> {
         .then(|| format!("source vault `{vault}` is not in BACKUP_SOURCE_VAULTS"))
 }
 
-/// Plans the copies: one per recovery point and destination still lacking one, at most one per
-/// resource at a time (AWS Backup runs one backup or copy job per resource) and within the
-/// per-region copy quota.
+/// Recovery points older than the sweep window whose fan-out a sweep re-examines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailedFanouts {
+    /// One request per recovery point, every destination, newest failure first.
+    pub requests: Vec<PointRequest>,
+    /// Recovery points left for a later sweep, past [`MAX_FAILED_FANOUTS_PER_SWEEP`].
+    pub unexamined: usize,
+}
+
+/// The recovery points, not among `swept`, of failed or partial copy jobs from an allowlisted
+/// vault to a configured destination: a lost or unhandled failure event must not leave a
+/// fan-out unfinished once its point leaves the sweep window. Every destination is asked for,
+/// so a destination never started is started too.
+pub fn failed_fanouts(
+    config: &BackupConfig,
+    swept: &[RecoveryPoint],
+    failed: &[CopyJob],
+) -> FailedFanouts {
+    let swept: HashSet<&str> = swept.iter().map(|p| p.arn.as_str()).collect();
+    let mut jobs: Vec<&CopyJob> = failed
+        .iter()
+        .filter(|j| {
+            j.destination_vault_arn
+                .as_deref()
+                .is_some_and(|d| config.destination(d).is_some())
+        })
+        .collect();
+    jobs.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
+    let mut seen = HashSet::new();
+    let mut out = FailedFanouts::default();
+    for job in jobs {
+        let Some(point) = job.source_recovery_point_arn.as_deref() else {
+            continue;
+        };
+        let vault = job
+            .source_vault_arn
+            .as_deref()
+            .and_then(|a| a.rsplit_once(":backup-vault:"))
+            .map(|(_, name)| name);
+        let allowed = vault.is_some_and(|v| outside_allowlist(v, config).is_none());
+        if !allowed || swept.contains(point) || !seen.insert(point) {
+            continue;
+        }
+        if out.requests.len() == MAX_FAILED_FANOUTS_PER_SWEEP {
+            out.unexamined += 1;
+            continue;
+        }
+        out.requests.push(PointRequest {
+            recovery_point_arn: point.to_owned(),
+            vault: vault.map(str::to_owned),
+            destinations: None,
+        });
+    }
+    out
+}
+
+/// Plans the copies: one per recovery point and destination still lacking one, every
+/// destination of a point in the same run. AWS Backup runs one backup or copy job per resource
+/// at a time and holds the others in CREATED until it ends (Developer Guide, "AWS Backup
+/// quotas": one concurrent backup and copy job per resource), so copies of a busy resource are
+/// started all the same and said to be queued; only the copy quotas defer them.
 pub fn plan(scope: &Scope, config: &BackupConfig, facts: &Facts) -> CopyPlan {
     let mut out = CopyPlan::default();
     let mut candidates: Vec<(&RecoveryPoint, Option<&BTreeSet<String>>)> = Vec::new();
@@ -342,30 +425,28 @@ pub fn plan(scope: &Scope, config: &BackupConfig, facts: &Facts) -> CopyPlan {
             )),
         }
     }
+    if facts.unexamined_failures > 0 {
+        out.skips.push(Skip::new(
+            "failed copies of older recovery points",
+            format!(
+                "{} more recovery points older than the sweep window have a failed copy; this \
+                 sweep re-examined the newest {MAX_FAILED_FANOUTS_PER_SWEEP}, the next ones take \
+                 the rest",
+                facts.unexamined_failures
+            ),
+        ));
+    }
     // Newest first: the latest recovery point is the one a recovery would use.
     candidates.sort_by(|(a, _), (b, _)| b.created.cmp(&a.created).then(a.arn.cmp(&b.arn)));
 
-    let mut busy: BTreeMap<&str, String> = BTreeMap::new();
-    let mut region_load: BTreeMap<&str, usize> = BTreeMap::new();
-    for job in facts.copy_jobs.iter().filter(|j| in_flight(&j.state)) {
-        let holder = format!("copy job {} ({})", job.id, job.state);
-        for key in [&job.resource_arn, &job.source_recovery_point_arn]
-            .into_iter()
-            .flatten()
-        {
-            busy.entry(key).or_insert_with(|| holder.clone());
-        }
-        if let Some(region) = job.destination_vault_arn.as_deref().and_then(arn_region) {
-            *region_load.entry(region).or_default() += 1;
-        }
-    }
-
+    let mut load = Load::observed(facts, config);
     for (point, only) in candidates {
         if let Some(reason) = point_skip(point, config) {
             out.skips.push(Skip::new(&point.arn, reason));
             continue;
         }
         let resource = point.resource_arn.as_deref().unwrap_or(&point.arn);
+        let source_account = point.vault_arn.as_deref().and_then(arn_account);
         let destinations = config
             .destinations
             .iter()
@@ -407,41 +488,151 @@ pub fn plan(scope: &Scope, config: &BackupConfig, facts: &Facts) -> CopyPlan {
                 ));
                 continue;
             }
-            if let Some(holder) = busy.get(resource).or_else(|| busy.get(point.arn.as_str())) {
-                out.skips.push(Skip::new(
-                    target,
-                    format!(
-                        "deferred: {holder} holds the resource, and AWS Backup runs one backup \
-                         or copy job per resource at a time"
-                    ),
-                ));
+            let cross_account = source_account.is_some_and(|a| a != dest.account);
+            if let Err(reason) = load.admit(resource, dest, cross_account, config) {
+                if let Some(age) = late(point, facts.observed_at, config) {
+                    out.alerts.push(incomplete(target, age, &reason));
+                } else {
+                    out.skips
+                        .push(Skip::new(target, format!("deferred: {reason}")));
+                }
                 continue;
             }
-            let load = region_load.entry(&dest.region).or_default();
-            if *load >= config.region_copy_quota {
-                out.skips.push(Skip::new(
-                    target,
-                    format!(
-                        "deferred: {load} copy jobs already in flight to {}, the quota is {}",
-                        dest.region, config.region_copy_quota
-                    ),
-                ));
-                continue;
-            }
-            *load += 1;
-            busy.insert(
-                resource,
-                format!("the copy to {} started by this run", dest.vault_arn),
-            );
             out.copies.push(Copy {
                 recovery_point_arn: point.arn.clone(),
                 source_vault_name: point.vault_name.clone(),
                 destination: dest.clone(),
                 attempt: failed_attempts + 1,
+                queued_behind: load.hold(
+                    resource,
+                    format!("the copy to {} started by this run", dest.vault_arn),
+                ),
             });
         }
     }
     out
+}
+
+/// What the copy quotas and the one-job-per-resource rule see: the jobs in flight, and the
+/// copies this run has planned so far.
+struct Load<'a> {
+    /// The first job holding each resource.
+    holders: HashMap<&'a str, String>,
+    /// Copy jobs in flight to each destination region.
+    regions: HashMap<&'a str, usize>,
+    /// Cross-account copy jobs in flight of each resource to each destination region.
+    cross_account: HashMap<(&'a str, &'a str), usize>,
+}
+
+impl<'a> Load<'a> {
+    fn observed(facts: &'a Facts, config: &'a BackupConfig) -> Self {
+        let mut load = Self {
+            holders: HashMap::new(),
+            regions: HashMap::new(),
+            cross_account: HashMap::new(),
+        };
+        for job in &facts.backup_jobs {
+            if let Some(resource) = job.resource_arn.as_deref() {
+                load.holders
+                    .entry(resource)
+                    .or_insert_with(|| format!("backup job {} ({})", job.id, job.state));
+            }
+        }
+        for job in facts.copy_jobs.iter().filter(|j| in_flight(&j.state)) {
+            let holder = format!("copy job {} ({})", job.id, job.state);
+            if let Some(resource) = job.resource_arn.as_deref() {
+                load.holders.entry(resource).or_insert(holder);
+            }
+            let Some(dest) = job.destination_vault_arn.as_deref() else {
+                continue;
+            };
+            // Destinations outside the configuration count by their ARN's region; configured
+            // ones by the region the configuration parsed.
+            let region = config
+                .destination(dest)
+                .map(|d| d.region.as_str())
+                .or_else(|| arn_region(dest));
+            if let Some(region) = region {
+                *load.regions.entry(region).or_default() += 1;
+                let source = job.source_vault_arn.as_deref().and_then(arn_account);
+                let cross = source.is_some_and(|s| Some(s) != arn_account(dest));
+                if let (true, Some(resource)) = (cross, job.resource_arn.as_deref()) {
+                    *load.cross_account.entry((resource, region)).or_default() += 1;
+                }
+            }
+        }
+        load
+    }
+
+    /// Counts one more copy of `resource` to `dest`, or says which quota refuses it.
+    fn admit(
+        &mut self,
+        resource: &'a str,
+        dest: &'a Destination,
+        cross_account: bool,
+        config: &BackupConfig,
+    ) -> Result<(), String> {
+        let region = self.regions.entry(&dest.region).or_default();
+        if *region >= config.region_copy_quota {
+            return Err(format!(
+                "{region} copy jobs already in flight to {}, the quota is {} \
+                 (BACKUP_REGION_COPY_QUOTA)",
+                dest.region, config.region_copy_quota
+            ));
+        }
+        if cross_account {
+            let same = self
+                .cross_account
+                .entry((resource, &dest.region))
+                .or_default();
+            if *same >= CROSS_ACCOUNT_COPIES_PER_RESOURCE_AND_REGION {
+                return Err(format!(
+                    "{same} cross-account copies of this resource to {} already in flight, \
+                     AWS Backup's quota is {CROSS_ACCOUNT_COPIES_PER_RESOURCE_AND_REGION}",
+                    dest.region
+                ));
+            }
+            *same += 1;
+        }
+        *region += 1;
+        Ok(())
+    }
+
+    /// The job a new copy of `resource` waits behind, if any; else `this` now holds it.
+    fn hold(&mut self, resource: &'a str, this: String) -> Option<String> {
+        match self.holders.get(resource) {
+            Some(holder) => Some(holder.clone()),
+            None => {
+                self.holders.insert(resource, this);
+                None
+            }
+        }
+    }
+}
+
+/// The recovery point's age in whole hours when a deferral is late enough to report as an
+/// unfinished fan-out: older than half the sweep window, so it has had several sweeps and few
+/// are left (or none, for a point re-examined for a failed copy).
+fn late(point: &RecoveryPoint, now: i64, config: &BackupConfig) -> Option<i64> {
+    let age = now - point.created?;
+    (age > i64::from(config.sweep_window_hours) * 1800).then_some(age / 3600)
+}
+
+/// The report outcome for a copy that the quotas keep deferring on a recovery point about to
+/// leave the sweep window: a failure, so the report alerts before the fan-out stalls unseen.
+fn incomplete(target: String, age_hours: i64, reason: &str) -> TargetOutcome {
+    TargetOutcome::failed(
+        target,
+        START_COPY_JOB,
+        &CallFailure {
+            class: ErrorClass::Fatal,
+            code: "FanOutIncomplete".into(),
+            message: format!(
+                "not copied, and the recovery point is {age_hours} hours old, past half the \
+                 sweep window: {reason}; later sweeps retry it while it is in the window"
+            ),
+        },
+    )
 }
 
 /// Why a whole recovery point is not copied, if it is not.
@@ -454,11 +645,29 @@ fn point_skip(point: &RecoveryPoint, config: &BackupConfig) -> Option<String> {
             "member of composite recovery point {parent}, which is copied as a whole"
         ));
     }
-    if point.status != COMPLETED {
+    if point.arn.contains(CONTINUOUS_MARK) {
+        return Some(
+            "continuous (point-in-time) backup: StartCopyJob does not support continuous \
+             backups; a backup plan's copy rule copies them as snapshots"
+                .into(),
+        );
+    }
+    if !COPYABLE_STATUSES.contains(&point.status.as_str()) {
         return Some(format!(
-            "status {}: only COMPLETED recovery points are copied",
+            "status {}: only COMPLETED and AVAILABLE recovery points are copied",
             point.status
         ));
+    }
+    match point.storage_class.as_deref() {
+        Some("COLD") => {
+            return Some(
+                "in cold storage (or the archive tier): AWS Backup cannot copy backups in cold \
+                 storage or archive tiers"
+                    .into(),
+            )
+        }
+        Some("DELETED") => return Some("storage class DELETED: nothing left to copy".into()),
+        _ => {}
     }
     match &point.resource_type {
         Some(t) if !config.copies_type(t) => {
@@ -544,6 +753,10 @@ fn is_arn(s: &str) -> bool {
 
 fn arn_region(arn: &str) -> Option<&str> {
     arn.split(':').nth(3).filter(|r| !r.is_empty())
+}
+
+fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
 #[cfg(test)]

@@ -5,11 +5,13 @@ use crate::apply::Pacer;
 use crate::config::{Destination, Lifecycle};
 use crate::plan::{Copy, Facts, PointRequest, Scope};
 use aws_sdk_backup::operation::describe_recovery_point::DescribeRecoveryPointOutput;
+use aws_sdk_backup::operation::list_backup_jobs::ListBackupJobsOutput;
 use aws_sdk_backup::operation::list_copy_jobs::{ListCopyJobsInput, ListCopyJobsOutput};
 use aws_sdk_backup::operation::list_recovery_points_by_backup_vault::ListRecoveryPointsByBackupVaultOutput;
 use aws_sdk_backup::operation::start_copy_job::StartCopyJobOutput;
 use aws_sdk_backup::types::{
-    CopyJob, CopyJobState, RecoveryPointByBackupVault, RecoveryPointStatus,
+    BackupJob, BackupJobState, CalculatedLifecycle, CopyJob, CopyJobState,
+    RecoveryPointByBackupVault, RecoveryPointStatus, StorageClass,
 };
 use aws_sdk_backup::Client as Backup;
 use aws_sdk_sns::operation::publish::PublishOutput;
@@ -49,6 +51,7 @@ fn config() -> BackupConfig {
             Destination {
                 vault_arn: WEST.into(),
                 region: "us-west-2".into(),
+                account: "123456789012".into(),
                 lifecycle: Some(Lifecycle {
                     move_to_cold_storage_after_days: Some(30),
                     delete_after_days: Some(120),
@@ -58,12 +61,14 @@ fn config() -> BackupConfig {
             Destination {
                 vault_arn: ISOLATED.into(),
                 region: "us-east-1".into(),
+                account: "210987654321".into(),
                 lifecycle: None,
             },
         ],
         copy_role_arn: ROLE.into(),
         resource_types: vec![],
         sweep_window_hours: 24,
+        fanout_horizon_days: 7,
         max_attempts: 3,
         region_copy_quota: 100,
         max_concurrency: 4,
@@ -132,6 +137,10 @@ fn no_jobs() -> Rule {
     mock!(Backup::list_copy_jobs).then_output(|| jobs_page(vec![], None))
 }
 
+fn no_backup_jobs() -> Rule {
+    mock!(Backup::list_backup_jobs).then_output(|| ListBackupJobsOutput::builder().build())
+}
+
 fn started(id: &str, created: i64) -> StartCopyJobOutput {
     StartCopyJobOutput::builder()
         .copy_job_id(id)
@@ -152,8 +161,13 @@ fn backup_error(status: u16, error_type: &str) -> HttpResponse {
     resp
 }
 
+/// A Backup client answering `rules`, the first that matches, and then an empty backup-job
+/// listing to any `ListBackupJobs` they leave.
 fn backup_client(rules: &[&Rule]) -> Backup {
-    mock_client!(aws_sdk_backup, RuleMode::MatchAny, rules, |c| c
+    let backup_jobs = no_backup_jobs();
+    let mut rules = rules.to_vec();
+    rules.push(&backup_jobs);
+    mock_client!(aws_sdk_backup, RuleMode::MatchAny, &rules, |c| c
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(3)
@@ -235,11 +249,71 @@ async fn observe_sweep_follows_every_page() {
     let created = mock!(Backup::list_copy_jobs)
         .match_requests(|r| r.by_state() == Some(&CopyJobState::Created))
         .then_output(|| jobs_page(vec![], None));
-    let backup = backup_client(&[&list, &to_west, &to_isolated, &running, &created]);
+    let failures = mock!(Backup::list_copy_jobs)
+        .match_requests(|r| {
+            matches!(
+                r.by_state(),
+                Some(CopyJobState::Failed | CopyJobState::Partial)
+            ) && r.by_created_after() == Some(&DateTime::from_secs(NOW - 7 * 86_400))
+        })
+        .then_output(|| jobs_page(vec![], None));
+    let backup_jobs = mock!(Backup::list_backup_jobs)
+        .match_requests(|r| r.max_results() == Some(1000))
+        .then_compute_output(|r| {
+            let job = |id: &str, n: u32, state: BackupJobState| {
+                BackupJob::builder()
+                    .backup_job_id(id)
+                    .resource_arn(volume(n))
+                    .state(state)
+                    .build()
+            };
+            let jobs = match r.by_state() {
+                Some(BackupJobState::Running) => vec![job("bj-1", 1, BackupJobState::Running)],
+                Some(BackupJobState::Pending) => vec![job("bj-2", 2, BackupJobState::Pending)],
+                _ => vec![],
+            };
+            ListBackupJobsOutput::builder()
+                .set_backup_jobs(Some(jobs))
+                .build()
+        });
+    let backup = backup_client(&[
+        &list,
+        &to_west,
+        &to_isolated,
+        &running,
+        &created,
+        &failures,
+        &backup_jobs,
+    ]);
     let facts = observe::facts(&backup, &config(), &sweep(), NOW)
         .await
         .expect("observed");
     assert_eq!(list.num_calls(), 2);
+    assert_eq!(
+        failures.num_calls(),
+        2,
+        "failed and partial copies of the last 7 days"
+    );
+    assert_eq!(
+        backup_jobs.num_calls(),
+        3,
+        "backup jobs CREATED, PENDING and RUNNING"
+    );
+    assert_eq!(
+        facts.backup_jobs,
+        vec![
+            observe::BackupJob {
+                id: "bj-2".into(),
+                resource_arn: Some(volume(2)),
+                state: "PENDING".into(),
+            },
+            observe::BackupJob {
+                id: "bj-1".into(),
+                resource_arn: Some(volume(1)),
+                state: "RUNNING".into(),
+            },
+        ]
+    );
     assert_eq!(
         to_west.num_calls(),
         2,
@@ -267,6 +341,8 @@ async fn observe_sweep_follows_every_page() {
             status: "PARTIAL".into(),
             created: Some(NOW - 3600 + 2),
             parent_arn: None,
+            storage_class: None,
+            moves_to_cold_at: None,
         }
     );
     let ids: BTreeSet<_> = facts.copy_jobs.iter().map(|j| j.id.as_str()).collect();
@@ -362,7 +438,13 @@ async fn observe_with_nothing_named_calls_nothing() {
     let facts = observe::facts(&backup, &config(), &Scope::default(), NOW)
         .await
         .expect("observed");
-    assert_eq!(facts, Facts::default());
+    assert_eq!(
+        facts,
+        Facts {
+            observed_at: NOW,
+            ..Facts::default()
+        }
+    );
     assert_eq!(list.num_calls(), 0);
 }
 
@@ -372,6 +454,7 @@ fn copy(n: u32, dest: &Destination, attempt: u32) -> Copy {
         source_vault_name: "primary".into(),
         destination: dest.clone(),
         attempt,
+        queued_behind: None,
     }
 }
 
@@ -557,12 +640,15 @@ async fn handler_copies_a_completed_backup_and_publishes_the_report() {
         .match_requests(|r| r.backup_vault_name() == Some("primary"))
         .then_output(|| described(1));
     let list = no_jobs();
-    let start = mock!(Backup::start_copy_job)
+    let start_west = mock!(Backup::start_copy_job)
         .match_requests(|r| r.destination_backup_vault_arn() == Some(WEST))
         .then_output(|| started("job-west", NOW));
+    let start_isolated = mock!(Backup::start_copy_job)
+        .match_requests(|r| r.destination_backup_vault_arn() == Some(ISOLATED))
+        .then_output(|| started("job-isolated", NOW));
     let publish = publish_rule();
     let app = app(
-        backup_client(&[&describe, &list, &start]),
+        backup_client(&[&describe, &list, &start_west, &start_isolated]),
         mock_client!(aws_sdk_sns, [&publish]),
     );
     let report = handle_at(&app, &backup_job_completed(1, "primary"), NOW)
@@ -570,18 +656,28 @@ async fn handler_copies_a_completed_backup_and_publishes_the_report() {
         .expect("report");
     assert_eq!(report.status, RunStatus::Succeeded);
     assert_eq!(report.trigger, "aws.backup Backup Job State Change");
-    assert_eq!((report.counts.done, report.counts.skipped), (1, 1));
+    assert_eq!((report.counts.done, report.counts.skipped), (2, 0));
+    let details: Vec<&str> = report
+        .outcomes
+        .iter()
+        .filter_map(|o| o.detail.as_deref())
+        .collect();
     assert_eq!(
-        report.outcomes[0].detail.as_deref(),
-        Some("copy job job-west (attempt 1)")
+        details,
+        [
+            "copy job job-west (attempt 1)",
+            "copy job job-isolated (attempt 1); queued in CREATED behind the copy to \
+             arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west started by this run: AWS \
+             Backup runs one backup or copy job per resource at a time",
+        ],
+        "both destinations start in one run"
     );
-    assert!(report.skips[0].reason.starts_with("deferred: the copy to"));
     assert_eq!(
         list.num_calls(),
         3,
         "CREATED, RUNNING, and this recovery point's copies"
     );
-    assert_eq!(start.num_calls(), 1);
+    assert_eq!((start_west.num_calls(), start_isolated.num_calls()), (1, 1));
     assert_eq!(publish.num_calls(), 1);
 }
 
@@ -590,8 +686,11 @@ async fn handler_redelivery_starts_nothing_new() {
     let describe = mock!(Backup::describe_recovery_point).then_output(|| described(1));
     let list = mock!(Backup::list_copy_jobs).then_compute_output(|r| {
         let running = copy_job("job-west", 1, WEST, CopyJobState::Running);
+        let queued = copy_job("job-isolated", 1, ISOLATED, CopyJobState::Created);
         match r.by_state() {
-            Some(CopyJobState::Running) | None => jobs_page(vec![running], None),
+            Some(CopyJobState::Running) => jobs_page(vec![running], None),
+            Some(CopyJobState::Created) => jobs_page(vec![queued], None),
+            None => jobs_page(vec![running, queued], None),
             Some(_) => jobs_page(vec![], None),
         }
     });
@@ -611,7 +710,7 @@ async fn handler_redelivery_starts_nothing_new() {
         reasons,
         vec![
             "copy job job-west is RUNNING",
-            "deferred: copy job job-west (RUNNING) holds the resource, and AWS Backup runs one backup or copy job per resource at a time",
+            "copy job job-isolated is CREATED"
         ]
     );
 }
@@ -687,14 +786,49 @@ async fn handler_fails_the_invocation_only_for_retryable_failures() {
         .await
         .expect("non-retryable failures are reported, not retried");
     assert_eq!(report.status, RunStatus::PartiallyFailed);
-    assert_eq!((report.counts.done, report.counts.failed), (1, 1));
+    assert_eq!(
+        (report.counts.done, report.counts.failed),
+        (2, 2),
+        "both destinations of each point"
+    );
     assert_eq!(publish.num_calls(), 1);
 }
 
 #[tokio::test]
-async fn handler_alerts_when_copy_attempts_are_exhausted() {
+async fn handler_alerts_for_an_exhausted_destination_and_copies_to_the_others() {
     let describe = mock!(Backup::describe_recovery_point).then_output(|| described(1));
-    let list = mock!(Backup::list_copy_jobs).then_compute_output(|r| {
+    let list = three_failures_to_west();
+    let start = mock!(Backup::start_copy_job)
+        .match_requests(|r| r.destination_backup_vault_arn() == Some(ISOLATED))
+        .then_output(|| started("x", NOW));
+    let publish = publish_rule();
+    let app = app(
+        backup_client(&[&describe, &list, &start]),
+        mock_client!(aws_sdk_sns, [&publish]),
+    );
+    // Every destination is asked for, as a sweep re-examining a failed copy would.
+    let event = json!({"targets": [rp(1)]});
+    let report = handle_at(&app, &event, NOW)
+        .await
+        .expect("an exhausted retry is an alert, not a retryable failure");
+    assert_eq!(start.num_calls(), 1, "only the other destination starts");
+    assert_eq!(report.status, RunStatus::PartiallyFailed);
+    assert_eq!((report.counts.failed, report.counts.done), (1, 1));
+    let alert = report
+        .outcomes
+        .iter()
+        .find(|o| o.result == OutcomeResult::Failed)
+        .and_then(|o| o.detail.clone())
+        .unwrap_or_default();
+    assert!(
+        alert.starts_with("CopyAttemptsExhausted: 3 copy attempts failed"),
+        "{alert}"
+    );
+}
+
+/// `ListCopyJobs` that finds three failed copies of recovery point 1 to the west vault.
+fn three_failures_to_west() -> Rule {
+    mock!(Backup::list_copy_jobs).then_compute_output(|r| {
         if r.by_source_recovery_point_arn().is_some() {
             jobs_page(
                 ["f1", "f2", "f3"]
@@ -705,7 +839,13 @@ async fn handler_alerts_when_copy_attempts_are_exhausted() {
         } else {
             jobs_page(vec![], None)
         }
-    });
+    })
+}
+
+#[tokio::test]
+async fn handler_alerts_when_a_failed_copy_event_finds_the_attempts_exhausted() {
+    let describe = mock!(Backup::describe_recovery_point).then_output(|| described(1));
+    let list = three_failures_to_west();
     let start = mock!(Backup::start_copy_job).then_output(|| started("x", NOW));
     let publish = publish_rule();
     let app = app(
@@ -748,7 +888,7 @@ async fn handler_dry_run_plans_without_starting() {
         .await
         .expect("report");
     assert_eq!(report.status, RunStatus::DryRun);
-    assert_eq!(report.counts.planned, 1);
+    assert_eq!(report.counts.planned, 2);
     assert_eq!(start.num_calls(), 0);
 }
 
@@ -816,5 +956,130 @@ async fn handler_fails_when_the_report_cannot_be_published() {
         .await
         .expect_err("unpublished report");
     assert_eq!(Diagnostic::from(err).error_type, "ReportNotPublished");
-    assert_eq!(start.num_calls(), 2);
+    assert_eq!(start.num_calls(), 4);
+}
+
+#[tokio::test]
+async fn observe_describes_swept_points_due_in_cold_storage_to_read_their_storage_class() {
+    let moved = |n: u32| {
+        let mut p = listed(n, RecoveryPointStatus::Completed);
+        p.calculated_lifecycle = Some(
+            CalculatedLifecycle::builder()
+                .move_to_cold_storage_at(DateTime::from_secs(NOW - 60))
+                .build(),
+        );
+        p
+    };
+    let not_yet = |n: u32| {
+        let mut p = listed(n, RecoveryPointStatus::Completed);
+        p.calculated_lifecycle = Some(
+            CalculatedLifecycle::builder()
+                .move_to_cold_storage_at(DateTime::from_secs(NOW + 86_400))
+                .build(),
+        );
+        p
+    };
+    let list = mock!(Backup::list_recovery_points_by_backup_vault)
+        .then_output(move || points_page(vec![moved(1), not_yet(2)], None));
+    let describe = mock!(Backup::describe_recovery_point)
+        .match_requests(|r| r.recovery_point_arn() == Some(rp(1).as_str()))
+        .then_output(|| {
+            DescribeRecoveryPointOutput::builder()
+                .recovery_point_arn(rp(1))
+                .status(RecoveryPointStatus::Completed)
+                .storage_class(StorageClass::Cold)
+                .build()
+        });
+    let jobs = no_jobs();
+    let backup = backup_client(&[&list, &describe, &jobs]);
+    let facts = observe::facts(&backup, &config(), &sweep(), NOW)
+        .await
+        .expect("observed");
+    assert_eq!(
+        describe.num_calls(),
+        1,
+        "only the point due in cold storage"
+    );
+    let class = |arn: String| {
+        facts
+            .recovery_points
+            .iter()
+            .find(|p| p.arn == arn)
+            .map(|p| p.storage_class.clone())
+    };
+    assert_eq!(class(rp(1)), Some(Some("COLD".into())));
+    assert_eq!(class(rp(2)), Some(None));
+}
+
+#[tokio::test]
+async fn a_sweep_finishes_the_fan_out_of_a_point_older_than_its_window_whose_copy_failed() {
+    // The sweep window holds nothing; a copy of rp(50), days old, failed and its event was lost.
+    let list = mock!(Backup::list_recovery_points_by_backup_vault)
+        .then_output(|| points_page(vec![], None));
+    let old_failure = || copy_job("lost", 50, WEST, CopyJobState::Failed);
+    let failures = mock!(Backup::list_copy_jobs)
+        .match_requests(|r| r.by_state() == Some(&CopyJobState::Failed))
+        .then_output(move || jobs_page(vec![old_failure()], None));
+    let by_source = mock!(Backup::list_copy_jobs)
+        .match_requests(|r| r.by_source_recovery_point_arn() == Some(rp(50).as_str()))
+        .then_output(move || jobs_page(vec![old_failure()], None));
+    let others = no_jobs();
+    let describe = mock!(Backup::describe_recovery_point)
+        .match_requests(|r| {
+            r.recovery_point_arn() == Some(rp(50).as_str())
+                && r.backup_vault_name() == Some("primary")
+        })
+        .then_output(|| {
+            DescribeRecoveryPointOutput::builder()
+                .recovery_point_arn(rp(50))
+                .backup_vault_arn(PRIMARY)
+                .resource_arn(volume(50))
+                .resource_type("EBS")
+                .status(RecoveryPointStatus::Completed)
+                .creation_date(DateTime::from_secs(NOW - 5 * 86_400))
+                .build()
+        });
+    let start = mock!(Backup::start_copy_job)
+        .match_requests(|r| r.recovery_point_arn() == Some(rp(50).as_str()))
+        .then_compute_output(|r| {
+            started(
+                &format!("job-{}", r.destination_backup_vault_arn().unwrap_or("?")),
+                NOW,
+            )
+        });
+    let publish = publish_rule();
+    let app = app(
+        backup_client(&[&list, &failures, &by_source, &others, &describe, &start]),
+        mock_client!(aws_sdk_sns, [&publish]),
+    );
+    let report = handle_at(&app, &json!({"schedule": "sweep"}), NOW)
+        .await
+        .expect("report");
+    assert_eq!(describe.num_calls(), 1);
+    assert_eq!(by_source.num_calls(), 1);
+    let started: Vec<(&str, &str)> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.result == OutcomeResult::Done)
+        .map(|o| (o.target.as_str(), o.detail.as_deref().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        started,
+        [
+            (
+                format!("{} -> {WEST}", rp(50)).as_str(),
+                format!("copy job job-{WEST} (attempt 2)").as_str()
+            ),
+            (
+                format!("{} -> {ISOLATED}", rp(50)).as_str(),
+                format!(
+                    "copy job job-{ISOLATED} (attempt 1); queued in CREATED behind the copy to \
+                     {WEST} started by this run: AWS Backup runs one backup or copy job per \
+                     resource at a time"
+                )
+                .as_str()
+            ),
+        ],
+        "the failed destination is retried and the one never started is started"
+    );
 }

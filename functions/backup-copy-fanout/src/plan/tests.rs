@@ -1,5 +1,6 @@
 use super::*;
-use crate::config::Lifecycle;
+use crate::config::{Lifecycle, KEEP_FOREVER_DAYS};
+use crate::observe::BackupJob;
 use dr_core::report::OutcomeResult;
 use dr_core::trigger::{Alarm, AlarmState, DirectInvoke, Schedule, ServiceEvent, SnsNotification};
 use serde_json::Value;
@@ -11,6 +12,8 @@ const DYNAMO_POINT: &str =
     "arn:aws:backup:us-east-1:123456789012:recovery-point:9d3f5b7a-2c4e-4f60-8a1b-3c5d7e9f1a2b";
 const VAULT_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:backup-vault-events";
 const T0: i64 = 1_795_000_000;
+/// When the tests' facts were observed: two hours after T0, well inside a 24-hour window.
+const OBSERVED: i64 = T0 + 2 * 3600;
 
 fn rp(n: u32) -> String {
     format!("arn:aws:backup:us-east-1:123456789012:recovery-point:rp-{n:04}")
@@ -28,6 +31,7 @@ fn destination(arn: &str, region: &str, lifecycle: Option<Lifecycle>) -> Destina
     Destination {
         vault_arn: arn.into(),
         region: region.into(),
+        account: arn.split(':').nth(4).unwrap_or_default().into(),
         lifecycle,
     }
 }
@@ -50,8 +54,8 @@ fn config() -> BackupConfig {
                 ISOLATED,
                 "us-east-1",
                 Some(Lifecycle {
-                    move_to_cold_storage_after_days: Some(-1),
-                    delete_after_days: Some(-1),
+                    move_to_cold_storage_after_days: None,
+                    delete_after_days: Some(KEEP_FOREVER_DAYS),
                     opt_in_to_archive_for_supported_resources: None,
                 }),
             ),
@@ -59,6 +63,7 @@ fn config() -> BackupConfig {
         copy_role_arn: "arn:aws:iam::123456789012:role/dr-automation-backup-copy".into(),
         resource_types: vec![],
         sweep_window_hours: 24,
+        fanout_horizon_days: 7,
         max_attempts: 3,
         region_copy_quota: 100,
         max_concurrency: 4,
@@ -80,6 +85,8 @@ fn point(n: u32) -> RecoveryPoint {
         status: "COMPLETED".into(),
         created: Some(T0 + i64::from(n) * 60),
         parent_arn: None,
+        storage_class: None,
+        moves_to_cold_at: None,
     }
 }
 
@@ -87,6 +94,7 @@ fn job(id: &str, n: u32, dest: &str, state: &str, minute: i64) -> CopyJob {
     CopyJob {
         id: id.into(),
         source_recovery_point_arn: Some(rp(n)),
+        source_vault_arn: Some(PRIMARY.into()),
         destination_vault_arn: Some(dest.into()),
         resource_arn: Some(volume(n)),
         state: state.into(),
@@ -117,14 +125,18 @@ fn facts(points: Vec<RecoveryPoint>, jobs: Vec<CopyJob>) -> Facts {
     Facts {
         recovery_points: points,
         copy_jobs: jobs,
+        observed_at: OBSERVED,
         ..Facts::default()
     }
 }
 
-/// Expected copies as (recovery point, destination, attempt).
-type Copies = Vec<(u32, &'static str, u32)>;
+/// Expected copies as (recovery point, destination, attempt, start of what it queues behind).
+type Copies = Vec<(u32, &'static str, u32, Option<&'static str>)>;
 /// Expected skips or alerts: target and the start of the reason.
 type Reasons = Vec<(String, &'static str)>;
+
+/// What our own first copy of a resource makes the next ones of that resource queue behind.
+const OURS: &str = "the copy to ";
 
 struct Case {
     name: &'static str,
@@ -163,11 +175,25 @@ fn check(case: Case) {
     let want: Vec<(String, String, u32)> = case
         .copies
         .iter()
-        .map(|(n, d, a)| (rp(*n), d.to_string(), *a))
+        .map(|(n, d, a, _)| (rp(*n), d.to_string(), *a))
         .collect();
     assert_eq!(copies, want, "{}: copies", case.name);
-    for c in &got.copies {
+    for (c, (_, _, _, queued)) in got.copies.iter().zip(&case.copies) {
         assert_eq!(c.source_vault_name, "dr-primary", "{}", case.name);
+        match (c.queued_behind.as_deref(), queued) {
+            (None, None) => {}
+            (Some(got), Some(want)) => assert!(
+                got.starts_with(want),
+                "{}: {} queued behind `{got}`, want `{want}...`",
+                case.name,
+                c.target()
+            ),
+            (got, want) => panic!(
+                "{}: {} queued behind {got:?}, want {want:?}",
+                case.name,
+                c.target()
+            ),
+        }
     }
     let alerts = got
         .alerts
@@ -188,57 +214,76 @@ fn check(case: Case) {
     assert_reasons(case.name, "skips", skips, &case.skips);
 }
 
-#[test]
-fn fan_out_is_serialised_per_resource_newest_first() {
+/// The sweep table: what a sweep of the given points and copy jobs plans.
+fn sweep_case(
+    name: &'static str,
+    points: Vec<RecoveryPoint>,
+    jobs: Vec<CopyJob>,
+    copies: Copies,
+    alerts: Reasons,
+    skips: Reasons,
+) {
     check(Case {
-        name: "three new recovery points",
+        name,
         scope: sweep(),
         config: config(),
-        facts: facts(vec![point(1), point(3), point(2)], vec![]),
-        copies: vec![(3, WEST, 1), (2, WEST, 1), (1, WEST, 1)],
-        alerts: vec![],
-        skips: vec![
-            (to(3, ISOLATED), "deferred: the copy to arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west started by this run holds the resource"),
-            (to(2, ISOLATED), "deferred: the copy to"),
-            (to(1, ISOLATED), "deferred: the copy to"),
-        ],
+        facts: facts(points, jobs),
+        copies,
+        alerts,
+        skips,
     });
+}
+
+#[test]
+fn every_destination_of_a_recovery_point_is_started_in_the_same_run_newest_point_first() {
+    sweep_case(
+        "three new recovery points",
+        vec![point(1), point(3), point(2)],
+        vec![],
+        vec![
+            (3, WEST, 1, None),
+            (3, ISOLATED, 1, Some("the copy to arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west started by this run")),
+            (2, WEST, 1, None),
+            (2, ISOLATED, 1, Some(OURS)),
+            (1, WEST, 1, None),
+            (1, ISOLATED, 1, Some(OURS)),
+        ],
+        vec![],
+        vec![],
+    );
+}
+
+#[test]
+fn recovery_points_of_one_resource_are_all_started_queued_behind_the_first_copy() {
     let mut older = point(2);
     older.resource_arn = Some(volume(1));
-    check(Case {
-        name: "two recovery points of one volume",
-        scope: sweep(),
-        config: config(),
-        facts: facts(vec![point(1), older], vec![]),
-        copies: vec![(2, WEST, 1)],
-        alerts: vec![],
-        skips: vec![
-            (to(2, ISOLATED), "deferred: the copy to"),
-            (to(1, WEST), "deferred: the copy to"),
-            (to(1, ISOLATED), "deferred: the copy to"),
+    sweep_case(
+        "two recovery points of one volume",
+        vec![point(1), older],
+        vec![],
+        vec![
+            (2, WEST, 1, None),
+            (2, ISOLATED, 1, Some(OURS)),
+            (1, WEST, 1, Some(OURS)),
+            (1, ISOLATED, 1, Some(OURS)),
         ],
-    });
+        vec![],
+        vec![],
+    );
 }
 
 #[test]
 fn existing_copies_table() {
     let cases: Vec<(&str, Vec<CopyJob>, Copies, Reasons, Reasons)> = vec![
         (
-            "none yet",
-            vec![],
-            vec![(1, WEST, 1)],
-            vec![],
-            vec![(to(1, ISOLATED), "deferred: the copy to")],
-        ),
-        (
-            "first destination done: the next starts",
+            "first destination done: the other starts",
             vec![job("j1", 1, WEST, "COMPLETED", 0)],
-            vec![(1, ISOLATED, 1)],
+            vec![(1, ISOLATED, 1, None)],
             vec![],
             vec![(to(1, WEST), "already copied by copy job j1")],
         ),
         (
-            "every destination done",
+            "every destination done: nothing starts",
             vec![
                 job("j1", 1, WEST, "COMPLETED", 0),
                 job("j2", 1, ISOLATED, "COMPLETED", 5),
@@ -251,52 +296,43 @@ fn existing_copies_table() {
             ],
         ),
         (
-            "a copy is running: the resource is busy",
+            "a running copy is left alone and the other destination queues behind it",
             vec![job("j1", 1, WEST, "RUNNING", 0)],
+            vec![(1, ISOLATED, 1, Some("copy job j1 (RUNNING)"))],
             vec![],
-            vec![],
-            vec![
-                (to(1, WEST), "copy job j1 is RUNNING"),
-                (
-                    to(1, ISOLATED),
-                    "deferred: copy job j1 (RUNNING) holds the resource",
-                ),
-            ],
+            vec![(to(1, WEST), "copy job j1 is RUNNING")],
         ),
         (
-            "just created",
+            "a copy still in CREATED is left alone and the other queues behind it",
             vec![job("j1", 1, ISOLATED, "CREATED", 0)],
+            vec![(1, WEST, 1, Some("copy job j1 (CREATED)"))],
             vec![],
-            vec![],
-            vec![
-                (to(1, WEST), "deferred: copy job j1 (CREATED) holds the resource"),
-                (to(1, ISOLATED), "copy job j1 is CREATED"),
-            ],
+            vec![(to(1, ISOLATED), "copy job j1 is CREATED")],
         ),
         (
-            "one failure: second attempt",
+            "one failure: the second attempt starts with the first of the other destination",
             vec![job("j1", 1, WEST, "FAILED", 0)],
-            vec![(1, WEST, 2)],
+            vec![(1, WEST, 2, None), (1, ISOLATED, 1, Some(OURS))],
             vec![],
-            vec![(to(1, ISOLATED), "deferred: the copy to")],
+            vec![],
         ),
         (
-            "a partial composite copy counts as a failure",
+            "a partial composite copy counts as a failed attempt",
             vec![
                 job("j1", 1, WEST, "FAILED", 0),
                 job("j2", 1, WEST, "PARTIAL", 10),
             ],
-            vec![(1, WEST, 3)],
+            vec![(1, WEST, 3, None), (1, ISOLATED, 1, Some(OURS))],
             vec![],
-            vec![(to(1, ISOLATED), "deferred: the copy to")],
+            vec![],
         ),
         (
-            "a failure then a success",
+            "a failure then a success is copied",
             vec![
                 job("j1", 1, WEST, "FAILED", 0),
                 job("j2", 1, WEST, "COMPLETED", 10),
             ],
-            vec![(1, ISOLATED, 1)],
+            vec![(1, ISOLATED, 1, None)],
             vec![],
             vec![(to(1, WEST), "already copied by copy job j2")],
         ),
@@ -307,7 +343,7 @@ fn existing_copies_table() {
                 job("j3", 1, WEST, "FAILED", 20),
                 job("j2", 1, WEST, "FAILED", 10),
             ],
-            vec![(1, ISOLATED, 1)],
+            vec![(1, ISOLATED, 1, None)],
             vec![(
                 to(1, WEST),
                 "CopyAttemptsExhausted: 3 copy attempts failed (BACKUP_COPY_MAX_ATTEMPTS is 3); the last, copy job j3, ended with: j3 failed; not retried again",
@@ -315,41 +351,66 @@ fn existing_copies_table() {
             vec![],
         ),
         (
-            "another recovery point of the resource is being copied",
+            "a copy of another recovery point of the resource makes both destinations queue",
             vec![CopyJob {
                 source_recovery_point_arn: Some(rp(9)),
                 ..job("j9", 1, ISOLATED, "RUNNING", 0)
             }],
-            vec![],
-            vec![],
             vec![
-                (to(1, WEST), "deferred: copy job j9 (RUNNING) holds the resource"),
-                (to(1, ISOLATED), "deferred: copy job j9 (RUNNING)"),
+                (1, WEST, 1, Some("copy job j9 (RUNNING)")),
+                (1, ISOLATED, 1, Some("copy job j9 (RUNNING)")),
             ],
+            vec![],
+            vec![],
         ),
         (
-            "jobs of other resources do not block",
+            "a copy of another resource does not make this one queue",
             vec![job("j5", 5, WEST, "RUNNING", 0)],
-            vec![(1, WEST, 1)],
+            vec![(1, WEST, 1, None), (1, ISOLATED, 1, Some(OURS))],
             vec![],
-            vec![(to(1, ISOLATED), "deferred: the copy to")],
+            vec![],
         ),
     ];
     for (name, jobs, copies, alerts, skips) in cases {
+        sweep_case(name, vec![point(1)], jobs, copies, alerts, skips);
+    }
+}
+
+#[test]
+fn a_backup_job_in_flight_on_the_resource_makes_its_copies_queue_behind_it() {
+    for state in ["CREATED", "PENDING", "RUNNING"] {
+        let mut f = facts(vec![point(1)], vec![]);
+        f.backup_jobs = vec![
+            BackupJob {
+                id: "bj-1".into(),
+                resource_arn: Some(volume(1)),
+                state: state.into(),
+            },
+            BackupJob {
+                id: "bj-other".into(),
+                resource_arn: Some(volume(7)),
+                state: "RUNNING".into(),
+            },
+        ];
+        let queued: &'static str = match state {
+            "CREATED" => "backup job bj-1 (CREATED)",
+            "PENDING" => "backup job bj-1 (PENDING)",
+            _ => "backup job bj-1 (RUNNING)",
+        };
         check(Case {
-            name,
+            name: "backup job in flight",
             scope: sweep(),
             config: config(),
-            facts: facts(vec![point(1)], jobs),
-            copies,
-            alerts,
-            skips,
+            facts: f,
+            copies: vec![(1, WEST, 1, Some(queued)), (1, ISOLATED, 1, Some(queued))],
+            alerts: vec![],
+            skips: vec![],
         });
     }
 }
 
 #[test]
-fn recovery_points_skipped_with_the_reason() {
+fn recovery_points_that_cannot_be_copied_are_skipped_with_the_reason() {
     let with = |f: fn(&mut RecoveryPoint)| {
         let mut p = point(1);
         f(&mut p);
@@ -359,67 +420,104 @@ fn recovery_points_skipped_with_the_reason() {
     types.resource_types = vec!["EBS".into(), "RDS".into()];
     let cases: Vec<(&str, RecoveryPoint, BackupConfig, &str)> = vec![
         (
-            "partial",
+            "a partial composite",
             with(|p| p.status = "PARTIAL".into()),
             config(),
-            "status PARTIAL: only COMPLETED recovery points are copied",
+            "status PARTIAL: only COMPLETED and AVAILABLE recovery points are copied",
         ),
+        ("an expired point", with(|p| p.status = "EXPIRED".into()), config(), "status EXPIRED"),
+        ("a point being deleted", with(|p| p.status = "DELETING".into()), config(), "status DELETING"),
+        ("a point still being created", with(|p| p.status = "CREATING".into()), config(), "status CREATING"),
+        ("a stopped continuous backup", with(|p| p.status = "STOPPED".into()), config(), "status STOPPED"),
         (
-            "expired",
-            with(|p| p.status = "EXPIRED".into()),
+            "a continuous (PITR) recovery point",
+            with(|p| {
+                p.arn = "arn:aws:backup:us-east-1:123456789012:recovery-point:continuous:db-orders-4e8c1a3b".into();
+                p.status = "AVAILABLE".into();
+            }),
             config(),
-            "status EXPIRED: only COMPLETED",
+            "continuous (point-in-time) backup: StartCopyJob does not support continuous backups",
         ),
         (
-            "still creating",
-            with(|p| p.status = "CREATING".into()),
+            "a point in cold storage or the archive tier",
+            with(|p| p.storage_class = Some("COLD".into())),
             config(),
-            "status CREATING",
+            "in cold storage (or the archive tier): AWS Backup cannot copy backups in cold storage",
         ),
         (
-            "composite member",
+            "a point whose storage is deleted",
+            with(|p| p.storage_class = Some("DELETED".into())),
+            config(),
+            "storage class DELETED",
+        ),
+        (
+            "a composite member",
             with(|p| p.parent_arn = Some(rp(100))),
             config(),
             "member of composite recovery point arn:aws:backup:us-east-1:123456789012:recovery-point:rp-0100",
         ),
         (
-            "resource type not configured",
+            "a resource type not configured",
             with(|p| p.resource_type = Some("DynamoDB".into())),
             types.clone(),
             "resource type DynamoDB is not in BACKUP_RESOURCE_TYPES",
         ),
         (
-            "resource type unknown with a filter",
+            "an unknown resource type with a filter",
             with(|p| p.resource_type = None),
             types.clone(),
             "resource type unknown",
         ),
         (
-            "vault outside the allowlist",
+            "a vault outside the allowlist",
             with(|p| p.vault_name = "scratch".into()),
             config(),
             "source vault `scratch` is not in BACKUP_SOURCE_VAULTS",
         ),
     ];
     for (name, p, cfg, reason) in cases {
-        check(Case {
-            name,
-            scope: sweep(),
-            config: cfg,
-            facts: facts(vec![p], vec![]),
-            copies: vec![],
-            alerts: vec![],
-            skips: vec![(rp(1), reason)],
-        });
+        let arn = p.arn.clone();
+        let got = plan(&sweep(), &cfg, &facts(vec![p], vec![]));
+        assert!(got.copies.is_empty(), "{name}: {:?}", got.copies);
+        let skips: Vec<(String, String)> = got
+            .skips
+            .listed()
+            .iter()
+            .map(|s| (s.target.clone(), s.reason.clone()))
+            .collect();
+        assert_reasons(name, "skips", skips, &vec![(arn, reason)]);
     }
+}
+
+#[test]
+fn available_and_warm_recovery_points_are_copied() {
+    let mut available = point(1);
+    available.status = "AVAILABLE".into();
+    available.storage_class = Some("WARM".into());
+    sweep_case(
+        "an AVAILABLE point in warm storage",
+        vec![available],
+        vec![],
+        vec![(1, WEST, 1, None), (1, ISOLATED, 1, Some(OURS))],
+        vec![],
+        vec![],
+    );
+}
+
+#[test]
+fn resource_types_match_without_regard_to_case() {
+    let mut types = config();
+    types.resource_types = vec!["EBS".into(), "RDS".into()];
+    let mut rds = point(1);
+    rds.resource_type = Some("rds".into());
     check(Case {
-        name: "resource types match without regard to case",
+        name: "rds matches RDS",
         scope: sweep(),
         config: types,
-        facts: facts(vec![with(|p| p.resource_type = Some("rds".into()))], vec![]),
-        copies: vec![(1, WEST, 1)],
+        facts: facts(vec![rds], vec![]),
+        copies: vec![(1, WEST, 1, None), (1, ISOLATED, 1, Some(OURS))],
         alerts: vec![],
-        skips: vec![(to(1, ISOLATED), "deferred")],
+        skips: vec![],
     });
 }
 
@@ -433,17 +531,14 @@ fn destination_equal_to_the_source_vault_is_skipped() {
         scope: sweep(),
         config: cfg,
         facts: facts(vec![point(1)], vec![]),
-        copies: vec![(1, WEST, 1)],
+        copies: vec![(1, WEST, 1, None), (1, ISOLATED, 1, Some(OURS))],
         alerts: vec![],
-        skips: vec![
-            (to(1, PRIMARY), "destination is the source vault"),
-            (to(1, ISOLATED), "deferred"),
-        ],
+        skips: vec![(to(1, PRIMARY), "destination is the source vault")],
     });
 }
 
 #[test]
-fn region_quota_counts_copies_in_flight() {
+fn the_region_quota_counts_copies_in_flight_and_those_planned_in_the_run() {
     let mut cfg = config();
     cfg.region_copy_quota = 2;
     let busy_west = vec![
@@ -456,12 +551,12 @@ fn region_quota_counts_copies_in_flight() {
         scope: sweep(),
         config: cfg.clone(),
         facts: facts(vec![point(1), point(2)], busy_west),
-        copies: vec![(2, ISOLATED, 1), (1, ISOLATED, 1)],
+        copies: vec![(2, ISOLATED, 1, None), (1, ISOLATED, 1, None)],
         alerts: vec![],
         skips: vec![
             (
                 to(2, WEST),
-                "deferred: 2 copy jobs already in flight to us-west-2, the quota is 2",
+                "deferred: 2 copy jobs already in flight to us-west-2, the quota is 2 (BACKUP_REGION_COPY_QUOTA)",
             ),
             (to(1, WEST), "deferred: 2 copy jobs already in flight"),
         ],
@@ -474,16 +569,144 @@ fn region_quota_counts_copies_in_flight() {
             vec![point(1), point(2), point(3)],
             vec![job("j7", 7, WEST, "RUNNING", 0)],
         ),
-        copies: vec![(3, WEST, 1), (2, ISOLATED, 1), (1, ISOLATED, 1)],
+        copies: vec![
+            (3, WEST, 1, None),
+            (3, ISOLATED, 1, Some(OURS)),
+            (2, ISOLATED, 1, None),
+        ],
         alerts: vec![],
         skips: vec![
-            (to(3, ISOLATED), "deferred: the copy to"),
             (
                 to(2, WEST),
                 "deferred: 2 copy jobs already in flight to us-west-2",
             ),
             (to(1, WEST), "deferred: 2 copy jobs"),
+            (
+                to(1, ISOLATED),
+                "deferred: 2 copy jobs already in flight to us-east-1",
+            ),
         ],
+    });
+}
+
+#[test]
+fn cross_account_copies_of_one_resource_to_one_region_stop_at_thirty() {
+    let mut cfg = config();
+    cfg.region_copy_quota = 1000;
+    // 29 cross-account copies of volume 1 in flight, from other recovery points.
+    let jobs: Vec<CopyJob> = (0..29)
+        .map(|i| CopyJob {
+            source_recovery_point_arn: Some(rp(100 + i)),
+            ..job(&format!("x{i}"), 1, ISOLATED, "CREATED", 0)
+        })
+        .collect();
+    let mut older = point(2);
+    older.resource_arn = Some(volume(1));
+    check(Case {
+        name: "the 30th starts, the 31st waits",
+        scope: sweep(),
+        config: cfg,
+        facts: facts(vec![point(1), older], jobs),
+        copies: vec![
+            (2, WEST, 1, Some("copy job x0 (CREATED)")),
+            (2, ISOLATED, 1, Some("copy job x0 (CREATED)")),
+            (1, WEST, 1, Some("copy job x0 (CREATED)")),
+        ],
+        alerts: vec![],
+        skips: vec![(
+            to(1, ISOLATED),
+            "deferred: 30 cross-account copies of this resource to us-east-1 already in flight, AWS Backup's quota is 30",
+        )],
+    });
+}
+
+#[test]
+fn a_deferral_past_half_the_sweep_window_is_reported_as_an_incomplete_fan_out() {
+    let mut cfg = config();
+    cfg.region_copy_quota = 1;
+    let mut f = facts(vec![point(1)], vec![job("j7", 7, WEST, "RUNNING", 0)]);
+    f.observed_at = T0 + 13 * 3600;
+    check(Case {
+        name: "13 hours old in a 24-hour window",
+        scope: sweep(),
+        config: cfg,
+        facts: f,
+        copies: vec![(1, ISOLATED, 1, None)],
+        alerts: vec![(
+            to(1, WEST),
+            "FanOutIncomplete: not copied, and the recovery point is 12 hours old, past half the sweep window: 1 copy jobs already in flight to us-west-2",
+        )],
+        skips: vec![],
+    });
+}
+
+#[test]
+fn failed_copies_of_older_points_are_re_examined_newest_first_once_each() {
+    let cfg = config();
+    let failed = |id: &str, n: u32, dest: &str, minute: i64| job(id, n, dest, "FAILED", minute);
+    let from_scratch = CopyJob {
+        source_vault_arn: Some("arn:aws:backup:us-east-1:123456789012:backup-vault:scratch".into()),
+        ..failed("s1", 5, WEST, 50)
+    };
+    let elsewhere = failed(
+        "e1",
+        6,
+        "arn:aws:backup:eu-west-1:123456789012:backup-vault:legacy",
+        60,
+    );
+    let jobs = vec![
+        failed("f1", 1, WEST, 10),
+        failed("f2", 2, ISOLATED, 30),
+        failed("f3", 1, ISOLATED, 20),
+        job("p4", 4, WEST, "PARTIAL", 40),
+        failed("f9", 9, WEST, 70),
+        from_scratch,
+        elsewhere,
+    ];
+    let got = failed_fanouts(&cfg, &[point(9)], &jobs);
+    let want: Vec<PointRequest> = [4, 2, 1]
+        .map(|n| PointRequest {
+            recovery_point_arn: rp(n),
+            vault: Some("dr-primary".into()),
+            destinations: None,
+        })
+        .to_vec();
+    assert_eq!(
+        got,
+        FailedFanouts {
+            requests: want,
+            unexamined: 0
+        },
+        "swept points, other vaults and unconfigured destinations are left out"
+    );
+}
+
+#[test]
+fn failed_copies_past_the_per_sweep_bound_are_counted_and_reported() {
+    let jobs: Vec<CopyJob> = (0..(MAX_FAILED_FANOUTS_PER_SWEEP as u32 + 3))
+        .map(|n| job(&format!("f{n}"), n, WEST, "FAILED", i64::from(n)))
+        .collect();
+    let got = failed_fanouts(&config(), &[], &jobs);
+    assert_eq!(got.requests.len(), MAX_FAILED_FANOUTS_PER_SWEEP);
+    assert_eq!(got.unexamined, 3);
+    assert_eq!(
+        got.requests[0].recovery_point_arn,
+        rp(MAX_FAILED_FANOUTS_PER_SWEEP as u32 + 2),
+        "newest failure first"
+    );
+    let mut f = facts(vec![], vec![]);
+    f.unexamined_failures = got.unexamined;
+    check(Case {
+        name: "the rest are named in the report",
+        scope: sweep(),
+        config: config(),
+        facts: f,
+        copies: vec![],
+        alerts: vec![],
+        skips: vec![(
+            "failed copies of older recovery points".into(),
+            "3 more recovery points older than the sweep window have a failed copy",
+        )],
     });
 }
 
@@ -496,17 +719,17 @@ fn requested_points_table() {
     );
     let cases: Vec<(&str, Scope, Facts, Copies, Reasons)> = vec![
         (
-            "retry of one destination only",
+            "a retry goes to its destination only",
             requested(1, Some(ISOLATED)),
             facts(vec![point(1)], vec![job("j1", 1, ISOLATED, "FAILED", 0)]),
-            vec![(1, ISOLATED, 2)],
+            vec![(1, ISOLATED, 2, None)],
             vec![],
         ),
         (
-            "every destination",
+            "a named point goes to every destination still lacking a copy",
             requested(1, None),
             facts(vec![point(1)], vec![job("j1", 1, WEST, "COMPLETED", 0)]),
-            vec![(1, ISOLATED, 1)],
+            vec![(1, ISOLATED, 1, None)],
             vec![(to(1, WEST), "already copied by copy job j1")],
         ),
         (
@@ -544,6 +767,7 @@ fn idempotency_tokens_are_deterministic_and_distinct() {
         source_vault_name: "dr-primary".into(),
         destination: destination(dest, "us-west-2", None),
         attempt,
+        queued_behind: None,
     };
     let token = copy(1, WEST, 1).idempotency_token();
     assert_eq!(token, copy(1, WEST, 1).idempotency_token());
@@ -939,8 +1163,8 @@ fn sample_events_parse_and_plan() {
             "backup-job-completed.json",
             false,
             false,
-            vec![(SNAPSHOT, WEST)],
-            vec!["arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated"],
+            vec![(SNAPSHOT, WEST), (SNAPSHOT, ISOLATED)],
+            vec![],
         ),
         (
             "copy-job-completed.json",
@@ -954,38 +1178,36 @@ fn sample_events_parse_and_plan() {
             "direct-invoke-dry-run.json",
             true,
             false,
-            vec![(RDS_POINT, WEST), (SNAPSHOT, WEST)],
             vec![
-                "arn:aws:backup:us-east-1:123456789012:recovery-point:4e8c1a3b-5d6f-4a7b-8c9d-0e1f2a3b4c5d -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated",
-                "arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated",
+                (RDS_POINT, WEST),
+                (RDS_POINT, ISOLATED),
+                (SNAPSHOT, WEST),
+                (SNAPSHOT, ISOLATED),
             ],
+            vec![],
         ),
         (
             "direct-invoke.json",
             false,
             false,
-            vec![(RDS_POINT, WEST)],
-            vec!["arn:aws:backup:us-east-1:123456789012:recovery-point:4e8c1a3b-5d6f-4a7b-8c9d-0e1f2a3b4c5d -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated"],
+            vec![(RDS_POINT, WEST), (RDS_POINT, ISOLATED)],
+            vec![],
         ),
-        ("scheduled-event.json", false, true, vec![(AMI, WEST)], vec![
-            "arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated",
-        ]),
-        ("scheduler-input.json", false, true, vec![(AMI, WEST)], vec![
-            "arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated",
-        ]),
+        ("scheduled-event.json", false, true, vec![(AMI, WEST), (AMI, ISOLATED)], vec![]),
+        ("scheduler-input.json", false, true, vec![(AMI, WEST), (AMI, ISOLATED)], vec![]),
         (
             "vault-notification-backup-completed-variant-b.json",
             false,
             false,
-            vec![(AMI, WEST)],
-            vec!["arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002 -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated"],
+            vec![(AMI, WEST), (AMI, ISOLATED)],
+            vec![],
         ),
         (
             "vault-notification-backup-completed.json",
             false,
             false,
-            vec![(RDS_POINT, WEST)],
-            vec!["arn:aws:backup:us-east-1:123456789012:recovery-point:4e8c1a3b-5d6f-4a7b-8c9d-0e1f2a3b4c5d -> arn:aws:backup:us-east-1:210987654321:backup-vault:dr-copy-isolated"],
+            vec![(RDS_POINT, WEST), (RDS_POINT, ISOLATED)],
+            vec![],
         ),
         (
             "vault-notification-backup-failed.json",
