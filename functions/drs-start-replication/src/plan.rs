@@ -1,15 +1,12 @@
 //! Plan: decide, without I/O, which source servers to start and why every other one is left alone.
 
 use crate::config::{AlarmMapping, DimensionMatch, DrsConfig, Selection};
-use crate::observe::SourceServer;
+use crate::observe::{ReplicationError, ReplicationState, SourceServer, Staging};
 use dr_core::report::{Skip, Skips};
 use dr_core::trigger::{
     is_source_server_id, Alarm, AlarmState, ServiceEvent, ServiceEventKind, SnsMessage, Trigger,
 };
 use std::collections::BTreeSet;
-
-/// The replication state `StartReplication` applies to.
-const STOPPED: &str = "STOPPED";
 
 /// What the run will do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,19 +19,27 @@ pub struct StartPlan {
 
 /// Plans a run: resolves the trigger to candidate servers, then starts the stopped ones within
 /// the replication quota.
+///
+/// The quota counts only the servers that take a replicating slot of this account (see
+/// [`SourceServer::holds_replication_slot`]): not STOPPED or DISCONNECTED ones, and not those
+/// extended from a staging account, which replicate and count there.
 pub fn plan(trigger: &Trigger, config: &DrsConfig, servers: &[SourceServer]) -> StartPlan {
     let mut skips = Skips::new();
     let candidates = candidates(trigger, config, servers, &mut skips);
-    let mut replicating = servers.iter().filter(|s| s.state != STOPPED).count();
+    let mut replicating = servers
+        .iter()
+        .filter(|s| s.holds_replication_slot())
+        .count();
     let mut starts = Vec::new();
     for server in candidates {
-        if server.state != STOPPED {
-            skips.push(Skip::new(&server.id, state_reason(&server.state)));
+        if let Some(reason) = not_startable(server) {
+            skips.push(Skip::new(&server.id, reason));
         } else if replicating >= config.replication_quota {
             skips.push(Skip::new(
                 &server.id,
                 format!(
-                    "STOPPED, but {replicating} servers already replicate and the quota is {}",
+                    "STOPPED, but {replicating} servers already replicate in this account and the \
+                     quota is {}",
                     config.replication_quota
                 ),
             ));
@@ -46,17 +51,74 @@ pub fn plan(trigger: &Trigger, config: &DrsConfig, servers: &[SourceServer]) -> 
     StartPlan { starts, skips }
 }
 
-/// Why a server in `state` is not started.
-fn state_reason(state: &str) -> String {
-    let why = match state {
-        "INITIATING" | "INITIAL_SYNC" | "BACKLOG" | "CREATING_SNAPSHOT" | "CONTINUOUS"
-        | "RESCAN" => "already replicating",
-        "PAUSED" => "replication is paused; resume it rather than start it",
-        "STALLED" => "replication is stalled, not stopped; DRS keeps retrying it",
-        "DISCONNECTED" => "the replication agent is disconnected; reconnect the agent first",
-        _ => "not a state replication can be started from",
+/// Why `StartReplication` is not called for this server from this account, and what the
+/// operator can do; `None` for a STOPPED server that replicates here.
+fn not_startable(server: &SourceServer) -> Option<String> {
+    let staging = server.replicating_account().unwrap_or("unknown");
+    match &server.staging {
+        // Its replication runs in the staging account ["Using multiple staging accounts with
+        // DRS"]; starting it is that account's business.
+        Staging::Extended { .. } => {
+            return Some(format!(
+                "EXTENDED from staging account {staging}: its replication runs and is counted \
+                 there; start it in that account"
+            ))
+        }
+        // DRS cannot reach the staging server, so neither where the server replicates nor its
+        // state can be trusted: a start from here could act on the wrong account. Left alone.
+        Staging::ExtensionError { message, .. } => {
+            return Some(format!(
+                "EXTENSION_ERROR: DRS cannot reach its staging source server in account \
+                 {staging} ({}); fix the target account's access to it, then start the server \
+                 in the staging account",
+                message.as_deref().unwrap_or("no error message")
+            ))
+        }
+        Staging::NotExtended => {}
+    }
+    let why = match &server.state {
+        ReplicationState::Stopped => return None,
+        ReplicationState::Initiating
+        | ReplicationState::InitialSync
+        | ReplicationState::Backlog
+        | ReplicationState::CreatingSnapshot
+        | ReplicationState::Continuous
+        | ReplicationState::Rescan => "already replicating".to_owned(),
+        ReplicationState::Paused => {
+            "replication is paused, not stopped; StartReplication applies only to STOPPED \
+             servers"
+                .to_owned()
+        }
+        ReplicationState::Stalled => format!(
+            "replication is stalled, not stopped, and StartReplication applies only to STOPPED \
+             servers; DRS reports {}: remove that cause (network to the staging area, \
+             replication server, agent) for replication to resume",
+            stall_cause(server.replication_error.as_ref())
+        ),
+        ReplicationState::Disconnected => "the server was disconnected from DRS, which deleted \
+             its replication resources and had the agent uninstall itself; reinstall the AWS \
+             Replication Agent on the source server to protect it again"
+            .to_owned(),
+        ReplicationState::Unknown(_) => "not a state replication can be started from".to_owned(),
     };
-    format!("{state}: {why}")
+    Some(format!("{}: {why}", server.state.as_str()))
+}
+
+/// `dataReplicationError` as a report shows it: `error (rawError)`.
+fn stall_cause(error: Option<&ReplicationError>) -> String {
+    match error {
+        Some(ReplicationError {
+            error: Some(code),
+            raw: Some(raw),
+        }) => format!("{code} ({raw})"),
+        Some(ReplicationError {
+            error: Some(text), ..
+        })
+        | Some(ReplicationError {
+            raw: Some(text), ..
+        }) => text.clone(),
+        _ => "no dataReplicationError".to_owned(),
+    }
 }
 
 /// The selected servers the trigger asks about, in id order, each once.

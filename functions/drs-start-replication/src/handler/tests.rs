@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::config::{AlarmMapping, Selection};
-use crate::observe::SourceServer as Observed;
+use crate::observe::{ReplicationState, SourceServer as Observed, Staging};
 use aws_sdk_drs::operation::describe_source_servers::DescribeSourceServersOutput;
 use aws_sdk_drs::operation::start_replication::StartReplicationOutput;
 use aws_sdk_drs::types::{
@@ -16,7 +16,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::RetryConfig;
-use dr_core::report::{OutcomeResult, RunStatus};
+use dr_core::report::{OutcomeResult, RunStatus, TargetOutcome};
 use lambda_runtime::Diagnostic;
 use serde_json::json;
 use std::time::Duration;
@@ -139,8 +139,10 @@ async fn observe_follows_every_page() {
             fqdn: None,
             instance_id: Some(format!("i-{:017x}", 3)),
             tags: vec![("Env".to_owned(), "prod".to_owned())],
-            state: "CONTINUOUS".into(),
+            state: ReplicationState::Continuous,
+            replication_error: None,
             staging_account: Some("111111111111".into()),
+            staging: Staging::NotExtended,
         }
     );
 }
@@ -182,9 +184,11 @@ async fn apply_handles_conflict_throttling_and_partial_failure() {
     let uninitialised = mock!(Drs::start_replication)
         .match_requests(|r| r.source_server_id() == Some(id(6).as_str()))
         .then_http_response(|| drs_error(400, "UninitializedAccountException"));
+    let now_replicating = describe_one(2, || page_of(2, DataReplicationState::Continuous));
     let drs = drs_client(&[
         &ok,
         &conflict,
+        &now_replicating,
         &throttled_then_ok,
         &not_found,
         &broken,
@@ -201,7 +205,12 @@ async fn apply_handles_conflict_throttling_and_partial_failure() {
         summary,
         vec![
             (id(1), OutcomeResult::Done, Some("INITIATING".into()), false),
-            (id(2), OutcomeResult::Unchanged, None, false),
+            (
+                id(2),
+                OutcomeResult::Unchanged,
+                Some("CONTINUOUS".into()),
+                false
+            ),
             (id(3), OutcomeResult::Done, Some("INITIATING".into()), false),
             (id(4), OutcomeResult::Failed, None, false),
             (id(5), OutcomeResult::Failed, None, true),
@@ -228,6 +237,101 @@ async fn dry_run_calls_nothing() {
     let outcomes = apply::start_replication(&drs, &[id(1)], 3, true).await;
     assert_eq!(outcomes[0].result, OutcomeResult::Planned);
     assert_eq!(start.num_calls(), 0);
+}
+
+/// A DescribeSourceServers rule answering only the read of server `n` by id.
+fn describe_one(
+    n: u32,
+    answer: impl Fn() -> DescribeSourceServersOutput + Send + Sync + 'static,
+) -> Rule {
+    mock!(Drs::describe_source_servers)
+        .match_requests(move |r| {
+            r.filters().map(|f| f.source_server_ids()) == Some([id(n)].as_slice())
+        })
+        .then_output(answer)
+}
+
+fn page_of(n: u32, state: DataReplicationState) -> DescribeSourceServersOutput {
+    page(vec![sdk_server(n, state)], None)
+}
+
+/// The outcome of starting server 1 when DRS answers ConflictException and then `describe`.
+async fn conflict_then(describe: Rule) -> (TargetOutcome, usize) {
+    let conflict =
+        mock!(Drs::start_replication).then_http_response(|| drs_error(409, "ConflictException"));
+    let drs = drs_client(&[&conflict, &describe]);
+    let outcomes = apply::start_replication(&drs, &[id(1)], 1, false).await;
+    assert_eq!(conflict.num_calls(), 1, "a conflict is not retried");
+    (outcomes[0].clone(), describe.num_calls())
+}
+
+#[tokio::test]
+async fn a_conflict_on_a_server_that_replicates_by_now_is_unchanged() {
+    let (outcome, reads) = conflict_then(describe_one(1, || {
+        page_of(1, DataReplicationState::InitialSync)
+    }))
+    .await;
+    assert_eq!(reads, 1);
+    assert_eq!(outcome.result, OutcomeResult::Unchanged);
+    assert_eq!(outcome.state.as_deref(), Some("INITIAL_SYNC"));
+    assert!(outcome
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.starts_with("already replicating (ConflictException")));
+}
+
+#[tokio::test]
+async fn a_conflict_on_a_server_still_stopped_is_a_failure_with_drs_message() {
+    let (outcome, _) = conflict_then(describe_one(1, || {
+        page_of(1, DataReplicationState::Stopped)
+    }))
+    .await;
+    assert_eq!(outcome.result, OutcomeResult::Failed);
+    assert!(!outcome.retryable);
+    assert_eq!(outcome.state.as_deref(), Some("STOPPED"));
+    let detail = outcome.detail.unwrap_or_default();
+    assert!(
+        detail.starts_with(
+            "ConflictException: ConflictException from test; the server is STOPPED now"
+        ),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn a_conflict_on_a_server_disconnected_since_is_a_failure() {
+    let (outcome, _) = conflict_then(describe_one(1, || {
+        page_of(1, DataReplicationState::Disconnected)
+    }))
+    .await;
+    assert_eq!(outcome.result, OutcomeResult::Failed);
+    assert_eq!(outcome.state.as_deref(), Some("DISCONNECTED"));
+}
+
+#[tokio::test]
+async fn a_conflict_on_a_server_drs_no_longer_lists_is_a_failure() {
+    let (outcome, _) = conflict_then(describe_one(1, || page(vec![], None))).await;
+    assert_eq!(outcome.result, OutcomeResult::Failed);
+    assert!(outcome
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.ends_with("DescribeSourceServers no longer lists the server")));
+}
+
+#[tokio::test]
+async fn a_conflict_whose_state_cannot_be_read_is_a_failure_retryable_as_the_read() {
+    let throttled = mock!(Drs::describe_source_servers)
+        .then_http_response(|| drs_error(429, "ThrottlingException"));
+    let (outcome, reads) = conflict_then(throttled).await;
+    assert_eq!(
+        reads, 3,
+        "the read is retried by the SDK like any other call"
+    );
+    assert_eq!(outcome.result, OutcomeResult::Failed);
+    assert!(outcome.retryable);
+    assert!(outcome.detail.as_deref().is_some_and(
+        |d| d.contains("its state could not be read to tell why (ThrottlingException")
+    ));
 }
 
 fn app(drs: Drs, sns: aws_sdk_sns::Client) -> App {

@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::TagFilter;
+use crate::observe::ReplicationState::{Continuous, Stalled, Stopped};
 use dr_core::report::LISTED_SKIPS;
 use dr_core::trigger::{
     Dimension, DirectInvoke, Schedule, ServiceEvent, ServiceEventKind, SnsNotification,
@@ -12,7 +13,7 @@ fn id(n: u32) -> String {
     format!("s-{n:017}")
 }
 
-fn server(n: u32, state: &str) -> SourceServer {
+fn server(n: u32, state: ReplicationState) -> SourceServer {
     SourceServer {
         id: id(n),
         hostname: Some(format!("host-{n}")),
@@ -22,7 +23,9 @@ fn server(n: u32, state: &str) -> SourceServer {
             "Env".to_owned(),
             if n % 2 == 0 { "prod" } else { "dev" }.to_owned(),
         )],
-        state: state.to_owned(),
+        state,
+        replication_error: None,
+        staging: Staging::NotExtended,
         staging_account: Some(
             if n < 100 {
                 "111111111111"
@@ -149,22 +152,22 @@ fn check(case: Case) {
 #[test]
 fn schedule_starts_stopped_and_explains_every_other_state() {
     let states = [
-        "STOPPED",
-        "INITIATING",
-        "INITIAL_SYNC",
-        "BACKLOG",
-        "CREATING_SNAPSHOT",
-        "CONTINUOUS",
-        "PAUSED",
-        "RESCAN",
-        "STALLED",
-        "DISCONNECTED",
-        "UNKNOWN",
+        Stopped,
+        ReplicationState::Initiating,
+        ReplicationState::InitialSync,
+        ReplicationState::Backlog,
+        ReplicationState::CreatingSnapshot,
+        Continuous,
+        ReplicationState::Paused,
+        ReplicationState::Rescan,
+        Stalled,
+        ReplicationState::Disconnected,
+        ReplicationState::Unknown("UNKNOWN".into()),
     ];
     let servers: Vec<_> = states
-        .iter()
+        .into_iter()
         .enumerate()
-        .map(|(i, s)| server(i as u32, s))
+        .map(|(i, s)| server(to_u32(i), s))
         .collect();
     check(Case {
         name: "every state",
@@ -178,10 +181,10 @@ fn schedule_starts_stopped_and_explains_every_other_state() {
             (id(3), "BACKLOG: already replicating"),
             (id(4), "CREATING_SNAPSHOT: already replicating"),
             (id(5), "CONTINUOUS: already replicating"),
-            (id(6), "PAUSED: replication is paused"),
+            (id(6), "PAUSED: replication is paused, not stopped"),
             (id(7), "RESCAN: already replicating"),
             (id(8), "STALLED: replication is stalled, not stopped"),
-            (id(9), "DISCONNECTED: the replication agent is disconnected"),
+            (id(9), "DISCONNECTED: the server was disconnected from DRS"),
             (
                 id(10),
                 "UNKNOWN: not a state replication can be started from",
@@ -190,11 +193,221 @@ fn schedule_starts_stopped_and_explains_every_other_state() {
     });
 }
 
+/// A server extended from staging account 210987654321's server `s-…{n + 500}`.
+fn extended(n: u32, state: ReplicationState) -> SourceServer {
+    SourceServer {
+        staging_account: Some(STAGING.into()),
+        staging: Staging::Extended {
+            staging_source_server_arn: Some(format!(
+                "arn:aws:drs:us-east-1:{STAGING}:source-server/{}",
+                id(n + 500)
+            )),
+        },
+        ..server(n, state)
+    }
+}
+
+const STAGING: &str = "210987654321";
+
+/// `replicating` servers in `state` (ids from 1000), made by `make`, then two STOPPED servers
+/// replicating here (ids 0 and 1) that the configuration selects.
+fn fleet_with(
+    replicating: u32,
+    make: impl Fn(u32) -> SourceServer,
+    also: Vec<SourceServer>,
+) -> Vec<SourceServer> {
+    let mut servers: Vec<_> = (0..replicating)
+        .map(|n| server(1000 + n, Continuous))
+        .collect();
+    servers.extend(also.into_iter().chain((0..50).map(|n| make(2000 + n))));
+    servers.extend([server(0, Stopped), server(1, Stopped)]);
+    servers
+}
+
+#[test]
+fn the_quota_counts_only_servers_that_replicate_in_this_account() {
+    let selected = || {
+        config(Selection {
+            source_server_ids: vec![id(0), id(1)],
+            ..Selection::default()
+        })
+    };
+    let quota_skip = (
+        id(1),
+        "STOPPED, but 300 servers already replicate in this account",
+    );
+    let with_error = |n: u32| SourceServer {
+        staging: Staging::ExtensionError {
+            staging_source_server_arn: None,
+            message: Some("AccessDenied".into()),
+        },
+        staging_account: Some(STAGING.into()),
+        ..server(n, Continuous)
+    };
+    let cases: Vec<(&str, Vec<SourceServer>, Vec<String>, Skips)> = vec![
+        (
+            "servers extended from a staging account replicate and count there",
+            fleet_with(299, |n| extended(n, Continuous), vec![]),
+            vec![id(0)],
+            vec![quota_skip.clone()],
+        ),
+        (
+            "disconnected servers hold no replication slot",
+            fleet_with(299, |n| server(n, ReplicationState::Disconnected), vec![]),
+            vec![id(0)],
+            vec![quota_skip.clone()],
+        ),
+        (
+            "stopped servers hold no replication slot",
+            fleet_with(299, |n| server(n, Stopped), vec![]),
+            vec![id(0)],
+            vec![quota_skip.clone()],
+        ),
+        (
+            "servers DRS cannot reach in their staging account hold no slot here",
+            fleet_with(299, with_error, vec![]),
+            vec![id(0)],
+            vec![quota_skip.clone()],
+        ),
+        (
+            "paused and stalled servers keep their slot",
+            fleet_with(
+                297,
+                |n| server(n, Stopped),
+                vec![
+                    server(3000, ReplicationState::Paused),
+                    server(3001, Stalled),
+                ],
+            ),
+            vec![id(0)],
+            vec![quota_skip.clone()],
+        ),
+        (
+            "a server reporting no state keeps its slot",
+            fleet_with(
+                299,
+                |n| server(n, Stopped),
+                vec![server(3000, ReplicationState::Unknown("UNKNOWN".into()))],
+            ),
+            vec![],
+            vec![
+                (
+                    id(0),
+                    "STOPPED, but 300 servers already replicate in this account",
+                ),
+                quota_skip.clone(),
+            ],
+        ),
+    ];
+    for (name, servers, starts, skips) in cases {
+        check(Case {
+            name,
+            trigger: schedule(),
+            config: selected(),
+            servers,
+            starts,
+            skips,
+        });
+    }
+}
+
+#[test]
+fn servers_that_replicate_elsewhere_or_cannot_replicate_say_what_to_do() {
+    let stalled_with = |n: u32, error: Option<&str>, raw: Option<&str>| SourceServer {
+        replication_error: Some(ReplicationError {
+            error: error.map(str::to_owned),
+            raw: raw.map(str::to_owned),
+        }),
+        ..server(n, Stalled)
+    };
+    let cases: Vec<(&str, SourceServer, &str)> = vec![
+        (
+            "an extended server is started in its staging account, named from its ARN",
+            SourceServer {
+                staging_account: Some("111111111111".into()),
+                ..extended(1, Stopped)
+            },
+            "EXTENDED from staging account 210987654321: its replication runs and is counted \
+             there; start it in that account",
+        ),
+        (
+            "an extended server without an ARN is named by its staging account id",
+            SourceServer {
+                staging: Staging::Extended {
+                    staging_source_server_arn: None,
+                },
+                ..extended(2, Stopped)
+            },
+            "EXTENDED from staging account 210987654321",
+        ),
+        (
+            "a server DRS cannot reach in its staging account is left alone with DRS's message",
+            SourceServer {
+                staging: Staging::ExtensionError {
+                    staging_source_server_arn: None,
+                    message: Some("AccessDenied on the staging role".into()),
+                },
+                staging_account: Some(STAGING.into()),
+                ..server(3, Stopped)
+            },
+            "EXTENSION_ERROR: DRS cannot reach its staging source server in account \
+             210987654321 (AccessDenied on the staging role)",
+        ),
+        (
+            "a stalled server shows DRS's error and raw error",
+            stalled_with(4, Some("NOT_CONVERGING"), Some("writes outpace the link")),
+            "STALLED: replication is stalled, not stopped, and StartReplication applies only to \
+             STOPPED servers; DRS reports NOT_CONVERGING (writes outpace the link)",
+        ),
+        (
+            "a stalled server with only a raw error shows it",
+            stalled_with(5, None, Some("agent lost its pairing")),
+            "STALLED: replication is stalled, not stopped, and StartReplication applies only to \
+             STOPPED servers; DRS reports agent lost its pairing:",
+        ),
+        (
+            "a stalled server without an error says DRS reported none",
+            server(6, Stalled),
+            "STALLED: replication is stalled, not stopped, and StartReplication applies only to \
+             STOPPED servers; DRS reports no dataReplicationError",
+        ),
+        (
+            "a disconnected server needs its agent reinstalled",
+            server(7, ReplicationState::Disconnected),
+            "DISCONNECTED: the server was disconnected from DRS, which deleted its replication \
+             resources and had the agent uninstall itself; reinstall the AWS Replication Agent",
+        ),
+    ];
+    for (name, s, reason) in cases {
+        let target = s.id.clone();
+        check(Case {
+            name,
+            trigger: schedule(),
+            config: config(all()),
+            servers: vec![s],
+            starts: vec![],
+            skips: vec![(target, reason)],
+        });
+    }
+}
+
+#[test]
+fn a_stalled_event_naming_an_extended_server_does_not_start_it_here() {
+    check(Case {
+        name: "stalled event, extended server",
+        trigger: Trigger::Service(stalled(&id(1), "STALLED")),
+        config: config(all()),
+        servers: vec![extended(1, Stopped)],
+        starts: vec![],
+        skips: vec![(id(1), "EXTENDED from staging account 210987654321")],
+    });
+}
+
 #[test]
 fn selection_table() {
     let servers: Vec<_> = [1, 2, 3, 4, 101]
         .iter()
-        .map(|n| server(*n, "STOPPED"))
+        .map(|n| server(*n, Stopped))
         .collect();
     let cases = [
         ("all", all(), vec![1, 2, 3, 4, 101]),
@@ -281,8 +494,8 @@ fn selection_table() {
 
 #[test]
 fn quota_counts_everything_already_replicating() {
-    let mut servers: Vec<_> = (0..298).map(|n| server(1000 + n, "CONTINUOUS")).collect();
-    servers.extend((0..5).map(|n| server(n, "STOPPED")));
+    let mut servers: Vec<_> = (0..298).map(|n| server(1000 + n, Continuous)).collect();
+    servers.extend((0..5).map(|n| server(n, Stopped)));
     let mut cfg = config(Selection {
         source_server_ids: (0..5).map(id).collect(),
         ..Selection::default()
@@ -296,7 +509,7 @@ fn quota_counts_everything_already_replicating() {
         skips: vec![
             (
                 id(2),
-                "STOPPED, but 300 servers already replicate and the quota is 300",
+                "STOPPED, but 300 servers already replicate in this account and the quota is 300",
             ),
             (id(3), "STOPPED, but 300 servers already replicate"),
             (id(4), "STOPPED, but 300 servers already replicate"),
@@ -316,8 +529,8 @@ fn quota_counts_everything_already_replicating() {
 #[test]
 fn a_fleet_skipping_more_than_a_report_lists_keeps_only_the_listed_skips() {
     let replicating = LISTED_SKIPS + 1200;
-    let mut servers: Vec<_> = (0..5).map(|n| server(n, "STOPPED")).collect();
-    servers.extend((0..replicating).map(|n| server(10_000 + to_u32(n), "CONTINUOUS")));
+    let mut servers: Vec<_> = (0..5).map(|n| server(n, Stopped)).collect();
+    servers.extend((0..replicating).map(|n| server(10_000 + to_u32(n), Continuous)));
     let mut cfg = config(all());
     cfg.replication_quota = servers.len();
     let got = plan(&schedule(), &cfg, &servers);
@@ -338,9 +551,9 @@ fn to_u32(n: usize) -> u32 {
 #[test]
 fn direct_invoke_narrows_never_widens() {
     let servers = vec![
-        server(1, "STOPPED"),
-        server(2, "STOPPED"),
-        server(3, "CONTINUOUS"),
+        server(1, Stopped),
+        server(2, Stopped),
+        server(3, Continuous),
     ];
     let selection = Selection {
         source_server_ids: vec![id(1), id(3)],
@@ -363,15 +576,15 @@ fn direct_invoke_narrows_never_widens() {
 
 #[test]
 fn alarms_map_through_dimensions_and_tags() {
-    let mut tagged = server(5, "STOPPED");
+    let mut tagged = server(5, Stopped);
     tagged
         .tags
         .push(("dr:alarm".into(), "db-primary-down".into()));
     tagged.tags.push(("Name".into(), "db-5".into()));
     let servers = vec![
-        server(1, "STOPPED"),
-        server(2, "STOPPED"),
-        server(3, "STOPPED"),
+        server(1, Stopped),
+        server(2, Stopped),
+        server(3, Stopped),
         tagged,
     ];
     let mut cfg = config(all());
@@ -470,7 +683,7 @@ fn alarms_map_through_dimensions_and_tags() {
 
 #[test]
 fn alarm_outside_selection_is_skipped() {
-    let servers = vec![server(1, "STOPPED"), server(2, "STOPPED")];
+    let servers = vec![server(1, Stopped), server(2, Stopped)];
     let instance = format!("i-{:017x}", 1);
     check(Case {
         name: "alarm names a server not selected",
@@ -487,7 +700,7 @@ fn alarm_outside_selection_is_skipped() {
 
 #[test]
 fn stalled_events_and_topics() {
-    let servers = vec![server(1, "STOPPED"), server(2, "STALLED")];
+    let servers = vec![server(1, Stopped), server(2, Stalled)];
     let mut cfg = config(all());
     cfg.trigger_topic_arns = vec![ALARM_TOPIC.into()];
     let cases: Vec<(&str, Trigger, Vec<String>, Skips)> = vec![
@@ -501,7 +714,7 @@ fn stalled_events_and_topics() {
             "still stalled",
             Trigger::Service(stalled(&id(2), "STALLED")),
             vec![],
-            vec![(id(2), "STALLED: replication is stalled")],
+            vec![(id(2), "STALLED: replication is stalled, not stopped")],
         ),
         (
             "no longer stalled",
