@@ -257,68 +257,7 @@ impl SnsMessage {
     }
 }
 
-/// Why an event could not be turned into a [`Trigger`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TriggerError {
-    /// The event is not a JSON object.
-    #[error("event is a JSON {found}, expected an object")]
-    NotAnObject {
-        /// The JSON type found.
-        found: &'static str,
-    },
-    /// A field is missing, of the wrong type, or has an invalid value.
-    #[error("field `{field}`: {problem}")]
-    Field {
-        /// Path of the field, e.g. `Records[0].Sns.Message`.
-        field: String,
-        /// What is wrong with it.
-        problem: String,
-    },
-    /// An EventBridge event from a source or of a type no function handles.
-    #[error("unsupported EventBridge event: source `{source_name}`, detail-type `{detail_type}`")]
-    UnsupportedEvent {
-        /// The event's `source`.
-        source_name: String,
-        /// The event's `detail-type`.
-        detail_type: String,
-    },
-    /// The event matches no known shape.
-    #[error("unrecognised event: {0}")]
-    Unrecognised(String),
-    /// The event comes from another account than the one the function serves.
-    #[error("{what} is from account {account}; this function serves account {home} (ACCOUNT_ID)")]
-    ForeignAccount {
-        /// Where the event names its account.
-        what: &'static str,
-        /// The account the event comes from.
-        account: String,
-        /// The account the function serves.
-        home: String,
-    },
-}
-
-impl TriggerError {
-    fn field(field: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self::Field {
-            field: field.into(),
-            problem: problem.into(),
-        }
-    }
-
-    fn within(self, prefix: &str) -> Self {
-        match self {
-            Self::Field { field, problem } => Self::Field {
-                field: if field.is_empty() {
-                    prefix.to_owned()
-                } else {
-                    format!("{prefix}.{field}")
-                },
-                problem,
-            },
-            other => other,
-        }
-    }
-}
+pub use crate::event::TriggerError;
 
 /// Parses an event for a function serving the account `home`: an event that says it comes from
 /// another account is rejected before it is parsed. `home` unset (local runs) accepts every

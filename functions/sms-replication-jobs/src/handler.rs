@@ -5,7 +5,7 @@ use crate::plan::{self, Facts};
 use crate::{apply, observe};
 pub use dr_core::invocation::HandlerError;
 use dr_core::report::{ReportPublisher, RunReport, TargetOutcome};
-use dr_core::trigger;
+use dr_core::event::{self, Admission};
 use serde_json::Value;
 use tracing::{error, info};
 
@@ -30,9 +30,13 @@ pub async fn handle(app: &App, event: &Value) -> Result<RunReport, HandlerError>
 
 /// Handles one event as of `now` (epoch seconds), so tests control the clock.
 pub async fn handle_at(app: &App, event: &Value, now: i64) -> Result<RunReport, HandlerError> {
-    let trigger = trigger::parse_for(event, app.config.home_account.as_deref())
+    let admission = Admission {
+        home_account: app.config.home_account.as_deref(),
+        trigger_topics: &app.config.trigger_topic_arns,
+    };
+    let trigger = event::parse_for(event, admission)
         .inspect_err(|e| error!(error = %e, "rejected event"))?;
-    let dry_run = app.config.dry_run || trigger.dry_run();
+    let dry_run = app.config.dry_run || trigger.dry_run;
     let describe = trigger.describe();
     let (catalog, jobs) = tokio::join!(observe::catalog(&app.sms), observe::jobs(&app.sms));
     let observed = match (catalog, jobs) {

@@ -7,7 +7,8 @@ use crate::config::{
 use crate::observe::{Catalog, Job, Run, Server};
 use crate::policy::{self, fmt_time, Resume};
 use dr_core::report::{OutcomeResult, Skip, Skips, TargetOutcome};
-use dr_core::trigger::{ServiceEvent, ServiceEventKind, SnsMessage, Trigger};
+use crate::handler::FUNCTION;
+use dr_core::event::{ApiCall, Event, Trigger};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -193,7 +194,10 @@ pub fn runs_needed(
         .filter(|j| FAILURE_STATES.contains(&j.state.as_str()))
         .map(|j| j.id.clone())
         .collect();
-    if let Trigger::Direct(direct) = trigger {
+    for event in &trigger.events {
+        let Event::Direct(direct) = event else {
+            continue;
+        };
         ids.extend(
             jobs.iter()
                 .filter(|j| direct.targets.contains(&j.id))
@@ -207,44 +211,24 @@ pub fn runs_needed(
 /// Plans a run for the trigger against what was observed.
 pub fn plan(trigger: &Trigger, config: &SmsConfig, facts: &Facts) -> JobsPlan {
     let resolved = resolve(config, &facts.catalog);
-    let mut out = JobsPlan::default();
-    match trigger {
-        Trigger::Schedule(_) => reconcile(facts, &resolved, &mut out),
-        Trigger::Direct(direct) => {
-            let mut seen = BTreeSet::new();
-            for target in direct.targets.iter().filter(|t| seen.insert(t.as_str())) {
-                on_demand(target, facts, &resolved, &mut out);
-            }
-        }
-        Trigger::Service(event) => service_event(event, facts, &resolved, &mut out),
-        Trigger::Sns(notifications) => {
-            for n in notifications {
-                if !config.trigger_topic_arns.is_empty()
-                    && !config.trigger_topic_arns.contains(&n.topic_arn)
-                {
-                    out.skips.push(Skip::new(
-                        &n.topic_arn,
-                        "notification from a topic not in TRIGGER_TOPIC_ARNS; ignored",
-                    ));
-                    continue;
-                }
-                match &n.message {
-                    SnsMessage::Service(event) => service_event(event, facts, &resolved, &mut out),
-                    SnsMessage::Alarm(alarm) => out.skips.push(Skip::new(
-                        &alarm.name,
-                        "CloudWatch alarm: not handled by this function",
-                    )),
-                    SnsMessage::BackupVault(_) => out.skips.push(Skip::new(
-                        &n.message_id,
-                        "AWS Backup notification: not handled by this function",
-                    )),
+    let mut out = JobsPlan {
+        skips: trigger.skips.clone(),
+        ..JobsPlan::default()
+    };
+    for event in &trigger.events {
+        match event {
+            Event::Schedule(_) => reconcile(facts, &resolved, &mut out),
+            Event::Direct(direct) => {
+                let mut seen = BTreeSet::new();
+                for target in direct.targets.iter().filter(|t| seen.insert(t.as_str())) {
+                    on_demand(target, facts, &resolved, &mut out);
                 }
             }
+            Event::ApiCall(call) if call.source == "aws.sms" => {
+                api_call(call, facts, &resolved, &mut out)
+            }
+            other => out.skips.push(Trigger::not_handled(other, FUNCTION)),
         }
-        Trigger::Alarm(alarm) => out.skips.push(Skip::new(
-            &alarm.name,
-            "CloudWatch alarm: not handled by this function",
-        )),
     }
     out
 }
@@ -564,42 +548,23 @@ fn on_demand(target: &str, facts: &Facts, resolved: &Resolved, out: &mut JobsPla
     }
 }
 
-/// An SMS event (CloudTrail API call, directly or through SNS): look after the jobs it names, or
-/// every managed job in a failure state when it names none.
-fn service_event(event: &ServiceEvent, facts: &Facts, resolved: &Resolved, out: &mut JobsPlan) {
-    let event_name = if event.id.is_empty() {
-        event.detail_type.clone()
-    } else {
-        event.id.clone()
-    };
-    // The core parser keeps `aws.sms` details as they are; every other source is someone else's.
-    let detail = match &event.kind {
-        ServiceEventKind::Other(detail) if event.source == "aws.sms" => detail,
-        _ => {
-            out.skips.push(Skip::new(
-                event_name,
-                format!(
-                    "{} {} event: not handled by this function",
-                    event.source, event.detail_type
-                ),
-            ));
-            return;
-        }
-    };
-    if detail.get("readOnly") == Some(&Value::Bool(true)) {
-        let call = detail
-            .get("eventName")
-            .and_then(Value::as_str)
-            .unwrap_or("unknown call");
+/// An SMS API call recorded by CloudTrail (directly or through SNS): look after the jobs it
+/// names, or every managed job in a failure state when it names none.
+fn api_call(call: &ApiCall, facts: &Facts, resolved: &Resolved, out: &mut JobsPlan) {
+    if call.read_only == Some(true) {
         out.skips.push(Skip::new(
-            event_name,
-            format!("read-only SMS API call ({call}): nothing changed"),
+            &call.event_id,
+            format!(
+                "read-only SMS API call ({}): nothing changed",
+                call.event_name
+            ),
         ));
         return;
     }
     let mut named = BTreeSet::new();
-    collect_job_ids(detail, &mut named);
-    for resource in &event.resources {
+    collect_job_ids(&call.request_parameters, &mut named);
+    collect_job_ids(&call.response_elements, &mut named);
+    for resource in &call.resources {
         collect_job_ids(&Value::String(resource.clone()), &mut named);
     }
     if named.is_empty() {

@@ -115,12 +115,21 @@ impl Trigger {
         )
     }
 
+    /// A trigger of these events, as one delivery brings them (a dry run only by configuration).
+    pub fn from_events(events: Vec<Event>) -> Self {
+        let described: Vec<String> = events.iter().map(Event::describe).collect();
+        Self {
+            description: described.join("; "),
+            events,
+            skips: Skips::new(),
+            dry_run: false,
+        }
+    }
+
     fn single(event: Event, dry_run: bool) -> Self {
         Self {
-            description: event.describe(),
-            events: vec![event],
-            skips: Skips::new(),
             dry_run,
+            ..Self::from_events(vec![event])
         }
     }
 }

@@ -1,8 +1,9 @@
 use super::*;
 use crate::config::{FailurePolicy, ResumeWith};
 use crate::policy::{ON_DEMAND_RUNS_PER_DAY, RESCHEDULE_LEAD_SECS};
-use dr_core::trigger::{
-    Alarm, AlarmState, DirectInvoke, Schedule, SnsNotification, VaultNotification,
+use dr_core::event::{
+    Alarm, AlarmDelivery, AlarmKind, AlarmState, DirectInvoke, OtherEvent, Schedule,
+    VaultNotification,
 };
 use serde_json::json;
 
@@ -96,36 +97,30 @@ fn facts(servers: Vec<Server>, jobs: Vec<Job>, runs: Vec<(u32, Vec<Run>)>) -> Fa
 }
 
 fn schedule() -> Trigger {
-    Trigger::Schedule(Schedule {
-        name: None,
-        dry_run: false,
-    })
+    Trigger::from_events(vec![Event::Schedule(Schedule { name: None })])
 }
 
 fn direct(targets: &[&str]) -> Trigger {
-    Trigger::Direct(DirectInvoke {
+    Trigger::from_events(vec![Event::Direct(DirectInvoke {
         targets: targets.iter().map(|t| t.to_string()).collect(),
-        dry_run: false,
-    })
+    })])
 }
 
-fn sms_event(detail: Value) -> ServiceEvent {
-    ServiceEvent {
-        id: "e-1".into(),
+fn api_call(event_name: &str, read_only: bool, request: Value, response: Value) -> Trigger {
+    Trigger::from_events(vec![Event::ApiCall(ApiCall {
+        event_id: "e-1".into(),
         source: "aws.sms".into(),
-        detail_type: "AWS API Call via CloudTrail".into(),
-        account: Some("123456789012".into()),
-        region: Some("us-east-1".into()),
+        event_name: event_name.into(),
+        event_source: "sms.amazonaws.com".into(),
+        read_only: Some(read_only),
+        request_parameters: request,
+        response_elements: response,
         resources: vec![],
-        kind: ServiceEventKind::Other(detail),
-    }
+    })])
 }
 
-fn cloudtrail(event_name: &str, request: Value, response: Value) -> ServiceEvent {
-    sms_event(json!({
-        "eventSource": "sms.amazonaws.com", "eventName": event_name, "readOnly": false,
-        "requestParameters": request, "responseElements": response
-    }))
+fn cloudtrail(event_name: &str, request: Value, response: Value) -> Trigger {
+    api_call(event_name, false, request, response)
 }
 
 /// Expected notices: target and kind.
@@ -854,49 +849,47 @@ fn sms_events_look_after_the_jobs_they_name() {
     let cases: Vec<(&str, Trigger, Vec<&str>, Notices, Skips)> = vec![
         (
             "delete call names a job",
-            Trigger::Service(cloudtrail(
+            cloudtrail(
                 "DeleteReplicationJob",
                 json!({"replicationJobId": jid(3)}),
                 Value::Null,
-            )),
+            ),
             vec![],
             vec![(jid(3), NoticeKind::Deleted)],
             vec![],
         ),
         (
             "job id in the response",
-            Trigger::Service(cloudtrail(
+            cloudtrail(
                 "CreateReplicationJob",
                 json!({"serverId": sid(1), "frequency": 12}),
                 json!({"replicationJobId": jid(1)}),
-            )),
+            ),
             vec![],
             vec![],
             vec![(jid(1), "ACTIVE: replicating normally, nothing to do")],
         ),
         (
             "a paused job is resumed",
-            Trigger::Service(cloudtrail(
+            cloudtrail(
                 "StartOnDemandReplicationRun",
                 json!({"replicationJobId": jid(2)}),
                 json!({"replicationRunId": "sms-run-x"}),
-            )),
+            ),
             vec!["run 2"],
             vec![],
             vec![],
         ),
         (
             "no job named: every managed job in a failure state",
-            Trigger::Service(cloudtrail("ImportServerCatalog", json!({}), Value::Null)),
+            cloudtrail("ImportServerCatalog", json!({}), Value::Null),
             vec!["run 2"],
             vec![(jid(4), NoticeKind::Failed)],
             vec![],
         ),
         (
             "read-only call",
-            Trigger::Service(sms_event(
-                json!({"eventName": "GetReplicationJobs", "readOnly": true}),
-            )),
+            api_call("GetReplicationJobs", true, json!({}), Value::Null),
             vec![],
             vec![],
             vec![(
@@ -906,11 +899,11 @@ fn sms_events_look_after_the_jobs_they_name() {
         ),
         (
             "unmanaged and unknown jobs",
-            Trigger::Service(cloudtrail(
+            cloudtrail(
                 "UpdateReplicationJob",
                 json!({"replicationJobId": jid(9)}),
                 json!({"note": "sms-job-gone1"}),
-            )),
+            ),
             vec![],
             vec![],
             vec![
@@ -925,82 +918,48 @@ fn sms_events_look_after_the_jobs_they_name() {
             ],
         ),
         (
-            "forwarded through SNS",
-            Trigger::Sns(vec![SnsNotification {
-                topic_arn: TOPIC.into(),
-                message_id: "m-1".into(),
-                message: SnsMessage::Service(cloudtrail(
-                    "DeleteReplicationJob",
-                    json!({"replicationJobId": jid(3)}),
-                    Value::Null,
-                )),
-            }]),
-            vec![],
-            vec![(jid(3), NoticeKind::Deleted)],
-            vec![],
-        ),
-        (
-            "other sources and messages",
-            Trigger::Sns(vec![
-                SnsNotification {
-                    topic_arn: TOPIC.into(),
-                    message_id: "m-2".into(),
-                    message: SnsMessage::Service(ServiceEvent {
-                        source: "aws.drs".into(),
-                        detail_type: "DRS Source Server Launch Result".into(),
-                        ..sms_event(json!({}))
-                    }),
-                },
-                SnsNotification {
-                    topic_arn: TOPIC.into(),
+            "events of other sources",
+            Trigger::from_events(vec![
+                Event::Other(OtherEvent {
+                    id: Some("e-2".into()),
+                    source: "aws.drs".into(),
+                    detail_type: "DRS Source Server Launch Result".into(),
+                }),
+                Event::VaultNotification(VaultNotification {
                     message_id: "m-3".into(),
-                    message: SnsMessage::BackupVault(VaultNotification {
-                        event_type: Some("BACKUP_JOB".into()),
-                        state: Some("COMPLETED".into()),
-                        job_id: None,
-                        recovery_point_arn: None,
-                        resource_arn: None,
-                        account: None,
-                    }),
-                },
-                SnsNotification {
-                    topic_arn: "arn:aws:sns:us-east-1:999999999999:elsewhere".into(),
-                    message_id: "m-4".into(),
-                    message: SnsMessage::Service(cloudtrail(
-                        "DeleteReplicationJob",
-                        json!({"replicationJobId": jid(3)}),
-                        Value::Null,
-                    )),
-                },
+                    event_type: Some("BACKUP_JOB".into()),
+                    state: Some("COMPLETED".into()),
+                    job_id: None,
+                    recovery_point_arn: None,
+                    resource_arn: None,
+                    account: None,
+                }),
+                Event::Alarm(Alarm {
+                    name: "cpu".into(),
+                    arn: None,
+                    description: None,
+                    state: AlarmState::Alarm,
+                    previous_state: None,
+                    reason: None,
+                    account: None,
+                    kind: AlarmKind::Metric,
+                    dimensions: vec![],
+                    delivery: AlarmDelivery::Sns,
+                }),
             ]),
             vec![],
             vec![],
             vec![
                 (
-                    "e-1".into(),
-                    "aws.drs DRS Source Server Launch Result event: not handled",
+                    "e-2".into(),
+                    "aws.drs DRS Source Server Launch Result: not handled by sms-replication-jobs",
                 ),
-                ("m-3".into(), "AWS Backup notification: not handled"),
                 (
-                    "arn:aws:sns:us-east-1:999999999999:elsewhere".into(),
-                    "notification from a topic not in TRIGGER_TOPIC_ARNS",
+                    "m-3".into(),
+                    "backup vault notification BACKUP_JOB COMPLETED: not handled",
                 ),
+                ("cpu".into(), "alarm cpu (ALARM): not handled"),
             ],
-        ),
-        (
-            "alarm",
-            Trigger::Alarm(Alarm {
-                name: "cpu".into(),
-                description: None,
-                state: AlarmState::Alarm,
-                previous_state: None,
-                reason: None,
-                account: None,
-                dimensions: vec![],
-            }),
-            vec![],
-            vec![],
-            vec![("cpu".into(), "CloudWatch alarm: not handled")],
         ),
     ];
     for (name, trigger, actions, notices, skips) in cases {
@@ -1111,10 +1070,10 @@ fn sample_events_parse_and_plan() {
     for name in names {
         let text = std::fs::read_to_string(dir.join(&name)).expect("readable");
         let event: Value = serde_json::from_str(&text).expect("JSON");
-        let trigger = dr_core::trigger::parse(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let trigger = dr_core::event::parse(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
         let got = plan(&trigger, &cfg, &f);
         let summary = (
-            trigger.dry_run(),
+            trigger.dry_run,
             got.actions.len(),
             got.notices
                 .iter()
