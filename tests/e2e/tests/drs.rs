@@ -1,8 +1,10 @@
 //! drs-start-replication end to end: the real binary, the Runtime API, the emulator's DRS and SNS.
 
-use dr_core::report::{OutcomeResult, RunReport};
+use dr_core::report::{OutcomeResult, RunReport, RunStatus};
 use dr_e2e::{sample_event, Deployment, Invocation};
-use dr_emulator::{Fixture, REPORTS_TOPIC};
+use dr_emulator::faults::DROPPED_AFTER_APPLY;
+use dr_emulator::fixture::{DrsServer, DrsState, StagingStatus};
+use dr_emulator::{FaultRule, Fixture, REPORTS_TOPIC};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -60,6 +62,39 @@ fn started(report: &RunReport) -> Vec<String> {
         .filter(|o| o.result == OutcomeResult::Done)
         .map(|o| o.target.clone())
         .collect()
+}
+
+/// The reason the report gives for leaving `target` alone.
+fn skip_reason<'a>(report: &'a RunReport, target: &str) -> &'a str {
+    report
+        .skips
+        .iter()
+        .find(|s| s.target == target)
+        .map_or("<not skipped>", |s| s.reason.as_str())
+}
+
+const STAGING_ACCOUNT: &str = "210987654321";
+
+/// Server `n` (`s-` and `n` on 17 digits) in `state`, extended from [`STAGING_ACCOUNT`] when
+/// `extended`.
+fn server(n: u32, state: DrsState, extended: bool) -> DrsServer {
+    let mut s = DrsServer::new(&format!("s-{n:017}"), state);
+    if extended {
+        s.staging_account_id = Some(STAGING_ACCOUNT.into());
+        s.staging_status = StagingStatus::Extended;
+        s.staging_source_server_arn = Some(format!(
+            "arn:aws:drs:us-east-1:{STAGING_ACCOUNT}:source-server/s-{:017}",
+            n + 500
+        ));
+    }
+    s
+}
+
+fn fleet(quota: usize, servers: Vec<DrsServer>) -> Fixture {
+    let mut fixture = Fixture::drs_fleet(0, 0);
+    fixture.drs.replicating_quota = quota;
+    fixture.drs.source_servers = servers;
+    fixture
 }
 
 fn event(name: &str) -> Value {
@@ -173,4 +208,114 @@ async fn hostile_input_is_rejected_without_changing_anything() {
     }
     assert_eq!(run.emulator.calls("StartReplication"), 0);
     assert!(run.emulator.sns_messages().is_empty());
+}
+
+#[tokio::test]
+async fn extended_and_disconnected_servers_leave_room_in_the_quota_and_are_not_started() {
+    // A quota of 3: one server replicates here; the two extended ones replicate in their
+    // staging account and the disconnected one not at all, so two of the three stopped local
+    // servers start, and the stopped extended one is left to its staging account.
+    let fixture = fleet(
+        3,
+        vec![
+            server(1, DrsState::Continuous, false),
+            server(2, DrsState::Continuous, true),
+            server(3, DrsState::InitialSync, true),
+            server(4, DrsState::Disconnected, false),
+            server(5, DrsState::Stopped, true),
+            server(6, DrsState::Stopped, false),
+            server(7, DrsState::Stopped, false),
+            server(8, DrsState::Stopped, false),
+        ],
+    );
+    let run = Run::start(
+        fixture,
+        &[("DRS_SELECT_ALL", "true"), ("DRS_REPLICATION_QUOTA", "3")],
+        "drs-extended",
+    )
+    .await;
+    let report = run.invoke(&serde_json::json!({})).await;
+    let id = |n: u32| format!("s-{n:017}");
+    assert_eq!(started(&report), vec![id(6), id(7)], "{report:?}");
+    assert_eq!(report.counts.failed, 0, "{report:?}");
+    assert!(skip_reason(&report, &id(8)).starts_with(
+        "STOPPED, but 3 servers already replicate in this account and the quota is 3"
+    ));
+    assert!(skip_reason(&report, &id(5)).starts_with(
+        "EXTENDED from staging account 210987654321: its replication runs and is counted there"
+    ));
+    assert!(skip_reason(&report, &id(4)).contains("reinstall the AWS Replication Agent"));
+    assert_eq!(run.state_of(&id(5)), "STOPPED");
+    assert_eq!(run.emulator.calls("StartReplication"), 2);
+}
+
+#[tokio::test]
+async fn a_refusal_at_the_accounts_quota_is_a_failure_not_unchanged() {
+    // The function is told the quota is 300, the account allows 1: DRS refuses the start with a
+    // ConflictException while the server is still STOPPED, which is no "already replicating".
+    let fixture = fleet(
+        1,
+        vec![
+            server(1, DrsState::Continuous, false),
+            server(2, DrsState::Stopped, false),
+        ],
+    );
+    let run = Run::start(fixture, &[("DRS_SELECT_ALL", "true")], "drs-refused").await;
+    let report = run.invoke(&serde_json::json!({})).await;
+    assert_eq!(report.status, RunStatus::Failed, "{report:?}");
+    assert_eq!((report.counts.failed, report.counts.unchanged), (1, 0));
+    let outcome = &report.outcomes[0];
+    assert_eq!(outcome.state.as_deref(), Some("STOPPED"));
+    let detail = outcome.detail.as_deref().unwrap_or_default();
+    assert!(detail.starts_with("ConflictException: "), "{detail}");
+    assert!(
+        detail.contains("quota is 1"),
+        "DRS's message is kept: {detail}"
+    );
+    assert_eq!(
+        run.emulator.calls("DescribeSourceServers"),
+        2,
+        "the fleet, then the refused server read back"
+    );
+}
+
+#[tokio::test]
+async fn a_start_whose_answer_was_lost_is_unchanged_on_the_retry_that_conflicts() {
+    // DRS carries out the first StartReplication and the connection drops before its answer;
+    // the SDK's retry then meets a ConflictException. Read back, the server is INITIATING:
+    // already replicating, so unchanged, not failed.
+    let run = Run::start(
+        fleet(300, vec![server(1, DrsState::Stopped, false)]),
+        &[("DRS_SELECT_ALL", "true")],
+        "drs-lost-answer",
+    )
+    .await;
+    run.emulator
+        .set_fault(FaultRule {
+            operation: "StartReplication".into(),
+            error_rate: 1.0,
+            error: DROPPED_AFTER_APPLY.into(),
+            latency_ms: 0,
+            drop_connection_rate: 0.0,
+            times: Some(1),
+        })
+        .expect("fault rule");
+    let report = run.invoke(&serde_json::json!({})).await;
+    assert_eq!(run.emulator.calls("StartReplication"), 2, "{report:?}");
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:?}");
+    assert_eq!(report.counts.unchanged, 1);
+    assert_eq!(report.outcomes[0].state.as_deref(), Some("INITIATING"));
+}
+
+#[tokio::test]
+async fn the_demo_schedule_says_what_to_do_for_extended_disconnected_and_stalled_servers() {
+    let run = Run::start(Fixture::demo(), &demo_env(), "drs-demo-reasons").await;
+    let report = run.invoke(&event("scheduled-event.json")).await;
+    assert_eq!(report.counts.failed, 0, "{report:?}");
+    assert!(skip_reason(&report, "s-5d3e8b1f0a9c2e477")
+        .starts_with("EXTENDED from staging account 210987654321"));
+    assert!(skip_reason(&report, "s-dcfaea21818b904ce")
+        .starts_with("DISCONNECTED: the server was disconnected from DRS"));
+    assert!(skip_reason(&report, "s-2866028de71159b42").contains("DRS reports NOT_CONVERGING ("));
+    assert_eq!(run.state_of("s-5d3e8b1f0a9c2e477"), "STOPPED");
 }
