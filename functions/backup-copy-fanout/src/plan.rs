@@ -4,13 +4,11 @@
 //! found (what to copy where).
 
 use crate::config::{BackupConfig, Destination};
+use crate::handler::FUNCTION;
 use crate::observe::{BackupJob, CopyJob, RecoveryPoint, MAX_FAILED_FANOUTS_PER_SWEEP};
 use dr_core::error::{CallFailure, ErrorClass};
+use dr_core::event::{BackupJobChange, CopyJobChange, Event, Trigger, VaultNotification};
 use dr_core::report::{Skip, Skips, TargetOutcome};
-use dr_core::trigger::{
-    BackupJobChange, CopyJobChange, ServiceEvent, ServiceEventKind, SnsMessage, Trigger,
-    VaultNotification,
-};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The AWS operation this function applies.
@@ -167,65 +165,30 @@ pub struct CopyPlan {
 /// Reads the trigger: a schedule sweeps, events and invocations name recovery points; anything
 /// that cannot lead to a copy is skipped with the reason.
 pub fn scope(trigger: &Trigger, config: &BackupConfig) -> Scope {
-    let mut scope = Scope::default();
-    match trigger {
-        Trigger::Schedule(_) => scope.sweep = true,
-        Trigger::Direct(direct) => {
-            for target in &direct.targets {
-                if is_arn(target) {
-                    scope.want(target, None, None);
-                } else {
-                    scope.skip(target, "not a recovery point ARN");
+    let mut scope = Scope {
+        skips: trigger.skips.clone(),
+        ..Scope::default()
+    };
+    for event in &trigger.events {
+        match event {
+            Event::Schedule(_) => scope.sweep = true,
+            Event::Direct(direct) => {
+                for target in &direct.targets {
+                    if is_arn(target) {
+                        scope.want(target, None, None);
+                    } else {
+                        scope.skip(target, "not a recovery point ARN");
+                    }
                 }
             }
-        }
-        Trigger::Alarm(alarm) => scope.skip(
-            &alarm.name,
-            "CloudWatch alarm: not handled by this function",
-        ),
-        Trigger::Service(event) => service_event(event, config, &mut scope),
-        Trigger::Sns(notifications) => {
-            for n in notifications {
-                if !config.trigger_topic_arns.is_empty()
-                    && !config.trigger_topic_arns.contains(&n.topic_arn)
-                {
-                    scope.skip(
-                        &n.topic_arn,
-                        "notification from a topic not in TRIGGER_TOPIC_ARNS; ignored",
-                    );
-                    continue;
-                }
-                match &n.message {
-                    SnsMessage::BackupVault(v) => vault_notification(v, &n.message_id, &mut scope),
-                    SnsMessage::Service(event) => service_event(event, config, &mut scope),
-                    SnsMessage::Alarm(alarm) => scope.skip(
-                        &alarm.name,
-                        "CloudWatch alarm: not handled by this function",
-                    ),
-                }
-            }
+            Event::BackupJob(job) => backup_job(job, config, &mut scope),
+            Event::CopyJob(job) => copy_job(job, config, &mut scope),
+            Event::VaultNotification(v) => vault_notification(v, &mut scope),
+            other => scope.skips.push(Trigger::not_handled(other, FUNCTION)),
         }
     }
     scope.points = merge_requests(std::mem::take(&mut scope.points));
     scope
-}
-
-fn service_event(event: &ServiceEvent, config: &BackupConfig, scope: &mut Scope) {
-    match &event.kind {
-        ServiceEventKind::BackupJob(job) => backup_job(job, config, scope),
-        ServiceEventKind::CopyJob(job) => copy_job(job, config, scope),
-        _ => scope.skip(
-            if event.id.is_empty() {
-                &event.detail_type
-            } else {
-                &event.id
-            },
-            format!(
-                "{} {} event: not handled by this function",
-                event.source, event.detail_type
-            ),
-        ),
-    }
 }
 
 fn backup_job(job: &BackupJobChange, config: &BackupConfig, scope: &mut Scope) {
@@ -251,19 +214,21 @@ fn backup_job(job: &BackupJobChange, config: &BackupConfig, scope: &mut Scope) {
 /// A failed copy is retried to its destination; a completed one frees the resource, so the
 /// recovery point's other pending destinations can start.
 fn copy_job(job: &CopyJobChange, config: &BackupConfig, scope: &mut Scope) {
+    // A CREATED event carries no copy job id; its event id names it.
+    let job_id = job.copy_job_id.as_deref().unwrap_or(&job.event_id);
     let retry = match job.state.as_str() {
         "FAILED" | "PARTIAL" => true,
         COMPLETED => false,
         other => {
             return scope.skip(
-                &job.copy_job_id,
+                job_id,
                 format!("copy job {other}: nothing to do until it ends"),
             )
         }
     };
     let Some(arn) = &job.source_recovery_point_arn else {
         return scope.skip(
-            &job.copy_job_id,
+            job_id,
             "copy job event names no source recovery point (resources is empty)",
         );
     };
@@ -285,24 +250,21 @@ fn copy_job(job: &CopyJobChange, config: &BackupConfig, scope: &mut Scope) {
             format!(
                 "copy job {} {} to a vault not in BACKUP_DESTINATIONS; only configured \
                  destinations are retried",
-                job.copy_job_id, job.state
+                job_id, job.state
             ),
         ),
-        None => scope.skip(
-            &job.copy_job_id,
-            "failed copy job event names no destination vault",
-        ),
+        None => scope.skip(job_id, "failed copy job event names no destination vault"),
     }
 }
 
 /// Only completed backup jobs lead to copies; attributes were preferred over the text by the
 /// parser, and a text-only notification has no event type.
-fn vault_notification(v: &VaultNotification, message_id: &str, scope: &mut Scope) {
+fn vault_notification(v: &VaultNotification, scope: &mut Scope) {
     let target = v
         .recovery_point_arn
         .as_deref()
         .or(v.job_id.as_deref())
-        .unwrap_or(message_id);
+        .unwrap_or(&v.message_id);
     if let Some(other) = v.event_type.as_deref().filter(|t| *t != "BACKUP_JOB") {
         return scope.skip(
             target,

@@ -4,11 +4,11 @@
 use crate::config::{
     JobOptions, JobSpec, License, SeedTime, ServerRef, SmsConfig, MAX_SEED_AHEAD_SECS,
 };
+use crate::handler::FUNCTION;
 use crate::observe::{Catalog, Job, Run, Server};
 use crate::policy::{self, fmt_time, Resume};
-use dr_core::report::{OutcomeResult, Skip, Skips, TargetOutcome};
-use crate::handler::FUNCTION;
 use dr_core::event::{ApiCall, Event, Trigger};
+use dr_core::report::{OutcomeResult, Skip, Skips, TargetOutcome};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 

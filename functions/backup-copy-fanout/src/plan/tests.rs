@@ -1,8 +1,11 @@
 use super::*;
 use crate::config::{Lifecycle, KEEP_FOREVER_DAYS};
 use crate::observe::BackupJob;
+use dr_core::event::{
+    Alarm, AlarmDelivery, AlarmKind, AlarmState, DirectInvoke, ReplicationStalled, Schedule,
+    StalledState,
+};
 use dr_core::report::OutcomeResult;
-use dr_core::trigger::{Alarm, AlarmState, DirectInvoke, Schedule, ServiceEvent, SnsNotification};
 use serde_json::Value;
 
 const PRIMARY: &str = "arn:aws:backup:us-east-1:123456789012:backup-vault:dr-primary";
@@ -791,42 +794,25 @@ fn idempotency_tokens_are_deterministic_and_distinct() {
 }
 
 fn schedule() -> Trigger {
-    Trigger::Schedule(Schedule {
-        name: None,
-        dry_run: false,
-    })
-}
-
-fn backup_event(kind: ServiceEventKind) -> ServiceEvent {
-    ServiceEvent {
-        id: "e-1".into(),
-        source: "aws.backup".into(),
-        detail_type: match kind {
-            ServiceEventKind::CopyJob(_) => "Copy Job State Change",
-            _ => "Backup Job State Change",
-        }
-        .into(),
-        account: Some("123456789012".into()),
-        region: Some("us-east-1".into()),
-        resources: vec![rp(1)],
-        kind,
-    }
+    Trigger::from_events(vec![Event::Schedule(Schedule { name: None })])
 }
 
 fn backup_job_event(state: &str, vault: Option<&str>, rp_arn: Option<String>) -> Trigger {
-    Trigger::Service(backup_event(ServiceEventKind::BackupJob(BackupJobChange {
+    Trigger::from_events(vec![Event::BackupJob(BackupJobChange {
         backup_job_id: "bj-1".into(),
         state: state.into(),
         backup_vault_name: vault.map(str::to_owned),
         recovery_point_arn: rp_arn,
         resource_arn: Some(volume(1)),
         resource_type: Some("EBS".into()),
-    })))
+        account: Some("123456789012".into()),
+    })])
 }
 
-fn copy_job_change(state: &str, source_vault: &str, dest: Option<&str>) -> ServiceEvent {
-    backup_event(ServiceEventKind::CopyJob(CopyJobChange {
-        copy_job_id: "cj-1".into(),
+fn copy_job_change(state: &str, source_vault: &str, dest: Option<&str>) -> Event {
+    Event::CopyJob(CopyJobChange {
+        event_id: "e-1".into(),
+        copy_job_id: Some("cj-1".into()),
         state: state.into(),
         source_recovery_point_arn: Some(rp(1)),
         source_backup_vault_arn: Some(format!(
@@ -835,11 +821,16 @@ fn copy_job_change(state: &str, source_vault: &str, dest: Option<&str>) -> Servi
         destination_backup_vault_arn: dest.map(str::to_owned),
         resource_type: Some("EBS".into()),
         status_message: None,
-    }))
+    })
 }
 
-fn vault_note(event_type: Option<&str>, state: Option<&str>, rp_arn: Option<String>) -> SnsMessage {
-    SnsMessage::BackupVault(VaultNotification {
+fn copy_job_event(state: &str, source_vault: &str, dest: Option<&str>) -> Trigger {
+    Trigger::from_events(vec![copy_job_change(state, source_vault, dest)])
+}
+
+fn vault_note(event_type: Option<&str>, state: Option<&str>, rp_arn: Option<String>) -> Event {
+    Event::VaultNotification(VaultNotification {
+        message_id: "m-0".into(),
         event_type: event_type.map(str::to_owned),
         state: state.map(str::to_owned),
         job_id: Some("bj-9".into()),
@@ -849,18 +840,8 @@ fn vault_note(event_type: Option<&str>, state: Option<&str>, rp_arn: Option<Stri
     })
 }
 
-fn via_sns(messages: Vec<(&str, SnsMessage)>) -> Trigger {
-    Trigger::Sns(
-        messages
-            .into_iter()
-            .enumerate()
-            .map(|(i, (topic, message))| SnsNotification {
-                topic_arn: topic.into(),
-                message_id: format!("m-{i}"),
-                message,
-            })
-            .collect(),
-    )
+fn events(events: Vec<Event>) -> Trigger {
+    Trigger::from_events(events)
 }
 
 /// A request: recovery point, vault hint, destinations (empty = all).
@@ -874,10 +855,9 @@ fn scope_table() {
         ("schedule sweeps", schedule(), true, vec![], vec![]),
         (
             "direct invoke",
-            Trigger::Direct(DirectInvoke {
+            events(vec![Event::Direct(DirectInvoke {
                 targets: vec![rp(1), "snap-0123".into(), rp(2), rp(1)],
-                dry_run: true,
-            }),
+            })]),
             false,
             vec![(1, None, vec![]), (2, None, vec![])],
             vec![("snap-0123".into(), "not a recovery point ARN")],
@@ -922,18 +902,18 @@ fn scope_table() {
         ),
         (
             "copy job failed: retry that destination",
-            Trigger::Service(copy_job_change("FAILED", "dr-primary", Some(WEST))),
+            copy_job_event("FAILED", "dr-primary", Some(WEST)),
             false,
             vec![(1, Some("dr-primary"), vec![WEST])],
             vec![],
         ),
         (
             "copy job failed to a vault not configured",
-            Trigger::Service(copy_job_change(
+            copy_job_event(
                 "FAILED",
                 "dr-primary",
                 Some("arn:aws:backup:us-west-2:123456789012:backup-vault:legacy"),
-            )),
+            ),
             false,
             vec![],
             vec![(
@@ -946,7 +926,7 @@ fn scope_table() {
         ),
         (
             "copy job failed from a vault outside the allowlist",
-            Trigger::Service(copy_job_change("FAILED", "scratch", Some(WEST))),
+            copy_job_event("FAILED", "scratch", Some(WEST)),
             false,
             vec![],
             vec![(
@@ -956,14 +936,14 @@ fn scope_table() {
         ),
         (
             "copy job completed: continue the fan-out",
-            Trigger::Service(copy_job_change("COMPLETED", "dr-primary", Some(WEST))),
+            copy_job_event("COMPLETED", "dr-primary", Some(WEST)),
             false,
             vec![(1, Some("dr-primary"), vec![])],
             vec![],
         ),
         (
             "copy job running",
-            Trigger::Service(copy_job_change("RUNNING", "dr-primary", Some(WEST))),
+            copy_job_event("RUNNING", "dr-primary", Some(WEST)),
             false,
             vec![],
             vec![(
@@ -973,47 +953,27 @@ fn scope_table() {
         ),
         (
             "vault notification: backup job completed",
-            via_sns(vec![(
-                VAULT_TOPIC,
-                vault_note(Some("BACKUP_JOB"), Some("COMPLETED"), Some(rp(1))),
-            )]),
+            events(vec![vault_note(Some("BACKUP_JOB"), Some("COMPLETED"), Some(rp(1)))]),
             false,
             vec![(1, None, vec![])],
             vec![],
         ),
         (
             "vault notification read from the text only",
-            via_sns(vec![(
-                VAULT_TOPIC,
-                vault_note(None, Some("COMPLETED"), Some(rp(1))),
-            )]),
+            events(vec![vault_note(None, Some("COMPLETED"), Some(rp(1)))]),
             false,
             vec![(1, None, vec![])],
             vec![],
         ),
         (
             "vault notifications that are not completions",
-            via_sns(vec![
-                (
-                    VAULT_TOPIC,
-                    vault_note(Some("BACKUP_JOB"), Some("FAILED"), None),
-                ),
-                (
-                    VAULT_TOPIC,
-                    vault_note(Some("BACKUP_JOB"), Some("EXPIRED"), Some(rp(2))),
-                ),
-                (
-                    VAULT_TOPIC,
-                    vault_note(Some("BACKUP_JOB"), None, Some(rp(3))),
-                ),
-                (
-                    VAULT_TOPIC,
-                    vault_note(Some("COPY_JOB"), Some("FAILED"), Some(rp(4))),
-                ),
-                (
-                    VAULT_TOPIC,
-                    vault_note(Some("BACKUP_JOB"), Some("COMPLETED"), None),
-                ),
+            events(vec![
+                vault_note(Some("BACKUP_JOB"), Some("FAILED"), None),
+                vault_note(Some("BACKUP_JOB"), Some("EXPIRED"), Some(rp(2))),
+                vault_note(Some("BACKUP_JOB"), None, Some(rp(3))),
+                vault_note(Some("COPY_JOB"), Some("FAILED"), Some(rp(4))),
+                vault_note(Some("RECOVERY_POINT_INDEXING_COMPLETED"), None, Some(rp(5))),
+                vault_note(Some("BACKUP_JOB"), Some("COMPLETED"), None),
             ]),
             false,
             vec![],
@@ -1025,33 +985,18 @@ fn scope_table() {
                     rp(4),
                     "COPY_JOB notification: only completed backup jobs are copied",
                 ),
+                (
+                    rp(5),
+                    "RECOVERY_POINT_INDEXING_COMPLETED notification: only completed backup jobs are copied",
+                ),
                 ("bj-9".into(), "backup notification names no recovery point"),
             ],
         ),
         (
-            "notification from another topic",
-            via_sns(vec![(
-                "arn:aws:sns:us-east-1:999999999999:elsewhere",
-                vault_note(Some("BACKUP_JOB"), Some("COMPLETED"), Some(rp(1))),
-            )]),
-            false,
-            vec![],
-            vec![(
-                "arn:aws:sns:us-east-1:999999999999:elsewhere".into(),
-                "notification from a topic not in TRIGGER_TOPIC_ARNS",
-            )],
-        ),
-        (
             "requests for one recovery point merge",
-            via_sns(vec![
-                (
-                    VAULT_TOPIC,
-                    SnsMessage::Service(copy_job_change("FAILED", "dr-primary", Some(WEST))),
-                ),
-                (
-                    VAULT_TOPIC,
-                    SnsMessage::Service(copy_job_change("FAILED", "dr-primary", Some(ISOLATED))),
-                ),
+            events(vec![
+                copy_job_change("FAILED", "dr-primary", Some(WEST)),
+                copy_job_change("FAILED", "dr-primary", Some(ISOLATED)),
             ]),
             false,
             vec![(1, Some("dr-primary"), vec![ISOLATED, WEST])],
@@ -1059,55 +1004,59 @@ fn scope_table() {
         ),
         (
             "a request for every destination wins",
-            via_sns(vec![
-                (
-                    VAULT_TOPIC,
-                    SnsMessage::Service(copy_job_change("FAILED", "dr-primary", Some(WEST))),
-                ),
-                (
-                    VAULT_TOPIC,
-                    vault_note(Some("BACKUP_JOB"), Some("COMPLETED"), Some(rp(1))),
-                ),
+            events(vec![
+                copy_job_change("FAILED", "dr-primary", Some(WEST)),
+                vault_note(Some("BACKUP_JOB"), Some("COMPLETED"), Some(rp(1))),
             ]),
             false,
             vec![(1, Some("dr-primary"), vec![])],
             vec![],
         ),
         (
-            "alarms are not handled",
-            Trigger::Alarm(Alarm {
-                name: "cpu-high".into(),
-                description: None,
-                state: AlarmState::Alarm,
-                previous_state: None,
-                reason: None,
-                account: None,
-                dimensions: vec![],
-            }),
+            "a created copy job is named by its event id",
+            events(vec![Event::CopyJob(CopyJobChange {
+                copy_job_id: None,
+                ..match copy_job_change("CREATED", "dr-primary", Some(WEST)) {
+                    Event::CopyJob(j) => j,
+                    _ => unreachable!("copy_job_change gives a copy job"),
+                }
+            })]),
             false,
             vec![],
-            vec![(
-                "cpu-high".into(),
-                "CloudWatch alarm: not handled by this function",
-            )],
+            vec![("e-1".into(), "copy job CREATED: nothing to do until it ends")],
         ),
         (
-            "other service events are not handled",
-            Trigger::Service(ServiceEvent {
-                kind: ServiceEventKind::DrsReplicationStalled {
+            "alarms and other service events are not handled",
+            events(vec![
+                Event::Alarm(Alarm {
+                    name: "cpu-high".into(),
+                    arn: None,
+                    description: None,
+                    state: AlarmState::Alarm,
+                    previous_state: None,
+                    reason: None,
+                    account: None,
+                    kind: AlarmKind::Metric,
+                    dimensions: vec![],
+                    delivery: AlarmDelivery::Sns,
+                }),
+                Event::ReplicationStalled(ReplicationStalled {
                     source_server_id: "s-1234567890abcdef0".into(),
-                    state: "STALLED".into(),
-                },
-                source: "aws.drs".into(),
-                detail_type: "DRS Source Server Data Replication Stalled Change".into(),
-                ..backup_event(ServiceEventKind::Other(Value::Null))
-            }),
+                    state: StalledState::Stalled,
+                }),
+            ]),
             false,
             vec![],
-            vec![(
-                "e-1".into(),
-                "aws.drs DRS Source Server Data Replication Stalled Change event: not handled",
-            )],
+            vec![
+                (
+                    "cpu-high".into(),
+                    "alarm cpu-high (ALARM): not handled by backup-copy-fanout",
+                ),
+                (
+                    "s-1234567890abcdef0".into(),
+                    "aws.drs DRS Source Server Data Replication Stalled Change: not handled by backup-copy-fanout",
+                ),
+            ],
         ),
     ];
     for (name, trigger, sweep, requests, skips) in cases {
@@ -1273,8 +1222,8 @@ fn sample_events_parse_and_plan() {
     for (name, dry_run, sweep, copies, skip_targets) in expected {
         let text = std::fs::read_to_string(dir.join(name)).expect("readable");
         let event: Value = serde_json::from_str(&text).expect("JSON");
-        let trigger = dr_core::trigger::parse(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(trigger.dry_run(), dry_run, "{name}");
+        let trigger = dr_core::event::parse(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(trigger.dry_run, dry_run, "{name}");
         let scope = scope(&trigger, &cfg);
         assert_eq!(scope.sweep, sweep, "{name}");
         // What observe would find: the sweep lists the newest point; lookups find what is named.
