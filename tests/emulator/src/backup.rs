@@ -1,6 +1,7 @@
-//! AWS Backup (restJson1): vaults, recovery points and copy jobs that run one step at a time.
+//! AWS Backup (restJson1): vaults, recovery points, backup jobs and copy jobs that run one step
+//! at a time.
 
-use crate::fixture::{Fixture, LifecycleSpec, RecoveryPointSpec};
+use crate::fixture::{BackupJobSpec, Fixture, LifecycleSpec, RecoveryPointSpec};
 use crate::protocol::{ApiError, Service};
 use crate::util::{hex, page, parse_iso, parse_query_time, partition, uuid_upper};
 use crate::world::{AwsRequest, World};
@@ -16,6 +17,15 @@ const MAX_PAGE: usize = 1000;
 const MIN_COLD_DAYS: i64 = 90;
 /// Seconds in a day.
 const DAY: i64 = 86_400;
+/// `ListBackupJobs` "returns a list of existing backup jobs ... for the last 30 days" (API
+/// reference).
+const BACKUP_JOB_HISTORY: i64 = 30 * DAY;
+/// How AWS names continuous (point-in-time) recovery points (Aurora User Guide, "Restoring a DB
+/// cluster to a specified time using AWS Backup").
+const CONTINUOUS_MARK: &str = ":recovery-point:continuous:";
+/// Job states that hold a resource: AWS Backup runs one backup or copy job per resource at a
+/// time (Developer Guide, "AWS Backup quotas").
+const BACKUP_JOB_IN_FLIGHT: [&str; 3] = ["CREATED", "PENDING", "RUNNING"];
 
 /// A Backup lifecycle as the API spells it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +116,41 @@ struct RecoveryPoint {
     source_vault_arn: Option<String>,
     iam_role_arn: String,
     copy_failures_left: u32,
+    storage_class: Option<String>,
+}
+
+impl RecoveryPoint {
+    /// `StorageClass` at `now`: the fixture's, else COLD once the lifecycle's cold storage date
+    /// has passed. AWS ignores the cold move for resource types without cold storage (API
+    /// reference, "Lifecycle"); the emulator moves every type (an assumption).
+    fn storage_class(&self, now: i64) -> &str {
+        if let Some(class) = &self.storage_class {
+            return class;
+        }
+        let cold_at = self
+            .lifecycle
+            .as_ref()
+            .and_then(|l| l.move_to_cold_storage_after_days)
+            .filter(|d| *d > 0)
+            .map(|d| self.created.saturating_add(d.saturating_mul(DAY)));
+        if cold_at.is_some_and(|at| at <= now) {
+            "COLD"
+        } else {
+            "WARM"
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct BackupJob {
+    id: String,
+    vault: usize,
+    resource_arn: String,
+    resource_type: String,
+    state: String,
+    created: i64,
+    completed: Option<i64>,
+    recovery_point_arn: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +199,7 @@ pub struct Backup {
     home_region: String,
     vaults: Vec<Vault>,
     jobs: Vec<CopyJob>,
+    backup_jobs: Vec<BackupJob>,
 }
 
 /// The Backup operations the emulator serves, from method and path.
@@ -165,6 +211,8 @@ pub enum BackupOp {
     ListCopyJobs,
     /// `GET /copy-jobs/{id}`.
     DescribeCopyJob(String),
+    /// `GET /backup-jobs/`.
+    ListBackupJobs,
     /// `GET /backup-vaults/`.
     ListBackupVaults,
     /// `GET /backup-vaults/{name}`.
@@ -184,6 +232,7 @@ impl BackupOp {
             Self::StartCopyJob => "StartCopyJob".into(),
             Self::ListCopyJobs => "ListCopyJobs".into(),
             Self::DescribeCopyJob(_) => "DescribeCopyJob".into(),
+            Self::ListBackupJobs => "ListBackupJobs".into(),
             Self::ListBackupVaults => "ListBackupVaults".into(),
             Self::DescribeBackupVault(_) => "DescribeBackupVault".into(),
             Self::ListRecoveryPointsByBackupVault(_) => "ListRecoveryPointsByBackupVault".into(),
@@ -208,6 +257,7 @@ pub fn operation(req: &AwsRequest) -> BackupOp {
         ["copy-jobs"] | ["copy-jobs", ""] if req.method == Method::PUT => BackupOp::StartCopyJob,
         ["copy-jobs"] | ["copy-jobs", ""] if get => BackupOp::ListCopyJobs,
         ["copy-jobs", id] if get => BackupOp::DescribeCopyJob((*id).to_owned()),
+        ["backup-jobs"] | ["backup-jobs", ""] if get => BackupOp::ListBackupJobs,
         ["backup-vaults"] | ["backup-vaults", ""] if get => BackupOp::ListBackupVaults,
         ["backup-vaults", name] if get => BackupOp::DescribeBackupVault((*name).to_owned()),
         ["backup-vaults", name, "recovery-points"]
@@ -259,6 +309,7 @@ impl Backup {
             home_region: fixture.region.clone(),
             vaults: Vec::new(),
             jobs: Vec::new(),
+            backup_jobs: Vec::new(),
         };
         for v in &fixture.backup.vaults {
             let region = v.region.clone().unwrap_or_else(|| fixture.region.clone());
@@ -279,7 +330,28 @@ impl Backup {
                 backup.add_point(index, spec, now, rng);
             }
         }
+        for spec in &fixture.backup.backup_jobs {
+            backup.add_backup_job(spec, now, rng);
+        }
         backup
+    }
+
+    fn add_backup_job(&mut self, spec: &BackupJobSpec, now: i64, rng: &mut fastrand::Rng) {
+        let Some(vault) = self.vault(&spec.backup_vault_name, None, None) else {
+            return;
+        };
+        let created =
+            now.saturating_sub((spec.created_hours_ago.unwrap_or(1.0) * 3600.0).round() as i64);
+        self.backup_jobs.push(BackupJob {
+            id: uuid_upper(rng),
+            vault,
+            resource_arn: spec.resource_arn.clone(),
+            resource_type: spec.resource_type.clone(),
+            state: spec.state.clone(),
+            created,
+            completed: None,
+            recovery_point_arn: None,
+        });
     }
 
     fn add_point(
@@ -297,10 +369,18 @@ impl Backup {
             .unwrap_or_else(|| {
                 now.saturating_sub((spec.created_hours_ago.unwrap_or(1.0) * 3600.0).round() as i64)
             });
-        let arn = spec
-            .recovery_point_arn
-            .clone()
-            .unwrap_or_else(|| recovery_point_arn(&spec.resource_type, &v.region, &v.account, rng));
+        let arn = spec.recovery_point_arn.clone().unwrap_or_else(|| {
+            if spec.continuous {
+                format!(
+                    "arn:aws:backup:{}:{}{CONTINUOUS_MARK}{}",
+                    v.region,
+                    v.account,
+                    hex(rng, 16)
+                )
+            } else {
+                recovery_point_arn(&spec.resource_type, &v.region, &v.account, rng)
+            }
+        });
         let point = RecoveryPoint {
             arn: arn.clone(),
             resource_arn: spec.resource_arn.clone(),
@@ -317,6 +397,7 @@ impl Backup {
                 v.account
             ),
             copy_failures_left: spec.fail_copies,
+            storage_class: spec.storage_class.clone(),
         };
         self.vaults[vault].points.push(point);
         arn
@@ -343,14 +424,44 @@ impl Backup {
         Ok(self.add_point(index, spec, now, rng))
     }
 
-    /// Moves copy jobs one state on: CREATED → RUNNING → COMPLETED or FAILED.
+    /// Moves backup and copy jobs one state on. Backup jobs: CREATED or PENDING → RUNNING →
+    /// COMPLETED with a new recovery point. Copy jobs: CREATED → RUNNING → COMPLETED or
+    /// FAILED, where a copy job stays CREATED while another job of its resource is in flight:
+    /// AWS Backup runs one backup or copy job per resource at a time (Developer Guide, "AWS
+    /// Backup quotas") and keeps the others waiting, not refused; the oldest waiting one goes
+    /// first (an assumption: AWS documents no order).
     pub fn step(&mut self, now: i64, rng: &mut fastrand::Rng) -> bool {
         let mut changed = false;
+        for i in 0..self.backup_jobs.len() {
+            match self.backup_jobs[i].state.as_str() {
+                "CREATED" | "PENDING" => {
+                    let resource = &self.backup_jobs[i].resource_arn;
+                    let copying = self
+                        .jobs
+                        .iter()
+                        .any(|j| &j.resource_arn == resource && j.state == "RUNNING");
+                    if !copying {
+                        self.backup_jobs[i].state = "RUNNING".into();
+                        changed = true;
+                    }
+                }
+                "RUNNING" => {
+                    self.complete_backup(i, now, rng);
+                    changed = true;
+                }
+                _ => {}
+            }
+        }
+        let mut started: Vec<String> = Vec::new();
         for i in 0..self.jobs.len() {
             match self.jobs[i].state.as_str() {
                 "CREATED" => {
-                    self.jobs[i].state = "RUNNING".into();
-                    changed = true;
+                    let resource = self.jobs[i].resource_arn.clone();
+                    if !started.contains(&resource) && !self.resource_busy(&resource) {
+                        self.jobs[i].state = "RUNNING".into();
+                        started.push(resource);
+                        changed = true;
+                    }
                 }
                 "RUNNING" => {
                     self.finish(i, now, rng);
@@ -360,6 +471,41 @@ impl Backup {
             }
         }
         changed
+    }
+
+    /// Whether a backup job of `resource` is in flight or a copy job of it is running.
+    fn resource_busy(&self, resource: &str) -> bool {
+        self.backup_jobs
+            .iter()
+            .any(|j| j.resource_arn == resource && BACKUP_JOB_IN_FLIGHT.contains(&j.state.as_str()))
+            || self
+                .jobs
+                .iter()
+                .any(|j| j.resource_arn == resource && j.state == "RUNNING")
+    }
+
+    /// A running backup job completes: its recovery point appears in its vault.
+    fn complete_backup(&mut self, i: usize, now: i64, rng: &mut fastrand::Rng) {
+        let job = self.backup_jobs[i].clone();
+        let spec = RecoveryPointSpec {
+            recovery_point_arn: None,
+            resource_arn: job.resource_arn,
+            resource_type: job.resource_type,
+            resource_name: None,
+            creation_date: None,
+            created_hours_ago: Some(0.0),
+            backup_size_in_bytes: 1024 * 1024 * 1024,
+            status: "COMPLETED".into(),
+            lifecycle: None,
+            fail_copies: 0,
+            storage_class: None,
+            continuous: false,
+        };
+        let arn = self.add_point(job.vault, &spec, now, rng);
+        let done = &mut self.backup_jobs[i];
+        done.state = "COMPLETED".into();
+        done.completed = Some(now);
+        done.recovery_point_arn = Some(arn);
     }
 
     fn finish(&mut self, i: usize, now: i64, rng: &mut fastrand::Rng) {
@@ -393,6 +539,7 @@ impl Backup {
                 source_vault_arn: Some(job.source_vault_arn.clone()),
                 iam_role_arn: job.params.iam_role_arn.clone(),
                 copy_failures_left: 0,
+                storage_class: None,
             });
         }
         let job = &mut self.jobs[i];
@@ -418,10 +565,35 @@ impl Backup {
                 "arn": v.arn,
                 "region": v.region,
                 "accountId": v.account,
-                "recoveryPoints": v.points.iter().map(|p| render_point(v, p, false)).collect::<Vec<_>>(),
+                "recoveryPoints": v.points.iter().map(|p| render_point(v, p, None)).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "copyJobs": self.jobs.iter().map(render_job).collect::<Vec<_>>(),
+            "backupJobs": self.backup_jobs.iter().map(|j| self.render_backup_job(j)).collect::<Vec<_>>(),
         })
+    }
+
+    fn render_backup_job(&self, j: &BackupJob) -> Value {
+        let vault = &self.vaults[j.vault];
+        let mut out = json!({
+            "AccountId": vault.account,
+            "BackupJobId": j.id,
+            "BackupVaultName": vault.name,
+            "BackupVaultArn": vault.arn,
+            "ResourceArn": j.resource_arn,
+            "ResourceType": j.resource_type,
+            "CreationDate": j.created,
+            "State": j.state,
+            "IamRoleArn": format!("arn:aws:iam::{}:role/service-role/AWSBackupDefaultServiceRole", vault.account),
+            "IsParent": false,
+        });
+        if let Some(arn) = &j.recovery_point_arn {
+            out["RecoveryPointArn"] = json!(arn);
+        }
+        if let Some(done) = j.completed {
+            out["CompletionDate"] = json!(done);
+            out["PercentDone"] = json!("100.0");
+        }
+        out
     }
 }
 
@@ -431,7 +603,9 @@ fn arn_region_account(arn: &str) -> Option<(String, String)> {
     (parts.len() == 6).then(|| (parts[3].to_owned(), parts[4].to_owned()))
 }
 
-fn render_point(v: &Vault, p: &RecoveryPoint, describe: bool) -> Value {
+/// A recovery point; `described` (the time now) adds what only `DescribeRecoveryPoint` answers:
+/// the model gives `StorageClass` to it, not to the listing.
+fn render_point(v: &Vault, p: &RecoveryPoint, described: Option<i64>) -> Value {
     let mut out = json!({
         "RecoveryPointArn": p.arn,
         "BackupVaultName": v.name,
@@ -458,8 +632,8 @@ fn render_point(v: &Vault, p: &RecoveryPoint, describe: bool) -> Value {
         out["Lifecycle"] = json!(lifecycle);
         out["CalculatedLifecycle"] = lifecycle.calculated(p.created);
     }
-    if describe {
-        out["StorageClass"] = json!("WARM");
+    if let Some(now) = described {
+        out["StorageClass"] = json!(p.storage_class(now));
     }
     out
 }
@@ -512,6 +686,7 @@ pub fn execute(world: &mut World, op: &BackupOp, req: &AwsRequest) -> Result<Val
     match op {
         BackupOp::StartCopyJob => start_copy_job(world, req.json(Service::Backup)?, region),
         BackupOp::ListCopyJobs => list_copy_jobs(world, &query),
+        BackupOp::ListBackupJobs => list_backup_jobs(world, &query),
         BackupOp::DescribeCopyJob(id) => {
             let job = world
                 .backup
@@ -565,7 +740,7 @@ pub fn execute(world: &mut World, op: &BackupOp, req: &AwsRequest) -> Result<Val
             let point = vault.points.iter().find(|p| &p.arn == arn).ok_or_else(|| {
                 not_found(format!("Recovery point {arn} not found in vault {name}"))
             })?;
-            Ok(render_point(vault, point, true))
+            Ok(render_point(vault, point, Some(world.now())))
         }
         BackupOp::Unknown(what) => Err(ApiError::unknown_operation(Service::Backup, what)),
     }
@@ -651,7 +826,7 @@ fn list_recovery_points(
     points.sort_by_key(|p| std::cmp::Reverse(p.created));
     let rendered: Vec<Value> = points
         .iter()
-        .map(|p| render_point(vault, p, false))
+        .map(|p| render_point(vault, p, None))
         .collect();
     let (items, next) =
         page(&rendered, by("nextToken"), max).map_err(|e| invalid(e.to_string()))?;
@@ -693,6 +868,44 @@ fn list_copy_jobs(world: &World, query: &BTreeMap<String, String>) -> Result<Val
     let (items, next) =
         page(&rendered, by("nextToken"), max).map_err(|e| invalid(e.to_string()))?;
     Ok(with_next(json!({ "CopyJobs": items }), next))
+}
+
+fn list_backup_jobs(world: &World, query: &BTreeMap<String, String>) -> Result<Value, ApiError> {
+    let max = max_results(query)?;
+    let by = |key: &str| query.get(key).map(String::as_str);
+    if let Some(state) = by("state") {
+        if !crate::fixture::BACKUP_JOB_STATES.contains(&state) {
+            return Err(invalid(format!("state {state} is not a backup job state")));
+        }
+    }
+    let created_after = time_filter(query, "createdAfter")?;
+    let created_before = time_filter(query, "createdBefore")?;
+    let complete_after = time_filter(query, "completeAfter")?;
+    let complete_before = time_filter(query, "completeBefore")?;
+    let backup = &world.backup;
+    let since = world.now() - BACKUP_JOB_HISTORY;
+    let mut jobs: Vec<&BackupJob> = backup
+        .backup_jobs
+        .iter()
+        .filter(|j| j.created >= since)
+        .filter(|j| by("resourceArn").is_none_or(|a| a == j.resource_arn))
+        .filter(|j| by("state").is_none_or(|s| s == j.state))
+        .filter(|j| by("backupVaultName").is_none_or(|v| v == backup.vaults[j.vault].name))
+        .filter(|j| by("resourceType").is_none_or(|t| t == j.resource_type))
+        .filter(|j| by("accountId").is_none_or(|a| a == backup.vaults[j.vault].account))
+        // The emulator has no composite jobs and no message categories.
+        .filter(|_| by("parentJobId").is_none() && by("messageCategory").is_none())
+        .filter(|j| created_after.is_none_or(|t| j.created >= t))
+        .filter(|j| created_before.is_none_or(|t| j.created <= t))
+        .filter(|j| complete_after.is_none_or(|t| j.completed.is_some_and(|c| c >= t)))
+        .filter(|j| complete_before.is_none_or(|t| j.completed.is_some_and(|c| c <= t)))
+        .collect();
+    jobs.reverse();
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.created));
+    let rendered: Vec<Value> = jobs.iter().map(|j| backup.render_backup_job(j)).collect();
+    let (items, next) =
+        page(&rendered, by("nextToken"), max).map_err(|e| invalid(e.to_string()))?;
+    Ok(with_next(json!({ "BackupJobs": items }), next))
 }
 
 #[derive(Debug, Deserialize)]
@@ -808,15 +1021,26 @@ fn start_copy_job(
             ),
         ));
     }
-    let busy = world.backup.jobs.iter().any(|j| {
-        j.resource_arn == point.resource_arn && ["CREATED", "RUNNING"].contains(&j.state.as_str())
-    });
-    if busy {
+    // "Does not support continuous backups" (API reference, StartCopyJob); the error AWS
+    // answers with is not documented: InvalidRequestException is an assumption.
+    if point.arn.contains(CONTINUOUS_MARK) {
         return Err(ApiError::new(
-            "LimitExceededException",
+            "InvalidRequestException",
             format!(
-                "A copy job is already running for resource {}; only one concurrent backup or copy job per resource is allowed",
-                point.resource_arn
+                "Recovery point {} is a continuous backup; StartCopyJob does not support continuous backups",
+                point.arn
+            ),
+        ));
+    }
+    // "Backups in cold storage or archive tiers cannot be copied" (Developer Guide, "Backup
+    // and tag copy"); the error code is an assumption, as above.
+    let class = point.storage_class(world.now());
+    if class != "WARM" {
+        return Err(ApiError::new(
+            "InvalidRequestException",
+            format!(
+                "Recovery point {} is in storage class {class} and cannot be copied",
+                point.arn
             ),
         ));
     }

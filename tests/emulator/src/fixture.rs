@@ -183,6 +183,48 @@ pub struct BackupFixture {
     /// Vaults, in any region or account; copy destinations are matched by ARN.
     #[serde(default)]
     pub vaults: Vec<Vault>,
+    /// Backup jobs, in the home region and account; those in flight hold their resource.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backup_jobs: Vec<BackupJobSpec>,
+}
+
+/// The states of a backup job (the model's `BackupJobState`).
+pub const BACKUP_JOB_STATES: [&str; 9] = [
+    "CREATED",
+    "PENDING",
+    "RUNNING",
+    "ABORTING",
+    "ABORTED",
+    "COMPLETED",
+    "FAILED",
+    "EXPIRED",
+    "PARTIAL",
+];
+
+/// The storage classes of a recovery point (the model's `StorageClass`).
+pub const STORAGE_CLASSES: [&str; 3] = ["WARM", "COLD", "DELETED"];
+
+/// One backup job in a fixture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BackupJobSpec {
+    /// The vault (of the home region and account) its recovery point goes to.
+    pub backup_vault_name: String,
+    /// The resource backed up.
+    pub resource_arn: String,
+    /// EC2, EBS, RDS, ...
+    pub resource_type: String,
+    /// A `BackupJobState`; CREATED, PENDING and RUNNING jobs move on one step at a time and
+    /// complete with a new recovery point.
+    #[serde(default = "default_backup_job_state")]
+    pub state: String,
+    /// Creation time relative to the start of the emulated clock; default 1 hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_hours_ago: Option<f64>,
+}
+
+fn default_backup_job_state() -> String {
+    "RUNNING".to_owned()
 }
 
 /// One backup vault.
@@ -234,6 +276,14 @@ pub struct RecoveryPointSpec {
     /// The first N copy jobs of this recovery point fail.
     #[serde(default)]
     pub fail_copies: u32,
+    /// WARM, COLD or DELETED; default: COLD once the lifecycle's cold storage date has passed,
+    /// else WARM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+    /// A continuous (point-in-time) backup, named `recovery-point:continuous:<id>` as AWS names
+    /// them, when no ARN is given.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub continuous: bool,
 }
 
 /// A Backup lifecycle in the fixture.
@@ -564,6 +614,8 @@ impl Fixture {
                 status: default_rp_status(),
                 lifecycle: None,
                 fail_copies: 0,
+                storage_class: None,
+                continuous: false,
             })
             .collect();
         let mut vaults = vec![Vault {
@@ -585,7 +637,10 @@ impl Fixture {
             }
         }));
         Self {
-            backup: BackupFixture { vaults },
+            backup: BackupFixture {
+                vaults,
+                backup_jobs: Vec::new(),
+            },
             sns: SnsFixture {
                 topics: vec![REPORTS_TOPIC.to_owned()],
             },
@@ -728,6 +783,36 @@ impl Fixture {
                         ));
                     }
                 }
+                if let Some(class) = rp
+                    .storage_class
+                    .as_deref()
+                    .filter(|c| !STORAGE_CLASSES.contains(c))
+                {
+                    return bad(format!(
+                        "vault {}: storageClass {class:?} is not WARM, COLD or DELETED",
+                        v.name
+                    ));
+                }
+            }
+        }
+        for job in &self.backup.backup_jobs {
+            if !BACKUP_JOB_STATES.contains(&job.state.as_str()) {
+                return bad(format!(
+                    "backup job of {}: state {:?} is not a backup job state",
+                    job.resource_arn, job.state
+                ));
+            }
+            let home_vault = self.backup.vaults.iter().any(|v| {
+                v.name == job.backup_vault_name
+                    && v.region.as_deref().is_none_or(|r| r == self.region)
+                    && v.account_id.as_deref().is_none_or(|a| a == self.account_id)
+            });
+            if !home_vault || !job.resource_arn.starts_with("arn:") {
+                return bad(format!(
+                    "backup job of {:?}: needs a resourceArn and a vault of the home region and \
+                     account, not {:?}",
+                    job.resource_arn, job.backup_vault_name
+                ));
             }
         }
         for t in &self.sns.topics {
@@ -859,6 +944,22 @@ mod tests {
             Fixture::from_json(unknown),
             Err(FixtureError::Json(_))
         ));
+    }
+
+    #[test]
+    fn rejects_storage_classes_and_backup_jobs_the_model_does_not_have() {
+        let cases = [
+            r#"{"backup": {"vaults": [{"name": "v1", "recoveryPoints": [{"resourceArn": "arn:aws:ec2:us-east-1:123456789012:volume/vol-1", "resourceType": "EBS", "storageClass": "GLACIER"}]}]}}"#,
+            r#"{"backup": {"vaults": [{"name": "v1"}], "backupJobs": [{"backupVaultName": "v1", "resourceArn": "arn:aws:ec2:us-east-1:123456789012:volume/vol-1", "resourceType": "EBS", "state": "QUEUED"}]}}"#,
+            r#"{"backup": {"vaults": [{"name": "v1"}], "backupJobs": [{"backupVaultName": "nope", "resourceArn": "arn:aws:ec2:us-east-1:123456789012:volume/vol-1", "resourceType": "EBS"}]}}"#,
+            r#"{"backup": {"vaults": [{"name": "v1", "region": "us-west-2"}], "backupJobs": [{"backupVaultName": "v1", "resourceArn": "arn:aws:ec2:us-east-1:123456789012:volume/vol-1", "resourceType": "EBS"}]}}"#,
+        ];
+        for text in cases {
+            assert!(
+                matches!(Fixture::from_json(text), Err(FixtureError::Invalid(_))),
+                "{text}"
+            );
+        }
     }
 
     #[test]

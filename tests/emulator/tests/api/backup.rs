@@ -1,8 +1,9 @@
 //! AWS Backup through aws-sdk-backup.
 
 use crate::common::{code_and_status, Env};
-use aws_sdk_backup::types::{CopyJobState, Lifecycle};
+use aws_sdk_backup::types::{BackupJobState, CopyJobState, Lifecycle, StorageClass};
 use aws_smithy_types::DateTime;
+use dr_emulator::fixture::BackupJobSpec;
 use dr_emulator::Fixture;
 
 const SOURCE: &str = "dr-primary";
@@ -21,11 +22,15 @@ async fn points(env: &Env) -> Vec<aws_sdk_backup::types::RecoveryPointByBackupVa
         .to_vec()
 }
 
-/// The newest recovery point of a resource type.
+/// The newest snapshot (not continuous) recovery point of a resource type.
 async fn point_of(env: &Env, resource_type: &str) -> String {
     points(env)
         .await
         .iter()
+        .filter(|p| {
+            p.recovery_point_arn()
+                .is_some_and(|a| !a.contains(":recovery-point:continuous:"))
+        })
         .find(|p| p.resource_type() == Some(resource_type))
         .and_then(|p| p.recovery_point_arn())
         .expect("point of that type")
@@ -36,7 +41,7 @@ async fn point_of(env: &Env, resource_type: &str) -> String {
 async fn recovery_points_list_newest_first_with_filters_and_pages() {
     let env = Env::new(Fixture::demo()).await;
     let all = points(&env).await;
-    assert_eq!(all.len(), 6);
+    assert_eq!(all.len(), 8);
     let dates: Vec<i64> = all
         .iter()
         .map(|p| p.creation_date().expect("date").secs())
@@ -74,7 +79,7 @@ async fn recovery_points_list_newest_first_with_filters_and_pages() {
         .send()
         .await
         .expect("created after");
-    assert_eq!(recent.recovery_points().len(), 2);
+    assert_eq!(recent.recovery_points().len(), 3);
     let older = env
         .backup()
         .list_recovery_points_by_backup_vault()
@@ -83,7 +88,7 @@ async fn recovery_points_list_newest_first_with_filters_and_pages() {
         .send()
         .await
         .expect("created before");
-    assert_eq!(older.recovery_points().len(), 4);
+    assert_eq!(older.recovery_points().len(), 5);
 
     let err = env
         .backup()
@@ -260,15 +265,7 @@ async fn start_copy_job_errors() {
         )
         .send()
         .await
-        .expect("-1/-1 keeps forever");
-
-    // Both EC2 points protect the same instance: one copy at a time per resource.
-    let ec2: Vec<String> = points(&env)
-        .await
-        .iter()
-        .filter(|p| p.resource_type() == Some("EC2"))
-        .filter_map(|p| p.recovery_point_arn().map(str::to_owned))
-        .collect();
+        .expect("the API takes -1/-1 (a copy then keeps its source's expiration date)");
     let copy = |arn: String| {
         env.backup()
             .start_copy_job()
@@ -278,18 +275,6 @@ async fn start_copy_job_errors() {
             .iam_role_arn(ROLE)
             .send()
     };
-    copy(ec2[0].clone()).await.expect("first copy");
-    let err = copy(ec2[1].clone())
-        .await
-        .expect_err("second concurrent copy");
-    assert_eq!(
-        code_and_status(&err),
-        ("LimitExceededException".to_owned(), 400)
-    );
-    env.emulator.advance(2);
-    copy(ec2[1].clone())
-        .await
-        .expect("after the first finished");
 
     let err = copy("arn:aws:backup:us-east-1:123456789012:recovery-point:NOPE".into())
         .await
@@ -358,5 +343,252 @@ async fn copies_fail_per_fixture_and_list_filters_by_state() {
     assert_eq!(
         code_and_status(&err),
         ("ResourceNotFoundException".to_owned(), 400)
+    );
+}
+
+/// The state of a copy job.
+async fn state_of(env: &Env, id: &str) -> CopyJobState {
+    env.backup()
+        .describe_copy_job()
+        .copy_job_id(id)
+        .send()
+        .await
+        .expect("describe")
+        .copy_job()
+        .and_then(|j| j.state().cloned())
+        .expect("state")
+}
+
+/// Starts a copy of `arn` to `destination`; returns the copy job id.
+async fn start_copy(env: &Env, arn: &str, destination: &str) -> String {
+    env.backup()
+        .start_copy_job()
+        .recovery_point_arn(arn)
+        .source_backup_vault_name(SOURCE)
+        .destination_backup_vault_arn(destination)
+        .iam_role_arn(ROLE)
+        .send()
+        .await
+        .expect("started, not refused")
+        .copy_job_id()
+        .expect("id")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn further_copies_of_a_resource_wait_in_created_instead_of_being_refused() {
+    let env = Env::new(Fixture::demo()).await;
+    // Both EC2 points protect the same instance; AWS runs one job per resource at a time.
+    let ec2: Vec<String> = points(&env)
+        .await
+        .iter()
+        .filter(|p| p.resource_type() == Some("EC2"))
+        .filter_map(|p| p.recovery_point_arn().map(str::to_owned))
+        .collect();
+    let first = start_copy(&env, &ec2[0], WEST).await;
+    let second = start_copy(&env, &ec2[0], ISOLATED).await;
+    let third = start_copy(&env, &ec2[1], WEST).await;
+    env.emulator.advance(1);
+    assert_eq!(
+        [
+            state_of(&env, &first).await,
+            state_of(&env, &second).await,
+            state_of(&env, &third).await
+        ],
+        [
+            CopyJobState::Running,
+            CopyJobState::Created,
+            CopyJobState::Created
+        ]
+    );
+    env.emulator.advance(1);
+    assert_eq!(state_of(&env, &first).await, CopyJobState::Completed);
+    assert_eq!(
+        state_of(&env, &second).await,
+        CopyJobState::Running,
+        "the oldest waiting copy starts as the first ends"
+    );
+    assert_eq!(state_of(&env, &third).await, CopyJobState::Created);
+    env.emulator.advance(2);
+    for id in [&first, &second, &third] {
+        assert_eq!(state_of(&env, id).await, CopyJobState::Completed);
+    }
+}
+
+const ISOLATED: &str = "arn:aws:backup:us-east-2:210987654321:backup-vault:dr-copy-isolated";
+const VOLUME: &str = "arn:aws:ec2:us-east-1:123456789012:volume/vol-0a1b2c3d4e5f60719";
+
+/// The demo fixture with a backup job of the demo EBS volume in `state`.
+fn with_backup_job(state: &str) -> Fixture {
+    let mut fixture = Fixture::demo();
+    fixture.backup.backup_jobs.push(BackupJobSpec {
+        backup_vault_name: SOURCE.into(),
+        resource_arn: VOLUME.into(),
+        resource_type: "EBS".into(),
+        state: state.into(),
+        created_hours_ago: Some(0.5),
+    });
+    fixture
+}
+
+#[tokio::test]
+async fn a_copy_waits_in_created_while_a_backup_job_of_its_resource_runs() {
+    let env = Env::new(with_backup_job("CREATED")).await;
+    let ebs = point_of(&env, "EBS").await;
+    let copy = start_copy(&env, &ebs, WEST).await;
+    env.emulator.advance(1);
+    assert_eq!(state_of(&env, &copy).await, CopyJobState::Created);
+    env.emulator.advance(1);
+    let jobs = env
+        .backup()
+        .list_backup_jobs()
+        .by_resource_arn(VOLUME)
+        .send()
+        .await
+        .expect("backup jobs");
+    let job = &jobs.backup_jobs()[0];
+    assert_eq!(job.state(), Some(&BackupJobState::Completed));
+    let new_point = job
+        .recovery_point_arn()
+        .expect("its recovery point")
+        .to_owned();
+    assert!(
+        points(&env)
+            .await
+            .iter()
+            .any(|p| p.recovery_point_arn() == Some(new_point.as_str())),
+        "the completed backup job's recovery point is in its vault"
+    );
+    assert_eq!(
+        state_of(&env, &copy).await,
+        CopyJobState::Running,
+        "the copy starts as the backup job ends"
+    );
+}
+
+#[tokio::test]
+async fn list_backup_jobs_filters_by_state_resource_and_vault() {
+    let mut fixture = with_backup_job("PENDING");
+    fixture.backup.backup_jobs.push(BackupJobSpec {
+        backup_vault_name: SOURCE.into(),
+        resource_arn: "arn:aws:rds:us-east-1:123456789012:db:orders".into(),
+        resource_type: "RDS".into(),
+        state: "FAILED".into(),
+        created_hours_ago: Some(2.0),
+    });
+    fixture.backup.backup_jobs.push(BackupJobSpec {
+        backup_vault_name: SOURCE.into(),
+        resource_arn: "arn:aws:rds:us-east-1:123456789012:db:old".into(),
+        resource_type: "RDS".into(),
+        state: "COMPLETED".into(),
+        created_hours_ago: Some(31.0 * 24.0),
+    });
+    let env = Env::new(fixture).await;
+    let list = |state: Option<BackupJobState>, resource: Option<&str>| {
+        env.backup()
+            .list_backup_jobs()
+            .set_by_state(state)
+            .set_by_resource_arn(resource.map(str::to_owned))
+            .by_backup_vault_name(SOURCE)
+            .send()
+    };
+    let all = list(None, None).await.expect("all");
+    assert_eq!(
+        all.backup_jobs().len(),
+        2,
+        "jobs older than 30 days are not listed"
+    );
+    let pending = list(Some(BackupJobState::Pending), None)
+        .await
+        .expect("pending");
+    assert_eq!(pending.backup_jobs().len(), 1);
+    assert_eq!(pending.backup_jobs()[0].resource_arn(), Some(VOLUME));
+    let of_db = list(None, Some("arn:aws:rds:us-east-1:123456789012:db:orders"))
+        .await
+        .expect("by resource");
+    assert_eq!(
+        of_db.backup_jobs()[0].state(),
+        Some(&BackupJobState::Failed)
+    );
+    let err = env
+        .backup()
+        .list_backup_jobs()
+        .max_results(0)
+        .send()
+        .await
+        .expect_err("maxResults 0");
+    assert_eq!(
+        code_and_status(&err),
+        ("InvalidParameterValueException".to_owned(), 400)
+    );
+}
+
+#[tokio::test]
+async fn continuous_and_cold_recovery_points_are_described_as_such_and_not_copied() {
+    let env = Env::new(Fixture::demo()).await;
+    let continuous =
+        "arn:aws:backup:us-east-1:123456789012:recovery-point:continuous:db-orders-0a1b2c3d";
+    let cold = "arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60003";
+    let class = |arn: &'static str| {
+        let client = env.backup();
+        async move {
+            client
+                .describe_recovery_point()
+                .backup_vault_name(SOURCE)
+                .recovery_point_arn(arn)
+                .send()
+                .await
+                .expect("describe")
+                .storage_class()
+                .cloned()
+        }
+    };
+    assert_eq!(class(continuous).await, Some(StorageClass::Warm));
+    assert_eq!(
+        class(cold).await,
+        Some(StorageClass::Cold),
+        "40 days old with a 30-day cold storage move"
+    );
+    assert!(
+        points(&env)
+            .await
+            .iter()
+            .all(|p| p.recovery_point_arn() != Some(cold) || p.calculated_lifecycle().is_some()),
+        "the listing has no storage class, only the calculated lifecycle"
+    );
+    for arn in [continuous, cold] {
+        let err = env
+            .backup()
+            .start_copy_job()
+            .recovery_point_arn(arn)
+            .source_backup_vault_name(SOURCE)
+            .destination_backup_vault_arn(WEST)
+            .iam_role_arn(ROLE)
+            .send()
+            .await
+            .expect_err("not copyable");
+        assert_eq!(
+            code_and_status(&err),
+            ("InvalidRequestException".to_owned(), 400),
+            "{arn}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_fixture_continuous_point_is_named_as_aws_names_them() {
+    let mut fixture = Fixture::demo();
+    let mut spec = fixture.backup.vaults[0].recovery_points[2].clone();
+    spec.recovery_point_arn = None;
+    spec.continuous = true;
+    fixture.backup.vaults[0].recovery_points = vec![spec];
+    let env = Env::new(fixture).await;
+    let arn = points(&env).await[0]
+        .recovery_point_arn()
+        .expect("arn")
+        .to_owned();
+    assert!(
+        arn.starts_with("arn:aws:backup:us-east-1:123456789012:recovery-point:continuous:"),
+        "{arn}"
     );
 }
