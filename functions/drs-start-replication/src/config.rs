@@ -85,7 +85,8 @@ pub struct DrsConfig {
     pub selection: Selection,
     /// Alarm to server mapping.
     pub alarm_mapping: AlarmMapping,
-    /// Most servers replicating at once in the account and region (the DRS quota).
+    /// Most servers replicating at once in this account and region (the DRS quota): extended
+    /// servers replicate in their staging account and are not counted here.
     pub replication_quota: usize,
     /// Most `StartReplication` calls in flight.
     pub max_concurrency: usize,
@@ -99,7 +100,8 @@ pub struct DrsConfig {
     pub home_account: Option<String>,
 }
 
-/// The DRS quota of replicating source servers per account and region.
+/// The DRS quota of replicating source servers per account and region: 300 ["Using multiple
+/// staging accounts with DRS", DRS user guide].
 pub const DEFAULT_REPLICATION_QUOTA: usize = 300;
 
 impl DrsConfig {
