@@ -1,11 +1,12 @@
 //! Plan: decide, without I/O, which source servers to start and why every other one is left alone.
 
 use crate::config::{AlarmMapping, DimensionMatch, DrsConfig, Selection};
+use crate::handler::FUNCTION;
 use crate::observe::{ReplicationError, ReplicationState, SourceServer, Staging};
-use dr_core::report::{Skip, Skips};
-use dr_core::trigger::{
-    is_source_server_id, Alarm, AlarmState, ServiceEvent, ServiceEventKind, SnsMessage, Trigger,
+use dr_core::event::{
+    is_source_server_id, Alarm, AlarmState, Event, ReplicationStalled, StalledState, Trigger,
 };
+use dr_core::report::{Skip, Skips};
 use std::collections::BTreeSet;
 
 /// What the run will do.
@@ -24,7 +25,7 @@ pub struct StartPlan {
 /// [`SourceServer::holds_replication_slot`]): not STOPPED or DISCONNECTED ones, and not those
 /// extended from a staging account, which replicate and count there.
 pub fn plan(trigger: &Trigger, config: &DrsConfig, servers: &[SourceServer]) -> StartPlan {
-    let mut skips = Skips::new();
+    let mut skips = trigger.skips.clone();
     let candidates = candidates(trigger, config, servers, &mut skips);
     let mut replicating = servers
         .iter()
@@ -136,55 +137,29 @@ fn candidates<'a>(
             skips.push(Skip::new(&server.id, "outside the configured selection"));
         }
     };
-    match trigger {
-        Trigger::Schedule(_) => {
-            for s in servers.iter().filter(|s| is_selected(&config.selection, s)) {
-                want(s, skips);
-            }
-        }
-        Trigger::Direct(direct) => {
-            for target in &direct.targets {
-                by_id(target, servers, skips, &mut want);
-            }
-        }
-        Trigger::Alarm(alarm) => {
-            for s in alarm_servers(alarm, &config.alarm_mapping, servers, skips) {
-                want(s, skips);
-            }
-        }
-        Trigger::Service(event) => {
-            for s in stalled_servers(event, servers, skips) {
-                want(s, skips);
-            }
-        }
-        Trigger::Sns(notifications) => {
-            for n in notifications {
-                if !config.trigger_topic_arns.is_empty()
-                    && !config.trigger_topic_arns.contains(&n.topic_arn)
-                {
-                    skips.push(Skip::new(
-                        &n.topic_arn,
-                        "notification from a topic not in TRIGGER_TOPIC_ARNS; ignored",
-                    ));
-                    continue;
-                }
-                let matched = match &n.message {
-                    SnsMessage::Alarm(alarm) => {
-                        alarm_servers(alarm, &config.alarm_mapping, servers, skips)
-                    }
-                    SnsMessage::Service(event) => stalled_servers(event, servers, skips),
-                    SnsMessage::BackupVault(_) => {
-                        skips.push(Skip::new(
-                            &n.message_id,
-                            "AWS Backup notification: not handled by this function",
-                        ));
-                        Vec::new()
-                    }
-                };
-                for s in matched {
+    for event in &trigger.events {
+        match event {
+            Event::Schedule(_) => {
+                for s in servers.iter().filter(|s| is_selected(&config.selection, s)) {
                     want(s, skips);
                 }
             }
+            Event::Direct(direct) => {
+                for target in &direct.targets {
+                    by_id(target, servers, skips, &mut want);
+                }
+            }
+            Event::Alarm(alarm) => {
+                for s in alarm_servers(alarm, &config.alarm_mapping, servers, skips) {
+                    want(s, skips);
+                }
+            }
+            Event::ReplicationStalled(change) => {
+                for s in stalled_servers(change, servers, skips) {
+                    want(s, skips);
+                }
+            }
+            other => skips.push(Trigger::not_handled(other, FUNCTION)),
         }
     }
     let mut out: Vec<&SourceServer> = servers
@@ -216,47 +191,24 @@ fn by_id<'a>(
     }
 }
 
-/// The servers a DRS "Data Replication Stalled Change" event names; other service events are
-/// skipped with the reason.
+/// The server a DRS "Data Replication Stalled Change" event names while it is stalled; a change
+/// back to NOT_STALLED is skipped with the reason.
 fn stalled_servers<'a>(
-    event: &ServiceEvent,
+    change: &ReplicationStalled,
     servers: &'a [SourceServer],
     skips: &mut Skips,
 ) -> Vec<&'a SourceServer> {
-    match &event.kind {
-        ServiceEventKind::DrsReplicationStalled {
-            source_server_id,
-            state,
-        } if state == "STALLED" => {
-            let mut out = Vec::new();
-            by_id(source_server_id, servers, skips, |s, _| out.push(s));
-            out
+    let mut out = Vec::new();
+    match change.state {
+        StalledState::Stalled => {
+            by_id(&change.source_server_id, servers, skips, |s, _| out.push(s));
         }
-        ServiceEventKind::DrsReplicationStalled {
-            source_server_id,
-            state,
-        } => {
-            skips.push(Skip::new(
-                source_server_id,
-                format!("stalled-change event with state {state}: nothing to recover"),
-            ));
-            Vec::new()
-        }
-        _ => {
-            skips.push(Skip::new(
-                if event.id.is_empty() {
-                    &event.detail_type
-                } else {
-                    &event.id
-                },
-                format!(
-                    "{} {} event: not handled by this function",
-                    event.source, event.detail_type
-                ),
-            ));
-            Vec::new()
-        }
+        StalledState::NotStalled => skips.push(Skip::new(
+            &change.source_server_id,
+            "stalled-change event with state NOT_STALLED: nothing to recover",
+        )),
     }
+    out
 }
 
 /// The servers an alarm in ALARM state maps to, through its dimensions or a tag naming it.

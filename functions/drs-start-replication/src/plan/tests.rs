@@ -1,13 +1,10 @@
 use super::*;
 use crate::config::TagFilter;
 use crate::observe::ReplicationState::{Continuous, Stalled, Stopped};
-use dr_core::report::LISTED_SKIPS;
-use dr_core::trigger::{
-    Dimension, DirectInvoke, Schedule, ServiceEvent, ServiceEventKind, SnsNotification,
-    VaultNotification,
+use dr_core::event::{
+    AlarmDelivery, AlarmKind, Dimension, DirectInvoke, OtherEvent, Schedule, VaultNotification,
 };
-
-const ALARM_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:dr-alarms";
+use dr_core::report::LISTED_SKIPS;
 
 fn id(n: u32) -> String {
     format!("s-{n:017}")
@@ -57,28 +54,30 @@ fn all() -> Selection {
     }
 }
 
+fn on(event: Event) -> Trigger {
+    Trigger::from_events(vec![event])
+}
+
 fn schedule() -> Trigger {
-    Trigger::Schedule(Schedule {
-        name: None,
-        dry_run: false,
-    })
+    on(Event::Schedule(Schedule { name: None }))
 }
 
 fn direct(targets: &[&str]) -> Trigger {
-    Trigger::Direct(DirectInvoke {
+    on(Event::Direct(DirectInvoke {
         targets: targets.iter().map(|t| t.to_string()).collect(),
-        dry_run: false,
-    })
+    }))
 }
 
 fn alarm(name: &str, state: AlarmState, dims: &[(&str, &str)]) -> Alarm {
     Alarm {
         name: name.into(),
+        arn: None,
         description: None,
         state,
         previous_state: Some(AlarmState::Ok),
         reason: None,
         account: Some("123456789012".into()),
+        kind: AlarmKind::Metric,
         dimensions: dims
             .iter()
             .map(|(n, v)| Dimension {
@@ -86,30 +85,15 @@ fn alarm(name: &str, state: AlarmState, dims: &[(&str, &str)]) -> Alarm {
                 value: v.to_string(),
             })
             .collect(),
+        delivery: AlarmDelivery::Sns,
     }
 }
 
-fn via_sns(topic: &str, message: SnsMessage) -> Trigger {
-    Trigger::Sns(vec![SnsNotification {
-        topic_arn: topic.into(),
-        message_id: "m-1".into(),
-        message,
-    }])
-}
-
-fn stalled(server_id: &str, state: &str) -> ServiceEvent {
-    ServiceEvent {
-        id: "e-1".into(),
-        source: "aws.drs".into(),
-        detail_type: "DRS Source Server Data Replication Stalled Change".into(),
-        account: None,
-        region: None,
-        resources: vec![],
-        kind: ServiceEventKind::DrsReplicationStalled {
-            source_server_id: server_id.into(),
-            state: state.into(),
-        },
-    }
+fn stalled(server_id: &str, state: StalledState) -> Event {
+    Event::ReplicationStalled(ReplicationStalled {
+        source_server_id: server_id.into(),
+        state,
+    })
 }
 
 /// Expected skips: target and the start of the reason.
@@ -395,7 +379,7 @@ fn servers_that_replicate_elsewhere_or_cannot_replicate_say_what_to_do() {
 fn a_stalled_event_naming_an_extended_server_does_not_start_it_here() {
     check(Case {
         name: "stalled event, extended server",
-        trigger: Trigger::Service(stalled(&id(1), "STALLED")),
+        trigger: on(stalled(&id(1), StalledState::Stalled)),
         config: config(all()),
         servers: vec![extended(1, Stopped)],
         starts: vec![],
@@ -655,7 +639,7 @@ fn alarms_map_through_dimensions_and_tags() {
     for (name, a, starts, skips) in cases {
         check(Case {
             name,
-            trigger: Trigger::Alarm(a.clone()),
+            trigger: on(Event::Alarm(a.clone())),
             config: cfg.clone(),
             servers: servers.clone(),
             starts: starts.clone(),
@@ -663,7 +647,11 @@ fn alarms_map_through_dimensions_and_tags() {
         });
         check(Case {
             name,
-            trigger: via_sns(ALARM_TOPIC, SnsMessage::Alarm(a)),
+            // The plan is the same however the alarm was delivered.
+            trigger: on(Event::Alarm(Alarm {
+                delivery: AlarmDelivery::LambdaAction,
+                ..a
+            })),
             config: cfg.clone(),
             servers: servers.clone(),
             starts,
@@ -673,7 +661,11 @@ fn alarms_map_through_dimensions_and_tags() {
     cfg.alarm_mapping.dimension = Some(("Hostname".into(), DimensionMatch::Tag("Name".into())));
     check(Case {
         name: "dimension matched against a tag",
-        trigger: Trigger::Alarm(alarm("a", AlarmState::Alarm, &[("Hostname", "db-5")])),
+        trigger: on(Event::Alarm(alarm(
+            "a",
+            AlarmState::Alarm,
+            &[("Hostname", "db-5")],
+        ))),
         config: cfg,
         servers,
         starts: vec![id(5)],
@@ -687,7 +679,11 @@ fn alarm_outside_selection_is_skipped() {
     let instance = format!("i-{:017x}", 1);
     check(Case {
         name: "alarm names a server not selected",
-        trigger: Trigger::Alarm(alarm("a", AlarmState::Alarm, &[("InstanceId", &instance)])),
+        trigger: on(Event::Alarm(alarm(
+            "a",
+            AlarmState::Alarm,
+            &[("InstanceId", &instance)],
+        ))),
         config: config(Selection {
             source_server_ids: vec![id(2)],
             ..Selection::default()
@@ -699,58 +695,39 @@ fn alarm_outside_selection_is_skipped() {
 }
 
 #[test]
-fn stalled_events_and_topics() {
+fn stalled_and_other_events() {
     let servers = vec![server(1, Stopped), server(2, Stalled)];
-    let mut cfg = config(all());
-    cfg.trigger_topic_arns = vec![ALARM_TOPIC.into()];
+    let cfg = config(all());
     let cases: Vec<(&str, Trigger, Vec<String>, Skips)> = vec![
         (
             "stopped since",
-            Trigger::Service(stalled(&id(1), "STALLED")),
+            on(stalled(&id(1), StalledState::Stalled)),
             vec![id(1)],
             vec![],
         ),
         (
             "still stalled",
-            Trigger::Service(stalled(&id(2), "STALLED")),
+            on(stalled(&id(2), StalledState::Stalled)),
             vec![],
             vec![(id(2), "STALLED: replication is stalled, not stopped")],
         ),
         (
             "no longer stalled",
-            Trigger::Service(stalled(&id(2), "NOT_STALLED")),
+            on(stalled(&id(2), StalledState::NotStalled)),
             vec![],
             vec![(id(2), "stalled-change event with state NOT_STALLED")],
         ),
         (
             "unknown server",
-            Trigger::Service(stalled(&id(7), "STALLED")),
+            on(stalled(&id(7), StalledState::Stalled)),
             vec![],
             vec![(id(7), "no such source server")],
         ),
         (
-            "forwarded through the alarm topic",
-            via_sns(ALARM_TOPIC, SnsMessage::Service(stalled(&id(1), "STALLED"))),
-            vec![id(1)],
-            vec![],
-        ),
-        (
-            "from an unexpected topic",
-            via_sns(
-                "arn:aws:sns:us-east-1:999999999999:elsewhere",
-                SnsMessage::Service(stalled(&id(1), "STALLED")),
-            ),
-            vec![],
-            vec![(
-                "arn:aws:sns:us-east-1:999999999999:elsewhere".into(),
-                "notification from a topic not in TRIGGER_TOPIC_ARNS",
-            )],
-        ),
-        (
-            "backup notification",
-            via_sns(
-                ALARM_TOPIC,
-                SnsMessage::BackupVault(VaultNotification {
+            "events of other kinds",
+            Trigger::from_events(vec![
+                Event::VaultNotification(VaultNotification {
+                    message_id: "m-1".into(),
                     event_type: Some("BACKUP_JOB".into()),
                     state: Some("COMPLETED".into()),
                     job_id: None,
@@ -758,22 +735,23 @@ fn stalled_events_and_topics() {
                     resource_arn: None,
                     account: None,
                 }),
-            ),
+                Event::Other(OtherEvent {
+                    id: Some("e-1".into()),
+                    source: "aws.drs".into(),
+                    detail_type: "DRS Source Server Launch Result".into(),
+                }),
+            ]),
             vec![],
-            vec![("m-1".into(), "AWS Backup notification: not handled")],
-        ),
-        (
-            "other service event",
-            Trigger::Service(ServiceEvent {
-                kind: ServiceEventKind::Other(serde_json::json!({})),
-                detail_type: "DRS Source Server Launch Result".into(),
-                ..stalled(&id(1), "STALLED")
-            }),
-            vec![],
-            vec![(
-                "e-1".into(),
-                "aws.drs DRS Source Server Launch Result event: not handled",
-            )],
+            vec![
+                (
+                    "m-1".into(),
+                    "backup vault notification BACKUP_JOB COMPLETED: not handled by drs-start-replication",
+                ),
+                (
+                    "e-1".into(),
+                    "aws.drs DRS Source Server Launch Result: not handled by drs-start-replication",
+                ),
+            ],
         ),
     ];
     for (name, trigger, starts, skips) in cases {
