@@ -79,10 +79,10 @@ impl ReplicationState {
     /// staging accounts with DRS"; "Disaster recovery at scale"]. A STOPPED server is
     /// unprotected and its snapshots deleted [API reference: StopReplication]; a DISCONNECTED
     /// one had its replication stopped and its resources deleted [API reference:
-    /// DisconnectSourceServer]: neither replicates. Every other state has replication set up
-    /// (PAUSED and STALLED keep their replication resources). DRS documents no per-state list,
-    /// so a state this build does not know counts too: over-counting only delays a start, while
-    /// under-counting would call `StartReplication` past the quota.
+    /// DisconnectSourceServer]: neither replicates. In every other state replication is set up
+    /// and was not stopped, PAUSED and STALLED included, so it counts. DRS documents no
+    /// per-state list, so a state this build does not know counts too: over-counting only
+    /// delays a start, while under-counting would call `StartReplication` past the quota.
     pub fn holds_replication_slot(&self) -> bool {
         !matches!(self, Self::Stopped | Self::Disconnected)
     }
