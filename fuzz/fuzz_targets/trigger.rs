@@ -11,7 +11,9 @@ fuzz_target!(|data: &[u8]| {
     match dr_core::trigger::parse(&event) {
         Ok(trigger) => {
             let _ = trigger.describe();
-            let _ = trigger.dry_run();
+            for event in &trigger.events {
+                let _ = (event.key(), event.describe());
+            }
         }
         Err(error) => {
             let _ = error.to_string();

@@ -7,7 +7,6 @@ pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod error;
-pub mod event;
 pub mod fanout;
 pub mod invocation;
 pub mod report;

@@ -2,7 +2,7 @@
 //! file promises (that folder's README names each sample's source page). None is refused: the
 //! functions act on it or skip it with a reason, so none ends in a dead-letter queue.
 
-use dr_core::event::{self, Alarm, AlarmKind, Event};
+use dr_core::trigger::{self, Alarm, AlarmKind, Event};
 use std::path::{Path, PathBuf};
 
 /// Each sample, relative to `tests/aws-events`, and the description of the trigger it parses into.
@@ -110,11 +110,11 @@ fn samples() -> Vec<String> {
     names
 }
 
-fn parse(name: &str) -> event::Trigger {
+fn parse(name: &str) -> trigger::Trigger {
     let text = std::fs::read_to_string(root().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let value: serde_json::Value =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-    event::parse(&value).unwrap_or_else(|e| panic!("{name}: {e}"))
+    trigger::parse(&value).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn alarm(name: &str) -> Alarm {

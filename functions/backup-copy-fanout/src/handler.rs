@@ -2,9 +2,9 @@
 
 use crate::config::BackupConfig;
 use crate::{apply, observe, plan};
-use dr_core::event::{self, Admission};
 pub use dr_core::invocation::HandlerError;
 use dr_core::report::{ReportPublisher, RunReport};
+use dr_core::trigger::{self, Admission};
 use serde_json::Value;
 use tracing::{error, info};
 
@@ -33,8 +33,8 @@ pub async fn handle_at(app: &App, event: &Value, now: i64) -> Result<RunReport, 
         home_account: app.config.home_account.as_deref(),
         trigger_topics: &app.config.trigger_topic_arns,
     };
-    let trigger =
-        event::parse_for(event, admission).inspect_err(|e| error!(error = %e, "rejected event"))?;
+    let trigger = trigger::parse_for(event, admission)
+        .inspect_err(|e| error!(error = %e, "rejected event"))?;
     let dry_run = app.config.dry_run || trigger.dry_run;
     let scope = plan::scope(&trigger, &app.config);
     let report = match observe::facts(&app.backup, &app.config, &scope, now).await {

@@ -7,8 +7,8 @@ use crate::config::{BackupConfig, Destination};
 use crate::handler::FUNCTION;
 use crate::observe::{BackupJob, CopyJob, RecoveryPoint, MAX_FAILED_FANOUTS_PER_SWEEP};
 use dr_core::error::{CallFailure, ErrorClass};
-use dr_core::event::{BackupJobChange, CopyJobChange, Event, Trigger, VaultNotification};
 use dr_core::report::{Skip, Skips, TargetOutcome};
+use dr_core::trigger::{BackupJobChange, CopyJobChange, Event, Trigger, VaultNotification};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The AWS operation this function applies.

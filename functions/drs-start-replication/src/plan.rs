@@ -3,10 +3,10 @@
 use crate::config::{AlarmMapping, DimensionMatch, DrsConfig, Selection};
 use crate::handler::FUNCTION;
 use crate::observe::{ReplicationError, ReplicationState, SourceServer, Staging};
-use dr_core::event::{
+use dr_core::report::{Skip, Skips};
+use dr_core::trigger::{
     is_source_server_id, Alarm, AlarmState, Event, ReplicationStalled, StalledState, Trigger,
 };
-use dr_core::report::{Skip, Skips};
 use std::collections::BTreeSet;
 
 /// What the run will do.

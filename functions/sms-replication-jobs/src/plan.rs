@@ -7,8 +7,8 @@ use crate::config::{
 use crate::handler::FUNCTION;
 use crate::observe::{Catalog, Job, Run, Server};
 use crate::policy::{self, fmt_time, Resume};
-use dr_core::event::{ApiCall, Event, Trigger};
 use dr_core::report::{OutcomeResult, Skip, Skips, TargetOutcome};
+use dr_core::trigger::{ApiCall, Event, Trigger};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 

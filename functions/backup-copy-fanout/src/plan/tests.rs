@@ -1,11 +1,11 @@
 use super::*;
 use crate::config::{Lifecycle, KEEP_FOREVER_DAYS};
 use crate::observe::BackupJob;
-use dr_core::event::{
+use dr_core::report::OutcomeResult;
+use dr_core::trigger::{
     Alarm, AlarmDelivery, AlarmKind, AlarmState, DirectInvoke, ReplicationStalled, Schedule,
     StalledState,
 };
-use dr_core::report::OutcomeResult;
 use serde_json::Value;
 
 const PRIMARY: &str = "arn:aws:backup:us-east-1:123456789012:backup-vault:dr-primary";
@@ -1222,7 +1222,7 @@ fn sample_events_parse_and_plan() {
     for (name, dry_run, sweep, copies, skip_targets) in expected {
         let text = std::fs::read_to_string(dir.join(name)).expect("readable");
         let event: Value = serde_json::from_str(&text).expect("JSON");
-        let trigger = dr_core::event::parse(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let trigger = dr_core::trigger::parse(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(trigger.dry_run, dry_run, "{name}");
         let scope = scope(&trigger, &cfg);
         assert_eq!(scope.sweep, sweep, "{name}");

@@ -1,10 +1,10 @@
 use super::*;
 use crate::config::TagFilter;
 use crate::observe::ReplicationState::{Continuous, Stalled, Stopped};
-use dr_core::event::{
+use dr_core::report::LISTED_SKIPS;
+use dr_core::trigger::{
     AlarmDelivery, AlarmKind, Dimension, DirectInvoke, OtherEvent, Schedule, VaultNotification,
 };
-use dr_core::report::LISTED_SKIPS;
 
 fn id(n: u32) -> String {
     format!("s-{n:017}")

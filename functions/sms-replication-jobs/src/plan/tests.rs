@@ -1,7 +1,7 @@
 use super::*;
 use crate::config::{FailurePolicy, ResumeWith};
 use crate::policy::{ON_DEMAND_RUNS_PER_DAY, RESCHEDULE_LEAD_SECS};
-use dr_core::event::{
+use dr_core::trigger::{
     Alarm, AlarmDelivery, AlarmKind, AlarmState, DirectInvoke, OtherEvent, Schedule,
     VaultNotification,
 };
@@ -1070,7 +1070,7 @@ fn sample_events_parse_and_plan() {
     for name in names {
         let text = std::fs::read_to_string(dir.join(&name)).expect("readable");
         let event: Value = serde_json::from_str(&text).expect("JSON");
-        let trigger = dr_core::event::parse(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let trigger = dr_core::trigger::parse(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
         let got = plan(&trigger, &cfg, &f);
         let summary = (
             trigger.dry_run,
