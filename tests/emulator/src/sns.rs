@@ -1,4 +1,7 @@
 //! SNS (awsQuery): `Publish` keeps every message; `CreateTopic` and `ListTopics` manage topics.
+//!
+//! The rules follow the SNS API reference pages of `Publish`, `CreateTopic` and `ListTopics`, and
+//! the error codes and statuses of `aws-models/sns.service-2.json`; each names its source below.
 
 use crate::fixture::Fixture;
 use crate::protocol::{ApiError, Service};
@@ -8,9 +11,14 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-/// The largest message SNS accepts, in bytes.
+/// The largest message SNS accepts, in bytes (`Publish`: "at most 256 KB (262,144 bytes, not
+/// 262,144 characters)").
 const MAX_MESSAGE_BYTES: usize = 262_144;
-/// Topics per `ListTopics` page, as SNS pages them.
+/// Subjects are shorter than this many characters (`Publish`: "must be less than 100 characters
+/// long").
+const SUBJECT_LIMIT: usize = 100;
+/// Topics per `ListTopics` page (`ListTopics`: "Each call returns a limited list of topics, up to
+/// 100").
 const TOPICS_PAGE: usize = 100;
 
 /// One message attribute.
@@ -116,6 +124,7 @@ fn invalid(message: &str) -> ApiError {
 }
 
 fn publish(world: &mut World, fields: &BTreeMap<String, String>) -> Result<String, ApiError> {
+    // Assumption: SMS text messages are not emulated; refused rather than silently dropped.
     if fields.contains_key("PhoneNumber") {
         return Err(invalid(
             "PhoneNumber Reason: SMS delivery is not emulated; publish to a topic",
@@ -132,20 +141,26 @@ fn publish(world: &mut World, fields: &BTreeMap<String, String>) -> Result<Strin
     if message.len() > MAX_MESSAGE_BYTES {
         return Err(invalid("Message too long"));
     }
+    // `Publish`: a subject "must not include line breaks or control characters", begins with a
+    // letter, number or punctuation mark (here: not with white space) and is shorter than 100.
     if let Some(subject) = fields.get("Subject") {
         let printable = subject.chars().all(|c| !c.is_control());
-        if subject.is_empty() || subject.chars().count() > 100 || !printable {
+        let starts_well = subject.chars().next().is_some_and(|c| !c.is_whitespace());
+        if !starts_well || subject.chars().count() >= SUBJECT_LIMIT || !printable {
             return Err(invalid(
-                "Subject Reason: must be 1 to 100 printable characters without line breaks",
+                "Subject Reason: must be shorter than 100 characters, begin with a letter, \
+                 number or punctuation mark, and have no line breaks or control characters",
             ));
         }
     }
     if !is_topic_arn(topic) {
         return Err(invalid("TopicArn Reason: is not a topic ARN"));
     }
+    // `NotFoundException` (code `NotFound`, 404 in the model).
     if !world.sns.topics.contains(topic) {
         return Err(ApiError::new("NotFound", "Topic does not exist"));
     }
+    // `Publish`: "The MessageGroupId is required for FIFO topics" (names ending in `.fifo`).
     let fifo = topic.ends_with(".fifo");
     let group = fields.get("MessageGroupId").cloned();
     if fifo && group.is_none() {
@@ -189,7 +204,10 @@ fn is_topic_arn(arn: &str) -> bool {
         && !parts[5].is_empty()
 }
 
-/// `MessageAttributes.entry.N.Name`, `.Value.DataType`, `.Value.StringValue`, `.Value.BinaryValue`.
+/// `MessageAttributes.entry.N.Name`, `.Value.DataType`, `.Value.StringValue`, `.Value.BinaryValue`;
+/// the data types `String`, `Number` and `Binary`, each with an optional custom suffix, and
+/// `String.Array` ("Amazon SNS message attributes", SNS developer guide); a refused attribute is
+/// `ParameterValueInvalid` (`InvalidParameterValueException` in the model).
 fn attributes(fields: &BTreeMap<String, String>) -> Result<BTreeMap<String, Attribute>, ApiError> {
     let mut out = BTreeMap::new();
     let prefix = "MessageAttributes.entry.";
@@ -249,6 +267,8 @@ fn create_topic(
     let name = fields
         .get("Name")
         .ok_or_else(|| invalid("Name Reason: no value for required parameter"))?;
+    // `CreateTopic`: "uppercase and lowercase ASCII letters, numbers, underscores, and hyphens,
+    // and must be between 1 and 256 characters long"; a FIFO topic's name ends in `.fifo`.
     let base = name.strip_suffix(".fifo").unwrap_or(name);
     let valid = !base.is_empty()
         && name.len() <= 256
@@ -267,7 +287,8 @@ fn create_topic(
         partition(region),
         fixture.account_id
     );
-    // CreateTopic is idempotent: an existing topic is returned as is.
+    // `CreateTopic`: "This action is idempotent, so if the requester already owns a topic with
+    // the specified name, that topic's ARN is returned without creating a new topic."
     if !world.sns.topics.contains(&arn) {
         world.sns.topics.push(arn.clone());
     }

@@ -78,6 +78,33 @@ async fn publish_errors() {
 }
 
 #[tokio::test]
+async fn subjects_follow_the_publish_constraints() {
+    let env = Env::new(Fixture::demo()).await;
+    let publish = |subject: String| {
+        env.sns()
+            .publish()
+            .topic_arn(REPORTS_TOPIC)
+            .subject(subject)
+            .message("hello")
+            .send()
+    };
+    publish("s".repeat(99)).await.expect("99 characters");
+    for bad in [
+        "s".repeat(100),
+        "two\nlines".to_owned(),
+        " leading space".to_owned(),
+    ] {
+        let err = publish(bad.clone()).await.expect_err("refused");
+        assert_eq!(
+            code_and_status(&err),
+            ("InvalidParameter".to_owned(), 400),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(env.emulator.sns_messages().len(), 1);
+}
+
+#[tokio::test]
 async fn topics_can_be_created_and_listed() {
     let env = Env::new(Fixture::demo()).await;
     let created = env
