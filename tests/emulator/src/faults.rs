@@ -1,4 +1,9 @@
 //! Fault injection: per-operation errors, latency and dropped connections.
+//!
+//! This is a test feature, not AWS behaviour: the rules are the emulator's own. What reaches the
+//! client is AWS's, though: an injected error is the service's own code and status
+//! ([`crate::protocol::ApiError::fault`]), and a dropped connection is what a client sees when a
+//! connection breaks before or after the service acted.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

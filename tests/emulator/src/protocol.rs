@@ -1,5 +1,9 @@
 //! The four wire protocols: which service a request is for, and how replies and errors look
 //! (restJson1 for DRS and Backup, awsJson1.1 for SMS, awsQuery with XML replies for SNS).
+//!
+//! Shapes follow the Smithy AWS protocol specifications (restJson1: `x-amzn-ErrorType` and the
+//! error's `httpError` status; awsJson1_1: `__type` in the body; awsQuery: `<ErrorResponse>`
+//! with `Type`, `Code`, `Message`) and the statuses and codes of `aws-models/*.service-2.json`.
 
 use crate::util::xml_escape;
 use axum::body::Body;
@@ -250,7 +254,13 @@ impl ApiError {
     }
 
     /// The error an injected fault of `kind` produces in `service`, so that each SDK classifies it
-    /// the way it would classify the real one (throttling, server fault, or a named error).
+    /// the way it would classify the real one (throttling, server fault, or a named error): DRS's
+    /// modelled `ThrottlingException` (429) and `InternalServerException` (500), both with
+    /// `Retry-After` (their `retryAfterSeconds` member); SMS's modelled `InternalError`; Backup's
+    /// modelled `ServiceUnavailableException` (500 in its API reference); SNS's modelled
+    /// `InternalError` (500); and for throttling of SMS, Backup and SNS, which model none (SNS's
+    /// `Throttled` is its account-level limit), the API references' common `ThrottlingException`
+    /// (awsQuery: `Throttling`), status 400.
     pub fn fault(service: Service, kind: &str) -> Self {
         let throttle = matches!(
             kind,
@@ -286,7 +296,9 @@ impl ApiError {
         }
     }
 
-    /// The HTTP status the service's model gives this error.
+    /// The HTTP status the service's model gives this error (`httpStatusCode` in
+    /// `aws-models/*.service-2.json`, or the API reference where the model has none); 400
+    /// otherwise, the status of every client error the models leave unnumbered.
     pub fn status(&self, service: Service) -> StatusCode {
         let code = match (service, self.code.as_str()) {
             (Service::Drs, "ConflictException") => 409,

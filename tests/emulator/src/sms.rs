@@ -5,6 +5,11 @@
 //! the server still has `failRuns` left. A failed run makes the job FAILING; the third failure in
 //! a row pauses a recurring job (PAUSED_ON_FAILURE) and fails a one-time job at the first failure.
 //! Recurring jobs schedule their next automatic run `frequency` hours after a run ends.
+//!
+//! Sources: the SMS API reference (operations, members, error codes; `aws-models/sms.service-2.json`)
+//! and the SMS user guide pages "Replicating VMs using the AWS SMS console" and "... using the
+//! CLI". Where they say nothing, the rule is an assumption and says so; the emulator README lists
+//! them all.
 
 use crate::fixture::{Fixture, SmsServer};
 use crate::protocol::{ApiError, Service, SMS_TARGET_PREFIX};
@@ -17,13 +22,16 @@ use std::collections::HashMap;
 
 /// Default page size of the list operations.
 const DEFAULT_PAGE: usize = 50;
-/// Consecutive failed runs that pause a recurring job.
+/// Consecutive failed runs that pause a recurring job. Assumption: the user guide says jobs are
+/// paused on "consecutive failures" without a number.
 const FAILURES_TO_PAUSE: u32 = 3;
-/// On-demand runs allowed per job in any 24 hours.
+/// On-demand runs allowed per job in any 24 hours ("up to two on-demand replication runs per
+/// 24-hour period", user guide).
 const ON_DEMAND_PER_DAY: usize = 2;
-/// How far ahead a seed time may be.
+/// How far ahead a seed time may be ("up to 30 days in the future", user guide, console).
 const MAX_SEED_AHEAD: i64 = 30 * 86_400;
-/// Frequency of a recurring job created without one, hours.
+/// Frequency of a recurring job created without one, hours. Assumption: the API documents no
+/// default; 12 is the user guide's CLI example.
 const DEFAULT_FREQUENCY: i64 = 12;
 
 #[derive(Debug, Clone)]
@@ -151,6 +159,7 @@ impl Sms {
             return false;
         };
         job.runs[r].state = "ACTIVE".into();
+        // Assumption: a run that starts resumes a paused job (no API documents the resume).
         if job.state == "PENDING" || job.state == "PAUSED_ON_FAILURE" {
             job.state = "ACTIVE".into();
         }
@@ -266,6 +275,8 @@ fn finish_run(job: &mut Job, r: usize, fail: bool, now: i64, rng: &mut fastrand:
                 .into(),
         );
         job.failures_in_a_row += 1;
+        // Assumption: a one-time job is never paused; the guide describes pausing for the job's
+        // consecutive runs, which a one-time job does not have.
         if job.run_once {
             job.state = "FAILED".into();
             job.status_message = Some(
@@ -273,6 +284,9 @@ fn finish_run(job: &mut Job, r: usize, fail: bool, now: i64, rng: &mut fastrand:
             );
             return;
         }
+        // The console's "Pause replication job on consecutive failures" (user guide). Assumption:
+        // a paused job lists no next scheduled run (what SMS lists is not documented;
+        // `schedule_run` shows the other case).
         if job.failures_in_a_row >= FAILURES_TO_PAUSE {
             job.state = "PAUSED_ON_FAILURE".into();
             job.status_message = Some(format!(
@@ -541,6 +555,12 @@ fn get_runs(world: &mut World, input: ListInput) -> Result<Value, ApiError> {
 }
 
 /// Checks the options both create and update accept; `os` is the server's operating system.
+///
+/// License AWS or BYOL (the model's `LicenseType`), Linux servers BYOL only ("Linux servers can
+/// only use Bring Your Own License", user guide); a KMS key only with `encrypted` (the API
+/// reference's `kmsKeyId`: "for replication jobs that produce encrypted AMIs"); `roleName` a
+/// name ("The name of the IAM role"). Assumptions: `frequency` 1 to 24 hours (the API gives no
+/// range) and no negative `numberOfRecentAmisToKeep`.
 fn validate_options(input: &JobInput, encrypted: bool, os: &str) -> Result<(), ApiError> {
     if let Some(f) = input.frequency {
         if !(1..=24).contains(&f) {
@@ -590,6 +610,8 @@ fn create_job(world: &mut World, input: JobInput) -> Result<Value, ApiError> {
         .server(&server_id)
         .ok_or_else(|| invalid(format!("Server {server_id} is not in the server catalog")))?
         .clone();
+    // The model's errors: "The specified server cannot be replicated", "The specified replication
+    // job already exists".
     if let Some(reason) = &server.cannot_replicate {
         return Err(ApiError::new(
             "ServerCannotBeReplicatedException",
@@ -619,6 +641,8 @@ fn create_job(world: &mut World, input: JobInput) -> Result<Value, ApiError> {
         (false, f) => Some(f.unwrap_or(DEFAULT_FREQUENCY)),
     };
     let id = format!("sms-job-{}", hex(&mut world.rng, 17));
+    // Without roleName, SMS uses the role named `sms` (user guide, "Configure your AWS account
+    // permissions": any other name must be given with each job).
     let mut job = Job {
         id: id.clone(),
         server_id,
@@ -734,6 +758,8 @@ fn start_run(world: &mut World, input: StartRunInput) -> Result<Value, ApiError>
     )?;
     let now = world.now();
     let job = &world.sms.jobs[i];
+    // Assumption: a finished or deleted job takes no run, refused with the model's
+    // OperationNotPermittedException ("This operation is not allowed").
     if job.terminal() {
         return Err(ApiError::new(
             "OperationNotPermittedException",
@@ -743,6 +769,8 @@ fn start_run(world: &mut World, input: StartRunInput) -> Result<Value, ApiError>
             ),
         ));
     }
+    // "If another replication run is currently active, an on-demand replication run cannot be
+    // started" (user guide, CLI). Assumption: SMS answers it with InvalidParameterException.
     if let Some(active) = job.runs.iter().find(|r| r.state == "ACTIVE") {
         return Err(invalid(format!(
             "Replication run {} is already active for job {}; start an on-demand run after it ends",
@@ -754,6 +782,8 @@ fn start_run(world: &mut World, input: StartRunInput) -> Result<Value, ApiError>
         .iter()
         .filter(|r| r.kind == "ON_DEMAND" && r.requested > now - 86_400)
         .count();
+    // `ReplicationRunLimitExceededException`: "exceeded the number of on-demand replication runs
+    // you can request in a 24-hour period" (API reference).
     if recent >= ON_DEMAND_PER_DAY {
         return Err(ApiError::new(
             "ReplicationRunLimitExceededException",
