@@ -3,6 +3,9 @@
 //! All four services answer on one port, in their own wire protocols, so the real AWS SDKs and
 //! the AWS CLI work against it with `AWS_ENDPOINT_URL=http://127.0.0.1:PORT` and fake
 //! credentials. The service is taken from the SigV4 credential scope; signatures are not checked.
+//! A request signed for a service the emulator does not serve gets that protocol's "unknown
+//! operation" error instead of being routed by its path, and ARNs are built in the partition of
+//! their region (see the README for the sources of every rule).
 //!
 //! State starts from a [`Fixture`] and moves in steps: one step every `pace` of wall-clock time
 //! (applied when a request arrives), or on demand with [`Emulator::advance`] or
