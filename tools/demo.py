@@ -51,11 +51,14 @@ FUNCTION_ENV = {
         ],
     }),
     "BACKUP_SOURCE_VAULTS": "dr-primary",
+    # The isolated copies are kept for good: keepForever is 36500 days (100 years). A -1 would
+    # not do it: AWS Backup gives such a copy its source's expiration date, so the function
+    # refuses it at cold start.
     "BACKUP_DESTINATIONS": json.dumps([
         {"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west",
          "moveToColdStorageAfterDays": 30, "deleteAfterDays": 120},
         {"vaultArn": "arn:aws:backup:us-east-2:210987654321:backup-vault:dr-copy-isolated",
-         "moveToColdStorageAfterDays": -1, "deleteAfterDays": -1},
+         "keepForever": True},
     ]),
     "BACKUP_COPY_ROLE_ARN": "arn:aws:iam::123456789012:role/dr-automation-backup-copy",
 }
@@ -123,6 +126,14 @@ def drs_states(state):
         )
         for s in state["drs"]["sourceServers"]
     }
+
+
+def retention(copy_job):
+    """How long the copy is kept, as its lifecycle says; without one it follows its source."""
+    days = copy_job.get("DestinationRecoveryPointLifecycle", {}).get("DeleteAfterDays")
+    if days is None:
+        return "as its source"
+    return f"{days} days" + (" (100 years)" if days == 36500 else "")
 
 
 def start(cmd, log, env=None):
@@ -221,12 +232,13 @@ def main():
             (c["SourceRecoveryPointArn"].rsplit(":", 1)[-1].rsplit("/", 1)[-1],
              c.get("ResourceType", ""),
              vault_names.get(c["DestinationBackupVaultArn"], c["DestinationBackupVaultArn"]),
-             c["State"])
+             c["State"], retention(c))
             for c in after_state["backup"]["copyJobs"]
         ]
-        print("\nBackup copy jobs:")
-        table(copies or [("(none)", "", "", "")],
-              ["recovery point", "type", "destination", "state"])
+        print("\nBackup copy jobs (a resource's copies run one at a time; the others wait in "
+              "CREATED):")
+        table(copies or [("(none)", "", "", "", "")],
+              ["recovery point", "type", "destination", "state", "copy kept"])
         with urllib.request.urlopen(f"{EMULATOR}/_emulator/sns/messages", timeout=10) as r:
             messages = json.load(r)
         if isinstance(messages, dict):

@@ -23,13 +23,15 @@ pub const FUNCTIONS: [&str; 3] = [
 /// job ids (`sms-job-0a1b2c3d4e5f6000N`, N from 1) stand for their jobs.
 pub const SMS_PLACEHOLDER_SERVERS: [&str; 3] = ["s-5a1c0e7f", "s-5a1c0e80", "s-5a1c0e83"];
 
-/// The Backup destinations of the demo configuration, each with its own lifecycle.
+/// The Backup destinations of the demo configuration, each with its own lifecycle: the isolated
+/// account keeps its copies for good (`keepForever`: 36500 days, since a copy given -1 would
+/// keep its source's expiration date).
 pub const BACKUP_DESTINATIONS: &str = r#"[
     {"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west",
      "moveToColdStorageAfterDays": 30, "deleteAfterDays": 120,
      "optInToArchiveForSupportedResources": true},
     {"vaultArn": "arn:aws:backup:us-east-2:210987654321:backup-vault:dr-copy-isolated",
-     "moveToColdStorageAfterDays": -1, "deleteAfterDays": -1}
+     "keepForever": true}
 ]"#;
 
 /// The demo `SMS_JOBS`: one job per way of naming a server, and the server SMS refuses.

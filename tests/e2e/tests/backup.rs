@@ -1,16 +1,20 @@
 //! backup-copy-fanout end to end: the real binary, the Runtime API, the emulator's Backup and SNS.
 //!
-//! The demo fixture's source vault `dr-primary` holds six recovery points: an EC2 image (2 hours
-//! old), an EBS snapshot (5 h), an RDS snapshot (26 h), a DynamoDB backup whose first copy fails
-//! (30 h), an EFS backup (50 h) and an older image of the same instance as the first (26 h). With
-//! the default 24-hour window a sweep sees only the first two; the sample events name the first
-//! four. Copy jobs move CREATED → RUNNING → COMPLETED (or FAILED) one emulator step at a time.
+//! The demo fixture's source vault `dr-primary` holds eight recovery points: an EC2 image (2 hours
+//! old), a continuous (PITR) RDS point (3 h), an EBS snapshot (5 h), an RDS snapshot (26 h), a
+//! DynamoDB backup whose first copy fails (30 h), an EFS backup (50 h), an older image of the same
+//! instance as the first (26 h) and an EBS snapshot in cold storage (40 days). With the default
+//! 24-hour window a sweep sees only the first three; the sample events name the EC2, EBS, RDS and
+//! DynamoDB ones. Copy jobs move CREATED → RUNNING → COMPLETED (or FAILED) one emulator step at a
+//! time, and a resource's further copy jobs wait in CREATED until the running one ends: the two
+//! copies of one point take three steps.
 
 use dr_core::report::{OutcomeResult, RunReport, RunStatus};
 use dr_e2e::{
     demo, function_binary, sample_event, Deployment, FunctionProcess, HarnessError, Invocation,
     RuntimeApi,
 };
+use dr_emulator::fixture::BackupJobSpec;
 use dr_emulator::{FaultRule, Fixture, REPORTS_TOPIC};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -29,6 +33,12 @@ const RDS: &str =
     "arn:aws:backup:us-east-1:123456789012:recovery-point:4e8c1a3b-5d6f-4a7b-8c9d-0e1f2a3b4c5d";
 const DYNAMO: &str =
     "arn:aws:backup:us-east-1:123456789012:recovery-point:9d3f5b7a-2c4e-4f60-8a1b-3c5d7e9f1a2b";
+const CONTINUOUS: &str =
+    "arn:aws:backup:us-east-1:123456789012:recovery-point:continuous:db-orders-0a1b2c3d";
+const COLD: &str = "arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60003";
+const VOLUME: &str = "arn:aws:ec2:us-east-1:123456789012:volume/vol-0a1b2c3d4e5f60719";
+/// Steps in which both copies of one recovery point end: the second waits for the first.
+const FAN_OUT_STEPS: u64 = 3;
 
 /// The demo configuration, with `extra` replacing or adding variables.
 fn env_with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
@@ -70,7 +80,16 @@ impl Run {
     /// `instances` warm copies of the function polling the same Runtime API, as Lambda runs
     /// concurrent invocations.
     async fn start_instances(env: &[(&str, &str)], log: &str, instances: usize) -> Self {
-        let deployment = Deployment::start(FUNCTION, Fixture::demo(), env, log, instances);
+        Self::start_with(Fixture::demo(), env, log, instances).await
+    }
+
+    async fn start_with(
+        fixture: Fixture,
+        env: &[(&str, &str)],
+        log: &str,
+        instances: usize,
+    ) -> Self {
+        let deployment = Deployment::start(FUNCTION, fixture, env, log, instances);
         Self {
             deployment: deployment.await.expect("deployed"),
             invocations: 0,
@@ -106,7 +125,8 @@ impl Run {
     }
 
     /// Checks that `report` started exactly `expected` (recovery point, destination, attempt),
-    /// each as the newest copy job of its pair in the emulator, named in the outcome's detail.
+    /// each as the newest copy job of its pair in the emulator, named at the start of the
+    /// outcome's detail (a copy queued behind another job of its resource says so after it).
     fn assert_started(&self, report: &RunReport, expected: &[(&str, &str, u32)]) {
         let want: Vec<String> = expected.iter().map(|(rp, d, _)| to(rp, d)).collect();
         assert_eq!(started(report), want, "{report:#?}");
@@ -123,15 +143,15 @@ impl Run {
                 .iter()
                 .find(|o| o.target == to(rp, destination))
                 .expect("an outcome");
-            assert_eq!(
-                outcome.detail.as_deref(),
-                Some(
-                    format!(
-                        "copy job {} (attempt {attempt})",
-                        str_of(&newest["CopyJobId"])
-                    )
-                    .as_str()
-                )
+            let detail = outcome.detail.as_deref().unwrap_or_default();
+            let named = format!(
+                "copy job {} (attempt {attempt})",
+                str_of(&newest["CopyJobId"])
+            );
+            assert!(
+                detail == named
+                    || detail.starts_with(&format!("{named}; queued in CREATED behind ")),
+                "{detail}"
             );
             check_copy_job(newest);
         }
@@ -165,7 +185,7 @@ fn check_copy_job(job: &Value) {
                "OptInToArchiveForSupportedResources": true})
     } else {
         assert_eq!(job["DestinationBackupVaultArn"], ISOLATED, "{job:#}");
-        json!({"MoveToColdStorageAfterDays": -1, "DeleteAfterDays": -1})
+        json!({"DeleteAfterDays": 36500})
     };
     assert_eq!(
         job["DestinationRecoveryPointLifecycle"], lifecycle,
@@ -201,13 +221,20 @@ fn skip_reason<'r>(report: &'r RunReport, target: &str) -> &'r str {
         .unwrap_or_else(|| panic!("{target} not skipped: {report:#?}"))
 }
 
-/// The one-copy-per-resource rule left this destination for later.
-fn assert_deferred(report: &RunReport, rp: &str, destination: &str) {
-    let reason = skip_reason(report, &to(rp, destination));
-    assert!(reason.starts_with("deferred: "), "{reason}");
+/// The copy to `destination` was started queued behind the one to the other destination.
+fn assert_queued_behind_this_run(report: &RunReport, rp: &str, destination: &str) {
+    let outcome = report
+        .outcomes
+        .iter()
+        .find(|o| o.target == to(rp, destination))
+        .unwrap_or_else(|| panic!("{rp} -> {destination} not in {report:#?}"));
+    let detail = outcome.detail.as_deref().unwrap_or_default();
     assert!(
-        reason.ends_with("AWS Backup runs one backup or copy job per resource at a time"),
-        "{reason}"
+        detail.contains("; queued in CREATED behind the copy to ")
+            && detail.ends_with(
+                "started by this run: AWS Backup runs one backup or copy job per resource at a time"
+            ),
+        "{detail}"
     );
 }
 
@@ -222,13 +249,20 @@ async fn every_sample_event_does_what_it_says_against_the_demo_vaults() {
     let dry = run.invoke(&event("direct-invoke-dry-run.json")).await;
     assert_eq!(dry.status, RunStatus::DryRun);
     let planned: Vec<&str> = dry.outcomes.iter().map(|o| o.target.as_str()).collect();
-    assert_eq!(planned, [to(EBS, WEST), to(RDS, WEST)], "newest first");
+    assert_eq!(
+        planned,
+        [
+            to(EBS, WEST),
+            to(EBS, ISOLATED),
+            to(RDS, WEST),
+            to(RDS, ISOLATED)
+        ],
+        "newest first, every destination in the same run"
+    );
     assert!(dry
         .outcomes
         .iter()
         .all(|o| o.result == OutcomeResult::Planned));
-    assert_deferred(&dry, EBS, ISOLATED);
-    assert_deferred(&dry, RDS, ISOLATED);
     let again = run.invoke(&event("direct-invoke-dry-run.json")).await;
     assert_eq!(
         again.outcomes, dry.outcomes,
@@ -242,16 +276,16 @@ async fn every_sample_event_does_what_it_says_against_the_demo_vaults() {
     assert!(run.copy_jobs().is_empty());
 
     let completed = run.invoke(&event("backup-job-completed.json")).await;
-    run.assert_started(&completed, &[(EBS, WEST, 1)]);
-    assert_deferred(&completed, EBS, ISOLATED);
+    run.assert_started(&completed, &[(EBS, WEST, 1), (EBS, ISOLATED, 1)]);
+    assert_queued_behind_this_run(&completed, EBS, ISOLATED);
 
     for (name, rp) in [
         ("vault-notification-backup-completed.json", RDS),
         ("vault-notification-backup-completed-variant-b.json", EC2),
     ] {
         let report = run.invoke(&event(name)).await;
-        run.assert_started(&report, &[(rp, WEST, 1)]);
-        assert_deferred(&report, rp, ISOLATED);
+        run.assert_started(&report, &[(rp, WEST, 1), (rp, ISOLATED, 1)]);
+        assert_queued_behind_this_run(&report, rp, ISOLATED);
     }
 
     let failed_backup = event("vault-notification-backup-failed.json");
@@ -265,31 +299,39 @@ async fn every_sample_event_does_what_it_says_against_the_demo_vaults() {
             format!("backup job {state}: nothing to copy")
         );
     }
-    assert_eq!(run.emulator.calls("StartCopyJob"), 3);
+    assert_eq!(run.emulator.calls("StartCopyJob"), 6);
 
-    run.emulator.advance(2);
+    // Each resource's second copy waits in CREATED for its first, then runs.
+    run.emulator.advance(1);
+    let waiting: Vec<String> = run
+        .copy_jobs()
+        .iter()
+        .filter(|j| j["State"] == "CREATED")
+        .map(|j| str_of(&j["DestinationBackupVaultArn"]).to_owned())
+        .collect();
+    assert_eq!(waiting, [ISOLATED; 3], "queued, not refused");
+    run.emulator.advance(FAN_OUT_STEPS - 1);
     assert!(run.copy_jobs().iter().all(|j| j["State"] == "COMPLETED"));
 
     let copied = run.invoke(&event("copy-job-completed.json")).await;
-    run.assert_started(&copied, &[(EBS, ISOLATED, 1)]);
+    assert!(copied.outcomes.is_empty(), "{copied:#?}");
     assert!(skip_reason(&copied, &to(EBS, WEST)).starts_with("already copied by copy job "));
+    assert!(skip_reason(&copied, &to(EBS, ISOLATED)).starts_with("already copied by copy job "));
 
-    // The sweep finds the one in-window destination still lacking a copy; points older than the
-    // window (RDS, DynamoDB, EFS, the older EC2 image) are not even looked at.
+    // The sweep sees the three in-window points; points older than the window (RDS, DynamoDB,
+    // EFS, the older EC2 image, the cold snapshot) are not even looked at, and the continuous
+    // one is never sent.
     let sweep = run.invoke(&event("scheduled-event.json")).await;
-    run.assert_started(&sweep, &[(EC2, ISOLATED, 1)]);
-    assert!(skip_reason(&sweep, &to(EBS, ISOLATED)).ends_with(" is CREATED"));
-    let swept: BTreeSet<&str> = sweep
-        .outcomes
-        .iter()
-        .map(|o| o.target.as_str())
-        .chain(sweep.skips.iter().map(|s| s.target.as_str()))
-        .collect();
+    assert!(sweep.outcomes.is_empty(), "{sweep:#?}");
+    assert!(skip_reason(&sweep, CONTINUOUS)
+        .starts_with("continuous (point-in-time) backup: StartCopyJob does not support"));
+    let swept: BTreeSet<&str> = sweep.skips.iter().map(|s| s.target.as_str()).collect();
     let in_window = BTreeSet::from([
         to(EC2, WEST),
         to(EC2, ISOLATED),
         to(EBS, WEST),
         to(EBS, ISOLATED),
+        CONTINUOUS.to_owned(),
     ]);
     assert_eq!(
         swept,
@@ -297,23 +339,19 @@ async fn every_sample_event_does_what_it_says_against_the_demo_vaults() {
         "{sweep:#?}"
     );
 
-    run.emulator.advance(2);
     let quiet = run.invoke(&event("scheduler-input.json")).await;
     assert!(quiet.outcomes.is_empty(), "{quiet:#?}");
-    assert!(quiet
-        .skips
-        .iter()
-        .all(|s| s.reason.starts_with("already copied by copy job ")));
 
     let direct = run.invoke(&event("direct-invoke.json")).await;
-    run.assert_started(&direct, &[(RDS, ISOLATED, 1)]);
-    run.emulator.advance(2);
+    assert!(direct.outcomes.is_empty(), "{direct:#?}");
+    assert!(skip_reason(&direct, &to(RDS, ISOLATED)).starts_with("already copied by copy job "));
 
     // A real failure for the sample event to follow: the DynamoDB backup's first copy fails.
     let first = run.invoke(&json!({"targets": [DYNAMO]})).await;
-    run.assert_started(&first, &[(DYNAMO, WEST, 1)]);
-    run.emulator.advance(2);
+    run.assert_started(&first, &[(DYNAMO, WEST, 1), (DYNAMO, ISOLATED, 1)]);
+    run.emulator.advance(FAN_OUT_STEPS);
     assert_eq!(run.jobs(DYNAMO, WEST)[0]["State"], "FAILED");
+    assert_eq!(run.jobs(DYNAMO, ISOLATED)[0]["State"], "COMPLETED");
     let retry = run.invoke(&event("copy-job-failed.json")).await;
     run.assert_started(&retry, &[(DYNAMO, WEST, 2)]);
     assert!(
@@ -337,15 +375,14 @@ async fn every_sample_event_does_what_it_says_against_the_demo_vaults() {
             assert_eq!((pair, &job["State"]), (to(DYNAMO, WEST), &json!("FAILED")));
         }
     }
-    let mut want: BTreeSet<String> = [EC2, EBS, RDS]
+    let want: BTreeSet<String> = [EC2, EBS, RDS, DYNAMO]
         .iter()
         .flat_map(|rp| [to(rp, WEST), to(rp, ISOLATED)])
         .collect();
-    want.insert(to(DYNAMO, WEST));
     assert_eq!(pairs, want);
     assert_eq!(
         run.emulator.calls("StartCopyJob"),
-        8,
+        9,
         "one call per copy job"
     );
     run.assert_reports_published(&redelivered);
@@ -359,8 +396,8 @@ async fn a_copy_that_keeps_failing_alerts_instead_of_retrying() {
     )
     .await;
     let first = run.invoke(&json!({"targets": [DYNAMO]})).await;
-    run.assert_started(&first, &[(DYNAMO, WEST, 1)]);
-    run.emulator.advance(2);
+    run.assert_started(&first, &[(DYNAMO, WEST, 1), (DYNAMO, ISOLATED, 1)]);
+    run.emulator.advance(FAN_OUT_STEPS);
     let failed_job = run.jobs(DYNAMO, WEST).remove(0);
     assert_eq!(failed_job["State"], "FAILED");
 
@@ -388,7 +425,11 @@ async fn a_copy_that_keeps_failing_alerts_instead_of_retrying() {
             .as_str()
         )
     );
-    assert_eq!(run.emulator.calls("StartCopyJob"), 1, "no second attempt");
+    assert_eq!(
+        run.emulator.calls("StartCopyJob"),
+        2,
+        "no second attempt to the west"
+    );
     assert_eq!(run.jobs(DYNAMO, WEST).len(), 1);
     let messages = run.emulator.sns_messages();
     let alerted = &messages[messages.len() - 1];
@@ -454,9 +495,11 @@ async fn a_redelivered_backup_job_event_copies_once_to_each_destination() {
         run.emulator.advance_time(600, 2);
     }
     let mut want = vec![Vec::new(); 9];
-    want[0] = vec![to(EBS, WEST)];
-    want[3] = vec![to(EBS, ISOLATED)];
-    assert_eq!(starts, want);
+    want[0] = vec![to(EBS, WEST), to(EBS, ISOLATED)];
+    assert_eq!(
+        starts, want,
+        "both destinations at the first delivery, then nothing"
+    );
     assert_eq!(run.emulator.calls("StartCopyJob"), 2);
     assert_each_point_copied_once_to_each_destination(&run, &[EBS]);
 }
@@ -474,8 +517,8 @@ async fn repeated_sweeps_copy_each_point_in_the_window_once_to_each_destination(
     }
     assert_eq!(
         starts,
-        [2, 0, 0, 2, 0, 0, 0, 0, 0],
-        "one copy per resource at a time"
+        [4, 0, 0, 0, 0, 0, 0, 0, 0],
+        "both destinations of both copyable points at the first sweep"
     );
     assert_eq!(run.emulator.calls("StartCopyJob"), 4);
     assert_each_point_copied_once_to_each_destination(&run, &[EC2, EBS]);
@@ -504,18 +547,17 @@ async fn concurrent_deliveries_to_warm_instances_start_one_copy() {
     );
     assert_eq!(
         run.emulator.calls("StartCopyJob"),
-        3,
-        "every instance raced past observe"
+        6,
+        "every instance raced past observe, to both destinations"
     );
     let jobs = run.copy_jobs();
-    assert_eq!(jobs.len(), 1, "{jobs:#?}");
-    assert_eq!(jobs[0]["SourceRecoveryPointArn"], EBS);
-    assert_eq!(jobs[0]["DestinationBackupVaultArn"], WEST);
+    assert_eq!(jobs.len(), 2, "{jobs:#?}");
+    assert!(jobs.iter().all(|j| j["SourceRecoveryPointArn"] == EBS));
     // The later calls are answered with the first one's job, which each report names.
     for answer in [a, b, c] {
         let report: RunReport =
             serde_json::from_value(answer.expect("answered").expect_response()).expect("report");
-        run.assert_started(&report, &[(EBS, WEST, 1)]);
+        run.assert_started(&report, &[(EBS, WEST, 1), (EBS, ISOLATED, 1)]);
     }
 }
 
@@ -651,45 +693,142 @@ async fn hostile_input_is_rejected_without_changing_anything() {
     assert!(run.emulator.sns_messages().is_empty());
     // The instance is still healthy after rejecting them.
     let report = run.invoke(&event("backup-job-completed.json")).await;
-    run.assert_started(&report, &[(EBS, WEST, 1)]);
+    run.assert_started(&report, &[(EBS, WEST, 1), (EBS, ISOLATED, 1)]);
 }
 
-#[tokio::test]
-async fn a_lifecycle_breaking_the_90_day_rule_fails_the_cold_start() {
+/// Starts the binary with `destinations` as `BACKUP_DESTINATIONS`, expects it to fail its
+/// initialisation and exit, as on Lambda; returns the init error's body.
+async fn init_error(destinations: &str, log: &str) -> String {
     let binary = function_binary(FUNCTION, "debug").expect("binary built");
     let runtime = RuntimeApi::start(FUNCTION).await.expect("runtime");
-    let log = dr_e2e::target_dir().join("e2e-logs/backup-cold-start-bad-lifecycle.log");
-    let destinations = format!(
-        r#"[{{"vaultArn": "{WEST}", "moveToColdStorageAfterDays": 30, "deleteAfterDays": 60}}]"#
-    );
-    let env = env_with(&[]);
-    let mut env: Vec<(&str, &str)> = env
+    let log = dr_e2e::target_dir().join(format!("e2e-logs/{log}.log"));
+    let mut env: Vec<(&str, &str)> = env_with(&[])
         .into_iter()
         .filter(|(k, _)| *k != "BACKUP_DESTINATIONS")
         .collect();
-    env.push(("BACKUP_DESTINATIONS", &destinations));
+    env.push(("BACKUP_DESTINATIONS", destinations));
     let mut process = FunctionProcess::spawn(&binary, &runtime, "http://127.0.0.1:9", &env, &log)
         .expect("spawned");
     let err = runtime
         .invoke(&json!({}), Duration::from_secs(20))
         .await
         .expect_err("initialisation fails");
-    match err {
-        HarnessError::Init(body) => assert!(
-            body.contains(&format!(
-                "configuration BACKUP_DESTINATIONS: destination [0] `{WEST}`: deleteAfterDays (60) \
-                 must be at least moveToColdStorageAfterDays (30) + 90 = 120"
-            )),
-            "{body}"
-        ),
-        other => panic!("expected an init error, got {other}"),
-    }
-    // The runtime exits after reporting the init error, as on Lambda.
+    let HarnessError::Init(body) = err else {
+        panic!("expected an init error, got {err}");
+    };
     for _ in 0..100 {
         if process.exited().is_some() {
-            return;
+            return body;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the function kept running after a failed initialisation");
+}
+
+#[tokio::test]
+async fn a_lifecycle_breaking_the_90_day_rule_fails_the_cold_start() {
+    let destinations = format!(
+        r#"[{{"vaultArn": "{WEST}", "moveToColdStorageAfterDays": 30, "deleteAfterDays": 60}}]"#
+    );
+    let body = init_error(&destinations, "backup-cold-start-bad-lifecycle").await;
+    assert!(
+        body.contains(&format!(
+            "configuration BACKUP_DESTINATIONS: destination [0] `{WEST}`: deleteAfterDays (60) \
+             must be at least moveToColdStorageAfterDays (30) + 90 = 120"
+        )),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_retention_relying_on_minus_one_as_forever_fails_the_cold_start_saying_what_to_write() {
+    let destinations = format!(
+        r#"[{{"vaultArn": "{ISOLATED}", "moveToColdStorageAfterDays": -1, "deleteAfterDays": -1}}]"#
+    );
+    let body = init_error(&destinations, "backup-cold-start-minus-one").await;
+    for part in [
+        format!("configuration BACKUP_DESTINATIONS: destination [0] `{ISOLATED}`: deleteAfterDays -1 does not keep copies forever"),
+        "its source recovery point's expiration date".to_owned(),
+        "write \\\"keepForever\\\": true to keep copies 36500 days".to_owned(),
+    ] {
+        assert!(body.contains(&part), "`{part}` not in {body}");
+    }
+}
+
+#[tokio::test]
+async fn continuous_and_cold_recovery_points_are_skipped_with_the_reason_and_never_sent() {
+    let mut run = Run::start(&env_with(&[]), "backup-uncopyable").await;
+    let report = run.invoke(&json!({"targets": [CONTINUOUS, COLD]})).await;
+    assert!(report.outcomes.is_empty(), "{report:#?}");
+    assert!(
+        skip_reason(&report, CONTINUOUS)
+            .starts_with("continuous (point-in-time) backup: StartCopyJob does not support"),
+        "{report:#?}"
+    );
+    assert!(
+        skip_reason(&report, COLD).starts_with(
+            "in cold storage (or the archive tier): AWS Backup cannot copy backups in cold storage"
+        ),
+        "{report:#?}"
+    );
+    assert_eq!(run.emulator.calls("StartCopyJob"), 0);
+}
+
+#[tokio::test]
+async fn copies_of_a_resource_being_backed_up_start_queued_behind_its_backup_job() {
+    let mut fixture = Fixture::demo();
+    fixture.backup.backup_jobs.push(BackupJobSpec {
+        backup_vault_name: "dr-primary".into(),
+        resource_arn: VOLUME.into(),
+        resource_type: "EBS".into(),
+        state: "CREATED".into(),
+        created_hours_ago: Some(0.1),
+    });
+    let mut run = Run::start_with(fixture, &env_with(&[]), "backup-queued-behind-backup", 1).await;
+    let report = run.invoke(&event("backup-job-completed.json")).await;
+    run.assert_started(&report, &[(EBS, WEST, 1), (EBS, ISOLATED, 1)]);
+    for destination in [WEST, ISOLATED] {
+        let detail = report
+            .outcomes
+            .iter()
+            .find(|o| o.target == to(EBS, destination))
+            .and_then(|o| o.detail.as_deref())
+            .unwrap_or_default();
+        assert!(
+            detail.contains("; queued in CREATED behind backup job ")
+                && detail
+                    .contains(" (CREATED): AWS Backup runs one backup or copy job per resource"),
+            "{detail}"
+        );
+    }
+    run.emulator.advance(1);
+    assert!(
+        run.copy_jobs().iter().all(|j| j["State"] == "CREATED"),
+        "the backup job runs, the copies wait"
+    );
+    // The backup ends (a new recovery point), then the two copies run one after the other.
+    run.emulator.advance(1 + FAN_OUT_STEPS);
+    assert!(run.copy_jobs().iter().all(|j| j["State"] == "COMPLETED"));
+    assert_eq!(run.emulator.calls("StartCopyJob"), 2);
+}
+
+#[tokio::test]
+async fn a_sweep_finishes_a_fan_out_whose_failure_event_was_lost_after_its_point_left_the_window() {
+    let mut run = Run::start(&env_with(&[]), "backup-lost-failure").await;
+    let window = run.invoke(&event("scheduler-input.json")).await;
+    assert_eq!(started(&window).len(), 4, "the in-window points, first");
+    run.emulator.advance(FAN_OUT_STEPS);
+    // The DynamoDB backup is 30 hours old, outside the sweep window; its first copy fails and
+    // no Copy Job State Change reaches the function.
+    let first = run.invoke(&json!({"targets": [DYNAMO]})).await;
+    run.assert_started(&first, &[(DYNAMO, WEST, 1), (DYNAMO, ISOLATED, 1)]);
+    run.emulator.advance(FAN_OUT_STEPS);
+    assert_eq!(run.jobs(DYNAMO, WEST)[0]["State"], "FAILED");
+    let sweep = run.invoke(&event("scheduler-input.json")).await;
+    run.assert_started(&sweep, &[(DYNAMO, WEST, 2)]);
+    assert!(skip_reason(&sweep, &to(DYNAMO, ISOLATED)).starts_with("already copied by copy job "));
+    run.emulator.advance(2);
+    let settled = run.invoke(&event("scheduler-input.json")).await;
+    assert!(settled.outcomes.is_empty(), "{settled:#?}");
+    assert_eq!(run.jobs(DYNAMO, WEST)[1]["State"], "COMPLETED");
 }
