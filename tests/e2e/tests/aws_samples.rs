@@ -1,0 +1,128 @@
+//! AWS's documented sample events (`tests/aws-events`) delivered to every function's binary
+//! against the emulator: each is acted on or skipped with a reason, and none fails the
+//! invocation, so none would be retried into a dead-letter queue.
+//!
+//! The functions run with the demo configuration but accept every SNS topic, so that the
+//! samples' own topics are read rather than skipped unread.
+
+use dr_core::trigger::{self, Event};
+use dr_e2e::{demo, Deployment, Invocation};
+use dr_emulator::{Fixture, REPORTS_TOPIC};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Every AWS sample, by its path under `tests/aws-events`, sorted.
+fn samples() -> Vec<(String, Value)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|x| x == "json") {
+                out.push(path);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../aws-events");
+    let mut paths = Vec::new();
+    walk(&root, &mut paths);
+    let mut out: Vec<(String, Value)> = paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).expect("sample readable");
+            let event =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let name = path.strip_prefix(&root).expect("under the root");
+            (name.display().to_string(), event)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(out.len() > 50, "the AWS samples are missing");
+    out
+}
+
+/// Whether `function` acts on `event` (the others it must skip as not handled).
+fn acts_on(function: &str, event: &Event) -> bool {
+    match (function, event) {
+        (_, Event::Schedule(_) | Event::Direct(_)) => true,
+        ("drs-start-replication", Event::Alarm(_) | Event::ReplicationStalled(_)) => true,
+        (
+            "backup-copy-fanout",
+            Event::BackupJob(_) | Event::CopyJob(_) | Event::VaultNotification(_),
+        ) => true,
+        ("sms-replication-jobs", Event::ApiCall(c)) => c.source == "aws.sms",
+        _ => false,
+    }
+}
+
+fn skip_reasons(report: &Value) -> Vec<String> {
+    report["skips"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["reason"].as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn every_sample_is_acted_on_or_skipped_by(function: &str) {
+    let env: Vec<(&str, String)> = demo::env(function, REPORTS_TOPIC)
+        .into_iter()
+        .filter(|(k, _)| *k != "TRIGGER_TOPIC_ARNS")
+        .collect();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let log = format!("aws-samples-{function}");
+    let deployment = Deployment::start(function, Fixture::demo(), &env, &log, 1)
+        .await
+        .expect("deployed");
+    for (name, sample) in samples() {
+        let report = match deployment
+            .runtime
+            .invoke(&sample, TIMEOUT)
+            .await
+            .expect("answered")
+        {
+            Invocation::Response(report) => report,
+            Invocation::Error {
+                error_type,
+                error_message,
+            } => panic!("{function} failed {name}: {error_type}: {error_message}"),
+        };
+        let counts = &report["counts"];
+        let total: u64 = ["done", "unchanged", "planned", "failed", "skipped"]
+            .iter()
+            .map(|k| counts[k].as_u64().unwrap_or(0))
+            .sum();
+        assert!(
+            total > 0,
+            "{function} reported nothing for {name}: {report}"
+        );
+        let parsed = trigger::parse(&sample).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let reasons = skip_reasons(&report);
+        for event in parsed.events.iter().filter(|e| !acts_on(function, e)) {
+            let want = format!("{}: not handled by {function}", event.describe());
+            assert!(
+                reasons.contains(&want),
+                "{function}, {name}: no skip `{want}` in {reasons:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drs_start_replication_acts_on_or_skips_every_aws_sample() {
+    every_sample_is_acted_on_or_skipped_by("drs-start-replication").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_copy_fanout_acts_on_or_skips_every_aws_sample() {
+    every_sample_is_acted_on_or_skipped_by("backup-copy-fanout").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sms_replication_jobs_acts_on_or_skips_every_aws_sample() {
+    every_sample_is_acted_on_or_skipped_by("sms-replication-jobs").await;
+}
