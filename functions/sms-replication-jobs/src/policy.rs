@@ -43,7 +43,7 @@ pub enum Resume {
 
 /// Decides about a job in `PAUSED_ON_FAILURE`, given every run read for it.
 ///
-/// The checks run in this order: a run under way (see [`under_way`]; the next scheduled run is
+/// The checks run in this order: a run under way (see `under_way`; the next scheduled run is
 /// not) settles it; then the count of consecutive failed runs (which includes runs this
 /// function started) may escalate; then the cool-down since the latest failure; then, for
 /// on-demand runs, the 24-hour limit.

@@ -228,7 +228,9 @@ impl ApiError {
         self
     }
 
-    /// The answer to an operation the emulator does not know, as the service itself gives it.
+    /// The answer to an operation the emulator does not know, as the service itself gives it
+    /// (`UnknownOperationException`, awsQuery `InvalidAction`: "Common Errors" in the API
+    /// references).
     pub fn unknown_operation(service: Service, op: &str) -> Self {
         match service {
             Service::Sns => Self::new(
@@ -242,7 +244,8 @@ impl ApiError {
         }
     }
 
-    /// The error for a body that is not valid for the protocol.
+    /// The error for a body that is not valid for the protocol. Assumption: no model or API
+    /// reference names this error.
     pub fn malformed(service: Service, detail: impl std::fmt::Display) -> Self {
         match service {
             Service::Sns => Self::new("MalformedInput", format!("Malformed input: {detail}")),
