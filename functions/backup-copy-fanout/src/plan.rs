@@ -350,9 +350,11 @@ pub fn failed_fanouts(
 
 /// Plans the copies: one per recovery point and destination still lacking one, every
 /// destination of a point in the same run. AWS Backup runs one backup or copy job per resource
-/// at a time and holds the others in CREATED until it ends (Developer Guide, "AWS Backup
-/// quotas": one concurrent backup and copy job per resource), so copies of a busy resource are
-/// started all the same and said to be queued; only the copy quotas defer them.
+/// at a time (Developer Guide, "AWS Backup quotas") and queues the resource's further requests
+/// (as the Timestream Developer Guide, "Quota and limits", says of backups) rather than refusing
+/// them, so copies of a busy resource are started all the same and said to be queued; only the
+/// copy quotas defer them. Were a copy refused after all (`LimitExceededException`), apply
+/// reports it deferred with nothing started, and a later run starts it.
 pub fn plan(scope: &Scope, config: &BackupConfig, facts: &Facts) -> CopyPlan {
     let mut out = CopyPlan::default();
     let mut candidates: Vec<(&RecoveryPoint, Option<&BTreeSet<String>>)> = Vec::new();
