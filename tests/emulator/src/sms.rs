@@ -145,6 +145,7 @@ impl Sms {
             let left = self.failures_left.entry(job.server_id.clone()).or_default();
             let fail = *left > 0;
             *left = left.saturating_sub(1);
+            skip_missed(job, now, rng);
             finish_run(job, r, fail, now, rng);
             return true;
         }
@@ -262,6 +263,29 @@ impl Sms {
         }
         out
     }
+}
+
+/// Marks MISSED a recurring job's scheduled run that fell due while another run was under way,
+/// and schedules the next one at the following interval: "the scheduled run is skipped and
+/// rescheduled for the next interval" (user guide, console and CLI). MISSED is the model's
+/// `ReplicationRunState` for it; that SMS lists the skipped run so is an assumption.
+fn skip_missed(job: &mut Job, now: i64, rng: &mut fastrand::Rng) {
+    if job.run_once {
+        return;
+    }
+    let Some(r) = job
+        .runs
+        .iter()
+        .position(|r| r.state == "PENDING" && r.kind == "AUTOMATIC" && r.scheduled <= now)
+    else {
+        return;
+    };
+    job.runs[r].state = "MISSED".into();
+    let interval = job.frequency.unwrap_or(DEFAULT_FREQUENCY).max(1) * 3600;
+    let missed = job.runs[r].scheduled;
+    let next = missed + interval * ((now - missed) / interval + 1);
+    let run = new_run(job, "AUTOMATIC", next, now, None, rng);
+    job.runs.push(run);
 }
 
 /// Ends the ACTIVE run `r` of `job` and applies the failure policy.

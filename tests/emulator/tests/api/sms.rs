@@ -312,6 +312,48 @@ async fn a_new_start_time_resumes_a_paused_job() {
 }
 
 #[tokio::test]
+async fn a_scheduled_run_due_during_an_on_demand_run_is_missed_and_moved_an_interval_on() {
+    let env = Env::new(Fixture::demo()).await;
+    let id = create(&env, ERP_APP, Some(1), false).await;
+    env.emulator.advance(2);
+    let scheduled = job(&env, &id)
+        .await
+        .next_replication_run_start_time()
+        .map(DateTime::secs)
+        .expect("the next scheduled run");
+    env.sms()
+        .start_on_demand_replication_run()
+        .replication_job_id(&id)
+        .send()
+        .await
+        .expect("on-demand run");
+    env.emulator.advance(1);
+    // The scheduled run falls due while the on-demand run is under way.
+    env.emulator.advance_time(5400, 1);
+    let runs = env
+        .sms()
+        .get_replication_runs()
+        .replication_job_id(&id)
+        .send()
+        .await
+        .expect("runs");
+    let of = |state: ReplicationRunState| {
+        runs.replication_run_list()
+            .iter()
+            .filter(|r| r.state() == Some(&state))
+            .filter_map(|r| r.scheduled_start_time().map(DateTime::secs))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of(ReplicationRunState::Missed), vec![scheduled]);
+    assert_eq!(of(ReplicationRunState::Pending), vec![scheduled + 3600]);
+    assert_eq!(of(ReplicationRunState::Completed).len(), 2);
+    assert_eq!(
+        job(&env, &id).await.state(),
+        Some(&ReplicationJobState::Active)
+    );
+}
+
+#[tokio::test]
 async fn a_paused_job_can_be_given_a_scheduled_run_that_starts_when_due() {
     let env = Env::new(Fixture::demo()).await;
     let id = create(&env, FAILS_FIVE, Some(1), false).await;
