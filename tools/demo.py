@@ -66,6 +66,7 @@ INVOCATIONS = [
     ("drs-start-replication", "direct-invoke-dry-run.json"),
     ("drs-start-replication", "alarm-via-sns.json"),
     ("drs-start-replication", "alarm-state-change.json"),
+    ("drs-start-replication", "composite-alarm-state-change.json"),
     ("drs-start-replication", "direct-invoke.json"),
     ("drs-start-replication", "replication-stalled.json"),
     ("drs-start-replication", "scheduler-input.json"),

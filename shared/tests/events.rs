@@ -31,6 +31,14 @@ const EXPECTED: &[(&str, &str)] = &[
         "alarm app-03-unhealthy (ALARM)",
     ),
     (
+        "drs-start-replication/alarm-lambda-action.json",
+        "alarm web-01-status-check-failed (ALARM) via its Lambda action",
+    ),
+    (
+        "drs-start-replication/composite-alarm-state-change.json",
+        "composite alarm prod-app-replication (ALARM)",
+    ),
+    (
         "drs-start-replication/replication-stalled.json",
         "aws.drs DRS Source Server Data Replication Stalled Change",
     ),

@@ -163,6 +163,33 @@ async fn every_sample_event_does_what_it_says_against_the_demo_fleet() {
 }
 
 #[tokio::test]
+async fn an_alarms_lambda_action_starts_the_server_its_instance_dimension_names() {
+    let run = Run::start(Fixture::demo(), &demo_env(), "drs-alarm-action").await;
+    let report = run.invoke(&event("alarm-lambda-action.json")).await;
+    assert_eq!(
+        report.trigger,
+        "alarm web-01-status-check-failed (ALARM) via its Lambda action"
+    );
+    assert_eq!(started(&report), vec!["s-eee65f53e9421ce50"]);
+    assert_ne!(run.state_of("s-eee65f53e9421ce50"), "STOPPED");
+}
+
+#[tokio::test]
+async fn a_composite_alarm_starts_the_stopped_servers_tagged_with_its_name() {
+    let run = Run::start(Fixture::demo(), &demo_env(), "drs-composite-alarm").await;
+    let report = run.invoke(&event("composite-alarm-state-change.json")).await;
+    // app-01 replicates, app-02 is stalled; app-03 and legacy-erp are stopped.
+    assert_eq!(
+        started(&report),
+        vec!["s-386d0cd566647b5aa", "s-422eb14ab2f2d0f0c"]
+    );
+    assert!(
+        skip_reason(&report, "s-2866028de71159b42").starts_with("STALLED"),
+        "{report:?}"
+    );
+}
+
+#[tokio::test]
 async fn redelivered_events_start_each_server_once() {
     let run = Run::start(Fixture::demo(), &demo_env(), "drs-redelivery").await;
     let alarm = event("alarm-via-sns.json");
