@@ -177,7 +177,9 @@ async fn an_alarms_lambda_action_starts_the_server_its_instance_dimension_names(
 #[tokio::test]
 async fn a_composite_alarm_starts_the_stopped_servers_tagged_with_its_name() {
     let run = Run::start(Fixture::demo(), &demo_env(), "drs-composite-alarm").await;
-    let report = run.invoke(&event("composite-alarm-state-change.json")).await;
+    let report = run
+        .invoke(&event("composite-alarm-state-change.json"))
+        .await;
     // app-01 replicates, app-02 is stalled; app-03 and legacy-erp are stopped.
     assert_eq!(
         started(&report),
