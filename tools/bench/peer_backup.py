@@ -1,7 +1,7 @@
 """The Python boto3 peer of backup-copy-fanout's sweep, as a user would write it: list the recent
 recovery points of the source vaults and the copy jobs, start one copy per recovery point and
-destination still lacking one, one by one and at most one per resource per run (AWS Backup runs
-one job per resource at a time), with a deterministic idempotency token; publish the report.
+destination still lacking one, one by one (AWS Backup queues a resource's further copy jobs in
+CREATED while one runs), with a deterministic idempotency token; publish the report.
 Configured by the same environment variables as the Rust function."""
 
 import datetime
@@ -37,11 +37,9 @@ def handler(event, context):
         pages = backup.get_paginator("list_copy_jobs").paginate(**selector, PaginationConfig={"PageSize": 1000})
         for page in pages:
             jobs.update((j["CopyJobId"], j) for j in page["CopyJobs"])
-    by_target, busy = {}, set()
+    by_target = {}
     for job in jobs.values():
         by_target.setdefault((job["SourceRecoveryPointArn"], job["DestinationBackupVaultArn"]), []).append(job)
-        if job["State"] in IN_FLIGHT:
-            busy.add(job["ResourceArn"])
 
     outcomes, skips = [], []
     points.sort(key=lambda p: (-p["CreationDate"].timestamp(), p["RecoveryPointArn"]))
@@ -52,9 +50,6 @@ def handler(event, context):
             existing = by_target.get((point["RecoveryPointArn"], dest), [])
             if any(j["State"] in IN_FLIGHT + ("COMPLETED",) for j in existing):
                 skips.append({"target": target, "reason": "already copied or copying"})
-                continue
-            if point["ResourceArn"] in busy:
-                skips.append({"target": target, "reason": "deferred: the resource has a job running"})
                 continue
             attempt = len(existing) + 1
             token = hashlib.sha256(f"{point['RecoveryPointArn']}|{dest}|{attempt}".encode()).hexdigest()[:32]
@@ -76,7 +71,6 @@ def handler(event, context):
                     **({"Lifecycle": lifecycle} if lifecycle else {}),
                 )
                 outcomes.append({"target": target, "action": "StartCopyJob", "result": "done", "detail": out["CopyJobId"]})
-                busy.add(point["ResourceArn"])
             except backup.exceptions.LimitExceededException as exc:
                 outcomes.append({"target": target, "action": "StartCopyJob", "result": "unchanged", "detail": str(exc)})
             except Exception as exc:

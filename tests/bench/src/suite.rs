@@ -617,14 +617,19 @@ async fn backup_fanout(settings: &Settings) -> Result<Fanout, BenchError> {
         peer: "peer_backup",
         fixture: Fixture::backup_fleet(points),
         env: backup_env(settings),
-        // One copy per resource at a time: one sweep per destination.
-        invocations: destinations,
-        work: ("StartCopyJob", points as u64),
+        // AWS Backup queues a resource's further copy jobs in CREATED, so one sweep starts every
+        // destination of every point.
+        invocations: 1,
+        work: ("StartCopyJob", (points * destinations) as u64),
     };
     let latency = settings.latency;
     let c = settings.concurrency;
     let rate = settings.backup_rate;
-    let listings = 2 + destinations;
+    // In flight (CREATED, RUNNING), the recent copies to each destination, and the FAILED and
+    // PARTIAL copies of the fan-out horizon.
+    let listings = 2 + destinations + 2;
+    // CREATED, PENDING and RUNNING.
+    let backup_job_listings = 3;
     fanout(
         settings,
         job(settings.backup_points),
@@ -643,7 +648,9 @@ async fn backup_fanout(settings: &Settings) -> Result<Fanout, BenchError> {
                     usage.served("ListRecoveryPointsByBackupVault")
                         + usage.served("DescribeRecoveryPoint")
                         + usage.served("ListCopyJobs"),
-                );
+                )
+                // Then the backup jobs in flight, side by side.
+                + usage.concurrent("ListBackupJobs", backup_job_listings, latency);
             let starts = usage.count("StartCopyJob");
             let apply = if starts == 0 {
                 Duration::ZERO
@@ -654,13 +661,14 @@ async fn backup_fanout(settings: &Settings) -> Result<Fanout, BenchError> {
             observe + apply + usage.concurrent("Publish", PUBLISH_PARTS_AT_ONCE, latency)
         },
         format!(
-            "per sweep: max((latency + service) × recovery-point pages, latency × ⌈copy-job \
-             pages / {listings}⌉, service of both) + max(latency × ⌈StartCopyJob / {c}⌉, service, (StartCopyJob \
-             − 1) / {rate}/s + latency) + max(latency × ⌈Publish parts / \
+            "max((latency + service) × recovery-point pages, latency × ⌈copy-job pages / \
+             {listings}⌉, service of both) + max(latency × ⌈backup-job pages / \
+             {backup_job_listings}⌉, service) + max(latency × ⌈StartCopyJob / {c}⌉, service, \
+             (StartCopyJob − 1) / {rate}/s + latency) + max(latency × ⌈Publish parts / \
              {PUBLISH_PARTS_AT_ONCE}⌉, service)"
         ),
         format!(
-            "{} recovery points × {destinations} destinations ({destinations} sweeps)",
+            "{} recovery points × {destinations} destinations (one sweep)",
             settings.backup_points
         ),
     )

@@ -53,7 +53,7 @@ async fn a_tiny_run_measures_every_figure() {
         "{drs:?}"
     );
     assert!(
-        matches!(backup.same_in_flight, Some((10, kib)) if kib > 0),
+        matches!(backup.same_in_flight, Some((30, kib)) if kib > 0),
         "{backup:?}"
     );
     assert_eq!(results.sizes.len(), 4);
@@ -61,7 +61,7 @@ async fn a_tiny_run_measures_every_figure() {
     let markdown = table::markdown(&results);
     for expected in [
         "| cold start: exec → first `next` | drs-start-replication |",
-        "| fan-out wall time: 20 recovery points × 3 destinations (3 sweeps) | backup-copy-fanout |",
+        "| fan-out wall time: 20 recovery points × 3 destinations (one sweep) | backup-copy-fanout |",
         "| peak RSS, large run | drs-start-replication |",
         "| peak RSS, large run with the small run's 5 calls in flight | drs-start-replication |",
         "| bootstrap size | sms-replication-jobs |",
