@@ -71,10 +71,20 @@ pub(crate) fn typed<T: serde::de::DeserializeOwned>(
     serde_path_to_error::deserialize(value).map_err(located)
 }
 
+/// The error at the path serde reached. serde reports a missing field at the object that lacks
+/// it; the field itself is named instead, as a reader looks for it.
 fn located(e: serde_path_to_error::Error<serde_json::Error>) -> TriggerError {
     let path = e.path().to_string();
+    let path = if path == "." { String::new() } else { path };
     let problem = e.into_inner().to_string();
-    TriggerError::field(if path == "." { String::new() } else { path }, problem)
+    let missing = problem
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name.to_owned());
+    match missing {
+        Some(name) => TriggerError::field(name, "is missing").within(&path),
+        None => TriggerError::field(path, problem),
+    }
 }
 
 /// The JSON type of `v`, for messages.

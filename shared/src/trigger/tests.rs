@@ -251,7 +251,7 @@ fn eventbridge_errors_name_the_field() {
     let cases: Vec<(Value, &str)> = vec![
         (json!({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}}),
          "unsupported EventBridge event: source `aws.ec2`, detail-type `EC2 Instance State-change Notification`"),
-        (json!({"source": "aws.drs", "detail": {}}), "field ``: missing field `detail-type`"),
+        (json!({"source": "aws.drs", "detail": {}}), "field `detail-type`: is missing"),
         (json!({"source": 5, "detail-type": "x", "detail": {}}), "field `source`: invalid type: integer `5`, expected a string"),
         (eventbridge("aws.drs", stalled, json!([]), json!({"state": "STALLED"})),
          "field `resources`: names no DRS source server ARN"),
@@ -260,7 +260,7 @@ fn eventbridge_errors_name_the_field() {
         (eventbridge("aws.drs", stalled, json!(["arn:aws:drs:us-east-1:1:source-server/s-1234567890abcdef0"]), json!({"state": "RED"})),
          "field `detail.state`: `RED` is not STALLED or NOT_STALLED"),
         (eventbridge("aws.backup", "Backup Job State Change", json!([]), json!({"state": "COMPLETED"})),
-         "field `detail`: missing field `backupJobId`"),
+         "field `detail.backupJobId`: is missing"),
         (eventbridge("aws.backup", "Backup Job State Change", json!([]), json!("x")),
          "field `detail`: invalid type: string \"x\", expected struct BackupJobDetail"),
         (eventbridge("aws.cloudwatch", "CloudWatch Alarm State Change", json!([]),
@@ -516,12 +516,12 @@ fn sns_errors_name_the_field() {
         (json!({"Records": [7]}), "field `Records[0].EventSource`: is missing or not a string"),
         (json!({"Records": [{"EventSource": "aws:sqs", "Sns": {}}]}), "field `Records[0].EventSource`: `aws:sqs` is not aws:sns; only SNS records are accepted"),
         (json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "s", "Sns": {"TopicArn": "t", "MessageId": "m"}}]}),
-         "field `Records[0].Sns`: missing field `Type`"),
+         "field `Records[0].Sns.Type`: is missing"),
         (sns(r#"{"AlarmName":"a","NewStateValue":5}"#, json!({}), json!(null)), "field `Records[0].Sns.Message.NewStateValue`: invalid type: integer `5`, expected a string"),
         (sns(r#"{"AlarmName":"a","NewStateValue":"RED"}"#, json!({}), json!(null)), "field `Records[0].Sns.Message.NewStateValue`: `RED` is not an alarm state (OK, ALARM, INSUFFICIENT_DATA)"),
         (sns(r#"{"AlarmName":"a","NewStateValue":"ALARM","Trigger":{"Dimensions":[{"name":"InstanceId"}]}}"#, json!({}), json!(null)),
-         "field `Records[0].Sns.Message.Trigger.Dimensions[0]`: missing field `value`"),
-        (sns("x", json!({"State": {"Type": "String"}}), json!(null)), "field `Records[0].Sns.MessageAttributes.State`: missing field `Value`"),
+         "field `Records[0].Sns.Message.Trigger.Dimensions[0].value`: is missing"),
+        (sns("x", json!({"State": {"Type": "String"}}), json!(null)), "field `Records[0].Sns.MessageAttributes.State.Value`: is missing"),
     ];
     for (event, want) in cases {
         assert_eq!(error(&event), want, "event {event}");
