@@ -1,6 +1,6 @@
 //! How an invocation fails, the same for every function.
 
-use crate::report::{PublishError, ReportPublisher, RunReport};
+use crate::report::{PublishError, ReportPublisher, RunReport, RESULT_LIMIT};
 use crate::trigger::TriggerError;
 use lambda_runtime::Diagnostic;
 use tracing::{error, info};
@@ -54,7 +54,7 @@ pub async fn conclude(
     if report.has_retryable_failures() {
         return Err(HandlerError::Retryable(report.subject()));
     }
-    Ok(report)
+    Ok(report.within(RESULT_LIMIT))
 }
 
 #[cfg(test)]

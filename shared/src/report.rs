@@ -20,6 +20,11 @@ const DETAIL_LIMIT: usize = 1024;
 /// copied), and listing each one in every report costs memory, time and SNS parts for nothing;
 /// plans record their skips in [`Skips`], which keeps only these.
 pub const LISTED_SKIPS: usize = 500;
+/// Most bytes of the report returned as the Lambda result. Lambda returns at most 6 MB, and a
+/// Step Functions state passes on at most 256 KiB ["Lambda quotas"; "Step Functions service
+/// quotas"]; a larger result would fail the invocation after its work was done. The SNS parts
+/// carry every outcome; the result keeps the totals and what fits.
+pub const RESULT_LIMIT: usize = 256 * 1024;
 /// Report parts published at once.
 const PUBLISH_CONCURRENCY: usize = 8;
 
@@ -271,6 +276,9 @@ pub struct RunReport {
     /// Skipped targets beyond [`LISTED_SKIPS`], counted but not listed.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub skips_not_listed: usize,
+    /// Outcomes counted but not listed: only in a Lambda result cut to [`RESULT_LIMIT`].
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub outcomes_not_listed: usize,
     /// Set when the run stopped before acting, e.g. because observing AWS failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
@@ -331,9 +339,52 @@ impl RunReport {
             outcomes,
             skips: skips.listed,
             skips_not_listed: skips.not_listed,
+            outcomes_not_listed: 0,
             error: None,
             part: None,
         }
+    }
+
+    /// The report within `limit` bytes of JSON: whole when it fits, otherwise its first outcomes
+    /// and skips that fit, the rest counted in `outcomesNotListed` and `skipsNotListed`; the
+    /// counts and status always describe the whole run.
+    pub fn within(mut self, limit: usize) -> Self {
+        if to_json(&self).len() <= limit {
+            return self;
+        }
+        let outcomes = std::mem::take(&mut self.outcomes);
+        let skips = std::mem::take(&mut self.skips);
+        // Room for the counters with large numbers.
+        let mut base = self.clone();
+        base.outcomes_not_listed = usize::MAX;
+        base.skips_not_listed = usize::MAX;
+        let mut budget = limit.saturating_sub(to_json(&base).len());
+        let mut fits = |size: usize| {
+            let fits = size < budget;
+            if fits {
+                budget -= size + 1;
+            }
+            fits
+        };
+        let kept: Vec<TargetOutcome> = outcomes
+            .iter()
+            .take_while(|o| fits(to_json(o).len()))
+            .cloned()
+            .collect();
+        self.outcomes_not_listed = outcomes.len() - kept.len();
+        self.outcomes = kept;
+        let kept: Vec<Skip> = if self.outcomes_not_listed == 0 {
+            skips
+                .iter()
+                .take_while(|s| fits(to_json(s).len()))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.skips_not_listed += skips.len() - kept.len();
+        self.skips = kept;
+        self
     }
 
     /// A report for a run that stopped before acting; nothing was changed.
@@ -697,6 +748,55 @@ mod tests {
         }
         assert_eq!(outcomes, r.outcomes);
         assert_eq!(skips, r.skips);
+    }
+
+    fn report_of(outcomes: usize, skips: usize) -> RunReport {
+        let outcomes = (0..outcomes)
+            .map(|i| TargetOutcome::done(format!("s-{i:017}"), "StartReplication", None))
+            .collect();
+        let skips: Skips = (0..skips)
+            .map(|i| {
+                Skip::new(
+                    format!("s-{:017}", i + 5000),
+                    "CONTINUOUS: already replicating",
+                )
+            })
+            .collect();
+        RunReport::new("drs-start-replication", "schedule", false, outcomes, skips)
+    }
+
+    #[test]
+    fn a_report_within_the_result_limit_is_returned_whole() {
+        let r = report_of(100, 100);
+        assert_eq!(r.clone().within(RESULT_LIMIT), r);
+    }
+
+    #[test]
+    fn a_report_over_the_result_limit_keeps_its_totals_and_the_first_outcomes_that_fit() {
+        let r = report_of(3000, 400);
+        let limit = 64 * 1024;
+        let cut = r.clone().within(limit);
+        assert!(
+            to_json(&cut).len() <= limit,
+            "{} bytes",
+            to_json(&cut).len()
+        );
+        assert_eq!((cut.counts, cut.status), (r.counts, r.status));
+        assert!(!cut.outcomes.is_empty() && cut.skips.is_empty());
+        assert_eq!(cut.outcomes, r.outcomes[..cut.outcomes.len()]);
+        assert_eq!(cut.outcomes.len() + cut.outcomes_not_listed, 3000);
+        assert_eq!(cut.skips_not_listed, 400);
+    }
+
+    #[test]
+    fn a_report_whose_outcomes_fit_keeps_the_first_skips_that_fit() {
+        let r = report_of(10, 500);
+        let limit = to_json(&report_of(10, 0)).len() + 4 * 1024;
+        let cut = r.clone().within(limit);
+        assert!(to_json(&cut).len() <= limit);
+        assert_eq!((cut.outcomes.len(), cut.outcomes_not_listed), (10, 0));
+        assert!(!cut.skips.is_empty() && cut.skips.len() < 500);
+        assert_eq!(cut.skips.len() + cut.skips_not_listed, 500);
     }
 
     #[test]

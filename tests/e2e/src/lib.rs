@@ -110,6 +110,8 @@ impl RuntimeApi {
             )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
             .route("/2018-06-01/runtime/init/error", post(init_error))
+            // Lambda takes responses of up to 6 MB ["Lambda quotas"]; axum's default is 2 MB.
+            .layer(axum::extract::DefaultBodyLimit::max(6 * 1024 * 1024))
             .with_state(shared.clone());
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?.to_string();
