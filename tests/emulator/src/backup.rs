@@ -294,6 +294,28 @@ fn recovery_point_arn(
     }
 }
 
+/// A continuous backup's recovery point, named as AWS names them (see [`CONTINUOUS_MARK`]).
+fn continuous_point_arn(region: &str, account: &str, rng: &mut fastrand::Rng) -> String {
+    format!(
+        "arn:{}:backup:{region}:{account}{CONTINUOUS_MARK}{}",
+        partition(region),
+        hex(rng, 16)
+    )
+}
+
+/// The role AWS Backup uses when none is given.
+fn default_role_arn(region: &str, account: &str) -> String {
+    format!(
+        "arn:{}:iam::{account}:role/service-role/AWSBackupDefaultServiceRole",
+        partition(region)
+    )
+}
+
+/// `created_hours_ago` of a fixture entry as a time before `now` (an hour when unset).
+fn hours_before(now: i64, hours: Option<f64>) -> i64 {
+    now.saturating_sub((hours.unwrap_or(1.0) * 3600.0).round() as i64)
+}
+
 fn vault_arn(region: &str, account: &str, name: &str) -> String {
     format!(
         "arn:{}:backup:{region}:{account}:backup-vault:{name}",
@@ -340,8 +362,7 @@ impl Backup {
         let Some(vault) = self.vault(&spec.backup_vault_name, None, None) else {
             return;
         };
-        let created =
-            now.saturating_sub((spec.created_hours_ago.unwrap_or(1.0) * 3600.0).round() as i64);
+        let created = hours_before(now, spec.created_hours_ago);
         self.backup_jobs.push(BackupJob {
             id: uuid_upper(rng),
             vault,
@@ -366,17 +387,10 @@ impl Backup {
             .creation_date
             .as_deref()
             .and_then(parse_iso)
-            .unwrap_or_else(|| {
-                now.saturating_sub((spec.created_hours_ago.unwrap_or(1.0) * 3600.0).round() as i64)
-            });
+            .unwrap_or_else(|| hours_before(now, spec.created_hours_ago));
         let arn = spec.recovery_point_arn.clone().unwrap_or_else(|| {
             if spec.continuous {
-                format!(
-                    "arn:aws:backup:{}:{}{CONTINUOUS_MARK}{}",
-                    v.region,
-                    v.account,
-                    hex(rng, 16)
-                )
+                continuous_point_arn(&v.region, &v.account, rng)
             } else {
                 recovery_point_arn(&spec.resource_type, &v.region, &v.account, rng)
             }
@@ -391,11 +405,7 @@ impl Backup {
             status: spec.status.clone(),
             lifecycle: spec.lifecycle.as_ref().map(Lifecycle::from),
             source_vault_arn: None,
-            iam_role_arn: format!(
-                "arn:{}:iam::{}:role/service-role/AWSBackupDefaultServiceRole",
-                partition(&v.region),
-                v.account
-            ),
+            iam_role_arn: default_role_arn(&v.region, &v.account),
             copy_failures_left: spec.fail_copies,
             storage_class: spec.storage_class.clone(),
         };
@@ -583,7 +593,7 @@ impl Backup {
             "ResourceType": j.resource_type,
             "CreationDate": j.created,
             "State": j.state,
-            "IamRoleArn": format!("arn:aws:iam::{}:role/service-role/AWSBackupDefaultServiceRole", vault.account),
+            "IamRoleArn": default_role_arn(&vault.region, &vault.account),
             "IsParent": false,
         });
         if let Some(arn) = &j.recovery_point_arn {
@@ -1012,6 +1022,10 @@ fn start_copy_job(
             ))
         })?;
     let point = &source.points[p];
+    // Only a backup that was created whole is copied: the model's `DescribeRecoveryPoint`
+    // `Status` documents COMPLETED and AVAILABLE as done, and PARTIAL (nested points missing),
+    // CREATING, DELETING, EXPIRED and STOPPED as not; StartCopyJob's answer for those is not
+    // documented, and InvalidRequestException is an assumption.
     if !["COMPLETED", "AVAILABLE"].contains(&point.status.as_str()) {
         return Err(ApiError::new(
             "InvalidRequestException",
