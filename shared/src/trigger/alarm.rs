@@ -135,6 +135,17 @@ impl Alarm {
     }
 }
 
+/// A composite alarm has a rule, or no metrics at all; any other alarm is a metric alarm.
+fn kind_of(rule: Option<&String>, has_metrics: bool) -> AlarmKind {
+    match (rule, has_metrics) {
+        (Some(rule), _) => AlarmKind::Composite {
+            rule: Some(rule.clone()),
+        },
+        (None, false) => AlarmKind::Composite { rule: None },
+        (None, true) => AlarmKind::Metric,
+    }
+}
+
 fn push_dimension(dimensions: &mut Vec<Dimension>, name: &str, value: &str) {
     let d = Dimension {
         name: name.to_owned(),
@@ -195,13 +206,7 @@ pub(super) fn from_sns_message(message: &Value) -> Result<Alarm, TriggerError> {
             }
         }
     }
-    let kind = match (&m.alarm_rule, &m.trigger) {
-        (Some(rule), _) => AlarmKind::Composite {
-            rule: Some(rule.clone()),
-        },
-        (None, None) => AlarmKind::Composite { rule: None },
-        (None, Some(_)) => AlarmKind::Metric,
-    };
+    let kind = kind_of(m.alarm_rule.as_ref(), m.trigger.is_some());
     Ok(Alarm {
         state: AlarmState::parse("NewStateValue", &m.new_state_value)?,
         previous_state: m
@@ -266,13 +271,7 @@ impl AlarmConfiguration {
     }
 
     fn kind(&self) -> AlarmKind {
-        match (&self.alarm_rule, &self.metrics) {
-            (Some(rule), _) => AlarmKind::Composite {
-                rule: Some(rule.clone()),
-            },
-            (None, None) => AlarmKind::Composite { rule: None },
-            (None, Some(_)) => AlarmKind::Metric,
-        }
+        kind_of(self.alarm_rule.as_ref(), self.metrics.is_some())
     }
 }
 
