@@ -1,5 +1,6 @@
 //! Wall-clock time as the functions' pure plans take it: whole seconds since the Unix epoch.
 
+use aws_smithy_types::date_time::{DateTime, Format};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Seconds since the Unix epoch now (0 if the clock is before the epoch).
@@ -7,4 +8,26 @@ pub fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// An epoch time as RFC 3339 (`2026-12-01T11:00:00Z`), as reports show times.
+pub fn fmt_time(secs: i64) -> String {
+    DateTime::from_secs(secs)
+        .fmt(Format::DateTime)
+        .unwrap_or_else(|_| format!("{secs} s after the epoch"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_time_is_shown_in_rfc_3339() {
+        assert_eq!(fmt_time(1_764_586_800), "2025-12-01T11:00:00Z");
+    }
+
+    #[test]
+    fn now_is_after_this_code_was_written() {
+        assert!(now_secs() > 1_764_586_800);
+    }
 }

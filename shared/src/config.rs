@@ -1,5 +1,6 @@
 //! Reading and validating configuration from environment variables, once, at cold start.
 
+use crate::arn::Arn;
 use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::str::FromStr;
@@ -110,23 +111,20 @@ impl Env {
     }
 
     /// An optional ARN of the given service (for example `sns`), checked for shape.
-    pub fn arn(&self, var: &str, service: &str) -> Result<Option<String>, ConfigError> {
+    pub fn arn(&self, var: &str, service: &str) -> Result<Option<Arn>, ConfigError> {
         self.optional(var)
-            .map(|v| {
-                check_arn(&v, service)
-                    .map(|()| v)
-                    .map_err(|r| ConfigError::new(var, r))
-            })
+            .map(|v| Arn::of_service(&v, service).map_err(|e| ConfigError::new(var, e.to_string())))
             .transpose()
     }
 
     /// A comma-separated list of ARNs of the given service.
-    pub fn arn_list(&self, var: &str, service: &str) -> Result<Vec<String>, ConfigError> {
-        let items = self.list(var);
-        for item in &items {
-            check_arn(item, service).map_err(|r| ConfigError::new(var, r))?;
-        }
-        Ok(items)
+    pub fn arn_list(&self, var: &str, service: &str) -> Result<Vec<Arn>, ConfigError> {
+        self.list(var)
+            .iter()
+            .map(|item| {
+                Arn::of_service(item, service).map_err(|e| ConfigError::new(var, e.to_string()))
+            })
+            .collect()
     }
 
     /// A comma-separated list of 12-digit AWS account ids.
@@ -160,21 +158,6 @@ impl Env {
 /// True when `s` is a 12-digit AWS account id.
 pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Checks `arn:partition:service:region:account:resource` for the expected service.
-pub fn check_arn(value: &str, service: &str) -> Result<(), String> {
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    if parts.len() != 6 || parts[0] != "arn" || parts[1].is_empty() || parts[5].is_empty() {
-        return Err(format!("`{value}` is not an ARN"));
-    }
-    if parts[2] != service {
-        return Err(format!(
-            "`{value}` is an ARN of service `{}`, expected `{service}`",
-            parts[2]
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -255,20 +238,22 @@ mod tests {
     }
 
     #[test]
-    fn arn_table() {
-        let ok = "arn:aws:sns:us-east-1:123456789012:reports";
-        assert_eq!(check_arn(ok, "sns"), Ok(()));
-        assert!(check_arn(ok, "backup")
-            .unwrap_err()
-            .contains("expected `backup`"));
-        assert!(check_arn("reports", "sns")
-            .unwrap_err()
-            .contains("not an ARN"));
-        assert!(check_arn("arn:aws:sns:us-east-1:1:", "sns").is_err());
+    fn an_arn_variable_names_itself_when_of_another_service() {
         let e = env(&[("T", "arn:aws:sqs:us-east-1:123456789012:q")]);
         let err = e.arn("T", "sns").unwrap_err();
         assert_eq!(err.var, "T");
         assert!(err.to_string().starts_with("configuration T: "));
+    }
+
+    #[test]
+    fn an_arn_list_parses_every_item() {
+        let e = env(&[(
+            "T",
+            "arn:aws:sns:us-east-1:123456789012:a, arn:aws:sns:us-east-1:123456789012:b",
+        )]);
+        let arns = e.arn_list("T", "sns").unwrap();
+        assert_eq!(arns.len(), 2);
+        assert_eq!(arns[1].resource(), "b");
     }
 
     #[test]

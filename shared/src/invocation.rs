@@ -1,6 +1,7 @@
 //! How an invocation fails, the same for every function.
 
-use crate::report::{PublishError, ReportPublisher, RunReport, RESULT_LIMIT};
+use crate::publish::{PublishError, ReportPublisher};
+use crate::report::{RunReport, RESULT_LIMIT};
 use crate::trigger::TriggerError;
 use lambda_runtime::Diagnostic;
 use tracing::{error, info};

@@ -3,13 +3,18 @@
 //! Each function follows the same shape: parse the event into a [`trigger::Trigger`], observe AWS
 //! read-only, plan with a pure function, apply with [`fanout`], and publish a [`report::RunReport`].
 
+pub mod arn;
 pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod fanout;
+pub mod function;
 pub mod invocation;
+pub mod observe;
+pub mod publish;
 pub mod report;
+pub mod settings;
 pub mod startup;
 pub mod telemetry;
 pub mod trigger;

@@ -1,18 +1,15 @@
 //! The run report: what each function did, to whom, and why it skipped the rest.
 //!
-//! The same report is the Lambda result and the body of the SNS message.
+//! The same report is the Lambda result and the body of the SNS message; [`crate::publish`]
+//! sends it. This module is the model only: no I/O.
 
 use crate::error::CallFailure;
-use crate::fanout::run_bounded;
-use aws_sdk_sns::types::MessageAttributeValue;
 use serde::{Deserialize, Serialize};
 
 /// SNS accepts at most 256 KiB per message, attributes and subject included.
 pub const SNS_MESSAGE_LIMIT: usize = 256 * 1024;
-/// Room kept for the subject and message attributes within [`SNS_MESSAGE_LIMIT`].
-const ENVELOPE_ALLOWANCE: usize = 2 * 1024;
 /// SNS subjects must be shorter than 100 characters.
-const SUBJECT_LIMIT: usize = 99;
+pub(crate) const SUBJECT_LIMIT: usize = 99;
 /// Longest detail text kept per outcome; AWS messages can be long and reports must stay readable.
 const DETAIL_LIMIT: usize = 1024;
 /// Skips a report lists; the rest are counted in `counts.skipped` and `skipsNotListed`. Large
@@ -25,8 +22,6 @@ pub const LISTED_SKIPS: usize = 500;
 /// quotas"]; a larger result would fail the invocation after its work was done. The SNS parts
 /// carry every outcome; the result keeps the totals and what fits.
 pub const RESULT_LIMIT: usize = 256 * 1024;
-/// Report parts published at once.
-const PUBLISH_CONCURRENCY: usize = 8;
 
 /// What happened to one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -236,7 +231,8 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
-    fn as_str(self) -> &'static str {
+    /// The status as reports and SNS attributes spell it.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Succeeded => "SUCCEEDED",
             Self::PartiallyFailed => "PARTIALLY_FAILED",
@@ -489,89 +485,8 @@ impl RunReport {
     }
 }
 
-/// Failure to publish a report to SNS.
-#[derive(Debug, thiserror::Error)]
-#[error("publishing the run report to {topic_arn} failed: {failure}")]
-pub struct PublishError {
-    /// The report topic.
-    pub topic_arn: String,
-    /// The SNS error.
-    pub failure: CallFailure,
-}
-
-/// Publishes run reports to the configured SNS topic.
-#[derive(Debug, Clone)]
-pub struct ReportPublisher {
-    sns: aws_sdk_sns::Client,
-    topic_arn: Option<String>,
-}
-
-impl ReportPublisher {
-    /// A publisher to `topic_arn`; with no topic, reports are only returned and logged.
-    pub fn new(sns: aws_sdk_sns::Client, topic_arn: Option<String>) -> Self {
-        Self { sns, topic_arn }
-    }
-
-    /// Publishes the report (in parts when large) and returns the SNS message ids.
-    pub async fn publish(&self, report: &RunReport) -> Result<Vec<String>, PublishError> {
-        let Some(topic_arn) = &self.topic_arn else {
-            return Ok(Vec::new());
-        };
-        let bodies = report.message_bodies(SNS_MESSAGE_LIMIT - ENVELOPE_ALLOWANCE);
-        let of = bodies.len();
-        let subject = report.subject();
-        // Parts are independent messages: sent side by side, so a large report costs one round
-        // trip per PUBLISH_CONCURRENCY parts rather than one per part.
-        let parts = bodies.into_iter().enumerate().collect();
-        let sent = run_bounded(parts, PUBLISH_CONCURRENCY, |(i, body)| {
-            let subject = if of > 1 {
-                let marker = format!(" ({}/{of})", i + 1);
-                truncate(subject.clone(), SUBJECT_LIMIT - marker.len()) + &marker
-            } else {
-                subject.clone()
-            };
-            self.sns
-                .publish()
-                .topic_arn(topic_arn)
-                .subject(subject)
-                .message(body)
-                .message_attributes("function", string_attribute(&report.function))
-                .message_attributes("status", string_attribute(report.status.as_str()))
-                .message_attributes("dryRun", string_attribute(&report.dry_run.to_string()))
-                .message_attributes("failed", number_attribute(report.counts.failed))
-                .send()
-        })
-        .await;
-        let mut ids = Vec::with_capacity(of);
-        for out in sent {
-            let out = out.map_err(|e| PublishError {
-                topic_arn: topic_arn.clone(),
-                failure: CallFailure::from_sdk(&e),
-            })?;
-            ids.extend(out.message_id);
-        }
-        Ok(ids)
-    }
-}
-
 fn is_zero(n: &usize) -> bool {
     *n == 0
-}
-
-fn string_attribute(value: &str) -> MessageAttributeValue {
-    MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()
-        .expect("data_type is set")
-}
-
-fn number_attribute(value: usize) -> MessageAttributeValue {
-    MessageAttributeValue::builder()
-        .data_type("Number")
-        .string_value(value.to_string())
-        .build()
-        .expect("data_type is set")
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -579,7 +494,7 @@ fn to_json<T: Serialize>(value: &T) -> String {
 }
 
 /// Cuts `s` to at most `max` bytes on a character boundary, marking the cut with `...`.
-fn truncate(mut s: String, max: usize) -> String {
+pub(crate) fn truncate(mut s: String, max: usize) -> String {
     if s.len() <= max {
         return s;
     }

@@ -3,7 +3,9 @@
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_sdk_sns::Client as Sns;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use dr_core::report::{ReportPublisher, RunReport, Skip, Skips, TargetOutcome, SNS_MESSAGE_LIMIT};
+use dr_core::arn::Arn;
+use dr_core::publish::ReportPublisher;
+use dr_core::report::{RunReport, Skip, Skips, TargetOutcome, SNS_MESSAGE_LIMIT};
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:dr-automation-reports";
 
@@ -45,7 +47,7 @@ async fn small_report_is_one_message_with_attributes() {
             "CONTINUOUS: already replicating",
         )]),
     );
-    let ids = ReportPublisher::new(sns, Some(TOPIC.into()))
+    let ids = ReportPublisher::new(sns, Arn::parse(TOPIC).ok())
         .publish(&report)
         .await
         .expect("published");
@@ -79,7 +81,7 @@ async fn large_report_is_published_in_numbered_parts() {
         outcomes,
         Skips::new(),
     );
-    let ids = ReportPublisher::new(sns, Some(TOPIC.into()))
+    let ids = ReportPublisher::new(sns, Arn::parse(TOPIC).ok())
         .publish(&report)
         .await
         .expect("published");
@@ -105,7 +107,7 @@ async fn no_topic_publishes_nothing_and_failures_name_the_topic() {
         .expect("nothing to do");
     assert!(none.is_empty());
     assert_eq!(publish.num_calls(), 0);
-    let err = ReportPublisher::new(sns, Some(TOPIC.into()))
+    let err = ReportPublisher::new(sns, Arn::parse(TOPIC).ok())
         .publish(&report)
         .await
         .expect_err("not found");

@@ -1,6 +1,6 @@
 //! The function's configuration, read from environment variables once at cold start.
 
-use dr_core::config::{check_arn, is_account_id, ConfigError, Env};
+use dr_core::config::{is_account_id, ConfigError, Env};
 use serde::Deserialize;
 
 /// AWS Backup requires a recovery point to stay in cold storage at least this many days, so
@@ -185,8 +185,12 @@ impl BackupConfig {
                 0.1,
                 10_000.0,
             )?,
-            report_topic_arn: env.arn("REPORT_TOPIC_ARN", "sns")?,
-            trigger_topic_arns: env.arn_list("TRIGGER_TOPIC_ARNS", "sns")?,
+            report_topic_arn: env.arn("REPORT_TOPIC_ARN", "sns")?.map(|a| a.to_string()),
+            trigger_topic_arns: env
+                .arn_list("TRIGGER_TOPIC_ARNS", "sns")?
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             dry_run: env.flag("DRY_RUN", false)?,
             home_account: env.home_account()?,
         })
@@ -297,7 +301,7 @@ fn check_lifecycle(l: &Lifecycle) -> Result<(), LifecycleError> {
 /// Checks `arn:<partition>:backup:<region>:<account>:backup-vault:<name>` and returns the region
 /// and account; any are allowed, since copies go cross-region and cross-account.
 fn vault_arn_region(arn: &str) -> Result<(String, String), String> {
-    check_arn(arn, "backup")?;
+    dr_core::arn::Arn::of_service(arn, "backup").map_err(|e| e.to_string())?;
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let (region, account, resource) = (parts[3], parts[4], parts[5]);
     if region.is_empty()
@@ -318,7 +322,7 @@ fn vault_arn_region(arn: &str) -> Result<(String, String), String> {
 
 /// Checks `arn:<partition>:iam::<account>:role/<path and name>`.
 fn check_role_arn(arn: &str) -> Result<(), String> {
-    check_arn(arn, "iam")?;
+    dr_core::arn::Arn::of_service(arn, "iam").map_err(|e| e.to_string())?;
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let is_role = parts[3].is_empty()
         && is_account_id(parts[4])

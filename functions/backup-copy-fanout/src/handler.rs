@@ -3,7 +3,8 @@
 use crate::config::BackupConfig;
 use crate::{apply, observe, plan};
 pub use dr_core::invocation::HandlerError;
-use dr_core::report::{ReportPublisher, RunReport};
+use dr_core::publish::ReportPublisher;
+use dr_core::report::RunReport;
 use dr_core::trigger::{self, Admission};
 use serde_json::Value;
 use tracing::{error, info};
@@ -29,9 +30,15 @@ pub async fn handle(app: &App, event: &Value) -> Result<RunReport, HandlerError>
 
 /// Handles one event as of `now` (epoch seconds), so tests control the clock.
 pub async fn handle_at(app: &App, event: &Value, now: i64) -> Result<RunReport, HandlerError> {
+    let topics: Vec<dr_core::arn::Arn> = app
+        .config
+        .trigger_topic_arns
+        .iter()
+        .filter_map(|t| dr_core::arn::Arn::parse(t).ok())
+        .collect();
     let admission = Admission {
         home_account: app.config.home_account.as_deref(),
-        trigger_topics: &app.config.trigger_topic_arns,
+        trigger_topics: &topics,
     };
     let trigger = trigger::parse_for(event, admission)
         .inspect_err(|e| error!(error = %e, "rejected event"))?;

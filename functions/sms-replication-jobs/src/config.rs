@@ -161,8 +161,12 @@ impl SmsConfig {
             jobs,
             // SMS rate limits are low; a handful of calls in flight is plenty.
             max_concurrency: env.number("MAX_CONCURRENCY", 4, 1, 50)?,
-            report_topic_arn: env.arn("REPORT_TOPIC_ARN", "sns")?,
-            trigger_topic_arns: env.arn_list("TRIGGER_TOPIC_ARNS", "sns")?,
+            report_topic_arn: env.arn("REPORT_TOPIC_ARN", "sns")?.map(|a| a.to_string()),
+            trigger_topic_arns: env
+                .arn_list("TRIGGER_TOPIC_ARNS", "sns")?
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             dry_run: env.flag("DRY_RUN", false)?,
             home_account: env.home_account()?,
         })

@@ -11,7 +11,7 @@ mod policy;
 
 use config::SmsConfig;
 use dr_core::config::Env;
-use dr_core::report::ReportPublisher;
+use dr_core::publish::ReportPublisher;
 use handler::App;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
@@ -29,7 +29,10 @@ async fn main() -> Result<(), Error> {
         sms: aws_sdk_sms::Client::new(&sdk),
         publisher: ReportPublisher::new(
             aws_sdk_sns::Client::new(&sdk),
-            config.report_topic_arn.clone(),
+            config
+                .report_topic_arn
+                .as_deref()
+                .and_then(|t| dr_core::arn::Arn::parse(t).ok()),
         ),
         config,
     };

@@ -2,7 +2,8 @@
 
 use super::custom::{self, CustomInput};
 use super::error::{type_name, typed, TriggerError};
-use super::{alarm, arn_account, service, vault, Admission, Event, OtherEvent, Schedule, Trigger};
+use super::{alarm, service, vault, Admission, Event, OtherEvent, Schedule, Trigger};
+use crate::arn::Arn;
 use crate::report::{Skip, Skips};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sns::SnsRecord;
@@ -112,7 +113,13 @@ fn sns(event: &Value, admission: &Admission<'_>) -> Result<Trigger, TriggerError
         }
         let record: SnsRecord = typed(record).map_err(|e| e.within(&at))?;
         let sns = &record.sns;
-        admission.check_account("the SNS topic", arn_account(&sns.topic_arn))?;
+        admission.check_account(
+            "the SNS topic",
+            Arn::parse(&sns.topic_arn)
+                .ok()
+                .as_ref()
+                .and_then(Arn::account),
+        )?;
         if !admission.accepts_topic(&sns.topic_arn) {
             skips.push(Skip::new(
                 &sns.topic_arn,

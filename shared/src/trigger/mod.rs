@@ -26,6 +26,7 @@ pub use service::{
 };
 pub use vault::VaultNotification;
 
+use crate::arn::Arn;
 use crate::report::{Skip, Skips};
 use serde_json::Value;
 
@@ -140,7 +141,7 @@ pub struct Admission<'a> {
     /// The function's own account (`ACCOUNT_ID`); `None` (local runs) accepts every account.
     pub home_account: Option<&'a str>,
     /// SNS topics whose notifications are read (`TRIGGER_TOPIC_ARNS`); empty accepts every topic.
-    pub trigger_topics: &'a [String],
+    pub trigger_topics: &'a [Arn],
 }
 
 impl Admission<'_> {
@@ -176,15 +177,6 @@ pub fn parse(event: &Value) -> Result<Trigger, TriggerError> {
 /// True for `s-` followed by 17 ASCII letters or digits, the DRS source server id pattern.
 pub fn is_source_server_id(s: &str) -> bool {
     s.len() == 19 && s.starts_with("s-") && s[2..].bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
-/// The account field of an ARN (`arn:partition:service:region:account:resource`).
-pub(crate) fn arn_account(arn: &str) -> Option<&str> {
-    let mut parts = arn.splitn(6, ':');
-    (parts.next() == Some("arn"))
-        .then(|| parts.nth(3))
-        .flatten()
-        .filter(|a| !a.is_empty())
 }
 
 #[cfg(test)]

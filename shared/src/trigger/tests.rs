@@ -541,7 +541,7 @@ fn a_plain_text_message_on_an_accepted_topic_is_an_other_event() {
 
 #[test]
 fn a_notification_of_a_topic_not_accepted_is_skipped_unread() {
-    let topics = [TOPIC.to_owned()];
+    let topics = [Arn::parse(TOPIC).unwrap()];
     let elsewhere = "arn:aws:sns:us-east-1:123456789012:elsewhere";
     let t = parse_for(
         &sns_on(elsewhere, "not even JSON", json!({}), json!(null)),
@@ -647,18 +647,4 @@ fn events_from_another_account_are_refused() {
         .map_err(|e| e.to_string());
         assert_eq!(got, want, "{event}");
     }
-}
-
-#[test]
-fn arn_account_reads_the_fifth_field() {
-    assert_eq!(
-        arn_account("arn:aws:sns:us-east-1:123456789012:t"),
-        Some(HOME)
-    );
-    assert_eq!(
-        arn_account("arn:aws-cn:sns:cn-north-1:123456789012:t"),
-        Some(HOME)
-    );
-    assert_eq!(arn_account("arn:aws:s3:::bucket"), None);
-    assert_eq!(arn_account("not-an-arn"), None);
 }

@@ -605,7 +605,7 @@ async fn wait_all(pacer: &Pacer, n: usize) {
 fn app(backup: Backup, sns: aws_sdk_sns::Client) -> App {
     App {
         backup,
-        publisher: ReportPublisher::new(sns, Some(REPORT_TOPIC.into())),
+        publisher: ReportPublisher::new(sns, dr_core::arn::Arn::parse(REPORT_TOPIC).ok()),
         config: config(),
     }
 }

@@ -580,7 +580,7 @@ fn spec(n: u32) -> JobSpec {
 fn app(sms: Sms, sns: aws_sdk_sns::Client, jobs: Vec<JobSpec>) -> App {
     App {
         sms,
-        publisher: ReportPublisher::new(sns, Some(REPORT_TOPIC.into())),
+        publisher: ReportPublisher::new(sns, dr_core::arn::Arn::parse(REPORT_TOPIC).ok()),
         config: SmsConfig {
             home_account: None,
             jobs,

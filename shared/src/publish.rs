@@ -1,0 +1,93 @@
+//! Publishing run reports to SNS: the only I/O of a report.
+
+use crate::arn::Arn;
+use crate::error::CallFailure;
+use crate::fanout::run_bounded;
+use crate::report::{truncate, RunReport, SNS_MESSAGE_LIMIT, SUBJECT_LIMIT};
+use aws_sdk_sns::types::MessageAttributeValue;
+
+/// Room kept for the subject and message attributes within [`SNS_MESSAGE_LIMIT`].
+const ENVELOPE_ALLOWANCE: usize = 2 * 1024;
+/// Report parts published at once.
+const PUBLISH_CONCURRENCY: usize = 8;
+
+/// Failure to publish a report to SNS.
+#[derive(Debug, thiserror::Error)]
+#[error("publishing the run report to {topic_arn} failed: {failure}")]
+pub struct PublishError {
+    /// The report topic.
+    pub topic_arn: String,
+    /// The SNS error.
+    pub failure: CallFailure,
+}
+
+/// Publishes run reports to the configured SNS topic.
+#[derive(Debug, Clone)]
+pub struct ReportPublisher {
+    sns: aws_sdk_sns::Client,
+    topic_arn: Option<Arn>,
+}
+
+impl ReportPublisher {
+    /// A publisher to `topic_arn`; with no topic, reports are only returned and logged.
+    pub fn new(sns: aws_sdk_sns::Client, topic_arn: Option<Arn>) -> Self {
+        Self { sns, topic_arn }
+    }
+
+    /// Publishes the report (in parts when large) and returns the SNS message ids.
+    pub async fn publish(&self, report: &RunReport) -> Result<Vec<String>, PublishError> {
+        let Some(topic_arn) = &self.topic_arn else {
+            return Ok(Vec::new());
+        };
+        let bodies = report.message_bodies(SNS_MESSAGE_LIMIT - ENVELOPE_ALLOWANCE);
+        let of = bodies.len();
+        let subject = report.subject();
+        // Parts are independent messages: sent side by side, so a large report costs one round
+        // trip per PUBLISH_CONCURRENCY parts rather than one per part.
+        let parts = bodies.into_iter().enumerate().collect();
+        let sent = run_bounded(parts, PUBLISH_CONCURRENCY, |(i, body)| {
+            let subject = if of > 1 {
+                let marker = format!(" ({}/{of})", i + 1);
+                truncate(subject.clone(), SUBJECT_LIMIT - marker.len()) + &marker
+            } else {
+                subject.clone()
+            };
+            self.sns
+                .publish()
+                .topic_arn(topic_arn.as_str())
+                .subject(subject)
+                .message(body)
+                .message_attributes("function", string_attribute(&report.function))
+                .message_attributes("status", string_attribute(report.status.as_str()))
+                .message_attributes("dryRun", string_attribute(&report.dry_run.to_string()))
+                .message_attributes("failed", number_attribute(report.counts.failed))
+                .send()
+        })
+        .await;
+        let mut ids = Vec::with_capacity(of);
+        for out in sent {
+            let out = out.map_err(|e| PublishError {
+                topic_arn: topic_arn.to_string(),
+                failure: CallFailure::from_sdk(&e),
+            })?;
+            ids.extend(out.message_id);
+        }
+        Ok(ids)
+    }
+}
+
+fn string_attribute(value: &str) -> MessageAttributeValue {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .expect("data_type is set")
+}
+
+fn number_attribute(value: usize) -> MessageAttributeValue {
+    MessageAttributeValue::builder()
+        .data_type("Number")
+        .string_value(value.to_string())
+        .build()
+        .expect("data_type is set")
+}

@@ -1,0 +1,144 @@
+//! The settings every function has, read once at cold start and embedded in its configuration.
+
+use crate::arn::Arn;
+use crate::config::{ConfigError, Env};
+use crate::trigger::Admission;
+
+/// `MAX_CONCURRENCY` when unset: calls in flight at once.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 10;
+/// The most `MAX_CONCURRENCY` allows; AWS throttles well before more calls would help.
+pub const MAX_CONCURRENCY_LIMIT: usize = 100;
+
+/// What every function is configured with, whatever it protects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Most mutating calls in flight at once (`MAX_CONCURRENCY`).
+    pub max_concurrency: usize,
+    /// Where run reports go (`REPORT_TOPIC_ARN`); none = only returned and logged.
+    pub report_topic: Option<Arn>,
+    /// SNS topics whose notifications are read (`TRIGGER_TOPIC_ARNS`); empty = any.
+    pub trigger_topics: Vec<Arn>,
+    /// Plan only, for every run (`DRY_RUN`).
+    pub dry_run: bool,
+    /// The account served (`ACCOUNT_ID`); events from others are rejected. None = any.
+    pub home_account: Option<String>,
+}
+
+impl Default for Settings {
+    /// The settings of an empty environment.
+    fn default() -> Self {
+        Self {
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            report_topic: None,
+            trigger_topics: Vec::new(),
+            dry_run: false,
+            home_account: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads and validates the shared variables.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            max_concurrency: env.number(
+                "MAX_CONCURRENCY",
+                DEFAULT_MAX_CONCURRENCY,
+                1,
+                MAX_CONCURRENCY_LIMIT,
+            )?,
+            report_topic: env.arn("REPORT_TOPIC_ARN", "sns")?,
+            trigger_topics: env.arn_list("TRIGGER_TOPIC_ARNS", "sns")?,
+            dry_run: env.flag("DRY_RUN", false)?,
+            home_account: env.home_account()?,
+        })
+    }
+
+    /// Where events are admitted from under these settings.
+    pub fn admission(&self) -> Admission<'_> {
+        Admission {
+            home_account: self.home_account.as_deref(),
+            trigger_topics: &self.trigger_topics,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_environment_gives_the_defaults() {
+        assert_eq!(Settings::from_env(&Env::default()), Ok(Settings::default()));
+    }
+
+    #[test]
+    fn every_shared_variable_is_read() {
+        let settings = Settings::from_env(&Env::from_pairs([
+            ("MAX_CONCURRENCY", "4"),
+            (
+                "REPORT_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:reports",
+            ),
+            (
+                "TRIGGER_TOPIC_ARNS",
+                "arn:aws:sns:us-east-1:123456789012:alarms",
+            ),
+            ("DRY_RUN", "true"),
+            ("ACCOUNT_ID", "123456789012"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.max_concurrency, 4);
+        assert_eq!(
+            settings.report_topic.as_ref().map(Arn::resource),
+            Some("reports")
+        );
+        assert_eq!(settings.trigger_topics[0].resource(), "alarms");
+        assert!(settings.dry_run);
+        assert_eq!(settings.home_account.as_deref(), Some("123456789012"));
+    }
+
+    #[test]
+    fn a_bad_shared_variable_names_itself() {
+        let cases = [
+            (
+                "MAX_CONCURRENCY",
+                "0",
+                "0 is out of range (allowed 1 to 100)",
+            ),
+            ("MAX_CONCURRENCY", "many", "`many` is not a number"),
+            ("REPORT_TOPIC_ARN", "reports", "`reports` is not an ARN"),
+            (
+                "TRIGGER_TOPIC_ARNS",
+                "arn:aws:sqs:us-east-1:123456789012:q",
+                "`arn:aws:sqs:us-east-1:123456789012:q` is an ARN of service `sqs`, expected `sns`",
+            ),
+            (
+                "DRY_RUN",
+                "yes",
+                "`yes` is not a boolean (use true or false)",
+            ),
+            (
+                "ACCOUNT_ID",
+                "12345",
+                "`12345` is not a 12-digit AWS account id",
+            ),
+        ];
+        for (var, value, reason) in cases {
+            let err = Settings::from_env(&Env::from_pairs([(var, value)])).unwrap_err();
+            assert_eq!((err.var.as_str(), err.reason.as_str()), (var, reason));
+        }
+    }
+
+    #[test]
+    fn admission_carries_the_home_account_and_topics() {
+        let settings = Settings {
+            home_account: Some("123456789012".into()),
+            trigger_topics: vec![Arn::parse("arn:aws:sns:us-east-1:123456789012:t").unwrap()],
+            ..Settings::default()
+        };
+        let admission = settings.admission();
+        assert_eq!(admission.home_account, Some("123456789012"));
+        assert_eq!(admission.trigger_topics.len(), 1);
+    }
+}
