@@ -1,12 +1,10 @@
 //! Apply: start replication on the planned servers with bounded concurrency.
 
-use crate::observe::{self, ReplicationState};
+use crate::model::{ReplicationState, SourceServer, Start, START_REPLICATION};
+use crate::observe;
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::fanout::run_bounded;
 use dr_core::report::TargetOutcome;
-
-/// The AWS operation this function applies.
-pub const START_REPLICATION: &str = "StartReplication";
 
 /// Starts replication on every planned server, at most `concurrency` at a time.
 ///
@@ -14,19 +12,13 @@ pub const START_REPLICATION: &str = "StartReplication";
 /// is reported per server and never stops the others. A `ConflictException` is read through the
 /// server's state now: only a server that replicates by now is
 /// unchanged; any other refusal is a failure with DRS's message.
-pub async fn start_replication(
+pub async fn apply(
     drs: &aws_sdk_drs::Client,
-    source_server_ids: &[String],
+    starts: Vec<Start>,
     concurrency: usize,
-    dry_run: bool,
 ) -> Vec<TargetOutcome> {
-    if dry_run {
-        return source_server_ids
-            .iter()
-            .map(|id| TargetOutcome::planned(id, START_REPLICATION))
-            .collect();
-    }
-    run_bounded(source_server_ids.to_vec(), concurrency, |id| async move {
+    run_bounded(starts, concurrency, |start| async move {
+        let id = start.source_server_id;
         match drs.start_replication().source_server_id(&id).send().await {
             Ok(out) => {
                 let state = out
@@ -40,7 +32,7 @@ pub async fn start_replication(
                 let failure = CallFailure::from_sdk(&err);
                 match failure.class {
                     ErrorClass::Conflict => {
-                        let now = observe::source_server(drs, &id).await;
+                        let now = observe::one_source_server(drs, &id).await;
                         after_conflict(&id, &failure, now)
                     }
                     _ => TargetOutcome::failed(id, START_REPLICATION, &failure),
@@ -63,7 +55,7 @@ pub async fn start_replication(
 fn after_conflict(
     id: &str,
     conflict: &CallFailure,
-    now: Result<Option<observe::SourceServer>, CallFailure>,
+    now: Result<Option<SourceServer>, CallFailure>,
 ) -> TargetOutcome {
     let failed = || TargetOutcome::failed(id, START_REPLICATION, conflict);
     match now {
@@ -101,3 +93,6 @@ fn after_conflict(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,7 @@
 //! The function's configuration, read from environment variables once at cold start.
 
 use dr_core::config::{ConfigError, Env};
+use dr_core::settings::Settings;
 use dr_core::trigger::is_source_server_id;
 
 /// Tag filter: every key must be present with one of its values (no values = any value).
@@ -81,6 +82,8 @@ pub struct AlarmMapping {
 /// Everything the function is configured with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DrsConfig {
+    /// What every function has: concurrency, topics, dry run, home account.
+    pub settings: Settings,
     /// Servers in scope.
     pub selection: Selection,
     /// Alarm to server mapping.
@@ -88,16 +91,6 @@ pub struct DrsConfig {
     /// Most servers replicating at once in this account and region (the DRS quota): extended
     /// servers replicate in their staging account and are not counted here.
     pub replication_quota: usize,
-    /// Most `StartReplication` calls in flight.
-    pub max_concurrency: usize,
-    /// Where run reports go; none = only returned and logged.
-    pub report_topic_arn: Option<String>,
-    /// SNS topics whose notifications are accepted (empty = any).
-    pub trigger_topic_arns: Vec<String>,
-    /// Plan only, for every run.
-    pub dry_run: bool,
-    /// The account served (`ACCOUNT_ID`); events from others are rejected. None = any.
-    pub home_account: Option<String>,
 }
 
 /// The DRS quota of replicating source servers per account and region: 300 ["Using multiple
@@ -182,6 +175,7 @@ impl DrsConfig {
         };
 
         Ok(Self {
+            settings: Settings::from_env(env)?,
             selection,
             alarm_mapping: AlarmMapping {
                 dimension,
@@ -193,11 +187,6 @@ impl DrsConfig {
                 1,
                 100_000,
             )?,
-            max_concurrency: env.number("MAX_CONCURRENCY", 10, 1, 100)?,
-            report_topic_arn: env.arn("REPORT_TOPIC_ARN", "sns")?,
-            trigger_topic_arns: env.arn_list("TRIGGER_TOPIC_ARNS", "sns")?,
-            dry_run: env.flag("DRY_RUN", false)?,
-            home_account: env.home_account()?,
         })
     }
 }
@@ -234,9 +223,7 @@ mod tests {
         let c = load(&[("DRS_SELECT_ALL", "true")]).unwrap();
         assert!(c.selection.all);
         assert_eq!(c.replication_quota, 300);
-        assert_eq!(c.max_concurrency, 10);
-        assert_eq!(c.report_topic_arn, None);
-        assert!(!c.dry_run);
+        assert_eq!(c.settings, Settings::default());
         assert_eq!(c.alarm_mapping, AlarmMapping::default());
         assert!(c.tag_keys().is_empty(), "no tag is read, so none is kept");
     }
@@ -319,7 +306,11 @@ mod tests {
         assert_eq!(c.tag_keys(), vec!["Env", "Name", "Tier", "dr:alarm"]);
         assert_eq!(c.selection.staging_accounts, vec!["111122223333"]);
         assert_eq!(
-            (c.replication_quota, c.max_concurrency, c.dry_run),
+            (
+                c.replication_quota,
+                c.settings.max_concurrency,
+                c.settings.dry_run
+            ),
             (250, 4, true)
         );
     }
@@ -360,14 +351,6 @@ mod tests {
             (
                 &[("DRS_SELECT_ALL", "true"), ("MAX_CONCURRENCY", "many")],
                 "configuration MAX_CONCURRENCY: `many` is not a number",
-            ),
-            (
-                &[("DRS_SELECT_ALL", "true"), ("REPORT_TOPIC_ARN", "reports")],
-                "configuration REPORT_TOPIC_ARN: `reports` is not an ARN",
-            ),
-            (
-                &[("DRS_SELECT_ALL", "true"), ("TRIGGER_TOPIC_ARNS", "arn:aws:sqs:us-east-1:123456789012:q")],
-                "configuration TRIGGER_TOPIC_ARNS: `arn:aws:sqs:us-east-1:123456789012:q` is an ARN of service `sqs`",
             ),
             (
                 &[("DRS_SELECT_ALL", "yes")],

@@ -5,36 +5,22 @@
 mod apply;
 mod config;
 mod handler;
+mod model;
 mod observe;
 mod plan;
+#[cfg(test)]
+mod testing;
 
-use config::DrsConfig;
-use dr_core::config::Env;
-use dr_core::report::ReportPublisher;
-use handler::App;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
-use serde_json::Value;
+/// The function's name in reports.
+const FUNCTION: &str = "drs-start-replication";
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    dr_core::telemetry::init();
-    // A bad configuration fails the cold start with a message naming the variable.
-    let config = match DrsConfig::from_env(&Env::from_process()) {
-        Ok(config) => config,
-        Err(err) => return Err(dr_core::startup::fail(err).await),
-    };
-    let sdk = dr_core::clients::load_sdk_config().await;
-    let app = App {
-        drs: aws_sdk_drs::Client::new(&sdk),
-        publisher: ReportPublisher::new(
-            aws_sdk_sns::Client::new(&sdk),
-            config.report_topic_arn.clone(),
-        ),
-        config,
-    };
-    let app = &app;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handler::handle(app, &event.payload).await
-    }))
+async fn main() -> Result<(), lambda_runtime::Error> {
+    dr_core::function::serve(config::DrsConfig::from_env, |config, sdk| {
+        handler::StartReplication {
+            drs: aws_sdk_drs::Client::new(sdk),
+            config,
+        }
+    })
     .await
 }

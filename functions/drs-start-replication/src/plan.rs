@@ -1,31 +1,24 @@
 //! Plan: decide, without I/O, which source servers to start and why every other one is left alone.
 
 use crate::config::{AlarmMapping, DimensionMatch, DrsConfig, Selection};
-use crate::handler::FUNCTION;
-use crate::observe::{ReplicationError, ReplicationState, SourceServer, Staging};
+use crate::model::{Facts, ReplicationError, ReplicationState, SourceServer, Staging, Start};
+use crate::FUNCTION;
+use dr_core::function::Plan;
 use dr_core::report::{Skip, Skips};
 use dr_core::trigger::{
     is_source_server_id, Alarm, AlarmState, Event, ReplicationStalled, StalledState, Trigger,
 };
 use std::collections::BTreeSet;
 
-/// What the run will do.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StartPlan {
-    /// Source server ids to start, in id order.
-    pub starts: Vec<String>,
-    /// Targets left alone, with the reason.
-    pub skips: Skips,
-}
-
 /// Plans a run: resolves the trigger to candidate servers, then starts the stopped ones within
-/// the replication quota.
+/// the replication quota, in id order.
 ///
 /// The quota counts only the servers that take a replicating slot of this account (see
 /// [`SourceServer::holds_replication_slot`]): not STOPPED or DISCONNECTED ones, and not those
 /// extended from a staging account, which replicate and count there.
-pub fn plan(trigger: &Trigger, config: &DrsConfig, servers: &[SourceServer]) -> StartPlan {
-    let mut skips = trigger.skips.clone();
+pub fn plan(trigger: &Trigger, config: &DrsConfig, facts: &Facts) -> Plan<Start> {
+    let servers = facts.servers.as_slice();
+    let mut skips = Skips::new();
     let candidates = candidates(trigger, config, servers, &mut skips);
     let mut replicating = servers
         .iter()
@@ -46,10 +39,16 @@ pub fn plan(trigger: &Trigger, config: &DrsConfig, servers: &[SourceServer]) -> 
             ));
         } else {
             replicating += 1;
-            starts.push(server.id.clone());
+            starts.push(Start {
+                source_server_id: server.id.clone(),
+            });
         }
     }
-    StartPlan { starts, skips }
+    Plan {
+        actions: starts,
+        outcomes: Vec::new(),
+        skips,
+    }
 }
 
 /// Why `StartReplication` is not called for this server from this account, and what the

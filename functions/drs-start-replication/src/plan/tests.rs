@@ -1,6 +1,6 @@
 use super::*;
 use crate::config::TagFilter;
-use crate::observe::ReplicationState::{Continuous, Stalled, Stopped};
+use crate::model::ReplicationState::{Continuous, Stalled, Stopped};
 use dr_core::report::LISTED_SKIPS;
 use dr_core::trigger::{
     AlarmDelivery, AlarmKind, Dimension, DirectInvoke, OtherEvent, Schedule, VaultNotification,
@@ -36,14 +36,10 @@ fn server(n: u32, state: ReplicationState) -> SourceServer {
 
 fn config(selection: Selection) -> DrsConfig {
     DrsConfig {
-        home_account: None,
+        settings: dr_core::settings::Settings::default(),
         selection,
         alarm_mapping: AlarmMapping::default(),
         replication_quota: 300,
-        max_concurrency: 10,
-        report_topic_arn: None,
-        trigger_topic_arns: vec![],
-        dry_run: false,
     }
 }
 
@@ -108,9 +104,22 @@ struct Case {
     skips: Skips,
 }
 
+/// The plan for `servers` as observed.
+fn plan_for(trigger: &Trigger, config: &DrsConfig, servers: Vec<SourceServer>) -> Plan<Start> {
+    plan(trigger, config, &Facts { servers })
+}
+
+/// The ids a plan starts, in order.
+fn started(plan: &Plan<Start>) -> Vec<String> {
+    plan.actions
+        .iter()
+        .map(|s| s.source_server_id.clone())
+        .collect()
+}
+
 fn check(case: Case) {
-    let got = plan(&case.trigger, &case.config, &case.servers);
-    assert_eq!(got.starts, case.starts, "{}: starts", case.name);
+    let got = plan_for(&case.trigger, &case.config, case.servers);
+    assert_eq!(started(&got), case.starts, "{}: starts", case.name);
     let skips: Vec<(String, String)> = got
         .skips
         .listed()
@@ -182,10 +191,10 @@ fn extended(n: u32, state: ReplicationState) -> SourceServer {
     SourceServer {
         staging_account: Some(STAGING.into()),
         staging: Staging::Extended {
-            staging_source_server_arn: Some(format!(
+            staging_source_server_arn: Some(dr_testkit::arn(&format!(
                 "arn:aws:drs:us-east-1:{STAGING}:source-server/{}",
                 id(n + 500)
-            )),
+            ))),
         },
         ..server(n, state)
     }
@@ -466,9 +475,9 @@ fn selection_table() {
         ),
     ];
     for (name, selection, want) in cases {
-        let got = plan(&schedule(), &config(selection), &servers);
+        let got = plan_for(&schedule(), &config(selection), servers.clone());
         assert_eq!(
-            got.starts,
+            started(&got),
             want.iter().map(|n| id(*n)).collect::<Vec<_>>(),
             "{name}"
         );
@@ -517,8 +526,8 @@ fn a_fleet_skipping_more_than_a_report_lists_keeps_only_the_listed_skips() {
     servers.extend((0..replicating).map(|n| server(10_000 + to_u32(n), Continuous)));
     let mut cfg = config(all());
     cfg.replication_quota = servers.len();
-    let got = plan(&schedule(), &cfg, &servers);
-    assert_eq!(got.starts, (0..5).map(id).collect::<Vec<_>>());
+    let got = plan_for(&schedule(), &cfg, servers);
+    assert_eq!(started(&got), (0..5).map(id).collect::<Vec<_>>());
     assert_eq!(got.skips.total(), replicating);
     assert_eq!(got.skips.listed().len(), LISTED_SKIPS);
     let first: Vec<&str> = got.skips.listed()[..2]

@@ -1,0 +1,185 @@
+//! The domain: DRS source servers as planning sees them, and the one action it plans.
+//!
+//! No I/O and no SDK types: observe converts DRS's answers into these.
+
+use dr_core::arn::Arn;
+use dr_core::function::Action;
+use dr_core::report::TargetOutcome;
+
+/// The AWS operation this function applies.
+pub const START_REPLICATION: &str = "StartReplication";
+
+/// `dataReplicationInfo.dataReplicationState`, the ten values of the DRS model's
+/// `DataReplicationState` [DRS API reference: DataReplicationInfo].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplicationState {
+    /// Replication was stopped (`StopReplication`): unprotected, snapshots deleted, no billing.
+    Stopped,
+    /// Replication is being set up (replication server, staging disks, agent pairing).
+    Initiating,
+    /// The first full copy of the disks.
+    InitialSync,
+    /// Catching up on writes the replication server has not received yet.
+    Backlog,
+    /// Taking the snapshot that follows a sync.
+    CreatingSnapshot,
+    /// Healthy, continuous replication.
+    Continuous,
+    /// Paused: resources and snapshots are kept.
+    Paused,
+    /// Re-reading the disks after an interruption.
+    Rescan,
+    /// Replication cannot make progress; `dataReplicationError` says why.
+    Stalled,
+    /// Disconnected from DRS (`DisconnectSourceServer`): replication resources deleted.
+    Disconnected,
+    /// No state reported, or a value this build does not know (kept as sent).
+    Unknown(String),
+}
+
+impl Default for ReplicationState {
+    /// No state reported.
+    fn default() -> Self {
+        Self::Unknown("UNKNOWN".to_owned())
+    }
+}
+
+impl ReplicationState {
+    /// The state as DRS spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Stopped => "STOPPED",
+            Self::Initiating => "INITIATING",
+            Self::InitialSync => "INITIAL_SYNC",
+            Self::Backlog => "BACKLOG",
+            Self::CreatingSnapshot => "CREATING_SNAPSHOT",
+            Self::Continuous => "CONTINUOUS",
+            Self::Paused => "PAUSED",
+            Self::Rescan => "RESCAN",
+            Self::Stalled => "STALLED",
+            Self::Disconnected => "DISCONNECTED",
+            Self::Unknown(raw) => raw,
+        }
+    }
+
+    /// Whether a server in this state holds a replicating-server slot of its account.
+    ///
+    /// DRS limits an account to 300 *replicating* source servers per Region ["Using multiple
+    /// staging accounts with DRS"; "Disaster recovery at scale"]. A STOPPED server is
+    /// unprotected and its snapshots deleted [API reference: StopReplication]; a DISCONNECTED
+    /// one had its replication stopped and its resources deleted [API reference:
+    /// DisconnectSourceServer]: neither replicates. In every other state replication is set up
+    /// and was not stopped, PAUSED and STALLED included, so it counts. DRS documents no
+    /// per-state list, so a state this build does not know counts too: over-counting only
+    /// delays a start, while under-counting would call `StartReplication` past the quota.
+    pub fn holds_replication_slot(&self) -> bool {
+        !matches!(self, Self::Stopped | Self::Disconnected)
+    }
+}
+
+/// `stagingArea.status` and what goes with it [DRS API reference: StagingArea].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Staging {
+    /// NOT_EXTENDED (or no staging area reported): the server replicates in this account.
+    #[default]
+    NotExtended,
+    /// EXTENDED: extended from the staging account's server `staging_source_server_arn`, where
+    /// its replication runs, is managed and is counted ["Using multiple staging accounts"].
+    Extended {
+        /// `stagingArea.stagingSourceServerArn`.
+        staging_source_server_arn: Option<Arn>,
+    },
+    /// EXTENSION_ERROR: DRS could not reach the staging source server; `errorMessage` says why.
+    ExtensionError {
+        /// `stagingArea.stagingSourceServerArn`.
+        staging_source_server_arn: Option<Arn>,
+        /// `stagingArea.errorMessage`.
+        message: Option<String>,
+    },
+}
+
+/// `dataReplicationInfo.dataReplicationError` [DRS API reference: DataReplicationError].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReplicationError {
+    /// `error`, one of the model's `DataReplicationErrorString` values.
+    pub error: Option<String>,
+    /// `rawError`, DRS's own text.
+    pub raw: Option<String>,
+}
+
+/// A DRS source server, reduced to what selection and planning need.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceServer {
+    /// `s-` + 17 characters.
+    pub id: String,
+    /// Hostname identification hint.
+    pub hostname: Option<String>,
+    /// FQDN identification hint.
+    pub fqdn: Option<String>,
+    /// AWS instance id identification hint (for EC2 source servers).
+    pub instance_id: Option<String>,
+    /// The server's tags whose keys the configuration reads, in key order.
+    pub tags: Vec<(String, String)>,
+    /// `dataReplicationInfo.dataReplicationState`.
+    pub state: ReplicationState,
+    /// `dataReplicationInfo.dataReplicationError`, when DRS reports one.
+    pub replication_error: Option<ReplicationError>,
+    /// `stagingArea.stagingAccountID`: this account for a server replicating here, the staging
+    /// account for an extended one.
+    pub staging_account: Option<String>,
+    /// `stagingArea.status`.
+    pub staging: Staging,
+}
+
+impl SourceServer {
+    /// Whether this server takes one of this account's replicating-server slots: it replicates
+    /// here (not extended from a staging account) and its state holds a slot.
+    pub fn holds_replication_slot(&self) -> bool {
+        self.staging == Staging::NotExtended && self.state.holds_replication_slot()
+    }
+
+    /// The staging account an extended server replicates in: the account of its
+    /// `stagingSourceServerArn`, else `stagingAccountID`.
+    pub fn replicating_account(&self) -> Option<&str> {
+        let arn = match &self.staging {
+            Staging::NotExtended => None,
+            Staging::Extended {
+                staging_source_server_arn,
+            }
+            | Staging::ExtensionError {
+                staging_source_server_arn,
+                ..
+            } => staging_source_server_arn.as_ref(),
+        };
+        arn.and_then(Arn::account)
+            .or(self.staging_account.as_deref())
+    }
+
+    /// The value of tag `key`, if the server has it and the configuration reads it.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What observe read: every source server of the account and region.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// Every source server, all pages, in DRS's order.
+    pub servers: Vec<SourceServer>,
+}
+
+/// Start replication of one STOPPED source server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Start {
+    /// The server's id.
+    pub source_server_id: String,
+}
+
+impl Action for Start {
+    fn planned(&self) -> TargetOutcome {
+        TargetOutcome::planned(&self.source_server_id, START_REPLICATION)
+    }
+}
