@@ -92,18 +92,6 @@ fn stalled(server_id: &str, state: StalledState) -> Event {
     })
 }
 
-/// Expected skips: target and the start of the reason.
-type Skips = Vec<(String, &'static str)>;
-
-struct Case {
-    name: &'static str,
-    trigger: Trigger,
-    config: DrsConfig,
-    servers: Vec<SourceServer>,
-    starts: Vec<String>,
-    skips: Skips,
-}
-
 /// The plan for `servers` as observed.
 fn plan_for(trigger: &Trigger, config: &DrsConfig, servers: Vec<SourceServer>) -> Plan<Start> {
     plan(trigger, config, &Facts { servers })
@@ -117,74 +105,132 @@ fn started(plan: &Plan<Start>) -> Vec<String> {
         .collect()
 }
 
-fn check(case: Case) {
-    let got = plan_for(&case.trigger, &case.config, case.servers);
-    assert_eq!(started(&got), case.starts, "{}: starts", case.name);
-    let skips: Vec<(String, String)> = got
-        .skips
-        .listed()
-        .iter()
-        .map(|s| (s.target.clone(), s.reason.clone()))
-        .collect();
-    assert_eq!(
-        skips.len(),
-        case.skips.len(),
-        "{}: skips {skips:?}",
-        case.name
-    );
-    for ((target, reason), (want_target, want_reason)) in skips.iter().zip(&case.skips) {
-        assert_eq!(target, want_target, "{}", case.name);
+/// Asserts what a plan starts and skips: each skip by target and the start of its reason.
+fn assert_plan(got: &Plan<Start>, starts: &[String], skips: &[(String, &str)]) {
+    assert_eq!(started(got), starts, "starts");
+    let listed = got.skips.listed();
+    assert_eq!(listed.len(), skips.len(), "skips {listed:#?}");
+    for (skip, (target, reason)) in listed.iter().zip(skips) {
+        assert_eq!(&skip.target, target);
         assert!(
-            reason.starts_with(want_reason),
-            "{}: reason `{reason}` does not start with `{want_reason}`",
-            case.name
+            skip.reason.starts_with(reason),
+            "{target}: `{}` does not start with `{reason}`",
+            skip.reason
         );
     }
 }
 
+/// The reason a schedule over `server` alone skips it.
+fn scheduled_skip(server: SourceServer) -> String {
+    let id = server.id.clone();
+    let got = plan_for(&schedule(), &config(all()), vec![server]);
+    assert!(got.actions.is_empty(), "{id} started");
+    dr_testkit::skip_reason(&got.skips, &id).to_owned()
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("test fleets are small")
+}
+
+// ---------------------------------------------------------------- states on a schedule
+
 #[test]
-fn schedule_starts_stopped_and_explains_every_other_state() {
-    let states = [
-        Stopped,
+fn a_schedule_starts_a_stopped_server() {
+    let got = plan_for(&schedule(), &config(all()), vec![server(0, Stopped)]);
+    assert_plan(&got, &[id(0)], &[]);
+}
+
+#[test]
+fn a_schedule_leaves_every_replicating_state_alone_as_already_replicating() {
+    for state in [
         ReplicationState::Initiating,
         ReplicationState::InitialSync,
         ReplicationState::Backlog,
         ReplicationState::CreatingSnapshot,
         Continuous,
-        ReplicationState::Paused,
         ReplicationState::Rescan,
-        Stalled,
-        ReplicationState::Disconnected,
-        ReplicationState::Unknown("UNKNOWN".into()),
-    ];
-    let servers: Vec<_> = states
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| server(to_u32(i), s))
-        .collect();
-    check(Case {
-        name: "every state",
-        trigger: schedule(),
-        config: config(all()),
-        servers,
-        starts: vec![id(0)],
-        skips: vec![
-            (id(1), "INITIATING: already replicating"),
-            (id(2), "INITIAL_SYNC: already replicating"),
-            (id(3), "BACKLOG: already replicating"),
-            (id(4), "CREATING_SNAPSHOT: already replicating"),
-            (id(5), "CONTINUOUS: already replicating"),
-            (id(6), "PAUSED: replication is paused, not stopped"),
-            (id(7), "RESCAN: already replicating"),
-            (id(8), "STALLED: replication is stalled, not stopped"),
-            (id(9), "DISCONNECTED: the server was disconnected from DRS"),
-            (
-                id(10),
-                "UNKNOWN: not a state replication can be started from",
-            ),
-        ],
-    });
+    ] {
+        let want = format!("{}: already replicating", state.as_str());
+        assert_eq!(scheduled_skip(server(1, state)), want);
+    }
 }
+
+#[test]
+fn a_paused_server_is_not_started_because_it_is_not_stopped() {
+    let reason = scheduled_skip(server(1, ReplicationState::Paused));
+    assert!(
+        reason.starts_with("PAUSED: replication is paused, not stopped"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_server_in_a_state_this_build_does_not_know_is_not_started() {
+    let reason = scheduled_skip(server(1, ReplicationState::default()));
+    assert_eq!(
+        reason,
+        "UNKNOWN: not a state replication can be started from"
+    );
+}
+
+#[test]
+fn a_disconnected_server_needs_its_agent_reinstalled() {
+    let reason = scheduled_skip(server(7, ReplicationState::Disconnected));
+    assert!(
+        reason.starts_with(
+            "DISCONNECTED: the server was disconnected from DRS, which deleted its replication \
+             resources and had the agent uninstall itself; reinstall the AWS Replication Agent"
+        ),
+        "{reason}"
+    );
+}
+
+fn stalled_with(error: Option<&str>, raw: Option<&str>) -> SourceServer {
+    SourceServer {
+        replication_error: Some(ReplicationError {
+            error: error.map(str::to_owned),
+            raw: raw.map(str::to_owned),
+        }),
+        ..server(4, Stalled)
+    }
+}
+
+const STALLED: &str = "STALLED: replication is stalled, not stopped, and StartReplication applies \
+                       only to STOPPED servers; DRS reports ";
+
+#[test]
+fn a_stalled_server_shows_drs_error_and_raw_error() {
+    let reason = scheduled_skip(stalled_with(
+        Some("NOT_CONVERGING"),
+        Some("writes outpace the link"),
+    ));
+    assert!(
+        reason.starts_with(&format!(
+            "{STALLED}NOT_CONVERGING (writes outpace the link)"
+        )),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_stalled_server_with_only_a_raw_error_shows_it() {
+    let reason = scheduled_skip(stalled_with(None, Some("agent lost its pairing")));
+    assert!(
+        reason.starts_with(&format!("{STALLED}agent lost its pairing:")),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_stalled_server_without_an_error_says_drs_reported_none() {
+    let reason = scheduled_skip(server(6, Stalled));
+    assert!(
+        reason.starts_with(&format!("{STALLED}no dataReplicationError")),
+        "{reason}"
+    );
+}
+
+// ---------------------------------------------------------------- staging accounts
 
 /// A server extended from staging account 210987654321's server `s-…{n + 500}`.
 fn extended(n: u32, state: ReplicationState) -> SourceServer {
@@ -202,33 +248,111 @@ fn extended(n: u32, state: ReplicationState) -> SourceServer {
 
 const STAGING: &str = "210987654321";
 
-/// `replicating` servers in `state` (ids from 1000), made by `make`, then two STOPPED servers
-/// replicating here (ids 0 and 1) that the configuration selects.
-fn fleet_with(
-    replicating: u32,
-    make: impl Fn(u32) -> SourceServer,
-    also: Vec<SourceServer>,
-) -> Vec<SourceServer> {
+#[test]
+fn an_extended_server_is_started_in_its_staging_account_named_from_its_arn() {
+    let server = SourceServer {
+        staging_account: Some("111111111111".into()),
+        ..extended(1, Stopped)
+    };
+    assert_eq!(
+        scheduled_skip(server),
+        "EXTENDED from staging account 210987654321: its replication runs and is counted there; \
+         start it in that account"
+    );
+}
+
+#[test]
+fn an_extended_server_without_an_arn_is_named_by_its_staging_account_id() {
+    let server = SourceServer {
+        staging: Staging::Extended {
+            staging_source_server_arn: None,
+        },
+        ..extended(2, Stopped)
+    };
+    assert!(scheduled_skip(server).starts_with("EXTENDED from staging account 210987654321"));
+}
+
+#[test]
+fn a_server_drs_cannot_reach_in_its_staging_account_is_left_alone_with_drs_message() {
+    let server = SourceServer {
+        staging: Staging::ExtensionError {
+            staging_source_server_arn: None,
+            message: Some("AccessDenied on the staging role".into()),
+        },
+        staging_account: Some(STAGING.into()),
+        ..server(3, Stopped)
+    };
+    assert!(scheduled_skip(server).starts_with(
+        "EXTENSION_ERROR: DRS cannot reach its staging source server in account 210987654321 \
+         (AccessDenied on the staging role)"
+    ));
+}
+
+#[test]
+fn a_stalled_event_naming_an_extended_server_does_not_start_it_here() {
+    let got = plan_for(
+        &on(stalled(&id(1), StalledState::Stalled)),
+        &config(all()),
+        vec![extended(1, Stopped)],
+    );
+    assert_plan(
+        &got,
+        &[],
+        &[(id(1), "EXTENDED from staging account 210987654321")],
+    );
+}
+
+// ---------------------------------------------------------------- the replication quota
+
+/// 299 servers taking a slot here: `also` and the rest CONTINUOUS (ids from 1000); then 50 more
+/// made by `make` (ids from 2000) and two selected STOPPED servers (ids 0 and 1). The quota is
+/// 300, so one slot is left unless `make`'s servers take slots too.
+fn quota_plan(make: impl Fn(u32) -> SourceServer, also: Vec<SourceServer>) -> Plan<Start> {
+    let replicating = 299 - to_u32(also.len());
     let mut servers: Vec<_> = (0..replicating)
         .map(|n| server(1000 + n, Continuous))
         .collect();
     servers.extend(also.into_iter().chain((0..50).map(|n| make(2000 + n))));
     servers.extend([server(0, Stopped), server(1, Stopped)]);
-    servers
+    let selected = config(Selection {
+        source_server_ids: vec![id(0), id(1)],
+        ..Selection::default()
+    });
+    plan_for(&schedule(), &selected, servers)
+}
+
+/// The one slot left starts server 0; server 1 waits for the quota.
+fn assert_one_slot_left(got: &Plan<Start>) {
+    assert_plan(
+        got,
+        &[id(0)],
+        &[(
+            id(1),
+            "STOPPED, but 300 servers already replicate in this account",
+        )],
+    );
 }
 
 #[test]
-fn the_quota_counts_only_servers_that_replicate_in_this_account() {
-    let selected = || {
-        config(Selection {
-            source_server_ids: vec![id(0), id(1)],
-            ..Selection::default()
-        })
-    };
-    let quota_skip = (
-        id(1),
-        "STOPPED, but 300 servers already replicate in this account",
-    );
+fn servers_extended_from_a_staging_account_replicate_and_count_there() {
+    assert_one_slot_left(&quota_plan(|n| extended(n, Continuous), vec![]));
+}
+
+#[test]
+fn disconnected_servers_hold_no_replication_slot() {
+    assert_one_slot_left(&quota_plan(
+        |n| server(n, ReplicationState::Disconnected),
+        vec![],
+    ));
+}
+
+#[test]
+fn stopped_servers_hold_no_replication_slot() {
+    assert_one_slot_left(&quota_plan(|n| server(n, Stopped), vec![]));
+}
+
+#[test]
+fn servers_drs_cannot_reach_in_their_staging_account_hold_no_slot_here() {
     let with_error = |n: u32| SourceServer {
         staging: Staging::ExtensionError {
             staging_source_server_arn: None,
@@ -237,286 +361,53 @@ fn the_quota_counts_only_servers_that_replicate_in_this_account() {
         staging_account: Some(STAGING.into()),
         ..server(n, Continuous)
     };
-    let cases: Vec<(&str, Vec<SourceServer>, Vec<String>, Skips)> = vec![
-        (
-            "servers extended from a staging account replicate and count there",
-            fleet_with(299, |n| extended(n, Continuous), vec![]),
-            vec![id(0)],
-            vec![quota_skip.clone()],
-        ),
-        (
-            "disconnected servers hold no replication slot",
-            fleet_with(299, |n| server(n, ReplicationState::Disconnected), vec![]),
-            vec![id(0)],
-            vec![quota_skip.clone()],
-        ),
-        (
-            "stopped servers hold no replication slot",
-            fleet_with(299, |n| server(n, Stopped), vec![]),
-            vec![id(0)],
-            vec![quota_skip.clone()],
-        ),
-        (
-            "servers DRS cannot reach in their staging account hold no slot here",
-            fleet_with(299, with_error, vec![]),
-            vec![id(0)],
-            vec![quota_skip.clone()],
-        ),
-        (
-            "paused and stalled servers keep their slot",
-            fleet_with(
-                297,
-                |n| server(n, Stopped),
-                vec![
-                    server(3000, ReplicationState::Paused),
-                    server(3001, Stalled),
-                ],
-            ),
-            vec![id(0)],
-            vec![quota_skip.clone()],
-        ),
-        (
-            "a server reporting no state keeps its slot",
-            fleet_with(
-                299,
-                |n| server(n, Stopped),
-                vec![server(3000, ReplicationState::Unknown("UNKNOWN".into()))],
-            ),
-            vec![],
-            vec![
-                (
-                    id(0),
-                    "STOPPED, but 300 servers already replicate in this account",
-                ),
-                quota_skip.clone(),
-            ],
-        ),
+    assert_one_slot_left(&quota_plan(with_error, vec![]));
+}
+
+#[test]
+fn paused_and_stalled_servers_keep_their_slot() {
+    let also = vec![
+        server(3000, ReplicationState::Paused),
+        server(3001, Stalled),
     ];
-    for (name, servers, starts, skips) in cases {
-        check(Case {
-            name,
-            trigger: schedule(),
-            config: selected(),
-            servers,
-            starts,
-            skips,
-        });
-    }
+    assert_one_slot_left(&quota_plan(|n| server(n, Stopped), also));
 }
 
 #[test]
-fn servers_that_replicate_elsewhere_or_cannot_replicate_say_what_to_do() {
-    let stalled_with = |n: u32, error: Option<&str>, raw: Option<&str>| SourceServer {
-        replication_error: Some(ReplicationError {
-            error: error.map(str::to_owned),
-            raw: raw.map(str::to_owned),
-        }),
-        ..server(n, Stalled)
-    };
-    let cases: Vec<(&str, SourceServer, &str)> = vec![
-        (
-            "an extended server is started in its staging account, named from its ARN",
-            SourceServer {
-                staging_account: Some("111111111111".into()),
-                ..extended(1, Stopped)
-            },
-            "EXTENDED from staging account 210987654321: its replication runs and is counted \
-             there; start it in that account",
-        ),
-        (
-            "an extended server without an ARN is named by its staging account id",
-            SourceServer {
-                staging: Staging::Extended {
-                    staging_source_server_arn: None,
-                },
-                ..extended(2, Stopped)
-            },
-            "EXTENDED from staging account 210987654321",
-        ),
-        (
-            "a server DRS cannot reach in its staging account is left alone with DRS's message",
-            SourceServer {
-                staging: Staging::ExtensionError {
-                    staging_source_server_arn: None,
-                    message: Some("AccessDenied on the staging role".into()),
-                },
-                staging_account: Some(STAGING.into()),
-                ..server(3, Stopped)
-            },
-            "EXTENSION_ERROR: DRS cannot reach its staging source server in account \
-             210987654321 (AccessDenied on the staging role)",
-        ),
-        (
-            "a stalled server shows DRS's error and raw error",
-            stalled_with(4, Some("NOT_CONVERGING"), Some("writes outpace the link")),
-            "STALLED: replication is stalled, not stopped, and StartReplication applies only to \
-             STOPPED servers; DRS reports NOT_CONVERGING (writes outpace the link)",
-        ),
-        (
-            "a stalled server with only a raw error shows it",
-            stalled_with(5, None, Some("agent lost its pairing")),
-            "STALLED: replication is stalled, not stopped, and StartReplication applies only to \
-             STOPPED servers; DRS reports agent lost its pairing:",
-        ),
-        (
-            "a stalled server without an error says DRS reported none",
-            server(6, Stalled),
-            "STALLED: replication is stalled, not stopped, and StartReplication applies only to \
-             STOPPED servers; DRS reports no dataReplicationError",
-        ),
-        (
-            "a disconnected server needs its agent reinstalled",
-            server(7, ReplicationState::Disconnected),
-            "DISCONNECTED: the server was disconnected from DRS, which deleted its replication \
-             resources and had the agent uninstall itself; reinstall the AWS Replication Agent",
-        ),
-    ];
-    for (name, s, reason) in cases {
-        let target = s.id.clone();
-        check(Case {
-            name,
-            trigger: schedule(),
-            config: config(all()),
-            servers: vec![s],
-            starts: vec![],
-            skips: vec![(target, reason)],
-        });
-    }
+fn a_server_reporting_no_state_keeps_its_slot() {
+    let also = vec![server(3000, ReplicationState::default())];
+    assert_one_slot_left(&quota_plan(|n| server(n, Stopped), also));
 }
 
-#[test]
-fn a_stalled_event_naming_an_extended_server_does_not_start_it_here() {
-    check(Case {
-        name: "stalled event, extended server",
-        trigger: on(stalled(&id(1), StalledState::Stalled)),
-        config: config(all()),
-        servers: vec![extended(1, Stopped)],
-        starts: vec![],
-        skips: vec![(id(1), "EXTENDED from staging account 210987654321")],
-    });
-}
-
-#[test]
-fn selection_table() {
-    let servers: Vec<_> = [1, 2, 3, 4, 101]
-        .iter()
-        .map(|n| server(*n, Stopped))
-        .collect();
-    let cases = [
-        ("all", all(), vec![1, 2, 3, 4, 101]),
-        (
-            "ids",
-            Selection {
-                source_server_ids: vec![id(3), id(999)],
-                ..Selection::default()
-            },
-            vec![3],
-        ),
-        (
-            "tag value",
-            Selection {
-                tags: TagFilter(vec![("Env".into(), vec!["prod".into()])]),
-                ..Selection::default()
-            },
-            vec![2, 4],
-        ),
-        (
-            "tag key only",
-            Selection {
-                tags: TagFilter(vec![("Env".into(), vec![])]),
-                ..Selection::default()
-            },
-            vec![1, 2, 3, 4, 101],
-        ),
-        (
-            "every tag key must match",
-            Selection {
-                tags: TagFilter(vec![
-                    ("Env".into(), vec!["prod".into()]),
-                    ("Tier".into(), vec![]),
-                ]),
-                ..Selection::default()
-            },
-            vec![],
-        ),
-        (
-            "hostname and fqdn, any case",
-            Selection {
-                hostnames: vec!["HOST-1".into(), "host-4.corp.example.com".into()],
-                ..Selection::default()
-            },
-            vec![1, 4],
-        ),
-        (
-            "instance id",
-            Selection {
-                instance_ids: vec![format!("i-{:017x}", 2)],
-                ..Selection::default()
-            },
-            vec![2],
-        ),
-        (
-            "criteria are a union",
-            Selection {
-                source_server_ids: vec![id(1)],
-                hostnames: vec!["host-2".into()],
-                ..Selection::default()
-            },
-            vec![1, 2],
-        ),
-        (
-            "staging account narrows",
-            Selection {
-                all: true,
-                staging_accounts: vec!["222222222222".into()],
-                ..Selection::default()
-            },
-            vec![101],
-        ),
-    ];
-    for (name, selection, want) in cases {
-        let got = plan_for(&schedule(), &config(selection), servers.clone());
-        assert_eq!(
-            started(&got),
-            want.iter().map(|n| id(*n)).collect::<Vec<_>>(),
-            "{name}"
-        );
-        assert!(got.skips.is_empty(), "{name}: {:?}", got.skips);
-    }
-}
-
-#[test]
-fn quota_counts_everything_already_replicating() {
+/// 298 servers replicating and five STOPPED ones selected (ids 0 to 4).
+fn two_slots_left() -> (DrsConfig, Vec<SourceServer>) {
     let mut servers: Vec<_> = (0..298).map(|n| server(1000 + n, Continuous)).collect();
     servers.extend((0..5).map(|n| server(n, Stopped)));
-    let mut cfg = config(Selection {
+    let cfg = config(Selection {
         source_server_ids: (0..5).map(id).collect(),
         ..Selection::default()
     });
-    check(Case {
-        name: "two slots left",
-        trigger: schedule(),
-        config: cfg.clone(),
-        servers: servers.clone(),
-        starts: vec![id(0), id(1)],
-        skips: vec![
-            (
-                id(2),
-                "STOPPED, but 300 servers already replicate in this account and the quota is 300",
-            ),
-            (id(3), "STOPPED, but 300 servers already replicate"),
-            (id(4), "STOPPED, but 300 servers already replicate"),
-        ],
-    });
+    (cfg, servers)
+}
+
+#[test]
+fn starts_stop_at_the_quota_and_the_rest_say_why() {
+    let (cfg, servers) = two_slots_left();
+    let full = "STOPPED, but 300 servers already replicate in this account and the quota is 300";
+    let got = plan_for(&schedule(), &cfg, servers);
+    assert_plan(
+        &got,
+        &[id(0), id(1)],
+        &[(id(2), full), (id(3), full), (id(4), full)],
+    );
+}
+
+#[test]
+fn a_raised_quota_starts_them_all() {
+    let (mut cfg, servers) = two_slots_left();
     cfg.replication_quota = 1000;
-    check(Case {
-        name: "raised quota",
-        trigger: schedule(),
-        config: cfg,
-        servers,
-        starts: (0..5).map(id).collect(),
-        skips: vec![],
-    });
+    let got = plan_for(&schedule(), &cfg, servers);
+    assert_plan(&got, &(0..5).map(id).collect::<Vec<_>>(), &[]);
 }
 
 #[test]
@@ -530,19 +421,114 @@ fn a_fleet_skipping_more_than_a_report_lists_keeps_only_the_listed_skips() {
     assert_eq!(started(&got), (0..5).map(id).collect::<Vec<_>>());
     assert_eq!(got.skips.total(), replicating);
     assert_eq!(got.skips.listed().len(), LISTED_SKIPS);
-    let first: Vec<&str> = got.skips.listed()[..2]
-        .iter()
-        .map(|s| s.target.as_str())
-        .collect();
-    assert_eq!(first, [id(10_000), id(10_001)]);
+    assert_eq!(
+        dr_testkit::skipped_targets(&got.skips)[..2],
+        [id(10_000), id(10_001)]
+    );
 }
 
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).expect("test fleets are small")
+// ---------------------------------------------------------------- selection
+
+/// The ids a schedule starts over servers 1-4 (staging account 1111...) and 101 (2222...),
+/// all STOPPED, under `selection`; nothing outside it is skipped on a schedule.
+fn selected(selection: Selection) -> Vec<String> {
+    let servers: Vec<_> = [1, 2, 3, 4, 101]
+        .iter()
+        .map(|n| server(*n, Stopped))
+        .collect();
+    let got = plan_for(&schedule(), &config(selection), servers);
+    assert!(got.skips.is_empty(), "{:?}", got.skips);
+    started(&got)
+}
+
+fn ids(ns: &[u32]) -> Vec<String> {
+    ns.iter().copied().map(id).collect()
+}
+
+fn by_tags(tags: Vec<(&str, Vec<&str>)>) -> Selection {
+    let tags = tags
+        .into_iter()
+        .map(|(k, vs)| (k.to_owned(), vs.into_iter().map(str::to_owned).collect()))
+        .collect();
+    Selection {
+        tags: TagFilter(tags),
+        ..Selection::default()
+    }
 }
 
 #[test]
-fn direct_invoke_narrows_never_widens() {
+fn selecting_all_takes_every_server() {
+    assert_eq!(selected(all()), ids(&[1, 2, 3, 4, 101]));
+}
+
+#[test]
+fn selecting_by_id_takes_the_ids_that_exist() {
+    let selection = Selection {
+        source_server_ids: vec![id(3), id(999)],
+        ..Selection::default()
+    };
+    assert_eq!(selected(selection), ids(&[3]));
+}
+
+#[test]
+fn selecting_by_tag_value_takes_the_servers_with_that_value() {
+    assert_eq!(selected(by_tags(vec![("Env", vec!["prod"])])), ids(&[2, 4]));
+}
+
+#[test]
+fn selecting_by_tag_key_alone_takes_every_value() {
+    assert_eq!(
+        selected(by_tags(vec![("Env", vec![])])),
+        ids(&[1, 2, 3, 4, 101])
+    );
+}
+
+#[test]
+fn selecting_by_tags_needs_every_key_to_match() {
+    let selection = by_tags(vec![("Env", vec!["prod"]), ("Tier", vec![])]);
+    assert!(selected(selection).is_empty());
+}
+
+#[test]
+fn selecting_by_hostname_matches_hostname_and_fqdn_in_any_case() {
+    let selection = Selection {
+        hostnames: vec!["HOST-1".into(), "host-4.corp.example.com".into()],
+        ..Selection::default()
+    };
+    assert_eq!(selected(selection), ids(&[1, 4]));
+}
+
+#[test]
+fn selecting_by_instance_id_takes_that_instance() {
+    let selection = Selection {
+        instance_ids: vec![format!("i-{:017x}", 2)],
+        ..Selection::default()
+    };
+    assert_eq!(selected(selection), ids(&[2]));
+}
+
+#[test]
+fn selection_criteria_are_a_union() {
+    let selection = Selection {
+        source_server_ids: vec![id(1)],
+        hostnames: vec!["host-2".into()],
+        ..Selection::default()
+    };
+    assert_eq!(selected(selection), ids(&[1, 2]));
+}
+
+#[test]
+fn staging_accounts_narrow_the_selection() {
+    let selection = Selection {
+        all: true,
+        staging_accounts: vec!["222222222222".into()],
+        ..Selection::default()
+    };
+    assert_eq!(selected(selection), ids(&[101]));
+}
+
+#[test]
+fn a_direct_invoke_narrows_the_selection_never_widens_it() {
     let servers = vec![
         server(1, Stopped),
         server(2, Stopped),
@@ -552,225 +538,221 @@ fn direct_invoke_narrows_never_widens() {
         source_server_ids: vec![id(1), id(3)],
         ..Selection::default()
     };
-    check(Case {
-        name: "direct",
-        trigger: direct(&[&id(1), &id(2), &id(3), &id(9), "web-1", &id(1)]),
-        config: config(selection),
-        servers,
-        starts: vec![id(1)],
-        skips: vec![
+    let invoke = direct(&[&id(1), &id(2), &id(3), &id(9), "web-1", &id(1)]);
+    let got = plan_for(&invoke, &config(selection), servers);
+    assert_plan(
+        &got,
+        &[id(1)],
+        &[
             (id(2), "outside the configured selection"),
             (id(9), "no such source server in this account and region"),
             ("web-1".into(), "not a source server id"),
             (id(3), "CONTINUOUS: already replicating"),
         ],
-    });
+    );
 }
 
-#[test]
-fn alarms_map_through_dimensions_and_tags() {
+// ---------------------------------------------------------------- alarms
+
+/// Servers 1-3 and 5 STOPPED; 5 is tagged `dr:alarm=db-primary-down` and `Name=db-5`. Alarms
+/// map by `Hostname` and by the `dr:alarm` tag.
+fn alarm_fleet() -> (DrsConfig, Vec<SourceServer>) {
     let mut tagged = server(5, Stopped);
     tagged
         .tags
         .push(("dr:alarm".into(), "db-primary-down".into()));
     tagged.tags.push(("Name".into(), "db-5".into()));
+    let mut cfg = config(all());
+    cfg.alarm_mapping = AlarmMapping {
+        dimension: Some(("Hostname".into(), DimensionMatch::Hostname)),
+        tag_key: Some("dr:alarm".into()),
+    };
     let servers = vec![
         server(1, Stopped),
         server(2, Stopped),
         server(3, Stopped),
         tagged,
     ];
-    let mut cfg = config(all());
-    cfg.alarm_mapping = AlarmMapping {
-        dimension: Some(("Hostname".into(), DimensionMatch::Hostname)),
-        tag_key: Some("dr:alarm".into()),
+    (cfg, servers)
+}
+
+/// The plan for `alarm` over the alarm fleet, checked to be the same however it was delivered.
+fn on_alarm(alarm: Alarm) -> Plan<Start> {
+    let (cfg, servers) = alarm_fleet();
+    let by_sns = plan_for(&on(Event::Alarm(alarm.clone())), &cfg, servers.clone());
+    let by_action = Alarm {
+        delivery: AlarmDelivery::LambdaAction,
+        ..alarm
     };
-    let instance = format!("i-{:017x}", 1);
-    let cases: Vec<(&str, Alarm, Vec<String>, Skips)> = vec![
-        (
-            "instance id",
-            alarm(
-                "web-1-down",
-                AlarmState::Alarm,
-                &[("InstanceId", &instance)],
-            ),
-            vec![id(1)],
-            vec![],
-        ),
-        (
-            "hostname dimension",
-            alarm("a", AlarmState::Alarm, &[("Hostname", "HOST-2")]),
-            vec![id(2)],
-            vec![],
-        ),
-        (
-            "tag naming the alarm",
-            alarm("db-primary-down", AlarmState::Alarm, &[]),
-            vec![id(5)],
-            vec![],
-        ),
-        (
-            "several dimensions",
-            alarm(
-                "a",
-                AlarmState::Alarm,
-                &[("InstanceId", &instance), ("Hostname", "host-3")],
-            ),
-            vec![id(1), id(3)],
-            vec![],
-        ),
-        (
-            "ok state",
-            alarm("a", AlarmState::Ok, &[("InstanceId", &instance)]),
-            vec![],
-            vec![("a".into(), "alarm is OK: nothing to recover")],
-        ),
-        (
-            "insufficient data",
-            alarm("a", AlarmState::InsufficientData, &[]),
-            vec![],
-            vec![("a".into(), "alarm is INSUFFICIENT_DATA")],
-        ),
-        (
-            "unmapped",
-            alarm(
-                "cpu-high",
-                AlarmState::Alarm,
-                &[("AutoScalingGroupName", "web")],
-            ),
-            vec![],
-            vec![(
-                "cpu-high".into(),
-                "no source server maps to this alarm (dimensions: AutoScalingGroupName=web)",
-            )],
-        ),
-    ];
-    for (name, a, starts, skips) in cases {
-        check(Case {
-            name,
-            trigger: on(Event::Alarm(a.clone())),
-            config: cfg.clone(),
-            servers: servers.clone(),
-            starts: starts.clone(),
-            skips: skips.clone(),
-        });
-        check(Case {
-            name,
-            // The plan is the same however the alarm was delivered.
-            trigger: on(Event::Alarm(Alarm {
-                delivery: AlarmDelivery::LambdaAction,
-                ..a
-            })),
-            config: cfg.clone(),
-            servers: servers.clone(),
-            starts,
-            skips,
-        });
-    }
+    let by_action = plan_for(&on(Event::Alarm(by_action)), &cfg, servers);
+    assert_eq!(by_sns, by_action, "the delivery changes nothing");
+    by_sns
+}
+
+fn instance(n: u32) -> String {
+    format!("i-{n:017x}")
+}
+
+#[test]
+fn an_alarm_on_an_instance_id_recovers_that_server() {
+    let got = on_alarm(alarm(
+        "web-1-down",
+        AlarmState::Alarm,
+        &[("InstanceId", &instance(1))],
+    ));
+    assert_plan(&got, &[id(1)], &[]);
+}
+
+#[test]
+fn an_alarm_on_the_mapped_dimension_recovers_the_server_of_that_hostname() {
+    let got = on_alarm(alarm("a", AlarmState::Alarm, &[("Hostname", "HOST-2")]));
+    assert_plan(&got, &[id(2)], &[]);
+}
+
+#[test]
+fn an_alarm_named_by_a_server_tag_recovers_that_server() {
+    let got = on_alarm(alarm("db-primary-down", AlarmState::Alarm, &[]));
+    assert_plan(&got, &[id(5)], &[]);
+}
+
+#[test]
+fn an_alarm_with_several_dimensions_recovers_each_server_they_map_to() {
+    let dims = [("InstanceId", instance(1)), ("Hostname", "host-3".into())];
+    let dims: Vec<(&str, &str)> = dims.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let got = on_alarm(alarm("a", AlarmState::Alarm, &dims));
+    assert_plan(&got, &[id(1), id(3)], &[]);
+}
+
+#[test]
+fn an_alarm_back_to_ok_recovers_nothing() {
+    let got = on_alarm(alarm("a", AlarmState::Ok, &[("InstanceId", &instance(1))]));
+    assert_plan(
+        &got,
+        &[],
+        &[("a".into(), "alarm is OK: nothing to recover")],
+    );
+}
+
+#[test]
+fn an_alarm_with_insufficient_data_recovers_nothing() {
+    let got = on_alarm(alarm("a", AlarmState::InsufficientData, &[]));
+    assert_plan(&got, &[], &[("a".into(), "alarm is INSUFFICIENT_DATA")]);
+}
+
+#[test]
+fn an_alarm_that_maps_to_no_server_names_its_dimensions() {
+    let got = on_alarm(alarm(
+        "cpu-high",
+        AlarmState::Alarm,
+        &[("AutoScalingGroupName", "web")],
+    ));
+    let reason = "no source server maps to this alarm (dimensions: AutoScalingGroupName=web)";
+    assert_plan(&got, &[], &[("cpu-high".into(), reason)]);
+}
+
+#[test]
+fn an_alarm_dimension_can_be_matched_against_a_tag() {
+    let (mut cfg, servers) = alarm_fleet();
     cfg.alarm_mapping.dimension = Some(("Hostname".into(), DimensionMatch::Tag("Name".into())));
-    check(Case {
-        name: "dimension matched against a tag",
-        trigger: on(Event::Alarm(alarm(
-            "a",
-            AlarmState::Alarm,
-            &[("Hostname", "db-5")],
-        ))),
-        config: cfg,
-        servers,
-        starts: vec![id(5)],
-        skips: vec![],
-    });
+    let event = on(Event::Alarm(alarm(
+        "a",
+        AlarmState::Alarm,
+        &[("Hostname", "db-5")],
+    )));
+    assert_plan(&plan_for(&event, &cfg, servers), &[id(5)], &[]);
 }
 
 #[test]
-fn alarm_outside_selection_is_skipped() {
+fn an_alarm_naming_a_server_outside_the_selection_is_skipped() {
     let servers = vec![server(1, Stopped), server(2, Stopped)];
-    let instance = format!("i-{:017x}", 1);
-    check(Case {
-        name: "alarm names a server not selected",
-        trigger: on(Event::Alarm(alarm(
-            "a",
-            AlarmState::Alarm,
-            &[("InstanceId", &instance)],
-        ))),
-        config: config(Selection {
-            source_server_ids: vec![id(2)],
-            ..Selection::default()
-        }),
-        servers,
-        starts: vec![],
-        skips: vec![(id(1), "outside the configured selection")],
+    let cfg = config(Selection {
+        source_server_ids: vec![id(2)],
+        ..Selection::default()
     });
+    let event = on(Event::Alarm(alarm(
+        "a",
+        AlarmState::Alarm,
+        &[("InstanceId", &instance(1))],
+    )));
+    assert_plan(
+        &plan_for(&event, &cfg, servers),
+        &[],
+        &[(id(1), "outside the configured selection")],
+    );
+}
+
+// ---------------------------------------------------------------- stalled and other events
+
+/// The plan for `trigger` over server 1 (STOPPED) and server 2 (STALLED), all selected.
+fn on_event(trigger: Trigger) -> Plan<Start> {
+    let servers = vec![server(1, Stopped), server(2, Stalled)];
+    plan_for(&trigger, &config(all()), servers)
 }
 
 #[test]
-fn stalled_and_other_events() {
-    let servers = vec![server(1, Stopped), server(2, Stalled)];
-    let cfg = config(all());
-    let cases: Vec<(&str, Trigger, Vec<String>, Skips)> = vec![
-        (
-            "stopped since",
-            on(stalled(&id(1), StalledState::Stalled)),
-            vec![id(1)],
-            vec![],
-        ),
-        (
-            "still stalled",
-            on(stalled(&id(2), StalledState::Stalled)),
-            vec![],
-            vec![(id(2), "STALLED: replication is stalled, not stopped")],
-        ),
-        (
-            "no longer stalled",
-            on(stalled(&id(2), StalledState::NotStalled)),
-            vec![],
-            vec![(id(2), "stalled-change event with state NOT_STALLED")],
-        ),
-        (
-            "unknown server",
-            on(stalled(&id(7), StalledState::Stalled)),
-            vec![],
-            vec![(id(7), "no such source server")],
-        ),
-        (
-            "events of other kinds",
-            Trigger::from_events(vec![
-                Event::VaultNotification(VaultNotification {
-                    message_id: "m-1".into(),
-                    event_type: Some("BACKUP_JOB".into()),
-                    state: Some("COMPLETED".into()),
-                    job_id: None,
-                    recovery_point_arn: None,
-                    resource_arn: None,
-                    account: None,
-                }),
-                Event::Other(OtherEvent {
-                    id: Some("e-1".into()),
-                    source: "aws.drs".into(),
-                    detail_type: "DRS Source Server Launch Result".into(),
-                }),
-            ]),
-            vec![],
-            vec![
-                (
-                    "m-1".into(),
-                    "backup vault notification BACKUP_JOB COMPLETED: not handled by drs-start-replication",
-                ),
-                (
-                    "e-1".into(),
-                    "aws.drs DRS Source Server Launch Result: not handled by drs-start-replication",
-                ),
-            ],
-        ),
-    ];
-    for (name, trigger, starts, skips) in cases {
-        check(Case {
-            name,
-            trigger,
-            config: cfg.clone(),
-            servers: servers.clone(),
-            starts,
-            skips,
-        });
-    }
+fn a_stalled_event_starts_its_server_when_it_has_stopped_since() {
+    let got = on_event(on(stalled(&id(1), StalledState::Stalled)));
+    assert_plan(&got, &[id(1)], &[]);
+}
+
+#[test]
+fn a_stalled_event_leaves_a_server_still_stalled_alone() {
+    let got = on_event(on(stalled(&id(2), StalledState::Stalled)));
+    assert_plan(
+        &got,
+        &[],
+        &[(id(2), "STALLED: replication is stalled, not stopped")],
+    );
+}
+
+#[test]
+fn a_stalled_event_back_to_not_stalled_recovers_nothing() {
+    let got = on_event(on(stalled(&id(2), StalledState::NotStalled)));
+    assert_plan(
+        &got,
+        &[],
+        &[(id(2), "stalled-change event with state NOT_STALLED")],
+    );
+}
+
+#[test]
+fn a_stalled_event_of_an_unknown_server_is_skipped() {
+    let got = on_event(on(stalled(&id(7), StalledState::Stalled)));
+    assert_plan(&got, &[], &[(id(7), "no such source server")]);
+}
+
+#[test]
+fn events_of_other_kinds_are_skipped_as_not_handled_by_this_function() {
+    let trigger = Trigger::from_events(vec![
+        Event::VaultNotification(VaultNotification {
+            message_id: "m-1".into(),
+            event_type: Some("BACKUP_JOB".into()),
+            state: Some("COMPLETED".into()),
+            job_id: None,
+            recovery_point_arn: None,
+            resource_arn: None,
+            account: None,
+        }),
+        Event::Other(OtherEvent {
+            id: Some("e-1".into()),
+            source: "aws.drs".into(),
+            detail_type: "DRS Source Server Launch Result".into(),
+        }),
+    ]);
+    let got = on_event(trigger);
+    assert_plan(
+        &got,
+        &[],
+        &[
+            (
+                "m-1".into(),
+                "backup vault notification BACKUP_JOB COMPLETED: not handled by \
+                 drs-start-replication",
+            ),
+            (
+                "e-1".into(),
+                "aws.drs DRS Source Server Launch Result: not handled by drs-start-replication",
+            ),
+        ],
+    );
 }
