@@ -4,7 +4,8 @@
 Starts the emulator with the demo fleet, starts `cargo lambda watch` pointed at it, invokes each
 function with its sample events through `cargo lambda invoke`, prints each run report and tables
 of what changed in the emulator (DRS servers started, SMS jobs created, Backup copies made), then
-shuts everything down. Needs the cargo-lambda venv on PATH
+shuts everything down. The functions' configuration and the steps come from
+tools/demo/config.json, which the end-to-end tests read too. Needs the cargo-lambda venv on PATH
 (`make demo` arranges it).
 """
 
@@ -23,66 +24,27 @@ TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 EMULATOR_PORT = int(os.environ.get("DEMO_EMULATOR_PORT", "4566"))
 WATCH_PORT = int(os.environ.get("DEMO_WATCH_PORT", "9000"))
 EMULATOR = f"http://127.0.0.1:{EMULATOR_PORT}"
-REPORTS_TOPIC = "arn:aws:sns:us-east-1:123456789012:dr-automation-reports"
-ALARM_TOPIC = "arn:aws:sns:us-east-1:123456789012:dr-alarms"
-SMS_TOPIC = "arn:aws:sns:us-east-1:123456789012:sms-events"
-BACKUP_TOPIC = "arn:aws:sns:us-east-1:123456789012:backup-vault-events"
+# What the functions are configured with in the demo and the steps of the demo, in order: the
+# one file the end-to-end tests read as well (tests/e2e/src/demo.rs).
+CONFIG = json.loads((ROOT / "tools" / "demo" / "config.json").read_text())
 
-# What the functions are configured with in the demo (`cargo lambda watch` gives every function
-# the same environment; each reads only its own variables), and the events they are invoked
-# with, in order. ("advance", hours) moves the emulator's clock, so copy jobs finish.
-FUNCTION_ENV = {
-    "ACCOUNT_ID": "123456789012",
-    "REPORT_TOPIC_ARN": REPORTS_TOPIC,
-    "TRIGGER_TOPIC_ARNS": ",".join([ALARM_TOPIC, SMS_TOPIC, BACKUP_TOPIC]),
-    "DRS_TAGS": "Env=prod",
-    "DRS_ALARM_DIMENSION": "Hostname",
-    "DRS_ALARM_TAG_KEY": "dr:alarm",
-    "SMS_JOBS": json.dumps({
-        "defaults": {"frequency": 12, "licenseType": "BYOL", "roleName": "sms-dr",
-                     "numberOfRecentAmisToKeep": 3, "encrypted": True,
-                     "onFailure": {"coolDownMinutes": 60, "maxConsecutiveFailures": 5}},
-        "jobs": [
-            {"vmName": "erp-app-01", "licenseType": "AWS", "kmsKeyId": "alias/sms-amis"},
-            {"vmName": "erp-db-01", "frequency": 6},
-            {"hostname": "web-linux-01.corp.example.com", "seedReplicationTime": "+2h"},
-            {"vmPath": "/Datacenter/vm/Infra/file-srv-01", "runOnce": True},
-            {"vmName": "hyperv-legacy"},
-        ],
-    }),
-    "BACKUP_SOURCE_VAULTS": "dr-primary",
-    # The isolated copies are kept for good: keepForever is 36500 days (100 years). A -1 would
-    # not do it: AWS Backup gives such a copy its source's expiration date, so the function
-    # refuses it at cold start.
-    "BACKUP_DESTINATIONS": json.dumps([
-        {"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west",
-         "moveToColdStorageAfterDays": 30, "deleteAfterDays": 120},
-        {"vaultArn": "arn:aws:backup:us-east-2:210987654321:backup-vault:dr-copy-isolated",
-         "keepForever": True},
-    ]),
-    "BACKUP_COPY_ROLE_ARN": "arn:aws:iam::123456789012:role/dr-automation-backup-copy",
-}
-INVOCATIONS = [
-    ("drs-start-replication", "direct-invoke-dry-run.json"),
-    ("drs-start-replication", "alarm-via-sns.json"),
-    ("drs-start-replication", "alarm-state-change.json"),
-    ("drs-start-replication", "composite-alarm-state-change.json"),
-    ("drs-start-replication", "direct-invoke.json"),
-    ("drs-start-replication", "replication-stalled.json"),
-    ("drs-start-replication", "scheduler-input.json"),
-    ("sms-replication-jobs", "scheduler-input.json"),
-    ("sms-replication-jobs", "scheduled-event.json"),
-    ("sms-replication-jobs", "sms-api-call-via-cloudtrail.json"),
-    ("backup-copy-fanout", "direct-invoke-dry-run.json"),
-    ("backup-copy-fanout", "backup-job-completed.json"),
-    ("backup-copy-fanout", "vault-notification-backup-completed.json"),
-    ("backup-copy-fanout", "scheduled-event.json"),
-    ("advance", 2),
-    ("backup-copy-fanout", "copy-job-completed.json"),
-    ("backup-copy-fanout", "scheduler-input.json"),
-    ("advance", 2),
-    ("backup-copy-fanout", "scheduler-input.json"),
-]
+
+def function_env(config):
+    """The environment every function gets (`cargo lambda watch` gives all of them the same one;
+    each reads only its own variables): an object or array value as its JSON text, compact and
+    with sorted keys, the very text serde_json gives the end-to-end tests."""
+    triggers = sorted(config["topics"]["triggers"].items())
+    env = {
+        "REPORT_TOPIC_ARN": config["topics"]["reports"],
+        "TRIGGER_TOPIC_ARNS": ",".join(arn for _, arn in triggers),
+    }
+    for name, value in config["environment"].items():
+        env[name] = (value if isinstance(value, str)
+                     else json.dumps(value, separators=(",", ":"), sort_keys=True))
+    return env
+
+
+FUNCTION_ENV = function_env(CONFIG)
 AWS_ENV = {
     "AWS_ENDPOINT_URL": EMULATOR,
     "AWS_REGION": "us-east-1",
@@ -109,10 +71,10 @@ def emulator_state():
         return json.load(r)
 
 
-def advance(hours):
+def advance(hours, steps):
     request = urllib.request.Request(
         f"{EMULATOR}/_emulator/advance", method="POST",
-        data=json.dumps({"seconds": hours * 3600, "steps": 4}).encode(),
+        data=json.dumps({"seconds": hours * 3600, "steps": steps}).encode(),
         headers={"content-type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as r:
@@ -188,11 +150,13 @@ def main():
         before = drs_states(emulator_state())
         print(f"demo: emulator on {EMULATOR} ({len(before)} DRS source servers), "
               f"cargo lambda watch on :{WATCH_PORT}\n")
-        for function, event in INVOCATIONS:
-            if function == "advance":
-                advance(event)
-                print(f"(emulator clock +{event} h: copy jobs move on)")
+        for step in CONFIG["invocations"]:
+            if "advance" in step:
+                hours = step["advance"]["hours"]
+                advance(hours, step["advance"]["steps"])
+                print(f"(emulator clock +{hours} h: copy jobs move on)")
                 continue
+            function, event = step["function"], step["event"]
             path = f"events/{function}/{event}"
             done = subprocess.run(
                 ["cargo", "lambda", "invoke", function, "--invoke-port", str(WATCH_PORT),

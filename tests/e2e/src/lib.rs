@@ -3,9 +3,12 @@
 //! [`RuntimeApi`] is a minimal Lambda Runtime API (the `next` / `response` / `error` endpoints a
 //! custom runtime polls) on loopback; [`FunctionProcess`] starts a release or debug `bootstrap`
 //! binary pointed at it, with a hermetic AWS environment aimed at an endpoint such as the emulator.
-//! [`Deployment`] puts the three together, as most end-to-end tests start.
+//! [`Deployment`] puts the three together, as most end-to-end tests start; [`Fleet`] runs several
+//! functions against one emulator, as the demo does. [`demo`] holds the demo configuration and
+//! [`report`] what the tests read of a run report.
 
 pub mod demo;
+pub mod report;
 
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
@@ -13,7 +16,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use dr_emulator::{Config, Emulator, Fixture};
+use dr_core::report::RunReport;
+use dr_emulator::{Config, Emulator, FaultRule, Fixture};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -48,6 +52,14 @@ impl Invocation {
                 error_type,
                 error_message,
             } => panic!("invocation failed: {error_type}: {error_message}"),
+        }
+    }
+
+    /// The `errorType` of a failed invocation; `None` for a response.
+    pub fn error_type(&self) -> Option<&str> {
+        match self {
+            Invocation::Response(_) => None,
+            Invocation::Error { error_type, .. } => Some(error_type),
         }
     }
 }
@@ -380,6 +392,122 @@ impl Deployment {
             _instances: processes,
         })
     }
+
+    /// One instance of `function` with the demo configuration against the demo fleet, logging to
+    /// `e2e-logs/<log>.log`.
+    pub async fn demo(function: &str, log: &str) -> Result<Self, HarnessError> {
+        Self::start(function, Fixture::demo(), &demo::config().env(), log, 1).await
+    }
+
+    /// Invokes the function with `event` and reads the run report it answers with; panics when
+    /// there is no answer or it is not a report.
+    pub async fn invoke_report(&self, event: &Value) -> RunReport {
+        let answer = self.runtime.invoke(event, INVOKE_TIMEOUT).await;
+        let answer = answer.unwrap_or_else(|e| panic!("no answer to {event}: {e}"));
+        serde_json::from_value(answer.expect_response()).expect("a run report")
+    }
+
+    /// Checks that the function rejects each of `events` as a `BadEvent`.
+    pub async fn assert_bad_events(&self, events: &[Value]) {
+        for event in events {
+            let answer = self.runtime.invoke(event, INVOKE_TIMEOUT).await;
+            let answer = answer.unwrap_or_else(|e| panic!("no answer to {event}: {e}"));
+            assert_eq!(answer.error_type(), Some("BadEvent"), "{event}: {answer:?}");
+        }
+    }
+}
+
+/// How long the helpers wait for a function's answer.
+pub const INVOKE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Several functions against one emulator, as the demo runs them: one instance of each debug
+/// binary, each polling its own Runtime API, all with the same environment.
+pub struct Fleet {
+    /// The emulator the functions call.
+    pub emulator: Emulator,
+    functions: Vec<(String, RuntimeApi, FunctionProcess)>,
+}
+
+impl Fleet {
+    /// Starts an emulator holding `fixture` and `functions` with `env`, each logging to
+    /// `e2e-logs/<log>-<function>.log`.
+    pub async fn start(
+        fixture: Fixture,
+        functions: &[&str],
+        env: &[(&str, &str)],
+        log: &str,
+    ) -> Result<Self, HarnessError> {
+        let emulator = Emulator::start(Config::new(fixture)).await?;
+        let logs = target_dir().join("e2e-logs");
+        let mut started = Vec::new();
+        for function in functions {
+            let runtime = RuntimeApi::start(function).await?;
+            let binary = function_binary(function, "debug").map_err(HarnessError::MissingBinary)?;
+            let file = logs.join(format!("{log}-{function}.log"));
+            let process =
+                FunctionProcess::spawn(&binary, &runtime, &emulator.endpoint_url(), env, &file)?;
+            started.push(((*function).to_owned(), runtime, process));
+        }
+        Ok(Self {
+            emulator,
+            functions: started,
+        })
+    }
+
+    /// The Runtime API `function` polls; panics for a function the fleet does not run.
+    pub fn runtime(&self, function: &str) -> &RuntimeApi {
+        self.functions
+            .iter()
+            .find(|(name, _, _)| name == function)
+            .map(|(_, runtime, _)| runtime)
+            .unwrap_or_else(|| panic!("{function} is not in the fleet"))
+    }
+
+    /// The functions whose process has exited.
+    pub fn exited(&mut self) -> Vec<String> {
+        self.functions
+            .iter_mut()
+            .filter_map(|(name, _, process)| process.exited().map(|_| name.clone()))
+            .collect()
+    }
+}
+
+/// Starts `function`'s debug binary with `env` against an endpoint nothing listens on, expects it
+/// to fail its initialisation and exit, as on Lambda, and returns the init error's body; panics
+/// otherwise. Logs to `e2e-logs/<log>.log`.
+pub async fn cold_start_error(function: &str, env: &[(&str, &str)], log: &str) -> String {
+    let binary = function_binary(function, "debug").unwrap_or_else(|e| panic!("{e}"));
+    let runtime = RuntimeApi::start(function).await.expect("a Runtime API");
+    let log = target_dir().join(format!("e2e-logs/{log}.log"));
+    let mut process = FunctionProcess::spawn(&binary, &runtime, "http://127.0.0.1:9", env, &log)
+        .expect("the function started");
+    let body = match runtime
+        .invoke(&Value::Object(Default::default()), Duration::from_secs(20))
+        .await
+    {
+        Err(HarnessError::Init(body)) => body,
+        other => panic!("expected an init error, got {other:?}"),
+    };
+    for _ in 0..100 {
+        if process.exited().is_some() {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{function} kept running after a failed initialisation");
+}
+
+/// A rule that holds every `operation` call `latency_ms` before the emulator answers it, without
+/// failing any.
+pub fn hold(operation: &str, latency_ms: u64) -> FaultRule {
+    FaultRule {
+        operation: operation.into(),
+        error_rate: 0.0,
+        error: "ThrottlingException".into(),
+        latency_ms,
+        drop_connection_rate: 0.0,
+        times: None,
+    }
 }
 
 /// The workspace's target directory (honouring `CARGO_TARGET_DIR`).
@@ -407,9 +535,49 @@ pub fn events_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events")
 }
 
+/// The workspace's `tests/aws-events/` directory: AWS's own documented sample events.
+pub fn aws_events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../aws-events")
+}
+
 /// Reads a sample event from `events/<relative>`.
 pub fn sample_event(relative: &str) -> Result<Value, String> {
-    let path = events_dir().join(relative);
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    read_json(&events_dir().join(relative))
+}
+
+/// Reads the JSON file at `path`.
+pub fn read_json(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Every `.json` file below `dir`, at any depth, by its path relative to `dir`, sorted by it.
+pub fn json_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else if path.extension().is_some_and(|x| x == "json") {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut paths = Vec::new();
+    walk(dir, &mut paths)?;
+    let mut out: Vec<(String, PathBuf)> = paths
+        .into_iter()
+        .map(|path| {
+            let name = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            (name, path)
+        })
+        .collect();
+    out.sort();
+    Ok(out)
 }

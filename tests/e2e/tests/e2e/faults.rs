@@ -147,8 +147,7 @@ impl Run {
         let function = scenario.function;
         let mut fixture = scenario.fixture.clone();
         fixture.seed = SEED;
-        let env: Vec<(&str, &str)> = scenario.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let deployment = Deployment::start(function, fixture, &env, log, 1);
+        let deployment = Deployment::start(function, fixture, &scenario.env, log, 1);
         Self {
             function,
             deployment: deployment.await.expect("deployed"),
@@ -385,7 +384,7 @@ fn permanent_failures(run: &Run, reports: &[RunReport]) -> BTreeSet<(String, Str
 struct Scenario {
     function: &'static str,
     fixture: Fixture,
-    env: Vec<(&'static str, String)>,
+    env: Vec<(&'static str, &'static str)>,
     steps: Vec<Step>,
 }
 
@@ -395,7 +394,7 @@ impl Scenario {
         Self {
             function,
             fixture: Fixture::demo(),
-            env: demo::env(function, REPORTS_TOPIC),
+            env: demo::config().env(),
             steps: workload(function),
         }
     }
@@ -489,9 +488,9 @@ async fn drs_fleet_starts_each_server_once_through_faults() {
         function: "drs-start-replication",
         fixture: Fixture::drs_fleet(400, 150),
         env: vec![
-            ("DRS_SELECT_ALL", "true".into()),
-            ("MAX_CONCURRENCY", "20".into()),
-            ("REPORT_TOPIC_ARN", REPORTS_TOPIC.into()),
+            ("DRS_SELECT_ALL", "true"),
+            ("MAX_CONCURRENCY", "20"),
+            ("REPORT_TOPIC_ARN", REPORTS_TOPIC),
         ],
         steps: vec![
             Step::Event(json!({"schedule": "fleet"})),

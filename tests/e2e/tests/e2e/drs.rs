@@ -1,76 +1,35 @@
 //! drs-start-replication end to end: the real binary, the Runtime API, the emulator's DRS and SNS.
 
-use dr_core::report::{OutcomeResult, RunReport, RunStatus};
-use dr_e2e::{sample_event, Deployment, Invocation};
+use dr_core::report::RunStatus;
+use dr_e2e::report::{done as started, published, skip_reason, sorted};
+use dr_e2e::{demo, sample_event, Deployment};
 use dr_emulator::faults::DROPPED_AFTER_APPLY;
 use dr_emulator::fixture::{DrsServer, DrsState, StagingStatus};
-use dr_emulator::{FaultRule, Fixture, REPORTS_TOPIC};
-use serde_json::Value;
-use std::time::Duration;
+use dr_emulator::{FaultRule, Fixture};
+use serde_json::{json, Value};
 
-const ALARM_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:dr-alarms";
-const TIMEOUT: Duration = Duration::from_secs(60);
+const FUNCTION: &str = "drs-start-replication";
 
-/// The demo configuration: production servers, alarms mapped by instance id, hostname and tag.
-fn demo_env() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("DRS_TAGS", "Env=prod"),
-        ("DRS_ALARM_DIMENSION", "Hostname"),
-        ("DRS_ALARM_TAG_KEY", "dr:alarm"),
-        ("REPORT_TOPIC_ARN", REPORTS_TOPIC),
-        ("TRIGGER_TOPIC_ARNS", ALARM_TOPIC),
-        ("MAX_CONCURRENCY", "4"),
-    ]
+/// The function with the demo configuration against the demo fleet.
+async fn demo_run(log: &str) -> Deployment {
+    Deployment::demo(FUNCTION, log).await.expect("deployed")
 }
 
-/// The function deployed against the emulator, with what these tests read of it.
-struct Run(Deployment);
-
-impl std::ops::Deref for Run {
-    type Target = Deployment;
-    fn deref(&self) -> &Deployment {
-        &self.0
-    }
+/// The function with `env` against `fixture`.
+async fn run_on(fixture: Fixture, env: &[(&str, &str)], log: &str) -> Deployment {
+    let deployment = Deployment::start(FUNCTION, fixture, env, log, 1);
+    deployment.await.expect("deployed")
 }
 
-impl Run {
-    async fn start(fixture: Fixture, env: &[(&str, &str)], log: &str) -> Self {
-        let deployment = Deployment::start("drs-start-replication", fixture, env, log, 1);
-        Self(deployment.await.expect("deployed"))
-    }
-
-    async fn invoke(&self, event: &Value) -> RunReport {
-        let answer = self.runtime.invoke(event, TIMEOUT).await.expect("answered");
-        serde_json::from_value(answer.expect_response()).expect("a run report")
-    }
-
-    fn state_of(&self, id: &str) -> String {
-        let state = self.emulator.state();
-        state["drs"]["sourceServers"]
-            .as_array()
-            .and_then(|servers| servers.iter().find(|s| s["sourceServerID"] == id))
-            .and_then(|s| s["dataReplicationInfo"]["dataReplicationState"].as_str())
-            .unwrap_or("MISSING")
-            .to_owned()
-    }
-}
-
-fn started(report: &RunReport) -> Vec<String> {
-    report
-        .outcomes
-        .iter()
-        .filter(|o| o.result == OutcomeResult::Done)
-        .map(|o| o.target.clone())
-        .collect()
-}
-
-/// The reason the report gives for leaving `target` alone.
-fn skip_reason<'a>(report: &'a RunReport, target: &str) -> &'a str {
-    report
-        .skips
-        .iter()
-        .find(|s| s.target == target)
-        .map_or("<not skipped>", |s| s.reason.as_str())
+/// The replication state the emulator holds for source server `id`.
+fn state_of(run: &Deployment, id: &str) -> String {
+    let state = run.emulator.state();
+    state["drs"]["sourceServers"]
+        .as_array()
+        .and_then(|servers| servers.iter().find(|s| s["sourceServerID"] == id))
+        .and_then(|s| s["dataReplicationInfo"]["dataReplicationState"].as_str())
+        .unwrap_or("MISSING")
+        .to_owned()
 }
 
 const STAGING_ACCOUNT: &str = "210987654321";
@@ -98,87 +57,114 @@ fn fleet(quota: usize, servers: Vec<DrsServer>) -> Fixture {
 }
 
 fn event(name: &str) -> Value {
-    sample_event(&format!("drs-start-replication/{name}")).expect("sample event")
+    sample_event(&format!("{FUNCTION}/{name}")).expect("sample event")
 }
 
 #[tokio::test]
-async fn every_sample_event_does_what_it_says_against_the_demo_fleet() {
-    let run = Run::start(Fixture::demo(), &demo_env(), "drs-samples").await;
-
-    let dry = run.invoke(&event("direct-invoke-dry-run.json")).await;
+async fn a_dry_run_plans_the_start_and_changes_nothing() {
+    let run = demo_run("drs-dry-run").await;
+    let dry = run
+        .invoke_report(&event("direct-invoke-dry-run.json"))
+        .await;
     assert!(dry.dry_run);
     assert_eq!(dry.counts.planned, 1, "{dry:?}");
+    assert_eq!(run.emulator.calls("StartReplication"), 0);
+    assert_eq!(state_of(&run, "s-eee65f53e9421ce50"), "STOPPED");
+}
+
+#[tokio::test]
+async fn an_alarm_through_sns_starts_the_server_its_instance_dimension_names() {
+    let run = demo_run("drs-alarm-sns").await;
+    let report = run.invoke_report(&event("alarm-via-sns.json")).await;
+    assert_eq!(started(&report), vec!["s-eee65f53e9421ce50"]);
+    assert_ne!(state_of(&run, "s-eee65f53e9421ce50"), "STOPPED");
+}
+
+#[tokio::test]
+async fn an_alarm_state_change_starts_the_server_its_hostname_dimension_names() {
+    let run = demo_run("drs-alarm-hostname").await;
+    let report = run.invoke_report(&event("alarm-state-change.json")).await;
+    assert_eq!(started(&report), vec!["s-422eb14ab2f2d0f0c"]);
+}
+
+#[tokio::test]
+async fn a_direct_invoke_starts_the_server_it_names() {
+    let run = demo_run("drs-direct").await;
+    let report = run.invoke_report(&event("direct-invoke.json")).await;
+    assert_eq!(started(&report), vec!["s-7301ef56e64dc3cd6"]);
+}
+
+#[tokio::test]
+async fn a_stalled_replication_starts_nothing_and_says_it_is_stalled() {
+    let run = demo_run("drs-stalled").await;
+    let report = run.invoke_report(&event("replication-stalled.json")).await;
+    assert!(started(&report).is_empty());
+    assert!(report.skips[0].reason.starts_with("STALLED"), "{report:?}");
+}
+
+#[tokio::test]
+async fn a_schedule_starts_the_stopped_production_servers_and_leaves_staging_alone() {
+    let run = demo_run("drs-schedule").await;
+    let report = run.invoke_report(&event("scheduled-event.json")).await;
+    let mut ids = started(&report);
+    ids.sort();
+    let stopped_in_production = [
+        "s-eee65f53e9421ce50",
+        "s-7301ef56e64dc3cd6",
+        "s-422eb14ab2f2d0f0c",
+        "s-386d0cd566647b5aa",
+    ];
+    assert_eq!(ids, sorted(&stopped_in_production), "{report:?}");
+    assert_eq!(report.counts.failed, 0);
     assert_eq!(
-        run.emulator.calls("StartReplication"),
-        0,
-        "a dry run changes nothing"
-    );
-    assert_eq!(run.state_of("s-eee65f53e9421ce50"), "STOPPED");
-
-    let by_instance = run.invoke(&event("alarm-via-sns.json")).await;
-    assert_eq!(started(&by_instance), vec!["s-eee65f53e9421ce50"]);
-    assert_ne!(run.state_of("s-eee65f53e9421ce50"), "STOPPED");
-
-    let by_hostname = run.invoke(&event("alarm-state-change.json")).await;
-    assert_eq!(started(&by_hostname), vec!["s-422eb14ab2f2d0f0c"]);
-
-    let direct = run.invoke(&event("direct-invoke.json")).await;
-    assert_eq!(started(&direct), vec!["s-7301ef56e64dc3cd6"]);
-
-    let stalled = run.invoke(&event("replication-stalled.json")).await;
-    assert!(started(&stalled).is_empty());
-    assert!(
-        stalled.skips[0].reason.starts_with("STALLED"),
-        "{stalled:?}"
-    );
-
-    for schedule in ["scheduled-event.json", "scheduler-input.json"] {
-        let report = run.invoke(&event(schedule)).await;
-        let expected: Vec<&str> = if schedule == "scheduled-event.json" {
-            vec!["s-386d0cd566647b5aa"]
-        } else {
-            vec![]
-        };
-        assert_eq!(started(&report), expected, "{schedule}");
-        assert_eq!(report.counts.failed, 0, "{schedule}");
-    }
-    assert_eq!(
-        run.state_of("s-f1578b5c72dc4ee60"),
+        state_of(&run, "s-f1578b5c72dc4ee60"),
         "STOPPED",
         "staging servers are not selected"
     );
+}
+
+#[tokio::test]
+async fn the_sample_events_in_turn_start_each_server_once_and_publish_one_report_each() {
+    let run = demo_run("drs-samples").await;
+    for sample in [
+        "direct-invoke-dry-run.json",
+        "alarm-via-sns.json",
+        "alarm-state-change.json",
+        "direct-invoke.json",
+        "replication-stalled.json",
+    ] {
+        run.invoke_report(&event(sample)).await;
+    }
+    let schedule = run.invoke_report(&event("scheduled-event.json")).await;
+    assert_eq!(started(&schedule), vec!["s-386d0cd566647b5aa"]);
+    let again = run.invoke_report(&event("scheduler-input.json")).await;
+    assert!(started(&again).is_empty(), "{again:?}");
+    assert_eq!((schedule.counts.failed, again.counts.failed), (0, 0));
     assert_eq!(
         run.emulator.calls("StartReplication"),
         4,
         "each server started exactly once"
     );
-
-    let messages = run.emulator.sns_messages();
-    assert_eq!(messages.len(), 7, "one report per invocation");
-    for m in &messages {
-        assert_eq!(m.topic_arn, REPORTS_TOPIC);
-        let report: RunReport = serde_json::from_str(&m.message).expect("report body");
-        assert_eq!(report.function, "drs-start-replication");
-    }
+    assert_eq!(published(&run.emulator, FUNCTION).len(), 7);
 }
 
 #[tokio::test]
 async fn an_alarms_lambda_action_starts_the_server_its_instance_dimension_names() {
-    let run = Run::start(Fixture::demo(), &demo_env(), "drs-alarm-action").await;
-    let report = run.invoke(&event("alarm-lambda-action.json")).await;
+    let run = demo_run("drs-alarm-action").await;
+    let report = run.invoke_report(&event("alarm-lambda-action.json")).await;
     assert_eq!(
         report.trigger,
         "alarm web-01-status-check-failed (ALARM) via its Lambda action"
     );
     assert_eq!(started(&report), vec!["s-eee65f53e9421ce50"]);
-    assert_ne!(run.state_of("s-eee65f53e9421ce50"), "STOPPED");
+    assert_ne!(state_of(&run, "s-eee65f53e9421ce50"), "STOPPED");
 }
 
 #[tokio::test]
 async fn a_composite_alarm_starts_the_stopped_servers_tagged_with_its_name() {
-    let run = Run::start(Fixture::demo(), &demo_env(), "drs-composite-alarm").await;
+    let run = demo_run("drs-composite-alarm").await;
     let report = run
-        .invoke(&event("composite-alarm-state-change.json"))
+        .invoke_report(&event("composite-alarm-state-change.json"))
         .await;
     // app-01 replicates, app-02 is stalled; app-03 and legacy-erp are stopped.
     assert_eq!(
@@ -193,10 +179,10 @@ async fn a_composite_alarm_starts_the_stopped_servers_tagged_with_its_name() {
 
 #[tokio::test]
 async fn redelivered_events_start_each_server_once() {
-    let run = Run::start(Fixture::demo(), &demo_env(), "drs-redelivery").await;
+    let run = demo_run("drs-redelivery").await;
     let alarm = event("alarm-via-sns.json");
     for _ in 0..3 {
-        let report = run.invoke(&alarm).await;
+        let report = run.invoke_report(&alarm).await;
         assert_eq!(report.counts.failed, 0);
     }
     assert_eq!(run.emulator.calls("StartReplication"), 1);
@@ -205,13 +191,13 @@ async fn redelivered_events_start_each_server_once() {
 #[tokio::test]
 async fn the_quota_holds_on_a_large_fleet() {
     // 400 servers, 100 stopped: 300 replicate already, so nothing may start.
-    let run = Run::start(
+    let run = run_on(
         Fixture::drs_fleet(400, 100),
         &[("DRS_SELECT_ALL", "true"), ("MAX_CONCURRENCY", "20")],
         "drs-quota",
     )
     .await;
-    let report = run.invoke(&serde_json::json!({})).await;
+    let report = run.invoke_report(&json!({})).await;
     assert_eq!(report.counts.done, 0, "{:?}", report.counts);
     assert_eq!(run.emulator.calls("StartReplication"), 0);
     assert!(report
@@ -222,19 +208,16 @@ async fn the_quota_holds_on_a_large_fleet() {
 
 #[tokio::test]
 async fn hostile_input_is_rejected_without_changing_anything() {
-    let run = Run::start(Fixture::demo(), &demo_env(), "drs-hostile").await;
-    for bad in [
-        serde_json::json!([1, 2]),
-        serde_json::json!({"targets": "s-eee65f53e9421ce50"}),
-        serde_json::json!({"targets": ["s-eee65f53e9421ce50"], "topicArn": "arn:aws:sns:us-east-1:999999999999:x"}),
-        serde_json::json!({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}}),
-        serde_json::json!({"Records": [{"EventSource": "aws:sns", "Sns": {"TopicArn": ALARM_TOPIC, "MessageId": "m", "Message": "{\"AlarmName\": 1}"}}]}),
-    ] {
-        match run.runtime.invoke(&bad, TIMEOUT).await.expect("answered") {
-            Invocation::Error { error_type, .. } => assert_eq!(error_type, "BadEvent", "{bad}"),
-            Invocation::Response(v) => panic!("{bad} was accepted: {v}"),
-        }
-    }
+    let run = demo_run("drs-hostile").await;
+    let alarm_topic = demo::config().alarm_topic();
+    run.assert_bad_events(&[
+        json!([1, 2]),
+        json!({"targets": "s-eee65f53e9421ce50"}),
+        json!({"targets": ["s-eee65f53e9421ce50"], "topicArn": "arn:aws:sns:us-east-1:999999999999:x"}),
+        json!({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}}),
+        json!({"Records": [{"EventSource": "aws:sns", "Sns": {"TopicArn": alarm_topic, "MessageId": "m", "Message": "{\"AlarmName\": 1}"}}]}),
+    ])
+    .await;
     assert_eq!(run.emulator.calls("StartReplication"), 0);
     assert!(run.emulator.sns_messages().is_empty());
 }
@@ -257,13 +240,13 @@ async fn extended_and_disconnected_servers_leave_room_in_the_quota_and_are_not_s
             server(8, DrsState::Stopped, false),
         ],
     );
-    let run = Run::start(
+    let run = run_on(
         fixture,
         &[("DRS_SELECT_ALL", "true"), ("DRS_REPLICATION_QUOTA", "3")],
         "drs-extended",
     )
     .await;
-    let report = run.invoke(&serde_json::json!({})).await;
+    let report = run.invoke_report(&json!({})).await;
     let id = |n: u32| format!("s-{n:017}");
     assert_eq!(started(&report), vec![id(6), id(7)], "{report:?}");
     assert_eq!(report.counts.failed, 0, "{report:?}");
@@ -274,7 +257,7 @@ async fn extended_and_disconnected_servers_leave_room_in_the_quota_and_are_not_s
         "EXTENDED from staging account 210987654321: its replication runs and is counted there"
     ));
     assert!(skip_reason(&report, &id(4)).contains("reinstall the AWS Replication Agent"));
-    assert_eq!(run.state_of(&id(5)), "STOPPED");
+    assert_eq!(state_of(&run, &id(5)), "STOPPED");
     assert_eq!(run.emulator.calls("StartReplication"), 2);
 }
 
@@ -289,8 +272,8 @@ async fn a_refusal_at_the_accounts_quota_is_a_failure_not_unchanged() {
             server(2, DrsState::Stopped, false),
         ],
     );
-    let run = Run::start(fixture, &[("DRS_SELECT_ALL", "true")], "drs-refused").await;
-    let report = run.invoke(&serde_json::json!({})).await;
+    let run = run_on(fixture, &[("DRS_SELECT_ALL", "true")], "drs-refused").await;
+    let report = run.invoke_report(&json!({})).await;
     assert_eq!(report.status, RunStatus::Failed, "{report:?}");
     assert_eq!((report.counts.failed, report.counts.unchanged), (1, 0));
     let outcome = &report.outcomes[0];
@@ -313,7 +296,7 @@ async fn a_start_whose_answer_was_lost_is_unchanged_on_the_retry_that_conflicts(
     // DRS carries out the first StartReplication and the connection drops before its answer;
     // the SDK's retry then meets a ConflictException. Read back, the server is INITIATING:
     // already replicating, so unchanged, not failed.
-    let run = Run::start(
+    let run = run_on(
         fleet(300, vec![server(1, DrsState::Stopped, false)]),
         &[("DRS_SELECT_ALL", "true")],
         "drs-lost-answer",
@@ -329,7 +312,7 @@ async fn a_start_whose_answer_was_lost_is_unchanged_on_the_retry_that_conflicts(
             times: Some(1),
         })
         .expect("fault rule");
-    let report = run.invoke(&serde_json::json!({})).await;
+    let report = run.invoke_report(&json!({})).await;
     assert_eq!(run.emulator.calls("StartReplication"), 2, "{report:?}");
     assert_eq!(report.status, RunStatus::Succeeded, "{report:?}");
     assert_eq!(report.counts.unchanged, 1);
@@ -338,13 +321,13 @@ async fn a_start_whose_answer_was_lost_is_unchanged_on_the_retry_that_conflicts(
 
 #[tokio::test]
 async fn the_demo_schedule_says_what_to_do_for_extended_disconnected_and_stalled_servers() {
-    let run = Run::start(Fixture::demo(), &demo_env(), "drs-demo-reasons").await;
-    let report = run.invoke(&event("scheduled-event.json")).await;
+    let run = demo_run("drs-demo-reasons").await;
+    let report = run.invoke_report(&event("scheduled-event.json")).await;
     assert_eq!(report.counts.failed, 0, "{report:?}");
     assert!(skip_reason(&report, "s-5d3e8b1f0a9c2e477")
         .starts_with("EXTENDED from staging account 210987654321"));
     assert!(skip_reason(&report, "s-dcfaea21818b904ce")
         .starts_with("DISCONNECTED: the server was disconnected from DRS"));
     assert!(skip_reason(&report, "s-2866028de71159b42").contains("DRS reports NOT_CONVERGING ("));
-    assert_eq!(run.state_of("s-5d3e8b1f0a9c2e477"), "STOPPED");
+    assert_eq!(state_of(&run, "s-5d3e8b1f0a9c2e477"), "STOPPED");
 }

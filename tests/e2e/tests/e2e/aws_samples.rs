@@ -2,47 +2,22 @@
 //! against the emulator: each is acted on or skipped with a reason, and none fails the
 //! invocation, so none would be retried into a dead-letter queue.
 //!
-//! The functions run with the demo configuration but accept every SNS topic, so that the
-//! samples' own topics are read rather than skipped unread.
+//! The functions run with the demo configuration but accept every SNS topic and every account,
+//! so that the samples' own topics and accounts are read rather than refused.
 
 use dr_core::trigger::{self, Event};
-use dr_e2e::{demo, Deployment, Invocation};
-use dr_emulator::{Fixture, REPORTS_TOPIC};
+use dr_e2e::{aws_events_dir, demo, json_files, read_json, Deployment, Invocation, INVOKE_TIMEOUT};
+use dr_emulator::Fixture;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Every AWS sample, by its path under `tests/aws-events`, sorted.
 fn samples() -> Vec<(String, Value)> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-        for entry in entries {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|x| x == "json") {
-                out.push(path);
-            }
-        }
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../aws-events");
-    let mut paths = Vec::new();
-    walk(&root, &mut paths);
-    let mut out: Vec<(String, Value)> = paths
-        .iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(path).expect("sample readable");
-            let event =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let name = path.strip_prefix(&root).expect("under the root");
-            (name.display().to_string(), event)
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(out.len() > 50, "the AWS samples are missing");
-    out
+    let files = json_files(&aws_events_dir()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(files.len() > 50, "the AWS samples are missing");
+    files
+        .into_iter()
+        .map(|(name, path)| (name, read_json(&path).unwrap_or_else(|e| panic!("{e}"))))
+        .collect()
 }
 
 /// Whether `function` acts on `event` (the others it must skip as not handled).
@@ -69,11 +44,7 @@ fn skip_reasons(report: &Value) -> Vec<String> {
 }
 
 async fn every_sample_is_acted_on_or_skipped_by(function: &str) {
-    let env: Vec<(&str, String)> = demo::env(function, REPORTS_TOPIC)
-        .into_iter()
-        .filter(|(k, _)| *k != "TRIGGER_TOPIC_ARNS")
-        .collect();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let env = demo::config().env_without(&["TRIGGER_TOPIC_ARNS", "ACCOUNT_ID"]);
     let log = format!("aws-samples-{function}");
     let deployment = Deployment::start(function, Fixture::demo(), &env, &log, 1)
         .await
@@ -81,7 +52,7 @@ async fn every_sample_is_acted_on_or_skipped_by(function: &str) {
     for (name, sample) in samples() {
         let report = match deployment
             .runtime
-            .invoke(&sample, TIMEOUT)
+            .invoke(&sample, INVOKE_TIMEOUT)
             .await
             .expect("answered")
         {

@@ -3,15 +3,11 @@
 //! a panic, and no call that changes anything reaches the emulator.
 
 use dr_core::report::RunReport;
-use dr_e2e::demo::{self, ALARM_TOPIC, SMS_EVENTS_TOPIC as SMS_TOPIC, VAULT_TOPIC as BACKUP_TOPIC};
-use dr_e2e::{events_dir, function_binary, FunctionProcess, Invocation, RuntimeApi};
-use dr_emulator::{Config, Emulator, Fixture, REPORTS_TOPIC};
+use dr_e2e::demo::{self, FUNCTIONS};
+use dr_e2e::{events_dir, json_files, Fleet, Invocation, INVOKE_TIMEOUT};
+use dr_emulator::{Emulator, Fixture};
 use serde_json::{json, Value};
-use std::path::Path;
-use std::time::Duration;
 
-const TIMEOUT: Duration = Duration::from_secs(60);
-const ACCOUNT: &str = "123456789012";
 const FOREIGN_ACCOUNT: &str = "999999999999";
 
 /// Every operation of the emulated services that changes state.
@@ -44,39 +40,24 @@ fn value(why: impl Into<String>, v: Value) -> Hostile {
     hostile(why, v.to_string().into_bytes())
 }
 
-/// The sample events, by path relative to `events/`.
+/// The sample events, by path relative to `events/`, and their text.
 fn samples() -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let Ok(dirs) = std::fs::read_dir(events_dir()) else {
-        return out;
-    };
-    for dir in dirs.flatten() {
-        let Ok(files) = std::fs::read_dir(dir.path()) else {
-            continue;
-        };
-        for file in files.flatten() {
-            let path = file.path();
-            if path.extension().is_some_and(|e| e == "json") {
-                let text = std::fs::read_to_string(&path).expect("sample event readable");
-                out.push((relative(&path), text));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn relative(path: &Path) -> String {
-    path.strip_prefix(events_dir())
-        .unwrap_or(path)
-        .display()
-        .to_string()
+    let files = json_files(&events_dir()).unwrap_or_else(|e| panic!("{e}"));
+    files
+        .into_iter()
+        .map(|(name, path)| {
+            let text = std::fs::read_to_string(&path).expect("sample event readable");
+            (name, text)
+        })
+        .collect()
 }
 
 /// The corpus: derived from every sample event (truncated; from a foreign account; from a
 /// topic outside the configuration) and written by hand (wrong types, unknown sources, names
 /// outside the configuration, sizes and shapes no parser should choke on).
 fn corpus() -> Vec<Hostile> {
+    let config = demo::config();
+    let (account, alarm_topic) = (config.var("ACCOUNT_ID"), config.alarm_topic());
     let mut corpus = Vec::new();
     for (name, text) in samples() {
         let bytes = text.trim_end().as_bytes();
@@ -88,13 +69,13 @@ fn corpus() -> Vec<Hostile> {
             format!("{name} without its closing brace"),
             &bytes[..bytes.len() - 1],
         ));
-        if text.contains(ACCOUNT) {
+        if text.contains(account) {
             corpus.push(hostile(
                 format!("{name} from a foreign account (every ARN and account id rewritten)"),
-                text.replace(ACCOUNT, FOREIGN_ACCOUNT),
+                text.replace(account, FOREIGN_ACCOUNT),
             ));
         }
-        for topic in [ALARM_TOPIC, BACKUP_TOPIC, SMS_TOPIC] {
+        for topic in [alarm_topic, config.vault_topic(), config.sms_events_topic()] {
             if text.contains(topic) {
                 corpus.push(hostile(
                     format!("{name} from a topic outside the configuration"),
@@ -131,11 +112,11 @@ fn corpus() -> Vec<Hostile> {
         ),
         value(
             "an unknown source",
-            json!({"version": "0", "id": "1", "source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "account": ACCOUNT, "region": "us-east-1", "time": "2026-11-20T10:00:00Z", "resources": [], "detail": {"instance-id": "i-211670eae679f02e8", "state": "stopped"}}),
+            json!({"version": "0", "id": "1", "source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "account": account, "region": "us-east-1", "time": "2026-11-20T10:00:00Z", "resources": [], "detail": {"instance-id": "i-211670eae679f02e8", "state": "stopped"}}),
         ),
         value(
             "a custom source posing as DRS",
-            json!({"version": "0", "id": "1", "source": "custom.drs", "detail-type": "DRS Source Server Data Replication Stalled Change", "account": ACCOUNT, "region": "us-east-1", "time": "2026-11-20T10:00:00Z", "resources": ["arn:aws:drs:us-east-1:123456789012:source-server/s-eee65f53e9421ce50"], "detail": {"state": "STALLED"}}),
+            json!({"version": "0", "id": "1", "source": "custom.drs", "detail-type": "DRS Source Server Data Replication Stalled Change", "account": account, "region": "us-east-1", "time": "2026-11-20T10:00:00Z", "resources": ["arn:aws:drs:us-east-1:123456789012:source-server/s-eee65f53e9421ce50"], "detail": {"state": "STALLED"}}),
         ),
         value(
             "detail-type as an array",
@@ -143,11 +124,11 @@ fn corpus() -> Vec<Hostile> {
         ),
         value(
             "an SNS record whose message is not a string",
-            json!({"Records": [{"EventSource": "aws:sns", "Sns": {"TopicArn": ALARM_TOPIC, "MessageId": "m", "Message": {"AlarmName": "prod-web-replication"}}}]}),
+            json!({"Records": [{"EventSource": "aws:sns", "Sns": {"TopicArn": alarm_topic, "MessageId": "m", "Message": {"AlarmName": "prod-web-replication"}}}]}),
         ),
         value(
             "an SNS alarm with a numeric state",
-            json!({"Records": [{"EventSource": "aws:sns", "Sns": {"TopicArn": ALARM_TOPIC, "MessageId": "m", "Message": "{\"AlarmName\": \"prod-web-replication\", \"NewStateValue\": 1}"}}]}),
+            json!({"Records": [{"EventSource": "aws:sns", "Sns": {"TopicArn": alarm_topic, "MessageId": "m", "Message": "{\"AlarmName\": \"prod-web-replication\", \"NewStateValue\": 1}"}}]}),
         ),
         value(
             "an SQS record",
@@ -164,15 +145,15 @@ fn corpus() -> Vec<Hostile> {
         ),
         value(
             "a Backup job completed in a vault outside the allowlist",
-            json!({"version": "0", "id": "1", "detail-type": "Backup Job State Change", "source": "aws.backup", "account": ACCOUNT, "time": "2026-11-20T09:31:12Z", "region": "us-east-1", "resources": ["arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001"], "detail": {"backupJobId": "j", "backupVaultArn": "arn:aws:backup:us-east-1:123456789012:backup-vault:attacker", "backupVaultName": "attacker", "resourceArn": "arn:aws:ec2:us-east-1:123456789012:volume/vol-0a1b2c3d4e5f60001", "resourceType": "EBS", "state": "COMPLETED", "iamRoleArn": "arn:aws:iam::999999999999:role/attacker"}}),
+            json!({"version": "0", "id": "1", "detail-type": "Backup Job State Change", "source": "aws.backup", "account": account, "time": "2026-11-20T09:31:12Z", "region": "us-east-1", "resources": ["arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001"], "detail": {"backupJobId": "j", "backupVaultArn": "arn:aws:backup:us-east-1:123456789012:backup-vault:attacker", "backupVaultName": "attacker", "resourceArn": "arn:aws:ec2:us-east-1:123456789012:volume/vol-0a1b2c3d4e5f60001", "resourceType": "EBS", "state": "COMPLETED", "iamRoleArn": "arn:aws:iam::999999999999:role/attacker"}}),
         ),
         value(
             "a copy job failed towards a vault that is not a destination",
-            json!({"version": "0", "id": "1", "detail-type": "Copy Job State Change", "source": "aws.backup", "account": ACCOUNT, "time": "2026-11-20T09:31:12Z", "region": "us-east-1", "resources": ["arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001"], "detail": {"copyJobId": "c", "state": "FAILED", "sourceBackupVaultArn": "arn:aws:backup:us-east-1:123456789012:backup-vault:dr-primary", "destinationBackupVaultArn": "arn:aws:backup:eu-west-1:999999999999:backup-vault:exfiltrate", "resourceType": "EBS", "iamRoleArn": "arn:aws:iam::999999999999:role/attacker"}}),
+            json!({"version": "0", "id": "1", "detail-type": "Copy Job State Change", "source": "aws.backup", "account": account, "time": "2026-11-20T09:31:12Z", "region": "us-east-1", "resources": ["arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001"], "detail": {"copyJobId": "c", "state": "FAILED", "sourceBackupVaultArn": "arn:aws:backup:us-east-1:123456789012:backup-vault:dr-primary", "destinationBackupVaultArn": "arn:aws:backup:eu-west-1:999999999999:backup-vault:exfiltrate", "resourceType": "EBS", "iamRoleArn": "arn:aws:iam::999999999999:role/attacker"}}),
         ),
         value(
             "an SMS call naming a job that is not configured",
-            json!({"version": "0", "id": "1", "detail-type": "AWS API Call via CloudTrail", "source": "aws.sms", "account": ACCOUNT, "time": "2026-11-20T10:05:12Z", "region": "us-east-1", "resources": [], "detail": {"eventSource": "sms.amazonaws.com", "eventName": "StartOnDemandReplicationRun", "readOnly": false, "requestParameters": {"replicationJobId": "sms-job-ffffffffffffffff0"}, "responseElements": null}}),
+            json!({"version": "0", "id": "1", "detail-type": "AWS API Call via CloudTrail", "source": "aws.sms", "account": account, "time": "2026-11-20T10:05:12Z", "region": "us-east-1", "resources": [], "detail": {"eventSource": "sms.amazonaws.com", "eventName": "StartOnDemandReplicationRun", "readOnly": false, "requestParameters": {"replicationJobId": "sms-job-ffffffffffffffff0"}, "responseElements": null}}),
         ),
         value(
             "direct invoke of a staging server outside the selection",
@@ -184,7 +165,7 @@ fn corpus() -> Vec<Hostile> {
         ),
         value(
             "an alarm of an unknown instance",
-            json!({"Records": [{"EventSource": "aws:sns", "Sns": {"TopicArn": ALARM_TOPIC, "MessageId": "m", "Message": "{\"AlarmName\": \"intruder\", \"NewStateValue\": \"ALARM\", \"OldStateValue\": \"OK\", \"NewStateReason\": \"x\", \"StateChangeTime\": \"2026-11-20T10:00:00.000+0000\", \"Region\": \"US East (N. Virginia)\", \"AlarmArn\": \"arn:aws:cloudwatch:us-east-1:123456789012:alarm:intruder\", \"Trigger\": {\"Dimensions\": [{\"name\": \"InstanceId\", \"value\": \"i-0000000000000dead\"}]}}"}}]}),
+            json!({"Records": [{"EventSource": "aws:sns", "Sns": {"TopicArn": alarm_topic, "MessageId": "m", "Message": "{\"AlarmName\": \"intruder\", \"NewStateValue\": \"ALARM\", \"OldStateValue\": \"OK\", \"NewStateReason\": \"x\", \"StateChangeTime\": \"2026-11-20T10:00:00.000+0000\", \"Region\": \"US East (N. Virginia)\", \"AlarmArn\": \"arn:aws:cloudwatch:us-east-1:123456789012:alarm:intruder\", \"Trigger\": {\"Dimensions\": [{\"name\": \"InstanceId\", \"value\": \"i-0000000000000dead\"}]}}"}}]}),
         ),
     ]);
     corpus
@@ -224,27 +205,22 @@ fn verdict(answer: Invocation) -> Result<Verdict, String> {
 async fn every_function_rejects_or_skips_the_whole_corpus_without_side_effects() {
     let corpus = corpus();
     assert!(corpus.len() >= 50, "only {} hostile inputs", corpus.len());
-    let emulator = Emulator::start(Config::new(Fixture::demo()))
-        .await
-        .expect("emulator");
+    let mut fleet = Fleet::start(
+        Fixture::demo(),
+        &FUNCTIONS,
+        &demo::config().env(),
+        "hostile",
+    )
+    .await
+    .expect("the functions started");
     let mut problems = Vec::new();
     let (mut typed_errors, mut clean_skips) = (0, 0);
-    for name in demo::FUNCTIONS {
-        let runtime = RuntimeApi::start(name).await.expect("runtime");
-        let binary = function_binary(name, "debug").expect("binary built");
-        let log = dr_e2e::target_dir()
-            .join("e2e-logs")
-            .join(format!("hostile-{name}.log"));
-        let env = demo::env(name, REPORTS_TOPIC);
-        let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        env.push(("ACCOUNT_ID", ACCOUNT));
-        let mut process =
-            FunctionProcess::spawn(&binary, &runtime, &emulator.endpoint_url(), &env, &log)
-                .expect("spawned");
+    for name in FUNCTIONS {
         for input in &corpus {
-            let before = mutating_calls(&emulator);
-            let answer = runtime
-                .invoke_raw(input.payload.clone(), TIMEOUT)
+            let before = mutating_calls(&fleet.emulator);
+            let answer = fleet
+                .runtime(name)
+                .invoke_raw(input.payload.clone(), INVOKE_TIMEOUT)
                 .await
                 .unwrap_or_else(|e| panic!("{} <- {}: no answer: {e}", name, input.why));
             match verdict(answer) {
@@ -252,7 +228,7 @@ async fn every_function_rejects_or_skips_the_whole_corpus_without_side_effects()
                 Ok(Verdict::CleanSkip) => clean_skips += 1,
                 Err(problem) => problems.push(format!("{} <- {}: {problem}", name, input.why)),
             }
-            let changed = mutating_calls(&emulator) - before;
+            let changed = mutating_calls(&fleet.emulator) - before;
             if changed > 0 {
                 problems.push(format!(
                     "{} <- {}: {changed} calls that change state",
@@ -260,14 +236,11 @@ async fn every_function_rejects_or_skips_the_whole_corpus_without_side_effects()
                 ));
             }
         }
-        assert!(
-            process.exited().is_none(),
-            "{} exited during the corpus",
-            name
-        );
     }
+    let exited = fleet.exited();
+    assert!(exited.is_empty(), "{exited:?} exited during the corpus");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert_eq!(mutating_calls(&emulator), 0);
+    assert_eq!(mutating_calls(&fleet.emulator), 0);
     println!(
         "{} inputs x 3 functions: {typed_errors} typed errors, {clean_skips} clean skips, 0 changes",
         corpus.len()

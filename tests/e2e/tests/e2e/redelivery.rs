@@ -11,13 +11,11 @@
 //! Backup idempotency tokens) or the function's can keep the side effects to one.
 
 use dr_e2e::demo::{self, SMS_PLACEHOLDER_SERVERS};
-use dr_e2e::{events_dir, Deployment, Invocation};
-use dr_emulator::{FaultRule, Fixture, REPORTS_TOPIC};
+use dr_e2e::{events_dir, hold, json_files, read_json, Deployment, Invocation, INVOKE_TIMEOUT};
+use dr_emulator::Fixture;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-const TIMEOUT: Duration = Duration::from_secs(60);
 /// Warm instances, and deliveries of each event.
 const DELIVERIES: usize = 3;
 /// Every call that changes something in the emulated services.
@@ -48,8 +46,7 @@ impl std::ops::Deref for Warm {
 
 impl Warm {
     async fn start(function: &'static str) -> Self {
-        let env = demo::env(function, REPORTS_TOPIC);
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let env = demo::config().env();
         let log = format!("redelivery-{function}");
         let deployment = Deployment::start(function, Fixture::demo(), &env, &log, DELIVERIES);
         Self {
@@ -59,7 +56,10 @@ impl Warm {
     }
 
     async fn deliver(&self, event: &Value) -> Invocation {
-        self.runtime.invoke(event, TIMEOUT).await.expect("answered")
+        self.runtime
+            .invoke(event, INVOKE_TIMEOUT)
+            .await
+            .expect("answered")
     }
 
     fn side_effects(&self) -> BTreeMap<String, Value> {
@@ -72,14 +72,7 @@ impl Warm {
         self.emulator.reset();
         for operation in MUTATING {
             self.emulator
-                .set_fault(FaultRule {
-                    operation: operation.into(),
-                    error_rate: 0.0,
-                    error: "ThrottlingException".into(),
-                    latency_ms: HOLD_MS,
-                    drop_connection_rate: 0.0,
-                    times: None,
-                })
+                .set_fault(hold(operation, HOLD_MS))
                 .expect("fault rule");
         }
         prepare(self, sample).await
@@ -89,25 +82,12 @@ impl Warm {
 /// The sample events of `function`, by file name, sorted.
 fn samples(function: &str) -> Vec<(String, Value)> {
     let dir = events_dir().join(function);
-    let mut out: Vec<(String, Value)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .map(|path| {
-            let text = std::fs::read_to_string(&path).expect("sample readable");
-            let event =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            (name, event)
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(!out.is_empty(), "no sample events in {}", dir.display());
-    out
+    let files = json_files(&dir).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!files.is_empty(), "no sample events in {}", dir.display());
+    files
+        .into_iter()
+        .map(|(name, path)| (name, read_json(&path).unwrap_or_else(|e| panic!("{e}"))))
+        .collect()
 }
 
 fn resources(event: &Value) -> Vec<String> {

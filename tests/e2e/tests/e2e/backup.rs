@@ -10,23 +10,18 @@
 //! copies of one point take three steps.
 
 use dr_core::report::{OutcomeResult, RunReport, RunStatus};
-use dr_e2e::{
-    demo, function_binary, sample_event, Deployment, FunctionProcess, HarnessError, Invocation,
-    RuntimeApi,
-};
+use dr_e2e::demo::{self, copy_target as to};
+use dr_e2e::report::{done as started, published, skip_reason};
+use dr_e2e::{cold_start_error, hold, sample_event, Deployment, INVOKE_TIMEOUT};
 use dr_emulator::fixture::BackupJobSpec;
-use dr_emulator::{FaultRule, Fixture, REPORTS_TOPIC};
+use dr_emulator::Fixture;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 const FUNCTION: &str = "backup-copy-fanout";
-const TIMEOUT: Duration = Duration::from_secs(60);
 const PRIMARY: &str = "arn:aws:backup:us-east-1:123456789012:backup-vault:dr-primary";
 const WEST: &str = "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west";
 const ISOLATED: &str = "arn:aws:backup:us-east-2:210987654321:backup-vault:dr-copy-isolated";
-const ROLE: &str = "arn:aws:iam::123456789012:role/dr-automation-backup-copy";
-use dr_e2e::demo::VAULT_TOPIC;
 const EC2: &str = "arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002";
 const EBS: &str = "arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60001";
 const RDS: &str =
@@ -40,26 +35,12 @@ const VOLUME: &str = "arn:aws:ec2:us-east-1:123456789012:volume/vol-0a1b2c3d4e5f
 /// Steps in which both copies of one recovery point end: the second waits for the first.
 const FAN_OUT_STEPS: u64 = 3;
 
-/// The demo configuration, with `extra` replacing or adding variables.
-fn env_with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
-    let mut env = vec![
-        ("BACKUP_SOURCE_VAULTS", "dr-primary"),
-        ("BACKUP_DESTINATIONS", demo::BACKUP_DESTINATIONS),
-        ("BACKUP_COPY_ROLE_ARN", ROLE),
-        ("REPORT_TOPIC_ARN", REPORTS_TOPIC),
-        ("TRIGGER_TOPIC_ARNS", VAULT_TOPIC),
-        ("MAX_CONCURRENCY", "4"),
-        // Pacing is unit-tested; here it would only slow the runs down.
-        ("BACKUP_START_RATE_PER_SECOND", "100"),
-    ];
-    for (k, v) in extra {
-        env.retain(|(key, _)| key != k);
-        env.push((k, v));
-    }
-    env
+/// The copy role of the demo configuration.
+fn role() -> &'static str {
+    demo::config().var("BACKUP_COPY_ROLE_ARN")
 }
 
-/// The function deployed against the emulator, with what these tests read of it.
+/// The function deployed against the emulator, with the invocations these tests made of it.
 struct Run {
     deployment: Deployment,
     invocations: usize,
@@ -73,23 +54,21 @@ impl std::ops::Deref for Run {
 }
 
 impl Run {
-    async fn start(env: &[(&str, &str)], log: &str) -> Self {
-        Self::start_instances(env, log, 1).await
+    /// One instance with the demo configuration, `changes` replacing or adding variables.
+    async fn start(changes: &[(&str, &str)], log: &str) -> Self {
+        Self::start_with(Fixture::demo(), changes, log, 1).await
     }
 
     /// `instances` warm copies of the function polling the same Runtime API, as Lambda runs
-    /// concurrent invocations.
-    async fn start_instances(env: &[(&str, &str)], log: &str, instances: usize) -> Self {
-        Self::start_with(Fixture::demo(), env, log, instances).await
-    }
-
+    /// concurrent invocations, against `fixture`.
     async fn start_with(
         fixture: Fixture,
-        env: &[(&str, &str)],
+        changes: &[(&str, &str)],
         log: &str,
         instances: usize,
     ) -> Self {
-        let deployment = Deployment::start(FUNCTION, fixture, env, log, instances);
+        let env = demo::config().env_with(changes);
+        let deployment = Deployment::start(FUNCTION, fixture, &env, log, instances);
         Self {
             deployment: deployment.await.expect("deployed"),
             invocations: 0,
@@ -98,10 +77,8 @@ impl Run {
 
     /// Invokes the function with `event`; its report must show no failed copy.
     async fn invoke(&mut self, event: &Value) -> RunReport {
-        let answer = self.runtime.invoke(event, TIMEOUT).await.expect("answered");
+        let report = self.invoke_report(event).await;
         self.invocations += 1;
-        let report: RunReport =
-            serde_json::from_value(answer.expect_response()).expect("a run report");
         assert_eq!(report.counts.failed, 0, "{report:#?}");
         report
     }
@@ -138,12 +115,7 @@ impl Run {
                 "{rp} -> {destination}: {jobs:#?}"
             );
             let newest = jobs.last().expect("a copy job");
-            let outcome = report
-                .outcomes
-                .iter()
-                .find(|o| o.target == to(rp, destination))
-                .expect("an outcome");
-            let detail = outcome.detail.as_deref().unwrap_or_default();
+            let detail = copy_detail(report, rp, destination);
             let named = format!(
                 "copy job {} (attempt {attempt})",
                 str_of(&newest["CopyJobId"])
@@ -159,26 +131,27 @@ impl Run {
 
     /// Checks that every SNS message is the report of one invocation, the last one `last`.
     fn assert_reports_published(&self, last: &RunReport) {
-        let messages = self.emulator.sns_messages();
+        let reports = published(&self.emulator, FUNCTION);
+        assert_eq!(reports.len(), self.invocations, "one report per invocation");
         assert_eq!(
-            messages.len(),
-            self.invocations,
-            "one report per invocation"
+            reports.last(),
+            Some(last),
+            "the published report is the returned one"
         );
-        for m in &messages {
-            assert_eq!(m.topic_arn, REPORTS_TOPIC);
-            let report: RunReport = serde_json::from_str(&m.message).expect("report body");
-            assert_eq!(report.function, FUNCTION);
-        }
-        let published: RunReport =
-            serde_json::from_str(&messages[messages.len() - 1].message).expect("report body");
-        assert_eq!(&published, last, "the published report is the returned one");
+    }
+
+    /// Checks that nothing was copied, and that every invocation published its report, the
+    /// last one `last`.
+    fn assert_nothing_copied(&self, last: &RunReport) {
+        assert_eq!(self.emulator.calls("StartCopyJob"), 0);
+        assert!(self.copy_jobs().is_empty());
+        self.assert_reports_published(last);
     }
 }
 
 /// The configured role and the destination's own lifecycle went into the copy job.
 fn check_copy_job(job: &Value) {
-    assert_eq!(job["IamRoleArn"], ROLE, "{job:#}");
+    assert_eq!(job["IamRoleArn"], role(), "{job:#}");
     assert_eq!(job["SourceBackupVaultArn"], PRIMARY, "{job:#}");
     let lifecycle = if job["DestinationBackupVaultArn"] == WEST {
         json!({"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": 120,
@@ -197,38 +170,19 @@ fn str_of(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
 }
 
-/// The report target of a copy.
-fn to(rp: &str, destination: &str) -> String {
-    format!("{rp} -> {destination}")
-}
-
-fn started(report: &RunReport) -> Vec<String> {
+/// The detail of the outcome of the copy of `rp` to `destination`; panics when there is none.
+fn copy_detail<'r>(report: &'r RunReport, rp: &str, destination: &str) -> &'r str {
     report
         .outcomes
         .iter()
-        .filter(|o| o.result == OutcomeResult::Done)
-        .map(|o| o.target.clone())
-        .collect()
-}
-
-/// Why `report` left `target` alone; panics when it did not.
-fn skip_reason<'r>(report: &'r RunReport, target: &str) -> &'r str {
-    report
-        .skips
-        .iter()
-        .find(|s| s.target == target)
-        .map(|s| s.reason.as_str())
-        .unwrap_or_else(|| panic!("{target} not skipped: {report:#?}"))
+        .find(|o| o.target == to(rp, destination))
+        .map(|o| o.detail.as_deref().unwrap_or_default())
+        .unwrap_or_else(|| panic!("{rp} -> {destination} not in {report:#?}"))
 }
 
 /// The copy to `destination` was started queued behind the one to the other destination.
 fn assert_queued_behind_this_run(report: &RunReport, rp: &str, destination: &str) {
-    let outcome = report
-        .outcomes
-        .iter()
-        .find(|o| o.target == to(rp, destination))
-        .unwrap_or_else(|| panic!("{rp} -> {destination} not in {report:#?}"));
-    let detail = outcome.detail.as_deref().unwrap_or_default();
+    let detail = copy_detail(report, rp, destination);
     assert!(
         detail.contains("; queued in CREATED behind the copy to ")
             && detail.ends_with(
@@ -239,13 +193,48 @@ fn assert_queued_behind_this_run(report: &RunReport, rp: &str, destination: &str
 }
 
 fn event(name: &str) -> Value {
-    sample_event(&format!("backup-copy-fanout/{name}")).expect("sample event")
+    sample_event(&format!("{FUNCTION}/{name}")).expect("sample event")
+}
+
+/// The two vault notifications of a completed backup and the points they name.
+const NOTIFIED: [(&str, &str); 2] = [
+    ("vault-notification-backup-completed.json", RDS),
+    ("vault-notification-backup-completed-variant-b.json", EC2),
+];
+
+/// The demo after a Backup Job State Change and the two vault notifications have started the
+/// copies of the EBS, RDS and EC2 points.
+async fn three_fan_outs_started(log: &str) -> Run {
+    let mut run = Run::start(&[], log).await;
+    run.invoke(&event("backup-job-completed.json")).await;
+    for (name, _) in NOTIFIED {
+        run.invoke(&event(name)).await;
+    }
+    run
+}
+
+/// [`three_fan_outs_started`], once every copy has ended.
+async fn three_fan_outs_copied(log: &str) -> Run {
+    let run = three_fan_outs_started(log).await;
+    run.emulator.advance(FAN_OUT_STEPS);
+    run
+}
+
+/// The demo after the DynamoDB backup's first copies: to the west it failed, to the isolated
+/// account it completed.
+async fn dynamo_copy_failed_to_the_west(changes: &[(&str, &str)], log: &str) -> Run {
+    let mut run = Run::start(changes, log).await;
+    let first = run.invoke(&json!({"targets": [DYNAMO]})).await;
+    run.assert_started(&first, &[(DYNAMO, WEST, 1), (DYNAMO, ISOLATED, 1)]);
+    run.emulator.advance(FAN_OUT_STEPS);
+    assert_eq!(run.jobs(DYNAMO, WEST)[0]["State"], "FAILED");
+    assert_eq!(run.jobs(DYNAMO, ISOLATED)[0]["State"], "COMPLETED");
+    run
 }
 
 #[tokio::test]
-async fn every_sample_event_does_what_it_says_against_the_demo_vaults() {
-    let mut run = Run::start(&env_with(&[]), "backup-samples").await;
-
+async fn a_dry_run_plans_every_destination_of_the_named_points_newest_first_and_starts_nothing() {
+    let mut run = Run::start(&[], "backup-dry-run").await;
     let dry = run.invoke(&event("direct-invoke-dry-run.json")).await;
     assert_eq!(dry.status, RunStatus::DryRun);
     let planned: Vec<&str> = dry.outcomes.iter().map(|o| o.target.as_str()).collect();
@@ -263,31 +252,43 @@ async fn every_sample_event_does_what_it_says_against_the_demo_vaults() {
         .outcomes
         .iter()
         .all(|o| o.result == OutcomeResult::Planned));
-    let again = run.invoke(&event("direct-invoke-dry-run.json")).await;
-    assert_eq!(
-        again.outcomes, dry.outcomes,
-        "the idempotency tokens are the same on every run"
-    );
     assert_eq!(
         run.emulator.calls("StartCopyJob"),
         0,
         "a dry run starts nothing"
     );
     assert!(run.copy_jobs().is_empty());
+}
 
+#[tokio::test]
+async fn a_dry_run_plans_the_same_idempotency_tokens_every_time() {
+    let mut run = Run::start(&[], "backup-dry-run-tokens").await;
+    let dry = run.invoke(&event("direct-invoke-dry-run.json")).await;
+    let again = run.invoke(&event("direct-invoke-dry-run.json")).await;
+    assert_eq!(again.outcomes, dry.outcomes);
+}
+
+#[tokio::test]
+async fn a_completed_backup_job_starts_its_copies_to_every_destination_at_once() {
+    let mut run = Run::start(&[], "backup-job-completed").await;
     let completed = run.invoke(&event("backup-job-completed.json")).await;
     run.assert_started(&completed, &[(EBS, WEST, 1), (EBS, ISOLATED, 1)]);
     assert_queued_behind_this_run(&completed, EBS, ISOLATED);
+}
 
-    for (name, rp) in [
-        ("vault-notification-backup-completed.json", RDS),
-        ("vault-notification-backup-completed-variant-b.json", EC2),
-    ] {
+#[tokio::test]
+async fn a_vault_notification_of_a_completed_backup_starts_its_copies_to_every_destination() {
+    for (name, rp) in NOTIFIED {
+        let mut run = Run::start(&[], &format!("backup-{name}")).await;
         let report = run.invoke(&event(name)).await;
         run.assert_started(&report, &[(rp, WEST, 1), (rp, ISOLATED, 1)]);
         assert_queued_behind_this_run(&report, rp, ISOLATED);
     }
+}
 
+#[tokio::test]
+async fn a_vault_notification_of_a_failed_or_expired_backup_has_nothing_to_copy() {
+    let mut run = Run::start(&[], "backup-failed-notification").await;
     let failed_backup = event("vault-notification-backup-failed.json");
     let mut expired_backup = failed_backup.clone();
     expired_backup["Records"][0]["Sns"]["MessageAttributes"]["State"]["Value"] = json!("EXPIRED");
@@ -299,9 +300,13 @@ async fn every_sample_event_does_what_it_says_against_the_demo_vaults() {
             format!("backup job {state}: nothing to copy")
         );
     }
-    assert_eq!(run.emulator.calls("StartCopyJob"), 6);
+    assert_eq!(run.emulator.calls("StartCopyJob"), 0);
+}
 
-    // Each resource's second copy waits in CREATED for its first, then runs.
+#[tokio::test]
+async fn each_resources_second_copy_waits_in_created_for_its_first_then_runs() {
+    let run = three_fan_outs_started("backup-queued-copies").await;
+    assert_eq!(run.emulator.calls("StartCopyJob"), 6);
     run.emulator.advance(1);
     let waiting: Vec<String> = run
         .copy_jobs()
@@ -312,12 +317,20 @@ async fn every_sample_event_does_what_it_says_against_the_demo_vaults() {
     assert_eq!(waiting, [ISOLATED; 3], "queued, not refused");
     run.emulator.advance(FAN_OUT_STEPS - 1);
     assert!(run.copy_jobs().iter().all(|j| j["State"] == "COMPLETED"));
+}
 
+#[tokio::test]
+async fn a_completed_copy_job_event_finds_every_copy_of_its_point_made() {
+    let mut run = three_fan_outs_copied("backup-copy-completed").await;
     let copied = run.invoke(&event("copy-job-completed.json")).await;
     assert!(copied.outcomes.is_empty(), "{copied:#?}");
     assert!(skip_reason(&copied, &to(EBS, WEST)).starts_with("already copied by copy job "));
     assert!(skip_reason(&copied, &to(EBS, ISOLATED)).starts_with("already copied by copy job "));
+}
 
+#[tokio::test]
+async fn a_sweep_looks_only_at_the_points_in_its_window_and_never_sends_a_continuous_one() {
+    let mut run = three_fan_outs_copied("backup-sweep-window").await;
     // The sweep sees the three in-window points; points older than the window (RDS, DynamoDB,
     // EFS, the older EC2 image, the cold snapshot) are not even looked at, and the continuous
     // one is never sent.
@@ -338,29 +351,62 @@ async fn every_sample_event_does_what_it_says_against_the_demo_vaults() {
         in_window.iter().map(String::as_str).collect(),
         "{sweep:#?}"
     );
+}
 
+#[tokio::test]
+async fn the_schedulers_sweep_after_the_copies_have_ended_starts_nothing() {
+    let mut run = three_fan_outs_copied("backup-quiet-sweep").await;
     let quiet = run.invoke(&event("scheduler-input.json")).await;
     assert!(quiet.outcomes.is_empty(), "{quiet:#?}");
+}
 
+#[tokio::test]
+async fn a_direct_invoke_of_copied_points_says_they_are_already_copied() {
+    let mut run = three_fan_outs_copied("backup-direct-copied").await;
     let direct = run.invoke(&event("direct-invoke.json")).await;
     assert!(direct.outcomes.is_empty(), "{direct:#?}");
     assert!(skip_reason(&direct, &to(RDS, ISOLATED)).starts_with("already copied by copy job "));
+}
 
-    // A real failure for the sample event to follow: the DynamoDB backup's first copy fails.
-    let first = run.invoke(&json!({"targets": [DYNAMO]})).await;
-    run.assert_started(&first, &[(DYNAMO, WEST, 1), (DYNAMO, ISOLATED, 1)]);
-    run.emulator.advance(FAN_OUT_STEPS);
-    assert_eq!(run.jobs(DYNAMO, WEST)[0]["State"], "FAILED");
-    assert_eq!(run.jobs(DYNAMO, ISOLATED)[0]["State"], "COMPLETED");
+#[tokio::test]
+async fn a_failed_copy_is_retried_to_its_destination_only() {
+    let mut run = dynamo_copy_failed_to_the_west(&[], "backup-retry").await;
     let retry = run.invoke(&event("copy-job-failed.json")).await;
     run.assert_started(&retry, &[(DYNAMO, WEST, 2)]);
     assert!(
         retry.skips.is_empty(),
         "only the failed destination is retried: {retry:#?}"
     );
+}
+
+#[tokio::test]
+async fn a_redelivered_copy_failure_starts_no_further_copy() {
+    let mut run = dynamo_copy_failed_to_the_west(&[], "backup-retry-redelivered").await;
+    run.invoke(&event("copy-job-failed.json")).await;
     run.emulator.advance(2);
     let redelivered = run.invoke(&event("copy-job-failed.json")).await;
     assert!(redelivered.outcomes.is_empty(), "{redelivered:#?}");
+}
+
+#[tokio::test]
+async fn the_sample_events_in_turn_copy_each_point_once_to_each_destination() {
+    let mut run = three_fan_outs_started("backup-samples").await;
+    run.invoke(&event("vault-notification-backup-failed.json"))
+        .await;
+    run.emulator.advance(FAN_OUT_STEPS);
+    for sample in [
+        "copy-job-completed.json",
+        "scheduled-event.json",
+        "scheduler-input.json",
+        "direct-invoke.json",
+    ] {
+        run.invoke(&event(sample)).await;
+    }
+    run.invoke(&json!({"targets": [DYNAMO]})).await;
+    run.emulator.advance(FAN_OUT_STEPS);
+    run.invoke(&event("copy-job-failed.json")).await;
+    run.emulator.advance(2);
+    let redelivered = run.invoke(&event("copy-job-failed.json")).await;
 
     let mut pairs = BTreeSet::new();
     for job in run.copy_jobs() {
@@ -390,25 +436,13 @@ async fn every_sample_event_does_what_it_says_against_the_demo_vaults() {
 
 #[tokio::test]
 async fn a_copy_that_keeps_failing_alerts_instead_of_retrying() {
-    let mut run = Run::start(
-        &env_with(&[("BACKUP_COPY_MAX_ATTEMPTS", "1")]),
-        "backup-exhausted",
-    )
-    .await;
-    let first = run.invoke(&json!({"targets": [DYNAMO]})).await;
-    run.assert_started(&first, &[(DYNAMO, WEST, 1), (DYNAMO, ISOLATED, 1)]);
-    run.emulator.advance(FAN_OUT_STEPS);
+    let exhausted = [("BACKUP_COPY_MAX_ATTEMPTS", "1")];
+    let mut run = dynamo_copy_failed_to_the_west(&exhausted, "backup-exhausted").await;
     let failed_job = run.jobs(DYNAMO, WEST).remove(0);
-    assert_eq!(failed_job["State"], "FAILED");
 
-    let answer = run
-        .runtime
-        .invoke(&event("copy-job-failed.json"), TIMEOUT)
-        .await
-        .expect("answered");
+    // A report, not an invocation error: Lambda does not retry an exhausted copy.
+    let alert = run.invoke_report(&event("copy-job-failed.json")).await;
     run.invocations += 1;
-    let alert: RunReport = serde_json::from_value(answer.expect_response())
-        .expect("an exhausted copy is reported, not retried by Lambda");
     assert_eq!(alert.status, RunStatus::Failed);
     assert_eq!(alert.counts.failed, 1);
     assert_eq!(alert.outcomes[0].target, to(DYNAMO, WEST));
@@ -484,7 +518,7 @@ fn assert_each_point_copied_once_to_each_destination(run: &Run, points: &[&str])
 
 #[tokio::test]
 async fn a_redelivered_backup_job_event_copies_once_to_each_destination() {
-    let mut run = Run::start(&env_with(&[]), "backup-redelivery").await;
+    let mut run = Run::start(&[], "backup-redelivery").await;
     let completed = event("backup-job-completed.json");
     let mut starts = Vec::new();
     // Three deliveries before the first copy ends, three after it, three after the second.
@@ -506,7 +540,7 @@ async fn a_redelivered_backup_job_event_copies_once_to_each_destination() {
 
 #[tokio::test]
 async fn repeated_sweeps_copy_each_point_in_the_window_once_to_each_destination() {
-    let mut run = Run::start(&env_with(&[]), "backup-sweeps").await;
+    let mut run = Run::start(&[], "backup-sweeps").await;
     let sweep = event("scheduler-input.json");
     let mut starts = Vec::new();
     for _ in 0..3 {
@@ -526,24 +560,17 @@ async fn repeated_sweeps_copy_each_point_in_the_window_once_to_each_destination(
 
 #[tokio::test]
 async fn concurrent_deliveries_to_warm_instances_start_one_copy() {
-    let run = Run::start_instances(&env_with(&[]), "backup-concurrent", 3).await;
+    let run = Run::start_with(Fixture::demo(), &[], "backup-concurrent", 3).await;
     // Slow StartCopyJob answers keep the copy job from existing until all three instances have
     // observed and decided to start it, so only the idempotency token can keep them to one job.
     run.emulator
-        .set_fault(FaultRule {
-            operation: "StartCopyJob".into(),
-            error_rate: 0.0,
-            error: "ThrottlingException".into(),
-            latency_ms: 1500,
-            drop_connection_rate: 0.0,
-            times: None,
-        })
+        .set_fault(hold("StartCopyJob", 1500))
         .expect("fault rule");
     let completed = event("backup-job-completed.json");
     let (a, b, c) = tokio::join!(
-        run.runtime.invoke(&completed, TIMEOUT),
-        run.runtime.invoke(&completed, TIMEOUT),
-        run.runtime.invoke(&completed, TIMEOUT),
+        run.runtime.invoke(&completed, INVOKE_TIMEOUT),
+        run.runtime.invoke(&completed, INVOKE_TIMEOUT),
+        run.runtime.invoke(&completed, INVOKE_TIMEOUT),
     );
     assert_eq!(
         run.emulator.calls("StartCopyJob"),
@@ -562,9 +589,8 @@ async fn concurrent_deliveries_to_warm_instances_start_one_copy() {
 }
 
 #[tokio::test]
-async fn what_the_configuration_does_not_cover_is_skipped_cleanly() {
-    let mut run = Run::start(&env_with(&[]), "backup-out-of-scope").await;
-
+async fn a_backup_job_in_a_vault_outside_the_source_vaults_is_skipped_unread() {
+    let mut run = Run::start(&[], "backup-other-vault").await;
     let mut other_vault = event("backup-job-completed.json");
     other_vault["detail"]["backupVaultName"] = json!("scratch");
     other_vault["detail"]["backupVaultArn"] =
@@ -574,7 +600,17 @@ async fn what_the_configuration_does_not_cover_is_skipped_cleanly() {
         skip_reason(&report, EBS),
         "source vault `scratch` is not in BACKUP_SOURCE_VAULTS"
     );
+    assert_eq!(
+        run.emulator.calls("DescribeRecoveryPoint"),
+        0,
+        "a vault outside the allowlist is not even read"
+    );
+    run.assert_nothing_copied(&report);
+}
 
+#[tokio::test]
+async fn a_copy_job_from_a_vault_outside_the_source_vaults_is_skipped_unread() {
+    let mut run = Run::start(&[], "backup-copied-elsewhere").await;
     let mut copied_elsewhere = event("copy-job-completed.json");
     copied_elsewhere["detail"]["sourceBackupVaultArn"] =
         json!("arn:aws:backup:us-east-1:123456789012:backup-vault:scratch");
@@ -588,7 +624,12 @@ async fn what_the_configuration_does_not_cover_is_skipped_cleanly() {
         0,
         "a vault outside the allowlist is not even read"
     );
+    run.assert_nothing_copied(&report);
+}
 
+#[tokio::test]
+async fn a_failed_copy_to_a_vault_that_is_no_destination_is_not_retried() {
+    let mut run = Run::start(&[], "backup-failed-elsewhere").await;
     let elsewhere = "arn:aws:backup:us-west-2:999999999999:backup-vault:attacker";
     let mut failed_elsewhere = event("copy-job-failed.json");
     failed_elsewhere["detail"]["destinationBackupVaultArn"] = json!(elsewhere);
@@ -596,19 +637,27 @@ async fn what_the_configuration_does_not_cover_is_skipped_cleanly() {
     assert!(skip_reason(&report, &to(DYNAMO, elsewhere)).ends_with(
         "to a vault not in BACKUP_DESTINATIONS; only configured destinations are retried"
     ));
+    run.assert_nothing_copied(&report);
+}
 
+#[tokio::test]
+async fn a_notification_from_a_topic_not_configured_is_ignored() {
+    let mut run = Run::start(&[], "backup-other-topic").await;
+    // In this account: a topic of another account is refused before its topic is looked at.
+    let unconfigured = "arn:aws:sns:us-east-1:123456789012:someone-elses-topic";
     let mut other_topic = event("vault-notification-backup-completed.json");
-    other_topic["Records"][0]["Sns"]["TopicArn"] =
-        json!("arn:aws:sns:us-east-1:999999999999:someone-elses-topic");
+    other_topic["Records"][0]["Sns"]["TopicArn"] = json!(unconfigured);
     let report = run.invoke(&other_topic).await;
     assert_eq!(
-        skip_reason(
-            &report,
-            "arn:aws:sns:us-east-1:999999999999:someone-elses-topic"
-        ),
+        skip_reason(&report, unconfigured),
         "notification from a topic not in TRIGGER_TOPIC_ARNS; ignored"
     );
+    run.assert_nothing_copied(&report);
+}
 
+#[tokio::test]
+async fn a_direct_invoke_of_an_unknown_point_or_no_arn_at_all_is_skipped() {
+    let mut run = Run::start(&[], "backup-unknown-targets").await;
     let unknown =
         "arn:aws:backup:us-east-1:123456789012:recovery-point:00000000-0000-4000-8000-000000000000";
     let report = run
@@ -622,16 +671,13 @@ async fn what_the_configuration_does_not_cover_is_skipped_cleanly() {
         skip_reason(&report, "snap-0a1b2c3d4e5f60001"),
         "not a recovery point ARN"
     );
-
-    assert_eq!(run.emulator.calls("StartCopyJob"), 0);
-    assert!(run.copy_jobs().is_empty());
-    run.assert_reports_published(&report);
+    run.assert_nothing_copied(&report);
 }
 
 #[tokio::test]
 async fn resource_types_outside_the_filter_are_skipped_cleanly() {
     let mut run = Run::start(
-        &env_with(&[("BACKUP_RESOURCE_TYPES", "DynamoDB,EFS")]),
+        &[("BACKUP_RESOURCE_TYPES", "DynamoDB,EFS")],
         "backup-resource-types",
     )
     .await;
@@ -660,7 +706,7 @@ async fn resource_types_outside_the_filter_are_skipped_cleanly() {
 
 #[tokio::test]
 async fn hostile_input_is_rejected_without_changing_anything() {
-    let mut run = Run::start(&env_with(&[]), "backup-hostile").await;
+    let mut run = Run::start(&[], "backup-hostile").await;
     let mut no_job_id = event("backup-job-completed.json");
     no_job_id["detail"]
         .as_object_mut()
@@ -672,7 +718,7 @@ async fn hostile_input_is_rejected_without_changing_anything() {
     resources_text["resources"] = json!(EBS);
     let mut message_object = event("vault-notification-backup-completed.json");
     message_object["Records"][0]["Sns"]["Message"] = json!({"State": "COMPLETED"});
-    for bad in [
+    run.assert_bad_events(&[
         json!([EBS]),
         json!({"targets": 5}),
         json!({"targets": [EBS], "destinationBackupVaultArn": "arn:aws:backup:us-west-2:999999999999:backup-vault:attacker"}),
@@ -682,12 +728,8 @@ async fn hostile_input_is_rejected_without_changing_anything() {
         numeric_state,
         resources_text,
         message_object,
-    ] {
-        match run.runtime.invoke(&bad, TIMEOUT).await.expect("answered") {
-            Invocation::Error { error_type, .. } => assert_eq!(error_type, "BadEvent", "{bad}"),
-            Invocation::Response(v) => panic!("{bad} was accepted: {v}"),
-        }
-    }
+    ])
+    .await;
     assert_eq!(run.emulator.calls("DescribeRecoveryPoint"), 0);
     assert_eq!(run.emulator.calls("StartCopyJob"), 0);
     assert!(run.emulator.sns_messages().is_empty());
@@ -696,33 +738,11 @@ async fn hostile_input_is_rejected_without_changing_anything() {
     run.assert_started(&report, &[(EBS, WEST, 1), (EBS, ISOLATED, 1)]);
 }
 
-/// Starts the binary with `destinations` as `BACKUP_DESTINATIONS`, expects it to fail its
-/// initialisation and exit, as on Lambda; returns the init error's body.
+/// The init error of the function with the demo configuration but `destinations` as
+/// `BACKUP_DESTINATIONS`.
 async fn init_error(destinations: &str, log: &str) -> String {
-    let binary = function_binary(FUNCTION, "debug").expect("binary built");
-    let runtime = RuntimeApi::start(FUNCTION).await.expect("runtime");
-    let log = dr_e2e::target_dir().join(format!("e2e-logs/{log}.log"));
-    let mut env: Vec<(&str, &str)> = env_with(&[])
-        .into_iter()
-        .filter(|(k, _)| *k != "BACKUP_DESTINATIONS")
-        .collect();
-    env.push(("BACKUP_DESTINATIONS", destinations));
-    let mut process = FunctionProcess::spawn(&binary, &runtime, "http://127.0.0.1:9", &env, &log)
-        .expect("spawned");
-    let err = runtime
-        .invoke(&json!({}), Duration::from_secs(20))
-        .await
-        .expect_err("initialisation fails");
-    let HarnessError::Init(body) = err else {
-        panic!("expected an init error, got {err}");
-    };
-    for _ in 0..100 {
-        if process.exited().is_some() {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the function kept running after a failed initialisation");
+    let env = demo::config().env_with(&[("BACKUP_DESTINATIONS", destinations)]);
+    cold_start_error(FUNCTION, &env, log).await
 }
 
 #[tokio::test]
@@ -757,7 +777,7 @@ async fn a_retention_relying_on_minus_one_as_forever_fails_the_cold_start_saying
 
 #[tokio::test]
 async fn continuous_and_cold_recovery_points_are_skipped_with_the_reason_and_never_sent() {
-    let mut run = Run::start(&env_with(&[]), "backup-uncopyable").await;
+    let mut run = Run::start(&[], "backup-uncopyable").await;
     let report = run.invoke(&json!({"targets": [CONTINUOUS, COLD]})).await;
     assert!(report.outcomes.is_empty(), "{report:#?}");
     assert!(
@@ -784,16 +804,11 @@ async fn copies_of_a_resource_being_backed_up_start_queued_behind_its_backup_job
         state: "CREATED".into(),
         created_hours_ago: Some(0.1),
     });
-    let mut run = Run::start_with(fixture, &env_with(&[]), "backup-queued-behind-backup", 1).await;
+    let mut run = Run::start_with(fixture, &[], "backup-queued-behind-backup", 1).await;
     let report = run.invoke(&event("backup-job-completed.json")).await;
     run.assert_started(&report, &[(EBS, WEST, 1), (EBS, ISOLATED, 1)]);
     for destination in [WEST, ISOLATED] {
-        let detail = report
-            .outcomes
-            .iter()
-            .find(|o| o.target == to(EBS, destination))
-            .and_then(|o| o.detail.as_deref())
-            .unwrap_or_default();
+        let detail = copy_detail(&report, EBS, destination);
         assert!(
             detail.contains("; queued in CREATED behind backup job ")
                 && detail
@@ -814,7 +829,7 @@ async fn copies_of_a_resource_being_backed_up_start_queued_behind_its_backup_job
 
 #[tokio::test]
 async fn a_sweep_finishes_a_fan_out_whose_failure_event_was_lost_after_its_point_left_the_window() {
-    let mut run = Run::start(&env_with(&[]), "backup-lost-failure").await;
+    let mut run = Run::start(&[], "backup-lost-failure").await;
     let window = run.invoke(&event("scheduler-input.json")).await;
     assert_eq!(started(&window).len(), 4, "the in-window points, first");
     run.emulator.advance(FAN_OUT_STEPS);

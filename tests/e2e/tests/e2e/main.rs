@@ -1,0 +1,13 @@
+//! The end-to-end tests, one binary with a module per area: the real function binaries, each
+//! polling a local Lambda Runtime API, against the emulator. They need the debug binaries
+//! (`cargo build --workspace --bins`, which `make test` runs first).
+
+mod aws_samples;
+mod backup;
+mod cold_start;
+mod demo;
+mod drs;
+mod faults;
+mod hostile;
+mod redelivery;
+mod sms;
