@@ -648,3 +648,22 @@ fn events_from_another_account_are_refused() {
         assert_eq!(got, want, "{event}");
     }
 }
+
+#[test]
+fn a_direct_invoke_cannot_name_a_destination_role_or_topic() {
+    for field in [
+        "destinationVaultArn",
+        "iamRoleArn",
+        "reportTopicArn",
+        "accountId",
+        "region",
+    ] {
+        let event = json!({"targets": ["s-1234567890abcdef0"], field: "arn:aws:iam::1:role/x"});
+        let err = parse(&event).expect_err(field);
+        assert!(
+            err.to_string()
+                .contains(&format!("unknown field `{field}`")),
+            "{field}: {err}"
+        );
+    }
+}
