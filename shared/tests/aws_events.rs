@@ -3,7 +3,7 @@
 //! functions act on it or skip it with a reason, so none ends in a dead-letter queue.
 
 use dr_core::trigger::{self, Alarm, AlarmKind, Event};
-use std::path::{Path, PathBuf};
+use dr_testkit::samples::{aws_events_dir, json_files, read_json};
 
 /// Each sample, relative to `tests/aws-events`, and the description of the trigger it parses into.
 const EXPECTED: &[(&str, &str)] = &[
@@ -78,42 +78,14 @@ const EXPECTED: &[(&str, &str)] = &[
     ("sns/lambda-sns-event.json", "SNS: SNS message that is neither a CloudWatch alarm, an AWS Backup vault notification nor an EventBridge event"),
 ];
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/aws-events")
-}
-
-/// Every `.json` file under `tests/aws-events`, relative to it, sorted.
+/// Every sample's name, relative to `tests/aws-events`, sorted.
 fn samples() -> Vec<String> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-        for entry in entries {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|x| x == "json") {
-                out.push(path);
-            }
-        }
-    }
-    let mut paths = Vec::new();
-    walk(&root(), &mut paths);
-    let mut names: Vec<String> = paths
-        .iter()
-        .map(|p| {
-            p.strip_prefix(root())
-                .expect("under the root")
-                .display()
-                .to_string()
-        })
-        .collect();
-    names.sort();
-    names
+    let files = json_files(&aws_events_dir()).unwrap_or_else(|e| panic!("{e}"));
+    files.into_iter().map(|(name, _)| name).collect()
 }
 
 fn parse(name: &str) -> trigger::Trigger {
-    let text = std::fs::read_to_string(root().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let value: serde_json::Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let value = read_json(&aws_events_dir().join(name)).unwrap_or_else(|e| panic!("{e}"));
     trigger::parse(&value).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 

@@ -1,8 +1,8 @@
 //! Every sample event in `events/` parses into the trigger its name promises.
 
 use dr_core::trigger::{self, Event};
+use dr_testkit::samples::{events_dir, samples_in};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 /// Each sample, relative to `events/`, and the description of the trigger it must parse into.
 const EXPECTED: &[(&str, &str)] = &[
@@ -108,39 +108,14 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
 ];
 
-fn events_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
-}
-
-fn sample_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("events/ is readable") {
-        let path = entry.expect("directory entry").path();
-        if path.is_dir() {
-            sample_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "json") {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn every_sample_event_parses_as_expected() {
-    let root = events_dir();
-    let mut files = Vec::new();
-    sample_files(&root, &mut files);
     let expected: BTreeMap<&str, &str> = EXPECTED.iter().copied().collect();
     let mut seen = Vec::new();
-    for file in files {
-        let rel = file
-            .strip_prefix(&root)
-            .expect("under events/")
-            .to_string_lossy()
-            .replace('\\', "/");
+    for (rel, value) in samples_in(&events_dir()) {
         let want = expected
             .get(rel.as_str())
             .unwrap_or_else(|| panic!("{rel} has no expectation in tests/events.rs"));
-        let text = std::fs::read_to_string(&file).expect("readable");
-        let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
         let trigger = trigger::parse(&value).unwrap_or_else(|e| panic!("{rel}: {e}"));
         assert_eq!(trigger.describe(), *want, "{rel}");
         if rel.contains("dry-run") {

@@ -2,6 +2,8 @@
 //!
 //! Dev-only: every function crate takes it as a dev-dependency, never as a dependency.
 
+pub mod samples;
+
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
