@@ -588,14 +588,14 @@ async fn concurrent_deliveries_to_warm_instances_start_one_copy() {
     }
 }
 
-#[tokio::test]
-async fn a_backup_job_in_a_vault_outside_the_source_vaults_is_skipped_unread() {
-    let mut run = Run::start(&[], "backup-other-vault").await;
-    let mut other_vault = event("backup-job-completed.json");
-    other_vault["detail"]["backupVaultName"] = json!("scratch");
-    other_vault["detail"]["backupVaultArn"] =
-        json!("arn:aws:backup:us-east-1:123456789012:backup-vault:scratch");
-    let report = run.invoke(&other_vault).await;
+/// A vault of this account that is not in `BACKUP_SOURCE_VAULTS`.
+const SCRATCH: &str = "arn:aws:backup:us-east-1:123456789012:backup-vault:scratch";
+
+/// Checks that `event`, naming the EBS point in [`SCRATCH`], is skipped without reading the
+/// vault, and that nothing is copied.
+async fn assert_skipped_as_outside_the_source_vaults(event: &Value, log: &str) {
+    let mut run = Run::start(&[], log).await;
+    let report = run.invoke(event).await;
     assert_eq!(
         skip_reason(&report, EBS),
         "source vault `scratch` is not in BACKUP_SOURCE_VAULTS"
@@ -609,22 +609,18 @@ async fn a_backup_job_in_a_vault_outside_the_source_vaults_is_skipped_unread() {
 }
 
 #[tokio::test]
+async fn a_backup_job_in_a_vault_outside_the_source_vaults_is_skipped_unread() {
+    let mut other_vault = event("backup-job-completed.json");
+    other_vault["detail"]["backupVaultName"] = json!("scratch");
+    other_vault["detail"]["backupVaultArn"] = json!(SCRATCH);
+    assert_skipped_as_outside_the_source_vaults(&other_vault, "backup-other-vault").await;
+}
+
+#[tokio::test]
 async fn a_copy_job_from_a_vault_outside_the_source_vaults_is_skipped_unread() {
-    let mut run = Run::start(&[], "backup-copied-elsewhere").await;
     let mut copied_elsewhere = event("copy-job-completed.json");
-    copied_elsewhere["detail"]["sourceBackupVaultArn"] =
-        json!("arn:aws:backup:us-east-1:123456789012:backup-vault:scratch");
-    let report = run.invoke(&copied_elsewhere).await;
-    assert_eq!(
-        skip_reason(&report, EBS),
-        "source vault `scratch` is not in BACKUP_SOURCE_VAULTS"
-    );
-    assert_eq!(
-        run.emulator.calls("DescribeRecoveryPoint"),
-        0,
-        "a vault outside the allowlist is not even read"
-    );
-    run.assert_nothing_copied(&report);
+    copied_elsewhere["detail"]["sourceBackupVaultArn"] = json!(SCRATCH);
+    assert_skipped_as_outside_the_source_vaults(&copied_elsewhere, "backup-copied-elsewhere").await;
 }
 
 #[tokio::test]

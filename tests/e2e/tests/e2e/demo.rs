@@ -25,11 +25,7 @@ async fn run_demo(log: &str) -> (Fleet, Vec<(String, Value)>) {
                     .invoke(&sample, INVOKE_TIMEOUT)
                     .await;
                 let answer = answer.unwrap_or_else(|e| panic!("{function} < {event}: {e}"));
-                let value = match answer {
-                    dr_e2e::Invocation::Response(value) => value,
-                    failed => panic!("{function} < {event}: no report: {failed:?}"),
-                };
-                answers.push((format!("{function} < {event}"), value));
+                answers.push((format!("{function} < {event}"), answer.expect_response()));
             }
             Step::Advance { hours, steps } => fleet.emulator.advance_time(hours * 3600, *steps),
         }
