@@ -18,7 +18,7 @@ fn server(n: u32, state: ReplicationState) -> SourceServer {
         instance_id: Some(format!("i-{n:017x}")),
         tags: vec![(
             "Env".to_owned(),
-            if n % 2 == 0 { "prod" } else { "dev" }.to_owned(),
+            if n.is_multiple_of(2) { "prod" } else { "dev" }.to_owned(),
         )],
         state,
         replication_error: None,
