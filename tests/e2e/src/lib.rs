@@ -535,49 +535,9 @@ pub fn events_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events")
 }
 
-/// The workspace's `tests/aws-events/` directory: AWS's own documented sample events.
-pub fn aws_events_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../aws-events")
-}
-
 /// Reads a sample event from `events/<relative>`.
 pub fn sample_event(relative: &str) -> Result<Value, String> {
-    read_json(&events_dir().join(relative))
-}
-
-/// Reads the JSON file at `path`.
-pub fn read_json(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let path = events_dir().join(relative);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Every `.json` file below `dir`, at any depth, by its path relative to `dir`, sorted by it.
-pub fn json_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
-        let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        for entry in entries {
-            let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
-            if path.is_dir() {
-                walk(&path, out)?;
-            } else if path.extension().is_some_and(|x| x == "json") {
-                out.push(path);
-            }
-        }
-        Ok(())
-    }
-    let mut paths = Vec::new();
-    walk(dir, &mut paths)?;
-    let mut out: Vec<(String, PathBuf)> = paths
-        .into_iter()
-        .map(|path| {
-            let name = path
-                .strip_prefix(dir)
-                .unwrap_or(&path)
-                .display()
-                .to_string();
-            (name, path)
-        })
-        .collect();
-    out.sort();
-    Ok(out)
 }

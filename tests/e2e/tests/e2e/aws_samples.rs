@@ -6,18 +6,16 @@
 //! so that the samples' own topics and accounts are read rather than refused.
 
 use dr_core::trigger::{self, Event};
-use dr_e2e::{aws_events_dir, demo, json_files, read_json, Deployment, Invocation, INVOKE_TIMEOUT};
+use dr_e2e::{demo, Deployment, Invocation, INVOKE_TIMEOUT};
 use dr_emulator::Fixture;
+use dr_testkit::samples::{aws_events_dir, samples_in};
 use serde_json::Value;
 
 /// Every AWS sample, by its path under `tests/aws-events`, sorted.
 fn samples() -> Vec<(String, Value)> {
-    let files = json_files(&aws_events_dir()).unwrap_or_else(|e| panic!("{e}"));
-    assert!(files.len() > 50, "the AWS samples are missing");
-    files
-        .into_iter()
-        .map(|(name, path)| (name, read_json(&path).unwrap_or_else(|e| panic!("{e}"))))
-        .collect()
+    let samples = samples_in(&aws_events_dir());
+    assert!(samples.len() > 50, "the AWS samples are missing");
+    samples
 }
 
 /// Whether `function` acts on `event` (the others it must skip as not handled).

@@ -4,8 +4,9 @@
 
 use dr_core::report::RunReport;
 use dr_e2e::demo::{self, FUNCTIONS};
-use dr_e2e::{events_dir, json_files, Fleet, Invocation, INVOKE_TIMEOUT};
+use dr_e2e::{events_dir, Fleet, Invocation, INVOKE_TIMEOUT};
 use dr_emulator::{Emulator, Fixture};
+use dr_testkit::samples::json_files;
 use serde_json::{json, Value};
 
 const FOREIGN_ACCOUNT: &str = "999999999999";

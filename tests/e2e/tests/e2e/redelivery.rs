@@ -11,8 +11,9 @@
 //! Backup idempotency tokens) or the function's can keep the side effects to one.
 
 use dr_e2e::demo::{self, SMS_PLACEHOLDER_SERVERS};
-use dr_e2e::{events_dir, hold, json_files, read_json, Deployment, Invocation, INVOKE_TIMEOUT};
+use dr_e2e::{events_dir, hold, Deployment, Invocation, INVOKE_TIMEOUT};
 use dr_emulator::Fixture;
+use dr_testkit::samples::samples_in;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -82,12 +83,9 @@ impl Warm {
 /// The sample events of `function`, by file name, sorted.
 fn samples(function: &str) -> Vec<(String, Value)> {
     let dir = events_dir().join(function);
-    let files = json_files(&dir).unwrap_or_else(|e| panic!("{e}"));
-    assert!(!files.is_empty(), "no sample events in {}", dir.display());
-    files
-        .into_iter()
-        .map(|(name, path)| (name, read_json(&path).unwrap_or_else(|e| panic!("{e}"))))
-        .collect()
+    let samples = samples_in(&dir);
+    assert!(!samples.is_empty(), "no sample events in {}", dir.display());
+    samples
 }
 
 fn resources(event: &Value) -> Vec<String> {
