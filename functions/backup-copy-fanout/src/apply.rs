@@ -1,8 +1,9 @@
 //! Apply: start the planned copy jobs with bounded concurrency at the configured rate.
 
 use crate::config::{BackupConfig, Lifecycle};
-use crate::plan::{Copy, START_COPY_JOB};
+use crate::model::{Copy, START_COPY_JOB};
 use aws_sdk_backup::types::Lifecycle as SdkLifecycle;
+use aws_smithy_types::DateTime;
 use dr_core::error::CallFailure;
 use dr_core::fanout::run_bounded;
 use dr_core::report::TargetOutcome;
@@ -54,60 +55,28 @@ impl Pacer {
 /// is reported per destination and never stops the others. `LimitExceededException` means a
 /// quota is full: nothing was started, and the next sweep or copy completion starts it, so it is
 /// reported as unchanged rather than failed.
-pub async fn start_copy_jobs(
+pub async fn apply(
     backup: &aws_sdk_backup::Client,
     config: &BackupConfig,
-    copies: &[Copy],
-    dry_run: bool,
+    copies: Vec<Copy>,
     now: i64,
 ) -> Vec<TargetOutcome> {
-    if dry_run {
-        return copies
-            .iter()
-            .map(|c| {
-                TargetOutcome::planned(c.target(), START_COPY_JOB).with_detail(format!(
-                    "attempt {}, idempotency token {}{}",
-                    c.attempt,
-                    c.idempotency_token(),
-                    queued(c)
-                ))
-            })
-            .collect();
-    }
     let pacer = &Pacer::new(config.start_rate_per_second);
     let role = config.copy_role_arn.as_str();
-    run_bounded(copies.to_vec(), config.max_concurrency, |copy| async move {
+    run_bounded(copies, config.settings.max_concurrency, |copy| async move {
         pacer.wait().await;
         let result = backup
             .start_copy_job()
             .recovery_point_arn(&copy.recovery_point_arn)
             .source_backup_vault_name(&copy.source_vault_name)
-            .destination_backup_vault_arn(&copy.destination.vault_arn)
+            .destination_backup_vault_arn(copy.destination.vault_arn.as_str())
             .iam_role_arn(role)
             .idempotency_token(copy.idempotency_token())
             .set_lifecycle(copy.destination.lifecycle.as_ref().map(sdk_lifecycle))
             .send()
             .await;
         match result {
-            Ok(out) => {
-                let id = out.copy_job_id().unwrap_or("(no id returned)");
-                match out.creation_date().map(|d| d.secs()) {
-                    Some(created) if created < now - REPLAY_MARGIN_SECS => {
-                        TargetOutcome::unchanged(
-                            copy.target(),
-                            START_COPY_JOB,
-                            format!(
-                                "copy job {id} (attempt {}) was already started by an earlier \
-                                 delivery; the idempotency token replayed it",
-                                copy.attempt
-                            ),
-                        )
-                    }
-                    _ => TargetOutcome::done(copy.target(), START_COPY_JOB, None).with_detail(
-                        format!("copy job {id} (attempt {}){}", copy.attempt, queued(&copy)),
-                    ),
-                }
-            }
+            Ok(out) => answered(&copy, out.copy_job_id(), out.creation_date(), now),
             Err(err) => {
                 let failure = CallFailure::from_sdk(&err);
                 if failure.code == LIMIT_EXCEEDED {
@@ -125,16 +94,26 @@ pub async fn start_copy_jobs(
     .await
 }
 
-/// What the report says of a copy that waits for another job of its resource.
-fn queued(copy: &Copy) -> String {
-    copy.queued_behind
-        .as_deref()
-        .map_or_else(String::new, |holder| {
+/// The outcome of a `StartCopyJob` that answered: started by this run, or an idempotent replay
+/// of a job an earlier delivery started.
+fn answered(copy: &Copy, id: Option<&str>, created: Option<&DateTime>, now: i64) -> TargetOutcome {
+    let id = id.unwrap_or("(no id returned)");
+    match created.map(DateTime::secs) {
+        Some(created) if created < now - REPLAY_MARGIN_SECS => TargetOutcome::unchanged(
+            copy.target(),
+            START_COPY_JOB,
             format!(
-                "; queued in CREATED behind {holder}: AWS Backup runs one backup or copy job per \
-             resource at a time"
-            )
-        })
+                "copy job {id} (attempt {}) was already started by an earlier delivery; the \
+                 idempotency token replayed it",
+                copy.attempt
+            ),
+        ),
+        _ => TargetOutcome::done(copy.target(), START_COPY_JOB, None).with_detail(format!(
+            "copy job {id} (attempt {}){}",
+            copy.attempt,
+            copy.queued()
+        )),
+    }
 }
 
 fn sdk_lifecycle(l: &Lifecycle) -> SdkLifecycle {
@@ -144,3 +123,6 @@ fn sdk_lifecycle(l: &Lifecycle) -> SdkLifecycle {
         .set_opt_in_to_archive_for_supported_resources(l.opt_in_to_archive_for_supported_resources)
         .build()
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,8 @@
 //! The function's configuration, read from environment variables once at cold start.
 
+use dr_core::arn::Arn;
 use dr_core::config::{is_account_id, ConfigError, Env};
+use dr_core::settings::Settings;
 use serde::Deserialize;
 
 /// AWS Backup requires a recovery point to stay in cold storage at least this many days, so
@@ -89,26 +91,36 @@ pub enum LifecycleError {
 /// A vault every recovery point is copied to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Destination {
-    /// `arn:<partition>:backup:<region>:<account>:backup-vault:<name>`.
-    pub vault_arn: String,
-    /// The vault's region, for the per-region copy quota.
-    pub region: String,
-    /// The vault's account, for the cross-account copy quota.
-    pub account: String,
+    /// `arn:<partition>:backup:<region>:<account>:backup-vault:<name>`, checked at cold start.
+    pub vault_arn: Arn,
     /// The copy's lifecycle; none leaves the source's configuration to the copy, as AWS Backup
     /// does.
     pub lifecycle: Option<Lifecycle>,
 }
 
+impl Destination {
+    /// The vault's region, for the per-region copy quota.
+    pub fn region(&self) -> &str {
+        self.vault_arn.region().unwrap_or_default()
+    }
+
+    /// The vault's account, for the cross-account copy quota.
+    pub fn account(&self) -> &str {
+        self.vault_arn.account().unwrap_or_default()
+    }
+}
+
 /// Everything the function is configured with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BackupConfig {
+    /// The settings every function has.
+    pub settings: Settings,
     /// Names of the vaults whose recovery points are copied (the allowlist).
     pub source_vaults: Vec<String>,
     /// Where every recovery point is copied, in order.
     pub destinations: Vec<Destination>,
     /// The role AWS Backup assumes to copy.
-    pub copy_role_arn: String,
+    pub copy_role_arn: Arn,
     /// Resource types copied (`EBS`, `EC2`, `RDS`...); empty = every type.
     pub resource_types: Vec<String>,
     /// How far back a scheduled sweep looks for recovery points, in hours.
@@ -120,18 +132,8 @@ pub struct BackupConfig {
     pub max_attempts: u32,
     /// Most copy jobs in flight to one destination region.
     pub region_copy_quota: usize,
-    /// Most `StartCopyJob` calls in flight.
-    pub max_concurrency: usize,
     /// Most `StartCopyJob` calls started per second.
     pub start_rate_per_second: f64,
-    /// Where run reports go; none = only returned and logged.
-    pub report_topic_arn: Option<String>,
-    /// SNS topics whose notifications are accepted (empty = any).
-    pub trigger_topic_arns: Vec<String>,
-    /// Plan only, for every run.
-    pub dry_run: bool,
-    /// The account served (`ACCOUNT_ID`); events from others are rejected. None = any.
-    pub home_account: Option<String>,
 }
 
 impl BackupConfig {
@@ -159,9 +161,10 @@ impl BackupConfig {
                 ),
             ));
         }
-        let copy_role_arn = env.required("BACKUP_COPY_ROLE_ARN")?;
-        check_role_arn(&copy_role_arn).map_err(|r| ConfigError::new("BACKUP_COPY_ROLE_ARN", r))?;
+        let copy_role_arn = role_arn(&env.required("BACKUP_COPY_ROLE_ARN")?)
+            .map_err(|r| ConfigError::new("BACKUP_COPY_ROLE_ARN", r))?;
         Ok(Self {
+            settings: Settings::from_env(env)?,
             source_vaults,
             destinations: parse_destinations(&env.required("BACKUP_DESTINATIONS")?)
                 .map_err(|r| ConfigError::new("BACKUP_DESTINATIONS", r))?,
@@ -178,21 +181,12 @@ impl BackupConfig {
                 1,
                 10_000,
             )?,
-            max_concurrency: env.number("MAX_CONCURRENCY", 10, 1, 100)?,
             start_rate_per_second: env.number(
                 "BACKUP_START_RATE_PER_SECOND",
                 5.0,
                 0.1,
                 10_000.0,
             )?,
-            report_topic_arn: env.arn("REPORT_TOPIC_ARN", "sns")?.map(|a| a.to_string()),
-            trigger_topic_arns: env
-                .arn_list("TRIGGER_TOPIC_ARNS", "sns")?
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            dry_run: env.flag("DRY_RUN", false)?,
-            home_account: env.home_account()?,
         })
     }
 
@@ -207,7 +201,13 @@ impl BackupConfig {
 
     /// The configured destination with this vault ARN.
     pub fn destination(&self, vault_arn: &str) -> Option<&Destination> {
-        self.destinations.iter().find(|d| d.vault_arn == vault_arn)
+        self.destinations.iter().find(|d| d.vault_arn == *vault_arn)
+    }
+
+    /// Why recovery points of `vault` are not copied, when it is not in the allowlist.
+    pub fn outside_allowlist(&self, vault: &str) -> Option<String> {
+        (!self.source_vaults.iter().any(|v| v == vault))
+            .then(|| format!("source vault `{vault}` is not in BACKUP_SOURCE_VAULTS"))
     }
 }
 
@@ -236,16 +236,14 @@ fn parse_destinations(json: &str) -> Result<Vec<Destination>, String> {
     let mut out: Vec<Destination> = Vec::with_capacity(raw.len());
     for (i, d) in raw.into_iter().enumerate() {
         let at = |problem: String| format!("destination [{i}] `{}`: {problem}", d.vault_arn);
-        let (region, account) = vault_arn_region(&d.vault_arn).map_err(at)?;
-        if out.iter().any(|seen| seen.vault_arn == d.vault_arn) {
+        let vault_arn = vault_arn(&d.vault_arn).map_err(at)?;
+        if out.iter().any(|seen| seen.vault_arn == vault_arn) {
             return Err(at("is listed twice".to_owned()));
         }
         let lifecycle = lifecycle(&d).map_err(|e| at(e.to_string()))?;
         out.push(Destination {
-            region,
-            account,
+            vault_arn,
             lifecycle: (lifecycle != Lifecycle::default()).then_some(lifecycle),
-            vault_arn: d.vault_arn,
         });
     }
     Ok(out)
@@ -298,12 +296,11 @@ fn check_lifecycle(l: &Lifecycle) -> Result<(), LifecycleError> {
     Ok(())
 }
 
-/// Checks `arn:<partition>:backup:<region>:<account>:backup-vault:<name>` and returns the region
-/// and account; any are allowed, since copies go cross-region and cross-account.
-fn vault_arn_region(arn: &str) -> Result<(String, String), String> {
-    dr_core::arn::Arn::of_service(arn, "backup").map_err(|e| e.to_string())?;
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let (region, account, resource) = (parts[3], parts[4], parts[5]);
+/// Parses `arn:<partition>:backup:<region>:<account>:backup-vault:<name>`; any region and
+/// account are allowed, since copies go cross-region and cross-account.
+fn vault_arn(text: &str) -> Result<Arn, String> {
+    let arn = Arn::of_service(text, "backup").map_err(|e| e.to_string())?;
+    let region = arn.region().unwrap_or_default();
     if region.is_empty()
         || !region
             .bytes()
@@ -311,35 +308,36 @@ fn vault_arn_region(arn: &str) -> Result<(String, String), String> {
     {
         return Err(format!("`{region}` is not a region code"));
     }
+    let account = arn.account().unwrap_or_default();
     if !is_account_id(account) {
         return Err(format!("`{account}` is not a 12-digit account id"));
     }
-    match resource.strip_prefix("backup-vault:") {
-        Some(name) if is_vault_name(name) => Ok((region.to_owned(), account.to_owned())),
+    match arn.resource().strip_prefix("backup-vault:") {
+        Some(name) if is_vault_name(name) => Ok(arn),
         _ => Err("is not a backup vault ARN (…:backup-vault:<name>)".to_owned()),
     }
 }
 
-/// Checks `arn:<partition>:iam::<account>:role/<path and name>`.
-fn check_role_arn(arn: &str) -> Result<(), String> {
-    dr_core::arn::Arn::of_service(arn, "iam").map_err(|e| e.to_string())?;
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let is_role = parts[3].is_empty()
-        && is_account_id(parts[4])
-        && parts[5]
+/// Parses `arn:<partition>:iam::<account>:role/<path and name>`.
+fn role_arn(text: &str) -> Result<Arn, String> {
+    let arn = Arn::of_service(text, "iam").map_err(|e| e.to_string())?;
+    let is_role = arn.region().is_none()
+        && arn.account().is_some_and(is_account_id)
+        && arn
+            .resource()
             .strip_prefix("role/")
             .is_some_and(|n| !n.is_empty());
     if is_role {
-        Ok(())
+        Ok(arn)
     } else {
         Err(format!(
-            "`{arn}` is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+            "`{text}` is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
         ))
     }
 }
 
 /// The vault name pattern of the Backup API: 2 to 50 letters, digits, `-` or `_`.
-pub fn is_vault_name(s: &str) -> bool {
+fn is_vault_name(s: &str) -> bool {
     (2..=50).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -353,467 +351,4 @@ fn is_resource_type(s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const DESTINATIONS: &str = r#"[
-        {"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west",
-         "moveToColdStorageAfterDays": 30, "deleteAfterDays": 120,
-         "optInToArchiveForSupportedResources": true},
-        {"vaultArn": "arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated",
-         "keepForever": true},
-        {"vaultArn": "arn:aws:backup:eu-west-1:123456789012:backup-vault:dr-eu"}
-    ]"#;
-    const ROLE: &str = "arn:aws:iam::123456789012:role/dr-automation-backup-copy";
-
-    fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
-        let mut pairs = vec![
-            ("BACKUP_SOURCE_VAULTS", "primary"),
-            ("BACKUP_DESTINATIONS", DESTINATIONS),
-            ("BACKUP_COPY_ROLE_ARN", ROLE),
-        ];
-        for (k, v) in extra {
-            pairs.retain(|(key, _)| key != k);
-            pairs.push((k, v));
-        }
-        pairs
-    }
-
-    fn load(pairs: &[(&'static str, &'static str)]) -> Result<BackupConfig, String> {
-        BackupConfig::from_env(&Env::from_pairs(pairs.iter().copied())).map_err(|e| e.to_string())
-    }
-
-    #[test]
-    fn unset_variables_take_their_defaults() {
-        let c = load(&with(&[])).unwrap();
-        assert_eq!(c.source_vaults, vec!["primary"]);
-        assert_eq!(c.copy_role_arn, ROLE);
-        assert!(c.resource_types.is_empty() && c.copies_type("EBS"));
-        assert_eq!(
-            (
-                c.sweep_window_hours,
-                c.max_attempts,
-                c.region_copy_quota,
-                c.max_concurrency
-            ),
-            (24, 3, 100, 10)
-        );
-        assert_eq!(c.start_rate_per_second, 5.0);
-        assert_eq!(c.fanout_horizon_days, 7);
-        assert_eq!(c.report_topic_arn, None);
-        assert!(c.trigger_topic_arns.is_empty() && !c.dry_run);
-    }
-
-    #[test]
-    fn destinations_keep_their_own_lifecycle() {
-        let c = load(&with(&[])).unwrap();
-        assert_eq!(
-            c.destinations,
-            vec![
-                Destination {
-                    vault_arn: "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west".into(),
-                    region: "us-west-2".into(),
-                    account: "123456789012".into(),
-                    lifecycle: Some(Lifecycle {
-                        move_to_cold_storage_after_days: Some(30),
-                        delete_after_days: Some(120),
-                        opt_in_to_archive_for_supported_resources: Some(true),
-                    }),
-                },
-                Destination {
-                    vault_arn: "arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated"
-                        .into(),
-                    region: "us-east-1".into(),
-                    account: "210987654321".into(),
-                    lifecycle: Some(Lifecycle {
-                        move_to_cold_storage_after_days: None,
-                        delete_after_days: Some(KEEP_FOREVER_DAYS),
-                        opt_in_to_archive_for_supported_resources: None,
-                    }),
-                },
-                Destination {
-                    vault_arn: "arn:aws:backup:eu-west-1:123456789012:backup-vault:dr-eu".into(),
-                    region: "eu-west-1".into(),
-                    account: "123456789012".into(),
-                    lifecycle: None,
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn every_variable_is_read() {
-        let c = load(&with(&[
-            ("BACKUP_SOURCE_VAULTS", "primary, Default,primary"),
-            ("BACKUP_RESOURCE_TYPES", "EBS,EC2,RDS"),
-            ("BACKUP_SWEEP_WINDOW_HOURS", "48"),
-            ("BACKUP_FANOUT_HORIZON_DAYS", "30"),
-            ("BACKUP_COPY_MAX_ATTEMPTS", "5"),
-            ("BACKUP_REGION_COPY_QUOTA", "50"),
-            ("MAX_CONCURRENCY", "4"),
-            ("BACKUP_START_RATE_PER_SECOND", "0.5"),
-            (
-                "REPORT_TOPIC_ARN",
-                "arn:aws:sns:us-east-1:123456789012:dr-automation-reports",
-            ),
-            (
-                "TRIGGER_TOPIC_ARNS",
-                "arn:aws:sns:us-east-1:123456789012:backup-vault-events",
-            ),
-            ("DRY_RUN", "true"),
-        ]))
-        .unwrap();
-        assert_eq!(c.source_vaults, vec!["primary", "Default"]);
-        assert!(c.copies_type("rds") && !c.copies_type("DynamoDB"));
-        assert_eq!(
-            (
-                c.sweep_window_hours,
-                c.max_attempts,
-                c.region_copy_quota,
-                c.max_concurrency
-            ),
-            (48, 5, 50, 4)
-        );
-        assert_eq!(c.start_rate_per_second, 0.5);
-        assert_eq!(c.fanout_horizon_days, 30);
-        assert!(c.dry_run);
-        assert_eq!(c.trigger_topic_arns.len(), 1);
-    }
-
-    #[test]
-    fn lifecycle_rules_table() {
-        use LifecycleError as E;
-        // (moveToColdStorageAfterDays, deleteAfterDays, keepForever, optInToArchive..., expected)
-        type Case = (
-            Option<i64>,
-            Option<i64>,
-            Option<bool>,
-            Option<bool>,
-            Result<Lifecycle, LifecycleError>,
-        );
-        let ok = |cold, delete, archive| {
-            Ok(Lifecycle {
-                move_to_cold_storage_after_days: cold,
-                delete_after_days: delete,
-                opt_in_to_archive_for_supported_resources: archive,
-            })
-        };
-        let cases: Vec<Case> = vec![
-            (None, None, None, None, ok(None, None, None)),
-            (
-                Some(30),
-                Some(120),
-                None,
-                None,
-                ok(Some(30), Some(120), None),
-            ),
-            (
-                Some(30),
-                Some(119),
-                None,
-                None,
-                Err(E::ColdStorageTooShort {
-                    cold: 30,
-                    delete: 119,
-                }),
-            ),
-            (
-                Some(1),
-                None,
-                None,
-                Some(true),
-                ok(Some(1), None, Some(true)),
-            ),
-            (
-                None,
-                Some(35),
-                None,
-                Some(false),
-                ok(None, Some(35), Some(false)),
-            ),
-            (
-                None,
-                None,
-                Some(true),
-                None,
-                ok(None, Some(KEEP_FOREVER_DAYS), None),
-            ),
-            (
-                Some(365),
-                None,
-                Some(true),
-                Some(true),
-                ok(Some(365), Some(KEEP_FOREVER_DAYS), Some(true)),
-            ),
-            (
-                Some(36_411),
-                None,
-                Some(true),
-                None,
-                Err(E::ColdStorageTooShort {
-                    cold: 36_411,
-                    delete: KEEP_FOREVER_DAYS,
-                }),
-            ),
-            (None, Some(30), Some(false), None, ok(None, Some(30), None)),
-            (
-                None,
-                Some(365),
-                Some(true),
-                None,
-                Err(E::KeepForeverWithDeleteAfterDays),
-            ),
-            (
-                Some(-1),
-                Some(-1),
-                None,
-                None,
-                Err(E::NeverExpireKeepsSourceExpiry),
-            ),
-            (
-                None,
-                Some(-1),
-                None,
-                None,
-                Err(E::NeverExpireKeepsSourceExpiry),
-            ),
-            (
-                Some(30),
-                Some(-1),
-                None,
-                None,
-                Err(E::NeverExpireKeepsSourceExpiry),
-            ),
-            (Some(-1), None, None, None, Err(E::NeverColdIsNotForCopies)),
-            (
-                Some(-1),
-                Some(365),
-                None,
-                None,
-                Err(E::NeverColdIsNotForCopies),
-            ),
-            (
-                Some(0),
-                None,
-                None,
-                None,
-                Err(E::DaysOutOfRange {
-                    field: "moveToColdStorageAfterDays",
-                    days: 0,
-                }),
-            ),
-            (
-                None,
-                Some(-5),
-                None,
-                None,
-                Err(E::DaysOutOfRange {
-                    field: "deleteAfterDays",
-                    days: -5,
-                }),
-            ),
-            (
-                None,
-                Some(36_501),
-                None,
-                None,
-                Err(E::DaysOutOfRange {
-                    field: "deleteAfterDays",
-                    days: 36_501,
-                }),
-            ),
-            (
-                Some(i64::MAX),
-                Some(i64::MAX),
-                None,
-                None,
-                Err(E::DaysOutOfRange {
-                    field: "moveToColdStorageAfterDays",
-                    days: i64::MAX,
-                }),
-            ),
-            (
-                None,
-                Some(100),
-                None,
-                Some(true),
-                Err(E::ArchiveWithoutColdStorage),
-            ),
-        ];
-        for (cold, delete, keep_forever, archive, want) in cases {
-            let raw = RawDestination {
-                vault_arn: "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west".into(),
-                move_to_cold_storage_after_days: cold,
-                delete_after_days: delete,
-                opt_in_to_archive_for_supported_resources: archive,
-                keep_forever,
-            };
-            assert_eq!(
-                lifecycle(&raw),
-                want,
-                "{cold:?}/{delete:?}/{keep_forever:?}/{archive:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_configuration_relying_on_minus_one_as_forever_fails_saying_why_and_what_to_write() {
-        let destinations = r#"[{"vaultArn": "arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated",
-                                "moveToColdStorageAfterDays": -1, "deleteAfterDays": -1}]"#;
-        let err = load(&with(&[("BACKUP_DESTINATIONS", destinations)])).expect_err("refused");
-        assert_eq!(
-            err,
-            "configuration BACKUP_DESTINATIONS: destination [0] \
-             `arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated`: deleteAfterDays -1 \
-             does not keep copies forever: AWS Backup gives a copy whose DeleteAfterDays is -1 \
-             (\"Always\") its source recovery point's expiration date (AWS Backup Developer \
-             Guide, \"Backup and tag copy\"), so the copy is deleted with its source; write \
-             \"keepForever\": true to keep copies 36500 days (100 years, as the guide advises), \
-             or leave deleteAfterDays out to keep the source's retention"
-        );
-    }
-
-    #[test]
-    fn keep_forever_gives_copies_a_hundred_year_retention() {
-        let destinations = r#"[{"vaultArn": "arn:aws:backup:us-east-1:210987654321:backup-vault:dr-isolated",
-                                "keepForever": true}]"#;
-        let c = load(&with(&[("BACKUP_DESTINATIONS", destinations)])).expect("accepted");
-        assert_eq!(
-            c.destinations[0]
-                .lifecycle
-                .and_then(|l| l.delete_after_days),
-            Some(36_500)
-        );
-    }
-
-    #[test]
-    fn invalid_configurations_fail_with_the_variable_named() {
-        let cases: &[(&[(&str, &str)], &str)] = &[
-            (
-                &[("BACKUP_SOURCE_VAULTS", " ")],
-                "configuration BACKUP_SOURCE_VAULTS: is required",
-            ),
-            (
-                &[("BACKUP_SOURCE_VAULTS", "primary,a")],
-                "configuration BACKUP_SOURCE_VAULTS: `a` is not a backup vault name",
-            ),
-            (
-                &[("BACKUP_SOURCE_VAULTS", "arn:aws:backup:us-east-1:123456789012:backup-vault:primary")],
-                "configuration BACKUP_SOURCE_VAULTS: `arn:aws:backup:us-east-1:123456789012:backup-vault:primary` is not a backup vault name",
-            ),
-            (
-                &[("BACKUP_DESTINATIONS", "")],
-                "configuration BACKUP_DESTINATIONS: is required but not set",
-            ),
-            (
-                &[("BACKUP_DESTINATIONS", "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west")],
-                "configuration BACKUP_DESTINATIONS: is not a JSON array of",
-            ),
-            (&[("BACKUP_DESTINATIONS", "[]")], "configuration BACKUP_DESTINATIONS: names no destination vault"),
-            (
-                &[("BACKUP_DESTINATIONS", r#"[{"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west", "deleteAfter": 30}]"#)],
-                "configuration BACKUP_DESTINATIONS: is not a JSON array of",
-            ),
-            (
-                &[("BACKUP_DESTINATIONS", r#"[{"vaultArn": "arn:aws:s3:::bucket"}]"#)],
-                "configuration BACKUP_DESTINATIONS: destination [0] `arn:aws:s3:::bucket`: `arn:aws:s3:::bucket` is an ARN of service `s3`",
-            ),
-            (
-                &[("BACKUP_DESTINATIONS", r#"[{"vaultArn": "arn:aws:backup:us-west-2:123456789012:recovery-point:x"}]"#)],
-                "configuration BACKUP_DESTINATIONS: destination [0] `arn:aws:backup:us-west-2:123456789012:recovery-point:x`: is not a backup vault ARN",
-            ),
-            (
-                &[("BACKUP_DESTINATIONS", r#"[{"vaultArn": "arn:aws:backup:us-west-2:1234:backup-vault:dr"}]"#)],
-                "configuration BACKUP_DESTINATIONS: destination [0] `arn:aws:backup:us-west-2:1234:backup-vault:dr`: `1234` is not a 12-digit account id",
-            ),
-            (
-                &[("BACKUP_DESTINATIONS", r#"[{"vaultArn": "arn:aws:backup::123456789012:backup-vault:dr"}]"#)],
-                "configuration BACKUP_DESTINATIONS: destination [0] `arn:aws:backup::123456789012:backup-vault:dr`: `` is not a region code",
-            ),
-            (
-                &[("BACKUP_DESTINATIONS", r#"[{"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west"},
-                                             {"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west"}]"#)],
-                "configuration BACKUP_DESTINATIONS: destination [1] `arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west`: is listed twice",
-            ),
-            (
-                &[("BACKUP_DESTINATIONS", r#"[{"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west", "moveToColdStorageAfterDays": 30, "deleteAfterDays": 60}]"#)],
-                "configuration BACKUP_DESTINATIONS: destination [0] `arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west`: deleteAfterDays (60) must be at least moveToColdStorageAfterDays (30) + 90 = 120: AWS Backup keeps",
-            ),
-            (
-                &[("BACKUP_DESTINATIONS", r#"[{"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west", "deleteAfterDays": -1}]"#)],
-                "configuration BACKUP_DESTINATIONS: destination [0] `arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west`: deleteAfterDays -1 does not keep copies forever",
-            ),
-            (
-                &[("BACKUP_DESTINATIONS", r#"[{"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west", "deleteAfterDays": "30"}]"#)],
-                "configuration BACKUP_DESTINATIONS: is not a JSON array of",
-            ),
-            (
-                &[("BACKUP_COPY_ROLE_ARN", "")],
-                "configuration BACKUP_COPY_ROLE_ARN: is required but not set",
-            ),
-            (
-                &[("BACKUP_COPY_ROLE_ARN", "arn:aws:iam::123456789012:user/backup")],
-                "configuration BACKUP_COPY_ROLE_ARN: `arn:aws:iam::123456789012:user/backup` is not an IAM role ARN",
-            ),
-            (
-                &[("BACKUP_COPY_ROLE_ARN", "arn:aws:iam:us-east-1:123456789012:role/x")],
-                "configuration BACKUP_COPY_ROLE_ARN: `arn:aws:iam:us-east-1:123456789012:role/x` is not an IAM role ARN",
-            ),
-            (
-                &[("BACKUP_COPY_ROLE_ARN", "arn:aws:sts::123456789012:assumed-role/x/y")],
-                "configuration BACKUP_COPY_ROLE_ARN: `arn:aws:sts::123456789012:assumed-role/x/y` is an ARN of service `sts`",
-            ),
-            (
-                &[("BACKUP_RESOURCE_TYPES", "EBS,RDS;DROP")],
-                "configuration BACKUP_RESOURCE_TYPES: `RDS;DROP` is not a resource type",
-            ),
-            (
-                &[("BACKUP_FANOUT_HORIZON_DAYS", "31")],
-                "configuration BACKUP_FANOUT_HORIZON_DAYS: 31 is out of range",
-            ),
-            (
-                &[("BACKUP_SWEEP_WINDOW_HOURS", "0")],
-                "configuration BACKUP_SWEEP_WINDOW_HOURS: 0 is out of range",
-            ),
-            (
-                &[("BACKUP_COPY_MAX_ATTEMPTS", "11")],
-                "configuration BACKUP_COPY_MAX_ATTEMPTS: 11 is out of range",
-            ),
-            (
-                &[("BACKUP_START_RATE_PER_SECOND", "fast")],
-                "configuration BACKUP_START_RATE_PER_SECOND: `fast` is not a number",
-            ),
-            (
-                &[("BACKUP_START_RATE_PER_SECOND", "0")],
-                "configuration BACKUP_START_RATE_PER_SECOND: 0 is out of range",
-            ),
-            (
-                &[("BACKUP_REGION_COPY_QUOTA", "0")],
-                "configuration BACKUP_REGION_COPY_QUOTA: 0 is out of range",
-            ),
-            (
-                &[("MAX_CONCURRENCY", "many")],
-                "configuration MAX_CONCURRENCY: `many` is not a number",
-            ),
-            (
-                &[("REPORT_TOPIC_ARN", "reports")],
-                "configuration REPORT_TOPIC_ARN: `reports` is not an ARN",
-            ),
-            (
-                &[("TRIGGER_TOPIC_ARNS", "arn:aws:sqs:us-east-1:123456789012:q")],
-                "configuration TRIGGER_TOPIC_ARNS: `arn:aws:sqs:us-east-1:123456789012:q` is an ARN of service `sqs`",
-            ),
-            (&[("DRY_RUN", "yes")], "configuration DRY_RUN: `yes` is not a boolean"),
-        ];
-        for (extra, want) in cases {
-            let pairs = with(extra);
-            match load(&pairs) {
-                Err(e) => assert!(
-                    e.starts_with(want),
-                    "{extra:?}: got `{e}`, want `{want}...`"
-                ),
-                Ok(_) => panic!("{extra:?}: accepted, want `{want}`"),
-            }
-        }
-    }
-}
+mod tests;

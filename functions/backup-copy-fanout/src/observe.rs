@@ -1,64 +1,35 @@
-//! Observe: read the recovery points a run is about and the copy jobs that already exist.
+//! Observe: read the recovery points a run is about and the copy jobs that already exist, and
+//! convert AWS Backup's answers into the model.
 
 use crate::config::BackupConfig;
-use crate::plan::{self, Facts, PointRequest, Scope};
+use crate::model::{
+    reported_arn, vault_name, BackupJob, BackupJobState, CopyJob, CopyJobState, Facts,
+    PointRequest, RecoveryPoint, RecoveryPointStatus, Scope, StorageClass,
+    MAX_FAILED_FANOUTS_PER_SWEEP,
+};
 use aws_sdk_backup::operation::describe_recovery_point::DescribeRecoveryPointOutput;
 use aws_sdk_backup::types::{
-    BackupJob as SdkBackupJob, BackupJobState, CopyJob as SdkCopyJob, CopyJobState,
-    RecoveryPointByBackupVault,
+    BackupJob as SdkBackupJob, BackupJobState as SdkBackupJobState, CopyJob as SdkCopyJob,
+    CopyJobState as SdkCopyJobState, RecoveryPointByBackupVault,
 };
 use aws_smithy_types::DateTime;
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::fanout::run_bounded;
-use std::collections::{BTreeSet, HashSet};
+use dr_core::observe::{every_page, ObserveError};
+use std::collections::HashSet;
 
 /// Largest page the Backup list operations return; fewer round trips on busy vaults.
 const PAGE_SIZE: i32 = 1000;
-
-/// Most recovery points older than the sweep window that one sweep re-examines because a copy
-/// of theirs failed; each costs a `DescribeRecoveryPoint` and a `ListCopyJobs`. The newest
-/// failures go first; the others are counted in [`Facts::unexamined_failures`].
-pub const MAX_FAILED_FANOUTS_PER_SWEEP: usize = 100;
-
-/// Status or state of something AWS reported without one.
-pub const UNKNOWN: &str = "UNKNOWN";
-
-/// A recovery point, reduced to what planning needs.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RecoveryPoint {
-    /// The recovery point ARN (a `recovery-point:`, EBS snapshot, AMI... ARN).
-    pub arn: String,
-    /// The vault that holds it, as `StartCopyJob`'s `SourceBackupVaultName` needs it.
-    pub vault_name: String,
-    /// That vault's ARN.
-    pub vault_arn: Option<String>,
-    /// The protected resource.
-    pub resource_arn: Option<String>,
-    /// `EBS`, `EC2`, `RDS`...
-    pub resource_type: Option<String>,
-    /// `COMPLETED`, `PARTIAL`, `EXPIRED`..., or [`UNKNOWN`].
-    pub status: String,
-    /// Creation time, epoch seconds.
-    pub created: Option<i64>,
-    /// The composite recovery point this one belongs to.
-    pub parent_arn: Option<String>,
-    /// `WARM`, `COLD` or `DELETED`, as `DescribeRecoveryPoint` reports it; the listing has no
-    /// storage class, so a listed point has none unless its cold storage date has passed and it
-    /// was described (see [`facts`]).
-    pub storage_class: Option<String>,
-    /// When its lifecycle moves it to cold storage (`CalculatedLifecycle`), epoch seconds.
-    pub moves_to_cold_at: Option<i64>,
-}
 
 impl RecoveryPoint {
     fn from_listed(vault_name: &str, p: &RecoveryPointByBackupVault) -> Self {
         Self {
             arn: p.recovery_point_arn().unwrap_or_default().to_owned(),
             vault_name: vault_name.to_owned(),
-            vault_arn: p.backup_vault_arn().map(str::to_owned),
+            vault_arn: reported_arn(p.backup_vault_arn()),
             resource_arn: p.resource_arn().map(str::to_owned),
             resource_type: p.resource_type().map(str::to_owned),
-            status: p.status().map_or(UNKNOWN, |s| s.as_str()).to_owned(),
+            status: RecoveryPointStatus::from(p.status().map(|s| s.as_str())),
             created: p.creation_date().map(DateTime::secs),
             parent_arn: p.parent_recovery_point_arn().map(str::to_owned),
             storage_class: None,
@@ -73,13 +44,13 @@ impl RecoveryPoint {
         Self {
             arn: p.recovery_point_arn().unwrap_or(arn).to_owned(),
             vault_name: vault_name.to_owned(),
-            vault_arn: p.backup_vault_arn().map(str::to_owned),
+            vault_arn: reported_arn(p.backup_vault_arn()),
             resource_arn: p.resource_arn().map(str::to_owned),
             resource_type: p.resource_type().map(str::to_owned),
-            status: p.status().map_or(UNKNOWN, |s| s.as_str()).to_owned(),
+            status: RecoveryPointStatus::from(p.status().map(|s| s.as_str())),
             created: p.creation_date().map(DateTime::secs),
             parent_arn: p.parent_recovery_point_arn().map(str::to_owned),
-            storage_class: p.storage_class().map(|c| c.as_str().to_owned()),
+            storage_class: p.storage_class().map(|c| StorageClass::from(c.as_str())),
             moves_to_cold_at: p
                 .calculated_lifecycle()
                 .and_then(|l| l.move_to_cold_storage_at())
@@ -88,52 +59,19 @@ impl RecoveryPoint {
     }
 }
 
-/// A copy job, reduced to what planning needs.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CopyJob {
-    /// The copy job id.
-    pub id: String,
-    /// The recovery point copied.
-    pub source_recovery_point_arn: Option<String>,
-    /// The vault copied from.
-    pub source_vault_arn: Option<String>,
-    /// The vault copied to.
-    pub destination_vault_arn: Option<String>,
-    /// The protected resource (the unit of the one-job-at-a-time quota).
-    pub resource_arn: Option<String>,
-    /// `CREATED`, `RUNNING`, `COMPLETED`, `FAILED`, `PARTIAL`, or [`UNKNOWN`].
-    pub state: String,
-    /// Why it failed, when it did.
-    pub status_message: Option<String>,
-    /// Creation time, epoch seconds.
-    pub created: Option<i64>,
-}
-
 impl From<&SdkCopyJob> for CopyJob {
     fn from(j: &SdkCopyJob) -> Self {
         Self {
             id: j.copy_job_id().unwrap_or_default().to_owned(),
             source_recovery_point_arn: j.source_recovery_point_arn().map(str::to_owned),
-            source_vault_arn: j.source_backup_vault_arn().map(str::to_owned),
-            destination_vault_arn: j.destination_backup_vault_arn().map(str::to_owned),
+            source_vault_arn: reported_arn(j.source_backup_vault_arn()),
+            destination_vault_arn: reported_arn(j.destination_backup_vault_arn()),
             resource_arn: j.resource_arn().map(str::to_owned),
-            state: j.state().map_or(UNKNOWN, |s| s.as_str()).to_owned(),
+            state: CopyJobState::from(j.state().map(|s| s.as_str())),
             status_message: j.status_message().map(str::to_owned),
             created: j.creation_date().map(DateTime::secs),
         }
     }
-}
-
-/// A backup job still in flight, reduced to what planning needs: it holds its resource, and a
-/// copy of that resource started now waits for it in CREATED.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct BackupJob {
-    /// The backup job id.
-    pub id: String,
-    /// The protected resource.
-    pub resource_arn: Option<String>,
-    /// `CREATED`, `PENDING` or `RUNNING`.
-    pub state: String,
 }
 
 impl From<&SdkBackupJob> for BackupJob {
@@ -141,22 +79,9 @@ impl From<&SdkBackupJob> for BackupJob {
         Self {
             id: j.backup_job_id().unwrap_or_default().to_owned(),
             resource_arn: j.resource_arn().map(str::to_owned),
-            state: j.state().map_or(UNKNOWN, |s| s.as_str()).to_owned(),
+            state: BackupJobState::from(j.state().map(|s| s.as_str())),
         }
     }
-}
-
-/// An AWS read that failed in a way that stops the run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObserveError {
-    /// The Backup operation that failed.
-    pub operation: &'static str,
-    /// The AWS error.
-    pub failure: CallFailure,
-}
-
-fn failed(operation: &'static str) -> impl Fn(CallFailure) -> ObserveError {
-    move |failure| ObserveError { operation, failure }
 }
 
 /// Where a copy-job listing looks.
@@ -167,12 +92,13 @@ enum CopyJobFilter {
     /// Jobs copying this recovery point.
     SourceRecoveryPoint(String),
     /// Jobs in this state.
-    State(CopyJobState),
+    State(SdkCopyJobState),
     /// Jobs in this state created after a time (epoch seconds).
-    StateSince(CopyJobState, i64),
+    StateSince(SdkCopyJobState, i64),
 }
 
-/// Reads what the plan needs for `scope`, as of `now` (epoch seconds).
+/// Reads what the plan needs for `scope`, as of `now` (epoch seconds); the facts carry the
+/// scope on to the plan.
 ///
 /// A requested recovery point that cannot be found is recorded in [`Facts::unreadable`] rather
 /// than failing the run; any other failed read stops the run, since planning copies without
@@ -180,13 +106,14 @@ enum CopyJobFilter {
 pub async fn facts(
     backup: &aws_sdk_backup::Client,
     config: &BackupConfig,
-    scope: &Scope,
+    scope: Scope,
     now: i64,
 ) -> Result<Facts, ObserveError> {
     let mut facts = Facts {
         observed_at: now,
         ..Facts::default()
     };
+    let limit = config.settings.max_concurrency;
     let cutoff = now - i64::from(config.sweep_window_hours) * 3600;
     // A sweep's recovery points, the copy jobs it must know of and the failed copies of older
     // points are independent reads, so they run side by side.
@@ -196,16 +123,13 @@ pub async fn facts(
         let horizon = now - i64::from(config.fanout_horizon_days) * 86_400;
         let (swept, listed, failures) = tokio::join!(
             swept_points(backup, config, cutoff, now),
-            copy_job_listings(backup, config, sweep_filters(config, cutoff)),
-            copy_job_listings(backup, config, Vec::from(failure_filters(horizon))),
+            copy_job_listings(backup, limit, sweep_filters(config, cutoff)),
+            copy_job_listings(backup, limit, Vec::from(failure_filters(horizon))),
         );
         facts.recovery_points = swept?;
         listings = listed;
-        let mut failed = Vec::new();
-        for listing in failures {
-            failed.extend(listing?);
-        }
-        let older = plan::failed_fanouts(config, &facts.recovery_points, &failed);
+        let failed = merged(failures, |j: &CopyJob| j.id.clone())?;
+        let older = self::failed_fanouts(config, &facts.recovery_points, &failed);
         facts.unexamined_failures = older.unexamined;
         failed_fanouts = older.requests;
     }
@@ -215,18 +139,14 @@ pub async fn facts(
         .map(|r| (r.clone(), true))
         .chain(failed_fanouts.into_iter().map(|r| (r, false)))
         .collect();
-    let lookups = run_bounded(
-        requests,
-        config.max_concurrency,
-        |(req, named)| async move {
-            let vaults = match &req.vault {
-                Some(vault) => vec![vault.clone()],
-                None => config.source_vaults.clone(),
-            };
-            let found = locate(backup, &req.recovery_point_arn, &vaults).await;
-            (req.recovery_point_arn, named, found)
-        },
-    )
+    let lookups = run_bounded(requests, limit, |(req, named)| async move {
+        let vaults = match &req.vault {
+            Some(vault) => vec![vault.clone()],
+            None => config.source_vaults.clone(),
+        };
+        let found = locate(backup, &req.recovery_point_arn, &vaults).await;
+        (req.recovery_point_arn, named, found)
+    })
     .await;
     let mut by_source = Vec::new();
     for (arn, named, found) in lookups {
@@ -242,96 +162,138 @@ pub async fn facts(
             }
         }
     }
-    if facts.recovery_points.is_empty() {
-        return Ok(facts);
-    }
-
-    // Named recovery points may be older than the sweep window, so their copies are listed by
-    // source; outside a sweep, the jobs in flight are listed with them. Backup jobs in flight
-    // hold their resources as copy jobs do.
-    let mut filters: Vec<CopyJobFilter> = by_source
-        .into_iter()
-        .map(CopyJobFilter::SourceRecoveryPoint)
-        .collect();
-    if !scope.sweep {
-        filters.extend(in_flight_filters());
-    }
-    let (more, backup_jobs) = tokio::join!(
-        copy_job_listings(backup, config, filters),
-        backup_jobs_in_flight(backup, config),
-    );
-    facts.backup_jobs = backup_jobs?;
-    listings.extend(more);
-    let mut seen = BTreeSet::new();
-    for listing in listings {
-        for job in listing? {
-            if seen.insert(job.id.clone()) {
-                facts.copy_jobs.push(job);
-            }
+    if !facts.recovery_points.is_empty() {
+        // Named recovery points may be older than the sweep window, so their copies are listed
+        // by source; outside a sweep, the jobs in flight are listed with them. Backup jobs in
+        // flight hold their resources as copy jobs do.
+        let mut filters: Vec<CopyJobFilter> = by_source
+            .into_iter()
+            .map(CopyJobFilter::SourceRecoveryPoint)
+            .collect();
+        if !scope.sweep {
+            filters.extend(in_flight_filters());
         }
+        let (more, backup_jobs) = tokio::join!(
+            copy_job_listings(backup, limit, filters),
+            backup_jobs_in_flight(backup, limit),
+        );
+        facts.backup_jobs = backup_jobs?;
+        listings.extend(more);
+        facts.copy_jobs = merged(listings, |j: &CopyJob| j.id.clone())?;
     }
+    facts.scope = scope;
     Ok(facts)
+}
+
+/// Every item of `listings`, each once by `id`, in order; the first failed listing stops it.
+fn merged<T>(
+    listings: Vec<Result<Vec<T>, ObserveError>>,
+    id: impl Fn(&T) -> String,
+) -> Result<Vec<T>, ObserveError> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for listing in listings {
+        out.extend(listing?.into_iter().filter(|item| seen.insert(id(item))));
+    }
+    Ok(out)
+}
+
+/// Recovery points older than the sweep window whose fan-out a sweep re-examines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailedFanouts {
+    /// One request per recovery point, every destination, newest failure first.
+    pub requests: Vec<PointRequest>,
+    /// Recovery points left for a later sweep, past [`MAX_FAILED_FANOUTS_PER_SWEEP`].
+    pub unexamined: usize,
+}
+
+/// The recovery points, not among `swept`, of failed or partial copy jobs from an allowlisted
+/// vault to a configured destination: a lost or unhandled failure event must not leave a
+/// fan-out unfinished once its point leaves the sweep window. Every destination is asked for,
+/// so a destination never started is started too.
+pub fn failed_fanouts(
+    config: &BackupConfig,
+    swept: &[RecoveryPoint],
+    failed: &[CopyJob],
+) -> FailedFanouts {
+    let swept: HashSet<&str> = swept.iter().map(|p| p.arn.as_str()).collect();
+    let mut jobs: Vec<&CopyJob> = failed
+        .iter()
+        .filter(|j| {
+            j.destination_vault_arn
+                .as_ref()
+                .is_some_and(|d| config.destination(d.as_str()).is_some())
+        })
+        .collect();
+    jobs.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
+    let mut seen = HashSet::new();
+    let mut out = FailedFanouts::default();
+    for job in jobs {
+        let Some(point) = job.source_recovery_point_arn.as_deref() else {
+            continue;
+        };
+        let vault = job.source_vault_arn.as_ref().and_then(vault_name);
+        let allowed = vault.is_some_and(|v| config.outside_allowlist(v).is_none());
+        if !allowed || swept.contains(point) || !seen.insert(point) {
+            continue;
+        }
+        if out.requests.len() == MAX_FAILED_FANOUTS_PER_SWEEP {
+            out.unexamined += 1;
+            continue;
+        }
+        out.requests.push(PointRequest {
+            recovery_point_arn: point.to_owned(),
+            vault: vault.map(str::to_owned),
+            destinations: None,
+        });
+    }
+    out
 }
 
 /// Failed and partial copy jobs created since `horizon`: the trace a fan-out leaves when one of
 /// its copies failed, even after its recovery point has left the sweep window.
 fn failure_filters(horizon: i64) -> [CopyJobFilter; 2] {
     [
-        CopyJobFilter::StateSince(CopyJobState::Failed, horizon),
-        CopyJobFilter::StateSince(CopyJobState::Partial, horizon),
+        CopyJobFilter::StateSince(SdkCopyJobState::Failed, horizon),
+        CopyJobFilter::StateSince(SdkCopyJobState::Partial, horizon),
     ]
 }
 
 /// The backup jobs in flight (`CREATED`, `PENDING`, `RUNNING`), whatever they back up.
 async fn backup_jobs_in_flight(
     backup: &aws_sdk_backup::Client,
-    config: &BackupConfig,
+    limit: usize,
 ) -> Result<Vec<BackupJob>, ObserveError> {
     let states = vec![
-        BackupJobState::Created,
-        BackupJobState::Pending,
-        BackupJobState::Running,
+        SdkBackupJobState::Created,
+        SdkBackupJobState::Pending,
+        SdkBackupJobState::Running,
     ];
-    let listings = run_bounded(states, config.max_concurrency, |state| async move {
-        let mut pages = backup
+    let listings = run_bounded(states, limit, |state| async move {
+        let request = backup
             .list_backup_jobs()
             .by_state(state)
-            .max_results(PAGE_SIZE)
-            .into_paginator()
-            .send();
-        let mut jobs = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page
-                .map_err(|e| CallFailure::from_sdk(&e))
-                .map_err(failed("ListBackupJobs"))?;
-            jobs.extend(
-                page.backup_jobs()
-                    .iter()
-                    .filter(|j| j.backup_job_id().is_some())
-                    .map(BackupJob::from),
-            );
-        }
-        Ok(jobs)
+            .max_results(PAGE_SIZE);
+        every_page("ListBackupJobs", request.into_paginator().send(), |page| {
+            page.backup_jobs
+                .unwrap_or_default()
+                .iter()
+                .filter(|j| j.backup_job_id().is_some())
+                .map(BackupJob::from)
+                .collect::<Vec<_>>()
+        })
+        .await
     })
     .await;
-    let mut jobs = Vec::new();
-    let mut seen = HashSet::new();
-    for listing in listings {
-        for job in listing? {
-            if seen.insert(job.id.clone()) {
-                jobs.push(job);
-            }
-        }
-    }
-    Ok(jobs)
+    merged(listings, |j: &BackupJob| j.id.clone())
 }
 
 /// Jobs still in flight, whatever they copy: they hold the one-job-per-resource and
 /// per-region quotas.
 fn in_flight_filters() -> [CopyJobFilter; 2] {
     [
-        CopyJobFilter::State(CopyJobState::Created),
-        CopyJobFilter::State(CopyJobState::Running),
+        CopyJobFilter::State(SdkCopyJobState::Created),
+        CopyJobFilter::State(SdkCopyJobState::Running),
     ]
 }
 
@@ -345,7 +307,7 @@ fn sweep_filters(config: &BackupConfig, cutoff: i64) -> Vec<CopyJobFilter> {
         config
             .destinations
             .iter()
-            .map(|d| CopyJobFilter::CreatedAfter(cutoff, d.vault_arn.clone())),
+            .map(|d| CopyJobFilter::CreatedAfter(cutoff, d.vault_arn.to_string())),
     );
     filters
 }
@@ -367,7 +329,7 @@ async fn swept_points(
     let (due, mut points): (Vec<RecoveryPoint>, Vec<RecoveryPoint>) = points
         .into_iter()
         .partition(|p| p.moves_to_cold_at.is_some_and(|at| at <= now));
-    let described = run_bounded(due, config.max_concurrency, |p| async move {
+    let described = run_bounded(due, config.settings.max_concurrency, |p| async move {
         locate(backup, &p.arn, std::slice::from_ref(&p.vault_name)).await
     })
     .await;
@@ -379,16 +341,13 @@ async fn swept_points(
     Ok(points)
 }
 
-/// Each listing's copy jobs, the listings side by side.
+/// Each listing's copy jobs, the listings side by side, at most `limit` at once.
 async fn copy_job_listings(
     backup: &aws_sdk_backup::Client,
-    config: &BackupConfig,
+    limit: usize,
     filters: Vec<CopyJobFilter>,
 ) -> Vec<Result<Vec<CopyJob>, ObserveError>> {
-    run_bounded(filters, config.max_concurrency, |filter| {
-        copy_jobs(backup, filter)
-    })
-    .await
+    run_bounded(filters, limit, |filter| copy_jobs(backup, filter)).await
 }
 
 /// Every recovery point of `vault` created after `cutoff`, following `NextToken` to the end.
@@ -397,26 +356,24 @@ async fn recovery_points(
     vault: &str,
     cutoff: i64,
 ) -> Result<Vec<RecoveryPoint>, ObserveError> {
-    let mut pages = backup
+    let request = backup
         .list_recovery_points_by_backup_vault()
         .backup_vault_name(vault)
         .by_created_after(DateTime::from_secs(cutoff))
-        .max_results(PAGE_SIZE)
-        .into_paginator()
-        .send();
-    let mut points = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page
-            .map_err(|e| CallFailure::from_sdk(&e))
-            .map_err(failed("ListRecoveryPointsByBackupVault"))?;
-        points.extend(
-            page.recovery_points()
+        .max_results(PAGE_SIZE);
+    every_page(
+        "ListRecoveryPointsByBackupVault",
+        request.into_paginator().send(),
+        |page| {
+            page.recovery_points
+                .unwrap_or_default()
                 .iter()
                 .filter(|p| p.recovery_point_arn().is_some())
-                .map(|p| RecoveryPoint::from_listed(vault, p)),
-        );
-    }
-    Ok(points)
+                .map(|p| RecoveryPoint::from_listed(vault, p))
+                .collect::<Vec<_>>()
+        },
+    )
+    .await
 }
 
 /// Looks for `arn` in each of `vaults` in turn: the recovery point, or why it was not found.
@@ -442,7 +399,9 @@ async fn locate(
                 let failure = CallFailure::from_sdk(&err);
                 match failure.class {
                     ErrorClass::NotFound => {}
-                    ErrorClass::Retryable => return Err(failed("DescribeRecoveryPoint")(failure)),
+                    ErrorClass::Retryable => {
+                        return Err(ObserveError::new("DescribeRecoveryPoint", failure))
+                    }
                     ErrorClass::Conflict | ErrorClass::Fatal => {
                         refusals.push(format!("vault {vault}: {failure}"));
                     }
@@ -477,18 +436,16 @@ async fn copy_jobs(
             .by_state(state)
             .by_created_after(DateTime::from_secs(secs)),
     };
-    let mut pages = request.into_paginator().send();
-    let mut jobs = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page
-            .map_err(|e| CallFailure::from_sdk(&e))
-            .map_err(failed("ListCopyJobs"))?;
-        jobs.extend(
-            page.copy_jobs()
-                .iter()
-                .filter(|j| j.copy_job_id().is_some())
-                .map(CopyJob::from),
-        );
-    }
-    Ok(jobs)
+    every_page("ListCopyJobs", request.into_paginator().send(), |page| {
+        page.copy_jobs
+            .unwrap_or_default()
+            .iter()
+            .filter(|j| j.copy_job_id().is_some())
+            .map(CopyJob::from)
+            .collect::<Vec<_>>()
+    })
+    .await
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,28 +1,20 @@
 //! Plan: decide, without I/O, which copies to start and why everything else is left alone.
 //!
-//! Two pure steps: [`scope`] reads the trigger (what to look at), [`plan`] reads what observe
-//! found (what to copy where).
+//! Two pure steps: [`scope`] reads the trigger (what to look at, before observing), [`plan`]
+//! reads what observe found (what to copy where).
 
 use crate::config::{BackupConfig, Destination};
-use crate::handler::FUNCTION;
-use crate::observe::{BackupJob, CopyJob, RecoveryPoint, MAX_FAILED_FANOUTS_PER_SWEEP};
+use crate::model::{
+    target, vault_name, BackupJobState, Copy, CopyJob, CopyJobState, Facts, PointRequest,
+    RecoveryPoint, Scope, StorageClass, VaultEventType, MAX_FAILED_FANOUTS_PER_SWEEP,
+    START_COPY_JOB,
+};
+use dr_core::arn::Arn;
 use dr_core::error::{CallFailure, ErrorClass};
-use dr_core::report::{Skip, Skips, TargetOutcome};
+use dr_core::function::Plan;
+use dr_core::report::{Skip, TargetOutcome};
 use dr_core::trigger::{BackupJobChange, CopyJobChange, Event, Trigger, VaultNotification};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-
-/// The AWS operation this function applies.
-pub const START_COPY_JOB: &str = "StartCopyJob";
-
-/// The copy job state that means "copied", and a recovery point status that means "backed up".
-const COMPLETED: &str = "COMPLETED";
-
-/// Recovery point statuses that mean the backup exists and can be copied: `COMPLETED`, and
-/// `AVAILABLE`, "the backup was successfully created" (API reference, `DescribeRecoveryPoint`
-/// `Status`). The others are not copied: `CREATING` (not finished), `PARTIAL` (a composite
-/// missing nested points), `EXPIRED` and `DELETING` (past retention), `STOPPED` (a continuous
-/// backup that was disabled).
-const COPYABLE_STATUSES: [&str; 2] = [COMPLETED, "AVAILABLE"];
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Continuous (point-in-time) recovery points are named `recovery-point:continuous:<id>`
 /// (Aurora User Guide, "Restoring a DB cluster to a specified time using AWS Backup"; RDS's
@@ -33,42 +25,14 @@ const CONTINUOUS_MARK: &str = ":recovery-point:continuous:";
 /// (Developer Guide, "AWS Backup quotas": 30, not adjustable).
 const CROSS_ACCOUNT_COPIES_PER_RESOURCE_AND_REGION: usize = 30;
 
-/// What a run looks at, decided from the trigger alone.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Scope {
-    /// Sweep every source vault for recent recovery points (a schedule).
-    pub sweep: bool,
-    /// Recovery points the event or invocation names, each once.
-    pub points: Vec<PointRequest>,
-    /// What the trigger named that is left alone, with the reason.
-    pub skips: Skips,
-}
-
-/// A recovery point a trigger names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PointRequest {
-    /// The recovery point ARN.
-    pub recovery_point_arn: String,
-    /// The vault the event says holds it (already in the allowlist); none = search them all.
-    pub vault: Option<String>,
-    /// Only these destinations (a failed copy's retry); none = every configured destination.
-    pub destinations: Option<BTreeSet<String>>,
-}
-
-impl Scope {
-    fn skip(&mut self, target: &str, reason: impl Into<String>) {
-        self.skips.push(Skip::new(target, reason));
-    }
-
-    /// Adds a request; [`merge_requests`] later folds it into an earlier one for the same
-    /// recovery point.
-    fn want(&mut self, arn: &str, vault: Option<&str>, destination: Option<&str>) {
-        self.points.push(PointRequest {
-            recovery_point_arn: arn.to_owned(),
-            vault: vault.map(str::to_owned),
-            destinations: destination.map(|d| BTreeSet::from([d.to_owned()])),
-        });
-    }
+/// Adds a request to `scope`; [`merge_requests`] later folds it into an earlier one for the
+/// same recovery point.
+fn want(scope: &mut Scope, arn: &str, vault: Option<&str>, destination: Option<&str>) {
+    scope.points.push(PointRequest {
+        recovery_point_arn: arn.to_owned(),
+        vault: vault.map(str::to_owned),
+        destinations: destination.map(|d| BTreeSet::from([d.to_owned()])),
+    });
 }
 
 /// One request per recovery point, in order of first mention: the first vault named wins, and
@@ -101,81 +65,17 @@ fn merge_requests(requests: Vec<PointRequest>) -> Vec<PointRequest> {
     merged
 }
 
-/// What observe found.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Facts {
-    /// Recovery points from the sweep and the requested ones that were found.
-    pub recovery_points: Vec<RecoveryPoint>,
-    /// Requested recovery points that could not be read, with the reason.
-    pub unreadable: BTreeMap<String, String>,
-    /// Copy jobs of those recovery points, and every copy job still in flight.
-    pub copy_jobs: Vec<CopyJob>,
-    /// Backup jobs still in flight: they hold their resources as copy jobs do.
-    pub backup_jobs: Vec<BackupJob>,
-    /// When observe read all this, epoch seconds.
-    pub observed_at: i64,
-    /// Failed copies of older recovery points that this sweep had no room to re-examine.
-    pub unexamined_failures: usize,
-}
-
-/// One copy to start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Copy {
-    /// The recovery point to copy.
-    pub recovery_point_arn: String,
-    /// The vault that holds it.
-    pub source_vault_name: String,
-    /// Where to copy it, with the copy's lifecycle.
-    pub destination: Destination,
-    /// 1 for the first attempt; n + 1 after n failed copy jobs.
-    pub attempt: u32,
-    /// The job of the same resource that AWS Backup will make this copy wait for in CREATED,
-    /// when there is one.
-    pub queued_behind: Option<String>,
-}
-
-impl Copy {
-    /// The report target: recovery point and destination.
-    pub fn target(&self) -> String {
-        target(&self.recovery_point_arn, &self.destination.vault_arn)
-    }
-
-    /// The `IdempotencyToken`: the same recovery point, destination and attempt always give the
-    /// same token, so a redelivered event or an overlapping run starts no second copy.
-    pub fn idempotency_token(&self) -> String {
-        idempotency_token(
-            &self.recovery_point_arn,
-            &self.destination.vault_arn,
-            self.attempt,
-        )
-    }
-}
-
-/// What the run will do.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CopyPlan {
-    /// Copies to start, newest recovery point first.
-    pub copies: Vec<Copy>,
-    /// Copies that failed too often to retry: reported as failures so someone looks.
-    pub alerts: Vec<TargetOutcome>,
-    /// Recovery points and destinations left alone, with the reason.
-    pub skips: Skips,
-}
-
 /// Reads the trigger: a schedule sweeps, events and invocations name recovery points; anything
 /// that cannot lead to a copy is skipped with the reason.
 pub fn scope(trigger: &Trigger, config: &BackupConfig) -> Scope {
-    let mut scope = Scope {
-        skips: trigger.skips.clone(),
-        ..Scope::default()
-    };
+    let mut scope = Scope::default();
     for event in &trigger.events {
         match event {
             Event::Schedule(_) => scope.sweep = true,
             Event::Direct(direct) => {
                 for target in &direct.targets {
-                    if is_arn(target) {
-                        scope.want(target, None, None);
+                    if Arn::parse(target).is_ok() {
+                        want(&mut scope, target, None, None);
                     } else {
                         scope.skip(target, "not a recovery point ARN");
                     }
@@ -184,7 +84,9 @@ pub fn scope(trigger: &Trigger, config: &BackupConfig) -> Scope {
             Event::BackupJob(job) => backup_job(job, config, &mut scope),
             Event::CopyJob(job) => copy_job(job, config, &mut scope),
             Event::VaultNotification(v) => vault_notification(v, &mut scope),
-            other => scope.skips.push(Trigger::not_handled(other, FUNCTION)),
+            other => scope
+                .skips
+                .push(Trigger::not_handled(other, crate::FUNCTION)),
         }
     }
     scope.points = merge_requests(std::mem::take(&mut scope.points));
@@ -192,10 +94,11 @@ pub fn scope(trigger: &Trigger, config: &BackupConfig) -> Scope {
 }
 
 fn backup_job(job: &BackupJobChange, config: &BackupConfig, scope: &mut Scope) {
-    if job.state != COMPLETED {
+    let state = BackupJobState::from(job.state.as_str());
+    if state != BackupJobState::Completed {
         return scope.skip(
             &job.backup_job_id,
-            format!("backup job {}: nothing to copy", job.state),
+            format!("backup job {state}: nothing to copy"),
         );
     }
     let Some(arn) = &job.recovery_point_arn else {
@@ -205,10 +108,10 @@ fn backup_job(job: &BackupJobChange, config: &BackupConfig, scope: &mut Scope) {
         );
     };
     let vault = job.backup_vault_name.as_deref();
-    if let Some(reason) = vault.and_then(|v| outside_allowlist(v, config)) {
+    if let Some(reason) = vault.and_then(|v| config.outside_allowlist(v)) {
         return scope.skip(arn, reason);
     }
-    scope.want(arn, vault, None);
+    want(scope, arn, vault, None);
 }
 
 /// A failed copy is retried to its destination; a completed one frees the resource, so the
@@ -216,9 +119,10 @@ fn backup_job(job: &BackupJobChange, config: &BackupConfig, scope: &mut Scope) {
 fn copy_job(job: &CopyJobChange, config: &BackupConfig, scope: &mut Scope) {
     // A CREATED event carries no copy job id; its event id names it.
     let job_id = job.copy_job_id.as_deref().unwrap_or(&job.event_id);
-    let retry = match job.state.as_str() {
-        "FAILED" | "PARTIAL" => true,
-        COMPLETED => false,
+    let state = CopyJobState::from(job.state.as_str());
+    let retry = match state {
+        CopyJobState::Completed => false,
+        ref s if s.is_failed() => true,
         other => {
             return scope.skip(
                 job_id,
@@ -232,25 +136,24 @@ fn copy_job(job: &CopyJobChange, config: &BackupConfig, scope: &mut Scope) {
             "copy job event names no source recovery point (resources is empty)",
         );
     };
-    let vault = job
+    let source_vault = job
         .source_backup_vault_arn
         .as_deref()
-        .and_then(|a| a.rsplit_once(":backup-vault:"))
-        .map(|(_, name)| name);
-    if let Some(reason) = vault.and_then(|v| outside_allowlist(v, config)) {
+        .and_then(|a| Arn::parse(a).ok());
+    let vault = source_vault.as_ref().and_then(vault_name);
+    if let Some(reason) = vault.and_then(|v| config.outside_allowlist(v)) {
         return scope.skip(arn, reason);
     }
     if !retry {
-        return scope.want(arn, vault, None);
+        return want(scope, arn, vault, None);
     }
     match job.destination_backup_vault_arn.as_deref() {
-        Some(dest) if config.destination(dest).is_some() => scope.want(arn, vault, Some(dest)),
+        Some(dest) if config.destination(dest).is_some() => want(scope, arn, vault, Some(dest)),
         Some(dest) => scope.skip(
             &target(arn, dest),
             format!(
-                "copy job {} {} to a vault not in BACKUP_DESTINATIONS; only configured \
-                 destinations are retried",
-                job_id, job.state
+                "copy job {job_id} {state} to a vault not in BACKUP_DESTINATIONS; only \
+                 configured destinations are retried"
             ),
         ),
         None => scope.skip(job_id, "failed copy job event names no destination vault"),
@@ -265,14 +168,15 @@ fn vault_notification(v: &VaultNotification, scope: &mut Scope) {
         .as_deref()
         .or(v.job_id.as_deref())
         .unwrap_or(&v.message_id);
-    if let Some(other) = v.event_type.as_deref().filter(|t| *t != "BACKUP_JOB") {
+    let event_type = v.event_type.as_deref().map(VaultEventType::from);
+    if let Some(other) = event_type.filter(|t| *t != VaultEventType::BackupJob) {
         return scope.skip(
             target,
             format!("{other} notification: only completed backup jobs are copied"),
         );
     }
-    match v.state.as_deref() {
-        Some(COMPLETED) => {}
+    match v.state.as_deref().map(BackupJobState::from) {
+        Some(BackupJobState::Completed) => {}
         Some(state) => return scope.skip(target, format!("backup job {state}: nothing to copy")),
         None => {
             return scope.skip(
@@ -282,70 +186,9 @@ fn vault_notification(v: &VaultNotification, scope: &mut Scope) {
         }
     }
     match &v.recovery_point_arn {
-        Some(arn) => scope.want(arn, None, None),
+        Some(arn) => want(scope, arn, None, None),
         None => scope.skip(target, "backup notification names no recovery point"),
     }
-}
-
-fn outside_allowlist(vault: &str, config: &BackupConfig) -> Option<String> {
-    (!config.source_vaults.iter().any(|v| v == vault))
-        .then(|| format!("source vault `{vault}` is not in BACKUP_SOURCE_VAULTS"))
-}
-
-/// Recovery points older than the sweep window whose fan-out a sweep re-examines.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FailedFanouts {
-    /// One request per recovery point, every destination, newest failure first.
-    pub requests: Vec<PointRequest>,
-    /// Recovery points left for a later sweep, past [`MAX_FAILED_FANOUTS_PER_SWEEP`].
-    pub unexamined: usize,
-}
-
-/// The recovery points, not among `swept`, of failed or partial copy jobs from an allowlisted
-/// vault to a configured destination: a lost or unhandled failure event must not leave a
-/// fan-out unfinished once its point leaves the sweep window. Every destination is asked for,
-/// so a destination never started is started too.
-pub fn failed_fanouts(
-    config: &BackupConfig,
-    swept: &[RecoveryPoint],
-    failed: &[CopyJob],
-) -> FailedFanouts {
-    let swept: HashSet<&str> = swept.iter().map(|p| p.arn.as_str()).collect();
-    let mut jobs: Vec<&CopyJob> = failed
-        .iter()
-        .filter(|j| {
-            j.destination_vault_arn
-                .as_deref()
-                .is_some_and(|d| config.destination(d).is_some())
-        })
-        .collect();
-    jobs.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
-    let mut seen = HashSet::new();
-    let mut out = FailedFanouts::default();
-    for job in jobs {
-        let Some(point) = job.source_recovery_point_arn.as_deref() else {
-            continue;
-        };
-        let vault = job
-            .source_vault_arn
-            .as_deref()
-            .and_then(|a| a.rsplit_once(":backup-vault:"))
-            .map(|(_, name)| name);
-        let allowed = vault.is_some_and(|v| outside_allowlist(v, config).is_none());
-        if !allowed || swept.contains(point) || !seen.insert(point) {
-            continue;
-        }
-        if out.requests.len() == MAX_FAILED_FANOUTS_PER_SWEEP {
-            out.unexamined += 1;
-            continue;
-        }
-        out.requests.push(PointRequest {
-            recovery_point_arn: point.to_owned(),
-            vault: vault.map(str::to_owned),
-            destinations: None,
-        });
-    }
-    out
 }
 
 /// Plans the copies: one per recovery point and destination still lacking one, every
@@ -355,8 +198,12 @@ pub fn failed_fanouts(
 /// them, so copies of a busy resource are started all the same and said to be queued; only the
 /// copy quotas defer them. Were a copy refused after all (`LimitExceededException`), apply
 /// reports it deferred with nothing started, and a later run starts it.
-pub fn plan(scope: &Scope, config: &BackupConfig, facts: &Facts) -> CopyPlan {
-    let mut out = CopyPlan::default();
+pub fn plan(config: &BackupConfig, facts: &Facts) -> Plan<Copy> {
+    let scope = &facts.scope;
+    let mut out = Plan {
+        skips: scope.skips.clone(),
+        ..Plan::default()
+    };
     let mut candidates: Vec<(&RecoveryPoint, Option<&BTreeSet<String>>)> = Vec::new();
     if scope.sweep {
         candidates.extend(facts.recovery_points.iter().map(|p| (p, None)));
@@ -371,7 +218,10 @@ pub fn plan(scope: &Scope, config: &BackupConfig, facts: &Facts) -> CopyPlan {
         if let (Some(point), Some(dest)) =
             (&job.source_recovery_point_arn, &job.destination_vault_arn)
         {
-            jobs_of.entry((point, dest)).or_default().push(job);
+            jobs_of
+                .entry((point.as_str(), dest.as_str()))
+                .or_default()
+                .push(job);
         }
     }
     let mut chosen: HashSet<&str> = candidates.iter().map(|(p, _)| p.arn.as_str()).collect();
@@ -403,21 +253,21 @@ pub fn plan(scope: &Scope, config: &BackupConfig, facts: &Facts) -> CopyPlan {
     // Newest first: the latest recovery point is the one a recovery would use.
     candidates.sort_by(|(a, _), (b, _)| b.created.cmp(&a.created).then(a.arn.cmp(&b.arn)));
 
-    let mut load = Load::observed(facts, config);
+    let mut load = Load::observed(facts);
     for (point, only) in candidates {
         if let Some(reason) = point_skip(point, config) {
             out.skips.push(Skip::new(&point.arn, reason));
             continue;
         }
         let resource = point.resource_arn.as_deref().unwrap_or(&point.arn);
-        let source_account = point.vault_arn.as_deref().and_then(arn_account);
+        let source_account = point.vault_arn.as_ref().and_then(Arn::account);
         let destinations = config
             .destinations
             .iter()
-            .filter(|d| only.is_none_or(|o| o.contains(&d.vault_arn)));
+            .filter(|d| only.is_none_or(|o| o.contains(d.vault_arn.as_str())));
         for dest in destinations {
-            let target = target(&point.arn, &dest.vault_arn);
-            if point.vault_arn.as_deref() == Some(dest.vault_arn.as_str()) {
+            let target = target(&point.arn, dest.vault_arn.as_str());
+            if point.vault_arn.as_ref() == Some(&dest.vault_arn) {
                 out.skips
                     .push(Skip::new(target, "destination is the source vault"));
                 continue;
@@ -425,26 +275,29 @@ pub fn plan(scope: &Scope, config: &BackupConfig, facts: &Facts) -> CopyPlan {
             let jobs: &[&CopyJob] = jobs_of
                 .get(&(point.arn.as_str(), dest.vault_arn.as_str()))
                 .map_or(&[], Vec::as_slice);
-            if let Some(j) = jobs.iter().find(|j| in_flight(&j.state)) {
+            if let Some(j) = jobs.iter().find(|j| j.state.is_in_flight()) {
                 out.skips.push(Skip::new(
                     target,
                     format!("copy job {} is {}", j.id, j.state),
                 ));
                 continue;
             }
-            if let Some(j) = jobs.iter().find(|j| j.state == COMPLETED) {
+            if let Some(j) = jobs.iter().find(|j| j.state == CopyJobState::Completed) {
                 out.skips.push(Skip::new(
                     target,
                     format!("already copied by copy job {}", j.id),
                 ));
                 continue;
             }
-            let failures: Vec<&CopyJob> =
-                jobs.iter().copied().filter(|j| failed(&j.state)).collect();
+            let failures: Vec<&CopyJob> = jobs
+                .iter()
+                .copied()
+                .filter(|j| j.state.is_failed())
+                .collect();
             let failed_attempts = u32::try_from(failures.len()).unwrap_or(u32::MAX);
             if failed_attempts >= config.max_attempts {
                 let last = failures.into_iter().max_by_key(|j| j.created);
-                out.alerts.push(exhausted(
+                out.outcomes.push(exhausted(
                     target,
                     failed_attempts,
                     last,
@@ -452,17 +305,17 @@ pub fn plan(scope: &Scope, config: &BackupConfig, facts: &Facts) -> CopyPlan {
                 ));
                 continue;
             }
-            let cross_account = source_account.is_some_and(|a| a != dest.account);
+            let cross_account = source_account.is_some_and(|a| a != dest.account());
             if let Err(reason) = load.admit(resource, dest, cross_account, config) {
                 if let Some(age) = late(point, facts.observed_at, config) {
-                    out.alerts.push(incomplete(target, age, &reason));
+                    out.outcomes.push(incomplete(target, age, &reason));
                 } else {
                     out.skips
                         .push(Skip::new(target, format!("deferred: {reason}")));
                 }
                 continue;
             }
-            out.copies.push(Copy {
+            out.actions.push(Copy {
                 recovery_point_arn: point.arn.clone(),
                 source_vault_name: point.vault_name.clone(),
                 destination: dest.clone(),
@@ -489,7 +342,7 @@ struct Load<'a> {
 }
 
 impl<'a> Load<'a> {
-    fn observed(facts: &'a Facts, config: &'a BackupConfig) -> Self {
+    fn observed(facts: &'a Facts) -> Self {
         let mut load = Self {
             holders: HashMap::new(),
             regions: HashMap::new(),
@@ -502,24 +355,19 @@ impl<'a> Load<'a> {
                     .or_insert_with(|| format!("backup job {} ({})", job.id, job.state));
             }
         }
-        for job in facts.copy_jobs.iter().filter(|j| in_flight(&j.state)) {
+        for job in facts.copy_jobs.iter().filter(|j| j.state.is_in_flight()) {
             let holder = format!("copy job {} ({})", job.id, job.state);
             if let Some(resource) = job.resource_arn.as_deref() {
                 load.holders.entry(resource).or_insert(holder);
             }
-            let Some(dest) = job.destination_vault_arn.as_deref() else {
+            // A destination counts by its ARN's region, configured or not.
+            let Some(dest) = &job.destination_vault_arn else {
                 continue;
             };
-            // Destinations outside the configuration count by their ARN's region; configured
-            // ones by the region the configuration parsed.
-            let region = config
-                .destination(dest)
-                .map(|d| d.region.as_str())
-                .or_else(|| arn_region(dest));
-            if let Some(region) = region {
+            if let Some(region) = dest.region() {
                 *load.regions.entry(region).or_default() += 1;
-                let source = job.source_vault_arn.as_deref().and_then(arn_account);
-                let cross = source.is_some_and(|s| Some(s) != arn_account(dest));
+                let source = job.source_vault_arn.as_ref().and_then(Arn::account);
+                let cross = source.is_some_and(|s| Some(s) != dest.account());
                 if let (true, Some(resource)) = (cross, job.resource_arn.as_deref()) {
                     *load.cross_account.entry((resource, region)).or_default() += 1;
                 }
@@ -536,24 +384,25 @@ impl<'a> Load<'a> {
         cross_account: bool,
         config: &BackupConfig,
     ) -> Result<(), String> {
-        let region = self.regions.entry(&dest.region).or_default();
+        let region = self.regions.entry(dest.region()).or_default();
         if *region >= config.region_copy_quota {
             return Err(format!(
                 "{region} copy jobs already in flight to {}, the quota is {} \
                  (BACKUP_REGION_COPY_QUOTA)",
-                dest.region, config.region_copy_quota
+                dest.region(),
+                config.region_copy_quota
             ));
         }
         if cross_account {
             let same = self
                 .cross_account
-                .entry((resource, &dest.region))
+                .entry((resource, dest.region()))
                 .or_default();
             if *same >= CROSS_ACCOUNT_COPIES_PER_RESOURCE_AND_REGION {
                 return Err(format!(
                     "{same} cross-account copies of this resource to {} already in flight, \
                      AWS Backup's quota is {CROSS_ACCOUNT_COPIES_PER_RESOURCE_AND_REGION}",
-                    dest.region
+                    dest.region()
                 ));
             }
             *same += 1;
@@ -601,7 +450,7 @@ fn incomplete(target: String, age_hours: i64, reason: &str) -> TargetOutcome {
 
 /// Why a whole recovery point is not copied, if it is not.
 fn point_skip(point: &RecoveryPoint, config: &BackupConfig) -> Option<String> {
-    if let Some(reason) = outside_allowlist(&point.vault_name, config) {
+    if let Some(reason) = config.outside_allowlist(&point.vault_name) {
         return Some(reason);
     }
     if let Some(parent) = &point.parent_arn {
@@ -616,21 +465,23 @@ fn point_skip(point: &RecoveryPoint, config: &BackupConfig) -> Option<String> {
                 .into(),
         );
     }
-    if !COPYABLE_STATUSES.contains(&point.status.as_str()) {
+    if !point.status.is_copyable() {
         return Some(format!(
             "status {}: only COMPLETED and AVAILABLE recovery points are copied",
             point.status
         ));
     }
-    match point.storage_class.as_deref() {
-        Some("COLD") => {
+    match point.storage_class {
+        Some(StorageClass::Cold) => {
             return Some(
                 "in cold storage (or the archive tier): AWS Backup cannot copy backups in cold \
                  storage or archive tiers"
                     .into(),
             )
         }
-        Some("DELETED") => return Some("storage class DELETED: nothing left to copy".into()),
+        Some(StorageClass::Deleted) => {
+            return Some("storage class DELETED: nothing left to copy".into())
+        }
         _ => {}
     }
     match &point.resource_type {
@@ -671,56 +522,6 @@ fn exhausted(
             ),
         },
     )
-}
-
-/// Copy job states that hold the resource.
-fn in_flight(state: &str) -> bool {
-    matches!(state, "CREATED" | "RUNNING")
-}
-
-/// Copy job states that count as a failed attempt; a partial copy of a composite recovery point
-/// is retried whole.
-fn failed(state: &str) -> bool {
-    matches!(state, "FAILED" | "PARTIAL")
-}
-
-/// The report target for a recovery point and destination.
-pub fn target(recovery_point_arn: &str, destination_vault_arn: &str) -> String {
-    format!("{recovery_point_arn} -> {destination_vault_arn}")
-}
-
-/// FNV-1a, 128 bits, of recovery point, destination and attempt: stable across builds and
-/// platforms (unlike the standard library's hasher), short, and free of the ARNs' punctuation.
-fn idempotency_token(
-    recovery_point_arn: &str,
-    destination_vault_arn: &str,
-    attempt: u32,
-) -> String {
-    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
-    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
-    let attempt_text = attempt.to_string();
-    let bytes = recovery_point_arn
-        .bytes()
-        .chain([0])
-        .chain(destination_vault_arn.bytes())
-        .chain([0])
-        .chain(attempt_text.bytes());
-    let hash = bytes.fold(OFFSET, |h, b| (h ^ u128::from(b)).wrapping_mul(PRIME));
-    format!("{hash:032x}-{attempt}")
-}
-
-/// `arn:partition:service:region:account:resource`, any service.
-fn is_arn(s: &str) -> bool {
-    let parts: Vec<&str> = s.splitn(6, ':').collect();
-    parts.len() == 6 && parts[0] == "arn" && !parts[2].is_empty() && !parts[5].is_empty()
-}
-
-fn arn_region(arn: &str) -> Option<&str> {
-    arn.split(':').nth(3).filter(|r| !r.is_empty())
-}
-
-fn arn_account(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
 #[cfg(test)]
