@@ -1,10 +1,9 @@
 //! Apply: create jobs, start on-demand runs and reschedule runs, with bounded concurrency.
 
-use crate::config::License;
-use crate::plan::{
-    Action, CreateJob, CREATE_REPLICATION_JOB, START_ON_DEMAND_RUN, UPDATE_REPLICATION_JOB,
+use crate::model::{
+    rescheduled, Action, CreateJob, License, CREATE_REPLICATION_JOB, START_ON_DEMAND_RUN,
+    UPDATE_REPLICATION_JOB,
 };
-use crate::policy::fmt_time;
 use aws_sdk_sms::config::retry::RetryConfig;
 use aws_sdk_sms::types::LicenseType;
 use aws_smithy_types::DateTime;
@@ -26,14 +25,10 @@ const RUN_LIMIT: &str = "ReplicationRunLimitExceededException";
 /// is reported per target and never stops the others.
 pub async fn apply(
     sms: &aws_sdk_sms::Client,
-    actions: &[Action],
+    actions: Vec<Action>,
     concurrency: usize,
-    dry_run: bool,
 ) -> Vec<TargetOutcome> {
-    if dry_run {
-        return actions.iter().map(planned).collect();
-    }
-    run_bounded(actions.to_vec(), concurrency, |action| async move {
+    run_bounded(actions, concurrency, |action| async move {
         match action {
             Action::Create(job) => create(sms, &job).await,
             Action::StartRun {
@@ -49,23 +44,6 @@ pub async fn apply(
         }
     })
     .await
-}
-
-/// What a dry run reports for an action.
-fn planned(action: &Action) -> TargetOutcome {
-    match action {
-        Action::Create(job) => TargetOutcome::planned(&job.server_id, CREATE_REPLICATION_JOB)
-            .with_detail(job.summary()),
-        Action::StartRun { job_id, reason, .. } => {
-            TargetOutcome::planned(job_id, START_ON_DEMAND_RUN).with_detail(reason)
-        }
-        Action::Reschedule {
-            job_id,
-            next_start,
-            reason,
-        } => TargetOutcome::planned(job_id, UPDATE_REPLICATION_JOB)
-            .with_detail(format!("next run at {}; {reason}", fmt_time(*next_start))),
-    }
 }
 
 /// `CreateReplicationJob` with every configured option; a job that already exists is the wanted
@@ -173,7 +151,7 @@ async fn reschedule(
         .await;
     match result {
         Ok(_) => TargetOutcome::done(job_id, UPDATE_REPLICATION_JOB, None)
-            .with_detail(format!("next run at {}; {reason}", fmt_time(next_start))),
+            .with_detail(rescheduled(next_start, reason)),
         Err(err) => {
             let failure = CallFailure::from_sdk(&err);
             let mut outcome = TargetOutcome::failed(job_id, UPDATE_REPLICATION_JOB, &failure);
@@ -184,3 +162,6 @@ async fn reschedule(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

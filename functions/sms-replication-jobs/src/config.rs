@@ -4,9 +4,12 @@
 //! `{"defaults": {...}, "jobs": [{"serverId": "s-..."}, {"vmName": "web-1", "frequency": 6}]}`.
 //! Every option is named after the `CreateReplicationJob` request member it sets.
 
+use crate::model::{JobOptions, License};
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
+use dr_core::arn::Arn;
 use dr_core::config::{ConfigError, Env};
+use dr_core::settings::Settings;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -53,17 +56,6 @@ pub enum SeedTime {
     After(i64),
 }
 
-/// The license type of the AMIs a job creates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum License {
-    /// `licenseType` omitted: SMS picks the license that fits the OS.
-    Auto,
-    /// An AWS-provided license (Windows only).
-    Aws,
-    /// Bring your own license (the only choice for Linux).
-    Byol,
-}
-
 /// How a job paused on failure is resumed once the cool-down has passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResumeWith {
@@ -107,27 +99,6 @@ pub struct JobSpec {
     pub on_failure: FailurePolicy,
 }
 
-/// The `CreateReplicationJob` options that go from the configuration to the request unchanged.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobOptions {
-    /// `frequency`, in hours; absent for one-time jobs.
-    pub frequency: Option<i32>,
-    /// `runOnce`, as configured.
-    pub run_once: Option<bool>,
-    /// `licenseType`; [`License::Auto`] omits it.
-    pub license: License,
-    /// `roleName`.
-    pub role_name: Option<String>,
-    /// `description`.
-    pub description: Option<String>,
-    /// `numberOfRecentAmisToKeep` (0 keeps every AMI).
-    pub amis_to_keep: Option<i32>,
-    /// `encrypted`.
-    pub encrypted: Option<bool>,
-    /// `kmsKeyId`; only with `encrypted`, absent means the account's default EBS key.
-    pub kms_key_id: Option<String>,
-}
-
 impl JobSpec {
     /// True for a one-time (`runOnce`) job, which SMS never pauses.
     pub fn is_one_time(&self) -> bool {
@@ -138,18 +109,10 @@ impl JobSpec {
 /// Everything the function is configured with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmsConfig {
+    /// The settings every function has, with SMS's own `MAX_CONCURRENCY` bounds.
+    pub settings: Settings,
     /// The jobs to create and look after, in configuration order.
     pub jobs: Vec<JobSpec>,
-    /// Most SMS calls in flight.
-    pub max_concurrency: usize,
-    /// Where run reports go; none = only returned and logged.
-    pub report_topic_arn: Option<String>,
-    /// SNS topics whose notifications are accepted (empty = any).
-    pub trigger_topic_arns: Vec<String>,
-    /// Plan only, for every run.
-    pub dry_run: bool,
-    /// The account served (`ACCOUNT_ID`); events from others are rejected. None = any.
-    pub home_account: Option<String>,
 }
 
 impl SmsConfig {
@@ -157,18 +120,15 @@ impl SmsConfig {
     pub fn from_env(env: &Env, now: i64) -> Result<Self, ConfigError> {
         let raw = env.required(JOBS_VAR)?;
         let jobs = parse_jobs(&raw, now).map_err(|reason| ConfigError::new(JOBS_VAR, reason))?;
+        // SMS rate limits are low: a handful of calls in flight is plenty, 50 at most. Read
+        // before the shared settings, so that a value past 50 is refused naming these bounds.
+        let max_concurrency = env.number("MAX_CONCURRENCY", 4, 1, 50)?;
         Ok(Self {
+            settings: Settings {
+                max_concurrency,
+                ..Settings::from_env(env)?
+            },
             jobs,
-            // SMS rate limits are low; a handful of calls in flight is plenty.
-            max_concurrency: env.number("MAX_CONCURRENCY", 4, 1, 50)?,
-            report_topic_arn: env.arn("REPORT_TOPIC_ARN", "sns")?.map(|a| a.to_string()),
-            trigger_topic_arns: env
-                .arn_list("TRIGGER_TOPIC_ARNS", "sns")?
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            dry_run: env.flag("DRY_RUN", false)?,
-            home_account: env.home_account()?,
         })
     }
 }
@@ -488,27 +448,20 @@ fn check_role_name(role: &str) -> Result<(), String> {
 
 /// A key id, `mrk-` multi-Region key id, `alias/...`, or the ARN of a key or alias.
 fn check_kms_key(key: &str) -> Result<(), String> {
-    let bare = match key.strip_prefix("arn:") {
-        Some(_) => {
-            let parts: Vec<&str> = key.splitn(6, ':').collect();
-            match parts.as_slice() {
-                ["arn", partition, "kms", region, account, resource]
-                    if !partition.is_empty()
-                        && !region.is_empty()
-                        && dr_core::config::is_account_id(account) =>
-                {
-                    match resource.strip_prefix("key/") {
-                        Some(id) => id,
-                        None if resource.starts_with("alias/") => resource,
-                        None => {
-                            return Err(format!("`{key}` is neither a KMS key nor an alias ARN"))
-                        }
-                    }
-                }
-                _ => return Err(format!("`{key}` is not a KMS ARN")),
-            }
+    let bare = if key.starts_with("arn:") {
+        let arn = Arn::of_service(key, "kms")
+            .ok()
+            .filter(|arn| arn.region().is_some())
+            .filter(|arn| arn.account().is_some_and(dr_core::config::is_account_id))
+            .ok_or_else(|| format!("`{key}` is not a KMS ARN"))?;
+        let resource = arn.resource();
+        match resource.strip_prefix("key/") {
+            Some(id) => id.to_owned(),
+            None if resource.starts_with("alias/") => resource.to_owned(),
+            None => return Err(format!("`{key}` is neither a KMS key nor an alias ARN")),
         }
-        None => key,
+    } else {
+        key.to_owned()
     };
     let ok = match bare.strip_prefix("alias/") {
         Some(name) => {
@@ -517,7 +470,7 @@ fn check_kms_key(key: &str) -> Result<(), String> {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
         }
-        None => is_key_id(bare),
+        None => is_key_id(&bare),
     };
     if ok {
         Ok(())
@@ -546,23 +499,6 @@ pub fn is_server_id(s: &str) -> bool {
     s.strip_prefix("s-").is_some_and(|rest| {
         (8..=17).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric())
     })
-}
-
-#[cfg(test)]
-impl JobOptions {
-    /// A job every `hours` hours with every other option left to SMS: what tests build on.
-    pub(crate) fn every(hours: i32) -> Self {
-        Self {
-            frequency: Some(hours),
-            run_once: None,
-            license: License::Auto,
-            role_name: None,
-            description: None,
-            amis_to_keep: None,
-            encrypted: None,
-            kms_key_id: None,
-        }
-    }
 }
 
 #[cfg(test)]

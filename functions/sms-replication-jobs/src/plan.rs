@@ -1,182 +1,25 @@
 //! Plan: decide, without I/O, which replication jobs to create, which paused jobs to resume and
 //! how, what to report about failed, completed and deleted jobs, and why the rest is left alone.
 
-use crate::config::{
-    JobOptions, JobSpec, License, SeedTime, ServerRef, SmsConfig, MAX_SEED_AHEAD_SECS,
+use crate::config::{JobSpec, SeedTime, ServerRef, SmsConfig, MAX_SEED_AHEAD_SECS};
+use crate::model::{
+    Action, Catalog, CatalogStatus, CreateJob, Facts, Job, JobState, License, Notice, NoticeKind,
+    Server, GET_REPLICATION_RUNS,
 };
-use crate::handler::FUNCTION;
-use crate::observe::{Catalog, Job, Run, Server};
-use crate::policy::{self, fmt_time, Resume};
-use dr_core::report::{OutcomeResult, Skip, Skips, TargetOutcome};
+use crate::policy::{self, Resume};
+use dr_core::clock::fmt_time;
+use dr_core::function::Plan;
+use dr_core::report::{Skip, Skips, TargetOutcome};
 use dr_core::trigger::{ApiCall, Event, Trigger};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The report action of a job creation.
-pub const CREATE_REPLICATION_JOB: &str = "CreateReplicationJob";
-/// The report action of an on-demand run.
-pub const START_ON_DEMAND_RUN: &str = "StartOnDemandReplicationRun";
-/// The report action of a rescheduled run.
-pub const UPDATE_REPLICATION_JOB: &str = "UpdateReplicationJob";
-/// The report action of a job state worth telling someone about.
-pub const NOTIFY: &str = "Notify";
-/// The report action of a job that needs a person.
-pub const ESCALATE: &str = "Escalate";
-
-/// Job states in which SMS is (still) replicating or will retry by itself.
-const LIVE_STATES: [&str; 4] = ["PENDING", "ACTIVE", "FAILING", "PAUSED_ON_FAILURE"];
-/// Job states whose runs are read to explain or act on a failure.
-const FAILURE_STATES: [&str; 3] = ["FAILED", "FAILING", "PAUSED_ON_FAILURE"];
-
-/// What observing AWS found.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Facts {
-    /// The time of the run, epoch seconds.
-    pub now: i64,
-    /// The server catalog.
-    pub catalog: Catalog,
-    /// Every replication job.
-    pub jobs: Vec<Job>,
-    /// Every run of the jobs [`runs_needed`] named, by job id (missing when reading failed).
-    pub runs: BTreeMap<String, Vec<Run>>,
-}
-
-/// A `CreateReplicationJob` request, every option as configured.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CreateJob {
-    /// `serverId`.
-    pub server_id: String,
-    /// `seedReplicationTime`, epoch seconds.
-    pub seed_time: i64,
-    /// The configured options, passed as they are.
-    pub options: JobOptions,
-    /// What the plan could not check itself and SMS will (reported with the outcome).
-    pub notes: Vec<String>,
-}
-
-impl CreateJob {
-    /// The request in one line for reports.
-    pub fn summary(&self) -> String {
-        let options = &self.options;
-        let mut parts = vec![format!("seed {}", fmt_time(self.seed_time))];
-        match (options.run_once, options.frequency) {
-            (Some(true), _) => parts.push("one-time".to_owned()),
-            (_, Some(f)) => parts.push(format!("every {f} h")),
-            _ => {}
-        }
-        parts.push(format!(
-            "license {}",
-            match options.license {
-                License::Auto => "auto",
-                License::Aws => "AWS",
-                License::Byol => "BYOL",
-            }
-        ));
-        if let Some(role) = &options.role_name {
-            parts.push(format!("role {role}"));
-        }
-        if let Some(n) = options.amis_to_keep {
-            parts.push(format!("keep {n} AMIs"));
-        }
-        if options.encrypted == Some(true) {
-            parts.push(format!(
-                "encrypted with {}",
-                options
-                    .kms_key_id
-                    .as_deref()
-                    .unwrap_or("the default EBS key")
-            ));
-        }
-        parts.extend(self.notes.iter().cloned());
-        parts.join(", ")
-    }
-}
-
-/// A change to make in SMS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Create a replication job.
-    Create(CreateJob),
-    /// Start an on-demand replication run.
-    StartRun {
-        /// The job.
-        job_id: String,
-        /// The run's `description`.
-        description: String,
-        /// Why, for the report.
-        reason: String,
-    },
-    /// Move the job's next run with `UpdateReplicationJob`.
-    Reschedule {
-        /// The job.
-        job_id: String,
-        /// `nextReplicationRunStartTime`, epoch seconds.
-        next_start: i64,
-        /// Why, for the report.
-        reason: String,
-    },
-}
-
-/// Something worth reporting about a job that needs no call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoticeKind {
-    /// The server already has a live job: creating one is not needed.
-    Exists,
-    /// A one-time job finished.
-    Completed,
-    /// The job was deleted.
-    Deleted,
-    /// Runs are failing; SMS has not paused or failed the job yet.
-    Failing,
-    /// SMS gave up on the job.
-    Failed,
-    /// A one-time job failed; such jobs are never paused or resumed.
-    OneTimeFailed,
-    /// Too many consecutive failures: resuming stopped, a person must act.
-    Escalate,
-}
-
-/// A report entry for a job, without a call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    /// The server or job it is about.
-    pub target: String,
-    /// What it says.
-    pub kind: NoticeKind,
-    /// The job's state.
-    pub state: String,
-    /// The detail: the job, the root cause, the AMI.
-    pub detail: String,
-}
-
-impl Notice {
-    /// The notice as a report outcome; failed jobs and escalations count as failures so the
-    /// report's status and `failed` attribute draw attention to them.
-    pub fn outcome(&self) -> TargetOutcome {
-        let (action, result) = match self.kind {
-            NoticeKind::Exists => (CREATE_REPLICATION_JOB, OutcomeResult::Unchanged),
-            NoticeKind::Completed | NoticeKind::Deleted | NoticeKind::Failing => {
-                (NOTIFY, OutcomeResult::Unchanged)
-            }
-            NoticeKind::Failed | NoticeKind::OneTimeFailed => (NOTIFY, OutcomeResult::Failed),
-            NoticeKind::Escalate => (ESCALATE, OutcomeResult::Failed),
-        };
-        let mut outcome = TargetOutcome::unchanged(&self.target, action, &self.detail);
-        outcome.result = result;
-        outcome.state = Some(self.state.clone());
-        outcome
-    }
-}
-
-/// What the run will do.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct JobsPlan {
-    /// Calls to make.
-    pub actions: Vec<Action>,
-    /// Reports without calls.
-    pub notices: Vec<Notice>,
-    /// Targets left alone, with the reason.
-    pub skips: Skips,
+/// What the plan decided: notices become the plan's known outcomes.
+#[derive(Debug, Default)]
+struct JobsPlan {
+    actions: Vec<Action>,
+    notices: Vec<Notice>,
+    skips: Skips,
 }
 
 /// The jobs whose runs the plan needs: every managed job in a failure state (to explain it or
@@ -191,7 +34,7 @@ pub fn runs_needed(
     let mut ids: BTreeSet<String> = jobs
         .iter()
         .filter(|j| managed.contains_key(j.server_id.as_str()))
-        .filter(|j| FAILURE_STATES.contains(&j.state.as_str()))
+        .filter(|j| j.state.is_failure())
         .map(|j| j.id.clone())
         .collect();
     for event in &trigger.events {
@@ -208,13 +51,28 @@ pub fn runs_needed(
     ids.into_iter().collect()
 }
 
-/// Plans a run for the trigger against what was observed.
-pub fn plan(trigger: &Trigger, config: &SmsConfig, facts: &Facts) -> JobsPlan {
+/// Plans a run for the trigger against what was observed. The jobs whose runs could not be read
+/// come first, as failed reads, so a retryable one fails the invocation and the event is tried
+/// again; then what the plan reports without a call.
+pub fn plan(trigger: &Trigger, config: &SmsConfig, facts: &Facts) -> Plan<Action> {
+    let decided = decide(trigger, config, facts);
+    let unread = facts
+        .unread_runs
+        .iter()
+        .map(|(job_id, failure)| TargetOutcome::failed(job_id, GET_REPLICATION_RUNS, failure));
+    Plan {
+        actions: decided.actions,
+        outcomes: unread
+            .chain(decided.notices.iter().map(Notice::outcome))
+            .collect(),
+        skips: decided.skips,
+    }
+}
+
+/// What to do about each event of the trigger.
+fn decide(trigger: &Trigger, config: &SmsConfig, facts: &Facts) -> JobsPlan {
     let resolved = resolve(config, &facts.catalog);
-    let mut out = JobsPlan {
-        skips: trigger.skips.clone(),
-        ..JobsPlan::default()
-    };
+    let mut out = JobsPlan::default();
     for event in &trigger.events {
         match event {
             Event::Schedule(_) => reconcile(facts, &resolved, &mut out),
@@ -227,7 +85,7 @@ pub fn plan(trigger: &Trigger, config: &SmsConfig, facts: &Facts) -> JobsPlan {
             Event::ApiCall(call) if call.source == "aws.sms" => {
                 api_call(call, facts, &resolved, &mut out)
             }
-            other => out.skips.push(Trigger::not_handled(other, FUNCTION)),
+            other => out.skips.push(Trigger::not_handled(other, crate::FUNCTION)),
         }
     }
     out
@@ -261,7 +119,11 @@ fn resolve<'a>(config: &'a SmsConfig, catalog: &'a Catalog) -> Resolved<'a> {
         managed: Vec::new(),
         skips: Vec::new(),
     };
-    if let Some(status) = catalog.status.as_deref().filter(|s| *s != "AVAILABLE") {
+    if let Some(status) = catalog
+        .status
+        .as_ref()
+        .filter(|s| **s != CatalogStatus::Available)
+    {
         for spec in &config.jobs {
             resolved.skips.push(Skip::new(
                 spec.server.describe(),
@@ -326,9 +188,9 @@ fn names(reference: &ServerRef, server: &Server) -> bool {
 
 /// The job that speaks for a server: a live one first, then a finished one, then a deleted one.
 fn job_for<'a>(server_id: &str, jobs: &'a [Job]) -> Option<&'a Job> {
-    let rank = |j: &Job| match j.state.as_str() {
-        s if LIVE_STATES.contains(&s) => 0,
-        "COMPLETED" | "FAILED" => 1,
+    let rank = |j: &Job| match &j.state {
+        s if s.is_live() => 0,
+        JobState::Completed | JobState::Failed => 1,
         _ => 2,
     };
     jobs.iter()
@@ -341,7 +203,7 @@ fn reconcile(facts: &Facts, resolved: &Resolved, out: &mut JobsPlan) {
     out.skips.extend(resolved.skips.iter().cloned());
     for (spec, server) in &resolved.managed {
         match job_for(&server.id, &facts.jobs) {
-            Some(job) if matches!(job.state.as_str(), "PENDING" | "ACTIVE") => {
+            Some(job) if matches!(job.state, JobState::Pending | JobState::Active) => {
                 out.notices.push(Notice {
                     target: server.id.clone(),
                     kind: NoticeKind::Exists,
@@ -408,8 +270,8 @@ fn look_after(job: &Job, spec: &JobSpec, facts: &Facts, out: &mut JobsPlan, repo
         detail: format!("server {}: {detail}", job.server_id),
     };
     let one_time = job.run_once || spec.is_one_time();
-    match job.state.as_str() {
-        "PENDING" | "ACTIVE" => {
+    match &job.state {
+        JobState::Pending | JobState::Active => {
             if report_healthy {
                 out.skips.push(Skip::new(
                     &job.id,
@@ -417,41 +279,41 @@ fn look_after(job: &Job, spec: &JobSpec, facts: &Facts, out: &mut JobsPlan, repo
                 ));
             }
         }
-        "COMPLETED" => out.notices.push(notice(
+        JobState::Completed => out.notices.push(notice(
             NoticeKind::Completed,
             format!(
                 "replication job completed; latest AMI {}",
                 job.latest_ami.as_deref().unwrap_or("unknown")
             ),
         )),
-        "DELETING" | "DELETED" => out.notices.push(notice(
+        JobState::Deleting | JobState::Deleted => out.notices.push(notice(
             NoticeKind::Deleted,
             "replication job deleted; it is not recreated (remove the server from SMS_JOBS to \
              stop reporting it)"
                 .to_owned(),
         )),
-        "FAILING" => out.notices.push(notice(
+        JobState::Failing => out.notices.push(notice(
             NoticeKind::Failing,
             format!(
                 "runs are failing: {}",
                 policy::root_cause(job, runs.map_or(&[], Vec::as_slice))
             ),
         )),
-        "FAILED" | "PAUSED_ON_FAILURE" if one_time => out.notices.push(notice(
+        JobState::Failed | JobState::PausedOnFailure if one_time => out.notices.push(notice(
             NoticeKind::OneTimeFailed,
             format!(
                 "one-time replication job failed (one-time jobs are never paused or resumed): {}",
                 policy::root_cause(job, runs.map_or(&[], Vec::as_slice))
             ),
         )),
-        "FAILED" => out.notices.push(notice(
+        JobState::Failed => out.notices.push(notice(
             NoticeKind::Failed,
             format!(
                 "replication job failed: {}",
                 policy::root_cause(job, runs.map_or(&[], Vec::as_slice))
             ),
         )),
-        "PAUSED_ON_FAILURE" => {
+        JobState::PausedOnFailure => {
             let Some(runs) = runs else {
                 out.skips.push(Skip::new(
                     &job.id,
@@ -517,10 +379,7 @@ fn on_demand(target: &str, facts: &Facts, resolved: &Resolved, out: &mut JobsPla
         ));
         return;
     }
-    if !matches!(
-        job.state.as_str(),
-        "PENDING" | "ACTIVE" | "FAILING" | "PAUSED_ON_FAILURE"
-    ) {
+    if !job.state.is_live() {
         out.skips.push(Skip::new(
             target,
             format!(
@@ -569,9 +428,7 @@ fn api_call(call: &ApiCall, facts: &Facts, resolved: &Resolved, out: &mut JobsPl
     }
     if named.is_empty() {
         for (spec, server) in &resolved.managed {
-            if let Some(job) = job_for(&server.id, &facts.jobs)
-                .filter(|j| FAILURE_STATES.contains(&j.state.as_str()))
-            {
+            if let Some(job) = job_for(&server.id, &facts.jobs).filter(|j| j.state.is_failure()) {
                 look_after(job, spec, facts, out, false);
             }
         }

@@ -16,9 +16,8 @@
 //!   nor the resume of a paused job.
 
 use crate::config::{FailurePolicy, ResumeWith};
-use crate::observe::{Job, Run};
-use aws_smithy_types::date_time::Format;
-use aws_smithy_types::DateTime;
+use crate::model::{Job, Run, RunState, RunType};
+use dr_core::clock::fmt_time;
 
 /// SMS allows at most this many on-demand runs per job in any 24 hours.
 pub const ON_DEMAND_RUNS_PER_DAY: usize = 2;
@@ -97,7 +96,7 @@ pub fn on_demand_gate(runs: &[Run], now: i64) -> Result<(), String> {
     // A run without a scheduled time is counted: better one run too few than a refused call.
     let recent: Vec<Option<i64>> = runs
         .iter()
-        .filter(|r| r.kind == "ON_DEMAND")
+        .filter(|r| r.kind == RunType::OnDemand)
         .map(|r| r.scheduled)
         .filter(|t| t.is_none_or(|t| t > now - DAY_SECS))
         .collect();
@@ -120,9 +119,11 @@ pub fn on_demand_gate(runs: &[Run], now: i64) -> Result<(), String> {
 /// recurring job lists its next scheduled run as `PENDING`; until it is due that one is not
 /// under way, and counting it would refuse every on-demand run and never resume a paused job.
 fn under_way(run: &Run, now: i64) -> bool {
-    match run.state.as_str() {
-        "ACTIVE" => true,
-        "PENDING" => run.kind != "AUTOMATIC" || run.scheduled.is_none_or(|t| t <= now),
+    match run.state {
+        RunState::Active => true,
+        RunState::Pending => {
+            run.kind != RunType::Automatic || run.scheduled.is_none_or(|t| t <= now)
+        }
         _ => false,
     }
 }
@@ -132,9 +133,9 @@ fn under_way(run: &Run, now: i64) -> bool {
 pub fn consecutive_failures(runs: &[Run]) -> u32 {
     let mut count = 0;
     for run in newest_first(runs) {
-        match run.state.as_str() {
-            "FAILED" => count += 1,
-            "COMPLETED" => break,
+        match run.state {
+            RunState::Failed => count += 1,
+            RunState::Completed => break,
             _ => {}
         }
     }
@@ -143,7 +144,9 @@ pub fn consecutive_failures(runs: &[Run]) -> u32 {
 
 /// The newest `FAILED` run.
 pub fn latest_failure(runs: &[Run]) -> Option<&Run> {
-    newest_first(runs).into_iter().find(|r| r.state == "FAILED")
+    newest_first(runs)
+        .into_iter()
+        .find(|r| r.state == RunState::Failed)
 }
 
 /// When a failed run ended, or when it was scheduled if SMS gives no completion time.
@@ -183,11 +186,4 @@ fn newest_first(runs: &[Run]) -> Vec<&Run> {
     let mut sorted: Vec<&Run> = runs.iter().collect();
     sorted.sort_by_key(|r| std::cmp::Reverse(r.scheduled.or(r.completed).unwrap_or(i64::MAX)));
     sorted
-}
-
-/// An epoch time as RFC 3339 for reports.
-pub fn fmt_time(secs: i64) -> String {
-    DateTime::from_secs(secs)
-        .fmt(Format::DateTime)
-        .unwrap_or_else(|_| format!("{secs} s after the epoch"))
 }

@@ -1,7 +1,5 @@
 use super::*;
-
-/// 2026-11-20T10:00:00Z
-const NOW: i64 = 1_795_168_800;
+use crate::testing::NOW;
 
 fn load(pairs: &[(&str, &str)]) -> Result<SmsConfig, String> {
     SmsConfig::from_env(&Env::from_pairs(pairs.iter().copied()), NOW).map_err(|e| e.to_string())
@@ -10,6 +8,9 @@ fn load(pairs: &[(&str, &str)]) -> Result<SmsConfig, String> {
 fn jobs(doc: &str) -> Result<Vec<JobSpec>, String> {
     load(&[(JOBS_VAR, doc)]).map(|c| c.jobs)
 }
+
+/// An `SMS_JOBS` of one job every 12 hours.
+const ONE_JOB: &str = r#"{"jobs": [{"serverId": "s-12345678", "frequency": 12}]}"#;
 
 #[test]
 fn now_constant_is_the_documented_time() {
@@ -23,7 +24,7 @@ fn now_constant_is_the_documented_time() {
 }
 
 #[test]
-fn minimal_job_and_other_variables_take_their_defaults() {
+fn a_minimal_job_takes_the_defaults() {
     let c = load(&[(
         JOBS_VAR,
         r#"{"jobs": [{"serverId": "s-12345678", "frequency": 12}]}"#,
@@ -42,103 +43,166 @@ fn minimal_job_and_other_variables_take_their_defaults() {
             },
         }]
     );
-    assert_eq!(c.max_concurrency, 4);
-    assert_eq!(c.report_topic_arn, None);
-    assert!(c.trigger_topic_arns.is_empty());
-    assert!(!c.dry_run);
 }
 
 #[test]
-fn every_option_and_the_defaults_merge() {
-    let doc = r#"{
-        "defaults": {
-            "frequency": 12, "licenseType": "BYOL", "roleName": "sms", "description": "wave 1",
-            "numberOfRecentAmisToKeep": 3, "encrypted": true,
-            "kmsKeyId": "arn:aws:kms:us-east-1:123456789012:alias/sms-amis",
-            "seedReplicationTime": "+2h",
-            "onFailure": {"coolDownMinutes": 30, "resumeWith": "reschedule", "maxConsecutiveFailures": 4}
-        },
-        "jobs": [
-            {"serverId": "s-1234567890abcdef0"},
-            {"vmName": "web-1", "runOnce": true, "licenseType": "auto", "encrypted": false},
-            {"hostname": "db-1.corp.example.com", "frequency": 24, "licenseType": "AWS",
-             "kmsKeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "onFailure": {"resumeWith": "onDemandRun"}},
-            {"vmPath": "/Datacenters/DC1/vm/app-1", "seedReplicationTime": "2026-12-01T08:30:00+01:00",
-             "numberOfRecentAmisToKeep": 0, "roleName": "sms-custom.role@x", "description": "app"}
-        ]
-    }"#;
-    let got = jobs(doc).unwrap();
-    let policy = FailurePolicy {
-        cool_down_secs: 1800,
-        resume_with: ResumeWith::Reschedule,
-        max_consecutive_failures: 4,
+fn sms_makes_four_calls_at_once_by_default() {
+    let c = load(&[(JOBS_VAR, ONE_JOB)]).unwrap();
+    let want = Settings {
+        max_concurrency: 4,
+        ..Settings::default()
     };
-    assert_eq!(got[0].server, ServerRef::Id("s-1234567890abcdef0".into()));
-    assert_eq!(got[0].seed, SeedTime::After(7200));
-    assert_eq!(
-        (got[0].options.frequency, got[0].options.run_once),
-        (Some(12), None)
-    );
-    assert_eq!(got[0].options.license, License::Byol);
-    assert_eq!(got[0].options.role_name.as_deref(), Some("sms"));
-    assert_eq!(got[0].options.description.as_deref(), Some("wave 1"));
-    assert_eq!(got[0].options.amis_to_keep, Some(3));
-    assert_eq!(got[0].options.encrypted, Some(true));
-    assert_eq!(
-        got[0].options.kms_key_id.as_deref(),
-        Some("arn:aws:kms:us-east-1:123456789012:alias/sms-amis")
-    );
-    assert_eq!(got[0].on_failure, policy);
+    assert_eq!(c.settings, want);
+}
 
-    assert_eq!(got[1].server, ServerRef::VmName("web-1".into()));
-    assert_eq!(
-        (got[1].options.frequency, got[1].options.run_once),
-        (None, Some(true)),
-        "runOnce replaces the default frequency"
-    );
-    assert!(got[1].is_one_time());
-    assert_eq!(got[1].options.license, License::Auto);
-    assert_eq!(
+#[test]
+fn max_concurrency_is_bounded_by_sms_own_limit() {
+    for (value, want) in [
         (
-            got[1].options.encrypted,
-            got[1].options.kms_key_id.as_deref()
+            "0",
+            Err("configuration MAX_CONCURRENCY: 0 is out of range (allowed 1 to 50)"),
         ),
-        (Some(false), None),
-        "encrypted: false drops the default key"
-    );
+        (
+            "51",
+            Err("configuration MAX_CONCURRENCY: 51 is out of range (allowed 1 to 50)"),
+        ),
+        ("8", Ok(8)),
+    ] {
+        let got = load(&[(JOBS_VAR, ONE_JOB), ("MAX_CONCURRENCY", value)]);
+        assert_eq!(
+            got.map(|c| c.settings.max_concurrency),
+            want.map_err(str::to_owned),
+            "{value}"
+        );
+    }
+}
 
+#[test]
+fn the_shared_variables_are_read_into_settings() {
+    let c = load(&[
+        (JOBS_VAR, ONE_JOB),
+        (
+            "REPORT_TOPIC_ARN",
+            "arn:aws:sns:us-east-1:123456789012:reports",
+        ),
+        (
+            "TRIGGER_TOPIC_ARNS",
+            "arn:aws:sns:us-east-1:123456789012:sms-events",
+        ),
+        ("DRY_RUN", "true"),
+        ("ACCOUNT_ID", "123456789012"),
+    ])
+    .unwrap();
+    let topic = c.settings.report_topic.as_ref().map(Arn::resource);
+    assert_eq!(topic, Some("reports"));
+    assert_eq!(c.settings.trigger_topics[0].resource(), "sms-events");
+    assert!(c.settings.dry_run);
+    assert_eq!(c.settings.home_account.as_deref(), Some("123456789012"));
+}
+
+#[test]
+fn sms_jobs_must_be_set() {
     assert_eq!(
-        got[2].server,
+        load(&[]).unwrap_err(),
+        "configuration SMS_JOBS: is required but not set"
+    );
+}
+
+/// One job of every form, each taking or overriding the defaults that set every option.
+const EVERY_OPTION: &str = r#"{
+    "defaults": {
+        "frequency": 12, "licenseType": "BYOL", "roleName": "sms", "description": "wave 1",
+        "numberOfRecentAmisToKeep": 3, "encrypted": true,
+        "kmsKeyId": "arn:aws:kms:us-east-1:123456789012:alias/sms-amis",
+        "seedReplicationTime": "+2h",
+        "onFailure": {"coolDownMinutes": 30, "resumeWith": "reschedule", "maxConsecutiveFailures": 4}
+    },
+    "jobs": [
+        {"serverId": "s-1234567890abcdef0"},
+        {"vmName": "web-1", "runOnce": true, "licenseType": "auto", "encrypted": false},
+        {"hostname": "db-1.corp.example.com", "frequency": 24, "licenseType": "AWS",
+         "kmsKeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "onFailure": {"resumeWith": "onDemandRun"}},
+        {"vmPath": "/Datacenters/DC1/vm/app-1", "seedReplicationTime": "2026-12-01T08:30:00+01:00",
+         "numberOfRecentAmisToKeep": 0, "roleName": "sms-custom.role@x", "description": "app"}
+    ]
+}"#;
+
+/// The failure policy of [`EVERY_OPTION`]'s defaults.
+const DEFAULT_POLICY: FailurePolicy = FailurePolicy {
+    cool_down_secs: 1800,
+    resume_with: ResumeWith::Reschedule,
+    max_consecutive_failures: 4,
+};
+
+/// Job `i` of [`EVERY_OPTION`].
+fn every_option(i: usize) -> JobSpec {
+    jobs(EVERY_OPTION).unwrap().swap_remove(i)
+}
+
+#[test]
+fn a_job_that_sets_nothing_takes_every_default() {
+    let job = every_option(0);
+    assert_eq!(job.server, ServerRef::Id("s-1234567890abcdef0".into()));
+    assert_eq!(job.seed, SeedTime::After(7200));
+    let o = &job.options;
+    assert_eq!((o.frequency, o.run_once), (Some(12), None));
+    assert_eq!(o.license, License::Byol);
+    assert_eq!(o.role_name.as_deref(), Some("sms"));
+    assert_eq!(o.description.as_deref(), Some("wave 1"));
+    assert_eq!(o.amis_to_keep, Some(3));
+    assert_eq!(o.encrypted, Some(true));
+    let key = "arn:aws:kms:us-east-1:123456789012:alias/sms-amis";
+    assert_eq!(o.kms_key_id.as_deref(), Some(key));
+    assert_eq!(job.on_failure, DEFAULT_POLICY);
+}
+
+#[test]
+fn run_once_replaces_the_default_frequency() {
+    let job = every_option(1);
+    assert_eq!(job.server, ServerRef::VmName("web-1".into()));
+    assert_eq!(
+        (job.options.frequency, job.options.run_once),
+        (None, Some(true))
+    );
+    assert!(job.is_one_time());
+    assert_eq!(job.options.license, License::Auto);
+}
+
+#[test]
+fn encrypted_false_drops_the_default_key() {
+    let o = every_option(1).options;
+    assert_eq!((o.encrypted, o.kms_key_id.as_deref()), (Some(false), None));
+}
+
+#[test]
+fn a_job_option_overrides_its_default() {
+    let job = every_option(2);
+    assert_eq!(
+        job.server,
         ServerRef::Hostname("db-1.corp.example.com".into())
     );
-    assert_eq!(got[2].options.frequency, Some(24));
-    assert_eq!(got[2].options.license, License::Aws);
-    assert_eq!(
-        got[2].options.kms_key_id.as_deref(),
-        Some("1234abcd-12ab-34cd-56ef-1234567890ab")
-    );
-    assert_eq!(
-        got[2].on_failure,
-        FailurePolicy {
-            resume_with: ResumeWith::OnDemandRun,
-            ..policy
-        }
-    );
+    assert_eq!(job.options.frequency, Some(24));
+    assert_eq!(job.options.license, License::Aws);
+    let key = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    assert_eq!(job.options.kms_key_id.as_deref(), Some(key));
+    let policy = FailurePolicy {
+        resume_with: ResumeWith::OnDemandRun,
+        ..DEFAULT_POLICY
+    };
+    assert_eq!(job.on_failure, policy);
+}
 
+#[test]
+fn a_seed_time_with_an_offset_and_zero_amis_are_kept() {
+    let job = every_option(3);
     assert_eq!(
-        got[3].server,
+        job.server,
         ServerRef::VmPath("/Datacenters/DC1/vm/app-1".into())
     );
     // 08:30 at +01:00 is 07:30Z, eleven days and 21.5 hours after NOW.
-    assert_eq!(
-        got[3].seed,
-        SeedTime::At(NOW + 11 * 86_400 - 2 * 3600 - 1800)
-    );
-    assert_eq!(got[3].options.amis_to_keep, Some(0));
-    assert_eq!(
-        got[3].options.role_name.as_deref(),
-        Some("sms-custom.role@x")
-    );
+    assert_eq!(job.seed, SeedTime::At(NOW + 11 * 86_400 - 2 * 3600 - 1800));
+    assert_eq!(job.options.amis_to_keep, Some(0));
+    assert_eq!(job.options.role_name.as_deref(), Some("sms-custom.role@x"));
 }
 
 #[test]
@@ -261,42 +325,4 @@ fn invalid_configurations_fail_with_the_variable_and_field_named() {
             Ok(_) => panic!("{doc}: accepted, want `{want}`"),
         }
     }
-}
-
-#[test]
-fn other_variables_are_validated() {
-    let job = r#"{"jobs": [{"serverId": "s-12345678", "frequency": 12}]}"#;
-    let cases: &[(&[(&str, &str)], &str)] = &[
-        (&[], "configuration SMS_JOBS: is required but not set"),
-        (&[(JOBS_VAR, job), ("MAX_CONCURRENCY", "0")], "configuration MAX_CONCURRENCY: 0 is out of range"),
-        (&[(JOBS_VAR, job), ("REPORT_TOPIC_ARN", "reports")], "configuration REPORT_TOPIC_ARN: `reports` is not an ARN"),
-        (&[(JOBS_VAR, job), ("TRIGGER_TOPIC_ARNS", "arn:aws:sqs:us-east-1:123456789012:q")], "configuration TRIGGER_TOPIC_ARNS: `arn:aws:sqs:us-east-1:123456789012:q` is an ARN of service `sqs`"),
-        (&[(JOBS_VAR, job), ("DRY_RUN", "yes")], "configuration DRY_RUN: `yes` is not a boolean"),
-    ];
-    for (pairs, want) in cases {
-        match load(pairs) {
-            Err(e) => assert!(
-                e.starts_with(want),
-                "{pairs:?}: got `{e}`, want `{want}...`"
-            ),
-            Ok(_) => panic!("{pairs:?}: accepted, want `{want}`"),
-        }
-    }
-    let c = load(&[
-        (JOBS_VAR, job),
-        ("MAX_CONCURRENCY", "8"),
-        (
-            "REPORT_TOPIC_ARN",
-            "arn:aws:sns:us-east-1:123456789012:reports",
-        ),
-        (
-            "TRIGGER_TOPIC_ARNS",
-            "arn:aws:sns:us-east-1:123456789012:sms-events",
-        ),
-        ("DRY_RUN", "true"),
-    ])
-    .unwrap();
-    assert_eq!(c.max_concurrency, 8);
-    assert!(c.dry_run);
-    assert_eq!(c.trigger_topic_arns.len(), 1);
 }

@@ -1,24 +1,16 @@
 use super::*;
 use crate::config::{FailurePolicy, ResumeWith};
+use crate::model::{JobOptions, Run, RunState, RunType, ESCALATE};
 use crate::policy::{ON_DEMAND_RUNS_PER_DAY, RESCHEDULE_LEAD_SECS};
+use crate::testing::{jid, sid, HOUR, NOW};
+use dr_core::error::{CallFailure, ErrorClass};
+use dr_core::report::OutcomeResult;
+use dr_core::settings::Settings;
 use dr_core::trigger::{
     Alarm, AlarmDelivery, AlarmKind, AlarmState, DirectInvoke, OtherEvent, Schedule,
     VaultNotification,
 };
 use serde_json::json;
-
-/// 2026-11-20T10:00:00Z
-const NOW: i64 = 1_795_168_800;
-const HOUR: i64 = 3600;
-const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:sms-events";
-
-fn sid(n: u32) -> String {
-    format!("s-0a1b2c3d4e5f6{n:04}")
-}
-
-fn jid(n: u32) -> String {
-    format!("sms-job-0a1b2c3d4e5f6{n:04}")
-}
 
 fn server(n: u32) -> Server {
     Server {
@@ -32,7 +24,7 @@ fn server(n: u32) -> Server {
 
 fn catalog(servers: Vec<Server>) -> Catalog {
     Catalog {
-        status: Some("AVAILABLE".into()),
+        status: Some(CatalogStatus::Available),
         servers,
     }
 }
@@ -52,20 +44,16 @@ fn by_id(n: u32) -> JobSpec {
 
 fn config(jobs: Vec<JobSpec>) -> SmsConfig {
     SmsConfig {
-        home_account: None,
+        settings: Settings::default(),
         jobs,
-        max_concurrency: 4,
-        report_topic_arn: None,
-        trigger_topic_arns: vec![],
-        dry_run: false,
     }
 }
 
-fn job(n: u32, state: &str) -> Job {
+fn job(n: u32, state: JobState) -> Job {
     Job {
         id: jid(n),
         server_id: sid(n),
-        state: state.into(),
+        state,
         status_message: None,
         run_once: false,
         latest_ami: None,
@@ -74,16 +62,18 @@ fn job(n: u32, state: &str) -> Job {
 }
 
 /// A run `hours_ago` hours before NOW that ended (if it did) an hour later.
-fn run(id: &str, state: &str, kind: &str, hours_ago: i64) -> Run {
+fn run(id: &str, state: RunState, kind: RunType, hours_ago: i64) -> Run {
     let scheduled = NOW - hours_ago * HOUR;
+    let failed = state == RunState::Failed;
+    let ended = matches!(state, RunState::Failed | RunState::Completed);
     Run {
         id: id.into(),
-        state: state.into(),
-        kind: kind.into(),
-        status_message: (state == "FAILED").then(|| format!("{id} failed: connector unreachable")),
-        stage: (state == "FAILED").then(|| "PREPARING".to_owned()),
+        state,
+        kind,
+        status_message: failed.then(|| format!("{id} failed: connector unreachable")),
+        stage: failed.then(|| "PREPARING".to_owned()),
         scheduled: Some(scheduled),
-        completed: matches!(state, "FAILED" | "COMPLETED").then_some(scheduled + HOUR),
+        completed: ended.then_some(scheduled + HOUR),
     }
 }
 
@@ -93,6 +83,7 @@ fn facts(servers: Vec<Server>, jobs: Vec<Job>, runs: Vec<(u32, Vec<Run>)>) -> Fa
         catalog: catalog(servers),
         jobs,
         runs: runs.into_iter().map(|(n, r)| (jid(n), r)).collect(),
+        unread_runs: vec![],
     }
 }
 
@@ -123,73 +114,46 @@ fn cloudtrail(event_name: &str, request: Value, response: Value) -> Trigger {
     api_call(event_name, false, request, response)
 }
 
-/// Expected notices: target and kind.
-type Notices = Vec<(String, NoticeKind)>;
-/// Expected skips: target and the start of the reason.
-type Skips = Vec<(String, &'static str)>;
-
-struct Case {
-    name: &'static str,
-    trigger: Trigger,
-    config: SmsConfig,
-    facts: Facts,
-    actions: Vec<Action>,
-    notices: Notices,
-    skips: Skips,
-}
-
-fn check(case: Case) -> JobsPlan {
-    let got = plan(&case.trigger, &case.config, &case.facts);
-    assert_eq!(got.actions, case.actions, "{}: actions", case.name);
-    let notices: Notices = got
-        .notices
+/// The notices decided: target and kind.
+fn notices(got: &JobsPlan) -> Vec<(String, NoticeKind)> {
+    got.notices
         .iter()
         .map(|n| (n.target.clone(), n.kind))
-        .collect();
-    assert_eq!(
-        notices, case.notices,
-        "{}: notices {:?}",
-        case.name, got.notices
-    );
-    let skips: Vec<(String, String)> = got
+        .collect()
+}
+
+/// The detail of the notice about `target`.
+fn detail<'a>(got: &'a JobsPlan, target: &str) -> &'a str {
+    got.notices
+        .iter()
+        .find(|n| n.target == target)
+        .map(|n| n.detail.as_str())
+        .unwrap_or_else(|| panic!("no notice about {target}: {:?}", got.notices))
+}
+
+/// Asserts the skips, in order: each target, with a reason starting as given.
+fn assert_skips(got: &JobsPlan, want: &[(String, &str)]) {
+    let skips: Vec<(&str, &str)> = got
         .skips
         .listed()
         .iter()
-        .map(|s| (s.target.clone(), s.reason.clone()))
+        .map(|s| (s.target.as_str(), s.reason.as_str()))
         .collect();
-    assert_eq!(
-        skips.len(),
-        case.skips.len(),
-        "{}: skips {skips:?}",
-        case.name
-    );
-    for ((target, reason), (want_target, want_reason)) in skips.iter().zip(&case.skips) {
-        assert_eq!(target, want_target, "{}", case.name);
+    assert_eq!(skips.len(), want.len(), "skips {skips:?}");
+    for ((target, reason), (want_target, want_reason)) in skips.iter().zip(want) {
+        assert_eq!(target, want_target);
         assert!(
             reason.starts_with(want_reason),
-            "{}: reason `{reason}` does not start with `{want_reason}`",
-            case.name
+            "reason `{reason}` does not start with `{want_reason}`"
         );
     }
-    got
 }
 
-fn start_run(n: u32, reason_start: &str, got: &JobsPlan) -> Action {
-    // The reason carries the root cause; the test names its start and takes the rest from the plan.
-    let reason = got
-        .actions
-        .iter()
-        .find_map(|a| match a {
-            Action::StartRun { job_id, reason, .. } if *job_id == jid(n) => Some(reason.clone()),
-            _ => None,
-        })
-        .unwrap_or_default();
-    assert!(reason.starts_with(reason_start), "{reason}");
-    Action::StartRun {
-        job_id: jid(n),
-        description: "sms-replication-jobs: resume after failure".into(),
-        reason,
-    }
+/// Asserts that the plan decided nothing but to skip `target` for a reason starting `reason`.
+fn assert_only_skip(got: &JobsPlan, target: &str, reason: &str) {
+    assert!(got.actions.is_empty(), "{:?}", got.actions);
+    assert!(got.notices.is_empty(), "{:?}", got.notices);
+    assert_skips(got, &[(target.to_owned(), reason)]);
 }
 
 fn created(n: u32, seed_time: i64) -> CreateJob {
@@ -201,9 +165,16 @@ fn created(n: u32, seed_time: i64) -> CreateJob {
     }
 }
 
+/// The plan of a schedule for the servers and jobs of `specs` alone.
+fn sweep(specs: Vec<JobSpec>, servers: Vec<Server>, jobs: Vec<Job>) -> JobsPlan {
+    decide(&schedule(), &config(specs), &facts(servers, jobs, vec![]))
+}
+
+// Creating the jobs the configuration asks for.
+
 #[test]
-fn creation_passes_every_option_through() {
-    let every_option = JobOptions {
+fn a_missing_job_is_created_with_every_configured_option() {
+    let options = JobOptions {
         frequency: Some(6),
         run_once: Some(false),
         license: License::Byol,
@@ -213,801 +184,850 @@ fn creation_passes_every_option_through() {
         encrypted: Some(true),
         kms_key_id: Some("alias/sms-amis".into()),
     };
-    let one_time_options = JobOptions {
+    let full = JobSpec {
+        seed: SeedTime::After(2 * HOUR),
+        options: options.clone(),
+        ..spec(ServerRef::VmName("WEB-1".into()))
+    };
+    let got = sweep(vec![full], vec![server(1)], vec![]);
+    let want = CreateJob {
+        options,
+        ..created(1, NOW + 2 * HOUR)
+    };
+    assert_eq!(got.actions, [Action::Create(want)]);
+}
+
+#[test]
+fn an_aws_license_is_noted_as_checked_by_sms() {
+    let options = JobOptions {
         frequency: None,
         run_once: Some(true),
         license: License::Aws,
         encrypted: Some(true),
         ..JobOptions::every(12)
     };
-    let full = JobSpec {
-        server: ServerRef::VmName("WEB-1".into()),
-        seed: SeedTime::After(2 * HOUR),
-        options: every_option.clone(),
-        on_failure: FailurePolicy::default(),
-    };
     let one_time = JobSpec {
         seed: SeedTime::At(NOW + 3 * 86_400),
-        options: one_time_options.clone(),
+        options: options.clone(),
         ..by_id(2)
     };
-    let past_seed = JobSpec {
+    let got = sweep(vec![one_time], vec![server(2)], vec![]);
+    let want = CreateJob {
+        options,
+        notes: vec![
+            "licenseType AWS needs a Windows server: the SMS catalog does not record the OS, so \
+             SMS checks it (Linux servers take only BYOL)"
+                .into(),
+        ],
+        ..created(2, NOW + 3 * 86_400)
+    };
+    assert_eq!(got.actions, [Action::Create(want)]);
+}
+
+#[test]
+fn a_seed_time_already_past_means_now() {
+    let past = JobSpec {
         seed: SeedTime::At(NOW - 86_400),
         ..by_id(3)
     };
+    let got = sweep(vec![past], vec![server(3)], vec![]);
+    assert_eq!(got.actions, [Action::Create(created(3, NOW))]);
+}
+
+#[test]
+fn no_seed_time_means_the_time_of_the_run() {
+    let got = sweep(vec![by_id(5)], vec![server(5)], vec![]);
+    assert_eq!(got.actions, [Action::Create(created(5, NOW))]);
+}
+
+#[test]
+fn a_seed_time_more_than_30_days_ahead_is_skipped() {
     let too_far = JobSpec {
         seed: SeedTime::At(NOW + 31 * 86_400),
         ..by_id(4)
     };
-    let got = check(Case {
-        name: "every option",
-        trigger: schedule(),
-        config: config(vec![full, one_time, past_seed, too_far, by_id(5)]),
-        facts: facts((1..=5).map(server).collect(), vec![], vec![]),
-        actions: vec![
-            Action::Create(CreateJob {
-                seed_time: NOW + 2 * HOUR,
-                options: every_option,
-                ..created(1, 0)
-            }),
-            Action::Create(CreateJob {
-                seed_time: NOW + 3 * 86_400,
-                options: one_time_options,
-                notes: vec![
-                    "licenseType AWS needs a Windows server: the SMS catalog does not \
-                             record the OS, so SMS checks it (Linux servers take only BYOL)"
-                        .into(),
-                ],
-                ..created(2, 0)
-            }),
-            Action::Create(created(3, NOW)),
-            Action::Create(created(5, NOW)),
-        ],
-        notices: vec![],
-        skips: vec![(
-            sid(4),
-            "seedReplicationTime 2026-12-21T10:00:00Z is more than 30 days ahead",
-        )],
-    });
-    let Action::Create(first) = &got.actions[0] else {
-        panic!("{:?}", got.actions)
-    };
-    assert_eq!(
-        first.summary(),
-        "seed 2026-11-20T12:00:00Z, every 6 h, license BYOL, role sms, keep 3 AMIs, encrypted with alias/sms-amis"
+    let got = sweep(vec![too_far], vec![server(4)], vec![]);
+    assert_only_skip(
+        &got,
+        &sid(4),
+        "seedReplicationTime 2026-12-21T10:00:00Z is more than 30 days ahead",
     );
 }
 
-#[test]
-fn servers_resolve_by_id_name_hostname_and_path() {
+// Resolving the configured servers against the catalog.
+
+/// What a schedule decides for `reference`, among servers 1 to 4 and a server 7 also named
+/// web-1: `create <server>` or `skip <target>: <reason>`, one a line.
+fn resolves(reference: ServerRef) -> String {
     let mut twin = server(7);
     twin.vm_name = Some("web-1".into());
     let servers = vec![server(1), server(2), server(3), server(4), twin];
-    let cases: Vec<(&str, ServerRef, Result<u32, &str>)> = vec![
-        ("id", ServerRef::Id(sid(2)), Ok(2)),
-        ("vm name, any case", ServerRef::VmName("WEB-3".into()), Ok(3)),
-        ("hostname, whole", ServerRef::Hostname("web-4".into()), Ok(4)),
-        ("hostname, first label", ServerRef::Hostname("Web-4.corp.example.com".into()), Ok(4)),
-        ("vm path", ServerRef::VmPath("/Datacenters/DC1/vm/web-2".into()), Ok(2)),
-        ("vm path is exact", ServerRef::VmPath("/datacenters/dc1/vm/web-2".into()), Err("no such server in the SMS catalog")),
-        ("unknown id", ServerRef::Id(sid(9)), Err("no such server in the SMS catalog")),
-        ("unknown name", ServerRef::VmName("db-1".into()), Err("no such server in the SMS catalog")),
-        ("ambiguous", ServerRef::VmName("web-1".into()), Err("ambiguous: matches servers s-0a1b2c3d4e5f60001, s-0a1b2c3d4e5f60007; name it by serverId or vmPath")),
-    ];
-    for (name, reference, want) in cases {
-        let describe = reference.describe();
-        let (actions, skips) = match want {
-            Ok(n) => (vec![Action::Create(created(n, NOW))], vec![]),
-            Err(reason) => (vec![], vec![(describe, reason)]),
-        };
-        check(Case {
-            name,
-            trigger: schedule(),
-            config: config(vec![spec(reference)]),
-            facts: facts(servers.clone(), vec![], vec![]),
-            actions,
-            notices: vec![],
-            skips,
-        });
-    }
-    check(Case {
-        name: "two entries, one server",
-        trigger: schedule(),
-        config: config(vec![
-            by_id(1),
-            spec(ServerRef::VmPath("/Datacenters/DC1/vm/web-1".into())),
-        ]),
-        facts: facts(vec![server(1)], vec![], vec![]),
-        actions: vec![Action::Create(created(1, NOW))],
-        notices: vec![],
-        skips: vec![(
+    let got = sweep(vec![spec(reference)], servers, vec![]);
+    let created = got.actions.iter().map(|a| match a {
+        Action::Create(job) => format!("create {}", job.server_id),
+        other => format!("{other:?}"),
+    });
+    let skipped = (got.skips.listed().iter()).map(|s| format!("skip {}: {}", s.target, s.reason));
+    created.chain(skipped).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn a_server_is_named_by_id_vm_name_hostname_or_path() {
+    let create = |n: u32| format!("create {}", sid(n));
+    assert_eq!(resolves(ServerRef::Id(sid(2))), create(2));
+    assert_eq!(resolves(ServerRef::VmName("WEB-3".into())), create(3));
+    assert_eq!(resolves(ServerRef::Hostname("web-4".into())), create(4));
+    let fqdn = ServerRef::Hostname("Web-4.corp.example.com".into());
+    assert_eq!(resolves(fqdn), create(4), "by its first label");
+    let path = ServerRef::VmPath("/Datacenters/DC1/vm/web-2".into());
+    assert_eq!(resolves(path), create(2));
+}
+
+#[test]
+fn a_reference_that_names_no_server_is_skipped() {
+    let missing = "no such server in the SMS catalog; re-import the catalog if it is new";
+    let skipped = |r: ServerRef| format!("skip {}: {missing}", r.describe());
+    let path = ServerRef::VmPath("/datacenters/dc1/vm/web-2".into());
+    assert_eq!(resolves(path.clone()), skipped(path), "a path is exact");
+    assert_eq!(
+        resolves(ServerRef::Id(sid(9))),
+        skipped(ServerRef::Id(sid(9)))
+    );
+    let name = ServerRef::VmName("db-1".into());
+    assert_eq!(resolves(name.clone()), skipped(name));
+}
+
+#[test]
+fn a_reference_that_names_two_servers_is_skipped_as_ambiguous() {
+    assert_eq!(
+        resolves(ServerRef::VmName("web-1".into())),
+        "skip vmName=web-1: ambiguous: matches servers s-0a1b2c3d4e5f60001, \
+         s-0a1b2c3d4e5f60007; name it by serverId or vmPath"
+    );
+}
+
+#[test]
+fn two_entries_naming_one_server_keep_the_first() {
+    let by_path = spec(ServerRef::VmPath("/Datacenters/DC1/vm/web-1".into()));
+    let got = sweep(vec![by_id(1), by_path], vec![server(1)], vec![]);
+    assert_eq!(got.actions, [Action::Create(created(1, NOW))]);
+    assert_skips(
+        &got,
+        &[(
             "vmPath=/Datacenters/DC1/vm/web-1".into(),
             "is server s-0a1b2c3d4e5f60001, already configured as s-0a1b2c3d4e5f60001",
         )],
-    });
+    );
+}
+
+#[test]
+fn nothing_is_created_until_the_catalog_is_available() {
     for status in ["NOT_IMPORTED", "IMPORTING", "DELETED", "EXPIRED"] {
         let mut f = facts(vec![server(1)], vec![], vec![]);
-        f.catalog.status = Some(status.into());
-        check(Case {
-            name: status,
-            trigger: schedule(),
-            config: config(vec![by_id(1), spec(ServerRef::VmName("web-2".into()))]),
-            facts: f,
-            actions: vec![],
-            notices: vec![],
-            skips: vec![
-                (sid(1), "the server catalog is "),
-                ("vmName=web-2".into(), "the server catalog is "),
-            ],
-        });
+        f.catalog.status = Some(CatalogStatus::from_sms(Some(status)));
+        let specs = vec![by_id(1), spec(ServerRef::VmName("web-2".into()))];
+        let got = decide(&schedule(), &config(specs), &f);
+        assert!(got.actions.is_empty(), "{status}");
+        let reason = format!("the server catalog is {status}; import it (ImportServerCatalog)");
+        assert_skips(&got, &[(sid(1), &reason), ("vmName=web-2".into(), &reason)]);
+    }
+}
+
+// Existing jobs, on a schedule.
+
+/// The plan of a schedule for server `n` and its `job`, with the job's runs if read.
+fn sweep_job(n: u32, job: Job, runs: Option<Vec<Run>>) -> JobsPlan {
+    let runs = runs.map(|r| vec![(n, r)]).unwrap_or_default();
+    decide(
+        &schedule(),
+        &config(vec![by_id(n)]),
+        &facts(vec![server(n)], vec![job], runs),
+    )
+}
+
+#[test]
+fn a_pending_or_active_job_means_the_server_needs_none() {
+    let got = sweep_job(1, job(1, JobState::Pending), None);
+    assert_eq!(notices(&got), [(sid(1), NoticeKind::Exists)]);
+    assert_eq!(
+        detail(&got, &sid(1)),
+        format!("already replicated by {} (PENDING)", jid(1))
+    );
+    let got = sweep_job(2, job(2, JobState::Active), None);
+    assert_eq!(notices(&got), [(sid(2), NoticeKind::Exists)]);
+    assert!(got.actions.is_empty() && got.skips.is_empty());
+}
+
+#[test]
+fn a_completed_job_is_reported_with_its_latest_ami() {
+    let mut completed = job(3, JobState::Completed);
+    completed.latest_ami = Some("ami-0abc1234def567890".into());
+    let got = sweep_job(3, completed, None);
+    assert_eq!(notices(&got), [(jid(3), NoticeKind::Completed)]);
+    assert!(detail(&got, &jid(3))
+        .ends_with("replication job completed; latest AMI ami-0abc1234def567890"));
+}
+
+#[test]
+fn a_deleted_or_deleting_job_is_reported_and_not_recreated() {
+    for state in [JobState::Deleted, JobState::Deleting] {
+        let got = sweep_job(4, job(4, state), None);
+        assert_eq!(notices(&got), [(jid(4), NoticeKind::Deleted)]);
+        assert!(got.actions.is_empty());
     }
 }
 
 #[test]
-fn existing_jobs_on_schedule() {
-    let mut completed = job(3, "COMPLETED");
-    completed.latest_ami = Some("ami-0abc1234def567890".into());
-    let mut failed = job(6, "FAILED");
-    failed.status_message = Some("Replication failed".into());
-    let mut one_time_failed = job(7, "FAILED");
-    one_time_failed.run_once = true;
-    let mut one_time_paused = job(8, "PAUSED_ON_FAILURE");
-    one_time_paused.run_once = true;
-    let jobs = vec![
-        job(1, "PENDING"),
-        job(2, "ACTIVE"),
-        completed,
-        job(4, "DELETED"),
-        job(5, "FAILING"),
-        failed,
-        one_time_failed,
-        one_time_paused,
-        job(9, "DELETING"),
-        job(10, "MYSTERY"),
-    ];
-    let got = check(Case {
-        name: "every job state",
-        trigger: schedule(),
-        config: config((1..=10).map(by_id).collect()),
-        facts: facts(
-            (1..=10).map(server).collect(),
-            jobs,
-            vec![(6, vec![run("sms-run-6", "FAILED", "AUTOMATIC", 3)])],
-        ),
-        actions: vec![],
-        notices: vec![
-            (sid(1), NoticeKind::Exists),
-            (sid(2), NoticeKind::Exists),
-            (jid(3), NoticeKind::Completed),
-            (jid(4), NoticeKind::Deleted),
-            (jid(5), NoticeKind::Failing),
-            (jid(6), NoticeKind::Failed),
-            (jid(7), NoticeKind::OneTimeFailed),
-            (jid(8), NoticeKind::OneTimeFailed),
-            (jid(9), NoticeKind::Deleted),
-        ],
-        skips: vec![(jid(10), "MYSTERY: not a state this function handles")],
-    });
-    let detail = |n: u32| {
-        got.notices
-            .iter()
-            .find(|x| x.target == jid(n) || x.target == sid(n))
-            .map(|x| x.detail.clone())
-            .unwrap_or_default()
-    };
-    assert_eq!(
-        detail(1),
-        format!("already replicated by {} (PENDING)", jid(1))
-    );
-    assert!(detail(3).ends_with("replication job completed; latest AMI ami-0abc1234def567890"));
-    assert_eq!(
-        detail(6),
-        format!(
-            "server {}: replication job failed: job: Replication failed; latest failed run sms-run-6 at 2026-11-20T08:00:00Z in stage PREPARING: sms-run-6 failed: connector unreachable",
-            sid(6)
-        )
-    );
-    assert!(detail(5).contains("runs are failing: SMS gave no status message"));
-    assert!(detail(8).contains("one-time jobs are never paused or resumed"));
-
-    let outcomes: Vec<(String, OutcomeResult)> = got
-        .notices
-        .iter()
-        .map(|n| {
-            let o = n.outcome();
-            (o.action, o.result)
-        })
-        .collect();
-    assert_eq!(
-        outcomes[0],
-        (CREATE_REPLICATION_JOB.into(), OutcomeResult::Unchanged)
-    );
-    assert_eq!(outcomes[2], (NOTIFY.into(), OutcomeResult::Unchanged));
-    assert_eq!(outcomes[5], (NOTIFY.into(), OutcomeResult::Failed));
-    assert_eq!(got.notices[5].outcome().state.as_deref(), Some("FAILED"));
+fn a_failing_job_is_reported_with_what_sms_says() {
+    let got = sweep_job(5, job(5, JobState::Failing), None);
+    assert_eq!(notices(&got), [(jid(5), NoticeKind::Failing)]);
+    assert!(detail(&got, &jid(5)).contains("runs are failing: SMS gave no status message"));
 }
 
 #[test]
-fn the_live_job_speaks_for_a_server_and_taken_servers_are_reported() {
-    let mut old = job(1, "DELETED");
+fn a_failed_job_is_reported_with_the_job_and_latest_run_messages() {
+    let mut failed = job(6, JobState::Failed);
+    failed.status_message = Some("Replication failed".into());
+    let runs = vec![run("sms-run-6", RunState::Failed, RunType::Automatic, 3)];
+    let got = sweep_job(6, failed, Some(runs));
+    assert_eq!(notices(&got), [(jid(6), NoticeKind::Failed)]);
+    assert_eq!(
+        detail(&got, &jid(6)),
+        format!(
+            "server {}: replication job failed: job: Replication failed; latest failed run \
+             sms-run-6 at 2026-11-20T08:00:00Z in stage PREPARING: sms-run-6 failed: connector \
+             unreachable",
+            sid(6)
+        )
+    );
+}
+
+#[test]
+fn a_failed_one_time_job_is_reported_as_one() {
+    let mut one_time = job(7, JobState::Failed);
+    one_time.run_once = true;
+    let got = sweep_job(7, one_time, None);
+    assert_eq!(notices(&got), [(jid(7), NoticeKind::OneTimeFailed)]);
+}
+
+#[test]
+fn a_paused_one_time_job_is_never_resumed() {
+    let mut one_time = job(8, JobState::PausedOnFailure);
+    one_time.run_once = true;
+    let got = sweep_job(8, one_time, Some(failed_runs(1, 5)));
+    assert_eq!(notices(&got), [(jid(8), NoticeKind::OneTimeFailed)]);
+    assert!(detail(&got, &jid(8)).contains("one-time jobs are never paused or resumed"));
+    assert!(got.actions.is_empty());
+}
+
+#[test]
+fn a_job_state_this_function_does_not_know_is_skipped() {
+    let got = sweep_job(10, job(10, JobState::from_sms(Some("MYSTERY"))), None);
+    assert_only_skip(&got, &jid(10), "MYSTERY: not a state this function handles");
+}
+
+#[test]
+fn a_live_job_speaks_for_its_server_over_a_deleted_one() {
+    let mut old = job(1, JobState::Deleted);
     old.id = "sms-job-old".into();
+    let got = sweep(
+        vec![by_id(1)],
+        vec![server(1)],
+        vec![old, job(1, JobState::Active)],
+    );
+    assert_eq!(notices(&got), [(sid(1), NoticeKind::Exists)]);
+}
+
+#[test]
+fn a_server_the_catalog_gives_to_an_unlisted_job_is_skipped() {
     let mut taken = server(2);
     taken.job_id = Some("sms-job-elsewhere".into());
+    let got = sweep(vec![by_id(2)], vec![taken], vec![]);
+    assert_only_skip(
+        &got,
+        &sid(2),
+        "cannot be replicated: replication job sms-job-elsewhere has it",
+    );
+}
+
+#[test]
+fn a_server_whose_job_was_terminated_gets_a_new_one() {
     let mut freed = server(3);
     freed.job_id = Some("sms-job-purged".into());
     freed.job_terminated = true;
-    check(Case {
-        name: "live job wins, taken, freed",
-        trigger: schedule(),
-        config: config(vec![by_id(1), by_id(2), by_id(3)]),
-        facts: facts(
-            vec![server(1), taken, freed],
-            vec![old, job(1, "ACTIVE")],
-            vec![],
-        ),
-        actions: vec![Action::Create(created(3, NOW))],
-        notices: vec![(sid(1), NoticeKind::Exists)],
-        skips: vec![(
-            sid(2),
-            "cannot be replicated: replication job sms-job-elsewhere has it",
-        )],
-    });
+    let got = sweep(vec![by_id(3)], vec![freed], vec![]);
+    assert_eq!(got.actions, [Action::Create(created(3, NOW))]);
 }
+
+// The pause-on-failure policy.
 
 /// Runs of a job SMS paused after `failures` consecutive failures, the newest `hours_ago` old.
 fn failed_runs(failures: i64, hours_ago: i64) -> Vec<Run> {
-    let mut runs: Vec<Run> = (0..failures)
-        .map(|i| {
-            run(
-                &format!("sms-run-f{i}"),
-                "FAILED",
-                "AUTOMATIC",
-                hours_ago + 12 * i,
-            )
-        })
-        .collect();
+    let failed = |i: i64| {
+        let id = format!("sms-run-f{i}");
+        run(
+            &id,
+            RunState::Failed,
+            RunType::Automatic,
+            hours_ago + 12 * i,
+        )
+    };
+    let mut runs: Vec<Run> = (0..failures).map(failed).collect();
+    let ok_at = hours_ago + 12 * failures;
     runs.push(run(
         "sms-run-ok",
-        "COMPLETED",
-        "AUTOMATIC",
-        hours_ago + 12 * failures,
+        RunState::Completed,
+        RunType::Automatic,
+        ok_at,
     ));
     runs
 }
 
-#[test]
-fn pause_on_failure_policy_table() {
-    let reschedule = FailurePolicy {
+/// [`failed_runs`] and then `extra`.
+fn with_runs(extra: Vec<Run>, failures: i64, hours_ago: i64) -> Vec<Run> {
+    let mut runs = failed_runs(failures, hours_ago);
+    runs.extend(extra);
+    runs
+}
+
+/// Two on-demand runs, 20 and 5 hours ago, the older one `older`.
+fn two_on_demand_runs(older: RunState, older_hours_ago: i64) -> Vec<Run> {
+    vec![
+        run("sms-run-d1", older, RunType::OnDemand, older_hours_ago),
+        run("sms-run-d2", RunState::Failed, RunType::OnDemand, 5),
+    ]
+}
+
+fn reschedule() -> FailurePolicy {
+    FailurePolicy {
         resume_with: ResumeWith::Reschedule,
         ..FailurePolicy::default()
-    };
-    let with_runs = |extra: Vec<Run>, failures: i64, hours_ago: i64| {
-        let mut runs = failed_runs(failures, hours_ago);
-        runs.extend(extra);
-        runs
-    };
-    // (name, policy, runs (None = not read), want action, want notice, want skip reason start)
-    type Row = (
-        &'static str,
-        FailurePolicy,
-        Option<Vec<Run>>,
-        Option<&'static str>,
-        Option<NoticeKind>,
-        Option<&'static str>,
-    );
-    let rows: Vec<Row> = vec![
-        (
-            "cool-down not elapsed",
-            FailurePolicy::default(),
-            Some(failed_runs(3, 1)),
-            None,
-            None,
-            Some("PAUSED_ON_FAILURE: cool-down: latest failure at 2026-11-20T10:00:00Z, resuming after 2026-11-20T11:00:00Z"),
-        ),
-        (
-            "resume by on-demand run",
-            FailurePolicy::default(),
-            Some(failed_runs(3, 3)),
-            Some("run"),
-            None,
-            None,
-        ),
-        (
-            "resume by reschedule",
-            reschedule,
-            Some(failed_runs(3, 3)),
-            Some("reschedule"),
-            None,
-            None,
-        ),
-        (
-            "on-demand limit reached",
-            FailurePolicy::default(),
-            Some(with_runs(
-                vec![
-                    run("sms-run-d1", "FAILED", "ON_DEMAND", 20),
-                    run("sms-run-d2", "FAILED", "ON_DEMAND", 5),
-                ],
-                2,
-                3,
-            )),
-            None,
-            None,
-            Some("PAUSED_ON_FAILURE: 2 on-demand runs in the last 24 h, the SMS limit is 2; the next is possible after 2026-11-20T14:00:00Z"),
-        ),
-        (
-            "on-demand runs older than a day do not count",
-            FailurePolicy::default(),
-            Some(with_runs(
-                vec![
-                    run("sms-run-d1", "COMPLETED", "ON_DEMAND", 30),
-                    run("sms-run-d2", "FAILED", "ON_DEMAND", 5),
-                ],
-                2,
-                3,
-            )),
-            Some("run"),
-            None,
-            None,
-        ),
-        (
-            "the limit does not stop a reschedule",
-            reschedule,
-            Some(with_runs(
-                vec![
-                    run("sms-run-d1", "FAILED", "ON_DEMAND", 20),
-                    run("sms-run-d2", "FAILED", "ON_DEMAND", 5),
-                ],
-                2,
-                3,
-            )),
-            Some("reschedule"),
-            None,
-            None,
-        ),
-        (
-            "a run is active",
-            FailurePolicy::default(),
-            Some(with_runs(vec![run("sms-run-now", "ACTIVE", "ON_DEMAND", 0)], 3, 3)),
-            None,
-            None,
-            Some("PAUSED_ON_FAILURE: run sms-run-now is ACTIVE; waiting for it before resuming"),
-        ),
-        (
-            "the next scheduled run does not hold a reschedule",
-            reschedule,
-            Some(with_runs(vec![run("sms-run-next", "PENDING", "AUTOMATIC", -1)], 3, 3)),
-            Some("reschedule"),
-            None,
-            None,
-        ),
-        (
-            "the next scheduled run does not hold an on-demand run",
-            FailurePolicy::default(),
-            Some(with_runs(vec![run("sms-run-next", "PENDING", "AUTOMATIC", -1)], 3, 3)),
-            Some("run"),
-            None,
-            None,
-        ),
-        (
-            "the next scheduled run does not hold an escalation",
-            FailurePolicy::default(),
-            Some(with_runs(vec![run("sms-run-next", "PENDING", "AUTOMATIC", -1)], 5, 3)),
-            None,
-            Some(NoticeKind::Escalate),
-            None,
-        ),
-        (
-            "a scheduled run that is due is waited for",
-            reschedule,
-            Some(with_runs(vec![run("sms-run-next", "PENDING", "AUTOMATIC", 0)], 3, 3)),
-            None,
-            None,
-            Some("PAUSED_ON_FAILURE: run sms-run-next is PENDING; waiting for it before resuming"),
-        ),
-        (
-            "an on-demand run not started yet is waited for",
-            reschedule,
-            Some(with_runs(vec![run("sms-run-asked", "PENDING", "ON_DEMAND", -1)], 3, 3)),
-            None,
-            None,
-            Some("PAUSED_ON_FAILURE: run sms-run-asked is PENDING; waiting for it before resuming"),
-        ),
-        (
-            "escalation after N",
-            FailurePolicy::default(),
-            Some(failed_runs(5, 3)),
-            None,
-            Some(NoticeKind::Escalate),
-            None,
-        ),
-        (
-            "escalation counts past missed runs",
-            FailurePolicy {
-                max_consecutive_failures: 3,
-                ..FailurePolicy::default()
-            },
-            Some(with_runs(vec![run("sms-run-missed", "MISSED", "AUTOMATIC", 9)], 3, 3)),
-            None,
-            Some(NoticeKind::Escalate),
-            None,
-        ),
-        (
-            "runs not read",
-            FailurePolicy::default(),
-            None,
-            None,
-            None,
-            Some("PAUSED_ON_FAILURE, but its runs could not be read"),
-        ),
-        (
-            "no failed run in the history",
-            FailurePolicy::default(),
-            Some(vec![run("sms-run-ok", "COMPLETED", "AUTOMATIC", 30)]),
-            None,
-            None,
-            Some("PAUSED_ON_FAILURE: paused, but no failed run with a time"),
-        ),
-    ];
-    for (name, policy, runs, action, notice, skip) in rows {
-        let mut paused = job(1, "PAUSED_ON_FAILURE");
-        paused.status_message = Some("Paused after consecutive failures".into());
-        let spec = JobSpec {
-            on_failure: policy,
-            ..by_id(1)
-        };
-        let got = plan(
-            &schedule(),
-            &config(vec![spec]),
-            &facts(
-                vec![server(1)],
-                vec![paused],
-                runs.map(|r| vec![(1, r)]).unwrap_or_default(),
-            ),
-        );
-        match action {
-            Some("run") => assert_eq!(
-                got.actions,
-                vec![start_run(1, "resumed after the cool-down; job: Paused after consecutive failures; latest failed run sms-run-f0", &got)],
-                "{name}"
-            ),
-            Some(_) => assert!(
-                matches!(&got.actions[..], [Action::Reschedule { job_id, next_start, reason }]
-                    if *job_id == jid(1) && *next_start == NOW + RESCHEDULE_LEAD_SECS
-                        && reason.starts_with("resumed after the cool-down")),
-                "{name}: {:?}",
-                got.actions
-            ),
-            None => assert!(got.actions.is_empty(), "{name}: {:?}", got.actions),
-        }
-        let kinds: Vec<NoticeKind> = got.notices.iter().map(|n| n.kind).collect();
-        assert_eq!(kinds, notice.into_iter().collect::<Vec<_>>(), "{name}");
-        match skip {
-            Some(want) => {
-                assert_eq!(got.skips.total(), 1, "{name}: {:?}", got.skips);
-                assert!(
-                    got.skips.listed()[0].reason.starts_with(want),
-                    "{name}: `{}` does not start with `{want}`",
-                    got.skips.listed()[0].reason
-                );
-            }
-            None => assert!(got.skips.is_empty(), "{name}: {:?}", got.skips),
-        }
     }
-    assert_eq!(ON_DEMAND_RUNS_PER_DAY, 2);
+}
+
+/// The plan of a schedule for job 1, PAUSED_ON_FAILURE under `policy`, with its runs if read.
+fn paused(policy: FailurePolicy, runs: Option<Vec<Run>>) -> JobsPlan {
+    let mut paused = job(1, JobState::PausedOnFailure);
+    paused.status_message = Some("Paused after consecutive failures".into());
+    let spec = JobSpec {
+        on_failure: policy,
+        ..by_id(1)
+    };
+    let runs = runs.map(|r| vec![(1, r)]).unwrap_or_default();
+    decide(
+        &schedule(),
+        &config(vec![spec]),
+        &facts(vec![server(1)], vec![paused], runs),
+    )
+}
+
+fn assert_resumed_by_run(got: &JobsPlan) {
+    let [Action::StartRun {
+        job_id,
+        description,
+        reason,
+    }] = &got.actions[..]
+    else {
+        panic!("{:?}", got.actions)
+    };
+    assert_eq!(*job_id, jid(1));
+    assert_eq!(description, "sms-replication-jobs: resume after failure");
+    assert!(
+        reason.starts_with(
+            "resumed after the cool-down; job: Paused after consecutive failures; latest \
+             failed run sms-run-f0"
+        ),
+        "{reason}"
+    );
+    assert!(got.notices.is_empty() && got.skips.is_empty(), "{got:?}");
+}
+
+fn assert_rescheduled(got: &JobsPlan) {
+    assert!(
+        matches!(&got.actions[..], [Action::Reschedule { job_id, next_start, reason }]
+            if *job_id == jid(1) && *next_start == NOW + RESCHEDULE_LEAD_SECS
+                && reason.starts_with("resumed after the cool-down")),
+        "{:?}",
+        got.actions
+    );
+    assert!(got.notices.is_empty() && got.skips.is_empty(), "{got:?}");
+}
+
+fn assert_escalated(got: &JobsPlan) {
+    assert!(got.actions.is_empty(), "{:?}", got.actions);
+    assert_eq!(notices(got), [(jid(1), NoticeKind::Escalate)]);
+    assert!(got.skips.is_empty(), "{:?}", got.skips);
 }
 
 #[test]
-fn escalation_detail_and_outcome() {
+fn a_paused_job_waits_out_the_cool_down() {
+    let got = paused(FailurePolicy::default(), Some(failed_runs(3, 1)));
+    assert_only_skip(
+        &got,
+        &jid(1),
+        "PAUSED_ON_FAILURE: cool-down: latest failure at 2026-11-20T10:00:00Z, resuming after \
+         2026-11-20T11:00:00Z",
+    );
+}
+
+#[test]
+fn a_paused_job_is_resumed_by_an_on_demand_run_after_the_cool_down() {
+    assert_resumed_by_run(&paused(FailurePolicy::default(), Some(failed_runs(3, 3))));
+}
+
+#[test]
+fn a_paused_job_is_resumed_by_a_reschedule_if_configured() {
+    assert_rescheduled(&paused(reschedule(), Some(failed_runs(3, 3))));
+}
+
+#[test]
+fn a_paused_job_waits_when_the_on_demand_limit_is_reached() {
+    let runs = with_runs(two_on_demand_runs(RunState::Failed, 20), 2, 3);
+    assert_eq!(ON_DEMAND_RUNS_PER_DAY, 2);
+    assert_only_skip(
+        &paused(FailurePolicy::default(), Some(runs)),
+        &jid(1),
+        "PAUSED_ON_FAILURE: 2 on-demand runs in the last 24 h, the SMS limit is 2; the next is \
+         possible after 2026-11-20T14:00:00Z",
+    );
+}
+
+#[test]
+fn on_demand_runs_older_than_a_day_do_not_count_to_the_limit() {
+    let runs = with_runs(two_on_demand_runs(RunState::Completed, 30), 2, 3);
+    assert_resumed_by_run(&paused(FailurePolicy::default(), Some(runs)));
+}
+
+#[test]
+fn the_on_demand_limit_does_not_stop_a_reschedule() {
+    let runs = with_runs(two_on_demand_runs(RunState::Failed, 20), 2, 3);
+    assert_rescheduled(&paused(reschedule(), Some(runs)));
+}
+
+#[test]
+fn a_paused_job_waits_for_an_active_run() {
+    let active = run("sms-run-now", RunState::Active, RunType::OnDemand, 0);
+    assert_only_skip(
+        &paused(
+            FailurePolicy::default(),
+            Some(with_runs(vec![active], 3, 3)),
+        ),
+        &jid(1),
+        "PAUSED_ON_FAILURE: run sms-run-now is ACTIVE; waiting for it before resuming",
+    );
+}
+
+/// The job's next scheduled run, an hour from now.
+fn next_scheduled_run() -> Run {
+    run("sms-run-next", RunState::Pending, RunType::Automatic, -1)
+}
+
+#[test]
+fn the_next_scheduled_run_does_not_hold_a_reschedule() {
+    let runs = with_runs(vec![next_scheduled_run()], 3, 3);
+    assert_rescheduled(&paused(reschedule(), Some(runs)));
+}
+
+#[test]
+fn the_next_scheduled_run_does_not_hold_an_on_demand_resume() {
+    let runs = with_runs(vec![next_scheduled_run()], 3, 3);
+    assert_resumed_by_run(&paused(FailurePolicy::default(), Some(runs)));
+}
+
+#[test]
+fn the_next_scheduled_run_does_not_hold_an_escalation() {
+    let runs = with_runs(vec![next_scheduled_run()], 5, 3);
+    assert_escalated(&paused(FailurePolicy::default(), Some(runs)));
+}
+
+#[test]
+fn a_scheduled_run_that_is_due_is_waited_for() {
+    let due = run("sms-run-next", RunState::Pending, RunType::Automatic, 0);
+    assert_only_skip(
+        &paused(reschedule(), Some(with_runs(vec![due], 3, 3))),
+        &jid(1),
+        "PAUSED_ON_FAILURE: run sms-run-next is PENDING; waiting for it before resuming",
+    );
+}
+
+#[test]
+fn an_on_demand_run_not_started_yet_is_waited_for() {
+    let asked = run("sms-run-asked", RunState::Pending, RunType::OnDemand, -1);
+    assert_only_skip(
+        &paused(reschedule(), Some(with_runs(vec![asked], 3, 3))),
+        &jid(1),
+        "PAUSED_ON_FAILURE: run sms-run-asked is PENDING; waiting for it before resuming",
+    );
+}
+
+#[test]
+fn a_paused_job_is_escalated_after_the_configured_failures() {
+    assert_escalated(&paused(FailurePolicy::default(), Some(failed_runs(5, 3))));
+}
+
+#[test]
+fn missed_runs_do_not_break_a_streak_of_failures() {
+    let policy = FailurePolicy {
+        max_consecutive_failures: 3,
+        ..FailurePolicy::default()
+    };
+    let missed = run("sms-run-missed", RunState::Missed, RunType::Automatic, 9);
+    assert_escalated(&paused(policy, Some(with_runs(vec![missed], 3, 3))));
+}
+
+#[test]
+fn a_paused_job_whose_runs_were_not_read_is_left_alone() {
+    assert_only_skip(
+        &paused(FailurePolicy::default(), None),
+        &jid(1),
+        "PAUSED_ON_FAILURE, but its runs could not be read",
+    );
+}
+
+#[test]
+fn a_paused_job_without_a_failed_run_is_left_to_a_person() {
+    let ok = run("sms-run-ok", RunState::Completed, RunType::Automatic, 30);
+    assert_only_skip(
+        &paused(FailurePolicy::default(), Some(vec![ok])),
+        &jid(1),
+        "PAUSED_ON_FAILURE: paused, but no failed run with a time",
+    );
+}
+
+#[test]
+fn an_escalation_is_a_failure_naming_the_count_and_cause() {
     let got = plan(
         &schedule(),
         &config(vec![by_id(1)]),
         &facts(
             vec![server(1)],
-            vec![job(1, "PAUSED_ON_FAILURE")],
+            vec![job(1, JobState::PausedOnFailure)],
             vec![(1, failed_runs(6, 2))],
         ),
     );
-    let outcome = got.notices[0].outcome();
+    let outcome = &got.outcomes[0];
     assert_eq!(outcome.action, ESCALATE);
     assert_eq!(outcome.result, OutcomeResult::Failed);
     assert!(!outcome.retryable);
     assert_eq!(outcome.state.as_deref(), Some("PAUSED_ON_FAILURE"));
-    assert!(outcome.detail.as_deref().is_some_and(|d| d.starts_with(&format!(
-        "server {}: escalated: 6 consecutive failed runs (escalation after 5); not resuming; latest failed run sms-run-f0",
+    let want = format!(
+        "server {}: escalated: 6 consecutive failed runs (escalation after 5); not resuming; \
+         latest failed run sms-run-f0",
         sid(1)
-    ))));
+    );
+    assert!(outcome
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.starts_with(&want)));
+}
+
+// Direct invocation: on-demand runs within the SMS limits.
+
+/// The plan of a direct invoke naming `targets`, for servers and jobs 1 to 6 and a job 9 of a
+/// server outside the configuration; `runs` are the runs read, by job.
+fn invoked(targets: &[&str], jobs: Vec<Job>, runs: Vec<(u32, Vec<Run>)>) -> JobsPlan {
+    let mut foreign = job(9, JobState::Active);
+    foreign.server_id = "s-ffffffffffffffff0".into();
+    let jobs = jobs.into_iter().chain([foreign]).collect();
+    let f = facts((1..=6).map(server).collect(), jobs, runs);
+    decide(&direct(targets), &config((1..=6).map(by_id).collect()), &f)
+}
+
+fn on_demand_run(n: u32) -> Action {
+    Action::StartRun {
+        job_id: jid(n),
+        description: "sms-replication-jobs: on-demand run by direct invoke".into(),
+        reason: "requested by direct invoke".into(),
+    }
+}
+
+fn completed_run() -> Run {
+    run("sms-run-1", RunState::Completed, RunType::Automatic, 12)
 }
 
 #[test]
-fn direct_invoke_starts_on_demand_runs_within_the_limits() {
-    let mut foreign = job(9, "ACTIVE");
-    foreign.server_id = "s-ffffffffffffffff0".into();
-    let jobs = vec![
-        job(1, "ACTIVE"),
-        job(2, "ACTIVE"),
-        job(3, "ACTIVE"),
-        job(4, "COMPLETED"),
-        job(5, "PAUSED_ON_FAILURE"),
-        job(6, "ACTIVE"),
-        foreign,
-    ];
+fn a_direct_invoke_starts_an_on_demand_run_of_a_replicating_job() {
+    let got = invoked(
+        &[&jid(1)],
+        vec![job(1, JobState::Active)],
+        vec![(1, vec![completed_run()])],
+    );
+    assert_eq!(got.actions, [on_demand_run(1)]);
+    assert!(got.notices.is_empty() && got.skips.is_empty());
+}
+
+#[test]
+fn a_job_named_twice_gets_one_on_demand_run() {
+    let got = invoked(
+        &[&jid(1), &jid(1)],
+        vec![job(1, JobState::Active)],
+        vec![(1, vec![completed_run()])],
+    );
+    assert_eq!(got.actions, [on_demand_run(1)]);
+}
+
+#[test]
+fn a_paused_job_named_by_a_direct_invoke_gets_its_on_demand_run() {
+    let got = invoked(
+        &[&jid(5)],
+        vec![job(5, JobState::PausedOnFailure)],
+        vec![(5, failed_runs(2, 0))],
+    );
+    assert_eq!(got.actions, [on_demand_run(5)]);
+}
+
+#[test]
+fn no_on_demand_run_starts_while_another_is_active() {
+    let active = run("sms-run-2", RunState::Active, RunType::Automatic, 0);
+    let got = invoked(
+        &[&jid(2)],
+        vec![job(2, JobState::Active)],
+        vec![(2, vec![active])],
+    );
+    assert_only_skip(
+        &got,
+        &jid(2),
+        "run sms-run-2 is ACTIVE; SMS starts no on-demand run while another is under way",
+    );
+}
+
+#[test]
+fn no_third_on_demand_run_starts_within_24_hours() {
     let runs = vec![
-        (1, vec![run("sms-run-1", "COMPLETED", "AUTOMATIC", 12)]),
-        (2, vec![run("sms-run-2", "ACTIVE", "AUTOMATIC", 0)]),
-        (
-            3,
-            vec![
-                run("sms-run-3a", "COMPLETED", "ON_DEMAND", 23),
-                run("sms-run-3b", "COMPLETED", "ON_DEMAND", 2),
-            ],
-        ),
-        (4, vec![]),
-        (5, failed_runs(2, 0)),
+        run("sms-run-3a", RunState::Completed, RunType::OnDemand, 23),
+        run("sms-run-3b", RunState::Completed, RunType::OnDemand, 2),
     ];
-    check(Case {
-        name: "direct",
-        trigger: direct(&[
-            &jid(1),
-            &jid(2),
-            &jid(3),
-            &jid(4),
-            &jid(5),
-            &jid(6),
-            &jid(9),
-            "sms-job-unknown",
-            &sid(1),
-            &jid(1),
-        ]),
-        config: config((1..=6).map(by_id).collect()),
-        facts: facts((1..=6).map(server).collect(), jobs, runs),
-        actions: vec![
-            Action::StartRun {
-                job_id: jid(1),
-                description: "sms-replication-jobs: on-demand run by direct invoke".into(),
-                reason: "requested by direct invoke".into(),
-            },
-            Action::StartRun {
-                job_id: jid(5),
-                description: "sms-replication-jobs: on-demand run by direct invoke".into(),
-                reason: "requested by direct invoke".into(),
-            },
-        ],
-        notices: vec![],
-        skips: vec![
-            (jid(2), "run sms-run-2 is ACTIVE; SMS starts no on-demand run while another is under way"),
-            (jid(3), "2 on-demand runs in the last 24 h, the SMS limit is 2; the next is possible after 2026-11-20T11:00:00Z"),
-            (jid(4), "COMPLETED: on-demand runs need a job that is still replicating"),
-            (jid(6), "its runs could not be read"),
-            (jid(9), "server s-ffffffffffffffff0 is outside the configured jobs (SMS_JOBS)"),
-            ("sms-job-unknown".into(), "no such replication job in this account and region"),
-            (sid(1), "not a replication job id (sms-job-...)"),
-        ],
-    });
+    let got = invoked(&[&jid(3)], vec![job(3, JobState::Active)], vec![(3, runs)]);
+    assert_only_skip(
+        &got,
+        &jid(3),
+        "2 on-demand runs in the last 24 h, the SMS limit is 2; the next is possible after \
+         2026-11-20T11:00:00Z",
+    );
+}
+
+#[test]
+fn a_job_that_no_longer_replicates_gets_no_on_demand_run() {
+    let got = invoked(
+        &[&jid(4)],
+        vec![job(4, JobState::Completed)],
+        vec![(4, vec![])],
+    );
+    assert_only_skip(
+        &got,
+        &jid(4),
+        "COMPLETED: on-demand runs need a job that is still replicating",
+    );
+}
+
+#[test]
+fn a_job_whose_runs_were_not_read_gets_no_on_demand_run() {
+    let got = invoked(&[&jid(6)], vec![job(6, JobState::Active)], vec![]);
+    assert_only_skip(&got, &jid(6), "its runs could not be read");
+}
+
+#[test]
+fn a_job_of_a_server_outside_the_configuration_gets_no_on_demand_run() {
+    let got = invoked(&[&jid(9)], vec![], vec![]);
+    assert_only_skip(
+        &got,
+        &jid(9),
+        "server s-ffffffffffffffff0 is outside the configured jobs (SMS_JOBS)",
+    );
+}
+
+#[test]
+fn an_unknown_job_named_by_a_direct_invoke_is_skipped() {
+    let got = invoked(&["sms-job-unknown"], vec![], vec![]);
+    assert_only_skip(
+        &got,
+        "sms-job-unknown",
+        "no such replication job in this account and region",
+    );
+}
+
+#[test]
+fn a_target_that_is_not_a_job_id_is_skipped() {
+    let got = invoked(&[&sid(1)], vec![job(1, JobState::Active)], vec![]);
+    assert_only_skip(&got, &sid(1), "not a replication job id (sms-job-...)");
+}
+
+/// The reasons a direct invoke of active job 1 is skipped, when `next` follows a completed run.
+fn on_demand_with(next: Run) -> JobsPlan {
+    invoked(
+        &[&jid(1)],
+        vec![job(1, JobState::Active)],
+        vec![(1, vec![completed_run(), next])],
+    )
 }
 
 #[test]
 fn the_next_scheduled_run_does_not_stop_an_on_demand_run() {
-    let runs = |next: Run| vec![run("sms-run-1", "COMPLETED", "AUTOMATIC", 12), next];
-    let cases = [
-        (
-            "scheduled later",
-            run("sms-run-n", "PENDING", "AUTOMATIC", -11),
-            None,
-        ),
-        (
-            "due now",
-            run("sms-run-n", "PENDING", "AUTOMATIC", 0),
-            Some(
-                "run sms-run-n is PENDING; SMS starts no on-demand run while another is under way",
-            ),
-        ),
-        (
-            "on demand, not started yet",
-            run("sms-run-n", "PENDING", "ON_DEMAND", -1),
-            Some(
-                "run sms-run-n is PENDING; SMS starts no on-demand run while another is under way",
-            ),
-        ),
-    ];
-    for (name, next, skip) in cases {
-        let got = plan(
-            &direct(&[&jid(1)]),
-            &config(vec![by_id(1)]),
-            &facts(
-                vec![server(1)],
-                vec![job(1, "ACTIVE")],
-                vec![(1, runs(next))],
-            ),
-        );
-        let reasons: Vec<&str> = got
-            .skips
-            .listed()
-            .iter()
-            .map(|s| s.reason.as_str())
-            .collect();
-        assert_eq!(reasons, skip.into_iter().collect::<Vec<_>>(), "{name}");
-        assert_eq!(got.actions.len(), usize::from(skip.is_none()), "{name}");
-    }
+    let later = run("sms-run-n", RunState::Pending, RunType::Automatic, -11);
+    assert_eq!(on_demand_with(later).actions, [on_demand_run(1)]);
 }
 
 #[test]
-fn sms_events_look_after_the_jobs_they_name() {
-    let servers: Vec<Server> = (1..=4).map(server).collect();
-    let mut foreign = job(9, "FAILED");
+fn a_scheduled_run_that_is_due_stops_an_on_demand_run() {
+    let due = run("sms-run-n", RunState::Pending, RunType::Automatic, 0);
+    assert_only_skip(
+        &on_demand_with(due),
+        &jid(1),
+        "run sms-run-n is PENDING; SMS starts no on-demand run while another is under way",
+    );
+}
+
+#[test]
+fn an_on_demand_run_not_started_yet_stops_another() {
+    let asked = run("sms-run-n", RunState::Pending, RunType::OnDemand, -1);
+    assert_only_skip(
+        &on_demand_with(asked),
+        &jid(1),
+        "run sms-run-n is PENDING; SMS starts no on-demand run while another is under way",
+    );
+}
+
+// SMS API calls recorded by CloudTrail.
+
+/// The plan of `trigger` for servers 1 to 4 with jobs 1 ACTIVE, 2 PAUSED_ON_FAILURE (resumable),
+/// 3 DELETED, 4 FAILED, and a FAILED job 9 of a server outside the configuration.
+fn on_event(trigger: Trigger) -> JobsPlan {
+    let mut foreign = job(9, JobState::Failed);
     foreign.server_id = "s-ffffffffffffffff0".into();
     let jobs = vec![
-        job(1, "ACTIVE"),
-        job(2, "PAUSED_ON_FAILURE"),
-        job(3, "DELETED"),
-        job(4, "FAILED"),
+        job(1, JobState::Active),
+        job(2, JobState::PausedOnFailure),
+        job(3, JobState::Deleted),
+        job(4, JobState::Failed),
         foreign,
     ];
     let runs = vec![(2, failed_runs(2, 5)), (4, failed_runs(1, 5))];
-    let cfg = config((1..=4).map(by_id).collect());
-    let f = facts(servers, jobs, runs);
-    let cases: Vec<(&str, Trigger, Vec<&str>, Notices, Skips)> = vec![
-        (
-            "delete call names a job",
-            cloudtrail(
-                "DeleteReplicationJob",
-                json!({"replicationJobId": jid(3)}),
-                Value::Null,
-            ),
-            vec![],
-            vec![(jid(3), NoticeKind::Deleted)],
-            vec![],
-        ),
-        (
-            "job id in the response",
-            cloudtrail(
-                "CreateReplicationJob",
-                json!({"serverId": sid(1), "frequency": 12}),
-                json!({"replicationJobId": jid(1)}),
-            ),
-            vec![],
-            vec![],
-            vec![(jid(1), "ACTIVE: replicating normally, nothing to do")],
-        ),
-        (
-            "a paused job is resumed",
-            cloudtrail(
-                "StartOnDemandReplicationRun",
-                json!({"replicationJobId": jid(2)}),
-                json!({"replicationRunId": "sms-run-x"}),
-            ),
-            vec!["run 2"],
-            vec![],
-            vec![],
-        ),
-        (
-            "no job named: every managed job in a failure state",
-            cloudtrail("ImportServerCatalog", json!({}), Value::Null),
-            vec!["run 2"],
-            vec![(jid(4), NoticeKind::Failed)],
-            vec![],
-        ),
-        (
-            "read-only call",
-            api_call("GetReplicationJobs", true, json!({}), Value::Null),
-            vec![],
-            vec![],
-            vec![(
-                "e-1".into(),
-                "read-only SMS API call (GetReplicationJobs): nothing changed",
-            )],
-        ),
-        (
-            "unmanaged and unknown jobs",
-            cloudtrail(
-                "UpdateReplicationJob",
-                json!({"replicationJobId": jid(9)}),
-                json!({"note": "sms-job-gone1"}),
-            ),
-            vec![],
-            vec![],
-            vec![
-                (
-                    jid(9),
-                    "server s-ffffffffffffffff0 is outside the configured jobs",
-                ),
-                (
-                    "sms-job-gone1".into(),
-                    "named by the event, but no such replication job exists",
-                ),
-            ],
-        ),
-        (
-            "events of other sources",
-            Trigger::from_events(vec![
-                Event::Other(OtherEvent {
-                    id: Some("e-2".into()),
-                    source: "aws.drs".into(),
-                    detail_type: "DRS Source Server Launch Result".into(),
-                }),
-                Event::VaultNotification(VaultNotification {
-                    message_id: "m-3".into(),
-                    event_type: Some("BACKUP_JOB".into()),
-                    state: Some("COMPLETED".into()),
-                    job_id: None,
-                    recovery_point_arn: None,
-                    resource_arn: None,
-                    account: None,
-                }),
-                Event::Alarm(Alarm {
-                    name: "cpu".into(),
-                    arn: None,
-                    description: None,
-                    state: AlarmState::Alarm,
-                    previous_state: None,
-                    reason: None,
-                    account: None,
-                    kind: AlarmKind::Metric,
-                    dimensions: vec![],
-                    delivery: AlarmDelivery::Sns,
-                }),
-            ]),
-            vec![],
-            vec![],
-            vec![
-                (
-                    "e-2".into(),
-                    "aws.drs DRS Source Server Launch Result: not handled by sms-replication-jobs",
-                ),
-                (
-                    "m-3".into(),
-                    "backup vault notification BACKUP_JOB COMPLETED: not handled",
-                ),
-                ("cpu".into(), "alarm cpu (ALARM): not handled"),
-            ],
-        ),
-    ];
-    for (name, trigger, actions, notices, skips) in cases {
-        let mut cfg = cfg.clone();
-        cfg.trigger_topic_arns = vec![TOPIC.into()];
-        let got = plan(&trigger, &cfg, &f);
-        let action_names: Vec<String> = got
-            .actions
-            .iter()
-            .map(|a| match a {
-                Action::StartRun { job_id, .. } if *job_id == jid(2) => "run 2".to_owned(),
-                other => format!("{other:?}"),
-            })
-            .collect();
-        assert_eq!(action_names, actions, "{name}");
-        check(Case {
-            name,
-            trigger,
-            config: cfg,
-            facts: f.clone(),
-            actions: got.actions.clone(),
-            notices,
-            skips,
-        });
-    }
+    let f = facts((1..=4).map(server).collect(), jobs, runs);
+    decide(&trigger, &config((1..=4).map(by_id).collect()), &f)
+}
+
+/// Whether `got` resumes job 2, and only that, by an on-demand run.
+fn resumes_job_2(got: &JobsPlan) -> bool {
+    matches!(&got.actions[..], [Action::StartRun { job_id, .. }] if *job_id == jid(2))
 }
 
 #[test]
-fn runs_are_read_for_failures_and_direct_targets_only() {
-    let mut foreign = job(9, "FAILED");
-    foreign.server_id = "s-ffffffffffffffff0".into();
-    let jobs = vec![
-        job(1, "ACTIVE"),
-        job(2, "PAUSED_ON_FAILURE"),
-        job(3, "FAILED"),
-        job(4, "FAILING"),
-        job(5, "COMPLETED"),
-        foreign,
-    ];
-    let cfg = config((1..=5).map(by_id).collect());
-    let cat = catalog((1..=5).map(server).collect());
-    assert_eq!(
-        runs_needed(&schedule(), &cfg, &cat, &jobs),
-        vec![jid(2), jid(3), jid(4)]
+fn a_delete_call_reports_the_job_it_names_as_deleted() {
+    let request = json!({"replicationJobId": jid(3)});
+    let got = on_event(cloudtrail("DeleteReplicationJob", request, Value::Null));
+    assert_eq!(notices(&got), [(jid(3), NoticeKind::Deleted)]);
+    assert!(got.actions.is_empty() && got.skips.is_empty());
+}
+
+#[test]
+fn a_job_named_in_the_response_is_looked_after() {
+    let got = on_event(cloudtrail(
+        "CreateReplicationJob",
+        json!({"serverId": sid(1), "frequency": 12}),
+        json!({"replicationJobId": jid(1)}),
+    ));
+    assert_only_skip(&got, &jid(1), "ACTIVE: replicating normally, nothing to do");
+}
+
+#[test]
+fn a_paused_job_an_event_names_is_resumed() {
+    let got = on_event(cloudtrail(
+        "StartOnDemandReplicationRun",
+        json!({"replicationJobId": jid(2)}),
+        json!({"replicationRunId": "sms-run-x"}),
+    ));
+    assert!(resumes_job_2(&got), "{:?}", got.actions);
+    assert!(got.notices.is_empty() && got.skips.is_empty());
+}
+
+#[test]
+fn an_event_naming_no_job_looks_after_every_managed_job_in_a_failure_state() {
+    let got = on_event(cloudtrail("ImportServerCatalog", json!({}), Value::Null));
+    assert!(resumes_job_2(&got), "{:?}", got.actions);
+    assert_eq!(notices(&got), [(jid(4), NoticeKind::Failed)]);
+    assert!(got.skips.is_empty(), "{:?}", got.skips);
+}
+
+#[test]
+fn a_read_only_call_changes_nothing() {
+    let got = on_event(api_call("GetReplicationJobs", true, json!({}), Value::Null));
+    assert_only_skip(
+        &got,
+        "e-1",
+        "read-only SMS API call (GetReplicationJobs): nothing changed",
     );
-    assert_eq!(
-        runs_needed(&direct(&[&jid(1), &jid(9), "sms-job-x"]), &cfg, &cat, &jobs),
-        vec![jid(1), jid(2), jid(3), jid(4)]
+}
+
+#[test]
+fn jobs_an_event_names_outside_the_configuration_or_gone_are_skipped() {
+    let got = on_event(cloudtrail(
+        "UpdateReplicationJob",
+        json!({"replicationJobId": jid(9)}),
+        json!({"note": "sms-job-gone1"}),
+    ));
+    assert!(got.actions.is_empty() && got.notices.is_empty());
+    assert_skips(
+        &got,
+        &[
+            (
+                jid(9),
+                "server s-ffffffffffffffff0 is outside the configured jobs",
+            ),
+            (
+                "sms-job-gone1".into(),
+                "named by the event, but no such replication job exists",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn events_of_other_sources_are_not_handled() {
+    let vault = VaultNotification {
+        message_id: "m-3".into(),
+        event_type: Some("BACKUP_JOB".into()),
+        state: Some("COMPLETED".into()),
+        job_id: None,
+        recovery_point_arn: None,
+        resource_arn: None,
+        account: None,
+    };
+    let alarm = Alarm {
+        name: "cpu".into(),
+        arn: None,
+        description: None,
+        state: AlarmState::Alarm,
+        previous_state: None,
+        reason: None,
+        account: None,
+        kind: AlarmKind::Metric,
+        dimensions: vec![],
+        delivery: AlarmDelivery::Sns,
+    };
+    let launch = OtherEvent {
+        id: Some("e-2".into()),
+        source: "aws.drs".into(),
+        detail_type: "DRS Source Server Launch Result".into(),
+    };
+    let got = on_event(Trigger::from_events(vec![
+        Event::Other(launch),
+        Event::VaultNotification(vault),
+        Event::Alarm(alarm),
+    ]));
+    assert!(got.actions.is_empty() && got.notices.is_empty());
+    assert_skips(
+        &got,
+        &[
+            (
+                "e-2".into(),
+                "aws.drs DRS Source Server Launch Result: not handled by sms-replication-jobs",
+            ),
+            (
+                "m-3".into(),
+                "backup vault notification BACKUP_JOB COMPLETED: not handled",
+            ),
+            ("cpu".into(), "alarm cpu (ALARM): not handled"),
+        ],
     );
 }
 
@@ -1031,13 +1051,96 @@ fn job_ids_are_found_anywhere_in_a_detail() {
     );
 }
 
-/// Every sample event parses and plans; each file's expected effect is listed here so a new
-/// file without an expectation fails the test.
+// Which runs observe reads, and how a failed read is reported.
+
+/// Managed jobs 1 ACTIVE, 2 PAUSED_ON_FAILURE, 3 FAILED, 4 FAILING, 5 COMPLETED, and a FAILED
+/// job 9 of a server outside the configuration: the runs `trigger` needs.
+fn runs_needed_for(trigger: &Trigger) -> Vec<String> {
+    let mut foreign = job(9, JobState::Failed);
+    foreign.server_id = "s-ffffffffffffffff0".into();
+    let jobs = vec![
+        job(1, JobState::Active),
+        job(2, JobState::PausedOnFailure),
+        job(3, JobState::Failed),
+        job(4, JobState::Failing),
+        job(5, JobState::Completed),
+        foreign,
+    ];
+    let cfg = config((1..=5).map(by_id).collect());
+    runs_needed(
+        trigger,
+        &cfg,
+        &catalog((1..=5).map(server).collect()),
+        &jobs,
+    )
+}
+
 #[test]
-fn sample_events_parse_and_plan() {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/sms-replication-jobs");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
+fn runs_are_read_for_the_managed_jobs_in_a_failure_state() {
+    assert_eq!(runs_needed_for(&schedule()), [jid(2), jid(3), jid(4)]);
+}
+
+#[test]
+fn a_direct_invoke_also_reads_the_runs_of_the_managed_jobs_it_names() {
+    let trigger = direct(&[&jid(1), &jid(9), "sms-job-x"]);
+    assert_eq!(runs_needed_for(&trigger), [jid(1), jid(2), jid(3), jid(4)]);
+}
+
+#[test]
+fn runs_that_could_not_be_read_are_reported_first_as_failed_reads() {
+    let mut f = facts(vec![server(1)], vec![job(1, JobState::Failed)], vec![]);
+    let throttled = CallFailure {
+        class: ErrorClass::Retryable,
+        code: "ThrottlingException".into(),
+        message: "slow down".into(),
+    };
+    f.unread_runs = vec![(jid(1), throttled)];
+    let got = plan(&schedule(), &config(vec![by_id(1)]), &f);
+    let reported: Vec<(&str, &str, OutcomeResult)> = got
+        .outcomes
+        .iter()
+        .map(|o| (o.target.as_str(), o.action.as_str(), o.result))
+        .collect();
+    let job1 = jid(1);
+    assert_eq!(
+        reported,
+        [
+            (job1.as_str(), "GetReplicationRuns", OutcomeResult::Failed),
+            (job1.as_str(), "Notify", OutcomeResult::Failed),
+        ]
+    );
+    assert!(got.outcomes[0].retryable);
+}
+
+// The sample events of events/sms-replication-jobs.
+
+fn samples_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/sms-replication-jobs")
+}
+
+/// The sample event `name`, parsed, and its plan for servers 1 to 4 with jobs 1 and 2 ACTIVE
+/// (2 with an active run) and 3 DELETED.
+fn sample(name: &str) -> (Trigger, JobsPlan) {
+    let text = std::fs::read_to_string(samples_dir().join(name)).expect("readable");
+    let event: Value = serde_json::from_str(&text).expect("JSON");
+    let trigger = dr_core::trigger::parse(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let active = run("sms-run-2", RunState::Active, RunType::Automatic, 0);
+    let f = facts(
+        (1..=4).map(server).collect(),
+        vec![
+            job(1, JobState::Active),
+            job(2, JobState::Active),
+            job(3, JobState::Deleted),
+        ],
+        vec![(1, vec![]), (2, vec![active])],
+    );
+    let got = decide(&trigger, &config((1..=4).map(by_id).collect()), &f);
+    (trigger, got)
+}
+
+#[test]
+fn the_sample_events_are_the_ones_expected_here() {
+    let mut names: Vec<String> = std::fs::read_dir(samples_dir())
         .expect("events directory")
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -1046,7 +1149,7 @@ fn sample_events_parse_and_plan() {
     names.sort();
     assert_eq!(
         names,
-        vec![
+        [
             "direct-invoke-dry-run.json",
             "direct-invoke.json",
             "scheduled-event.json",
@@ -1055,63 +1158,51 @@ fn sample_events_parse_and_plan() {
             "sms-api-call-via-sns.json",
         ]
     );
-    let cfg = SmsConfig {
-        trigger_topic_arns: vec![TOPIC.into()],
-        ..config((1..=4).map(by_id).collect())
-    };
-    let f = facts(
-        (1..=4).map(server).collect(),
-        vec![job(1, "ACTIVE"), job(2, "ACTIVE"), job(3, "DELETED")],
-        vec![
-            (1, vec![]),
-            (2, vec![run("sms-run-2", "ACTIVE", "AUTOMATIC", 0)]),
-        ],
-    );
-    for name in names {
-        let text = std::fs::read_to_string(dir.join(&name)).expect("readable");
-        let event: Value = serde_json::from_str(&text).expect("JSON");
-        let trigger = dr_core::trigger::parse(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let got = plan(&trigger, &cfg, &f);
-        let summary = (
-            trigger.dry_run,
-            got.actions.len(),
-            got.notices
-                .iter()
-                .map(|n| (n.target.clone(), n.kind))
-                .collect::<Vec<_>>(),
-            got.skips
-                .listed()
-                .iter()
-                .map(|s| s.target.clone())
-                .collect::<Vec<_>>(),
+}
+
+#[test]
+fn the_direct_invoke_samples_start_one_run_and_skip_the_busy_job() {
+    let (trigger, got) = sample("direct-invoke-dry-run.json");
+    assert!(trigger.dry_run);
+    assert_eq!((got.actions.len(), got.notices.len()), (1, 0));
+    assert_eq!(dr_testkit::skipped_targets(&got.skips), [jid(2)]);
+    let (trigger, got) = sample("direct-invoke.json");
+    assert!(!trigger.dry_run);
+    assert_eq!(got.actions.len(), 1);
+    assert!(got.notices.is_empty() && got.skips.is_empty());
+}
+
+#[test]
+fn the_schedule_samples_create_the_missing_job_and_report_the_others() {
+    for name in ["scheduled-event.json", "scheduler-input.json"] {
+        let (trigger, got) = sample(name);
+        assert!(!trigger.dry_run, "{name}");
+        let describe = trigger.describe();
+        assert!(
+            describe.starts_with("schedule sms-replication-jobs-hourly"),
+            "{name}"
         );
-        let want = match name.as_str() {
-            "direct-invoke-dry-run.json" => (true, 1, vec![], vec![jid(2)]),
-            "direct-invoke.json" => (false, 1, vec![], vec![]),
-            "scheduled-event.json" | "scheduler-input.json" => (
-                false,
-                1,
-                vec![
-                    (sid(1), NoticeKind::Exists),
-                    (sid(2), NoticeKind::Exists),
-                    (jid(3), NoticeKind::Deleted),
-                ],
-                vec![],
-            ),
-            "sms-api-call-via-cloudtrail.json" | "sms-api-call-via-sns.json" => {
-                (false, 0, vec![(jid(3), NoticeKind::Deleted)], vec![])
-            }
-            other => panic!("no expectation for {other}"),
-        };
-        assert_eq!(summary, want, "{name}");
-        if name.starts_with("schedule") {
-            assert_eq!(got.actions, vec![Action::Create(created(4, NOW))], "{name}");
-            assert!(
-                trigger
-                    .describe()
-                    .starts_with("schedule sms-replication-jobs-hourly"),
-                "{name}"
-            );
-        }
+        assert_eq!(got.actions, [Action::Create(created(4, NOW))], "{name}");
+        let want = [
+            (sid(1), NoticeKind::Exists),
+            (sid(2), NoticeKind::Exists),
+            (jid(3), NoticeKind::Deleted),
+        ];
+        assert_eq!(notices(&got), want, "{name}");
+        assert!(got.skips.is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn the_sms_api_call_samples_report_the_deleted_job() {
+    for name in [
+        "sms-api-call-via-cloudtrail.json",
+        "sms-api-call-via-sns.json",
+    ] {
+        let (trigger, got) = sample(name);
+        assert!(!trigger.dry_run, "{name}");
+        assert!(got.actions.is_empty(), "{name}");
+        assert_eq!(notices(&got), [(jid(3), NoticeKind::Deleted)], "{name}");
+        assert!(got.skips.is_empty(), "{name}");
     }
 }

@@ -1,0 +1,646 @@
+//! The domain: the SMS server catalog, replication jobs and their runs as planning sees them, the
+//! changes a plan asks for, and what it reports without a call.
+//!
+//! No I/O and no SDK types: observe converts SMS's answers into these. The states are the enums
+//! of the SMS model (`ReplicationJobState`, `ReplicationRunState`, `ReplicationRunType`,
+//! `ServerCatalogStatus`, `LicenseType`, SMS API reference); a value this build does not know is
+//! kept as sent, so reports spell it as SMS did.
+
+use dr_core::clock::fmt_time;
+use dr_core::error::CallFailure;
+use dr_core::report::{OutcomeResult, TargetOutcome};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The report action of a job creation.
+pub const CREATE_REPLICATION_JOB: &str = "CreateReplicationJob";
+/// The report action of an on-demand run.
+pub const START_ON_DEMAND_RUN: &str = "StartOnDemandReplicationRun";
+/// The report action of a rescheduled run.
+pub const UPDATE_REPLICATION_JOB: &str = "UpdateReplicationJob";
+/// The report action of a failed read of a job's runs.
+pub const GET_REPLICATION_RUNS: &str = "GetReplicationRuns";
+/// The report action of a job state worth telling someone about.
+pub const NOTIFY: &str = "Notify";
+/// The report action of a job that needs a person.
+pub const ESCALATE: &str = "Escalate";
+
+/// The spelling of a state SMS did not report.
+const UNKNOWN: &str = "UNKNOWN";
+
+/// Declares a state enum of the SMS model: its variants with SMS's spelling, `Unknown(String)`
+/// for any other value (or none: `UNKNOWN`), `as_str`, parsing and display.
+macro_rules! sms_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)+
+            /// No value reported, or one this build does not know (kept as sent).
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The value as SMS spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $text,)+
+                    Self::Unknown(text) => text,
+                }
+            }
+
+            /// The value SMS sent; `None` when it sent none.
+            pub fn from_sms(text: Option<&str>) -> Self {
+                match text {
+                    $(Some($text) => Self::$variant,)+
+                    Some(other) => Self::Unknown(other.to_owned()),
+                    None => Self::Unknown(UNKNOWN.to_owned()),
+                }
+            }
+        }
+
+        impl Default for $name {
+            /// No value reported.
+            fn default() -> Self {
+                Self::Unknown(UNKNOWN.to_owned())
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+sms_enum! {
+    /// `ReplicationJob.state`.
+    JobState {
+        /// Created; the first run has not started.
+        Pending = "PENDING",
+        /// Replicating on its schedule.
+        Active = "ACTIVE",
+        /// SMS gave up on the job.
+        Failed = "FAILED",
+        /// Being deleted.
+        Deleting = "DELETING",
+        /// Deleted.
+        Deleted = "DELETED",
+        /// A one-time job that finished.
+        Completed = "COMPLETED",
+        /// Paused after consecutive failed runs.
+        PausedOnFailure = "PAUSED_ON_FAILURE",
+        /// Runs are failing; SMS has not paused or failed the job yet.
+        Failing = "FAILING",
+    }
+}
+
+impl JobState {
+    /// Whether SMS is (still) replicating, or will retry by itself.
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self,
+            Self::Pending | Self::Active | Self::Failing | Self::PausedOnFailure
+        )
+    }
+
+    /// Whether the job's runs are read to explain or act on a failure.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Self::Failed | Self::Failing | Self::PausedOnFailure)
+    }
+}
+
+sms_enum! {
+    /// `ReplicationRun.state`.
+    RunState {
+        /// Asked for or scheduled; not started.
+        Pending = "PENDING",
+        /// Skipped: due while another run was under way.
+        Missed = "MISSED",
+        /// Under way.
+        Active = "ACTIVE",
+        /// Ended in failure.
+        Failed = "FAILED",
+        /// Ended with an AMI.
+        Completed = "COMPLETED",
+        /// Being deleted.
+        Deleting = "DELETING",
+        /// Deleted.
+        Deleted = "DELETED",
+    }
+}
+
+sms_enum! {
+    /// `ReplicationRun.type`.
+    RunType {
+        /// Started by `StartOnDemandReplicationRun`.
+        OnDemand = "ON_DEMAND",
+        /// Started by the job's schedule.
+        Automatic = "AUTOMATIC",
+    }
+}
+
+sms_enum! {
+    /// `GetServers` `serverCatalogStatus`.
+    CatalogStatus {
+        /// No catalog imported yet.
+        NotImported = "NOT_IMPORTED",
+        /// `ImportServerCatalog` is under way.
+        Importing = "IMPORTING",
+        /// Imported and usable.
+        Available = "AVAILABLE",
+        /// Deleted (`DeleteServerCatalog`).
+        Deleted = "DELETED",
+        /// Expired; import it again.
+        Expired = "EXPIRED",
+    }
+}
+
+/// A server in the SMS catalog.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Server {
+    /// `serverId`.
+    pub id: String,
+    /// `vmServer.vmName`.
+    pub vm_name: Option<String>,
+    /// `vmServer.vmPath`.
+    pub vm_path: Option<String>,
+    /// `replicationJobId`: the job replicating this server, if any.
+    pub job_id: Option<String>,
+    /// `replicationJobTerminated`: that job is deleted or failed.
+    pub job_terminated: bool,
+}
+
+/// The server catalog: its status and every server in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalog {
+    /// `serverCatalogStatus`, if SMS gave one.
+    pub status: Option<CatalogStatus>,
+    /// Every server, all pages.
+    pub servers: Vec<Server>,
+}
+
+/// A replication run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Run {
+    /// `replicationRunId`.
+    pub id: String,
+    /// `state`.
+    pub state: RunState,
+    /// `type`.
+    pub kind: RunType,
+    /// `statusMessage`: why a failed run failed.
+    pub status_message: Option<String>,
+    /// `stageDetails.stage`.
+    pub stage: Option<String>,
+    /// `scheduledStartTime`, epoch seconds.
+    pub scheduled: Option<i64>,
+    /// `completedTime`, epoch seconds.
+    pub completed: Option<i64>,
+}
+
+/// A replication job.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Job {
+    /// `replicationJobId`.
+    pub id: String,
+    /// `serverId`.
+    pub server_id: String,
+    /// `state`.
+    pub state: JobState,
+    /// `statusMessage`.
+    pub status_message: Option<String>,
+    /// `runOnce`.
+    pub run_once: bool,
+    /// `latestAmiId`.
+    pub latest_ami: Option<String>,
+    /// `replicationRunList` as `GetReplicationJobs` returns it (the latest runs only).
+    pub runs: Vec<Run>,
+}
+
+/// What observing SMS found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The time of the run, epoch seconds.
+    pub now: i64,
+    /// The server catalog.
+    pub catalog: Catalog,
+    /// Every replication job.
+    pub jobs: Vec<Job>,
+    /// Every run of the jobs whose runs the plan needs, by job id (missing when reading failed).
+    pub runs: BTreeMap<String, Vec<Run>>,
+    /// Jobs whose runs could not be read, with the failure.
+    pub unread_runs: Vec<(String, CallFailure)>,
+}
+
+/// The license type of the AMIs a job creates (`licenseType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum License {
+    /// `licenseType` omitted: SMS picks the license that fits the OS.
+    Auto,
+    /// `AWS`: an AWS-provided license (Windows only).
+    Aws,
+    /// `BYOL`: bring your own license (the only choice for Linux).
+    Byol,
+}
+
+impl License {
+    /// How the configuration and reports write it: `auto`, `AWS` or `BYOL`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Aws => "AWS",
+            Self::Byol => "BYOL",
+        }
+    }
+}
+
+/// The `CreateReplicationJob` options that go from the configuration to the request unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobOptions {
+    /// `frequency`, in hours; absent for one-time jobs.
+    pub frequency: Option<i32>,
+    /// `runOnce`, as configured.
+    pub run_once: Option<bool>,
+    /// `licenseType`; [`License::Auto`] omits it.
+    pub license: License,
+    /// `roleName`.
+    pub role_name: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `numberOfRecentAmisToKeep` (0 keeps every AMI).
+    pub amis_to_keep: Option<i32>,
+    /// `encrypted`.
+    pub encrypted: Option<bool>,
+    /// `kmsKeyId`; only with `encrypted`, absent means the account's default EBS key.
+    pub kms_key_id: Option<String>,
+}
+
+#[cfg(test)]
+impl JobOptions {
+    /// A job every `hours` hours with every other option left to SMS: what tests build on.
+    pub(crate) fn every(hours: i32) -> Self {
+        Self {
+            frequency: Some(hours),
+            run_once: None,
+            license: License::Auto,
+            role_name: None,
+            description: None,
+            amis_to_keep: None,
+            encrypted: None,
+            kms_key_id: None,
+        }
+    }
+}
+
+/// A `CreateReplicationJob` request, every option as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateJob {
+    /// `serverId`.
+    pub server_id: String,
+    /// `seedReplicationTime`, epoch seconds.
+    pub seed_time: i64,
+    /// The configured options, passed as they are.
+    pub options: JobOptions,
+    /// What the plan could not check itself and SMS will (reported with the outcome).
+    pub notes: Vec<String>,
+}
+
+impl CreateJob {
+    /// The request in one line for reports.
+    pub fn summary(&self) -> String {
+        let options = &self.options;
+        let mut parts = vec![format!("seed {}", fmt_time(self.seed_time))];
+        match (options.run_once, options.frequency) {
+            (Some(true), _) => parts.push("one-time".to_owned()),
+            (_, Some(f)) => parts.push(format!("every {f} h")),
+            _ => {}
+        }
+        parts.push(format!("license {}", options.license.as_str()));
+        if let Some(role) = &options.role_name {
+            parts.push(format!("role {role}"));
+        }
+        if let Some(n) = options.amis_to_keep {
+            parts.push(format!("keep {n} AMIs"));
+        }
+        if options.encrypted == Some(true) {
+            parts.push(format!(
+                "encrypted with {}",
+                options
+                    .kms_key_id
+                    .as_deref()
+                    .unwrap_or("the default EBS key")
+            ));
+        }
+        parts.extend(self.notes.iter().cloned());
+        parts.join(", ")
+    }
+}
+
+/// A change to make in SMS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Create a replication job.
+    Create(CreateJob),
+    /// Start an on-demand replication run.
+    StartRun {
+        /// The job.
+        job_id: String,
+        /// The run's `description`.
+        description: String,
+        /// Why, for the report.
+        reason: String,
+    },
+    /// Move the job's next run with `UpdateReplicationJob`.
+    Reschedule {
+        /// The job.
+        job_id: String,
+        /// `nextReplicationRunStartTime`, epoch seconds.
+        next_start: i64,
+        /// Why, for the report.
+        reason: String,
+    },
+}
+
+impl dr_core::function::Action for Action {
+    fn planned(&self) -> TargetOutcome {
+        match self {
+            Self::Create(job) => TargetOutcome::planned(&job.server_id, CREATE_REPLICATION_JOB)
+                .with_detail(job.summary()),
+            Self::StartRun { job_id, reason, .. } => {
+                TargetOutcome::planned(job_id, START_ON_DEMAND_RUN).with_detail(reason)
+            }
+            Self::Reschedule {
+                job_id,
+                next_start,
+                reason,
+            } => TargetOutcome::planned(job_id, UPDATE_REPLICATION_JOB)
+                .with_detail(rescheduled(*next_start, reason)),
+        }
+    }
+}
+
+/// The detail of a rescheduled run, planned or done.
+pub fn rescheduled(next_start: i64, reason: &str) -> String {
+    format!("next run at {}; {reason}", fmt_time(next_start))
+}
+
+/// Something worth reporting about a job that needs no call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// The server already has a live job: creating one is not needed.
+    Exists,
+    /// A one-time job finished.
+    Completed,
+    /// The job was deleted.
+    Deleted,
+    /// Runs are failing; SMS has not paused or failed the job yet.
+    Failing,
+    /// SMS gave up on the job.
+    Failed,
+    /// A one-time job failed; such jobs are never paused or resumed.
+    OneTimeFailed,
+    /// Too many consecutive failures: resuming stopped, a person must act.
+    Escalate,
+}
+
+/// A report entry for a job, without a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The server or job it is about.
+    pub target: String,
+    /// What it says.
+    pub kind: NoticeKind,
+    /// The job's state.
+    pub state: JobState,
+    /// The detail: the job, the root cause, the AMI.
+    pub detail: String,
+}
+
+impl Notice {
+    /// The notice as a report outcome; failed jobs and escalations count as failures so the
+    /// report's status and `failed` attribute draw attention to them.
+    pub fn outcome(&self) -> TargetOutcome {
+        let (action, result) = match self.kind {
+            NoticeKind::Exists => (CREATE_REPLICATION_JOB, OutcomeResult::Unchanged),
+            NoticeKind::Completed | NoticeKind::Deleted | NoticeKind::Failing => {
+                (NOTIFY, OutcomeResult::Unchanged)
+            }
+            NoticeKind::Failed | NoticeKind::OneTimeFailed => (NOTIFY, OutcomeResult::Failed),
+            NoticeKind::Escalate => (ESCALATE, OutcomeResult::Failed),
+        };
+        let mut outcome = TargetOutcome::unchanged(&self.target, action, &self.detail);
+        outcome.result = result;
+        outcome.state = Some(self.state.as_str().to_owned());
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{jid, sid, HOUR, NOW};
+    use dr_core::function::Action as _;
+
+    fn one_time_create() -> CreateJob {
+        CreateJob {
+            server_id: sid(1),
+            seed_time: NOW,
+            options: JobOptions {
+                frequency: None,
+                run_once: Some(true),
+                ..JobOptions::every(12)
+            },
+            notes: vec![],
+        }
+    }
+
+    fn notice(kind: NoticeKind, state: JobState) -> TargetOutcome {
+        let detail = "server s-1: detail".to_owned();
+        Notice {
+            target: jid(1),
+            kind,
+            state,
+            detail,
+        }
+        .outcome()
+    }
+
+    #[test]
+    fn a_creation_summary_names_every_option() {
+        let job = CreateJob {
+            server_id: sid(1),
+            seed_time: NOW + 2 * HOUR,
+            options: JobOptions {
+                frequency: Some(6),
+                run_once: Some(false),
+                license: License::Byol,
+                role_name: Some("sms".into()),
+                description: Some("wave 1".into()),
+                amis_to_keep: Some(3),
+                encrypted: Some(true),
+                kms_key_id: Some("alias/sms-amis".into()),
+            },
+            notes: vec![],
+        };
+        assert_eq!(
+            job.summary(),
+            "seed 2026-11-20T12:00:00Z, every 6 h, license BYOL, role sms, keep 3 AMIs, \
+             encrypted with alias/sms-amis"
+        );
+    }
+
+    #[test]
+    fn a_planned_creation_reports_the_request_in_one_line() {
+        let planned = Action::Create(one_time_create()).planned();
+        assert_eq!(planned.result, OutcomeResult::Planned);
+        assert_eq!(
+            (planned.target, planned.action),
+            (sid(1), CREATE_REPLICATION_JOB.into())
+        );
+        assert_eq!(
+            planned.detail.as_deref(),
+            Some("seed 2026-11-20T10:00:00Z, one-time, license auto")
+        );
+    }
+
+    #[test]
+    fn a_planned_run_reports_why() {
+        let planned = Action::StartRun {
+            job_id: jid(2),
+            description: "d".into(),
+            reason: "requested".into(),
+        }
+        .planned();
+        assert_eq!(planned.result, OutcomeResult::Planned);
+        assert_eq!(
+            (planned.target, planned.action),
+            (jid(2), START_ON_DEMAND_RUN.into())
+        );
+        assert_eq!(planned.detail.as_deref(), Some("requested"));
+    }
+
+    #[test]
+    fn a_planned_reschedule_reports_the_next_run_and_why() {
+        let planned = Action::Reschedule {
+            job_id: jid(3),
+            next_start: NOW,
+            reason: "r".into(),
+        }
+        .planned();
+        assert_eq!(planned.result, OutcomeResult::Planned);
+        assert_eq!(planned.action, UPDATE_REPLICATION_JOB);
+        assert_eq!(
+            planned.detail.as_deref(),
+            Some("next run at 2026-11-20T10:00:00Z; r")
+        );
+    }
+
+    #[test]
+    fn an_existing_job_is_an_unchanged_creation() {
+        let outcome = notice(NoticeKind::Exists, JobState::Pending);
+        assert_eq!(
+            (outcome.action.as_str(), outcome.result),
+            (CREATE_REPLICATION_JOB, OutcomeResult::Unchanged)
+        );
+    }
+
+    #[test]
+    fn completed_deleted_and_failing_jobs_are_unchanged_notices() {
+        for kind in [
+            NoticeKind::Completed,
+            NoticeKind::Deleted,
+            NoticeKind::Failing,
+        ] {
+            let outcome = notice(kind, JobState::Completed);
+            assert_eq!(
+                (outcome.action.as_str(), outcome.result),
+                (NOTIFY, OutcomeResult::Unchanged),
+                "{kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_job_is_a_failed_notice_with_its_state() {
+        for kind in [NoticeKind::Failed, NoticeKind::OneTimeFailed] {
+            let outcome = notice(kind, JobState::Failed);
+            assert_eq!(
+                (outcome.action.as_str(), outcome.result),
+                (NOTIFY, OutcomeResult::Failed),
+                "{kind:?}"
+            );
+            assert_eq!(outcome.state.as_deref(), Some("FAILED"));
+            assert_eq!(outcome.detail.as_deref(), Some("server s-1: detail"));
+        }
+    }
+
+    #[test]
+    fn an_escalation_is_a_failure_not_to_retry() {
+        let outcome = notice(NoticeKind::Escalate, JobState::PausedOnFailure);
+        assert_eq!(
+            (outcome.action.as_str(), outcome.result),
+            (ESCALATE, OutcomeResult::Failed)
+        );
+        assert!(!outcome.retryable);
+    }
+
+    #[test]
+    fn a_state_of_the_sms_model_reads_as_its_variant() {
+        assert_eq!(
+            JobState::from_sms(Some("PAUSED_ON_FAILURE")),
+            JobState::PausedOnFailure
+        );
+        assert_eq!(RunType::from_sms(Some("ON_DEMAND")), RunType::OnDemand);
+        assert_eq!(
+            CatalogStatus::from_sms(Some("NOT_IMPORTED")).as_str(),
+            "NOT_IMPORTED"
+        );
+    }
+
+    #[test]
+    fn a_state_this_build_does_not_know_keeps_its_spelling() {
+        let state = RunState::from_sms(Some("ARCHIVED"));
+        assert_eq!(state, RunState::Unknown("ARCHIVED".into()));
+        assert_eq!(state.to_string(), "ARCHIVED");
+    }
+
+    #[test]
+    fn a_state_sms_did_not_report_is_unknown() {
+        assert_eq!(JobState::from_sms(None).as_str(), "UNKNOWN");
+        assert_eq!(JobState::default(), JobState::from_sms(None));
+    }
+
+    #[test]
+    fn live_jobs_are_those_sms_still_replicates_or_retries() {
+        let live: Vec<&str> = ALL_JOB_STATES
+            .iter()
+            .filter(|s| JobState::from_sms(Some(s)).is_live())
+            .copied()
+            .collect();
+        assert_eq!(live, ["PENDING", "ACTIVE", "PAUSED_ON_FAILURE", "FAILING"]);
+    }
+
+    #[test]
+    fn failure_states_are_failed_failing_and_paused() {
+        let failing: Vec<&str> = ALL_JOB_STATES
+            .iter()
+            .filter(|s| JobState::from_sms(Some(s)).is_failure())
+            .copied()
+            .collect();
+        assert_eq!(failing, ["FAILED", "PAUSED_ON_FAILURE", "FAILING"]);
+    }
+
+    /// Every `ReplicationJobState` of the SMS model, in its order.
+    const ALL_JOB_STATES: [&str; 8] = [
+        "PENDING",
+        "ACTIVE",
+        "FAILED",
+        "DELETING",
+        "DELETED",
+        "COMPLETED",
+        "PAUSED_ON_FAILURE",
+        "FAILING",
+    ];
+}
