@@ -22,9 +22,10 @@ use std::collections::HashSet;
 const PAGE_SIZE: i32 = 1000;
 
 impl RecoveryPoint {
-    fn from_listed(vault_name: &str, p: &RecoveryPointByBackupVault) -> Self {
-        Self {
-            arn: p.recovery_point_arn().unwrap_or_default().to_owned(),
+    /// A listed recovery point; one listed without an ARN is dropped.
+    fn listed(vault_name: &str, p: &RecoveryPointByBackupVault) -> Option<Self> {
+        Some(Self {
+            arn: p.recovery_point_arn()?.to_owned(),
             vault_name: vault_name.to_owned(),
             vault_arn: reported_arn(p.backup_vault_arn()),
             resource_arn: p.resource_arn().map(str::to_owned),
@@ -37,7 +38,7 @@ impl RecoveryPoint {
                 .calculated_lifecycle()
                 .and_then(|l| l.move_to_cold_storage_at())
                 .map(DateTime::secs),
-        }
+        })
     }
 
     fn from_described(vault_name: &str, arn: &str, p: &DescribeRecoveryPointOutput) -> Self {
@@ -59,10 +60,11 @@ impl RecoveryPoint {
     }
 }
 
-impl From<&SdkCopyJob> for CopyJob {
-    fn from(j: &SdkCopyJob) -> Self {
-        Self {
-            id: j.copy_job_id().unwrap_or_default().to_owned(),
+impl CopyJob {
+    /// A listed copy job; one listed without an id is dropped.
+    fn listed(j: &SdkCopyJob) -> Option<Self> {
+        Some(Self {
+            id: j.copy_job_id()?.to_owned(),
             source_recovery_point_arn: j.source_recovery_point_arn().map(str::to_owned),
             source_vault_arn: reported_arn(j.source_backup_vault_arn()),
             destination_vault_arn: reported_arn(j.destination_backup_vault_arn()),
@@ -70,17 +72,18 @@ impl From<&SdkCopyJob> for CopyJob {
             state: CopyJobState::from(j.state().map(|s| s.as_str())),
             status_message: j.status_message().map(str::to_owned),
             created: j.creation_date().map(DateTime::secs),
-        }
+        })
     }
 }
 
-impl From<&SdkBackupJob> for BackupJob {
-    fn from(j: &SdkBackupJob) -> Self {
-        Self {
-            id: j.backup_job_id().unwrap_or_default().to_owned(),
+impl BackupJob {
+    /// A listed backup job; one listed without an id is dropped.
+    fn listed(j: &SdkBackupJob) -> Option<Self> {
+        Some(Self {
+            id: j.backup_job_id()?.to_owned(),
             resource_arn: j.resource_arn().map(str::to_owned),
             state: BackupJobState::from(j.state().map(|s| s.as_str())),
-        }
+        })
     }
 }
 
@@ -275,11 +278,9 @@ async fn backup_jobs_in_flight(
             .by_state(state)
             .max_results(PAGE_SIZE);
         every_page("ListBackupJobs", request.into_paginator().send(), |page| {
-            page.backup_jobs
-                .unwrap_or_default()
-                .iter()
-                .filter(|j| j.backup_job_id().is_some())
-                .map(BackupJob::from)
+            let jobs = page.backup_jobs.unwrap_or_default();
+            jobs.iter()
+                .filter_map(BackupJob::listed)
                 .collect::<Vec<_>>()
         })
         .await
@@ -365,11 +366,10 @@ async fn recovery_points(
         "ListRecoveryPointsByBackupVault",
         request.into_paginator().send(),
         |page| {
-            page.recovery_points
-                .unwrap_or_default()
+            let points = page.recovery_points.unwrap_or_default();
+            points
                 .iter()
-                .filter(|p| p.recovery_point_arn().is_some())
-                .map(|p| RecoveryPoint::from_listed(vault, p))
+                .filter_map(|p| RecoveryPoint::listed(vault, p))
                 .collect::<Vec<_>>()
         },
     )
@@ -437,12 +437,8 @@ async fn copy_jobs(
             .by_created_after(DateTime::from_secs(secs)),
     };
     every_page("ListCopyJobs", request.into_paginator().send(), |page| {
-        page.copy_jobs
-            .unwrap_or_default()
-            .iter()
-            .filter(|j| j.copy_job_id().is_some())
-            .map(CopyJob::from)
-            .collect::<Vec<_>>()
+        let jobs = page.copy_jobs.unwrap_or_default();
+        jobs.iter().filter_map(CopyJob::listed).collect::<Vec<_>>()
     })
     .await
 }

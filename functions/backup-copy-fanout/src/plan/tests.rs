@@ -51,6 +51,17 @@ struct Expected {
     skips: Reasons,
 }
 
+impl Expected {
+    /// Copies and skips, no alert.
+    fn of(copies: Copies, skips: Reasons) -> Self {
+        Self {
+            copies,
+            alerts: vec![],
+            skips,
+        }
+    }
+}
+
 fn assert_reasons(what: &str, got: Vec<(String, String)>, want: &Reasons) {
     assert_eq!(got.len(), want.len(), "{what} {got:#?}");
     for ((target, reason), (want_target, want_reason)) in got.iter().zip(want) {
@@ -315,8 +326,15 @@ fn not_copied(p: RecoveryPoint, cfg: &BackupConfig, reason: &'static str) {
     check(cfg, &facts(sweep(), vec![p], vec![]), expected);
 }
 
+/// Recovery point 1, changed by `change`.
+fn altered(change: impl FnOnce(&mut RecoveryPoint)) -> RecoveryPoint {
+    let mut p = point(1);
+    change(&mut p);
+    p
+}
+
 fn with_status(status: RecoveryPointStatus) -> RecoveryPoint {
-    RecoveryPoint { status, ..point(1) }
+    altered(|p| p.status = status)
 }
 
 fn types_ebs_and_rds() -> BackupConfig {
@@ -380,10 +398,7 @@ fn a_continuous_recovery_point_is_not_copied() {
 
 #[test]
 fn a_point_in_cold_storage_or_the_archive_tier_is_not_copied() {
-    let cold = RecoveryPoint {
-        storage_class: Some(StorageClass::Cold),
-        ..point(1)
-    };
+    let cold = altered(|p| p.storage_class = Some(StorageClass::Cold));
     let reason =
         "in cold storage (or the archive tier): AWS Backup cannot copy backups in cold storage";
     not_copied(cold, &config(), reason);
@@ -391,29 +406,20 @@ fn a_point_in_cold_storage_or_the_archive_tier_is_not_copied() {
 
 #[test]
 fn a_point_whose_storage_is_deleted_is_not_copied() {
-    let deleted = RecoveryPoint {
-        storage_class: Some(StorageClass::Deleted),
-        ..point(1)
-    };
+    let deleted = altered(|p| p.storage_class = Some(StorageClass::Deleted));
     not_copied(deleted, &config(), "storage class DELETED");
 }
 
 #[test]
 fn a_member_of_a_composite_is_not_copied_on_its_own() {
-    let member = RecoveryPoint {
-        parent_arn: Some(rp(100)),
-        ..point(1)
-    };
+    let member = altered(|p| p.parent_arn = Some(rp(100)));
     let reason = "member of composite recovery point arn:aws:backup:us-east-1:123456789012:recovery-point:rp-0100";
     not_copied(member, &config(), reason);
 }
 
 #[test]
 fn a_resource_type_not_configured_is_not_copied() {
-    let dynamo = RecoveryPoint {
-        resource_type: Some("DynamoDB".into()),
-        ..point(1)
-    };
+    let dynamo = altered(|p| p.resource_type = Some("DynamoDB".into()));
     not_copied(
         dynamo,
         &types_ebs_and_rds(),
@@ -423,19 +429,13 @@ fn a_resource_type_not_configured_is_not_copied() {
 
 #[test]
 fn an_unknown_resource_type_is_not_copied_when_types_are_configured() {
-    let unknown = RecoveryPoint {
-        resource_type: None,
-        ..point(1)
-    };
+    let unknown = altered(|p| p.resource_type = None);
     not_copied(unknown, &types_ebs_and_rds(), "resource type unknown");
 }
 
 #[test]
 fn a_point_in_a_vault_outside_the_allowlist_is_not_copied() {
-    let scratch = RecoveryPoint {
-        vault_name: "scratch".into(),
-        ..point(1)
-    };
+    let scratch = altered(|p| p.vault_name = "scratch".into());
     not_copied(
         scratch,
         &config(),
@@ -455,15 +455,8 @@ fn available_and_warm_recovery_points_are_copied() {
 
 #[test]
 fn resource_types_match_without_regard_to_case() {
-    let rds = RecoveryPoint {
-        resource_type: Some("rds".into()),
-        ..point(1)
-    };
-    let expected = Expected {
-        copies: both_of_one(),
-        alerts: vec![],
-        skips: vec![],
-    };
+    let rds = altered(|p| p.resource_type = Some("rds".into()));
+    let expected = Expected::of(both_of_one(), vec![]);
     check(
         &types_ebs_and_rds(),
         &facts(sweep(), vec![rds], vec![]),
@@ -482,11 +475,7 @@ fn destination_equal_to_the_source_vault_is_skipped() {
         },
     );
     let skips = vec![(to(1, PRIMARY), "destination is the source vault")];
-    let expected = Expected {
-        copies: both_of_one(),
-        alerts: vec![],
-        skips,
-    };
+    let expected = Expected::of(both_of_one(), skips);
     check(&cfg, &facts(sweep(), vec![point(1)], vec![]), expected);
 }
 
@@ -510,15 +499,7 @@ fn the_region_quota_counts_the_copies_in_flight_to_that_region() {
     ];
     let copies = vec![(2, ISOLATED, 1, None), (1, ISOLATED, 1, None)];
     let f = facts(sweep(), vec![point(1), point(2)], busy_west);
-    check(
-        &region_quota(2),
-        &f,
-        Expected {
-            copies,
-            alerts: vec![],
-            skips,
-        },
-    );
+    check(&region_quota(2), &f, Expected::of(copies, skips));
 }
 
 #[test]
@@ -544,15 +525,7 @@ fn the_region_quota_counts_the_copies_planned_in_the_run() {
         vec![point(1), point(2), point(3)],
         vec![job("j7", 7, WEST, Running, 0)],
     );
-    check(
-        &region_quota(2),
-        &f,
-        Expected {
-            copies,
-            alerts: vec![],
-            skips,
-        },
-    );
+    check(&region_quota(2), &f, Expected::of(copies, skips));
 }
 
 #[test]
@@ -579,15 +552,7 @@ fn cross_account_copies_of_one_resource_to_one_region_stop_at_thirty() {
         "deferred: 30 cross-account copies of this resource to us-east-1 already in flight, AWS Backup's quota is 30",
     )];
     let f = facts(sweep(), vec![point(1), older], jobs);
-    check(
-        &region_quota(1000),
-        &f,
-        Expected {
-            copies,
-            alerts: vec![],
-            skips,
-        },
-    );
+    check(&region_quota(1000), &f, Expected::of(copies, skips));
 }
 
 #[test]
@@ -615,15 +580,7 @@ fn failed_copies_a_sweep_had_no_room_for_are_named_in_the_report() {
         "failed copies of older recovery points".into(),
         "3 more recovery points older than the sweep window have a failed copy",
     )];
-    check(
-        &config(),
-        &f,
-        Expected {
-            copies: vec![],
-            alerts: vec![],
-            skips,
-        },
-    );
+    check(&config(), &f, Expected::of(vec![], skips));
 }
 
 /// What a request for recovery point `n` (to `only`, or everywhere) plans given `f`.
@@ -637,11 +594,7 @@ fn requested_case(
     check(
         &config(),
         &facts(scope, points, jobs),
-        Expected {
-            copies,
-            alerts: vec![],
-            skips,
-        },
+        Expected::of(copies, skips),
     );
 }
 
