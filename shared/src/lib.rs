@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod fanout;
 pub mod function;
+pub mod ids;
 pub mod invocation;
 pub mod observe;
 pub mod publish;

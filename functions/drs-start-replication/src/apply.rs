@@ -19,23 +19,28 @@ pub async fn apply(
 ) -> Vec<TargetOutcome> {
     run_bounded(starts, concurrency, |start| async move {
         let id = start.source_server_id;
-        match drs.start_replication().source_server_id(&id).send().await {
+        match drs
+            .start_replication()
+            .source_server_id(id.as_str())
+            .send()
+            .await
+        {
             Ok(out) => {
                 let state = out
                     .source_server()
                     .and_then(|s| s.data_replication_info())
                     .and_then(|d| d.data_replication_state())
                     .map(|s| s.as_str().to_owned());
-                TargetOutcome::done(id, START_REPLICATION, state)
+                TargetOutcome::done(id.as_str(), START_REPLICATION, state)
             }
             Err(err) => {
                 let failure = CallFailure::from_sdk(&err);
                 match failure.class {
                     ErrorClass::Conflict => {
                         let now = observe::one_source_server(drs, &id).await;
-                        after_conflict(&id, &failure, now)
+                        after_conflict(id.as_str(), &failure, now)
                     }
-                    _ => TargetOutcome::failed(id, START_REPLICATION, &failure),
+                    _ => TargetOutcome::failed(id.as_str(), START_REPLICATION, &failure),
                 }
             }
         }

@@ -1,8 +1,8 @@
 //! The function's configuration, read from environment variables once at cold start.
 
 use dr_core::config::{ConfigError, Env};
+use dr_core::ids::SourceServerId;
 use dr_core::settings::Settings;
-use dr_core::trigger::is_source_server_id;
 
 /// Tag filter: every key must be present with one of its values (no values = any value).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,7 +49,7 @@ pub struct Selection {
     /// Every source server (within the staging accounts, if any).
     pub all: bool,
     /// Explicit source server ids.
-    pub source_server_ids: Vec<String>,
+    pub source_server_ids: Vec<SourceServerId>,
     /// Tag criteria.
     pub tags: TagFilter,
     /// Hostname or FQDN identification hints (case-insensitive).
@@ -119,13 +119,12 @@ impl DrsConfig {
 
     /// Reads and validates the configuration.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let source_server_ids = env.list("DRS_SOURCE_SERVER_IDS");
-        if let Some(bad) = source_server_ids.iter().find(|id| !is_source_server_id(id)) {
-            return Err(ConfigError::new(
-                "DRS_SOURCE_SERVER_IDS",
-                format!("`{bad}` is not a source server id (s- followed by 17 letters or digits)"),
-            ));
-        }
+        let source_server_ids = env
+            .list("DRS_SOURCE_SERVER_IDS")
+            .iter()
+            .map(|id| SourceServerId::parse(id))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ConfigError::new("DRS_SOURCE_SERVER_IDS", e.to_string()))?;
         let instance_ids = env.list("DRS_INSTANCE_IDS");
         if let Some(bad) = instance_ids.iter().find(|id| !is_instance_id(id)) {
             return Err(ConfigError::new(

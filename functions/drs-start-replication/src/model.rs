@@ -4,6 +4,7 @@
 
 use dr_core::arn::Arn;
 use dr_core::function::Action;
+use dr_core::ids::SourceServerId;
 use dr_core::report::TargetOutcome;
 
 /// The AWS operation this function applies.
@@ -108,10 +109,10 @@ pub struct ReplicationError {
 }
 
 /// A DRS source server, reduced to what selection and planning need.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceServer {
-    /// `s-` + 17 characters.
-    pub id: String,
+    /// Its id.
+    pub id: SourceServerId,
     /// Hostname identification hint.
     pub hostname: Option<String>,
     /// FQDN identification hint.
@@ -175,11 +176,11 @@ pub struct Facts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Start {
     /// The server's id.
-    pub source_server_id: String,
+    pub source_server_id: SourceServerId,
 }
 
 impl Action for Start {
     fn planned(&self) -> TargetOutcome {
-        TargetOutcome::planned(&self.source_server_id, START_REPLICATION)
+        TargetOutcome::planned(self.source_server_id.as_str(), START_REPLICATION)
     }
 }

@@ -7,6 +7,7 @@ use aws_sdk_drs::types::{
 };
 use dr_core::arn::Arn;
 use dr_core::error::CallFailure;
+use dr_core::ids::SourceServerId;
 use dr_core::observe::{every_page, ObserveError};
 
 /// Largest page DescribeSourceServers returns; fewer round trips on large fleets.
@@ -30,8 +31,7 @@ pub async fn facts(drs: &aws_sdk_drs::Client, tag_keys: &[&str]) -> Result<Facts
         page.items
             .unwrap_or_default()
             .into_iter()
-            .filter(|s| s.source_server_id.is_some())
-            .map(|s| source_server(s, tag_keys))
+            .filter_map(|s| source_server(s, tag_keys))
     })
     .await?;
     Ok(Facts { servers })
@@ -42,13 +42,13 @@ pub async fn facts(drs: &aws_sdk_drs::Client, tag_keys: &[&str]) -> Result<Facts
 /// Read-only, for apply to learn what a refused `StartReplication` met.
 pub async fn one_source_server(
     drs: &aws_sdk_drs::Client,
-    id: &str,
+    id: &SourceServerId,
 ) -> Result<Option<SourceServer>, CallFailure> {
     let out = drs
         .describe_source_servers()
         .filters(
             DescribeSourceServersRequestFilters::builder()
-                .source_server_ids(id)
+                .source_server_ids(id.as_str())
                 .build(),
         )
         .send()
@@ -58,13 +58,15 @@ pub async fn one_source_server(
         .items
         .unwrap_or_default()
         .into_iter()
-        .find(|s| s.source_server_id.as_deref() == Some(id))
-        .map(|s| source_server(s, &[])))
+        .filter_map(|s| source_server(s, &[]))
+        .find(|s| s.id == *id))
 }
 
 /// Takes what planning needs out of an SDK source server, keeping only the tags named in
 /// `tag_keys`: a fleet's other tags would be most of what a run holds, and nothing reads them.
-pub fn source_server(s: SdkSourceServer, tag_keys: &[&str]) -> SourceServer {
+/// `None` for a server without a valid id (the model requires one; nothing could act on it).
+pub fn source_server(s: SdkSourceServer, tag_keys: &[&str]) -> Option<SourceServer> {
+    let id = SourceServerId::parse(s.source_server_id.as_deref()?).ok()?;
     let hints = s.source_properties.and_then(|p| p.identification_hints);
     let (hostname, fqdn, instance_id) = match hints {
         Some(h) => (h.hostname, h.fqdn, h.aws_instance_id),
@@ -78,8 +80,8 @@ pub fn source_server(s: SdkSourceServer, tag_keys: &[&str]) -> SourceServer {
         .collect();
     tags.sort_unstable();
     let replication = s.data_replication_info;
-    SourceServer {
-        id: s.source_server_id.unwrap_or_default(),
+    Some(SourceServer {
+        id,
         hostname,
         fqdn,
         instance_id,
@@ -97,7 +99,7 @@ pub fn source_server(s: SdkSourceServer, tag_keys: &[&str]) -> SourceServer {
         }),
         staging: staging(s.staging_area.as_ref()),
         staging_account: s.staging_area.and_then(|a| a.staging_account_id),
-    }
+    })
 }
 
 /// The state of an SDK value; `None` (no state reported) is `Unknown("UNKNOWN")`.

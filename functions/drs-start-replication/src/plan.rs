@@ -4,10 +4,9 @@ use crate::config::{AlarmMapping, DimensionMatch, DrsConfig, Selection};
 use crate::model::{Facts, ReplicationError, ReplicationState, SourceServer, Staging, Start};
 use crate::FUNCTION;
 use dr_core::function::Plan;
+use dr_core::ids::SourceServerId;
 use dr_core::report::{Skip, Skips};
-use dr_core::trigger::{
-    is_source_server_id, Alarm, AlarmState, Event, ReplicationStalled, StalledState, Trigger,
-};
+use dr_core::trigger::{Alarm, AlarmState, Event, ReplicationStalled, StalledState, Trigger};
 use std::collections::BTreeSet;
 
 /// Plans a run: resolves the trigger to candidate servers, then starts the stopped ones within
@@ -128,7 +127,7 @@ fn candidates<'a>(
     servers: &'a [SourceServer],
     skips: &mut Skips,
 ) -> Vec<&'a SourceServer> {
-    let mut wanted: BTreeSet<&str> = BTreeSet::new();
+    let mut wanted: BTreeSet<&SourceServerId> = BTreeSet::new();
     let mut want = |server: &'a SourceServer, skips: &mut Skips| {
         if is_selected(&config.selection, server) {
             wanted.insert(&server.id);
@@ -145,7 +144,10 @@ fn candidates<'a>(
             }
             Event::Direct(direct) => {
                 for target in &direct.targets {
-                    by_id(target, servers, skips, &mut want);
+                    match SourceServerId::parse(target) {
+                        Ok(id) => by_id(&id, servers, skips, &mut want),
+                        Err(_) => skips.push(Skip::new(target, "not a source server id")),
+                    }
                 }
             }
             Event::Alarm(alarm) => {
@@ -161,30 +163,23 @@ fn candidates<'a>(
             other => skips.push(Trigger::not_handled(other, FUNCTION)),
         }
     }
-    let mut out: Vec<&SourceServer> = servers
-        .iter()
-        .filter(|s| wanted.contains(s.id.as_str()))
-        .collect();
+    let mut out: Vec<&SourceServer> = servers.iter().filter(|s| wanted.contains(&s.id)).collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out.dedup_by(|a, b| a.id == b.id);
     out
 }
 
-/// Looks up one requested id, skipping it with the reason when it cannot be used.
+/// Looks up one requested id, skipping it with the reason when DRS does not list it.
 fn by_id<'a>(
-    target: &str,
+    target: &SourceServerId,
     servers: &'a [SourceServer],
     skips: &mut Skips,
     mut found: impl FnMut(&'a SourceServer, &mut Skips),
 ) {
-    if !is_source_server_id(target) {
-        skips.push(Skip::new(target, "not a source server id"));
-        return;
-    }
-    match servers.iter().find(|s| s.id == target) {
+    match servers.iter().find(|s| s.id == *target) {
         Some(s) => found(s, skips),
         None => skips.push(Skip::new(
-            target,
+            target.as_str(),
             "no such source server in this account and region",
         )),
     }
@@ -203,7 +198,7 @@ fn stalled_servers<'a>(
             by_id(&change.source_server_id, servers, skips, |s, _| out.push(s));
         }
         StalledState::NotStalled => skips.push(Skip::new(
-            &change.source_server_id,
+            change.source_server_id.as_str(),
             "stalled-change event with state NOT_STALLED: nothing to recover",
         )),
     }

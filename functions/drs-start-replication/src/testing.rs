@@ -9,11 +9,17 @@ use aws_sdk_drs::types::{
 use aws_sdk_drs::Client as Drs;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use dr_core::ids::SourceServerId;
 use dr_testkit::{error_response, quick_retries, Protocol};
 
 /// The id of test server `n`.
 pub fn id(n: u32) -> String {
     format!("s-{n:017}")
+}
+
+/// The id of test server `n`, parsed.
+pub fn sid(n: u32) -> SourceServerId {
+    SourceServerId::parse(&id(n)).expect("test ids are valid")
 }
 
 /// Server `n` as DRS lists it: tagged `Env=prod`, with host and instance hints, in `state`.

@@ -72,7 +72,7 @@ impl Event {
             Event::Schedule(s) => s.name.clone().unwrap_or_else(|| "schedule".to_owned()),
             Event::Direct(_) => "direct invoke".to_owned(),
             Event::Alarm(a) => a.name.clone(),
-            Event::ReplicationStalled(e) => e.source_server_id.clone(),
+            Event::ReplicationStalled(e) => e.source_server_id.to_string(),
             Event::BackupJob(e) => e.backup_job_id.clone(),
             Event::CopyJob(e) => e.copy_job_id.clone().unwrap_or_else(|| e.event_id.clone()),
             Event::VaultNotification(v) => v.message_id.clone(),
@@ -172,11 +172,6 @@ pub fn parse_for(event: &Value, admission: Admission<'_>) -> Result<Trigger, Tri
 /// Parses a Lambda event, accepting every account and topic.
 pub fn parse(event: &Value) -> Result<Trigger, TriggerError> {
     parse_for(event, Admission::default())
-}
-
-/// True for `s-` followed by 17 ASCII letters or digits, the DRS source server id pattern.
-pub fn is_source_server_id(s: &str) -> bool {
-    s.len() == 19 && s.starts_with("s-") && s[2..].bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@
 //! would be retried and end in the dead-letter queue).
 
 use super::error::{typed, TriggerError};
-use super::{is_source_server_id, Event};
+use super::Event;
+use crate::arn::Arn;
+use crate::ids::SourceServerId;
 use aws_lambda_events::cloudwatch_events::cloudtrail::AWSAPICall;
 use serde::Deserialize;
 use serde_json::Value;
@@ -24,8 +26,8 @@ pub(super) const SOURCES: [&str; 5] = [
 /// DRS with EventBridge"]: the server is `resources[0]`, the new state `detail.state`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplicationStalled {
-    /// The source server (`s-` + 17 characters).
-    pub source_server_id: String,
+    /// The source server.
+    pub source_server_id: SourceServerId,
     /// Whether replication stalled or recovered.
     pub state: StalledState,
 }
@@ -171,22 +173,22 @@ pub(super) fn parse(e: &Envelope<'_>) -> Result<Event, TriggerError> {
     let event = match (e.source, e.detail_type) {
         ("aws.drs", "DRS Source Server Data Replication Stalled Change") => {
             let d: StalledDetail = typed(e.detail).map_err(in_detail)?;
-            let from_resource = e
+            let resources: Vec<Arn> = e
                 .resources
                 .iter()
-                .find_map(|arn| arn.split_once(":source-server/").map(|(_, id)| id));
+                .filter_map(|a| Arn::parse(a).ok())
+                .collect();
+            let from_resource = resources
+                .iter()
+                .find_map(|arn| arn.resource().strip_prefix("source-server/"));
             let source_server_id =
                 from_resource
                     .or(d.source_server_id.as_deref())
                     .ok_or_else(|| {
                         TriggerError::field("resources", "names no DRS source server ARN")
                     })?;
-            if !is_source_server_id(source_server_id) {
-                return Err(TriggerError::field(
-                    "resources",
-                    format!("`{source_server_id}` is not a source server id (s- and 17 letters or digits)"),
-                ));
-            }
+            let source_server_id = SourceServerId::parse(source_server_id)
+                .map_err(|e| TriggerError::field("resources", e.to_string()))?;
             let state = match d.state.as_str() {
                 "STALLED" => StalledState::Stalled,
                 "NOT_STALLED" => StalledState::NotStalled,
@@ -198,7 +200,7 @@ pub(super) fn parse(e: &Envelope<'_>) -> Result<Event, TriggerError> {
                 }
             };
             Event::ReplicationStalled(ReplicationStalled {
-                source_server_id: source_server_id.to_owned(),
+                source_server_id,
                 state,
             })
         }

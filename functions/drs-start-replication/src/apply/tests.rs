@@ -1,7 +1,7 @@
 //! The DRS adapter: starting replication, and what a refused start met.
 
 use super::*;
-use crate::testing::{describe_one, drs_client, drs_error, id, page, page_of, started};
+use crate::testing::{describe_one, drs_client, drs_error, id, page, page_of, sid, started};
 use aws_sdk_drs::types::DataReplicationState;
 use aws_sdk_drs::Client as Drs;
 use aws_smithy_mocks::{mock, Rule};
@@ -9,7 +9,7 @@ use dr_core::report::OutcomeResult;
 
 fn start(n: u32) -> Start {
     Start {
-        source_server_id: id(n),
+        source_server_id: sid(n),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The DRS adapter: what observe makes of DRS's answers.
 
 use super::*;
-use crate::testing::{drs_client, drs_error, id, page, sdk_server};
+use crate::testing::{drs_client, drs_error, id, page, sdk_server, sid};
 use aws_sdk_drs::Client as Drs;
 use aws_smithy_mocks::mock;
 
@@ -33,11 +33,11 @@ fn a_server_keeps_only_the_tags_the_configuration_reads() {
         ),
     ];
     for (sdk, keys, want) in cases {
-        let server = source_server(sdk.clone(), keys);
+        let server = source_server(sdk.clone(), keys).expect("a valid id");
         assert_eq!(&server.tags, want, "{keys:?}");
         assert_eq!(server.state, ReplicationState::Unknown("UNKNOWN".into()));
     }
-    let server = source_server(tagged(), &["Env"]);
+    let server = source_server(tagged(), &["Env"]).expect("a valid id");
     assert_eq!(server.tag("Env"), Some("prod"));
     assert_eq!(server.tag("Tier"), None, "not read by the configuration");
 }
@@ -50,6 +50,15 @@ fn with_staging(area: SdkStagingArea) -> SourceServer {
             .build(),
         &[],
     )
+    .expect("a valid id")
+}
+
+#[test]
+fn a_server_whose_id_is_missing_or_malformed_is_dropped() {
+    for id in [None, Some("web-1"), Some("s-123")] {
+        let sdk = SdkSourceServer::builder().set_source_server_id(id.map(str::to_owned));
+        assert_eq!(source_server(sdk.build(), &[]), None, "{id:?}");
+    }
 }
 
 #[test]
@@ -118,7 +127,8 @@ fn a_server_without_a_staging_area_replicates_here() {
             .source_server_id("s-1234567890abcdef0")
             .build(),
         &[],
-    );
+    )
+    .expect("a valid id");
     assert_eq!(server.staging, Staging::NotExtended);
     assert_eq!(server.replicating_account(), None);
     assert!(server.holds_replication_slot(), "no state reported counts");
@@ -155,7 +165,7 @@ async fn facts_follow_every_page_and_drop_servers_without_an_id() {
     let drs = drs_client(&[&describe]);
     let servers = facts(&drs, &["Env"]).await.expect("observed").servers;
     assert_eq!(describe.num_calls(), 3);
-    let ids: Vec<_> = servers.iter().map(|s| s.id.clone()).collect();
+    let ids: Vec<_> = servers.iter().map(|s| s.id.to_string()).collect();
     assert_eq!(
         ids,
         (0..5).map(id).collect::<Vec<_>>(),
@@ -164,7 +174,7 @@ async fn facts_follow_every_page_and_drop_servers_without_an_id() {
     assert_eq!(
         servers[3],
         SourceServer {
-            id: id(3),
+            id: sid(3),
             hostname: Some("host-3".into()),
             fqdn: None,
             instance_id: Some(format!("i-{:017x}", 3)),

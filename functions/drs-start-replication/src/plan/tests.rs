@@ -10,9 +10,13 @@ fn id(n: u32) -> String {
     format!("s-{n:017}")
 }
 
+fn sid(n: u32) -> SourceServerId {
+    SourceServerId::parse(&id(n)).expect("test ids are valid")
+}
+
 fn server(n: u32, state: ReplicationState) -> SourceServer {
     SourceServer {
-        id: id(n),
+        id: sid(n),
         hostname: Some(format!("host-{n}")),
         fqdn: Some(format!("host-{n}.corp.example.com")),
         instance_id: Some(format!("i-{n:017x}")),
@@ -87,7 +91,7 @@ fn alarm(name: &str, state: AlarmState, dims: &[(&str, &str)]) -> Alarm {
 
 fn stalled(server_id: &str, state: StalledState) -> Event {
     Event::ReplicationStalled(ReplicationStalled {
-        source_server_id: server_id.into(),
+        source_server_id: server_id.parse().expect("a source server id"),
         state,
     })
 }
@@ -101,7 +105,7 @@ fn plan_for(trigger: &Trigger, config: &DrsConfig, servers: Vec<SourceServer>) -
 fn started(plan: &Plan<Start>) -> Vec<String> {
     plan.actions
         .iter()
-        .map(|s| s.source_server_id.clone())
+        .map(|s| s.source_server_id.to_string())
         .collect()
 }
 
@@ -122,7 +126,7 @@ fn assert_plan(got: &Plan<Start>, starts: &[String], skips: &[(String, &str)]) {
 
 /// The reason a schedule over `server` alone skips it.
 fn scheduled_skip(server: SourceServer) -> String {
-    let id = server.id.clone();
+    let id = server.id.to_string();
     let got = plan_for(&schedule(), &config(all()), vec![server]);
     assert!(got.actions.is_empty(), "{id} started");
     dr_testkit::skip_reason(&got.skips, &id).to_owned()
@@ -315,7 +319,7 @@ fn quota_plan(make: impl Fn(u32) -> SourceServer, also: Vec<SourceServer>) -> Pl
     servers.extend(also.into_iter().chain((0..50).map(|n| make(2000 + n))));
     servers.extend([server(0, Stopped), server(1, Stopped)]);
     let selected = config(Selection {
-        source_server_ids: vec![id(0), id(1)],
+        source_server_ids: vec![sid(0), sid(1)],
         ..Selection::default()
     });
     plan_for(&schedule(), &selected, servers)
@@ -384,7 +388,7 @@ fn two_slots_left() -> (DrsConfig, Vec<SourceServer>) {
     let mut servers: Vec<_> = (0..298).map(|n| server(1000 + n, Continuous)).collect();
     servers.extend((0..5).map(|n| server(n, Stopped)));
     let cfg = config(Selection {
-        source_server_ids: (0..5).map(id).collect(),
+        source_server_ids: (0..5).map(sid).collect(),
         ..Selection::default()
     });
     (cfg, servers)
@@ -464,7 +468,7 @@ fn selecting_all_takes_every_server() {
 #[test]
 fn selecting_by_id_takes_the_ids_that_exist() {
     let selection = Selection {
-        source_server_ids: vec![id(3), id(999)],
+        source_server_ids: vec![sid(3), sid(999)],
         ..Selection::default()
     };
     assert_eq!(selected(selection), ids(&[3]));
@@ -510,7 +514,7 @@ fn selecting_by_instance_id_takes_that_instance() {
 #[test]
 fn selection_criteria_are_a_union() {
     let selection = Selection {
-        source_server_ids: vec![id(1)],
+        source_server_ids: vec![sid(1)],
         hostnames: vec!["host-2".into()],
         ..Selection::default()
     };
@@ -535,7 +539,7 @@ fn a_direct_invoke_narrows_the_selection_never_widens_it() {
         server(3, Continuous),
     ];
     let selection = Selection {
-        source_server_ids: vec![id(1), id(3)],
+        source_server_ids: vec![sid(1), sid(3)],
         ..Selection::default()
     };
     let invoke = direct(&[&id(1), &id(2), &id(3), &id(9), "web-1", &id(1)]);
@@ -666,7 +670,7 @@ fn an_alarm_dimension_can_be_matched_against_a_tag() {
 fn an_alarm_naming_a_server_outside_the_selection_is_skipped() {
     let servers = vec![server(1, Stopped), server(2, Stopped)];
     let cfg = config(Selection {
-        source_server_ids: vec![id(2)],
+        source_server_ids: vec![sid(2)],
         ..Selection::default()
     });
     let event = on(Event::Alarm(alarm(
