@@ -1,5 +1,7 @@
-//! Fixtures the crate's tests share: the clock, ids, SMS answers and the mocked SMS client.
+//! Fixtures the crate's tests share: the clock, ids, job options, SMS answers and the mocked
+//! SMS client.
 
+use crate::model::{CreateJob, JobOptions, License};
 use aws_sdk_sms::config::Region;
 use aws_sdk_sms::operation::get_replication_jobs::GetReplicationJobsOutput;
 use aws_sdk_sms::operation::get_replication_runs::GetReplicationRunsOutput;
@@ -19,6 +21,54 @@ use dr_testkit::{error_response, quick_retries, Protocol};
 pub const NOW: i64 = 1_795_168_800;
 /// An hour, in seconds.
 pub const HOUR: i64 = 3600;
+
+/// A KMS key named by its alias ARN.
+pub const KMS_ALIAS: &str = "arn:aws:kms:us-east-1:123456789012:alias/sms-amis";
+
+impl JobOptions {
+    /// A job every `hours` hours with every other option left to SMS: what tests build on.
+    pub(crate) fn every(hours: i32) -> Self {
+        Self {
+            frequency: Some(hours),
+            run_once: None,
+            license: License::Auto,
+            role_name: None,
+            description: None,
+            amis_to_keep: None,
+            encrypted: None,
+            kms_key_id: None,
+        }
+    }
+}
+
+/// Every option set: every 6 hours, BYOL, role `sms`, `wave 1`, 3 AMIs kept, encrypted with
+/// [`KMS_ALIAS`].
+pub fn every_option() -> JobOptions {
+    JobOptions {
+        frequency: Some(6),
+        run_once: Some(false),
+        license: License::Byol,
+        role_name: Some("sms".into()),
+        description: Some("wave 1".into()),
+        amis_to_keep: Some(3),
+        encrypted: Some(true),
+        kms_key_id: Some(KMS_ALIAS.into()),
+    }
+}
+
+/// A one-time job for server `n`, seeded [`NOW`], every other option left to SMS.
+pub fn one_time_create(n: u32) -> CreateJob {
+    CreateJob {
+        server_id: sid(n),
+        seed_time: NOW,
+        options: JobOptions {
+            frequency: None,
+            run_once: Some(true),
+            ..JobOptions::every(12)
+        },
+        notes: vec![],
+    }
+}
 
 /// The id of test server `n`.
 pub fn sid(n: u32) -> String {

@@ -1,8 +1,9 @@
 //! The SMS adapter: the calls apply makes and what it makes of SMS's answers.
 
 use super::*;
-use crate::model::JobOptions;
-use crate::testing::{jid, sid, sms_client, sms_error, HOUR, NOW};
+use crate::testing::{
+    every_option, jid, one_time_create, sid, sms_client, sms_error, HOUR, KMS_ALIAS, NOW,
+};
 use aws_sdk_sms::operation::create_replication_job::CreateReplicationJobOutput;
 use aws_sdk_sms::operation::start_on_demand_replication_run::StartOnDemandReplicationRunOutput;
 use aws_sdk_sms::operation::update_replication_job::UpdateReplicationJobOutput;
@@ -14,29 +15,7 @@ fn full_create(n: u32) -> CreateJob {
     CreateJob {
         server_id: sid(n),
         seed_time: NOW + 2 * HOUR,
-        options: JobOptions {
-            frequency: Some(6),
-            run_once: Some(false),
-            license: License::Byol,
-            role_name: Some("sms".into()),
-            description: Some("wave 1".into()),
-            amis_to_keep: Some(3),
-            encrypted: Some(true),
-            kms_key_id: Some("arn:aws:kms:us-east-1:123456789012:alias/sms-amis".into()),
-        },
-        notes: vec![],
-    }
-}
-
-fn minimal_create(n: u32) -> CreateJob {
-    CreateJob {
-        server_id: sid(n),
-        seed_time: NOW,
-        options: JobOptions {
-            frequency: None,
-            run_once: Some(true),
-            ..JobOptions::every(12)
-        },
+        options: every_option(),
         notes: vec![],
     }
 }
@@ -88,7 +67,7 @@ async fn a_creation_passes_every_configured_option() {
                 && r.description() == Some("wave 1")
                 && r.number_of_recent_amis_to_keep() == Some(3)
                 && r.encrypted() == Some(true)
-                && r.kms_key_id() == Some("arn:aws:kms:us-east-1:123456789012:alias/sms-amis")
+                && r.kms_key_id() == Some(KMS_ALIAS)
         })
         .then_output(|| created(1));
     let outcome = outcome_of(Action::Create(full_create(1)), &full).await;
@@ -119,7 +98,7 @@ async fn a_creation_omits_the_options_left_unset() {
                 && r.kms_key_id().is_none()
         })
         .then_output(|| created(2));
-    let outcome = outcome_of(Action::Create(minimal_create(2)), &minimal).await;
+    let outcome = outcome_of(Action::Create(one_time_create(2)), &minimal).await;
     assert_eq!(minimal.num_calls(), 1, "{outcome:?}");
     assert_eq!(outcome.result, OutcomeResult::Done);
 }
@@ -127,7 +106,7 @@ async fn a_creation_omits_the_options_left_unset() {
 #[tokio::test]
 async fn a_job_that_already_exists_is_unchanged() {
     let rule = create_refused(400, "ReplicationJobAlreadyExistsException");
-    let outcome = outcome_of(Action::Create(minimal_create(1)), &rule).await;
+    let outcome = outcome_of(Action::Create(one_time_create(1)), &rule).await;
     assert_eq!(outcome.result, OutcomeResult::Unchanged);
     assert!(outcome.detail.as_deref().is_some_and(
         |d| d.starts_with("a replication job already exists (ReplicationJobAlreadyExistsException")
@@ -137,7 +116,7 @@ async fn a_job_that_already_exists_is_unchanged() {
 #[tokio::test]
 async fn a_server_sms_cannot_replicate_fails_once_saying_so() {
     let rule = create_refused(400, "ServerCannotBeReplicatedException");
-    let outcome = outcome_of(Action::Create(minimal_create(2)), &rule).await;
+    let outcome = outcome_of(Action::Create(one_time_create(2)), &rule).await;
     assert_eq!(
         (outcome.result, outcome.retryable),
         (OutcomeResult::Failed, false)
@@ -157,7 +136,7 @@ async fn a_throttled_creation_is_retried_until_it_succeeds() {
         .times(2)
         .output(|| created(3))
         .build();
-    let outcome = outcome_of(Action::Create(minimal_create(3)), &rule).await;
+    let outcome = outcome_of(Action::Create(one_time_create(3)), &rule).await;
     assert_eq!(outcome.result, OutcomeResult::Done);
     assert_eq!(rule.num_calls(), 3);
 }
@@ -165,7 +144,7 @@ async fn a_throttled_creation_is_retried_until_it_succeeds() {
 #[tokio::test]
 async fn a_server_error_is_retried_then_reported_as_retryable() {
     let rule = create_refused(500, "InternalError");
-    let outcome = outcome_of(Action::Create(minimal_create(4)), &rule).await;
+    let outcome = outcome_of(Action::Create(one_time_create(4)), &rule).await;
     assert_eq!(
         (outcome.result, outcome.retryable),
         (OutcomeResult::Failed, true)
@@ -176,7 +155,7 @@ async fn a_server_error_is_retried_then_reported_as_retryable() {
 #[tokio::test]
 async fn no_connector_available_is_a_failure_not_retried() {
     let rule = create_refused(400, "NoConnectorsAvailableException");
-    let outcome = outcome_of(Action::Create(minimal_create(5)), &rule).await;
+    let outcome = outcome_of(Action::Create(one_time_create(5)), &rule).await;
     assert_eq!(
         (outcome.result, outcome.retryable),
         (OutcomeResult::Failed, false)
@@ -192,7 +171,9 @@ async fn one_failed_creation_does_not_stop_the_others_and_order_is_kept() {
         .match_requests(|r| r.server_id() != Some(sid(1).as_str()))
         .then_output(|| created(2));
     let sms = sms_client(&[&refused, &fine]);
-    let actions = (1..=3).map(|n| Action::Create(minimal_create(n))).collect();
+    let actions = (1..=3)
+        .map(|n| Action::Create(one_time_create(n)))
+        .collect();
     let outcomes = apply(&sms, actions, 2).await;
     let summary: Vec<(String, OutcomeResult)> = outcomes
         .iter()

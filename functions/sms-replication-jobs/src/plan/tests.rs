@@ -2,7 +2,7 @@ use super::*;
 use crate::config::{FailurePolicy, ResumeWith};
 use crate::model::{JobOptions, Run, RunState, RunType, ESCALATE};
 use crate::policy::{ON_DEMAND_RUNS_PER_DAY, RESCHEDULE_LEAD_SECS};
-use crate::testing::{jid, sid, HOUR, NOW};
+use crate::testing::{every_option, jid, sid, HOUR, NOW};
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::report::OutcomeResult;
 use dr_core::settings::Settings;
@@ -174,16 +174,7 @@ fn sweep(specs: Vec<JobSpec>, servers: Vec<Server>, jobs: Vec<Job>) -> JobsPlan 
 
 #[test]
 fn a_missing_job_is_created_with_every_configured_option() {
-    let options = JobOptions {
-        frequency: Some(6),
-        run_once: Some(false),
-        license: License::Byol,
-        role_name: Some("sms".into()),
-        description: Some("wave 1".into()),
-        amis_to_keep: Some(3),
-        encrypted: Some(true),
-        kms_key_id: Some("alias/sms-amis".into()),
-    };
+    let options = every_option();
     let full = JobSpec {
         seed: SeedTime::After(2 * HOUR),
         options: options.clone(),
