@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::testing::*;
-use aws_sdk_backup::operation::describe_recovery_point::DescribeRecoveryPointOutput;
 use aws_sdk_backup::types::{CopyJobState, RecoveryPointStatus as SdkStatus};
 use aws_sdk_backup::Client as Backup;
 use aws_smithy_mocks::{mock, Rule};
@@ -385,14 +384,9 @@ async fn a_sweep_finishes_the_fan_out_of_a_point_older_than_its_window_whose_cop
                 && r.backup_vault_name() == Some(SOURCE_VAULT)
         })
         .then_output(|| {
-            DescribeRecoveryPointOutput::builder()
-                .recovery_point_arn(rp(50))
-                .backup_vault_arn(PRIMARY)
-                .resource_arn(volume(50))
-                .resource_type("EBS")
-                .status(SdkStatus::Completed)
-                .creation_date(DateTime::from_secs(NOW - 5 * 86_400))
-                .build()
+            let mut days_old = described(50);
+            days_old.creation_date = Some(DateTime::from_secs(NOW - 5 * 86_400));
+            days_old
         });
     let start = mock!(Backup::start_copy_job)
         .match_requests(|r| r.recovery_point_arn() == Some(rp(50).as_str()))
