@@ -334,7 +334,7 @@ fn look_after(job: &Job, spec: &JobSpec, facts: &Facts, out: &mut JobsPlan, repo
                 )),
                 Resume::OnDemandRun => out.actions.push(Action::StartRun {
                     job_id: job.id.clone(),
-                    description: "sms-replication-jobs: resume after failure".to_owned(),
+                    description: format!("{}: resume after failure", crate::FUNCTION),
                     reason: format!("resumed after the cool-down; {cause}"),
                 }),
                 Resume::Reschedule(next_start) => out.actions.push(Action::Reschedule {
@@ -400,7 +400,7 @@ fn on_demand(target: &str, facts: &Facts, resolved: &Resolved, out: &mut JobsPla
     match policy::on_demand_gate(runs, facts.now) {
         Ok(()) => out.actions.push(Action::StartRun {
             job_id: job.id.clone(),
-            description: "sms-replication-jobs: on-demand run by direct invoke".to_owned(),
+            description: format!("{}: on-demand run by direct invoke", crate::FUNCTION),
             reason: "requested by direct invoke".to_owned(),
         }),
         Err(why) => out.skips.push(Skip::new(target, why)),

@@ -10,7 +10,9 @@ use crate::testing::{
 use aws_sdk_sms::operation::create_replication_job::CreateReplicationJobOutput;
 use aws_sdk_sms::operation::start_on_demand_replication_run::StartOnDemandReplicationRunOutput;
 use aws_sdk_sms::operation::update_replication_job::UpdateReplicationJobOutput;
-use aws_sdk_sms::types::{ReplicationJobState, ReplicationRunState, ReplicationRunType};
+use aws_sdk_sms::types::{
+    ReplicationJobState, ReplicationRun, ReplicationRunState, ReplicationRunType,
+};
 use aws_sdk_sms::Client as Sms;
 use aws_smithy_mocks::{mock, Rule};
 use dr_core::function::handle;
@@ -73,103 +75,120 @@ fn fleet() -> (Rule, Rule) {
     (servers, jobs)
 }
 
-fn paused_runs() -> Rule {
+/// The runs SMS lists for job `n`.
+fn runs_of(n: u32, runs: Vec<ReplicationRun>) -> Rule {
     mock!(Sms::get_replication_runs)
-        .match_requests(|r| r.replication_job_id() == Some(jid(2).as_str()))
-        .then_output(|| {
-            runs_page(
-                vec![
-                    sdk_run(
-                        "sms-run-2b",
-                        ReplicationRunState::Failed,
-                        ReplicationRunType::Automatic,
-                        4,
-                    ),
-                    sdk_run(
-                        "sms-run-2a",
-                        ReplicationRunState::Completed,
-                        ReplicationRunType::Automatic,
-                        16,
-                    ),
-                ],
-                None,
-            )
+        .match_requests(move |r| r.replication_job_id() == Some(jid(n).as_str()))
+        .then_output(move || runs_page(runs.clone(), None))
+}
+
+fn automatic(id: &str, state: ReplicationRunState, hours_ago: i64) -> ReplicationRun {
+    sdk_run(id, state, ReplicationRunType::Automatic, hours_ago)
+}
+
+/// Job 2's runs: it failed 4 hours ago (3 after the failure, past its cool-down of an hour).
+fn paused_runs() -> Rule {
+    runs_of(
+        2,
+        vec![
+            automatic("sms-run-2b", ReplicationRunState::Failed, 4),
+            automatic("sms-run-2a", ReplicationRunState::Completed, 16),
+        ],
+    )
+}
+
+/// Creating a job for server `n` succeeds.
+fn creates(n: u32) -> Rule {
+    mock!(Sms::create_replication_job)
+        .match_requests(move |r| r.server_id() == Some(sid(n).as_str()))
+        .then_output(move || {
+            CreateReplicationJobOutput::builder()
+                .replication_job_id(jid(n))
+                .build()
         })
 }
 
-#[tokio::test]
-async fn handler_reconciles_on_schedule_and_publishes_the_report() {
-    let (servers, jobs) = fleet();
-    let runs2 = paused_runs();
-    let runs3 = mock!(Sms::get_replication_runs)
-        .match_requests(|r| r.replication_job_id() == Some(jid(3).as_str()))
-        .then_output(|| {
-            runs_page(
-                vec![sdk_run(
-                    "sms-run-3a",
-                    ReplicationRunState::Failed,
-                    ReplicationRunType::Automatic,
-                    2,
-                )],
-                None,
-            )
-        });
-    let create = mock!(Sms::create_replication_job)
-        .match_requests(|r| r.server_id() == Some(sid(4).as_str()))
-        .then_output(|| {
-            CreateReplicationJobOutput::builder()
-                .replication_job_id(jid(4))
-                .build()
-        });
-    let start = mock!(Sms::start_on_demand_replication_run)
-        .match_requests(|r| r.replication_job_id() == Some(jid(2).as_str()))
+/// Starting an on-demand run of job `n` succeeds.
+fn starts(n: u32) -> Rule {
+    mock!(Sms::start_on_demand_replication_run)
+        .match_requests(move |r| r.replication_job_id() == Some(jid(n).as_str()))
         .then_output(|| {
             StartOnDemandReplicationRunOutput::builder()
                 .replication_run_id("sms-run-2c")
                 .build()
-        });
-    let publish = publish_rule();
+        })
+}
+
+/// The report of a schedule over [`fleet`], with the rules that answered its calls: job 3's
+/// runs, the creation for server 4, the start of job 2's run and the publish.
+async fn scheduled_run() -> (RunReport, [Rule; 5]) {
+    let (servers, jobs) = fleet();
+    let failed = automatic("sms-run-3a", ReplicationRunState::Failed, 2);
+    let rules = [
+        paused_runs(),
+        runs_of(3, vec![failed]),
+        creates(4),
+        starts(2),
+        publish_rule(),
+    ];
+    let [runs2, runs3, create, start, publish] = &rules;
     let function = function(
-        sms_client(&[&servers, &jobs, &runs2, &runs3, &create, &start]),
+        sms_client(&[&servers, &jobs, runs2, runs3, create, start]),
         (1..=4).map(spec).collect(),
     );
-    let report = run(&function, &publish, &json!({"schedule": "hourly"}))
+    let report = run(&function, publish, &json!({"schedule": "hourly"}))
         .await
         .expect("report");
-    let summary: Vec<(String, String, OutcomeResult)> = report
+    (report, rules)
+}
+
+#[tokio::test]
+async fn a_schedule_reports_what_it_knows_then_what_it_changed() {
+    let (report, [runs2, runs3, create, start, publish]) = scheduled_run().await;
+    let summary: Vec<(&str, &str, OutcomeResult)> = report
         .outcomes
         .iter()
-        .map(|o| (o.target.clone(), o.action.clone(), o.result))
+        .map(|o| (o.target.as_str(), o.action.as_str(), o.result))
         .collect();
+    let (s1, j3, j2, s4) = (sid(1), jid(3), jid(2), sid(4));
     assert_eq!(
         summary,
-        vec![
+        [
             (
-                sid(1),
-                "CreateReplicationJob".into(),
+                s1.as_str(),
+                "CreateReplicationJob",
                 OutcomeResult::Unchanged
             ),
-            (jid(3), "Notify".into(), OutcomeResult::Failed),
+            (j3.as_str(), "Notify", OutcomeResult::Failed),
             (
-                jid(2),
-                "StartOnDemandReplicationRun".into(),
+                j2.as_str(),
+                "StartOnDemandReplicationRun",
                 OutcomeResult::Done
             ),
-            (sid(4), "CreateReplicationJob".into(), OutcomeResult::Done),
+            (s4.as_str(), "CreateReplicationJob", OutcomeResult::Done),
         ]
     );
-    assert!(report.outcomes[1].detail.as_deref().is_some_and(|d| d.contains(
-        "latest failed run sms-run-3a at 2026-11-20T09:00:00Z in stage UPLOADING: Failed to upload the disk"
-    )));
-    assert_eq!(report.status, RunStatus::PartiallyFailed);
-    assert_eq!(report.trigger, "schedule hourly");
     assert_eq!((create.num_calls(), start.num_calls()), (1, 1));
     assert_eq!((runs2.num_calls(), runs3.num_calls()), (1, 1));
     assert_eq!(publish.num_calls(), 1);
 }
 
 #[tokio::test]
-async fn handler_fails_the_invocation_when_runs_cannot_be_read() {
+async fn a_schedule_with_a_failed_job_is_partly_failed_naming_the_root_cause() {
+    let (report, _) = scheduled_run().await;
+    assert!(report.outcomes[1]
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.contains(
+            "latest failed run sms-run-3a at 2026-11-20T09:00:00Z in stage UPLOADING: Failed to \
+         upload the disk"
+        )));
+    assert_eq!(report.status, RunStatus::PartiallyFailed);
+    assert_eq!(report.trigger, "schedule hourly");
+}
+
+#[tokio::test]
+async fn runs_that_cannot_be_read_fail_the_invocation_once_reported() {
     let (servers, jobs) = fleet();
     let runs = mock!(Sms::get_replication_runs)
         .then_http_response(|| sms_error(503, "ServiceUnavailable"));
@@ -199,25 +218,17 @@ async fn handler_fails_the_invocation_when_runs_cannot_be_read() {
 }
 
 #[tokio::test]
-async fn handler_direct_dry_run_plans_without_calling() {
+async fn a_dry_run_direct_invoke_plans_the_run_without_starting_it() {
     let (servers, jobs) = fleet();
-    let runs1 = mock!(Sms::get_replication_runs)
-        .match_requests(|r| r.replication_job_id() == Some(jid(1).as_str()))
-        .then_output(|| {
-            runs_page(
-                vec![sdk_run(
-                    "sms-run-1a",
-                    ReplicationRunState::Completed,
-                    ReplicationRunType::OnDemand,
-                    5,
-                )],
-                None,
-            )
-        });
+    let on_demand = sdk_run(
+        "sms-run-1a",
+        ReplicationRunState::Completed,
+        ReplicationRunType::OnDemand,
+        5,
+    );
+    let runs1 = runs_of(1, vec![on_demand]);
     let runs2 = paused_runs();
-    let runs3 = mock!(Sms::get_replication_runs)
-        .match_requests(|r| r.replication_job_id() == Some(jid(3).as_str()))
-        .then_output(|| runs_page(vec![], None));
+    let runs3 = runs_of(3, vec![]);
     let start = mock!(Sms::start_on_demand_replication_run)
         .then_output(|| StartOnDemandReplicationRunOutput::builder().build());
     let publish = publish_rule();
@@ -243,7 +254,7 @@ async fn handler_direct_dry_run_plans_without_calling() {
 }
 
 #[tokio::test]
-async fn handler_rejects_bad_events_without_calling_aws() {
+async fn bad_events_are_rejected_without_calling_aws() {
     let (servers, jobs) = fleet();
     let publish = publish_rule();
     let function = function(sms_client(&[&servers, &jobs]), vec![spec(1)]);
@@ -260,7 +271,7 @@ async fn handler_rejects_bad_events_without_calling_aws() {
 }
 
 #[tokio::test]
-async fn handler_reports_an_observe_failure() {
+async fn a_fatal_read_failure_is_reported_and_changes_nothing() {
     let servers = mock!(Sms::get_servers)
         .then_http_response(|| sms_error(400, "UnauthorizedOperationException"));
     let jobs = mock!(Sms::get_replication_jobs).then_output(|| jobs_page(vec![], None));
@@ -283,9 +294,7 @@ async fn handler_reports_an_observe_failure() {
 async fn a_dry_run_schedule_plans_every_change_and_calls_none() {
     let (servers, jobs) = fleet();
     let runs2 = paused_runs();
-    let runs3 = mock!(Sms::get_replication_runs)
-        .match_requests(|r| r.replication_job_id() == Some(jid(3).as_str()))
-        .then_output(|| runs_page(vec![], None));
+    let runs3 = runs_of(3, vec![]);
     let create = mock!(Sms::create_replication_job)
         .then_output(|| CreateReplicationJobOutput::builder().build());
     let start = mock!(Sms::start_on_demand_replication_run)
