@@ -344,7 +344,7 @@ fn look_after(job: &Job, spec: &JobSpec, facts: &Facts, out: &mut JobsPlan, repo
                 }),
             }
         }
-        other => {
+        JobState::Unknown(other) => {
             if report_healthy {
                 out.skips.push(Skip::new(
                     &job.id,
