@@ -446,7 +446,8 @@ fn check_role_name(role: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A key id, `mrk-` multi-Region key id, `alias/...`, or the ARN of a key or alias.
+/// A key id, `mrk-` multi-Region key id, `alias/...`, or the ARN of a key or alias: the forms
+/// of a KMS key identifier [AWS KMS developer guide, "Key identifiers (KeyId)"].
 fn check_kms_key(key: &str) -> Result<(), String> {
     let bare = if key.starts_with("arn:") {
         let arn = Arn::of_service(key, "kms")
