@@ -49,7 +49,7 @@ macro_rules! sms_enum {
                 }
             }
 
-            /// The value SMS sent; `None` when it sent none.
+            /// Reads the value SMS sent (`None`: it sent none).
             pub fn from_sms(text: Option<&str>) -> Self {
                 match text {
                     $(Some($text) => Self::$variant,)+
