@@ -40,13 +40,14 @@ impl Default for Settings {
 impl Settings {
     /// Reads and validates the shared variables.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Self::with_concurrency(env, DEFAULT_MAX_CONCURRENCY, MAX_CONCURRENCY_LIMIT)
+    }
+
+    /// Reads the shared variables for a service whose rate limits want other bounds:
+    /// `MAX_CONCURRENCY` defaults to `default` and may be at most `most`.
+    pub fn with_concurrency(env: &Env, default: usize, most: usize) -> Result<Self, ConfigError> {
         Ok(Self {
-            max_concurrency: env.number(
-                "MAX_CONCURRENCY",
-                DEFAULT_MAX_CONCURRENCY,
-                1,
-                MAX_CONCURRENCY_LIMIT,
-            )?,
+            max_concurrency: env.number("MAX_CONCURRENCY", default, 1, most)?,
             report_topic: env.arn("REPORT_TOPIC_ARN", "sns")?,
             trigger_topics: env.arn_list("TRIGGER_TOPIC_ARNS", "sns")?,
             dry_run: env.flag("DRY_RUN", false)?,
@@ -128,6 +129,16 @@ mod tests {
             let err = Settings::from_env(&Env::from_pairs([(var, value)])).unwrap_err();
             assert_eq!((err.var.as_str(), err.reason.as_str()), (var, reason));
         }
+    }
+
+    #[test]
+    fn a_function_may_narrow_the_concurrency_bounds() {
+        let env = |v| Env::from_pairs([("MAX_CONCURRENCY", v)]);
+        let narrowed = |e: &Env| Settings::with_concurrency(e, 4, 50);
+        assert_eq!(narrowed(&Env::default()).map(|s| s.max_concurrency), Ok(4));
+        assert_eq!(narrowed(&env("50")).map(|s| s.max_concurrency), Ok(50));
+        let err = narrowed(&env("51")).unwrap_err();
+        assert_eq!(err.reason, "51 is out of range (allowed 1 to 50)");
     }
 
     #[test]

@@ -17,56 +17,7 @@ pub const START_COPY_JOB: &str = "StartCopyJob";
 /// failures go first; the others are counted in [`Facts::unexamined_failures`].
 pub const MAX_FAILED_FANOUTS_PER_SWEEP: usize = 100;
 
-/// How the reports spell a status or state AWS reported without one.
-const NOT_REPORTED: &str = "UNKNOWN";
-
-/// An AWS Backup enumeration: its known values, and `Unknown` for one this build does not know
-/// (or none reported), kept as sent so the reports spell it as AWS does.
-macro_rules! backup_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant,)+
-            /// A value this build does not know, or `UNKNOWN` when none was reported.
-            Unknown(String),
-        }
-
-        impl $name {
-            /// The value as AWS Backup spells it.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $(Self::$variant => $text,)+
-                    Self::Unknown(raw) => raw,
-                }
-            }
-        }
-
-        /// The value AWS reported, `UNKNOWN` when it reported none.
-        impl From<Option<&str>> for $name {
-            fn from(text: Option<&str>) -> Self {
-                text.map_or_else(|| Self::Unknown(NOT_REPORTED.to_owned()), Self::from)
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(text: &str) -> Self {
-                match text {
-                    $($text => Self::$variant,)+
-                    other => Self::Unknown(other.to_owned()),
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-backup_enum! {
+dr_core::aws_enum! {
     /// A recovery point's `Status` (Backup model `RecoveryPointStatus`).
     RecoveryPointStatus {
         /// Backed up.
@@ -95,7 +46,7 @@ impl RecoveryPointStatus {
     }
 }
 
-backup_enum! {
+dr_core::aws_enum! {
     /// Where a recovery point is stored (Backup model `StorageClass`).
     StorageClass {
         /// Warm storage: copyable.
@@ -107,7 +58,7 @@ backup_enum! {
     }
 }
 
-backup_enum! {
+dr_core::aws_enum! {
     /// A copy job's `State` (Backup model `CopyJobState`).
     CopyJobState {
         /// Accepted, waiting to run (also while another job of its resource runs).
@@ -136,7 +87,7 @@ impl CopyJobState {
     }
 }
 
-backup_enum! {
+dr_core::aws_enum! {
     /// A backup job's `State` (Backup model `BackupJobState`), also the state of a vault's
     /// backup job notification.
     BackupJobState {
@@ -161,7 +112,7 @@ backup_enum! {
     }
 }
 
-backup_enum! {
+dr_core::aws_enum! {
     /// The `EventType` attribute of a vault notification (Developer Guide, "Notification
     /// options with AWS Backup"): the kind of job it is about.
     VaultEventType {

@@ -10,59 +10,34 @@ use dr_core::report::TargetOutcome;
 /// The AWS operation this function applies.
 pub const START_REPLICATION: &str = "StartReplication";
 
-/// `dataReplicationInfo.dataReplicationState`, the ten values of the DRS model's
-/// `DataReplicationState` [DRS API reference: DataReplicationInfo].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReplicationState {
-    /// Replication was stopped (`StopReplication`): unprotected, snapshots deleted, no billing.
-    Stopped,
-    /// Replication is being set up (replication server, staging disks, agent pairing).
-    Initiating,
-    /// The first full copy of the disks.
-    InitialSync,
-    /// Catching up on writes the replication server has not received yet.
-    Backlog,
-    /// Taking the snapshot that follows a sync.
-    CreatingSnapshot,
-    /// Healthy, continuous replication.
-    Continuous,
-    /// Paused: resources and snapshots are kept.
-    Paused,
-    /// Re-reading the disks after an interruption.
-    Rescan,
-    /// Replication cannot make progress; `dataReplicationError` says why.
-    Stalled,
-    /// Disconnected from DRS (`DisconnectSourceServer`): replication resources deleted.
-    Disconnected,
-    /// No state reported, or a value this build does not know (kept as sent).
-    Unknown(String),
-}
-
-impl Default for ReplicationState {
-    /// No state reported.
-    fn default() -> Self {
-        Self::Unknown("UNKNOWN".to_owned())
+dr_core::aws_enum! {
+    /// `dataReplicationInfo.dataReplicationState`, the ten values of the DRS model's
+    /// `DataReplicationState` [DRS API reference: DataReplicationInfo].
+    ReplicationState {
+        /// Replication was stopped (`StopReplication`): unprotected, snapshots deleted, no billing.
+        Stopped = "STOPPED",
+        /// Replication is being set up (replication server, staging disks, agent pairing).
+        Initiating = "INITIATING",
+        /// The first full copy of the disks.
+        InitialSync = "INITIAL_SYNC",
+        /// Catching up on writes the replication server has not received yet.
+        Backlog = "BACKLOG",
+        /// Taking the snapshot that follows a sync.
+        CreatingSnapshot = "CREATING_SNAPSHOT",
+        /// Healthy, continuous replication.
+        Continuous = "CONTINUOUS",
+        /// Paused: resources and snapshots are kept.
+        Paused = "PAUSED",
+        /// Re-reading the disks after an interruption.
+        Rescan = "RESCAN",
+        /// Replication cannot make progress; `dataReplicationError` says why.
+        Stalled = "STALLED",
+        /// Disconnected from DRS (`DisconnectSourceServer`): replication resources deleted.
+        Disconnected = "DISCONNECTED",
     }
 }
 
 impl ReplicationState {
-    /// The state as DRS spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Stopped => "STOPPED",
-            Self::Initiating => "INITIATING",
-            Self::InitialSync => "INITIAL_SYNC",
-            Self::Backlog => "BACKLOG",
-            Self::CreatingSnapshot => "CREATING_SNAPSHOT",
-            Self::Continuous => "CONTINUOUS",
-            Self::Paused => "PAUSED",
-            Self::Rescan => "RESCAN",
-            Self::Stalled => "STALLED",
-            Self::Disconnected => "DISCONNECTED",
-            Self::Unknown(raw) => raw,
-        }
-    }
-
     /// Whether a server in this state holds a replicating-server slot of its account.
     ///
     /// DRS limits an account to 300 *replicating* source servers per Region ["Using multiple

@@ -104,20 +104,7 @@ pub fn source_server(s: SdkSourceServer, tag_keys: &[&str]) -> Option<SourceServ
 
 /// The state of an SDK value; `None` (no state reported) is `Unknown("UNKNOWN")`.
 pub fn replication_state(state: Option<&DataReplicationState>) -> ReplicationState {
-    match state {
-        Some(DataReplicationState::Stopped) => ReplicationState::Stopped,
-        Some(DataReplicationState::Initiating) => ReplicationState::Initiating,
-        Some(DataReplicationState::InitialSync) => ReplicationState::InitialSync,
-        Some(DataReplicationState::Backlog) => ReplicationState::Backlog,
-        Some(DataReplicationState::CreatingSnapshot) => ReplicationState::CreatingSnapshot,
-        Some(DataReplicationState::Continuous) => ReplicationState::Continuous,
-        Some(DataReplicationState::Paused) => ReplicationState::Paused,
-        Some(DataReplicationState::Rescan) => ReplicationState::Rescan,
-        Some(DataReplicationState::Stalled) => ReplicationState::Stalled,
-        Some(DataReplicationState::Disconnected) => ReplicationState::Disconnected,
-        Some(other) => ReplicationState::Unknown(other.as_str().to_owned()),
-        None => ReplicationState::default(),
-    }
+    ReplicationState::from(state.map(DataReplicationState::as_str))
 }
 
 /// `stagingArea` as the model reads it.

@@ -120,14 +120,9 @@ impl SmsConfig {
     pub fn from_env(env: &Env, now: i64) -> Result<Self, ConfigError> {
         let raw = env.required(JOBS_VAR)?;
         let jobs = parse_jobs(&raw, now).map_err(|reason| ConfigError::new(JOBS_VAR, reason))?;
-        // SMS rate limits are low: a handful of calls in flight is plenty, 50 at most. Read
-        // before the shared settings, so that a value past 50 is refused naming these bounds.
-        let max_concurrency = env.number("MAX_CONCURRENCY", 4, 1, 50)?;
         Ok(Self {
-            settings: Settings {
-                max_concurrency,
-                ..Settings::from_env(env)?
-            },
+            // SMS rate limits are low: a handful of calls in flight is plenty, 50 at most.
+            settings: Settings::with_concurrency(env, 4, 50)?,
             jobs,
         })
     }

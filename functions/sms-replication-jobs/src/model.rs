@@ -10,7 +10,6 @@ use dr_core::clock::fmt_time;
 use dr_core::error::CallFailure;
 use dr_core::report::{OutcomeResult, TargetOutcome};
 use std::collections::BTreeMap;
-use std::fmt;
 
 /// The report action of a job creation.
 pub const CREATE_REPLICATION_JOB: &str = "CreateReplicationJob";
@@ -25,56 +24,7 @@ pub const NOTIFY: &str = "Notify";
 /// The report action of a job that needs a person.
 pub const ESCALATE: &str = "Escalate";
 
-/// The spelling of a state SMS did not report.
-const UNKNOWN: &str = "UNKNOWN";
-
-/// Declares a state enum of the SMS model: its variants with SMS's spelling, `Unknown(String)`
-/// for any other value (or none: `UNKNOWN`), `as_str`, parsing and display.
-macro_rules! sms_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant,)+
-            /// No value reported, or one this build does not know (kept as sent).
-            Unknown(String),
-        }
-
-        impl $name {
-            /// The value as SMS spells it.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $(Self::$variant => $text,)+
-                    Self::Unknown(text) => text,
-                }
-            }
-
-            /// Reads the value SMS sent (`None`: it sent none).
-            pub fn from_sms(text: Option<&str>) -> Self {
-                match text {
-                    $(Some($text) => Self::$variant,)+
-                    Some(other) => Self::Unknown(other.to_owned()),
-                    None => Self::Unknown(UNKNOWN.to_owned()),
-                }
-            }
-        }
-
-        impl Default for $name {
-            /// No value reported.
-            fn default() -> Self {
-                Self::Unknown(UNKNOWN.to_owned())
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-sms_enum! {
+dr_core::aws_enum! {
     /// `ReplicationJob.state`.
     JobState {
         /// Created; the first run has not started.
@@ -111,7 +61,7 @@ impl JobState {
     }
 }
 
-sms_enum! {
+dr_core::aws_enum! {
     /// `ReplicationRun.state`.
     RunState {
         /// Asked for or scheduled; not started.
@@ -131,7 +81,7 @@ sms_enum! {
     }
 }
 
-sms_enum! {
+dr_core::aws_enum! {
     /// `ReplicationRun.type`.
     RunType {
         /// Started by `StartOnDemandReplicationRun`.
@@ -141,7 +91,7 @@ sms_enum! {
     }
 }
 
-sms_enum! {
+dr_core::aws_enum! {
     /// `GetServers` `serverCatalogStatus`.
     CatalogStatus {
         /// No catalog imported yet.

@@ -59,7 +59,7 @@ async fn catalog(sms: &aws_sdk_sms::Client) -> Result<Catalog, ObserveError> {
         |page| {
             let status = page
                 .server_catalog_status()
-                .map(|s| CatalogStatus::from_sms(Some(s.as_str())));
+                .map(|s| CatalogStatus::from(Some(s.as_str())));
             let servers: Vec<Server> = page
                 .server_list()
                 .iter()
@@ -135,8 +135,8 @@ fn server(s: &SdkServer) -> Server {
 fn run(r: &SdkRun) -> Run {
     Run {
         id: r.replication_run_id().unwrap_or_default().to_owned(),
-        state: RunState::from_sms(r.state().map(|s| s.as_str())),
-        kind: RunType::from_sms(r.r#type().map(|t| t.as_str())),
+        state: RunState::from(r.state().map(|s| s.as_str())),
+        kind: RunType::from(r.r#type().map(|t| t.as_str())),
         status_message: r.status_message().map(str::to_owned),
         stage: r.stage_details().and_then(|d| d.stage()).map(str::to_owned),
         scheduled: r.scheduled_start_time().map(|t| t.secs()),
@@ -149,7 +149,7 @@ fn job(j: &SdkJob) -> Job {
     Job {
         id: j.replication_job_id().unwrap_or_default().to_owned(),
         server_id: j.server_id().unwrap_or_default().to_owned(),
-        state: JobState::from_sms(j.state().map(|s| s.as_str())),
+        state: JobState::from(j.state().map(|s| s.as_str())),
         status_message: j.status_message().map(str::to_owned),
         run_once: j.run_once().unwrap_or(false),
         latest_ami: j.latest_ami_id().map(str::to_owned),

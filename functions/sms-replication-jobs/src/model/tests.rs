@@ -145,34 +145,34 @@ fn an_escalation_is_a_failure_not_to_retry() {
 #[test]
 fn a_state_of_the_sms_model_reads_as_its_variant() {
     assert_eq!(
-        JobState::from_sms(Some("PAUSED_ON_FAILURE")),
+        JobState::from(Some("PAUSED_ON_FAILURE")),
         JobState::PausedOnFailure
     );
-    assert_eq!(RunType::from_sms(Some("ON_DEMAND")), RunType::OnDemand);
+    assert_eq!(RunType::from(Some("ON_DEMAND")), RunType::OnDemand);
     assert_eq!(
-        CatalogStatus::from_sms(Some("NOT_IMPORTED")).as_str(),
+        CatalogStatus::from(Some("NOT_IMPORTED")).as_str(),
         "NOT_IMPORTED"
     );
 }
 
 #[test]
 fn a_state_this_build_does_not_know_keeps_its_spelling() {
-    let state = RunState::from_sms(Some("ARCHIVED"));
+    let state = RunState::from(Some("ARCHIVED"));
     assert_eq!(state, RunState::Unknown("ARCHIVED".into()));
     assert_eq!(state.to_string(), "ARCHIVED");
 }
 
 #[test]
 fn a_state_sms_did_not_report_is_unknown() {
-    assert_eq!(JobState::from_sms(None).as_str(), "UNKNOWN");
-    assert_eq!(JobState::default(), JobState::from_sms(None));
+    assert_eq!(JobState::from(None).as_str(), "UNKNOWN");
+    assert_eq!(JobState::default(), JobState::from(None));
 }
 
 #[test]
 fn live_jobs_are_those_sms_still_replicates_or_retries() {
     let live: Vec<&str> = ALL_JOB_STATES
         .iter()
-        .filter(|s| JobState::from_sms(Some(s)).is_live())
+        .filter(|s| JobState::from(**s).is_live())
         .copied()
         .collect();
     assert_eq!(live, ["PENDING", "ACTIVE", "PAUSED_ON_FAILURE", "FAILING"]);
@@ -182,7 +182,7 @@ fn live_jobs_are_those_sms_still_replicates_or_retries() {
 fn failure_states_are_failed_failing_and_paused() {
     let failing: Vec<&str> = ALL_JOB_STATES
         .iter()
-        .filter(|s| JobState::from_sms(Some(s)).is_failure())
+        .filter(|s| JobState::from(**s).is_failure())
         .copied()
         .collect();
     assert_eq!(failing, ["FAILED", "PAUSED_ON_FAILURE", "FAILING"]);

@@ -315,7 +315,7 @@ fn two_entries_naming_one_server_keep_the_first() {
 fn nothing_is_created_until_the_catalog_is_available() {
     for status in ["NOT_IMPORTED", "IMPORTING", "DELETED", "EXPIRED"] {
         let mut f = facts(vec![server(1)], vec![], vec![]);
-        f.catalog.status = Some(CatalogStatus::from_sms(Some(status)));
+        f.catalog.status = Some(CatalogStatus::from(Some(status)));
         let specs = vec![by_id(1), spec(ServerRef::VmName("web-2".into()))];
         let got = decide(&schedule(), &config(specs), &f);
         assert!(got.actions.is_empty(), "{status}");
@@ -413,7 +413,7 @@ fn a_paused_one_time_job_is_never_resumed() {
 
 #[test]
 fn a_job_state_this_function_does_not_know_is_skipped() {
-    let got = sweep_job(10, job(10, JobState::from_sms(Some("MYSTERY"))), None);
+    let got = sweep_job(10, job(10, JobState::from(Some("MYSTERY"))), None);
     assert_only_skip(&got, &jid(10), "MYSTERY: not a state this function handles");
 }
 
