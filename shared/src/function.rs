@@ -20,6 +20,10 @@ use serde_json::Value;
 use std::future::Future;
 use tracing::{error, info};
 
+/// What a function's `main` returns when the runtime stops: its cold start failed, or the Lambda
+/// Runtime API went away.
+pub use lambda_runtime::Error;
+
 /// One mutating call a plan asks for.
 pub trait Action {
     /// The outcome a dry run reports instead of making the call.
@@ -136,7 +140,7 @@ pub async fn handle<F: Function>(
 pub async fn serve<C, F>(
     configure: impl FnOnce(&Env) -> Result<C, ConfigError>,
     build: impl FnOnce(C, &SdkConfig) -> F,
-) -> Result<(), lambda_runtime::Error>
+) -> Result<(), Error>
 where
     F: Function,
 {

@@ -20,15 +20,21 @@ pub enum HandlerError {
     Publish(#[from] PublishError),
 }
 
+impl HandlerError {
+    /// The `errorType` Lambda records for the failed invocation.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::BadEvent(_) => "BadEvent",
+            Self::Retryable(_) => "RetryableFailures",
+            Self::Publish(_) => "ReportNotPublished",
+        }
+    }
+}
+
 impl From<HandlerError> for Diagnostic {
     fn from(err: HandlerError) -> Self {
-        let error_type = match &err {
-            HandlerError::BadEvent(_) => "BadEvent",
-            HandlerError::Retryable(_) => "RetryableFailures",
-            HandlerError::Publish(_) => "ReportNotPublished",
-        };
         Diagnostic {
-            error_type: error_type.to_owned(),
+            error_type: err.error_type().to_owned(),
             error_message: err.to_string(),
         }
     }

@@ -18,7 +18,7 @@ use config::BackupConfig;
 const FUNCTION: &str = "backup-copy-fanout";
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), lambda_runtime::Error> {
+async fn main() -> Result<(), dr_core::function::Error> {
     dr_core::function::serve(BackupConfig::from_env, |config, sdk| {
         handler::BackupCopyFanout {
             client: aws_sdk_backup::Client::new(sdk),

@@ -16,7 +16,7 @@ mod testing;
 const FUNCTION: &str = "sms-replication-jobs";
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), lambda_runtime::Error> {
+async fn main() -> Result<(), dr_core::function::Error> {
     dr_core::function::serve(
         |env| config::SmsConfig::from_env(env, dr_core::clock::now_secs()),
         |config, sdk| handler::ReplicationJobs {

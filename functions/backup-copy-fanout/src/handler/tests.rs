@@ -12,7 +12,6 @@ use aws_smithy_types::DateTime;
 use dr_core::invocation::HandlerError;
 use dr_core::report::{OutcomeResult, RunReport, RunStatus};
 use dr_testkit::{publish_rule, publisher, sns_client};
-use lambda_runtime::Diagnostic;
 use serde_json::{json, Value};
 
 fn fanout(backup: Backup, sns: aws_sdk_sns::Client) -> (BackupCopyFanout, aws_sdk_sns::Client) {
@@ -180,7 +179,7 @@ async fn handler_fails_the_invocation_only_for_retryable_failures() {
         1,
         "the report is published before failing"
     );
-    assert_eq!(Diagnostic::from(err).error_type, "RetryableFailures");
+    assert_eq!(err.error_type(), "RetryableFailures");
 
     let (list, jobs) = sweep_of_two();
     let not_found = mock!(Backup::start_copy_job)
@@ -313,7 +312,7 @@ async fn handler_rejects_bad_events_without_calling_aws() {
         json!({"source": "aws.backup", "detail-type": "Backup Job State Change", "detail": {"state": "COMPLETED"}}),
     ] {
         let err = run(&app, &bad, NOW).await.expect_err("rejected");
-        assert_eq!(Diagnostic::from(err).error_type, "BadEvent");
+        assert_eq!(err.error_type(), "BadEvent");
     }
     assert_eq!(list.num_calls(), 0);
     assert_eq!(publish.num_calls(), 0);
@@ -361,7 +360,7 @@ async fn handler_fails_when_the_report_cannot_be_published() {
     let err = run(&app, &json!({}), NOW)
         .await
         .expect_err("unpublished report");
-    assert_eq!(Diagnostic::from(err).error_type, "ReportNotPublished");
+    assert_eq!(err.error_type(), "ReportNotPublished");
     assert_eq!(start.num_calls(), 4);
 }
 

@@ -9,7 +9,6 @@ use aws_smithy_mocks::mock;
 use dr_core::invocation::HandlerError;
 use dr_core::report::{OutcomeResult, RunReport, RunStatus};
 use dr_testkit::{publish_rule, publisher, settings, sns_client};
-use lambda_runtime::Diagnostic;
 use serde_json::{json, Value};
 
 const NOW: i64 = 1_764_586_800;
@@ -97,8 +96,7 @@ async fn handler_fails_the_invocation_only_for_retryable_failures() {
         1,
         "the report is published before failing"
     );
-    let diagnostic = Diagnostic::from(err);
-    assert_eq!(diagnostic.error_type, "RetryableFailures");
+    assert_eq!(err.error_type(), "RetryableFailures");
 
     let not_found = mock!(Drs::start_replication)
         .then_http_response(|| drs_error(404, "ResourceNotFoundException"));
@@ -125,7 +123,7 @@ async fn handler_rejects_bad_events_without_calling_aws() {
         json!({"source": "aws.ec2", "detail-type": "x", "detail": {}}),
     ] {
         let err = run(&app, &bad).await.expect_err("rejected");
-        assert_eq!(Diagnostic::from(err).error_type, "BadEvent");
+        assert_eq!(err.error_type(), "BadEvent");
     }
     assert_eq!(describe.num_calls(), 0);
     assert_eq!(publish.num_calls(), 0);

@@ -19,7 +19,6 @@ use dr_core::function::handle;
 use dr_core::invocation::HandlerError;
 use dr_core::report::{OutcomeResult, RunReport, RunStatus};
 use dr_testkit::publish_rule;
-use lambda_runtime::Diagnostic;
 use serde_json::{json, Value};
 
 fn spec(n: u32) -> JobSpec {
@@ -207,7 +206,7 @@ async fn runs_that_cannot_be_read_fail_the_invocation_once_reported() {
     let err = run(&function, &publish, &json!({}))
         .await
         .expect_err("a retryable read failure fails the invocation");
-    assert_eq!(Diagnostic::from(err).error_type, "RetryableFailures");
+    assert_eq!(err.error_type(), "RetryableFailures");
     assert_eq!(
         publish.num_calls(),
         1,
@@ -264,7 +263,7 @@ async fn bad_events_are_rejected_without_calling_aws() {
         json!({"source": "aws.ec2", "detail-type": "x", "detail": {}}),
     ] {
         let err = run(&function, &publish, &bad).await.expect_err("rejected");
-        assert_eq!(Diagnostic::from(err).error_type, "BadEvent");
+        assert_eq!(err.error_type(), "BadEvent");
     }
     assert_eq!(servers.num_calls() + jobs.num_calls(), 0);
     assert_eq!(publish.num_calls(), 0);
