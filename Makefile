@@ -3,7 +3,7 @@
 #   make demo       run the functions locally against the emulator and show what changed
 #   make test       the whole test suite: cargo test --workspace + template validation
 #   make check      quick, cargo only: fmt-check, clippy, unit tests (no emulator, no Python tools)
-#   make ci         what .ci/run runs: fmt-check, deps, clippy, doc, msrv, build, test
+#   make ci         what .ci/run runs: fmt-check, deps, clippy and doc with the MSRV, build, test
 #   make deps       cargo deny (licenses, bans, sources; offline) and cargo shear (unused deps)
 #   make doc        cargo doc of the workspace, warnings denied
 #   make msrv       cargo check of every target with the declared rust-version (through rustup)
@@ -55,7 +55,7 @@ export SAM_CLI_TELEMETRY := 0
 WITH_TOOLS := PATH="$(VENV)/bin:$$PATH"
 
 .PHONY: help tools fmt-check clippy test validate scan build sam-build ci rust-target clean demo
-.PHONY: check unit-test deps deny shear doc msrv
+.PHONY: check unit-test deps deny shear doc msrv msrv-toolchain
 
 help:
 	@sed -n '3,16p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
@@ -112,8 +112,11 @@ fmt-check:
 	cargo fmt --all -- --check
 
 # The lints are [workspace.lints] in Cargo.toml (and clippy.toml); here every warning fails.
+# LINT_CARGO is the cargo that runs clippy and doc: `make ci` gives them the rust-version toolchain.
+LINT_CARGO ?= cargo
+
 clippy:
-	cargo clippy --workspace --all-targets -- -D warnings
+	$(LINT_CARGO) clippy --workspace --all-targets -- -D warnings
 
 # Quick, before a commit: format, lints and the unit tests inside each crate (plans, parsers,
 # configuration, the SDK adapters against aws-smithy-mocks). No emulator, no function binaries,
@@ -137,21 +140,28 @@ shear: $(CARGO_TOOLS_STAMP)
 
 # API docs of every member, broken links and other rustdoc warnings denied.
 doc:
-	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+	RUSTDOCFLAGS="-D warnings" $(LINT_CARGO) doc --workspace --no-deps
 
-# The workspace checked with the oldest Rust it declares (rust-version in Cargo.toml, the highest
-# any dependency requires), in the shared target dir: another rustc, so every dependency is
-# checked once more (about 3 minutes from nothing, seconds after). Skipped without rustup.
+# The oldest Rust the workspace declares: rust-version in Cargo.toml, the highest any dependency
+# requires. rustup installs it (with clippy); without rustup, the default toolchain stands in and
+# the checks say so. Same target dir: another rustc, so its dependencies are checked once more
+# (about 3 minutes from nothing, seconds after).
 MSRV := $(shell sed -n 's/^rust-version = "\(.*\)"/\1/p' $(ROOT)/Cargo.toml)
+ifneq ($(shell command -v rustup 2>/dev/null),)
+  MSRV_CARGO := cargo +$(MSRV)
+else
+  MSRV_CARGO := cargo
+endif
 
-msrv:
+msrv-toolchain:
 	@if ! command -v rustup >/dev/null; then \
-	  echo "==> rustup not found; skipping the check with Rust $(MSRV)"; \
+	  echo "==> rustup not found: the default toolchain stands in for Rust $(MSRV)"; \
 	else \
-	  rustup toolchain install $(MSRV) --profile minimal --no-self-update; \
-	  echo "==> cargo +$(MSRV) check --workspace --all-targets"; \
-	  cargo +$(MSRV) check --workspace --all-targets; \
+	  rustup toolchain install $(MSRV) --profile minimal --component clippy --no-self-update; \
 	fi
+
+msrv: msrv-toolchain
+	$(MSRV_CARGO) check --workspace --all-targets
 
 # THE test command (README). The e2e tests (tests/e2e) run the real function binaries, so the
 # debug binaries are built first; they share every compiled dependency with the tests.
@@ -178,9 +188,13 @@ scan: $(SCAN_STAMP)
 	BC_SKIP_MAPPING=TRUE "$(SCAN_VENV)/bin/checkov" --skip-download --quiet --compact \
 	  --framework cloudformation -f $(TEMPLATE)
 
-# Cheapest first; doc reuses clippy's checked dependencies. The release build comes before the
-# tests so that the test summary closes the log.
-ci: fmt-check deps clippy doc msrv build test
+# Cheapest first. clippy and doc run with the rust-version toolchain: clippy is a cargo check
+# with lints, so it is the MSRV check too, and doc reuses its checked dependencies; one rustc
+# checks the dependencies, not two. Builds and tests use the current toolchain. The release build
+# comes before the tests so that the test summary closes the log.
+ci: fmt-check deps msrv-toolchain
+	@$(MAKE) clippy doc LINT_CARGO="$(MSRV_CARGO)"
+	@$(MAKE) build test
 
 # ------------------------------------------------------------------------------- builds
 
