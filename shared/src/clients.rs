@@ -30,7 +30,7 @@ const CA_BUNDLES: [&str; 3] = [
 /// an emulator need no special code.
 ///
 /// Every client built from it shares one HTTPS client, so one connection pool and one trust
-/// store serve them all, built at the first call (see [`ConnectOnFirstCall`]).
+/// store serve them all, built at the first call (`ConnectOnFirstCall`).
 pub async fn load_sdk_config() -> SdkConfig {
     point_trust_store_at_the_system_bundle();
     let loader = aws_config::defaults(BehaviorVersion::latest())
@@ -165,7 +165,7 @@ mod tests {
     fn sns_client_with(http: SharedHttpClient) -> aws_sdk_sns::Client {
         let conf = aws_sdk_sns::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .region(aws_sdk_sns::config::Region::new("us-east-1"))
+            .region(Region::new("us-east-1"))
             .http_client(http)
             .build();
         aws_sdk_sns::Client::from_conf(conf)

@@ -41,7 +41,7 @@ pub fn volume(n: u32) -> String {
 
 /// The report target of recovery point `n` copied to `dest`.
 pub fn to(n: u32, dest: &str) -> String {
-    crate::model::target(&rp(n), dest)
+    model::target(&rp(n), dest)
 }
 
 /// The configuration: [`SOURCE_VAULT`] copied to [`WEST`] (cold after 30 days, deleted after

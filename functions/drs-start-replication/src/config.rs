@@ -230,7 +230,7 @@ mod tests {
     #[test]
     fn tag_keys_are_those_selection_and_alarm_mapping_read() {
         type Vars<'a> = &'a [(&'a str, &'a str)];
-        let cases: &[(Vars, &[&str])] = &[
+        let cases: &[(Vars<'_>, &[&str])] = &[
             (&[("DRS_TAGS", "Env=prod,Tier,Env=dr")], &["Env", "Tier"]),
             (
                 &[

@@ -199,7 +199,7 @@ fn job_for<'a>(server_id: &str, jobs: &'a [Job]) -> Option<&'a Job> {
 }
 
 /// Schedule: create the missing jobs and look after the existing ones.
-fn reconcile(facts: &Facts, resolved: &Resolved, out: &mut JobsPlan) {
+fn reconcile(facts: &Facts, resolved: &Resolved<'_>, out: &mut JobsPlan) {
     out.skips.extend(resolved.skips.iter().cloned());
     for (spec, server) in &resolved.managed {
         match job_for(&server.id, &facts.jobs) {
@@ -356,7 +356,7 @@ fn look_after(job: &Job, spec: &JobSpec, facts: &Facts, out: &mut JobsPlan, repo
 }
 
 /// Direct invocation: an on-demand run for one named job, within the SMS limits.
-fn on_demand(target: &str, facts: &Facts, resolved: &Resolved, out: &mut JobsPlan) {
+fn on_demand(target: &str, facts: &Facts, resolved: &Resolved<'_>, out: &mut JobsPlan) {
     if !target.starts_with("sms-job-") {
         out.skips
             .push(Skip::new(target, "not a replication job id (sms-job-...)"));
@@ -409,7 +409,7 @@ fn on_demand(target: &str, facts: &Facts, resolved: &Resolved, out: &mut JobsPla
 
 /// An SMS API call recorded by CloudTrail (directly or through SNS): look after the jobs it
 /// names, or every managed job in a failure state when it names none.
-fn api_call(call: &ApiCall, facts: &Facts, resolved: &Resolved, out: &mut JobsPlan) {
+fn api_call(call: &ApiCall, facts: &Facts, resolved: &Resolved<'_>, out: &mut JobsPlan) {
     if call.read_only == Some(true) {
         out.skips.push(Skip::new(
             &call.event_id,

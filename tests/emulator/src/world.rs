@@ -102,7 +102,7 @@ pub struct World {
     pub calls: BTreeMap<String, u64>,
     /// Time spent serving each operation's calls, injected latency excluded: what a benchmark's
     /// bound must add to the latency it injects.
-    pub service_time: BTreeMap<String, std::time::Duration>,
+    pub service_time: BTreeMap<String, Duration>,
     /// Active fault rules.
     pub faults: Faults,
     /// DRS state.

@@ -188,7 +188,7 @@ async fn one_failure_never_stops_the_other_copies_and_outcomes_keep_their_order(
 #[tokio::test]
 async fn the_pacer_spaces_starts_at_the_configured_rate() {
     let pacer = &Pacer::new(50.0);
-    let began = tokio::time::Instant::now();
+    let began = Instant::now();
     run_bounded((0..5).collect(), 5, |_: usize| pacer.wait()).await;
     // Five starts at 50 per second: the fifth waits four intervals of 20 ms.
     assert!(

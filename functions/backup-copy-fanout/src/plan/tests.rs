@@ -469,7 +469,7 @@ fn destination_equal_to_the_source_vault_is_skipped() {
     let mut cfg = config();
     cfg.destinations.insert(
         0,
-        crate::config::Destination {
+        Destination {
             vault_arn: arn(PRIMARY),
             lifecycle: None,
         },
