@@ -3,6 +3,7 @@
 //! Dev-only: every function crate takes it as a dev-dependency, never as a dependency.
 
 pub mod samples;
+pub mod triggers;
 
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};

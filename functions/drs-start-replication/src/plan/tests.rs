@@ -2,8 +2,9 @@ use super::*;
 use crate::config::TagFilter;
 use crate::model::ReplicationState::{Continuous, Stalled, Stopped};
 use dr_core::report::LISTED_SKIPS;
-use dr_core::trigger::{
-    AlarmDelivery, AlarmKind, Dimension, DirectInvoke, OtherEvent, Schedule, VaultNotification,
+use dr_core::trigger::AlarmDelivery;
+use dr_testkit::triggers::{
+    alarm, backup_job_notification, direct, drs_launch_result, on, schedule, stalled,
 };
 
 fn id(n: u32) -> String {
@@ -52,48 +53,6 @@ fn all() -> Selection {
         all: true,
         ..Selection::default()
     }
-}
-
-fn on(event: Event) -> Trigger {
-    Trigger::from_events(vec![event])
-}
-
-fn schedule() -> Trigger {
-    on(Event::Schedule(Schedule { name: None }))
-}
-
-fn direct(targets: &[&str]) -> Trigger {
-    on(Event::Direct(DirectInvoke {
-        targets: targets.iter().map(|t| t.to_string()).collect(),
-    }))
-}
-
-fn alarm(name: &str, state: AlarmState, dims: &[(&str, &str)]) -> Alarm {
-    Alarm {
-        name: name.into(),
-        arn: None,
-        description: None,
-        state,
-        previous_state: Some(AlarmState::Ok),
-        reason: None,
-        account: Some("123456789012".into()),
-        kind: AlarmKind::Metric,
-        dimensions: dims
-            .iter()
-            .map(|(n, v)| Dimension {
-                name: n.to_string(),
-                value: v.to_string(),
-            })
-            .collect(),
-        delivery: AlarmDelivery::Sns,
-    }
-}
-
-fn stalled(server_id: &str, state: StalledState) -> Event {
-    Event::ReplicationStalled(ReplicationStalled {
-        source_server_id: server_id.parse().expect("a source server id"),
-        state,
-    })
 }
 
 /// The plan for `servers` as observed.
@@ -728,20 +687,8 @@ fn a_stalled_event_of_an_unknown_server_is_skipped() {
 #[test]
 fn events_of_other_kinds_are_skipped_as_not_handled_by_this_function() {
     let trigger = Trigger::from_events(vec![
-        Event::VaultNotification(VaultNotification {
-            message_id: "m-1".into(),
-            event_type: Some("BACKUP_JOB".into()),
-            state: Some("COMPLETED".into()),
-            job_id: None,
-            recovery_point_arn: None,
-            resource_arn: None,
-            account: None,
-        }),
-        Event::Other(OtherEvent {
-            id: Some("e-1".into()),
-            source: "aws.drs".into(),
-            detail_type: "DRS Source Server Launch Result".into(),
-        }),
+        backup_job_notification("m-1"),
+        drs_launch_result("e-1"),
     ]);
     let got = on_event(trigger);
     assert_plan(

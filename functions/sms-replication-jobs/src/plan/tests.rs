@@ -6,10 +6,8 @@ use crate::testing::{every_option, jid, sid, HOUR, NOW};
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::report::OutcomeResult;
 use dr_core::settings::Settings;
-use dr_core::trigger::{
-    Alarm, AlarmDelivery, AlarmKind, AlarmState, DirectInvoke, OtherEvent, Schedule,
-    VaultNotification,
-};
+use dr_core::trigger::AlarmState;
+use dr_testkit::triggers::{alarm, backup_job_notification, direct, drs_launch_result, schedule};
 use serde_json::json;
 
 fn server(n: u32) -> Server {
@@ -85,16 +83,6 @@ fn facts(servers: Vec<Server>, jobs: Vec<Job>, runs: Vec<(u32, Vec<Run>)>) -> Fa
         runs: runs.into_iter().map(|(n, r)| (jid(n), r)).collect(),
         unread_runs: vec![],
     }
-}
-
-fn schedule() -> Trigger {
-    Trigger::from_events(vec![Event::Schedule(Schedule { name: None })])
-}
-
-fn direct(targets: &[&str]) -> Trigger {
-    Trigger::from_events(vec![Event::Direct(DirectInvoke {
-        targets: targets.iter().map(|t| t.to_string()).collect(),
-    })])
 }
 
 fn api_call(event_name: &str, read_only: bool, request: Value, response: Value) -> Trigger {
@@ -974,36 +962,10 @@ fn jobs_an_event_names_outside_the_configuration_or_gone_are_skipped() {
 
 #[test]
 fn events_of_other_sources_are_not_handled() {
-    let vault = VaultNotification {
-        message_id: "m-3".into(),
-        event_type: Some("BACKUP_JOB".into()),
-        state: Some("COMPLETED".into()),
-        job_id: None,
-        recovery_point_arn: None,
-        resource_arn: None,
-        account: None,
-    };
-    let alarm = Alarm {
-        name: "cpu".into(),
-        arn: None,
-        description: None,
-        state: AlarmState::Alarm,
-        previous_state: None,
-        reason: None,
-        account: None,
-        kind: AlarmKind::Metric,
-        dimensions: vec![],
-        delivery: AlarmDelivery::Sns,
-    };
-    let launch = OtherEvent {
-        id: Some("e-2".into()),
-        source: "aws.drs".into(),
-        detail_type: "DRS Source Server Launch Result".into(),
-    };
     let got = on_event(Trigger::from_events(vec![
-        Event::Other(launch),
-        Event::VaultNotification(vault),
-        Event::Alarm(alarm),
+        drs_launch_result("e-2"),
+        backup_job_notification("m-3"),
+        Event::Alarm(alarm("cpu", AlarmState::Alarm, &[])),
     ]));
     assert!(got.actions.is_empty() && got.notices.is_empty());
     assert_skips(

@@ -1,10 +1,8 @@
 //! The scope: what each trigger asks a run to look at.
 
 use super::*;
-use dr_core::trigger::{
-    Alarm, AlarmDelivery, AlarmKind, AlarmState, DirectInvoke, ReplicationStalled, Schedule,
-    StalledState,
-};
+use dr_core::trigger::{AlarmState, DirectInvoke, Schedule, StalledState};
+use dr_testkit::triggers::{alarm, stalled};
 
 const LEGACY: &str = "arn:aws:backup:us-west-2:123456789012:backup-vault:legacy";
 
@@ -274,22 +272,8 @@ fn a_request_for_every_destination_wins_over_a_retry() {
 
 #[test]
 fn alarms_and_other_service_events_are_not_handled() {
-    let alarm = Event::Alarm(Alarm {
-        name: "cpu-high".into(),
-        arn: None,
-        description: None,
-        state: AlarmState::Alarm,
-        previous_state: None,
-        reason: None,
-        account: None,
-        kind: AlarmKind::Metric,
-        dimensions: vec![],
-        delivery: AlarmDelivery::Sns,
-    });
-    let stalled = Event::ReplicationStalled(ReplicationStalled {
-        source_server_id: "s-1234567890abcdef0".parse().expect("a source server id"),
-        state: StalledState::Stalled,
-    });
+    let alarm = Event::Alarm(alarm("cpu-high", AlarmState::Alarm, &[]));
+    let stalled = stalled("s-1234567890abcdef0", StalledState::Stalled);
     let skips = vec![
         ("cpu-high".into(), "alarm cpu-high (ALARM): not handled by backup-copy-fanout"),
         (
