@@ -13,74 +13,100 @@ fn start(n: u32) -> Start {
     }
 }
 
+/// A StartReplication rule for server `n` alone, failing with HTTP `status` and `code`.
+fn refused(n: u32, status: u16, code: &'static str) -> Rule {
+    mock!(Drs::start_replication)
+        .match_requests(move |r| r.source_server_id() == Some(id(n).as_str()))
+        .then_http_response(move || drs_error(status, code))
+}
+
+/// The one outcome of starting server 1 against `rule`, and how often DRS was called.
+async fn start_one(rule: Rule) -> (TargetOutcome, usize) {
+    let outcomes = apply(&drs_client(&[&rule]), vec![start(1)], 1).await;
+    (outcomes[0].clone(), rule.num_calls())
+}
+
 #[tokio::test]
-async fn every_server_has_its_own_outcome_and_no_failure_stops_the_others() {
-    let ok = mock!(Drs::start_replication)
-        .match_requests(|r| r.source_server_id() == Some(id(1).as_str()))
-        .then_output(|| started(1));
-    let conflict = mock!(Drs::start_replication)
-        .match_requests(|r| r.source_server_id() == Some(id(2).as_str()))
-        .then_http_response(|| drs_error(409, "ConflictException"));
+async fn a_started_server_is_done_with_the_state_drs_reports() {
+    let (outcome, calls) =
+        start_one(mock!(Drs::start_replication).then_output(|| started(1))).await;
+    assert_eq!(outcome.result, OutcomeResult::Done);
+    assert_eq!(outcome.state.as_deref(), Some("INITIATING"));
+    assert_eq!(calls, 1);
+}
+
+#[tokio::test]
+async fn a_throttled_start_is_retried_by_the_sdk_until_it_succeeds() {
     let throttled_then_ok = mock!(Drs::start_replication)
-        .match_requests(|r| r.source_server_id() == Some(id(3).as_str()))
         .sequence()
         .http_response(|| drs_error(429, "ThrottlingException"))
         .times(2)
-        .output(|| started(3))
+        .output(|| started(1))
         .build();
-    let not_found = mock!(Drs::start_replication)
-        .match_requests(|r| r.source_server_id() == Some(id(4).as_str()))
-        .then_http_response(|| drs_error(404, "ResourceNotFoundException"));
-    let broken = mock!(Drs::start_replication)
-        .match_requests(|r| r.source_server_id() == Some(id(5).as_str()))
-        .then_http_response(|| drs_error(500, "InternalServerException"));
-    let uninitialised = mock!(Drs::start_replication)
-        .match_requests(|r| r.source_server_id() == Some(id(6).as_str()))
-        .then_http_response(|| drs_error(400, "UninitializedAccountException"));
-    let now_replicating = describe_one(2, || page_of(2, DataReplicationState::Continuous));
-    let drs = drs_client(&[
-        &ok,
-        &conflict,
-        &now_replicating,
-        &throttled_then_ok,
-        &not_found,
-        &broken,
-        &uninitialised,
-    ]);
+    let (outcome, calls) = start_one(throttled_then_ok).await;
+    assert_eq!(outcome.result, OutcomeResult::Done);
+    assert_eq!(calls, 3);
+}
 
-    let ids: Vec<Start> = (1..=6).map(start).collect();
-    let outcomes = apply(&drs, ids, 3).await;
-    let summary: Vec<(String, OutcomeResult, Option<String>, bool)> = outcomes
-        .iter()
-        .map(|o| (o.target.clone(), o.result, o.state.clone(), o.retryable))
-        .collect();
+#[tokio::test]
+async fn a_server_drs_does_not_know_fails_at_once_and_not_retryable() {
+    let (outcome, calls) = start_one(refused(1, 404, "ResourceNotFoundException")).await;
     assert_eq!(
-        summary,
-        vec![
-            (id(1), OutcomeResult::Done, Some("INITIATING".into()), false),
-            (
-                id(2),
-                OutcomeResult::Unchanged,
-                Some("CONTINUOUS".into()),
-                false
-            ),
-            (id(3), OutcomeResult::Done, Some("INITIATING".into()), false),
-            (id(4), OutcomeResult::Failed, None, false),
-            (id(5), OutcomeResult::Failed, None, true),
-            (id(6), OutcomeResult::Failed, None, false),
-        ]
+        (outcome.result, outcome.retryable),
+        (OutcomeResult::Failed, false)
     );
-    assert_eq!(throttled_then_ok.num_calls(), 3);
-    assert_eq!(broken.num_calls(), 3);
-    assert_eq!(not_found.num_calls(), 1, "client errors are not retried");
-    assert!(outcomes[3]
+    assert_eq!(calls, 1, "client errors are not retried");
+    assert!(outcome
         .detail
         .as_deref()
         .is_some_and(|d| d.starts_with("ResourceNotFoundException")));
-    assert!(outcomes[5]
+}
+
+#[tokio::test]
+async fn a_persistent_server_error_fails_retryable_after_the_sdk_retries() {
+    let (outcome, calls) = start_one(refused(1, 500, "InternalServerException")).await;
+    assert_eq!(
+        (outcome.result, outcome.retryable),
+        (OutcomeResult::Failed, true)
+    );
+    assert_eq!(calls, 3);
+}
+
+#[tokio::test]
+async fn an_uninitialised_account_fails_not_retryable_with_drs_code() {
+    let (outcome, _) = start_one(refused(1, 400, "UninitializedAccountException")).await;
+    assert_eq!(
+        (outcome.result, outcome.retryable),
+        (OutcomeResult::Failed, false)
+    );
+    assert!(outcome
         .detail
         .as_deref()
         .is_some_and(|d| d.starts_with("UninitializedAccountException")));
+}
+
+#[tokio::test]
+async fn one_server_failing_stops_none_of_the_others_and_outcomes_keep_plan_order() {
+    let ok = |n: u32| {
+        mock!(Drs::start_replication)
+            .match_requests(move |r| r.source_server_id() == Some(id(n).as_str()))
+            .then_output(move || started(n))
+    };
+    let (first, broken, last) = (ok(1), refused(2, 400, "ValidationException"), ok(3));
+    let drs = drs_client(&[&first, &broken, &last]);
+    let outcomes = apply(&drs, (1..=3).map(start).collect(), 3).await;
+    let results: Vec<(String, OutcomeResult)> = outcomes
+        .iter()
+        .map(|o| (o.target.clone(), o.result))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            (id(1), OutcomeResult::Done),
+            (id(2), OutcomeResult::Failed),
+            (id(3), OutcomeResult::Done),
+        ]
+    );
 }
 
 /// The outcome of starting server 1 when DRS answers ConflictException and then `describe`.
