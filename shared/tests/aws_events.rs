@@ -110,79 +110,93 @@ fn every_sample_parses_into_the_trigger_its_name_promises() {
     }
 }
 
-#[test]
-fn alarms_of_every_kind_give_the_dimensions_a_server_is_mapped_by() {
-    let cases: &[(&str, AlarmKind, &[&str])] = &[
-        (
-            "cloudwatch/alarm-state-change-single-metric.json",
-            AlarmKind::Metric,
-            &["InstanceId=i-12345678901234567"],
-        ),
-        (
-            "cloudwatch/alarm-state-change-metric-math.json",
-            AlarmKind::Metric,
-            &["InstanceId=i-12345678901234567"],
-        ),
-        (
-            "cloudwatch/alarm-state-change-anomaly-detection.json",
-            AlarmKind::Metric,
-            &["InstanceId=i-12345678901234567"],
-        ),
-        (
-            "cloudwatch/alarm-state-change-multi-time-series.json",
-            AlarmKind::Metric,
-            &[],
-        ),
-        (
-            "cloudwatch/alarm-contributor-state-change.json",
-            AlarmKind::Contributor {
-                id: "6d442278dba546f6".into(),
-            },
-            &["TableName=example-dynamodb-table-name"],
-        ),
-        (
-            "cloudwatch/alarm-state-change-composite.json",
-            AlarmKind::Composite {
-                rule: Some("ALARM(ServerCpuTooHigh) OR ALARM(TotalNetworkTrafficTooHigh)".into()),
-            },
-            &[],
-        ),
-        (
-            "lambda-alarm-action/metric-alarm.json",
-            AlarmKind::Metric,
-            &["InstanceId=i-12345678"],
-        ),
-        (
-            "lambda-alarm-action/composite-alarm.json",
-            AlarmKind::Composite {
-                rule: Some(
-                    "ALARM(CompositeDemo.FirstChild) OR ALARM(CompositeDemo.SecondChild)".into(),
-                ),
-            },
-            &[],
-        ),
-        (
-            "sns/alarm-single-metric.json",
-            AlarmKind::Metric,
-            &["InstanceId=TestInstance"],
-        ),
-        (
-            "sns/alarm-metric-math.json",
-            AlarmKind::Metric,
-            &["InstanceId=TestInstance"],
-        ),
-    ];
-    for (name, kind, dimensions) in cases {
-        let a = alarm(name);
-        let got: Vec<String> = a
-            .dimensions
-            .iter()
-            .map(|d| format!("{}={}", d.name, d.value))
-            .collect();
+/// The kind of the alarm in sample `name`, and its dimensions as `name=value`.
+fn kind_and_dimensions(name: &str) -> (AlarmKind, Vec<String>) {
+    let a = alarm(name);
+    let dimensions = a
+        .dimensions
+        .iter()
+        .map(|d| format!("{}={}", d.name, d.value))
+        .collect();
+    (a.kind, dimensions)
+}
+
+/// Asserts that each sample is a metric alarm with exactly `dimensions`.
+fn assert_metric_alarms(samples: &[&str], dimensions: &[&str]) {
+    for name in samples {
+        let want: Vec<String> = dimensions.iter().map(|d| (*d).to_owned()).collect();
         assert_eq!(
-            (&a.kind, got),
-            (kind, dimensions.iter().map(|d| d.to_string()).collect()),
+            kind_and_dimensions(name),
+            (AlarmKind::Metric, want),
             "{name}"
         );
     }
+}
+
+#[test]
+fn single_metric_metric_math_and_anomaly_alarms_give_their_metric_dimensions() {
+    assert_metric_alarms(
+        &[
+            "cloudwatch/alarm-state-change-single-metric.json",
+            "cloudwatch/alarm-state-change-metric-math.json",
+            "cloudwatch/alarm-state-change-anomaly-detection.json",
+        ],
+        &["InstanceId=i-12345678901234567"],
+    );
+}
+
+#[test]
+fn a_multi_time_series_alarm_names_no_dimension_a_server_could_match() {
+    assert_metric_alarms(
+        &["cloudwatch/alarm-state-change-multi-time-series.json"],
+        &[],
+    );
+}
+
+#[test]
+fn a_contributor_state_change_gives_the_contributor_attributes_as_dimensions() {
+    let (kind, dimensions) = kind_and_dimensions("cloudwatch/alarm-contributor-state-change.json");
+    assert_eq!(
+        kind,
+        AlarmKind::Contributor {
+            id: "6d442278dba546f6".into()
+        }
+    );
+    assert_eq!(dimensions, ["TableName=example-dynamodb-table-name"]);
+}
+
+#[test]
+fn composite_alarms_keep_their_rule_and_have_no_dimensions() {
+    let cases = [
+        (
+            "cloudwatch/alarm-state-change-composite.json",
+            "ALARM(ServerCpuTooHigh) OR ALARM(TotalNetworkTrafficTooHigh)",
+        ),
+        (
+            "lambda-alarm-action/composite-alarm.json",
+            "ALARM(CompositeDemo.FirstChild) OR ALARM(CompositeDemo.SecondChild)",
+        ),
+    ];
+    for (name, rule) in cases {
+        let kind = AlarmKind::Composite {
+            rule: Some(rule.into()),
+        };
+        assert_eq!(kind_and_dimensions(name), (kind, vec![]), "{name}");
+    }
+}
+
+#[test]
+fn an_alarm_lambda_action_gives_its_metric_dimensions() {
+    assert_metric_alarms(
+        &["lambda-alarm-action/metric-alarm.json"],
+        &["InstanceId=i-12345678"],
+    );
+}
+
+#[test]
+fn an_alarm_through_sns_gives_its_trigger_dimensions() {
+    assert_metric_alarms(
+        &["sns/alarm-single-metric.json", "sns/alarm-metric-math.json"],
+        &["InstanceId=TestInstance"],
+    );
 }
