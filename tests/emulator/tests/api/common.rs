@@ -4,7 +4,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_drs::config::Credentials;
 use aws_sdk_drs::error::{ProvideErrorMetadata, SdkError};
-use dr_emulator::{Config, Emulator, Fixture};
+use dr_emulator::{Config, Emulator, FaultRule, Fixture};
 use std::time::Duration;
 
 /// A running emulator and a shared SDK configuration for it.
@@ -22,10 +22,13 @@ impl Env {
 
     /// The same with a given retry configuration.
     pub async fn with_retries(fixture: Fixture, retry: RetryConfig) -> Self {
-        let emulator = Emulator::start(Config::new(fixture))
-            .await
-            .expect("emulator starts");
-        let config = sdk_config(&emulator.endpoint_url(), "us-east-1", retry).await;
+        Self::start(Config::new(fixture), "us-east-1", retry).await
+    }
+
+    /// An emulator with a given configuration, its clients in `region`.
+    pub async fn start(config: Config, region: &str, retry: RetryConfig) -> Self {
+        let emulator = Emulator::start(config).await.expect("emulator starts");
+        let config = sdk_config(&emulator.endpoint_url(), region, retry).await;
         Self { emulator, config }
     }
 
@@ -87,4 +90,26 @@ pub fn code_and_status<E: ProvideErrorMetadata>(
         err.code().unwrap_or("<none>").to_owned(),
         err.raw_response().map_or(0, |r| r.status().as_u16()),
     )
+}
+
+/// Asserts a failed SDK call's error code and HTTP status.
+#[track_caller]
+pub fn assert_error<E: ProvideErrorMetadata>(
+    err: &SdkError<E, aws_sdk_drs::config::http::HttpResponse>,
+    code: &str,
+    status: u16,
+) {
+    assert_eq!(code_and_status(err), (code.to_owned(), status));
+}
+
+/// A rule failing `operation` with `error` at `error_rate`, at most `times` times.
+pub fn failing(operation: &str, error: &str, error_rate: f64, times: Option<u64>) -> FaultRule {
+    FaultRule {
+        operation: operation.into(),
+        error_rate,
+        error: error.into(),
+        latency_ms: 0,
+        drop_connection_rate: 0.0,
+        times,
+    }
 }

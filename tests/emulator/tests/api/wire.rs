@@ -1,7 +1,8 @@
 //! Wire-level behaviour through raw HTTP: unknown operations, malformed bodies, dropped
 //! connections, the admin API, wall-clock pacing and the binary.
 
-use crate::common::{code_and_status, Env};
+use crate::common::{assert_error, code_and_status, failing, Env};
+use aws_config::retry::RetryConfig;
 use dr_emulator::{Config, Emulator, FaultRule, Fixture, REPORTS_TOPIC};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -20,10 +21,26 @@ impl Raw {
     fn json(&self) -> Value {
         serde_json::from_str(&self.body).expect("JSON body")
     }
+
+    /// Whether the restJson1 error type header names `error` (lower-cased).
+    fn has_error_type(&self, error: &str) -> bool {
+        self.headers.contains(&format!("x-amzn-errortype: {error}"))
+    }
 }
+
+/// The form content type of the awsQuery protocol (SNS, STS).
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
 
 fn auth(service: &str) -> String {
     format!("AWS4-HMAC-SHA256 Credential=AKIDEMULATOR/20261120/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00")
+}
+
+/// The `X-Amz-Target` header of an SMS operation.
+fn sms_target(operation: &str) -> (&'static str, String) {
+    (
+        "X-Amz-Target",
+        format!("AWSServerMigrationService_V2016_10_24.{operation}"),
+    )
 }
 
 /// Sends one HTTP/1.1 request; `None` when the connection closes without a response.
@@ -66,6 +83,30 @@ async fn raw(
     })
 }
 
+/// Sends a request signed for `service` with further `headers`; expects an answer.
+async fn signed(
+    addr: SocketAddr,
+    service: &str,
+    (method, path): (&str, &str),
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Raw {
+    let auth = auth(service);
+    let mut all = vec![("Authorization", auth.as_str())];
+    all.extend_from_slice(headers);
+    raw(addr, method, path, &all, body).await.expect("answer")
+}
+
+/// Posts an SMS (awsJson1.1) operation.
+async fn sms_call(addr: SocketAddr, operation: &str, body: &str) -> Raw {
+    let (name, target) = sms_target(operation);
+    let headers = [
+        (name, target.as_str()),
+        ("Content-Type", "application/x-amz-json-1.1"),
+    ];
+    signed(addr, "sms", ("POST", "/"), &headers, body).await
+}
+
 async fn admin(addr: SocketAddr, method: &str, path: &str, body: Value) -> Raw {
     let body = if body.is_null() {
         String::new()
@@ -83,116 +124,132 @@ async fn admin(addr: SocketAddr, method: &str, path: &str, body: Value) -> Raw {
     .expect("admin answers")
 }
 
+/// The emulator's state through the admin API.
+async fn admin_state(addr: SocketAddr) -> Value {
+    admin(addr, "GET", "/_emulator/state", Value::Null)
+        .await
+        .json()
+}
+
 async fn demo() -> Emulator {
     Emulator::start(Config::new(Fixture::demo()))
         .await
         .expect("start")
 }
 
+/// The first stopped source server of the demo fixture.
+fn demo_stopped_server() -> String {
+    Fixture::demo()
+        .drs
+        .source_servers
+        .iter()
+        .find(|s| s.state == "STOPPED")
+        .map(|s| s.source_server_id.clone())
+        .expect("stopped server")
+}
+
+/// The data replication state of one server in an emulator state document.
+fn replication_state(state: &Value, id: &str) -> Value {
+    state["drs"]["sourceServers"]
+        .as_array()
+        .expect("servers")
+        .iter()
+        .find(|s| s["sourceServerID"] == id)
+        .map(|s| s["dataReplicationInfo"]["dataReplicationState"].clone())
+        .expect("server")
+}
+
+async fn start_replication(env: &Env, id: &str) {
+    env.drs()
+        .start_replication()
+        .source_server_id(id)
+        .send()
+        .await
+        .expect("start");
+}
+
+async fn publish(env: &Env, topic: &str, message: &str) -> Result<(), String> {
+    env.sns()
+        .publish()
+        .topic_arn(topic)
+        .message(message)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("{e:?}"))
+}
+
 #[tokio::test]
-async fn unknown_operations_get_each_protocols_error() {
+async fn a_drs_operation_the_emulator_lacks_is_an_unknown_operation_and_counted() {
     let emu = demo().await;
-    let addr = emu.addr();
-    let drs = auth("drs");
-    let r = raw(
-        addr,
-        "POST",
-        "/DescribeJobs",
-        &[("Authorization", &drs)],
-        "{}",
-    )
-    .await
-    .expect("answer");
+    let r = signed(emu.addr(), "drs", ("POST", "/DescribeJobs"), &[], "{}").await;
     assert_eq!(r.status, 404);
-    assert!(r
-        .headers
-        .contains("x-amzn-errortype: unknownoperationexception"));
-    let r = raw(
-        addr,
-        "GET",
-        "/DescribeSourceServers",
-        &[("Authorization", &drs)],
-        "",
-    )
-    .await
-    .expect("answer");
-    assert_eq!(r.status, 404);
-
-    let r = raw(
-        addr,
-        "POST",
-        "/",
-        &[
-            ("Authorization", &auth("sms")),
-            (
-                "X-Amz-Target",
-                "AWSServerMigrationService_V2016_10_24.GetApps",
-            ),
-            ("Content-Type", "application/x-amz-json-1.1"),
-        ],
-        "{}",
-    )
-    .await
-    .expect("answer");
-    assert_eq!(r.status, 400);
-    assert_eq!(r.json()["__type"], "UnknownOperationException");
-
-    let r = raw(
-        addr,
-        "POST",
-        "/",
-        &[
-            ("Authorization", &auth("sns")),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-        ],
-        "Action=DeleteEverything&Version=2010-03-31",
-    )
-    .await
-    .expect("answer");
-    assert_eq!(r.status, 400);
-    assert!(r.body.contains("<Code>InvalidAction</Code>"));
-    assert!(r.body.contains("<Type>Sender</Type>"));
-
-    let r = raw(
-        addr,
-        "POST",
-        "/backup-vaults/",
-        &[("Authorization", &auth("backup"))],
-        "",
-    )
-    .await
-    .expect("answer");
-    assert_eq!(r.status, 404);
-    assert!(r
-        .headers
-        .contains("x-amzn-errortype: unknownoperationexception"));
-
-    let r = raw(addr, "GET", "/", &[], "").await.expect("answer");
-    assert_eq!(r.status, 400);
+    assert!(r.has_error_type("unknownoperationexception"));
     assert_eq!(emu.calls("DescribeJobs"), 1);
 }
 
 #[tokio::test]
-async fn a_request_signed_for_a_service_not_emulated_gets_an_error_not_the_drs_fleet() {
+async fn a_drs_operation_under_the_wrong_method_is_not_found() {
     let emu = demo().await;
-    let addr = emu.addr();
+    let r = signed(
+        emu.addr(),
+        "drs",
+        ("GET", "/DescribeSourceServers"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn an_sms_target_the_emulator_lacks_is_an_unknown_operation() {
+    let emu = demo().await;
+    let r = sms_call(emu.addr(), "GetApps", "{}").await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["__type"], "UnknownOperationException");
+}
+
+#[tokio::test]
+async fn an_sns_action_the_emulator_lacks_is_a_senders_invalid_action() {
+    let emu = demo().await;
+    let body = "Action=DeleteEverything&Version=2010-03-31";
+    let r = signed(emu.addr(), "sns", ("POST", "/"), &[FORM], body).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("<Code>InvalidAction</Code>"));
+    assert!(r.body.contains("<Type>Sender</Type>"));
+}
+
+#[tokio::test]
+async fn a_backup_path_the_emulator_lacks_is_an_unknown_operation() {
+    let emu = demo().await;
+    let r = signed(emu.addr(), "backup", ("POST", "/backup-vaults/"), &[], "").await;
+    assert_eq!(r.status, 404);
+    assert!(r.has_error_type("unknownoperationexception"));
+}
+
+#[tokio::test]
+async fn an_unsigned_request_is_a_bad_request() {
+    let emu = demo().await;
+    let r = raw(emu.addr(), "GET", "/", &[], "").await.expect("answer");
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn a_request_signed_for_mgn_gets_an_unknown_operation_not_the_drs_fleet() {
+    let emu = demo().await;
     // MGN's DescribeSourceServers has the same restJson1 path as DRS's.
-    let r = raw(
-        addr,
-        "POST",
-        "/DescribeSourceServers",
-        &[
-            ("Authorization", &auth("mgn")),
-            ("Content-Type", "application/json"),
-        ],
+    let json = ("Content-Type", "application/json");
+    let r = signed(
+        emu.addr(),
+        "mgn",
+        ("POST", "/DescribeSourceServers"),
+        &[json],
         "{}",
     )
-    .await
-    .expect("answer");
+    .await;
     assert_eq!(r.status, 404, "{}", r.body);
-    assert!(r
-        .headers
-        .contains("x-amzn-errortype: unknownoperationexception"));
+    assert!(r.has_error_type("unknownoperationexception"));
     let message = r.json()["message"].as_str().expect("message").to_owned();
     assert!(
         message.contains("does not emulate the mgn service"),
@@ -200,40 +257,34 @@ async fn a_request_signed_for_a_service_not_emulated_gets_an_error_not_the_drs_f
     );
     assert!(r.json().get("items").is_none(), "no fleet: {}", r.body);
     assert_eq!(emu.calls("DescribeSourceServers"), 0);
+}
 
-    let r = raw(
-        addr,
-        "POST",
-        "/",
-        &[
-            ("Authorization", &auth("sts")),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-        ],
-        "Action=GetCallerIdentity&Version=2011-06-15",
-    )
-    .await
-    .expect("answer");
+#[tokio::test]
+async fn a_request_signed_for_sts_gets_an_invalid_action_naming_the_service() {
+    let emu = demo().await;
+    let body = "Action=GetCallerIdentity&Version=2011-06-15";
+    let r = signed(emu.addr(), "sts", ("POST", "/"), &[FORM], body).await;
     assert_eq!(r.status, 400);
     assert!(r.body.contains("<Code>InvalidAction</Code>"), "{}", r.body);
     assert!(r.body.contains("does not emulate the sts service"));
     assert_eq!(emu.calls("GetCallerIdentity"), 0);
+}
 
-    let r = raw(
-        addr,
-        "GET",
-        "/backup-vaults",
-        &[("Authorization", &auth("s3"))],
-        "",
-    )
-    .await
-    .expect("answer");
+#[tokio::test]
+async fn a_request_signed_for_s3_gets_not_implemented_not_the_backup_vaults() {
+    let emu = demo().await;
+    let r = signed(emu.addr(), "s3", ("GET", "/backup-vaults"), &[], "").await;
     assert_eq!(r.status, 501);
     assert!(r.body.contains("<Code>NotImplemented</Code>"), "{}", r.body);
     assert_eq!(emu.calls("ListBackupVaults"), 0);
 }
 
-#[tokio::test]
-async fn resources_outside_the_aws_partition_get_their_partitions_arns() {
+const CN_WEST_VAULT: &str = "arn:aws-cn:backup:cn-northwest-1:123456789012:backup-vault:dr-copy";
+const CN_ROLE: &str = "arn:aws-cn:iam::123456789012:role/backup";
+const CN_REPORTS: &str = "arn:aws-cn:sns:cn-north-1:123456789012:reports";
+
+/// An emulator of an account in cn-north-1 (the aws-cn partition), clients in that region.
+async fn china() -> Env {
     let fixture = Fixture::from_json(
         &json!({
             "accountId": "123456789012", "region": "cn-north-1",
@@ -243,20 +294,52 @@ async fn resources_outside_the_aws_partition_get_their_partitions_arns() {
                     "resourceArn": "arn:aws-cn:ec2:cn-north-1:123456789012:volume/vol-1",
                     "resourceType": "EBS", "createdHoursAgo": 1}]},
                 {"name": "dr-copy", "region": "cn-northwest-1"}]},
-            "sns": {"topics": ["arn:aws-cn:sns:cn-north-1:123456789012:reports"]}
+            "sns": {"topics": [CN_REPORTS]}
         })
         .to_string(),
     )
     .expect("a China fixture");
-    let emu = Emulator::start(Config::new(fixture)).await.expect("start");
-    let config = crate::common::sdk_config(
-        &emu.endpoint_url(),
-        "cn-north-1",
-        aws_config::retry::RetryConfig::disabled(),
-    )
-    .await;
+    Env::start(Config::new(fixture), "cn-north-1", RetryConfig::disabled()).await
+}
 
-    let servers = aws_sdk_drs::Client::new(&config)
+/// The only recovery point of the China fixture's source vault.
+async fn china_point(env: &Env) -> aws_sdk_backup::types::RecoveryPointByBackupVault {
+    env.backup()
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name("dr-primary")
+        .send()
+        .await
+        .expect("listed")
+        .recovery_points()[0]
+        .clone()
+}
+
+/// Starts a copy of the China recovery point with `role` to `destination`.
+async fn china_copy(
+    env: &Env,
+    role: &str,
+    destination: &str,
+) -> Result<
+    (),
+    aws_sdk_backup::error::SdkError<aws_sdk_backup::operation::start_copy_job::StartCopyJobError>,
+> {
+    let point = china_point(env).await;
+    env.backup()
+        .start_copy_job()
+        .recovery_point_arn(point.recovery_point_arn().expect("point ARN"))
+        .source_backup_vault_name("dr-primary")
+        .destination_backup_vault_arn(destination)
+        .iam_role_arn(role)
+        .send()
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test]
+async fn a_china_source_server_gets_an_aws_cn_arn() {
+    let env = china().await;
+    let servers = env
+        .drs()
         .describe_source_servers()
         .send()
         .await
@@ -265,15 +348,12 @@ async fn resources_outside_the_aws_partition_get_their_partitions_arns() {
         servers.items()[0].arn(),
         Some("arn:aws-cn:drs:cn-north-1:123456789012:source-server/s-0123456789abcdef0")
     );
+}
 
-    let backup = aws_sdk_backup::Client::new(&config);
-    let points = backup
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name("dr-primary")
-        .send()
-        .await
-        .expect("listed");
-    let point = &points.recovery_points()[0];
+#[tokio::test]
+async fn a_china_vault_and_its_recovery_points_get_aws_cn_arns() {
+    let env = china().await;
+    let point = china_point(&env).await;
     assert_eq!(
         point.backup_vault_arn(),
         Some("arn:aws-cn:backup:cn-north-1:123456789012:backup-vault:dr-primary")
@@ -283,26 +363,23 @@ async fn resources_outside_the_aws_partition_get_their_partitions_arns() {
         point_arn.starts_with("arn:aws-cn:ec2:cn-north-1::snapshot/snap-"),
         "{point_arn}"
     );
-    let copy = |role: &str, destination: &str| {
-        backup
-            .start_copy_job()
-            .recovery_point_arn(point_arn)
-            .source_backup_vault_name("dr-primary")
-            .destination_backup_vault_arn(destination)
-            .iam_role_arn(role)
-            .send()
-    };
-    let west = "arn:aws-cn:backup:cn-northwest-1:123456789012:backup-vault:dr-copy";
-    let role = "arn:aws-cn:iam::123456789012:role/backup";
-    copy(role, west).await.expect("copied within the partition");
-    for (role, destination) in [
-        ("arn:aws:iam::123456789012:role/backup", west),
-        (
-            role,
-            "arn:aws:backup:cn-northwest-1:123456789012:backup-vault:dr-copy",
-        ),
-    ] {
-        let err = copy(role, destination)
+}
+
+#[tokio::test]
+async fn a_china_copy_within_the_partition_starts() {
+    let env = china().await;
+    china_copy(&env, CN_ROLE, CN_WEST_VAULT)
+        .await
+        .expect("copied within the partition");
+}
+
+#[tokio::test]
+async fn a_china_copy_with_a_role_or_vault_of_another_partition_is_refused() {
+    let env = china().await;
+    let aws_role = "arn:aws:iam::123456789012:role/backup";
+    let aws_vault = "arn:aws:backup:cn-northwest-1:123456789012:backup-vault:dr-copy";
+    for (role, destination) in [(aws_role, CN_WEST_VAULT), (CN_ROLE, aws_vault)] {
+        let err = china_copy(&env, role, destination)
             .await
             .expect_err("another partition");
         assert_eq!(
@@ -311,9 +388,13 @@ async fn resources_outside_the_aws_partition_get_their_partitions_arns() {
             "{role} {destination}"
         );
     }
+}
 
-    let sns = aws_sdk_sns::Client::new(&config);
-    let created = sns
+#[tokio::test]
+async fn a_china_topic_gets_an_aws_cn_arn_and_takes_messages() {
+    let env = china().await;
+    let created = env
+        .sns()
         .create_topic()
         .name("extra")
         .send()
@@ -323,128 +404,118 @@ async fn resources_outside_the_aws_partition_get_their_partitions_arns() {
         created.topic_arn(),
         Some("arn:aws-cn:sns:cn-north-1:123456789012:extra")
     );
-    sns.publish()
-        .topic_arn("arn:aws-cn:sns:cn-north-1:123456789012:reports")
-        .message("hi")
-        .send()
-        .await
-        .expect("published");
-    let err = sns
+    publish(&env, CN_REPORTS, "hi").await.expect("published");
+}
+
+#[tokio::test]
+async fn a_publish_to_an_aws_partition_topic_in_a_china_region_is_refused() {
+    let env = china().await;
+    let err = env
+        .sns()
         .publish()
         .topic_arn("arn:aws:sns:cn-north-1:123456789012:reports")
         .message("hi")
         .send()
         .await
         .expect_err("a China region's topic is not in the aws partition");
-    assert_eq!(code_and_status(&err), ("InvalidParameter".into(), 400));
+    assert_error(&err, "InvalidParameter", 400);
 }
 
 #[tokio::test]
-async fn malformed_bodies_are_refused_not_panicked_on() {
+async fn drs_bodies_not_of_the_operations_shape_are_serialization_errors() {
     let emu = demo().await;
-    let addr = emu.addr();
-    let drs = auth("drs");
     for body in ["{nope", "[1,2]", "{\"sourceServerID\": 5}", "\u{0}\u{1}"] {
-        let r = raw(
-            addr,
-            "POST",
-            "/StartReplication",
-            &[("Authorization", &drs)],
-            body,
-        )
-        .await
-        .expect("answer");
+        let r = signed(emu.addr(), "drs", ("POST", "/StartReplication"), &[], body).await;
         assert_eq!(r.status, 400, "{body}");
-        assert!(r
-            .headers
-            .contains("x-amzn-errortype: serializationexception"));
+        assert!(r.has_error_type("serializationexception"));
     }
-    let sms = auth("sms");
-    let r = raw(
-        addr,
-        "POST",
-        "/",
-        &[
-            ("Authorization", &sms),
-            (
-                "X-Amz-Target",
-                "AWSServerMigrationService_V2016_10_24.CreateReplicationJob",
-            ),
-        ],
-        "{\"serverId\": \"s-5a1c0e7f\", \"seedReplicationTime\": \"tomorrow\"}",
-    )
-    .await
-    .expect("answer");
+    // The emulator is still healthy afterwards.
+    let r = admin(emu.addr(), "GET", "/_emulator/state", Value::Null).await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn an_sms_timestamp_that_is_not_a_number_is_a_serialization_error() {
+    let emu = demo().await;
+    let body = "{\"serverId\": \"s-5a1c0e7f\", \"seedReplicationTime\": \"tomorrow\"}";
+    let r = sms_call(emu.addr(), "CreateReplicationJob", body).await;
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["__type"], "SerializationException");
-    let r = raw(
-        addr,
-        "PUT",
-        "/copy-jobs",
-        &[("Authorization", &auth("backup"))],
-        "{\"Lifecycle\": 3}",
-    )
-    .await
-    .expect("answer");
+}
+
+#[tokio::test]
+async fn a_backup_lifecycle_that_is_not_an_object_is_refused() {
+    let emu = demo().await;
+    let body = "{\"Lifecycle\": 3}";
+    let r = signed(emu.addr(), "backup", ("PUT", "/copy-jobs"), &[], body).await;
     assert_eq!(r.status, 400);
-    let r = raw(
-        addr,
-        "GET",
-        "/backup-vaults/dr-primary/recovery-points/?maxResults=0",
-        &[("Authorization", &auth("backup"))],
-        "",
-    )
-    .await
-    .expect("answer");
+}
+
+#[tokio::test]
+async fn a_backup_max_results_of_zero_is_an_invalid_parameter_value() {
+    let emu = demo().await;
+    let path = "/backup-vaults/dr-primary/recovery-points/?maxResults=0";
+    let r = signed(emu.addr(), "backup", ("GET", path), &[], "").await;
     assert_eq!(r.status, 400);
     assert!(r.headers.contains("invalidparametervalueexception"));
+}
+
+#[tokio::test]
+async fn a_backup_lifecycle_of_days_past_any_date_is_refused_not_panicked_on() {
+    let emu = demo().await;
     let huge = format!(
         "{{\"RecoveryPointArn\": \"x\", \"SourceBackupVaultName\": \"dr-primary\", \"DestinationBackupVaultArn\": \"arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west\", \"IamRoleArn\": \"arn:aws:iam::123456789012:role/r\", \"Lifecycle\": {{\"MoveToColdStorageAfterDays\": {0}, \"DeleteAfterDays\": {0}}}}}",
         i64::MAX
     );
-    let r = raw(
-        addr,
-        "PUT",
-        "/copy-jobs",
-        &[("Authorization", &auth("backup"))],
-        &huge,
-    )
-    .await
-    .expect("answer");
+    let r = signed(emu.addr(), "backup", ("PUT", "/copy-jobs"), &[], &huge).await;
     assert_eq!(r.status, 400);
-    let r = raw(
-        addr,
-        "POST",
-        "/DescribeSourceServers",
-        &[("Authorization", &drs)],
-        "{\"maxResults\": 99999999999}",
+    let r = admin(emu.addr(), "GET", "/_emulator/state", Value::Null).await;
+    assert_eq!(r.status, 200, "still healthy");
+}
+
+#[tokio::test]
+async fn a_drs_max_results_past_a_page_is_served_not_refused() {
+    let emu = demo().await;
+    let body = "{\"maxResults\": 99999999999}";
+    let r = signed(
+        emu.addr(),
+        "drs",
+        ("POST", "/DescribeSourceServers"),
+        &[],
+        body,
     )
-    .await
-    .expect("answer");
+    .await;
     assert_eq!(r.status, 200);
-    // The emulator is still healthy afterwards.
-    let r = admin(addr, "GET", "/_emulator/state", Value::Null).await;
+}
+
+/// Posts a fault rule through the admin API and expects it taken.
+async fn post_fault(addr: SocketAddr, rule: Value) {
+    let r = admin(addr, "POST", "/_emulator/faults", rule).await;
     assert_eq!(r.status, 200);
 }
 
 #[tokio::test]
-async fn dropped_connections_and_latency() {
-    let env = Env::new(Fixture::demo()).await;
-    let addr = env.emulator.addr();
-    let r = admin(
-        addr,
-        "POST",
-        "/_emulator/faults",
+async fn a_dropped_connection_rule_closes_the_connection_without_an_answer() {
+    let emu = demo().await;
+    post_fault(
+        emu.addr(),
         json!({"operation": "Publish", "dropConnectionRate": 1.0}),
     )
     .await;
-    assert_eq!(r.status, 200);
     let body = format!("Action=Publish&TopicArn={REPORTS_TOPIC}&Message=hi");
-    assert!(
-        raw(addr, "POST", "/", &[("Authorization", &auth("sns"))], &body)
-            .await
-            .is_none()
-    );
+    let sns = auth("sns");
+    let answer = raw(emu.addr(), "POST", "/", &[("Authorization", &sns)], &body).await;
+    assert!(answer.is_none());
+}
+
+#[tokio::test]
+async fn an_sdk_call_on_a_dropped_connection_fails_without_a_response_or_effect() {
+    let env = Env::new(Fixture::demo()).await;
+    post_fault(
+        env.emulator.addr(),
+        json!({"operation": "Publish", "dropConnectionRate": 1.0}),
+    )
+    .await;
     let err = env
         .sns()
         .publish()
@@ -455,15 +526,15 @@ async fn dropped_connections_and_latency() {
         .expect_err("dropped");
     assert!(err.raw_response().is_none(), "no HTTP response: {err:?}");
     assert!(env.emulator.sns_messages().is_empty());
+}
 
+#[tokio::test]
+async fn injected_latency_slows_a_call_that_still_succeeds() {
+    let env = Env::new(Fixture::demo()).await;
     env.emulator
         .set_fault(FaultRule {
-            operation: "DescribeSourceServers".into(),
-            error_rate: 0.0,
-            error: "ThrottlingException".into(),
             latency_ms: 300,
-            drop_connection_rate: 0.0,
-            times: None,
+            ..failing("DescribeSourceServers", "ThrottlingException", 0.0, None)
         })
         .expect("fault");
     let started = Instant::now();
@@ -473,40 +544,43 @@ async fn dropped_connections_and_latency() {
         .await
         .expect("slow but fine");
     assert!(started.elapsed() >= Duration::from_millis(300));
+}
 
+#[tokio::test]
+async fn deleting_the_faults_lets_calls_through_again() {
+    let env = Env::new(Fixture::demo()).await;
+    let addr = env.emulator.addr();
+    post_fault(
+        addr,
+        json!({"operation": "Publish", "dropConnectionRate": 1.0}),
+    )
+    .await;
     let r = admin(addr, "DELETE", "/_emulator/faults", Value::Null).await;
     assert_eq!(r.status, 204);
-    env.sns()
-        .publish()
-        .topic_arn(REPORTS_TOPIC)
-        .message("hi")
-        .send()
+    publish(&env, REPORTS_TOPIC, "hi")
         .await
         .expect("faults cleared");
 }
 
-#[tokio::test]
-async fn injected_errors_use_each_protocols_codes() {
+/// The demo emulator with one injected `error` for `operation`.
+async fn failing_once(operation: &str, error: &str) -> Env {
     let env = Env::new(Fixture::demo()).await;
-    let rule = |op: &str, error: &str| FaultRule {
-        operation: op.into(),
-        error_rate: 1.0,
-        error: error.into(),
-        latency_ms: 0,
-        drop_connection_rate: 0.0,
-        times: Some(1),
-    };
     env.emulator
-        .set_fault(rule("GetServers", "ThrottlingException"))
+        .set_fault(failing(operation, error, 1.0, Some(1)))
         .expect("fault");
+    env
+}
+
+#[tokio::test]
+async fn an_injected_sms_throttle_is_a_400_throttling_exception() {
+    let env = failing_once("GetServers", "ThrottlingException").await;
     let err = env.sms().get_servers().send().await.expect_err("throttled");
-    assert_eq!(
-        code_and_status(&err),
-        ("ThrottlingException".to_owned(), 400)
-    );
-    env.emulator
-        .set_fault(rule("Publish", "ThrottlingException"))
-        .expect("fault");
+    assert_error(&err, "ThrottlingException", 400);
+}
+
+#[tokio::test]
+async fn an_injected_sns_throttle_is_a_400_throttling() {
+    let env = failing_once("Publish", "ThrottlingException").await;
     let err = env
         .sns()
         .publish()
@@ -515,44 +589,43 @@ async fn injected_errors_use_each_protocols_codes() {
         .send()
         .await
         .expect_err("throttled");
-    assert_eq!(code_and_status(&err), ("Throttling".to_owned(), 400));
-    env.emulator
-        .set_fault(rule("ListCopyJobs", "InternalServerException"))
-        .expect("fault");
+    assert_error(&err, "Throttling", 400);
+}
+
+#[tokio::test]
+async fn an_injected_backup_internal_error_is_a_500_service_unavailable() {
+    let env = failing_once("ListCopyJobs", "InternalServerException").await;
     let err = env
         .backup()
         .list_copy_jobs()
         .send()
         .await
         .expect_err("fault");
-    assert_eq!(
-        code_and_status(&err),
-        ("ServiceUnavailableException".to_owned(), 500)
-    );
-    env.emulator
-        .set_fault(rule("*", "AccessDeniedException"))
-        .expect("fault");
+    assert_error(&err, "ServiceUnavailableException", 500);
+}
+
+#[tokio::test]
+async fn a_wildcard_rule_injects_its_error_code_into_any_operation() {
+    let env = failing_once("*", "AccessDeniedException").await;
     let err = env
         .drs()
         .describe_source_servers()
         .send()
         .await
         .expect_err("fault");
-    assert_eq!(
-        code_and_status(&err),
-        ("AccessDeniedException".to_owned(), 403)
-    );
+    assert_error(&err, "AccessDeniedException", 403);
+}
 
-    // A 30% error rate fails some calls, not all, and every call is counted.
+#[tokio::test]
+async fn a_partial_error_rate_fails_some_calls_not_all_and_counts_every_call() {
+    let env = Env::new(Fixture::demo()).await;
     env.emulator
-        .set_fault(FaultRule {
-            operation: "GetReplicationJobs".into(),
-            error_rate: 0.3,
-            error: "InternalServerException".into(),
-            latency_ms: 0,
-            drop_connection_rate: 0.0,
-            times: None,
-        })
+        .set_fault(failing(
+            "GetReplicationJobs",
+            "InternalServerException",
+            0.3,
+            None,
+        ))
         .expect("fault");
     let mut failures = 0;
     for _ in 0..60 {
@@ -565,70 +638,75 @@ async fn injected_errors_use_each_protocols_codes() {
 }
 
 #[tokio::test]
-async fn admin_api_shows_state_advances_and_resets() {
+async fn the_admin_state_counts_calls_and_names_the_account() {
     let env = Env::new(Fixture::demo()).await;
-    let addr = env.emulator.addr();
-    let fixture = Fixture::demo();
-    let stopped = fixture
-        .drs
-        .source_servers
-        .iter()
-        .find(|s| s.state == "STOPPED")
-        .map(|s| s.source_server_id.clone())
-        .expect("stopped server");
-    env.drs()
-        .start_replication()
-        .source_server_id(&stopped)
-        .send()
-        .await
-        .expect("start");
-    let state = admin(addr, "GET", "/_emulator/state", Value::Null)
-        .await
-        .json();
+    start_replication(&env, &demo_stopped_server()).await;
+    let state = admin_state(env.emulator.addr()).await;
     assert_eq!(state["calls"]["StartReplication"], 1);
     assert_eq!(state["accountId"], "123456789012");
+}
+
+#[tokio::test]
+async fn advancing_steps_through_the_admin_api_moves_replication_on() {
+    let env = Env::new(Fixture::demo()).await;
+    let addr = env.emulator.addr();
+    let stopped = demo_stopped_server();
+    start_replication(&env, &stopped).await;
     let r = admin(addr, "POST", "/_emulator/advance", json!({"steps": 2})).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["steps"], 2);
-    let state = admin(addr, "GET", "/_emulator/state", Value::Null)
-        .await
-        .json();
-    let server = state["drs"]["sourceServers"]
-        .as_array()
-        .expect("servers")
-        .iter()
-        .find(|s| s["sourceServerID"] == stopped.as_str())
-        .cloned()
-        .expect("server");
-    assert_eq!(
-        server["dataReplicationInfo"]["dataReplicationState"],
-        "CONTINUOUS"
-    );
-    let before = state["nowEpochSeconds"].as_i64().expect("now");
-    let r = admin(addr, "POST", "/_emulator/advance", json!({"seconds": 7200})).await;
-    assert_eq!(r.status, 200);
-    let state = admin(addr, "GET", "/_emulator/state", Value::Null)
-        .await
-        .json();
-    assert!(state["nowEpochSeconds"].as_i64().expect("now") >= before + 7200);
+    let state = admin_state(addr).await;
+    assert_eq!(replication_state(&state, &stopped), "CONTINUOUS");
+}
 
-    let r = admin(addr, "POST", "/_emulator/faults", json!({"errorRate": 2})).await;
-    assert_eq!(r.status, 400);
-    let r = admin(addr, "POST", "/_emulator/faults", json!({"bogus": 1})).await;
-    assert_eq!(r.status, 400);
-    let r = admin(addr, "POST", "/_emulator/advance", json!("steps")).await;
-    assert_eq!(r.status, 400);
-
+#[tokio::test]
+async fn advancing_seconds_through_the_admin_api_moves_the_clock_on() {
+    let emu = demo().await;
+    let before = admin_state(emu.addr()).await["nowEpochSeconds"]
+        .as_i64()
+        .expect("now");
     let r = admin(
-        addr,
+        emu.addr(),
         "POST",
-        "/_emulator/drs/state",
-        json!({"sourceServerID": stopped, "state": "STALLED"}),
+        "/_emulator/advance",
+        json!({"seconds": 7200}),
     )
     .await;
+    assert_eq!(r.status, 200);
+    let after = admin_state(emu.addr()).await["nowEpochSeconds"]
+        .as_i64()
+        .expect("now");
+    assert!(after >= before + 7200);
+}
+
+#[tokio::test]
+async fn the_admin_api_refuses_malformed_fault_and_advance_bodies() {
+    let emu = demo().await;
+    for (path, body) in [
+        ("/_emulator/faults", json!({"errorRate": 2})),
+        ("/_emulator/faults", json!({"bogus": 1})),
+        ("/_emulator/advance", json!("steps")),
+    ] {
+        let r = admin(emu.addr(), "POST", path, body.clone()).await;
+        assert_eq!(r.status, 400, "{path} {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_admin_api_sets_a_source_servers_state() {
+    let emu = demo().await;
+    let body = json!({"sourceServerID": demo_stopped_server(), "state": "STALLED"});
+    let r = admin(emu.addr(), "POST", "/_emulator/drs/state", body).await;
     assert_eq!(r.status, 204);
+    let state = admin_state(emu.addr()).await;
+    assert_eq!(replication_state(&state, &demo_stopped_server()), "STALLED");
+}
+
+#[tokio::test]
+async fn a_recovery_point_added_through_the_admin_api_can_be_described() {
+    let env = Env::new(Fixture::demo()).await;
     let r = admin(
-        addr,
+        env.emulator.addr(),
         "POST",
         "/_emulator/backup/vaults/dr-primary/recovery-points",
         json!({"resourceArn": "arn:aws:ec2:us-east-1:123456789012:volume/vol-new", "resourceType": "EBS", "createdHoursAgo": 0}),
@@ -646,30 +724,45 @@ async fn admin_api_shows_state_advances_and_resets() {
         .send()
         .await
         .expect("the added point exists");
+}
 
-    env.sns()
-        .publish()
-        .topic_arn(REPORTS_TOPIC)
-        .message("report")
-        .send()
+#[tokio::test]
+async fn published_messages_are_listed_by_the_admin_api() {
+    let env = Env::new(Fixture::demo()).await;
+    publish(&env, REPORTS_TOPIC, "report")
         .await
         .expect("publish");
-    let messages = admin(addr, "GET", "/_emulator/sns/messages", Value::Null)
-        .await
-        .json();
+    let messages = admin(
+        env.emulator.addr(),
+        "GET",
+        "/_emulator/sns/messages",
+        Value::Null,
+    )
+    .await
+    .json();
     assert_eq!(messages.as_array().map(Vec::len), Some(1));
     assert_eq!(messages[0]["message"], "report");
+}
 
+#[tokio::test]
+async fn a_reset_forgets_the_calls_and_the_messages() {
+    let env = Env::new(Fixture::demo()).await;
+    let addr = env.emulator.addr();
+    publish(&env, REPORTS_TOPIC, "report")
+        .await
+        .expect("publish");
     let r = admin(addr, "POST", "/_emulator/reset", Value::Null).await;
     assert_eq!(r.status, 204);
-    let state = admin(addr, "GET", "/_emulator/state", Value::Null)
-        .await
-        .json();
+    let state = admin_state(addr).await;
     assert_eq!(state["calls"], json!({}));
     assert_eq!(state["sns"]["messages"], json!([]));
+}
 
+#[tokio::test]
+async fn a_fixture_put_through_the_admin_api_replaces_the_fleet() {
+    let env = Env::new(Fixture::demo()).await;
     let fleet = serde_json::to_value(Fixture::drs_fleet(3, 3)).expect("fixture JSON");
-    let r = admin(addr, "PUT", "/_emulator/fixture", fleet).await;
+    let r = admin(env.emulator.addr(), "PUT", "/_emulator/fixture", fleet).await;
     assert_eq!(r.status, 204);
     let out = env
         .drs()
@@ -678,54 +771,25 @@ async fn admin_api_shows_state_advances_and_resets() {
         .await
         .expect("describe");
     assert_eq!(out.items().len(), 3);
-    let r = admin(
-        addr,
-        "PUT",
-        "/_emulator/fixture",
-        json!({"accountId": "12"}),
-    )
-    .await;
+}
+
+#[tokio::test]
+async fn a_fixture_that_does_not_load_is_refused_by_the_admin_api() {
+    let emu = demo().await;
+    let bad = json!({"accountId": "12"});
+    let r = admin(emu.addr(), "PUT", "/_emulator/fixture", bad).await;
     assert_eq!(r.status, 400);
 }
 
 #[tokio::test]
 async fn wall_clock_pace_moves_state_without_admin_calls() {
-    let fixture = Fixture::demo();
-    let stopped = fixture
-        .drs
-        .source_servers
-        .iter()
-        .find(|s| s.state == "STOPPED")
-        .map(|s| s.source_server_id.clone())
-        .expect("stopped server");
-    let emulator = Emulator::start(Config::new(fixture).with_pace(Duration::from_millis(20)))
-        .await
-        .expect("start");
-    let config = crate::common::sdk_config(
-        &emulator.endpoint_url(),
-        "us-east-1",
-        aws_config::retry::RetryConfig::disabled(),
-    )
-    .await;
-    let drs = aws_sdk_drs::Client::new(&config);
-    drs.start_replication()
-        .source_server_id(&stopped)
-        .send()
-        .await
-        .expect("start");
+    let stopped = demo_stopped_server();
+    let config = Config::new(Fixture::demo()).with_pace(Duration::from_millis(20));
+    let env = Env::start(config, "us-east-1", RetryConfig::disabled()).await;
+    start_replication(&env, &stopped).await;
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let state = emulator.state();
-    let server = state["drs"]["sourceServers"]
-        .as_array()
-        .expect("servers")
-        .iter()
-        .find(|s| s["sourceServerID"] == stopped.as_str())
-        .cloned()
-        .expect("server");
-    assert_eq!(
-        server["dataReplicationInfo"]["dataReplicationState"],
-        "CONTINUOUS"
-    );
+    let state = env.emulator.state();
+    assert_eq!(replication_state(&state, &stopped), "CONTINUOUS");
 }
 
 #[tokio::test]
@@ -754,7 +818,10 @@ async fn the_binary_prints_its_address_and_serves() {
     let r = admin(addr, "GET", "/_emulator/state", Value::Null).await;
     assert_eq!(r.status, 200);
     child.kill().await.expect("stop the binary");
+}
 
+#[tokio::test]
+async fn the_binary_exits_with_2_on_a_missing_fixture_file() {
     let bad = tokio::process::Command::new(env!("CARGO_BIN_EXE_dr-emulator"))
         .args(["--fixture", "/nonexistent/fixture.json"])
         .output()
