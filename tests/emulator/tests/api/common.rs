@@ -58,6 +58,19 @@ impl Env {
     pub fn sns(&self) -> aws_sdk_sns::Client {
         aws_sdk_sns::Client::new(&self.config)
     }
+
+    /// Creates (or finds) the topic `name`; returns its ARN.
+    pub async fn create_topic(&self, name: &str) -> String {
+        self.sns()
+            .create_topic()
+            .name(name)
+            .send()
+            .await
+            .expect("create topic")
+            .topic_arn()
+            .expect("topic ARN")
+            .to_owned()
+    }
 }
 
 /// SDK configuration with fake static credentials, as a local run would use.

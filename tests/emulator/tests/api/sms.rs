@@ -1,6 +1,6 @@
 //! SMS through aws-sdk-sms.
 
-use crate::common::{code_and_status, Env};
+use crate::common::{assert_error, Env};
 use aws_sdk_sms::types::{LicenseType, ReplicationJobState, ReplicationRunState};
 use aws_smithy_types::DateTime;
 use dr_emulator::Fixture;
@@ -152,21 +152,32 @@ async fn create_replication_job_errors() {
     ];
     for (request, expected) in cases {
         let err = request.send().await.expect_err(expected);
-        assert_eq!(code_and_status(&err), (expected.to_owned(), 400));
+        assert_error(&err, expected, 400);
     }
     create(&env, ERP_APP, Some(12), false).await;
     let err = base(ERP_APP).send().await.expect_err("already exists");
-    assert_eq!(
-        code_and_status(&err),
-        ("ReplicationJobAlreadyExistsException".to_owned(), 400)
-    );
+    assert_error(&err, "ReplicationJobAlreadyExistsException", 400);
     assert!(err
         .into_service_error()
         .is_replication_job_already_exists_exception());
 }
 
+/// The states of a job's replication runs, newest first.
+async fn run_states(env: &Env, id: &str) -> Vec<ReplicationRunState> {
+    env.sms()
+        .get_replication_runs()
+        .replication_job_id(id)
+        .send()
+        .await
+        .expect("runs")
+        .replication_run_list()
+        .iter()
+        .filter_map(|r| r.state().cloned())
+        .collect()
+}
+
 #[tokio::test]
-async fn runs_progress_and_on_demand_runs_are_limited() {
+async fn a_new_job_runs_its_seed_run_first() {
     let env = Env::new(Fixture::demo()).await;
     let id = create(&env, ERP_APP, Some(12), false).await;
     env.emulator.advance(1);
@@ -176,54 +187,71 @@ async fn runs_progress_and_on_demand_runs_are_limited() {
         j.replication_run_list()[0].state(),
         Some(&ReplicationRunState::Active)
     );
-    env.emulator.advance(1);
+}
+
+#[tokio::test]
+async fn a_completed_seed_run_leaves_an_ami_and_schedules_the_next_run() {
+    let env = Env::new(Fixture::demo()).await;
+    let id = create(&env, ERP_APP, Some(12), false).await;
+    env.emulator.advance(2);
     let j = job(&env, &id).await;
     assert!(j.latest_ami_id().is_some_and(|a| a.starts_with("ami-")));
-    let runs = env
-        .sms()
-        .get_replication_runs()
-        .replication_job_id(&id)
-        .send()
-        .await
-        .expect("runs");
-    let states: Vec<_> = runs
-        .replication_run_list()
-        .iter()
-        .filter_map(|r| r.state().cloned())
-        .collect();
-    // The seed run completed and the next automatic run is scheduled.
     assert_eq!(
-        states,
+        run_states(&env, &id).await,
         vec![ReplicationRunState::Pending, ReplicationRunState::Completed]
     );
+}
 
-    let start = || {
-        env.sms()
-            .start_on_demand_replication_run()
-            .replication_job_id(&id)
-            .description("test")
-            .send()
-    };
-    let run = start().await.expect("first on-demand run");
+/// Starts an on-demand run of job `id`.
+async fn on_demand(
+    env: &Env,
+    id: &str,
+) -> Result<
+    aws_sdk_sms::operation::start_on_demand_replication_run::StartOnDemandReplicationRunOutput,
+    aws_sdk_sms::error::SdkError<
+        aws_sdk_sms::operation::start_on_demand_replication_run::StartOnDemandReplicationRunError,
+    >,
+> {
+    env.sms()
+        .start_on_demand_replication_run()
+        .replication_job_id(id)
+        .description("test")
+        .send()
+        .await
+}
+
+/// A recurring job whose seed run has completed.
+async fn seeded_job(env: &Env) -> String {
+    let id = create(env, ERP_APP, Some(12), false).await;
+    env.emulator.advance(2);
+    id
+}
+
+#[tokio::test]
+async fn an_on_demand_run_is_refused_while_a_run_is_active() {
+    let env = Env::new(Fixture::demo()).await;
+    let id = seeded_job(&env).await;
+    let run = on_demand(&env, &id).await.expect("first on-demand run");
     assert!(run
         .replication_run_id()
         .is_some_and(|r| r.starts_with("sms-run-")));
     env.emulator.advance(1);
-    let err = start().await.expect_err("a run is active");
-    assert_eq!(
-        code_and_status(&err),
-        ("InvalidParameterException".to_owned(), 400)
-    );
-    env.emulator.advance(1);
-    start().await.expect("second on-demand run");
+    let err = on_demand(&env, &id).await.expect_err("a run is active");
+    assert_error(&err, "InvalidParameterException", 400);
+}
+
+#[tokio::test]
+async fn on_demand_runs_are_limited_to_two_a_day() {
+    let env = Env::new(Fixture::demo()).await;
+    let id = seeded_job(&env).await;
+    on_demand(&env, &id).await.expect("first on-demand run");
     env.emulator.advance(2);
-    let err = start().await.expect_err("third within 24 h");
-    assert_eq!(
-        code_and_status(&err),
-        ("ReplicationRunLimitExceededException".to_owned(), 400)
-    );
+    on_demand(&env, &id).await.expect("second on-demand run");
+    env.emulator.advance(2);
+    let err = on_demand(&env, &id).await.expect_err("third within 24 h");
+    assert_error(&err, "ReplicationRunLimitExceededException", 400);
     env.emulator.advance_time(86_401, 0);
-    start().await.expect("a day later");
+    on_demand(&env, &id).await.expect("a day later");
 }
 
 #[tokio::test]
@@ -305,10 +333,7 @@ async fn a_new_start_time_resumes_a_paused_job() {
         .send()
         .await
         .expect_err("unknown job");
-    assert_eq!(
-        code_and_status(&err),
-        ("ReplicationJobNotFoundException".to_owned(), 400)
-    );
+    assert_error(&err, "ReplicationJobNotFoundException", 400);
 }
 
 #[tokio::test]
@@ -404,10 +429,7 @@ async fn a_one_time_job_fails_at_its_first_failed_run() {
         .send()
         .await
         .expect_err("a failed job takes no runs");
-    assert_eq!(
-        code_and_status(&err),
-        ("OperationNotPermittedException".to_owned(), 400)
-    );
+    assert_error(&err, "OperationNotPermittedException", 400);
     // A terminated job frees the server for a new one.
     create(&env, FAILS_FIVE, Some(12), false).await;
 
@@ -450,9 +472,6 @@ async fn deleted_jobs_go_away() {
         .send()
         .await
         .expect_err("already gone");
-    assert_eq!(
-        code_and_status(&err),
-        ("ReplicationJobNotFoundException".to_owned(), 400)
-    );
+    assert_error(&err, "ReplicationJobNotFoundException", 400);
     create(&env, ERP_APP, Some(12), false).await;
 }

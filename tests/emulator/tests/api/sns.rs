@@ -1,6 +1,6 @@
 //! SNS through aws-sdk-sns.
 
-use crate::common::{code_and_status, Env};
+use crate::common::{assert_error, code_and_status, Env};
 use aws_sdk_sns::types::MessageAttributeValue;
 use dr_emulator::{Fixture, REPORTS_TOPIC};
 
@@ -62,7 +62,7 @@ async fn publish_errors() {
         .send()
         .await
         .expect_err("unknown topic");
-    assert_eq!(code_and_status(&err), ("NotFound".to_owned(), 404));
+    assert_error(&err, "NotFound", 404);
     assert!(err.into_service_error().is_not_found_exception());
 
     let err = env
@@ -73,7 +73,7 @@ async fn publish_errors() {
         .send()
         .await
         .expect_err("empty message");
-    assert_eq!(code_and_status(&err), ("InvalidParameter".to_owned(), 400));
+    assert_error(&err, "InvalidParameter", 400);
     assert!(env.emulator.sns_messages().is_empty());
 }
 
@@ -107,23 +107,9 @@ async fn subjects_follow_the_publish_constraints() {
 #[tokio::test]
 async fn topics_can_be_created_and_listed() {
     let env = Env::new(Fixture::demo()).await;
-    let created = env
-        .sns()
-        .create_topic()
-        .name("extra")
-        .send()
-        .await
-        .expect("create");
-    let arn = created.topic_arn().expect("arn").to_owned();
+    let arn = env.create_topic("extra").await;
     assert_eq!(arn, "arn:aws:sns:us-east-1:123456789012:extra");
-    let again = env
-        .sns()
-        .create_topic()
-        .name("extra")
-        .send()
-        .await
-        .expect("create is idempotent");
-    assert_eq!(again.topic_arn(), Some(arn.as_str()));
+    assert_eq!(env.create_topic("extra").await, arn, "create is idempotent");
     let listed = env.sns().list_topics().send().await.expect("list");
     let arns: Vec<&str> = listed
         .topics()
