@@ -45,8 +45,13 @@ async fn job(env: &Env, id: &str) -> aws_sdk_sms::types::ReplicationJob {
         .expect("the job")
 }
 
+/// The state of a replication job.
+async fn job_state(env: &Env, id: &str) -> ReplicationJobState {
+    job(env, id).await.state().cloned().expect("job state")
+}
+
 #[tokio::test]
-async fn get_servers_lists_the_catalog() {
+async fn get_servers_lists_the_catalog_with_each_vms_details() {
     let env = Env::new(Fixture::demo()).await;
     let out = env.sms().get_servers().send().await.expect("servers");
     assert_eq!(out.server_list().len(), 6);
@@ -64,16 +69,20 @@ async fn get_servers_lists_the_catalog() {
         vm.vm_server_address().and_then(|a| a.vm_id()),
         Some("vm-1001")
     );
-    let paged = env
-        .sms()
-        .get_servers()
-        .max_results(4)
-        .send()
-        .await
-        .expect("page");
+}
+
+#[tokio::test]
+async fn get_servers_pages_by_max_results() {
+    let env = Env::new(Fixture::demo()).await;
+    let paged = env.sms().get_servers().max_results(4).send().await;
+    let paged = paged.expect("page");
     assert_eq!(paged.server_list().len(), 4);
     assert!(paged.next_token().is_some());
+}
 
+#[tokio::test]
+async fn a_catalog_server_names_its_live_replication_job() {
+    let env = Env::new(Fixture::demo()).await;
     let id = create(&env, ERP_APP, Some(12), false).await;
     let out = env.sms().get_servers().send().await.expect("servers");
     assert_eq!(out.server_list()[0].replication_job_id(), Some(id.as_str()));
@@ -278,8 +287,8 @@ async fn three_failed_runs_pause_a_recurring_job_and_a_run_resumes_it() {
     // Paused: no more automatic runs, whatever the clock does.
     env.emulator.advance_time(7200, 3);
     assert_eq!(
-        job(&env, &id).await.state(),
-        Some(&ReplicationJobState::PausedOnFailure)
+        job_state(&env, &id).await,
+        ReplicationJobState::PausedOnFailure
     );
 
     env.sms()
@@ -288,10 +297,7 @@ async fn three_failed_runs_pause_a_recurring_job_and_a_run_resumes_it() {
         .send()
         .await
         .expect("resume");
-    assert_eq!(
-        job(&env, &id).await.state(),
-        Some(&ReplicationJobState::Active)
-    );
+    assert_eq!(job_state(&env, &id).await, ReplicationJobState::Active);
     env.emulator.advance(2);
     let j = job(&env, &id).await;
     assert_eq!(j.state(), Some(&ReplicationJobState::Active));
@@ -307,8 +313,8 @@ async fn a_new_start_time_resumes_a_paused_job() {
         env.emulator.advance_time(3600, 2);
     }
     assert_eq!(
-        job(&env, &id).await.state(),
-        Some(&ReplicationJobState::PausedOnFailure)
+        job_state(&env, &id).await,
+        ReplicationJobState::PausedOnFailure
     );
     let next = DateTime::from_secs(now().secs() + 4 * 3600);
     env.sms()
@@ -372,10 +378,7 @@ async fn a_scheduled_run_due_during_an_on_demand_run_is_missed_and_moved_an_inte
     assert_eq!(of(ReplicationRunState::Missed), vec![scheduled]);
     assert_eq!(of(ReplicationRunState::Pending), vec![scheduled + 3600]);
     assert_eq!(of(ReplicationRunState::Completed).len(), 2);
-    assert_eq!(
-        job(&env, &id).await.state(),
-        Some(&ReplicationJobState::Active)
-    );
+    assert_eq!(job_state(&env, &id).await, ReplicationJobState::Active);
 }
 
 #[tokio::test]
@@ -399,8 +402,8 @@ async fn a_paused_job_can_be_given_a_scheduled_run_that_starts_when_due() {
     );
     env.emulator.advance(1);
     assert_eq!(
-        job(&env, &id).await.state(),
-        Some(&ReplicationJobState::PausedOnFailure),
+        job_state(&env, &id).await,
+        ReplicationJobState::PausedOnFailure,
         "not due yet"
     );
     env.emulator.advance_time(3 * 3600, 1);
@@ -415,36 +418,49 @@ async fn a_paused_job_can_be_given_a_scheduled_run_that_starts_when_due() {
         .is_err());
 }
 
+/// A one-time job of the server that fails its runs, ended as failed.
+async fn failed_one_time_job(env: &Env) -> String {
+    let id = create(env, FAILS_FIVE, None, true).await;
+    env.emulator.advance(2);
+    id
+}
+
 #[tokio::test]
 async fn a_one_time_job_fails_at_its_first_failed_run() {
     let env = Env::new(Fixture::demo()).await;
-    let id = create(&env, FAILS_FIVE, None, true).await;
-    env.emulator.advance(2);
-    let j = job(&env, &id).await;
-    assert_eq!(j.state(), Some(&ReplicationJobState::Failed));
-    let err = env
-        .sms()
-        .start_on_demand_replication_run()
-        .replication_job_id(&id)
-        .send()
+    let id = failed_one_time_job(&env).await;
+    assert_eq!(job_state(&env, &id).await, ReplicationJobState::Failed);
+}
+
+#[tokio::test]
+async fn a_failed_job_takes_no_on_demand_runs() {
+    let env = Env::new(Fixture::demo()).await;
+    let id = failed_one_time_job(&env).await;
+    let err = on_demand(&env, &id)
         .await
         .expect_err("a failed job takes no runs");
     assert_error(&err, "OperationNotPermittedException", 400);
-    // A terminated job frees the server for a new one.
-    create(&env, FAILS_FIVE, Some(12), false).await;
+}
 
-    let ok = create(&env, ERP_DB, None, true).await;
+#[tokio::test]
+async fn a_failed_job_frees_its_server_for_a_new_job() {
+    let env = Env::new(Fixture::demo()).await;
+    failed_one_time_job(&env).await;
+    create(&env, FAILS_FIVE, Some(12), false).await;
+}
+
+#[tokio::test]
+async fn a_one_time_job_after_a_failed_one_completes_when_its_run_succeeds() {
+    let env = Env::new(Fixture::demo()).await;
+    let failed = create(&env, ERP_DB, None, true).await;
     env.emulator.advance(2);
     // ERP_DB fails its first run.
-    assert_eq!(
-        job(&env, &ok).await.state(),
-        Some(&ReplicationJobState::Failed)
-    );
+    assert_eq!(job_state(&env, &failed).await, ReplicationJobState::Failed);
     let again = create(&env, ERP_DB, None, true).await;
     env.emulator.advance(2);
     assert_eq!(
-        job(&env, &again).await.state(),
-        Some(&ReplicationJobState::Completed)
+        job_state(&env, &again).await,
+        ReplicationJobState::Completed
     );
 }
 
@@ -458,10 +474,7 @@ async fn deleted_jobs_go_away() {
         .send()
         .await
         .expect("delete");
-    assert_eq!(
-        job(&env, &id).await.state(),
-        Some(&ReplicationJobState::Deleting)
-    );
+    assert_eq!(job_state(&env, &id).await, ReplicationJobState::Deleting);
     env.emulator.advance(1);
     let jobs = env.sms().get_replication_jobs().send().await.expect("jobs");
     assert!(jobs.replication_job_list().is_empty());

@@ -4,6 +4,14 @@ use crate::common::{assert_error, code_and_status, Env};
 use aws_sdk_sns::types::MessageAttributeValue;
 use dr_emulator::{Fixture, REPORTS_TOPIC};
 
+fn attribute(data_type: &str, value: &str) -> MessageAttributeValue {
+    MessageAttributeValue::builder()
+        .data_type(data_type)
+        .string_value(value)
+        .build()
+        .expect("attribute")
+}
+
 #[tokio::test]
 async fn publish_keeps_the_message_with_its_attributes() {
     let env = Env::new(Fixture::demo()).await;
@@ -13,22 +21,8 @@ async fn publish_keeps_the_message_with_its_attributes() {
         .topic_arn(REPORTS_TOPIC)
         .subject("dr-automation: 3 servers re-protected")
         .message("{\"started\": 3}")
-        .message_attributes(
-            "function",
-            MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value("drs-start-replication")
-                .build()
-                .expect("attribute"),
-        )
-        .message_attributes(
-            "count",
-            MessageAttributeValue::builder()
-                .data_type("Number")
-                .string_value("3")
-                .build()
-                .expect("attribute"),
-        )
+        .message_attributes("function", attribute("String", "drs-start-replication"))
+        .message_attributes("count", attribute("Number", "3"))
         .send()
         .await
         .expect("publish");
@@ -52,7 +46,7 @@ async fn publish_keeps_the_message_with_its_attributes() {
 }
 
 #[tokio::test]
-async fn publish_errors() {
+async fn a_publish_to_an_unknown_topic_is_not_found() {
     let env = Env::new(Fixture::demo()).await;
     let err = env
         .sns()
@@ -64,7 +58,11 @@ async fn publish_errors() {
         .expect_err("unknown topic");
     assert_error(&err, "NotFound", 404);
     assert!(err.into_service_error().is_not_found_exception());
+}
 
+#[tokio::test]
+async fn an_empty_message_is_an_invalid_parameter_and_not_kept() {
+    let env = Env::new(Fixture::demo()).await;
     let err = env
         .sns()
         .publish()
