@@ -59,6 +59,15 @@ impl Env {
         aws_sdk_sns::Client::new(&self.config)
     }
 
+    /// A publish of `message` to `topic`, ready to send.
+    pub fn publish(
+        &self,
+        topic: &str,
+        message: &str,
+    ) -> aws_sdk_sns::operation::publish::builders::PublishFluentBuilder {
+        self.sns().publish().topic_arn(topic).message(message)
+    }
+
     /// Creates (or finds) the topic `name`; returns its ARN.
     pub async fn create_topic(&self, name: &str) -> String {
         self.sns()

@@ -49,10 +49,7 @@ async fn publish_keeps_the_message_with_its_attributes() {
 async fn a_publish_to_an_unknown_topic_is_not_found() {
     let env = Env::new(Fixture::demo()).await;
     let err = env
-        .sns()
-        .publish()
-        .topic_arn("arn:aws:sns:us-east-1:123456789012:nope")
-        .message("hello")
+        .publish("arn:aws:sns:us-east-1:123456789012:nope", "hello")
         .send()
         .await
         .expect_err("unknown topic");
@@ -64,10 +61,7 @@ async fn a_publish_to_an_unknown_topic_is_not_found() {
 async fn an_empty_message_is_an_invalid_parameter_and_not_kept() {
     let env = Env::new(Fixture::demo()).await;
     let err = env
-        .sns()
-        .publish()
-        .topic_arn(REPORTS_TOPIC)
-        .message("")
+        .publish(REPORTS_TOPIC, "")
         .send()
         .await
         .expect_err("empty message");
@@ -116,10 +110,7 @@ async fn topics_can_be_created_and_listed() {
         .collect();
     assert_eq!(arns.len(), 3);
     assert!(arns.contains(&arn.as_str()));
-    env.sns()
-        .publish()
-        .topic_arn(&arn)
-        .message("to the new topic")
+    env.publish(&arn, "to the new topic")
         .send()
         .await
         .expect("publish to created topic");

@@ -168,17 +168,6 @@ async fn start_replication(env: &Env, id: &str) {
         .expect("start");
 }
 
-async fn publish(env: &Env, topic: &str, message: &str) -> Result<(), String> {
-    env.sns()
-        .publish()
-        .topic_arn(topic)
-        .message(message)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("{e:?}"))
-}
-
 #[tokio::test]
 async fn a_drs_operation_the_emulator_lacks_is_an_unknown_operation_and_counted() {
     let emu = demo().await;
@@ -397,17 +386,17 @@ async fn a_china_topic_gets_an_aws_cn_arn_and_takes_messages() {
         env.create_topic("extra").await,
         "arn:aws-cn:sns:cn-north-1:123456789012:extra"
     );
-    publish(&env, CN_REPORTS, "hi").await.expect("published");
+    env.publish(CN_REPORTS, "hi")
+        .send()
+        .await
+        .expect("published");
 }
 
 #[tokio::test]
 async fn a_publish_to_an_aws_partition_topic_in_a_china_region_is_refused() {
     let env = china().await;
     let err = env
-        .sns()
-        .publish()
-        .topic_arn("arn:aws:sns:cn-north-1:123456789012:reports")
-        .message("hi")
+        .publish("arn:aws:sns:cn-north-1:123456789012:reports", "hi")
         .send()
         .await
         .expect_err("a China region's topic is not in the aws partition");
@@ -510,10 +499,7 @@ async fn an_sdk_call_on_a_dropped_connection_fails_without_a_response_or_effect(
     )
     .await;
     let err = env
-        .sns()
-        .publish()
-        .topic_arn(REPORTS_TOPIC)
-        .message("hi")
+        .publish(REPORTS_TOPIC, "hi")
         .send()
         .await
         .expect_err("dropped");
@@ -550,7 +536,8 @@ async fn deleting_the_faults_lets_calls_through_again() {
     .await;
     let r = admin(addr, "DELETE", "/_emulator/faults", Value::Null).await;
     assert_eq!(r.status, 204);
-    publish(&env, REPORTS_TOPIC, "hi")
+    env.publish(REPORTS_TOPIC, "hi")
+        .send()
         .await
         .expect("faults cleared");
 }
@@ -575,10 +562,7 @@ async fn an_injected_sms_throttle_is_a_400_throttling_exception() {
 async fn an_injected_sns_throttle_is_a_400_throttling() {
     let env = failing_once("Publish", "ThrottlingException").await;
     let err = env
-        .sns()
-        .publish()
-        .topic_arn(REPORTS_TOPIC)
-        .message("x")
+        .publish(REPORTS_TOPIC, "x")
         .send()
         .await
         .expect_err("throttled");
@@ -722,7 +706,8 @@ async fn a_recovery_point_added_through_the_admin_api_can_be_described() {
 #[tokio::test]
 async fn published_messages_are_listed_by_the_admin_api() {
     let env = Env::new(Fixture::demo()).await;
-    publish(&env, REPORTS_TOPIC, "report")
+    env.publish(REPORTS_TOPIC, "report")
+        .send()
         .await
         .expect("publish");
     let messages = admin(
@@ -741,7 +726,8 @@ async fn published_messages_are_listed_by_the_admin_api() {
 async fn a_reset_forgets_the_calls_and_the_messages() {
     let env = Env::new(Fixture::demo()).await;
     let addr = env.emulator.addr();
-    publish(&env, REPORTS_TOPIC, "report")
+    env.publish(REPORTS_TOPIC, "report")
+        .send()
         .await
         .expect("publish");
     let r = admin(addr, "POST", "/_emulator/reset", Value::Null).await;
