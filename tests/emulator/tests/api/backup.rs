@@ -269,6 +269,8 @@ async fn a_copy_token_reused_with_other_parameters_is_an_invalid_request() {
     assert_error(&err, "InvalidRequestException", 400);
 }
 
+// Lifecycle (AWS Backup API Reference): DeleteAfterDays "must be at least 90 days after" the
+// MoveToColdStorageAfterDays; -1 for both removes the lifecycle.
 #[tokio::test]
 async fn a_copy_deleted_sooner_than_90_days_after_its_cold_move_is_refused() {
     let env = Env::new(Fixture::demo()).await;

@@ -249,8 +249,10 @@ async fn an_on_demand_run_is_refused_while_a_run_is_active() {
     assert_error(&err, "InvalidParameterException", 400);
 }
 
+// StartOnDemandReplicationRun limits on-demand runs per 24-hour period; the SMS console and CLI
+// guides put it at two per job (sources in the emulator README).
 #[tokio::test]
-async fn on_demand_runs_are_limited_to_two_a_day() {
+async fn on_demand_runs_are_limited_to_two_per_24_hours() {
     let env = Env::new(Fixture::demo()).await;
     let id = seeded_job(&env).await;
     on_demand(&env, &id).await.expect("first on-demand run");
