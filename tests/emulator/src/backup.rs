@@ -56,7 +56,11 @@ impl From<&LifecycleSpec> for Lifecycle {
 }
 
 impl Lifecycle {
-    /// Enforces `DeleteAfterDays >= MoveToColdStorageAfterDays + 90`; -1 means "never".
+    /// Enforces the model's `Lifecycle`: `DeleteAfterDays` "must be at least 90 days after"
+    /// `MoveToColdStorageAfterDays`, and -1 for both "removes the existing lifecycle" (API
+    /// reference, "Lifecycle"). That other values below 1 are refused, and with
+    /// `InvalidParameterValueException` (one of `StartCopyJob`'s modelled errors), is an
+    /// assumption: AWS documents no range beyond the 100-year maximum.
     fn validate(&self) -> Result<(), ApiError> {
         for days in [self.move_to_cold_storage_after_days, self.delete_after_days]
             .into_iter()
@@ -303,7 +307,9 @@ fn continuous_point_arn(region: &str, account: &str, rng: &mut fastrand::Rng) ->
     )
 }
 
-/// The role AWS Backup uses when none is given.
+/// The default service role the AWS Backup console creates and selects, `service-role/`
+/// `AWSBackupDefaultServiceRole` (Developer Guide, "IAM service roles": "Default service role for
+/// AWS Backup"): the role of the fixture's backup jobs and recovery points, which name none.
 fn default_role_arn(region: &str, account: &str) -> String {
     format!(
         "arn:{}:iam::{account}:role/service-role/AWSBackupDefaultServiceRole",

@@ -289,7 +289,10 @@ async fn a_copy_lifecycle_of_minus_one_days_is_taken() {
         .lifecycle(lifecycle(-1, -1))
         .send()
         .await
-        .expect("the API takes -1/-1 (a copy then keeps its source's expiration date)");
+        .expect(
+            "the API takes -1/-1 (\"keep indefinitely\" in the API reference's Lifecycle; a \
+             copy keeps its source's expiration date per the Developer Guide's copy page)",
+        );
 }
 
 #[tokio::test]
