@@ -53,8 +53,8 @@ impl<A> Default for Plan<A> {
 
 impl<A: Action> Plan<A> {
     /// What a dry run of this plan reports: the known outcomes, then every action as planned.
-    pub fn planned_outcomes(&self) -> Vec<TargetOutcome> {
-        let mut outcomes = self.outcomes.clone();
+    pub fn planned_outcomes(self) -> Vec<TargetOutcome> {
+        let mut outcomes = self.outcomes;
         outcomes.extend(self.actions.iter().map(Action::planned));
         outcomes
     }
@@ -99,12 +99,13 @@ pub async fn handle<F: Function>(
     now: i64,
 ) -> Result<RunReport, HandlerError> {
     let settings = function.settings();
-    let trigger = trigger::parse_for(event, settings.admission())
+    let mut trigger = trigger::parse_for(event, settings.admission())
         .inspect_err(|e| error!(error = %e, "rejected event"))?;
     let dry_run = settings.dry_run || trigger.dry_run;
+    let described = trigger.describe();
     let report = match function.observe(&trigger, now).await {
         Ok(facts) => {
-            let plan = function.plan(&trigger, &facts);
+            let mut plan = function.plan(&trigger, &facts);
             info!(
                 actions = plan.actions.len(),
                 outcomes = plan.outcomes.len(),
@@ -112,6 +113,9 @@ pub async fn handle<F: Function>(
                 dry_run,
                 "planned"
             );
+            // The trigger's skips come before the plan's.
+            let mut skips = std::mem::take(&mut trigger.skips);
+            skips.append(std::mem::take(&mut plan.skips));
             let outcomes = if dry_run {
                 plan.planned_outcomes()
             } else {
@@ -119,17 +123,9 @@ pub async fn handle<F: Function>(
                 outcomes.extend(function.apply(plan.actions, now).await);
                 outcomes
             };
-            let mut skips = trigger.skips.clone();
-            skips.append(plan.skips);
-            RunReport::new(F::NAME, trigger.describe(), dry_run, outcomes, skips)
+            RunReport::new(F::NAME, described, dry_run, outcomes, skips)
         }
-        Err(err) => RunReport::aborted(
-            F::NAME,
-            trigger.describe(),
-            dry_run,
-            &err.failure,
-            err.operation,
-        ),
+        Err(err) => RunReport::aborted(F::NAME, described, dry_run, &err.failure, err.operation),
     };
     conclude(publisher, report).await
 }
