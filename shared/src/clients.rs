@@ -1,7 +1,11 @@
 //! SDK configuration, loaded once per cold start and shared by every client a function builds.
 
+use crate::config::ConfigError;
+use crate::fleet::{Access, Fleet, Target};
+use crate::session::{RoleNotAssumed, RoleSession, SessionCredentials};
 use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use aws_smithy_http_client::{Builder, ConnectorBuilder};
@@ -14,6 +18,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use std::ffi::OsString;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Where Linux distributions keep their CA bundle: Amazon Linux 2023 (the Lambda
 /// `provided.al2023` runtime) first, then Debian and Ubuntu, then Alpine and others.
@@ -47,6 +52,86 @@ pub async fn load_sdk_config() -> SdkConfig {
         _ => loader,
     };
     loader.load().await
+}
+
+/// One fleet target with its clients, built once per cold start and reused by every invocation.
+#[derive(Debug)]
+pub struct Connected<C> {
+    /// The target.
+    pub target: Target,
+    /// Its clients.
+    pub clients: C,
+    /// The role session its clients' credentials come from; none for the home account.
+    session: Option<Arc<RoleSession>>,
+}
+
+impl<C> Connected<C> {
+    /// A target reached with `clients`, authorised by `session` when it is reached through a
+    /// role.
+    pub fn new(target: Target, clients: C, session: Option<Arc<RoleSession>>) -> Self {
+        Self {
+            target,
+            clients,
+            session,
+        }
+    }
+
+    /// The home target, account and region unknown, reached with `clients`.
+    pub fn home(clients: C) -> Self {
+        Self::new(Target::home(None, None), clients, None)
+    }
+
+    /// Makes sure the target's credentials are at hand: assumes its role when the cached
+    /// credentials are missing or ending, so a refused role stops this target before any call.
+    pub async fn ready(&self) -> Result<(), RoleNotAssumed> {
+        match &self.session {
+            Some(session) => session.credentials().await.map(|_| ()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Connects every target of `fleet` for `function`: each target's clients are built by `connect`
+/// from the shared configuration in the target's region, with its role's credentials when it
+/// has one. No call is made here: a role is first assumed when its target is first used.
+pub fn connect_fleet<C>(
+    fleet: &Fleet,
+    function: &str,
+    sdk: &SdkConfig,
+    connect: impl Fn(&SdkConfig) -> C,
+) -> Result<Vec<Connected<C>>, ConfigError> {
+    // One STS client, with the function's own credentials, assumes every role.
+    let sts = aws_sdk_sts::Client::new(sdk);
+    fleet
+        .targets()
+        .iter()
+        .map(|target| {
+            let mut conf = sdk.to_builder();
+            if let Some(region) = &target.region {
+                conf.set_region(Some(Region::new(region.clone())));
+            }
+            let session = match &target.access {
+                Access::Own => None,
+                Access::Role(role) => {
+                    let session = Arc::new(RoleSession::new(
+                        sts.clone(),
+                        role.role_for(function)?,
+                        function,
+                        role.external_id.clone(),
+                    ));
+                    conf.set_credentials_provider(Some(SharedCredentialsProvider::new(
+                        SessionCredentials(session.clone()),
+                    )));
+                    Some(session)
+                }
+            };
+            Ok(Connected::new(
+                target.clone(),
+                connect(&conf.build()),
+                session,
+            ))
+        })
+        .collect()
 }
 
 /// Whether the environment holds an access key, as it always does on Lambda.

@@ -61,6 +61,8 @@ impl ReportPublisher {
                 .message_attributes("status", string_attribute(report.status.as_str()))
                 .message_attributes("dryRun", string_attribute(&report.dry_run.to_string()))
                 .message_attributes("failed", number_attribute(report.counts.failed))
+                .message_attributes("targets", number_attribute(report.targets.len()))
+                .message_attributes("targetsFailed", number_attribute(report.failed_targets()))
                 .send()
         })
         .await;

@@ -56,6 +56,12 @@ pub struct TargetOutcome {
     /// For failures: whether a later attempt may succeed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub retryable: bool,
+    /// The account of the fleet target it belongs to, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The region of the fleet target it belongs to, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 impl TargetOutcome {
@@ -113,6 +119,8 @@ impl TargetOutcome {
             state,
             detail: detail.map(|d| truncate(d, DETAIL_LIMIT)),
             retryable: false,
+            account: None,
+            region: None,
         }
     }
 }
@@ -125,6 +133,12 @@ pub struct Skip {
     pub target: String,
     /// Why nothing was done to it.
     pub reason: String,
+    /// The account of the fleet target it belongs to, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The region of the fleet target it belongs to, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 impl Skip {
@@ -133,6 +147,8 @@ impl Skip {
         Self {
             target: target.into(),
             reason: truncate(reason.into(), DETAIL_LIMIT),
+            account: None,
+            region: None,
         }
     }
 }
@@ -157,6 +173,14 @@ impl Skips {
             self.listed.push(skip);
         } else {
             self.not_listed += 1;
+        }
+    }
+
+    /// Marks every skip listed as belonging to the fleet target `account` in `region`.
+    fn place(&mut self, account: Option<&str>, region: Option<&str>) {
+        for skip in &mut self.listed {
+            skip.account = account.map(str::to_owned);
+            skip.region = region.map(str::to_owned);
         }
     }
 
@@ -216,6 +240,28 @@ pub struct Counts {
     pub skipped: usize,
 }
 
+impl Counts {
+    /// The totals of these outcomes, with `skipped` targets left alone.
+    fn of(outcomes: &[TargetOutcome], skipped: usize) -> Self {
+        let mut counts = Self {
+            skipped,
+            ..Self::default()
+        };
+        for o in outcomes {
+            match o.result {
+                OutcomeResult::Done => counts.done += 1,
+                OutcomeResult::Unchanged => counts.unchanged += 1,
+                OutcomeResult::Planned => counts.planned += 1,
+                OutcomeResult::Failed => {
+                    counts.failed += 1;
+                    counts.retryable += usize::from(o.retryable);
+                }
+            }
+        }
+        counts
+    }
+}
+
 /// The overall result of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -240,6 +286,65 @@ impl RunStatus {
             Self::DryRun => "DRY_RUN",
         }
     }
+}
+
+impl RunStatus {
+    /// The status of a run (or of one target's part) that was not stopped: from its counts.
+    fn of(dry_run: bool, counts: &Counts) -> Self {
+        if dry_run {
+            Self::DryRun
+        } else if counts.failed == 0 {
+            Self::Succeeded
+        } else if counts.done + counts.unchanged == 0 {
+            Self::Failed
+        } else {
+            Self::PartiallyFailed
+        }
+    }
+}
+
+/// One fleet target's part of a run, as the report's `targets` section shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetSection {
+    /// The target's account, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The target's region, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// How the target's part ended.
+    pub status: RunStatus,
+    /// The target's totals.
+    pub counts: Counts,
+    /// Why the target's part stopped before acting (its role or its read failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<RunError>,
+}
+
+/// What one target's part of a run came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetResult {
+    /// It was observed and planned; these are its outcomes and skips.
+    Ran {
+        /// Outcomes, known ones first.
+        outcomes: Vec<TargetOutcome>,
+        /// Targets left alone.
+        skips: Skips,
+    },
+    /// It stopped before acting.
+    Stopped(RunError),
+}
+
+/// One target's part of a run, before it goes into the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetRun {
+    /// The target's account, when known.
+    pub account: Option<String>,
+    /// The target's region, when known.
+    pub region: Option<String>,
+    /// What it came to.
+    pub result: TargetResult,
 }
 
 /// Which slice of a report an SNS message carries, when the whole report is over the size limit.
@@ -281,6 +386,9 @@ pub struct RunReport {
     /// Set on SNS messages that carry only part of a large report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part: Option<Part>,
+    /// One section per fleet target the run covered, in fleet order.
+    #[serde(default)]
+    pub targets: Vec<TargetSection>,
 }
 
 /// Why a run stopped before acting.
@@ -293,6 +401,17 @@ pub struct RunError {
     pub retryable: bool,
 }
 
+impl RunError {
+    /// A run (or a target's part) stopped because `during` failed with `failure`; nothing was
+    /// changed.
+    pub fn stopped(during: &str, failure: &CallFailure) -> Self {
+        Self {
+            message: truncate(format!("{during} failed: {failure}"), DETAIL_LIMIT),
+            retryable: failure.is_retryable(),
+        }
+    }
+}
+
 impl RunReport {
     /// Builds a report, deriving counts and status from the outcomes.
     pub fn new(
@@ -302,30 +421,8 @@ impl RunReport {
         outcomes: Vec<TargetOutcome>,
         skips: Skips,
     ) -> Self {
-        let mut counts = Counts {
-            skipped: skips.total(),
-            ..Counts::default()
-        };
-        for o in &outcomes {
-            match o.result {
-                OutcomeResult::Done => counts.done += 1,
-                OutcomeResult::Unchanged => counts.unchanged += 1,
-                OutcomeResult::Planned => counts.planned += 1,
-                OutcomeResult::Failed => {
-                    counts.failed += 1;
-                    counts.retryable += usize::from(o.retryable);
-                }
-            }
-        }
-        let status = if dry_run {
-            RunStatus::DryRun
-        } else if counts.failed == 0 {
-            RunStatus::Succeeded
-        } else if counts.done + counts.unchanged == 0 {
-            RunStatus::Failed
-        } else {
-            RunStatus::PartiallyFailed
-        };
+        let counts = Counts::of(&outcomes, skips.total());
+        let status = RunStatus::of(dry_run, &counts);
         Self {
             function: function.to_owned(),
             trigger: trigger.into(),
@@ -338,7 +435,92 @@ impl RunReport {
             outcomes_not_listed: 0,
             error: None,
             part: None,
+            targets: Vec::new(),
         }
+    }
+
+    /// The report of a run over fleet targets: the run's own `skips` (of the delivery) first,
+    /// then each target's outcomes and skips marked with its account and region, a section per
+    /// target, and fleet totals. A target that stopped makes the run partly failed, or failed
+    /// when nothing else succeeded; when every target stopped, `error` says why.
+    pub fn of_fleet(
+        function: &str,
+        trigger: impl Into<String>,
+        dry_run: bool,
+        skips: Skips,
+        runs: Vec<TargetRun>,
+    ) -> Self {
+        let mut outcomes = Vec::new();
+        let mut all_skips = skips;
+        let mut sections = Vec::with_capacity(runs.len());
+        let mut stopped = Vec::new();
+        let mut clean_targets = 0;
+        for run in runs {
+            let (account, region) = (run.account.as_deref(), run.region.as_deref());
+            let (counts, status, error) = match run.result {
+                TargetResult::Ran {
+                    outcomes: mut ran,
+                    mut skips,
+                } => {
+                    let counts = Counts::of(&ran, skips.total());
+                    clean_targets += usize::from(counts.failed == 0);
+                    for o in &mut ran {
+                        o.account = run.account.clone();
+                        o.region = run.region.clone();
+                    }
+                    skips.place(account, region);
+                    outcomes.append(&mut ran);
+                    all_skips.append(skips);
+                    (counts, RunStatus::of(dry_run, &counts), None)
+                }
+                TargetResult::Stopped(error) => {
+                    stopped.push(format!(
+                        "{}/{}: {}",
+                        account.unwrap_or("home account"),
+                        region.unwrap_or("home region"),
+                        error.message
+                    ));
+                    let status = RunStatus::Failed;
+                    (Counts::default(), status, Some(error))
+                }
+            };
+            sections.push(TargetSection {
+                account: run.account,
+                region: run.region,
+                status,
+                counts,
+                error,
+            });
+        }
+        let mut report = Self::new(function, trigger, dry_run, outcomes, all_skips);
+        let errors: Vec<&RunError> = sections.iter().filter_map(|s| s.error.as_ref()).collect();
+        if !errors.is_empty() {
+            let succeeded_somewhere =
+                report.counts.done + report.counts.unchanged > 0 || clean_targets > 0;
+            if errors.len() == sections.len() {
+                report.error = Some(match errors.as_slice() {
+                    [only] => (*only).clone(),
+                    all => RunError {
+                        message: truncate(
+                            format!("every target stopped: {}", stopped.join("; ")),
+                            DETAIL_LIMIT,
+                        ),
+                        retryable: all.iter().any(|e| e.retryable),
+                    },
+                });
+            }
+            if errors.len() == sections.len() {
+                report.status = RunStatus::Failed;
+            } else if !dry_run {
+                report.status = if succeeded_somewhere {
+                    RunStatus::PartiallyFailed
+                } else {
+                    RunStatus::Failed
+                };
+            }
+        }
+        report.targets = sections;
+        report
     }
 
     /// The report within `limit` bytes of JSON: whole when it fits, otherwise its first outcomes
@@ -383,27 +565,23 @@ impl RunReport {
         self
     }
 
-    /// A report for a run that stopped before acting; nothing was changed.
-    pub fn aborted(
-        function: &str,
-        trigger: impl Into<String>,
-        dry_run: bool,
-        failure: &CallFailure,
-        during: &str,
-    ) -> Self {
-        let mut report = Self::new(function, trigger, dry_run, Vec::new(), Skips::new());
-        report.status = RunStatus::Failed;
-        report.error = Some(RunError {
-            message: truncate(format!("{during} failed: {failure}"), DETAIL_LIMIT),
-            retryable: failure.is_retryable(),
-        });
-        report
-    }
-
     /// True when some failure may succeed on a later attempt, so the invocation should fail
     /// and let Lambda retry or dead-letter the event.
     pub fn has_retryable_failures(&self) -> bool {
-        self.counts.retryable > 0 || self.error.as_ref().is_some_and(|e| e.retryable)
+        self.counts.retryable > 0
+            || self.error.as_ref().is_some_and(|e| e.retryable)
+            || self
+                .targets
+                .iter()
+                .any(|t| t.error.as_ref().is_some_and(|e| e.retryable))
+    }
+
+    /// The sections of targets whose part failed.
+    pub fn failed_targets(&self) -> usize {
+        self.targets
+            .iter()
+            .filter(|t| t.status == RunStatus::Failed)
+            .count()
     }
 
     /// A readable one-line summary, ASCII, shorter than 100 characters (an SNS subject).
@@ -425,6 +603,9 @@ impl RunReport {
                 c.skipped
             )
         };
+        if self.targets.len() > 1 {
+            s.push_str(&format!(" in {} targets", self.targets.len()));
+        }
         s.retain(|ch| ch.is_ascii() && !ch.is_ascii_control());
         truncate(s, SUBJECT_LIMIT)
     }

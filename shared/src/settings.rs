@@ -2,12 +2,19 @@
 
 use crate::arn::Arn;
 use crate::config::{ConfigError, Env};
+use crate::fleet::Fleet;
 use crate::trigger::Admission;
 
 /// `MAX_CONCURRENCY` when unset: calls in flight at once.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 10;
 /// The most `MAX_CONCURRENCY` allows; AWS throttles well before more calls would help.
 pub const MAX_CONCURRENCY_LIMIT: usize = 100;
+/// `FLEET_CONCURRENCY` when unset: targets worked on at once.
+pub const DEFAULT_FLEET_CONCURRENCY: usize = 8;
+/// The most `FLEET_CONCURRENCY` allows: with `MAX_CONCURRENCY` calls per target, 50 targets keep
+/// thousands of calls in flight, past what one Lambda's connections and the services' account
+/// rate limits serve.
+pub const FLEET_CONCURRENCY_LIMIT: usize = 50;
 
 /// What every function is configured with, whatever it protects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,8 +27,12 @@ pub struct Settings {
     pub trigger_topics: Vec<Arn>,
     /// Plan only, for every run (`DRY_RUN`).
     pub dry_run: bool,
-    /// The account served (`ACCOUNT_ID`); events from others are rejected. None = any.
+    /// The account the function runs in (`ACCOUNT_ID`). None = unknown (local runs).
     pub home_account: Option<String>,
+    /// The accounts and regions served (`FLEET`); events from other accounts are rejected.
+    pub fleet: Fleet,
+    /// Targets worked on at once (`FLEET_CONCURRENCY`).
+    pub fleet_concurrency: usize,
 }
 
 impl Default for Settings {
@@ -33,6 +44,8 @@ impl Default for Settings {
             trigger_topics: Vec::new(),
             dry_run: false,
             home_account: None,
+            fleet: Fleet::default(),
+            fleet_concurrency: DEFAULT_FLEET_CONCURRENCY,
         }
     }
 }
@@ -46,12 +59,20 @@ impl Settings {
     /// Reads the shared variables for a service whose rate limits want other bounds:
     /// `MAX_CONCURRENCY` defaults to `default` and may be at most `most`.
     pub fn with_concurrency(env: &Env, default: usize, most: usize) -> Result<Self, ConfigError> {
+        let home_account = env.home_account()?;
         Ok(Self {
             max_concurrency: env.number("MAX_CONCURRENCY", default, 1, most)?,
             report_topic: env.arn("REPORT_TOPIC_ARN", "sns")?,
             trigger_topics: env.arn_list("TRIGGER_TOPIC_ARNS", "sns")?,
             dry_run: env.flag("DRY_RUN", false)?,
-            home_account: env.home_account()?,
+            fleet: Fleet::from_env(env, home_account.as_deref())?,
+            fleet_concurrency: env.number(
+                "FLEET_CONCURRENCY",
+                DEFAULT_FLEET_CONCURRENCY,
+                1,
+                FLEET_CONCURRENCY_LIMIT,
+            )?,
+            home_account,
         })
     }
 
@@ -59,6 +80,7 @@ impl Settings {
     pub fn admission(&self) -> Admission<'_> {
         Admission {
             home_account: self.home_account.as_deref(),
+            fleet_accounts: self.fleet.accounts(),
             trigger_topics: &self.trigger_topics,
         }
     }

@@ -78,12 +78,12 @@ fn subject_is_short_ascii_and_readable() {
         "drs-start-replication SUCCEEDED: 1 done, 0 unchanged, 0 failed, 0 skipped"
             .replace("0 skipped", "1 skipped")
     );
-    let aborted = RunReport::aborted(
+    let aborted = RunReport::of_fleet(
         "drs-start-replication",
         "schedule",
         false,
-        &failure(ErrorClass::Retryable),
-        "DescribeSourceServers",
+        Skips::new(),
+        vec![stopped("123456789012", &failure(ErrorClass::Retryable))],
     );
     assert_eq!(aborted.status, RunStatus::Failed);
     assert!(aborted.has_retryable_failures());
@@ -271,4 +271,130 @@ fn long_details_are_truncated() {
     let o = TargetOutcome::planned("a", "X").with_detail("é".repeat(5000));
     let d = o.detail.unwrap();
     assert!(d.len() <= DETAIL_LIMIT && d.ends_with("..."));
+}
+
+fn stopped(account: &str, failure: &CallFailure) -> TargetRun {
+    TargetRun {
+        account: Some(account.to_owned()),
+        region: Some("us-east-1".to_owned()),
+        result: TargetResult::Stopped(RunError::stopped("DescribeSourceServers", failure)),
+    }
+}
+
+fn ran(account: &str, outcomes: Vec<TargetOutcome>, skips: Skips) -> TargetRun {
+    TargetRun {
+        account: Some(account.to_owned()),
+        region: Some("us-east-1".to_owned()),
+        result: TargetResult::Ran { outcomes, skips },
+    }
+}
+
+#[test]
+fn a_fleet_report_marks_each_outcome_and_skip_with_its_target() {
+    let r = RunReport::of_fleet(
+        "f",
+        "schedule",
+        false,
+        Skips::from_iter([Skip::new("topic", "not accepted")]),
+        vec![
+            ran(
+                "111111111111",
+                vec![TargetOutcome::done("s-1", "Start", None)],
+                Skips::new(),
+            ),
+            ran(
+                "222222222222",
+                vec![TargetOutcome::unchanged("s-2", "Start", "already")],
+                Skips::from_iter([Skip::new("s-3", "CONTINUOUS")]),
+            ),
+        ],
+    );
+    let placed: Vec<(&str, Option<&str>)> = r
+        .outcomes
+        .iter()
+        .map(|o| (o.target.as_str(), o.account.as_deref()))
+        .collect();
+    assert_eq!(
+        placed,
+        [("s-1", Some("111111111111")), ("s-2", Some("222222222222"))]
+    );
+    assert_eq!(
+        r.skips[0].account, None,
+        "the delivery's skip belongs to no target"
+    );
+    assert_eq!(r.skips[1].account.as_deref(), Some("222222222222"));
+    assert_eq!(
+        (r.counts.done, r.counts.unchanged, r.counts.skipped),
+        (1, 1, 2)
+    );
+    assert_eq!(r.targets.len(), 2);
+    assert_eq!(r.targets[1].counts.skipped, 1);
+    assert_eq!(r.status, RunStatus::Succeeded);
+    assert!(r.subject().ends_with(" in 2 targets"), "{}", r.subject());
+}
+
+#[test]
+fn a_stopped_target_makes_the_fleet_run_partly_failed_and_says_why() {
+    let r = RunReport::of_fleet(
+        "f",
+        "schedule",
+        false,
+        Skips::new(),
+        vec![
+            ran("111111111111", vec![], Skips::new()),
+            stopped("222222222222", &failure(ErrorClass::Fatal)),
+        ],
+    );
+    assert_eq!(r.status, RunStatus::PartiallyFailed);
+    assert_eq!(r.failed_targets(), 1);
+    assert_eq!(r.targets[0].status, RunStatus::Succeeded);
+    let error = r.targets[1].error.as_ref().map(|e| e.message.as_str());
+    assert_eq!(
+        error,
+        Some("DescribeSourceServers failed: ThrottlingException: Rate exceeded")
+    );
+    assert_eq!(r.error, None, "one target still ran");
+    assert!(!r.has_retryable_failures());
+}
+
+#[test]
+fn a_retryable_stop_of_one_target_fails_the_invocation_for_a_retry() {
+    let r = RunReport::of_fleet(
+        "f",
+        "schedule",
+        false,
+        Skips::new(),
+        vec![
+            ran(
+                "111111111111",
+                vec![TargetOutcome::done("s-1", "Start", None)],
+                Skips::new(),
+            ),
+            stopped("222222222222", &failure(ErrorClass::Retryable)),
+        ],
+    );
+    assert!(r.has_retryable_failures());
+}
+
+#[test]
+fn when_every_target_stops_the_run_failed_and_names_each() {
+    let r = RunReport::of_fleet(
+        "f",
+        "schedule",
+        true,
+        Skips::new(),
+        vec![
+            stopped("111111111111", &failure(ErrorClass::Fatal)),
+            stopped("222222222222", &failure(ErrorClass::Retryable)),
+        ],
+    );
+    assert_eq!(r.status, RunStatus::Failed);
+    let error = r.error.expect("every target stopped");
+    assert!(error.retryable);
+    assert_eq!(
+        error.message,
+        "every target stopped: 111111111111/us-east-1: DescribeSourceServers failed: \
+         ThrottlingException: Rate exceeded; 222222222222/us-east-1: DescribeSourceServers \
+         failed: ThrottlingException: Rate exceeded"
+    );
 }

@@ -22,23 +22,85 @@ pub struct DirectInvoke {
 /// small enough that a run and its report stay bounded whatever the caller sends.
 pub const MAX_TARGETS: usize = 4_000;
 
-/// What custom input asks for, and whether as a dry run.
-pub(super) enum CustomInput {
-    /// `{"schedule": ...}` or `{}`.
-    Schedule(Schedule, bool),
-    /// `{"targets": [...]}`.
-    Direct(DirectInvoke, bool),
+/// The one fleet target a direct invoke restricts its run to (`"target"`): an account and a
+/// region of the fleet, never a role; the function finds how to reach it in its configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetSelector {
+    /// The account.
+    pub account: String,
+    /// The region.
+    pub region: String,
 }
 
-/// Reads `{"schedule"?, "targets"?, "dryRun"?}`; any other field is refused, so a misdirected
-/// event is never mistaken for a schedule.
-pub(super) fn parse(obj: &Map<String, Value>) -> Result<CustomInput, TriggerError> {
-    const KNOWN: [&str; 3] = ["schedule", "targets", "dryRun"];
+/// What custom input asks for.
+pub(super) enum CustomInput {
+    /// `{"schedule": ...}` or `{}`.
+    Schedule(Schedule),
+    /// `{"targets": [...]}`.
+    Direct(DirectInvoke),
+}
+
+/// Custom input: what it asks for, whether as a dry run, and for which fleet target.
+pub(super) struct Custom {
+    pub(super) input: CustomInput,
+    pub(super) dry_run: bool,
+    pub(super) target: Option<TargetSelector>,
+}
+
+/// Reads `{"schedule"?, "targets"?, "target"?, "dryRun"?}`; any other field is refused, so a
+/// misdirected event is never mistaken for a schedule.
+pub(super) fn parse(obj: &Map<String, Value>) -> Result<Custom, TriggerError> {
+    const KNOWN: [&str; 4] = ["schedule", "targets", "target", "dryRun"];
     if let Some(unknown) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(TriggerError::Unrecognised(format!(
-            "unknown field `{unknown}` (custom input takes schedule, targets, dryRun)"
+            "unknown field `{unknown}` (custom input takes schedule, targets, target, dryRun)"
         )));
     }
+    let target = obj.get("target").map(target).transpose()?;
+    let (input, dry_run) = input(obj)?;
+    Ok(Custom {
+        input,
+        dry_run,
+        target,
+    })
+}
+
+/// `"target": {"account": "...", "region": "..."}`, both required, nothing else.
+fn target(value: &Value) -> Result<TargetSelector, TriggerError> {
+    let obj = value.as_object().ok_or_else(|| {
+        TriggerError::field(
+            "target",
+            format!(
+                "expected an object with account and region, found {}",
+                type_name(value)
+            ),
+        )
+    })?;
+    if let Some(unknown) = obj
+        .keys()
+        .find(|k| !["account", "region"].contains(&k.as_str()))
+    {
+        return Err(TriggerError::field(
+            "target",
+            format!("unknown field `{unknown}` (a target names only account and region)"),
+        ));
+    }
+    let text = |field: &str| match obj.get(field) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(other) => Err(TriggerError::field(
+            format!("target.{field}"),
+            format!("expected a non-empty string, found {}", type_name(other)),
+        )),
+        None => Err(TriggerError::field(format!("target.{field}"), "is missing")),
+    };
+    Ok(TargetSelector {
+        account: text("account")?,
+        region: text("region")?,
+    })
+}
+
+/// The schedule or targets of custom input, and its dry-run flag.
+fn input(obj: &Map<String, Value>) -> Result<(CustomInput, bool), TriggerError> {
     let dry_run = match obj.get("dryRun") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -60,7 +122,7 @@ pub(super) fn parse(obj: &Map<String, Value>) -> Result<CustomInput, TriggerErro
         }
     };
     match obj.get("targets") {
-        None | Some(Value::Null) => Ok(CustomInput::Schedule(Schedule { name }, dry_run)),
+        None | Some(Value::Null) => Ok((CustomInput::Schedule(Schedule { name }), dry_run)),
         Some(_) if name.is_some() => Err(TriggerError::field(
             "targets",
             "give either `schedule` or `targets`, not both",
@@ -96,7 +158,7 @@ pub(super) fn parse(obj: &Map<String, Value>) -> Result<CustomInput, TriggerErro
                     })
                 })
                 .collect::<Result<_, _>>()?;
-            Ok(CustomInput::Direct(DirectInvoke { targets }, dry_run))
+            Ok((CustomInput::Direct(DirectInvoke { targets }), dry_run))
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::custom::{self, CustomInput};
 use super::error::{type_name, typed, TriggerError};
-use super::{alarm, service, vault, Admission, Event, OtherEvent, Schedule, Trigger};
+use super::{alarm, service, vault, Admission, Event, Origin, OtherEvent, Schedule, Trigger};
 use crate::arn::Arn;
 use crate::report::{Skip, Skips};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
@@ -21,25 +21,52 @@ pub(super) fn parse(event: &Value, admission: &Admission<'_>) -> Result<Trigger,
     if obj.contains_key("alarmData") {
         let alarm = alarm::from_lambda_action(event)?;
         admission.check_account("the alarm", alarm.account.as_deref())?;
-        return Ok(Trigger::single(Event::Alarm(alarm), false));
+        return Ok(Trigger::single(
+            Event::Alarm(alarm),
+            Origin::default(),
+            false,
+        ));
     }
     if obj.contains_key("detail-type") || obj.contains_key("source") {
-        return eventbridge(event, admission, "the event").map(|e| Trigger::single(e, false));
+        return eventbridge(event, admission, "the event")
+            .map(|(e, origin)| Trigger::single(e, origin, false));
     }
-    Ok(match custom::parse(obj)? {
-        CustomInput::Schedule(s, dry_run) => Trigger::single(Event::Schedule(s), dry_run),
-        CustomInput::Direct(d, dry_run) => Trigger::single(Event::Direct(d), dry_run),
-    })
+    let custom = custom::parse(obj)?;
+    let mut trigger = match custom.input {
+        CustomInput::Schedule(s) => {
+            Trigger::single(Event::Schedule(s), Origin::default(), custom.dry_run)
+        }
+        CustomInput::Direct(d) => {
+            Trigger::single(Event::Direct(d), Origin::default(), custom.dry_run)
+        }
+    };
+    trigger.target = custom.target;
+    Ok(trigger)
 }
 
-/// An EventBridge event, delivered directly or forwarded through SNS (`what` says which).
+/// An EventBridge event, delivered directly or forwarded through SNS (`what` says which), and
+/// where it comes from: a service event is about its account and region (the envelope's, kept
+/// when a central event bus forwards it); a schedule or an alarm concerns the whole fleet.
 fn eventbridge(
     event: &Value,
     admission: &Admission<'_>,
     what: &'static str,
-) -> Result<Event, TriggerError> {
+) -> Result<(Event, Origin), TriggerError> {
     let e: EventBridgeEvent<Value> = typed(event)?;
     admission.check_account(what, e.account.as_deref())?;
+    let parsed = eventbridge_event(&e)?;
+    let origin = match parsed {
+        Event::Schedule(_) | Event::Alarm(_) => Origin::default(),
+        _ => Origin {
+            account: e.account.clone(),
+            region: e.region.clone(),
+        },
+    };
+    Ok((parsed, origin))
+}
+
+/// What an EventBridge event says.
+fn eventbridge_event(e: &EventBridgeEvent<Value>) -> Result<Event, TriggerError> {
     let resources = e.resources.as_deref().unwrap_or_default();
     match (e.source.as_str(), e.detail_type.as_str()) {
         ("aws.events", "Scheduled Event") => Ok(Event::Schedule(Schedule {
@@ -91,6 +118,7 @@ fn sns(event: &Value, admission: &Admission<'_>) -> Result<Trigger, TriggerError
         None => return Err(TriggerError::field("Records", "is missing")),
     };
     let mut events = Vec::new();
+    let mut origins = Vec::new();
     let mut skips = Skips::new();
     let mut described = Vec::new();
     for (i, record) in records.iter().enumerate() {
@@ -113,13 +141,8 @@ fn sns(event: &Value, admission: &Admission<'_>) -> Result<Trigger, TriggerError
         }
         let record: SnsRecord = typed(record).map_err(|e| e.within(&at))?;
         let sns = &record.sns;
-        admission.check_account(
-            "the SNS topic",
-            Arn::parse(&sns.topic_arn)
-                .ok()
-                .as_ref()
-                .and_then(Arn::account),
-        )?;
+        let topic = Arn::parse(&sns.topic_arn).ok();
+        admission.check_topic_account("the SNS topic", topic.as_ref().and_then(Arn::account))?;
         if !admission.accepts_topic(&sns.topic_arn) {
             skips.push(Skip::new(
                 &sns.topic_arn,
@@ -131,46 +154,69 @@ fn sns(event: &Value, admission: &Admission<'_>) -> Result<Trigger, TriggerError
             ));
             continue;
         }
-        let event =
-            sns_message(sns, admission).map_err(|e| e.within(&format!("{at}.Sns.Message")))?;
+        let (event, origin) = sns_message(sns, topic.as_ref(), admission)
+            .map_err(|e| e.within(&format!("{at}.Sns.Message")))?;
         described.push(event.describe());
         events.push(event);
+        origins.push(origin);
     }
     Ok(Trigger {
         events,
         skips,
         dry_run: false,
+        origins,
+        target: None,
         description: format!("SNS: {}", described.join("; ")),
     })
 }
 
 /// What an SNS message says: a CloudWatch alarm, a forwarded EventBridge event, or an AWS Backup
-/// vault notification.
+/// vault notification; and where it comes from.
 fn sns_message(
     sns: &aws_lambda_events::sns::SnsMessage,
+    topic: Option<&Arn>,
     admission: &Admission<'_>,
-) -> Result<Event, TriggerError> {
+) -> Result<(Event, Origin), TriggerError> {
     let text = &sns.message;
     match serde_json::from_str::<Value>(text) {
         Ok(body @ Value::Object(_)) if body.get("AlarmName").is_some() => {
-            alarm::from_sns_message(&body).map(Event::Alarm)
+            alarm::from_sns_message(&body).map(|a| (Event::Alarm(a), Origin::default()))
         }
         Ok(body @ Value::Object(_)) if body.get("detail-type").is_some() => {
             eventbridge(&body, admission, "the forwarded event")
         }
         _ if vault::is_vault_notification(&sns.message_attributes, sns.subject.as_deref(), text) => {
-            Ok(Event::VaultNotification(vault::parse(
-                &sns.message_id,
-                &sns.message_attributes,
-                text,
-            )))
+            let notification = vault::parse(&sns.message_id, &sns.message_attributes, text);
+            admission.check_account("the vault notification", notification.account.as_deref())?;
+            let origin = vault_origin(&notification, topic);
+            Ok((Event::VaultNotification(notification), origin))
         }
         // A message on an accepted topic that is none of these (a test publish, another
         // publisher's text) has nothing to act on: a skip, not a dead letter.
-        _ => Ok(Event::Other(OtherEvent {
+        _ => Ok((Event::Other(OtherEvent {
             id: Some(sns.message_id.clone()),
             source: "SNS".to_owned(),
             detail_type: "message that is neither a CloudWatch alarm, an AWS Backup vault notification nor an EventBridge event".to_owned(),
-        })),
+        }), Origin::default())),
     }
+}
+
+/// Where a vault notification comes from: the account and region of its recovery point, else
+/// those of the topic it came through. AWS documents no rule tying a vault's notification topic
+/// to the vault's Region, so the recovery point ARN decides whenever the message names one.
+fn vault_origin(notification: &vault::VaultNotification, topic: Option<&Arn>) -> Origin {
+    let point = notification
+        .recovery_point_arn
+        .as_deref()
+        .and_then(|arn| Arn::parse(arn).ok());
+    let from = |arn: Option<&Arn>| {
+        arn.map(|a| Origin {
+            account: a.account().map(str::to_owned),
+            region: a.region().map(str::to_owned),
+        })
+    };
+    from(point.as_ref())
+        .filter(|o| o.account.is_some() && o.region.is_some())
+        .or_else(|| from(topic))
+        .unwrap_or_default()
 }

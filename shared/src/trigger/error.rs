@@ -29,14 +29,22 @@ pub enum TriggerError {
     #[error("unrecognised event: {0}")]
     Unrecognised(String),
     /// The event comes from another account than the one the function serves.
-    #[error("{what} is from account {account}; this function serves account {home} (ACCOUNT_ID)")]
+    #[error("{what} is from account {account}; this function serves {served}")]
     ForeignAccount {
         /// Where the event names its account.
         what: &'static str,
         /// The account the event comes from.
         account: String,
-        /// The account the function serves.
-        home: String,
+        /// The accounts the function serves, and the variable that says so.
+        served: String,
+    },
+    /// A direct invoke names a target that is not in the fleet.
+    #[error("target {account}/{region} is not in the fleet (FLEET); nothing was done")]
+    NotInFleet {
+        /// The account named.
+        account: String,
+        /// The region named.
+        region: String,
     },
 }
 

@@ -19,7 +19,7 @@ mod service;
 mod vault;
 
 pub use alarm::{Alarm, AlarmDelivery, AlarmKind, AlarmState, Dimension};
-pub use custom::{DirectInvoke, Schedule, MAX_TARGETS};
+pub use custom::{DirectInvoke, Schedule, TargetSelector, MAX_TARGETS};
 pub use error::TriggerError;
 pub use service::{
     ApiCall, BackupJobChange, CopyJobChange, OtherEvent, ReplicationStalled, StalledState,
@@ -39,7 +39,21 @@ pub struct Trigger {
     pub skips: Skips,
     /// Whether the event asked for a dry run (only custom input can).
     pub dry_run: bool,
+    /// Where each event of `events` comes from, in the same order.
+    origins: Vec<Origin>,
+    /// The one fleet target a direct invoke asked for.
+    target: Option<TargetSelector>,
     description: String,
+}
+
+/// The account and region an event says it comes from; what it does not say matches every
+/// target. Schedules, alarms and custom input say nothing: they concern the whole fleet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The account, when the event names it.
+    pub account: Option<String>,
+    /// The region, when the event names it.
+    pub region: Option<String>,
 }
 
 /// One thing that happened, whichever way it was delivered.
@@ -116,44 +130,126 @@ impl Trigger {
         )
     }
 
-    /// A trigger of these events, as one delivery brings them (a dry run only by configuration).
+    /// A trigger of these events, as one delivery brings them (a dry run only by configuration),
+    /// each concerning the whole fleet.
     pub fn from_events(events: Vec<Event>) -> Self {
         let described: Vec<String> = events.iter().map(Event::describe).collect();
         Self {
             description: described.join("; "),
+            origins: vec![Origin::default(); events.len()],
             events,
             skips: Skips::new(),
             dry_run: false,
+            target: None,
         }
     }
 
-    fn single(event: Event, dry_run: bool) -> Self {
+    /// The same trigger with each event from `origins` (in order).
+    pub fn with_origins(mut self, origins: Vec<Origin>) -> Self {
+        self.origins = origins;
+        self
+    }
+
+    /// The one fleet target a direct invoke asked for, if any.
+    pub fn target(&self) -> Option<&TargetSelector> {
+        self.target.as_ref()
+    }
+
+    /// Where each event comes from, in the order of `events`.
+    pub fn origins(&self) -> impl Iterator<Item = &Origin> {
+        self.origins
+            .iter()
+            .chain(std::iter::repeat(&NO_ORIGIN))
+            .take(self.events.len())
+    }
+
+    /// The trigger as one target sees it: the events whose origin `covers` accepts, without the
+    /// delivery's skips (reported once for the run).
+    pub fn only(&self, covers: impl Fn(&Origin) -> bool) -> Self {
+        let (events, origins) = self
+            .events
+            .iter()
+            .zip(self.origins())
+            .filter(|(_, origin)| covers(origin))
+            .map(|(e, o)| (e.clone(), o.clone()))
+            .unzip();
+        Self {
+            events,
+            origins,
+            skips: Skips::new(),
+            dry_run: self.dry_run,
+            target: self.target.clone(),
+            description: self.description.clone(),
+        }
+    }
+
+    fn single(event: Event, origin: Origin, dry_run: bool) -> Self {
         Self {
             dry_run,
-            ..Self::from_events(vec![event])
+            ..Self::from_events(vec![event]).with_origins(vec![origin])
         }
     }
 }
 
-/// Where events may come from: the account the function serves and the SNS topics it accepts.
+/// The origin of events that do not say.
+static NO_ORIGIN: Origin = Origin {
+    account: None,
+    region: None,
+};
+
+/// Where events may come from: the accounts the function serves and the SNS topics it accepts.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Admission<'a> {
-    /// The function's own account (`ACCOUNT_ID`); `None` (local runs) accepts every account.
+    /// The function's own account (`ACCOUNT_ID`), where its SNS topics live.
     pub home_account: Option<&'a str>,
+    /// The fleet's accounts (`FLEET`, else the home account): the only ones events are taken
+    /// from; empty (local runs without `ACCOUNT_ID`) accepts every account.
+    pub fleet_accounts: &'a [String],
     /// SNS topics whose notifications are read (`TRIGGER_TOPIC_ARNS`); empty accepts every topic.
     pub trigger_topics: &'a [Arn],
 }
 
 impl Admission<'_> {
-    /// Refuses an account other than the home account.
+    /// Whether events of `account` are taken: a fleet account, or with no fleet known the home
+    /// account, or with neither known any account.
+    fn serves(&self, account: &str) -> bool {
+        match (self.fleet_accounts, self.home_account) {
+            ([], None) => true,
+            ([], Some(home)) => home == account,
+            (fleet, _) => fleet.iter().any(|a| a == account),
+        }
+    }
+
+    /// Refuses an event of an account outside the fleet.
     fn check_account(&self, what: &'static str, account: Option<&str>) -> Result<(), TriggerError> {
-        match (self.home_account, account) {
-            (Some(home), Some(account)) if home != account => Err(TriggerError::ForeignAccount {
-                what,
-                account: account.to_owned(),
-                home: home.to_owned(),
-            }),
+        match account {
+            Some(account) if !self.serves(account) => Err(self.foreign(what, account)),
             _ => Ok(()),
+        }
+    }
+
+    /// Refuses an SNS topic of an account that is neither the home account nor the fleet's.
+    fn check_topic_account(
+        &self,
+        what: &'static str,
+        account: Option<&str>,
+    ) -> Result<(), TriggerError> {
+        if account.is_some() && account == self.home_account {
+            return Ok(());
+        }
+        self.check_account(what, account)
+    }
+
+    fn foreign(&self, what: &'static str, account: &str) -> TriggerError {
+        let served = match (self.fleet_accounts, self.home_account) {
+            ([only], Some(home)) if only == home => format!("account {home} (ACCOUNT_ID)"),
+            ([], Some(home)) => format!("account {home} (ACCOUNT_ID)"),
+            (accounts, _) => format!("accounts {} (FLEET)", accounts.join(", ")),
+        };
+        TriggerError::ForeignAccount {
+            what,
+            account: account.to_owned(),
+            served,
         }
     }
 

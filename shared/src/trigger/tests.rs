@@ -103,7 +103,7 @@ fn custom_input_is_a_schedule_or_a_direct_invoke() {
         (json!({"dryRun": "yes"}), Err("field `dryRun`: expected true or false, found string")),
         (json!({"schedule": 3}), Err("field `schedule`: expected a string, found number")),
         (json!({"schedule": "a", "targets": ["b"]}), Err("field `targets`: give either `schedule` or `targets`, not both")),
-        (json!({"topicArn": "arn:aws:sns:us-east-1:999999999999:evil"}), Err("unrecognised event: unknown field `topicArn` (custom input takes schedule, targets, dryRun)")),
+        (json!({"topicArn": "arn:aws:sns:us-east-1:999999999999:evil"}), Err("unrecognised event: unknown field `topicArn` (custom input takes schedule, targets, target, dryRun)")),
         (json!([1, 2]), Err("event is a JSON array, expected an object")),
         (json!("hello"), Err("event is a JSON string, expected an object")),
         (json!(null), Err("event is a JSON null, expected an object")),
@@ -547,6 +547,7 @@ fn a_notification_of_a_topic_not_accepted_is_skipped_unread() {
         &sns_on(elsewhere, "not even JSON", json!({}), json!(null)),
         Admission {
             home_account: Some(HOME),
+            fleet_accounts: &[],
             trigger_topics: &topics,
         },
     )
@@ -626,6 +627,7 @@ fn events_from_another_account_are_refused() {
             &event,
             Admission {
                 home_account: home,
+                fleet_accounts: &[],
                 trigger_topics: &[],
             },
         )
