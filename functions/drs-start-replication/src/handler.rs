@@ -3,7 +3,8 @@
 use crate::config::DrsConfig;
 use crate::model::{Facts, Start};
 use crate::{apply, observe, plan};
-use dr_core::function::{Function, Plan};
+use dr_core::clients::Connected;
+use dr_core::function::{Function, Observed, Plan, SdkConfig};
 use dr_core::observe::ObserveError;
 use dr_core::report::TargetOutcome;
 use dr_core::settings::Settings;
@@ -12,14 +13,13 @@ use dr_core::trigger::Trigger;
 /// Starts replication of stopped DRS source servers; built once per cold start.
 #[derive(Debug, Clone)]
 pub struct StartReplication {
-    /// DRS client.
-    pub drs: aws_sdk_drs::Client,
     /// Validated configuration.
     pub config: DrsConfig,
 }
 
 impl Function for StartReplication {
     const NAME: &'static str = crate::FUNCTION;
+    type Clients = aws_sdk_drs::Client;
     type Facts = Facts;
     type Action = Start;
 
@@ -27,16 +27,38 @@ impl Function for StartReplication {
         &self.config.settings
     }
 
-    async fn observe(&self, _trigger: &Trigger, _now: i64) -> Result<Facts, ObserveError> {
-        observe::facts(&self.drs, &self.config.tag_keys()).await
+    fn connect(&self, sdk: &SdkConfig) -> aws_sdk_drs::Client {
+        aws_sdk_drs::Client::new(sdk)
     }
 
-    fn plan(&self, trigger: &Trigger, facts: &Facts) -> Plan<Start> {
-        plan::plan(trigger, &self.config, facts)
+    async fn observe(
+        &self,
+        target: &Connected<aws_sdk_drs::Client>,
+        _trigger: &Trigger,
+        _now: i64,
+    ) -> Result<Facts, ObserveError> {
+        observe::facts(&target.clients, &self.config.tag_keys()).await
     }
 
-    async fn apply(&self, starts: Vec<Start>, _now: i64) -> Vec<TargetOutcome> {
-        apply::apply(&self.drs, starts, self.config.settings.max_concurrency).await
+    fn plan(&self, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<Start>> {
+        fleet
+            .iter()
+            .map(|o| plan::plan(&o.trigger, &self.config, &o.facts))
+            .collect()
+    }
+
+    async fn apply(
+        &self,
+        target: &Connected<aws_sdk_drs::Client>,
+        starts: Vec<Start>,
+        _now: i64,
+    ) -> Vec<TargetOutcome> {
+        apply::apply(
+            &target.clients,
+            starts,
+            self.config.settings.max_concurrency,
+        )
+        .await
     }
 }
 

@@ -16,11 +16,8 @@ const FUNCTION: &str = "drs-start-replication";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), dr_core::function::Error> {
-    dr_core::function::serve(config::DrsConfig::from_env, |config, sdk| {
-        handler::StartReplication {
-            drs: aws_sdk_drs::Client::new(sdk),
-            config,
-        }
+    dr_core::function::serve(config::DrsConfig::from_env, |config| {
+        handler::StartReplication { config }
     })
     .await
 }

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 const NOW: i64 = 1_764_586_800;
 
 /// The function over every server of the mocked DRS, reporting through the mocked SNS.
-fn function(drs: Drs, sns: aws_sdk_sns::Client) -> (StartReplication, aws_sdk_sns::Client) {
+fn function(drs: Drs, sns: aws_sdk_sns::Client) -> (StartReplication, Drs, aws_sdk_sns::Client) {
     let config = DrsConfig {
         settings: settings(),
         selection: Selection {
@@ -24,14 +24,15 @@ fn function(drs: Drs, sns: aws_sdk_sns::Client) -> (StartReplication, aws_sdk_sn
         alarm_mapping: AlarmMapping::default(),
         replication_quota: 300,
     };
-    (StartReplication { drs, config }, sns)
+    (StartReplication { config }, drs, sns)
 }
 
 async fn run(
-    (function, sns): &(StartReplication, aws_sdk_sns::Client),
+    (function, drs, sns): &(StartReplication, Drs, aws_sdk_sns::Client),
     event: &Value,
 ) -> Result<RunReport, HandlerError> {
-    dr_core::function::handle(function, &publisher(sns.clone()), event, NOW).await
+    let fleet = [Connected::home(drs.clone())];
+    dr_core::function::handle(function, &fleet, &publisher(sns.clone()), event, NOW).await
 }
 
 #[tokio::test]
