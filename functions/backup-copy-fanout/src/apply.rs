@@ -4,6 +4,7 @@ use crate::config::{BackupConfig, Lifecycle};
 use crate::model::{Copy, START_COPY_JOB};
 use aws_sdk_backup::types::Lifecycle as SdkLifecycle;
 use aws_smithy_types::DateTime;
+use dr_core::arn::Arn;
 use dr_core::error::CallFailure;
 use dr_core::fanout::run_bounded;
 use dr_core::report::TargetOutcome;
@@ -58,11 +59,12 @@ impl Pacer {
 pub async fn apply(
     backup: &aws_sdk_backup::Client,
     config: &BackupConfig,
+    copy_role: &Arn,
     copies: Vec<Copy>,
     now: i64,
 ) -> Vec<TargetOutcome> {
     let pacer = &Pacer::new(config.start_rate_per_second);
-    let role = config.copy_role_arn.as_str();
+    let role = copy_role.as_str();
     run_bounded(copies, config.settings.max_concurrency, |copy| async move {
         pacer.wait().await;
         let result = backup

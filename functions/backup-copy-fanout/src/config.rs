@@ -204,6 +204,23 @@ impl BackupConfig {
         self.destinations.iter().find(|d| d.vault_arn == *vault_arn)
     }
 
+    /// The copy role a `StartCopyJob` in `account` passes: the configured role in its own
+    /// account, else the role of the same path and name in `account`. `IamRoleArn` is a role of
+    /// the account that starts the job, which AWS Backup assumes to copy [AWS Backup API
+    /// reference: StartCopyJob]; every fleet account keeps its copy role under one name.
+    pub fn copy_role_in(&self, account: Option<&str>) -> Arn {
+        let role = &self.copy_role_arn;
+        match account {
+            Some(account) if role.account() != Some(account) => Arn::parse(&format!(
+                "arn:{}:iam::{account}:{}",
+                role.partition(),
+                role.resource()
+            ))
+            .unwrap_or_else(|_| role.clone()),
+            _ => role.clone(),
+        }
+    }
+
     /// Why recovery points of `vault` are not copied, when it is not in the allowlist.
     pub fn outside_allowlist(&self, vault: &str) -> Option<String> {
         (!self.source_vaults.iter().any(|v| v == vault))

@@ -19,11 +19,8 @@ const FUNCTION: &str = "backup-copy-fanout";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), dr_core::function::Error> {
-    dr_core::function::serve(BackupConfig::from_env, |config, sdk| {
-        handler::BackupCopyFanout {
-            client: aws_sdk_backup::Client::new(sdk),
-            config,
-        }
+    dr_core::function::serve(BackupConfig::from_env, |config| handler::BackupCopyFanout {
+        config,
     })
     .await
 }

@@ -4,7 +4,8 @@
 use crate::config::SmsConfig;
 use crate::model::{Action, Facts};
 use crate::{apply, observe, plan};
-use dr_core::function::{Function, Plan};
+use dr_core::clients::Connected;
+use dr_core::function::{Function, Observed, Plan, SdkConfig};
 use dr_core::observe::ObserveError;
 use dr_core::report::TargetOutcome;
 use dr_core::settings::Settings;
@@ -13,14 +14,13 @@ use dr_core::trigger::Trigger;
 /// Creates SMS replication jobs and looks after failing ones; built once per cold start.
 #[derive(Debug, Clone)]
 pub struct ReplicationJobs {
-    /// SMS client.
-    pub sms: aws_sdk_sms::Client,
     /// Validated configuration.
     pub config: SmsConfig,
 }
 
 impl Function for ReplicationJobs {
     const NAME: &'static str = crate::FUNCTION;
+    type Clients = aws_sdk_sms::Client;
     type Facts = Facts;
     type Action = Action;
 
@@ -28,20 +28,43 @@ impl Function for ReplicationJobs {
         &self.config.settings
     }
 
-    async fn observe(&self, trigger: &Trigger, now: i64) -> Result<Facts, ObserveError> {
+    fn connect(&self, sdk: &SdkConfig) -> aws_sdk_sms::Client {
+        aws_sdk_sms::Client::new(sdk)
+    }
+
+    async fn observe(
+        &self,
+        target: &Connected<aws_sdk_sms::Client>,
+        trigger: &Trigger,
+        now: i64,
+    ) -> Result<Facts, ObserveError> {
         let concurrency = self.config.settings.max_concurrency;
-        observe::facts(&self.sms, concurrency, now, |catalog, jobs| {
+        observe::facts(&target.clients, concurrency, now, |catalog, jobs| {
             plan::runs_needed(trigger, &self.config, catalog, jobs)
         })
         .await
     }
 
-    fn plan(&self, trigger: &Trigger, facts: &Facts) -> Plan<Action> {
-        plan::plan(trigger, &self.config, facts)
+    /// Every target is planned alone: SMS jobs live in one account and region.
+    fn plan(&self, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<Action>> {
+        fleet
+            .iter()
+            .map(|o| plan::plan(&o.trigger, &self.config, &o.facts))
+            .collect()
     }
 
-    async fn apply(&self, actions: Vec<Action>, _now: i64) -> Vec<TargetOutcome> {
-        apply::apply(&self.sms, actions, self.config.settings.max_concurrency).await
+    async fn apply(
+        &self,
+        target: &Connected<aws_sdk_sms::Client>,
+        actions: Vec<Action>,
+        _now: i64,
+    ) -> Vec<TargetOutcome> {
+        apply::apply(
+            &target.clients,
+            actions,
+            self.config.settings.max_concurrency,
+        )
+        .await
     }
 }
 

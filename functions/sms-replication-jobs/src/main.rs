@@ -19,10 +19,7 @@ const FUNCTION: &str = "sms-replication-jobs";
 async fn main() -> Result<(), dr_core::function::Error> {
     dr_core::function::serve(
         |env| config::SmsConfig::from_env(env, dr_core::clock::now_secs()),
-        |config, sdk| handler::ReplicationJobs {
-            sms: aws_sdk_sms::Client::new(sdk),
-            config,
-        },
+        |config| handler::ReplicationJobs { config },
     )
     .await
 }

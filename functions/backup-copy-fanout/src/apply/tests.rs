@@ -26,6 +26,7 @@ async fn start_one(rule: &Rule) -> TargetOutcome {
     let mut outcomes = apply(
         &backup_client(&[rule]),
         &config(),
+        &config().copy_role_arn,
         vec![copy(1, &west(), 1)],
         NOW,
     )
@@ -75,7 +76,14 @@ async fn a_destination_without_a_lifecycle_gets_none_and_a_retry_its_attempt_tok
         })
         .then_output(|| started("job-7", NOW + 4));
     let backup = backup_client(&[&no_lifecycle]);
-    let outcomes = apply(&backup, &config(), vec![copy(7, &isolated, 2)], NOW).await;
+    let outcomes = apply(
+        &backup,
+        &config(),
+        &config().copy_role_arn,
+        vec![copy(7, &isolated, 2)],
+        NOW,
+    )
+    .await;
     assert_eq!(detail(&outcomes[0]), "copy job job-7 (attempt 2)");
     assert_eq!(no_lifecycle.num_calls(), 1);
 }
@@ -171,7 +179,14 @@ async fn one_failure_never_stops_the_other_copies_and_outcomes_keep_their_order(
         .then_http_response(|| backup_error(400, "InvalidParameterValueException"));
     let copies: Vec<Copy> = [2, 1].map(|n| copy(n, &west(), 1)).to_vec();
     let targets: Vec<String> = copies.iter().map(Copy::target).collect();
-    let outcomes = apply(&backup_client(&[&ok, &invalid]), &config(), copies, NOW).await;
+    let outcomes = apply(
+        &backup_client(&[&ok, &invalid]),
+        &config(),
+        &config().copy_role_arn,
+        copies,
+        NOW,
+    )
+    .await;
     let got: Vec<(&str, OutcomeResult)> = outcomes
         .iter()
         .map(|o| (o.target.as_str(), o.result))

@@ -440,3 +440,14 @@ fn numbers_and_resource_types_out_of_their_range_are_refused() {
         refused(var, value, &format!("configuration {var}: {reason}"));
     }
 }
+
+#[test]
+fn the_copy_role_of_another_fleet_account_has_the_same_name_there() {
+    let config = crate::testing::config();
+    assert_eq!(config.copy_role_in(None).as_str(), ROLE);
+    assert_eq!(config.copy_role_in(Some("123456789012")).as_str(), ROLE);
+    assert_eq!(
+        config.copy_role_in(Some("234567890123")).as_str(),
+        "arn:aws:iam::234567890123:role/dr-automation-backup-copy"
+    );
+}

@@ -14,22 +14,24 @@ use dr_core::report::{OutcomeResult, RunReport, RunStatus};
 use dr_testkit::{publish_rule, publisher, sns_client};
 use serde_json::{json, Value};
 
-fn fanout(backup: Backup, sns: aws_sdk_sns::Client) -> (BackupCopyFanout, aws_sdk_sns::Client) {
-    (
-        BackupCopyFanout {
-            client: backup,
-            config: config(),
-        },
-        sns,
-    )
+/// The fan-out over one target whose Backup is `backup`, reporting through `sns`.
+type Deployed = (
+    BackupCopyFanout,
+    [Connected<Backup>; 1],
+    aws_sdk_sns::Client,
+);
+
+fn fanout(backup: Backup, sns: aws_sdk_sns::Client) -> Deployed {
+    let function = BackupCopyFanout { config: config() };
+    (function, [Connected::home(backup)], sns)
 }
 
 async fn run(
-    (function, sns): &(BackupCopyFanout, aws_sdk_sns::Client),
+    (function, fleet, sns): &Deployed,
     event: &Value,
     now: i64,
 ) -> Result<RunReport, HandlerError> {
-    dr_core::function::handle(function, &publisher(sns.clone()), event, now).await
+    dr_core::function::handle(function, fleet, &publisher(sns.clone()), event, now).await
 }
 
 fn backup_job_completed(n: u32, vault: &str) -> Value {

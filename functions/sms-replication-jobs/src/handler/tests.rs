@@ -34,9 +34,9 @@ fn spec(n: u32) -> JobSpec {
     }
 }
 
-fn function(sms: Sms, jobs: Vec<JobSpec>) -> ReplicationJobs {
-    ReplicationJobs {
-        sms,
+/// The function with `jobs`, deployed over one target whose SMS is `sms`.
+fn function(sms: Sms, jobs: Vec<JobSpec>) -> (ReplicationJobs, [Connected<Sms>; 1]) {
+    let function = ReplicationJobs {
         config: SmsConfig {
             settings: Settings {
                 max_concurrency: 2,
@@ -44,17 +44,18 @@ fn function(sms: Sms, jobs: Vec<JobSpec>) -> ReplicationJobs {
             },
             jobs,
         },
-    }
+    };
+    (function, [Connected::home(sms)])
 }
 
 /// Handles `event` at [`NOW`], publishing through `publish`.
 async fn run(
-    function: &ReplicationJobs,
+    (function, fleet): &(ReplicationJobs, [Connected<Sms>; 1]),
     publish: &Rule,
     event: &Value,
 ) -> Result<RunReport, HandlerError> {
     let publisher = dr_testkit::publisher(dr_testkit::sns_client(&[publish]));
-    handle(function, &publisher, event, NOW).await
+    handle(function, fleet, &publisher, event, NOW).await
 }
 
 /// A catalog of servers 1 to 4 and jobs: 1 ACTIVE, 2 PAUSED_ON_FAILURE (failed 3 h ago), 3 FAILED.
