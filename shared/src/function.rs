@@ -18,11 +18,13 @@ use crate::report::{RunError, RunReport, Skip, Skips, TargetOutcome, TargetResul
 use crate::session::ASSUME_ROLE;
 use crate::settings::Settings;
 use crate::trigger::{self, Trigger, TriggerError};
-use aws_config::SdkConfig;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use std::future::Future;
 use tracing::{error, info};
+
+/// The SDK configuration a function's [`Function::connect`] builds a target's clients from.
+pub use aws_config::SdkConfig;
 
 /// What a function's `main` returns when the runtime stops: its cold start failed, or the Lambda
 /// Runtime API went away.
