@@ -1,10 +1,10 @@
 //! AWS Backup (restJson1): vaults, recovery points, backup jobs and copy jobs that run one step
 //! at a time.
 
-use crate::fixture::{BackupJobSpec, Fixture, LifecycleSpec, RecoveryPointSpec};
+use crate::fixture::{BackupJobSpec, LifecycleSpec, RecoveryPointSpec};
 use crate::protocol::{ApiError, Service};
 use crate::util::{hex, page, parse_iso, parse_query_time, partition, uuid_upper};
-use crate::world::{AwsRequest, World};
+use crate::world::{AwsRequest, PartitionKey, Scope};
 use axum::http::Method;
 use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
@@ -199,11 +199,29 @@ struct CopyJob {
 /// Backup state.
 #[derive(Debug, Clone)]
 pub struct Backup {
-    home_account: String,
-    home_region: String,
+    account: String,
+    region: String,
     vaults: Vec<Vault>,
     jobs: Vec<CopyJob>,
     backup_jobs: Vec<BackupJob>,
+    /// Completed copies whose destination vault is in another partition, until delivered.
+    outbound: Vec<Delivery>,
+}
+
+/// A completed copy on its way to a destination vault of another account or region.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    vault_arn: String,
+    point: RecoveryPoint,
+}
+
+impl Delivery {
+    /// The (account, region) of the destination vault.
+    pub fn vault_key(&self) -> PartitionKey {
+        arn_region_account(&self.vault_arn)
+            .map(|(region, account)| (account, region))
+            .unwrap_or_default()
+    }
 }
 
 /// The Backup operations the emulator serves, from method and path.
@@ -330,41 +348,42 @@ fn vault_arn(region: &str, account: &str, name: &str) -> String {
 }
 
 impl Backup {
-    /// Backup as the fixture describes it.
-    pub fn new(fixture: &Fixture, now: i64, rng: &mut fastrand::Rng) -> Self {
-        let mut backup = Self {
-            home_account: fixture.account_id.clone(),
-            home_region: fixture.region.clone(),
+    /// Backup of an account in a region, without vaults yet.
+    pub fn new(account: &str, region: &str) -> Self {
+        Self {
+            account: account.to_owned(),
+            region: region.to_owned(),
             vaults: Vec::new(),
             jobs: Vec::new(),
             backup_jobs: Vec::new(),
-        };
-        for v in &fixture.backup.vaults {
-            let region = v.region.clone().unwrap_or_else(|| fixture.region.clone());
-            let account = v
-                .account_id
-                .clone()
-                .unwrap_or_else(|| fixture.account_id.clone());
-            backup.vaults.push(Vault {
-                arn: vault_arn(&region, &account, &v.name),
-                name: v.name.clone(),
-                region,
-                account,
-                created: now - 365 * DAY,
-                points: Vec::new(),
-            });
-            let index = backup.vaults.len() - 1;
-            for spec in &v.recovery_points {
-                backup.add_point(index, spec, now, rng);
-            }
+            outbound: Vec::new(),
         }
-        for spec in &fixture.backup.backup_jobs {
-            backup.add_backup_job(spec, now, rng);
-        }
-        backup
     }
 
-    fn add_backup_job(&mut self, spec: &BackupJobSpec, now: i64, rng: &mut fastrand::Rng) {
+    /// Adds a vault of this account and region with its fixture recovery points.
+    pub fn add_vault(
+        &mut self,
+        name: &str,
+        points: &[RecoveryPointSpec],
+        now: i64,
+        rng: &mut fastrand::Rng,
+    ) {
+        self.vaults.push(Vault {
+            arn: vault_arn(&self.region, &self.account, name),
+            name: name.to_owned(),
+            region: self.region.clone(),
+            account: self.account.clone(),
+            created: now - 365 * DAY,
+            points: Vec::new(),
+        });
+        let index = self.vaults.len() - 1;
+        for spec in points {
+            self.add_point(index, spec, now, rng);
+        }
+    }
+
+    /// Adds a fixture backup job (of a vault of this partition).
+    pub fn add_backup_job(&mut self, spec: &BackupJobSpec, now: i64, rng: &mut fastrand::Rng) {
         let Some(vault) = self.vault(&spec.backup_vault_name, None, None) else {
             return;
         };
@@ -432,11 +451,9 @@ impl Backup {
             .vaults
             .iter()
             .position(|v| {
-                v.name == vault_name
-                    && v.region == self.home_region
-                    && v.account == self.home_account
+                v.name == vault_name && v.region == self.region && v.account == self.account
             })
-            .ok_or_else(|| format!("no vault {vault_name} in the home region and account"))?;
+            .ok_or_else(|| format!("no vault {vault_name} in {} {}", self.account, self.region))?;
         Ok(self.add_point(index, spec, now, rng))
     }
 
@@ -540,23 +557,28 @@ impl Backup {
             .iter()
             .position(|v| v.arn == job.params.destination_vault_arn);
         let (region, account) = arn_region_account(&job.params.destination_vault_arn)
-            .unwrap_or_else(|| (self.home_region.clone(), self.home_account.clone()));
+            .unwrap_or_else(|| (self.region.clone(), self.account.clone()));
         let arn = recovery_point_arn(&job.resource_type, &region, &account, rng);
-        if let Some(d) = destination {
-            self.vaults[d].points.push(RecoveryPoint {
-                arn: arn.clone(),
-                resource_arn: job.resource_arn.clone(),
-                resource_type: job.resource_type.clone(),
-                resource_name: job.resource_name.clone(),
-                created: now,
-                size: job.size,
-                status: "COMPLETED".into(),
-                lifecycle: job.params.lifecycle.clone(),
-                source_vault_arn: Some(job.source_vault_arn.clone()),
-                iam_role_arn: job.params.iam_role_arn.clone(),
-                copy_failures_left: 0,
-                storage_class: None,
-            });
+        let point = RecoveryPoint {
+            arn: arn.clone(),
+            resource_arn: job.resource_arn.clone(),
+            resource_type: job.resource_type.clone(),
+            resource_name: job.resource_name.clone(),
+            created: now,
+            size: job.size,
+            status: "COMPLETED".into(),
+            lifecycle: job.params.lifecycle.clone(),
+            source_vault_arn: Some(job.source_vault_arn.clone()),
+            iam_role_arn: job.params.iam_role_arn.clone(),
+            copy_failures_left: 0,
+            storage_class: None,
+        };
+        match destination {
+            Some(d) => self.vaults[d].points.push(point),
+            None => self.outbound.push(Delivery {
+                vault_arn: job.params.destination_vault_arn.clone(),
+                point,
+            }),
         }
         let job = &mut self.jobs[i];
         job.state = "COMPLETED".into();
@@ -566,23 +588,46 @@ impl Backup {
     /// The vault a request means: by name, in the request's region (or the home region) and the
     /// given account (or the home account).
     fn vault(&self, name: &str, region: Option<&str>, account: Option<&str>) -> Option<usize> {
-        let region = region.unwrap_or(&self.home_region);
-        let account = account.unwrap_or(&self.home_account);
+        let region = region.unwrap_or(&self.region);
+        let account = account.unwrap_or(&self.account);
         self.vaults
             .iter()
             .position(|v| v.name == name && v.region == region && v.account == account)
     }
 
+    /// Completed copies for vaults of other partitions, to [`Self::deliver`] there.
+    pub fn take_outbound(&mut self) -> Vec<Delivery> {
+        std::mem::take(&mut self.outbound)
+    }
+
+    /// Adds a completed copy to its destination vault here, when this partition has it: copies
+    /// land only in vaults the fixture has.
+    pub fn deliver(&mut self, delivery: Delivery) {
+        if let Some(vault) = self.vaults.iter_mut().find(|v| v.arn == delivery.vault_arn) {
+            vault.points.push(delivery.point);
+        }
+    }
+
+    /// The vaults, with their recovery points, for the state dump.
+    pub fn vaults_snapshot(&self) -> Vec<Value> {
+        self.vaults
+            .iter()
+            .map(|v| {
+                json!({
+                    "name": v.name,
+                    "arn": v.arn,
+                    "region": v.region,
+                    "accountId": v.account,
+                    "recoveryPoints": v.points.iter().map(|p| render_point(v, p, None)).collect::<Vec<_>>(),
+                })
+            })
+            .collect()
+    }
+
     /// The state dump.
     pub fn snapshot(&self) -> Value {
         json!({
-            "vaults": self.vaults.iter().map(|v| json!({
-                "name": v.name,
-                "arn": v.arn,
-                "region": v.region,
-                "accountId": v.account,
-                "recoveryPoints": v.points.iter().map(|p| render_point(v, p, None)).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
+            "vaults": self.vaults_snapshot(),
             "copyJobs": self.jobs.iter().map(render_job).collect::<Vec<_>>(),
             "backupJobs": self.backup_jobs.iter().map(|j| self.render_backup_job(j)).collect::<Vec<_>>(),
         })
@@ -696,7 +741,7 @@ fn not_found(message: impl Into<String>) -> ApiError {
 }
 
 /// Runs one Backup operation.
-pub fn execute(world: &mut World, op: &BackupOp, req: &AwsRequest) -> Result<Value, ApiError> {
+pub fn execute(world: &mut Scope<'_>, op: &BackupOp, req: &AwsRequest) -> Result<Value, ApiError> {
     let query = req.query_pairs();
     let region = req.region.as_deref();
     match op {
@@ -713,12 +758,12 @@ pub fn execute(world: &mut World, op: &BackupOp, req: &AwsRequest) -> Result<Val
             Ok(json!({ "CopyJob": render_job(job) }))
         }
         BackupOp::ListBackupVaults => {
-            let region = region.unwrap_or(&world.backup.home_region);
+            let region = region.unwrap_or(&world.backup.region);
             let vaults: Vec<Value> = world
                 .backup
                 .vaults
                 .iter()
-                .filter(|v| v.region == region && v.account == world.backup.home_account)
+                .filter(|v| v.region == region && v.account == world.backup.account)
                 .map(|v| render_vault(v, true))
                 .collect();
             let (items, next) = page(
@@ -811,7 +856,7 @@ fn time_filter(query: &BTreeMap<String, String>, key: &str) -> Result<Option<i64
 }
 
 fn list_recovery_points(
-    world: &World,
+    world: &Scope<'_>,
     name: &str,
     query: &BTreeMap<String, String>,
     region: Option<&str>,
@@ -849,7 +894,7 @@ fn list_recovery_points(
     Ok(with_next(json!({ "RecoveryPoints": items }), next))
 }
 
-fn list_copy_jobs(world: &World, query: &BTreeMap<String, String>) -> Result<Value, ApiError> {
+fn list_copy_jobs(world: &Scope<'_>, query: &BTreeMap<String, String>) -> Result<Value, ApiError> {
     let max = max_results(query)?;
     let by = |key: &str| query.get(key).map(String::as_str);
     if let Some(state) = by("state") {
@@ -886,7 +931,10 @@ fn list_copy_jobs(world: &World, query: &BTreeMap<String, String>) -> Result<Val
     Ok(with_next(json!({ "CopyJobs": items }), next))
 }
 
-fn list_backup_jobs(world: &World, query: &BTreeMap<String, String>) -> Result<Value, ApiError> {
+fn list_backup_jobs(
+    world: &Scope<'_>,
+    query: &BTreeMap<String, String>,
+) -> Result<Value, ApiError> {
     let max = max_results(query)?;
     let by = |key: &str| query.get(key).map(String::as_str);
     if let Some(state) = by("state") {
@@ -947,7 +995,7 @@ fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {
 }
 
 fn start_copy_job(
-    world: &mut World,
+    world: &mut Scope<'_>,
     input: StartCopyJobInput,
     region: Option<&str>,
 ) -> Result<Value, ApiError> {
@@ -976,7 +1024,7 @@ fn start_copy_job(
     }
     let role_prefix = format!(
         "arn:{}:iam::",
-        partition(region.unwrap_or(&world.backup.home_region))
+        partition(region.unwrap_or(&world.backup.region))
     );
     if !params.iam_role_arn.starts_with(&role_prefix) || !params.iam_role_arn.contains(":role/") {
         return Err(invalid(format!(
@@ -1074,7 +1122,7 @@ fn start_copy_job(
     let will_fail = point.copy_failures_left > 0;
     point.copy_failures_left = point.copy_failures_left.saturating_sub(1);
     let now = world.now();
-    let id = uuid_upper(&mut world.rng);
+    let id = uuid_upper(world.rng);
     world.backup.jobs.push(CopyJob {
         id: id.clone(),
         account,

@@ -4,10 +4,10 @@
 //! Shapes, errors and statuses follow the DRS model (drs.service-2.json); each rule beyond the
 //! model names its source, and `tests/emulator/README.md` lists which answers are assumptions.
 
-use crate::fixture::{DrsServer, DrsState, Fixture, StagingStatus};
+use crate::fixture::{DrsFixture, DrsServer, DrsState, StagingStatus};
 use crate::protocol::{ApiError, Service};
 use crate::util::{iso, page, partition};
-use crate::world::{AwsRequest, World};
+use crate::world::{AwsRequest, Scope};
 use axum::http::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -23,6 +23,25 @@ struct SourceServer {
     state: DrsState,
     added: i64,
     replication_started: Option<i64>,
+}
+
+/// The replication a staging server shows, which its extended servers in other accounts report
+/// as theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replication {
+    state: DrsState,
+    started: Option<i64>,
+}
+
+/// `(region, account, source server id)` of a DRS source server ARN,
+/// `arn:<partition>:drs:<region>:<account>:source-server/<id>`.
+pub fn parse_server_arn(arn: &str) -> Option<(String, String, String)> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [_, _, "drs", region, account, resource] = parts.as_slice() else {
+        return None;
+    };
+    let id = resource.strip_prefix("source-server/")?;
+    Some(((*region).to_owned(), (*account).to_owned(), id.to_owned()))
 }
 
 /// DRS state.
@@ -65,10 +84,9 @@ struct ServerInput {
 }
 
 impl Drs {
-    /// DRS as the fixture describes it.
-    pub fn new(fixture: &Fixture, now: i64) -> Self {
+    /// DRS as a fixture section describes it.
+    pub fn new(fixture: &DrsFixture, now: i64) -> Self {
         let servers: Vec<SourceServer> = fixture
-            .drs
             .source_servers
             .iter()
             .enumerate()
@@ -86,8 +104,8 @@ impl Drs {
             .map(|(i, s)| (s.spec.source_server_id.clone(), i))
             .collect();
         Self {
-            initialized: fixture.drs.initialized,
-            quota: fixture.drs.replicating_quota,
+            initialized: fixture.initialized,
+            quota: fixture.replicating_quota,
             servers,
             by_id,
         }
@@ -124,6 +142,23 @@ impl Drs {
         Ok(())
     }
 
+    /// The replication of server `id`, as its extended servers elsewhere report it.
+    pub fn replication(&self, id: &str) -> Option<Replication> {
+        let s = &self.servers[*self.by_id.get(id)?];
+        Some(Replication {
+            state: s.state,
+            started: s.replication_started,
+        })
+    }
+
+    /// The staging server ARNs that this account's EXTENDED servers name.
+    pub fn staging_servers(&self) -> impl Iterator<Item = &str> {
+        self.servers
+            .iter()
+            .filter(|s| s.spec.staging_status == StagingStatus::Extended)
+            .filter_map(|s| s.spec.staging_source_server_arn.as_deref())
+    }
+
     /// Servers that replicate in this account now, which is what the quota counts: 300
     /// replicating source servers per account and Region ["Using multiple staging accounts with
     /// DRS"]. Extended servers replicate, and count, in their staging account (StagingArea:
@@ -139,40 +174,85 @@ impl Drs {
             .count()
     }
 
-    /// The state dump: every server as `DescribeSourceServers` shows it.
-    pub fn snapshot(&self, fixture: &Fixture, now: i64) -> Value {
+    /// The state dump: every server as `DescribeSourceServers` shows it in `account` and
+    /// `region`, extended servers with their staging server's replication (`mirrors`).
+    pub fn snapshot(
+        &self,
+        account: &str,
+        region: &str,
+        mirrors: &HashMap<String, Replication>,
+        now: i64,
+    ) -> Value {
+        let at = Place {
+            account,
+            region,
+            mirrors,
+            now,
+        };
         json!({
             "initialized": self.initialized,
             "replicatingQuota": self.quota,
             "replicating": self.replicating(),
-            "sourceServers": self.servers.iter().map(|s| render(s, fixture, now)).collect::<Vec<_>>(),
+            "sourceServers": self.servers.iter().map(|s| render(s, &at)).collect::<Vec<_>>(),
         })
     }
 }
 
-/// A source server as the API shows it.
-fn render(s: &SourceServer, fixture: &Fixture, now: i64) -> Value {
+/// Where and when servers are shown: the partition, the staging servers' replication and the time.
+struct Place<'a> {
+    account: &'a str,
+    region: &'a str,
+    mirrors: &'a HashMap<String, Replication>,
+    now: i64,
+}
+
+impl<'a> Place<'a> {
+    fn of(scope: &'a Scope<'_>) -> Self {
+        Self {
+            account: scope.account_id,
+            region: scope.region,
+            mirrors: &scope.drs_mirrors,
+            now: scope.now(),
+        }
+    }
+}
+
+/// A source server as the API shows it. An EXTENDED server whose staging server another
+/// partition holds reports that server's replication: DRS documents only that an extended server
+/// "is extended from a staging source server" (API StagingArea) whose replication runs in the
+/// staging account ("Using multiple staging accounts with DRS"); that the target account's
+/// `dataReplicationInfo` follows it is the emulator's assumption.
+fn render(s: &SourceServer, at: &Place<'_>) -> Value {
     let id = &s.spec.source_server_id;
-    let account = &fixture.account_id;
-    let region = &fixture.region;
+    let (account, region, now) = (at.account, at.region, at.now);
+    let mirrored = s
+        .spec
+        .staging_source_server_arn
+        .as_ref()
+        .filter(|_| s.spec.staging_status == StagingStatus::Extended)
+        .and_then(|arn| at.mirrors.get(arn));
+    let Replication { state, started } = mirrored.copied().unwrap_or(Replication {
+        state: s.state,
+        started: s.replication_started,
+    });
     let mut replication = json!({
-        "dataReplicationState": s.state.as_str(),
+        "dataReplicationState": state.as_str(),
         "replicatedDisks": [],
     });
-    if s.state == DrsState::Continuous {
+    if state == DrsState::Continuous {
         replication["lagDuration"] = json!("PT0S");
     }
-    if let Some(started) = s.replication_started {
+    if let Some(started) = started {
         replication["dataReplicationInitiation"] = json!({
             "startDateTime": iso(started),
-            "steps": [{"name": "START_DATA_TRANSFER", "status": if s.state == DrsState::Initiating { "IN_PROGRESS" } else { "SUCCEEDED" }}],
+            "steps": [{"name": "START_DATA_TRANSFER", "status": if state == DrsState::Initiating { "IN_PROGRESS" } else { "SUCCEEDED" }}],
         });
     }
     // The model's DataReplicationError carries `error` (one of DataReplicationErrorString) and
     // `rawError`; which one DRS reports depends on the cause, so NOT_CONVERGING is the
     // emulator's pick. DisconnectSourceServer documents no error for DISCONNECTED, only the
     // state and the nullified lag.
-    if s.state == DrsState::Stalled {
+    if state == DrsState::Stalled {
         replication["dataReplicationError"] = json!({
             "error": "NOT_CONVERGING",
             "rawError": "Replication is not converging: the source writes faster than the replication server receives",
@@ -189,7 +269,7 @@ fn render(s: &SourceServer, fixture: &Fixture, now: i64) -> Value {
             hints.insert(key.to_owned(), json!(v));
         }
     }
-    let last_seen = if s.state == DrsState::Disconnected {
+    let last_seen = if state == DrsState::Disconnected {
         s.added
     } else {
         now
@@ -259,7 +339,7 @@ fn refuse_extended(server: &SourceServer, op: &str) -> Result<(), ApiError> {
 }
 
 /// Runs one DRS operation.
-pub fn execute(world: &mut World, op: &str, req: &AwsRequest) -> Result<Value, ApiError> {
+pub fn execute(world: &mut Scope<'_>, op: &str, req: &AwsRequest) -> Result<Value, ApiError> {
     if req.method != Method::POST {
         return Err(ApiError::unknown_operation(Service::Drs, op));
     }
@@ -289,7 +369,7 @@ fn validation(field: &str, message: &str) -> ApiError {
         .with("fieldList", json!([{"name": field, "message": message}]))
 }
 
-fn describe(world: &mut World, input: DescribeInput) -> Result<Value, ApiError> {
+fn describe(world: &mut Scope<'_>, input: DescribeInput) -> Result<Value, ApiError> {
     let max = match input.max_results {
         None => MAX_PAGE,
         Some(n) if n >= 1 => usize::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE),
@@ -302,8 +382,7 @@ fn describe(world: &mut World, input: DescribeInput) -> Result<Value, ApiError> 
             "at most 200 sourceServerIDs and 200 stagingAccountIDs",
         ));
     }
-    let fixture = world.fixture();
-    let now = world.now();
+    let account = world.account_id;
     let matching: Vec<&SourceServer> = world
         .drs
         .servers
@@ -313,11 +392,7 @@ fn describe(world: &mut World, input: DescribeInput) -> Result<Value, ApiError> 
                 || filters.source_server_ids.contains(&s.spec.source_server_id)
         })
         .filter(|s| {
-            let staging = s
-                .spec
-                .staging_account_id
-                .as_deref()
-                .unwrap_or(&fixture.account_id);
+            let staging = s.spec.staging_account_id.as_deref().unwrap_or(account);
             filters.staging_account_ids.is_empty()
                 || filters.staging_account_ids.iter().any(|a| a == staging)
         })
@@ -330,7 +405,8 @@ fn describe(world: &mut World, input: DescribeInput) -> Result<Value, ApiError> 
         .collect();
     let (items, next) = page(&matching, input.next_token.as_deref(), max)
         .map_err(|e| validation("nextToken", &e.to_string()))?;
-    let items: Vec<Value> = items.iter().map(|s| render(s, fixture, now)).collect();
+    let at = Place::of(world);
+    let items: Vec<Value> = items.iter().map(|s| render(s, &at)).collect();
     let mut out = json!({ "items": items });
     if let Some(next) = next {
         out["nextToken"] = json!(next);
@@ -339,7 +415,7 @@ fn describe(world: &mut World, input: DescribeInput) -> Result<Value, ApiError> 
 }
 
 /// The index of the server a request names, or the model's error.
-fn find(world: &World, input: &ServerInput) -> Result<usize, ApiError> {
+fn find(world: &Scope<'_>, input: &ServerInput) -> Result<usize, ApiError> {
     let id = input
         .source_server_id
         .as_deref()
@@ -363,7 +439,7 @@ fn find(world: &World, input: &ServerInput) -> Result<usize, ApiError> {
     })
 }
 
-fn start(world: &mut World, input: ServerInput) -> Result<Value, ApiError> {
+fn start(world: &mut Scope<'_>, input: ServerInput) -> Result<Value, ApiError> {
     let index = find(world, &input)?;
     let now = world.now();
     let server = &world.drs.servers[index];
@@ -401,12 +477,11 @@ fn start(world: &mut World, input: ServerInput) -> Result<Value, ApiError> {
     let server = &mut world.drs.servers[index];
     server.state = DrsState::Initiating;
     server.replication_started = Some(now);
-    Ok(json!({ "sourceServer": render(&world.drs.servers[index], world.fixture(), now) }))
+    Ok(json!({ "sourceServer": render(&world.drs.servers[index], &Place::of(world)) }))
 }
 
-fn stop(world: &mut World, input: ServerInput) -> Result<Value, ApiError> {
+fn stop(world: &mut Scope<'_>, input: ServerInput) -> Result<Value, ApiError> {
     let index = find(world, &input)?;
-    let now = world.now();
     refuse_extended(&world.drs.servers[index], "stop replication")?;
     let server = &mut world.drs.servers[index];
     if server.state == DrsState::Stopped {
@@ -422,5 +497,5 @@ fn stop(world: &mut World, input: ServerInput) -> Result<Value, ApiError> {
     }
     server.state = DrsState::Stopped;
     server.replication_started = None;
-    Ok(json!({ "sourceServer": render(&world.drs.servers[index], world.fixture(), now) }))
+    Ok(json!({ "sourceServer": render(&world.drs.servers[index], &Place::of(world)) }))
 }

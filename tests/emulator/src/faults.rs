@@ -55,6 +55,61 @@ fn throttling() -> String {
     "ThrottlingException".to_owned()
 }
 
+/// Which calls a rule applies to: those of one account, one region, both, or (the default) all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FaultScope {
+    /// Only calls made in this account (by the request's credentials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Only calls made in this region (by the request's SigV4 scope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+impl FaultScope {
+    /// A scope of one account and/or one region; `None` matches any.
+    pub fn new(account: Option<&str>, region: Option<&str>) -> Self {
+        Self {
+            account: account.map(str::to_owned),
+            region: region.map(str::to_owned),
+        }
+    }
+
+    fn covers(&self, account: &str, region: &str) -> bool {
+        self.account.as_deref().is_none_or(|a| a == account)
+            && self.region.as_deref().is_none_or(|r| r == region)
+    }
+}
+
+/// A rule with the calls it applies to, as `GET /_emulator/faults` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScopedRule {
+    /// The rule.
+    #[serde(flatten)]
+    pub rule: FaultRule,
+    /// Its account and region filters.
+    #[serde(flatten)]
+    pub scope: FaultScope,
+}
+
+/// Splits a posted rule into the rule and its `account` and `region` filters, so that the rule
+/// itself keeps refusing unknown fields.
+pub fn parse_scoped(mut body: serde_json::Value) -> Result<ScopedRule, serde_json::Error> {
+    let mut scope = serde_json::Map::new();
+    if let Some(fields) = body.as_object_mut() {
+        for key in ["account", "region"] {
+            if let Some(value) = fields.remove(key) {
+                scope.insert(key.to_owned(), value);
+            }
+        }
+    }
+    Ok(ScopedRule {
+        rule: serde_json::from_value(body)?,
+        scope: serde_json::from_value(serde_json::Value::Object(scope))?,
+    })
+}
+
 /// Why a fault rule was refused.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid fault rule: {0}")]
@@ -107,17 +162,18 @@ pub struct Decision {
 /// The active rules and what they injected.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
-    rules: Vec<FaultRule>,
+    rules: Vec<ScopedRule>,
     injected: BTreeMap<String, u64>,
 }
 
 impl Faults {
-    /// Adds a rule, replacing any rule for the same operation and error kind: one operation can
-    /// fail with several kinds of error, each at its own rate.
-    pub fn set(&mut self, rule: FaultRule) {
-        self.rules
-            .retain(|r| r.operation != rule.operation || r.error != rule.error);
-        self.rules.push(rule);
+    /// Adds a rule for the calls of `scope`, replacing any rule for the same operation, error
+    /// kind and scope: one operation can fail with several kinds of error, each at its own rate.
+    pub fn set(&mut self, rule: FaultRule, scope: FaultScope) {
+        self.rules.retain(|r| {
+            r.rule.operation != rule.operation || r.rule.error != rule.error || r.scope != scope
+        });
+        self.rules.push(ScopedRule { rule, scope });
     }
 
     /// Removes every rule; the counts of what they injected stay.
@@ -133,21 +189,31 @@ impl Faults {
     }
 
     /// The rules, for the state dump.
-    pub fn rules(&self) -> &[FaultRule] {
+    pub fn rules(&self) -> &[ScopedRule] {
         &self.rules
     }
 
-    /// Decides the fate of a call to `operation`. The rules naming the operation win over the
-    /// `*` rules; each of them adds its latency, and the first whose drop or error roll hits
-    /// decides the outcome.
-    pub fn decide(&mut self, operation: &str, rng: &mut fastrand::Rng) -> Decision {
-        let named = self.rules.iter().any(|r| r.operation == operation);
+    /// Decides the fate of a call to `operation` in `account` and `region`. Of the rules whose
+    /// scope covers the call, those naming the operation win over the `*` rules; each of them
+    /// adds its latency, and the first whose drop or error roll hits decides the outcome.
+    pub fn decide(
+        &mut self,
+        operation: &str,
+        account: &str,
+        region: &str,
+        rng: &mut fastrand::Rng,
+    ) -> Decision {
+        let named = self
+            .rules
+            .iter()
+            .any(|r| r.rule.operation == operation && r.scope.covers(account, region));
         let wanted = if named { operation } else { "*" };
         let mut latency = Duration::ZERO;
         let mut outcome = Outcome::Proceed;
         let mut spent = None;
-        for (index, rule) in self.rules.iter_mut().enumerate() {
-            if rule.operation != wanted {
+        for (index, scoped) in self.rules.iter_mut().enumerate() {
+            let rule = &mut scoped.rule;
+            if rule.operation != wanted || !scoped.scope.covers(account, region) {
                 continue;
             }
             let spike = rule.error == LATENCY_SPIKE;
@@ -197,6 +263,9 @@ fn hit(rng: &mut fastrand::Rng, rate: f64) -> bool {
 mod tests {
     use super::*;
 
+    const HOME: &str = "123456789012";
+    const REGION: &str = "us-east-1";
+
     fn rule(op: &str, error_rate: f64, times: Option<u64>) -> FaultRule {
         FaultRule {
             operation: op.into(),
@@ -212,16 +281,28 @@ mod tests {
     fn specific_rule_wins_and_times_runs_out() {
         let mut rng = fastrand::Rng::with_seed(1);
         let mut faults = Faults::default();
-        faults.set(rule("*", 0.0, None));
-        faults.set(rule("StartReplication", 1.0, Some(2)));
+        faults.set(rule("*", 0.0, None), FaultScope::default());
+        faults.set(
+            rule("StartReplication", 1.0, Some(2)),
+            FaultScope::default(),
+        );
         let fail = Outcome::Fail("ThrottlingException".into());
         assert_eq!(
-            faults.decide("StartReplication", &mut rng).outcome,
+            faults
+                .decide("StartReplication", HOME, REGION, &mut rng)
+                .outcome,
             fail.clone()
         );
-        assert_eq!(faults.decide("StartReplication", &mut rng).outcome, fail);
         assert_eq!(
-            faults.decide("StartReplication", &mut rng).outcome,
+            faults
+                .decide("StartReplication", HOME, REGION, &mut rng)
+                .outcome,
+            fail
+        );
+        assert_eq!(
+            faults
+                .decide("StartReplication", HOME, REGION, &mut rng)
+                .outcome,
             Outcome::Proceed
         );
         assert_eq!(faults.rules().len(), 1);
@@ -239,17 +320,20 @@ mod tests {
             (DROPPED_AFTER_APPLY, 0.02, 0.0),
         ];
         for (error, error_rate, drop_connection_rate) in kinds {
-            faults.set(FaultRule {
-                error: error.into(),
-                latency_ms: if error == LATENCY_SPIKE { 5 } else { 0 },
-                drop_connection_rate,
-                ..rule("*", error_rate, None)
-            });
+            faults.set(
+                FaultRule {
+                    error: error.into(),
+                    latency_ms: if error == LATENCY_SPIKE { 5 } else { 0 },
+                    drop_connection_rate,
+                    ..rule("*", error_rate, None)
+                },
+                FaultScope::default(),
+            );
         }
         assert_eq!(faults.rules().len(), 4, "same operation and kind: replaced");
         let (mut delayed, mut seen) = (0, BTreeMap::<String, u64>::new());
         for _ in 0..2000 {
-            let decision = faults.decide("Publish", &mut rng);
+            let decision = faults.decide("Publish", HOME, REGION, &mut rng);
             delayed += u64::from(!decision.latency.is_zero());
             let kind = match decision.outcome {
                 Outcome::Proceed => continue,
@@ -271,6 +355,25 @@ mod tests {
         }
         assert_eq!(faults.injected().get(LATENCY_SPIKE), Some(&delayed));
         assert!((60..=240).contains(&delayed), "{delayed} of 2000 delayed");
+    }
+
+    #[test]
+    fn a_scoped_rule_hits_only_the_calls_of_its_account_and_region() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let mut faults = Faults::default();
+        faults.set(
+            rule("*", 1.0, None),
+            FaultScope::new(Some("234567890123"), Some("us-west-2")),
+        );
+        let fail = Outcome::Fail("ThrottlingException".into());
+        for (account, region, want) in [
+            ("234567890123", "us-west-2", fail),
+            ("234567890123", REGION, Outcome::Proceed),
+            (HOME, "us-west-2", Outcome::Proceed),
+        ] {
+            let got = faults.decide("Publish", account, region, &mut rng).outcome;
+            assert_eq!(got, want, "{account} {region}");
+        }
     }
 
     #[test]

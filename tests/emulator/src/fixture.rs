@@ -51,9 +51,52 @@ pub struct Fixture {
     /// AWS Backup.
     #[serde(default)]
     pub backup: BackupFixture,
-    /// SNS.
+    /// SNS (one store for every account and region: topics are ARNs).
     #[serde(default)]
     pub sns: SnsFixture,
+    /// Further (account, region) partitions; the top-level sections are the home partition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<PartitionFixture>,
+    /// Which roles `sts:AssumeRole` refuses.
+    #[serde(default, skip_serializing_if = "StsFixture::is_open")]
+    pub sts: StsFixture,
+}
+
+/// The state of one more account in one region, shaped like the fixture's own sections.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PartitionFixture {
+    /// The partition's account: its resources' account unless they say otherwise.
+    pub account_id: String,
+    /// The partition's region.
+    pub region: String,
+    /// Elastic Disaster Recovery in this account and region.
+    #[serde(default)]
+    pub drs: DrsFixture,
+    /// Server Migration Service in this account and region.
+    #[serde(default)]
+    pub sms: SmsFixture,
+    /// AWS Backup in this account and region.
+    #[serde(default)]
+    pub backup: BackupFixture,
+}
+
+/// STS section: every role of a known account is assumable unless this says otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StsFixture {
+    /// Role ARNs whose `AssumeRole` is refused with AccessDenied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub denied_roles: Vec<String>,
+    /// The external id a role's trust policy requires, by role ARN.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub external_ids: BTreeMap<String, String>,
+}
+
+impl StsFixture {
+    fn is_open(&self) -> bool {
+        self.denied_roles.is_empty() && self.external_ids.is_empty()
+    }
 }
 
 /// DRS section.
@@ -500,6 +543,8 @@ impl Default for Fixture {
             sms: SmsFixture::default(),
             backup: BackupFixture::default(),
             sns: SnsFixture::default(),
+            partitions: Vec::new(),
+            sts: StsFixture::default(),
         }
     }
 }
@@ -531,6 +576,98 @@ impl Fixture {
     pub fn demo() -> Self {
         Self::from_json(include_str!("../fixtures/demo.json"))
             .unwrap_or_else(|e| panic!("the bundled demo fixture must be valid: {e}"))
+    }
+
+    /// The fleet of `fixtures/fleet.json`: three accounts in two regions each, with a DRS
+    /// staging account whose servers the home account holds extended.
+    pub fn fleet() -> Self {
+        Self::from_json(include_str!("../fixtures/fleet.json"))
+            .unwrap_or_else(|e| panic!("the bundled fleet fixture must be valid: {e}"))
+    }
+
+    /// Every account of the fixture: the home account, then each partition's.
+    pub fn accounts(&self) -> BTreeSet<&str> {
+        std::iter::once(self.account_id.as_str())
+            .chain(self.partitions.iter().map(|p| p.account_id.as_str()))
+            .collect()
+    }
+
+    /// A partition as a fixture of its own (no SNS, no further partitions), so that the rules of
+    /// one account and region are checked the same way for every partition.
+    fn partition_as_fixture(&self, p: &PartitionFixture) -> Self {
+        Self {
+            account_id: p.account_id.clone(),
+            region: p.region.clone(),
+            now: None,
+            seed: self.seed,
+            drs: p.drs.clone(),
+            sms: p.sms.clone(),
+            backup: p.backup.clone(),
+            sns: SnsFixture::default(),
+            partitions: Vec::new(),
+            sts: StsFixture::default(),
+        }
+    }
+
+    /// Checks the partitions (each by the rules of one account and region, each (account,
+    /// region) once, a vault in one place only) and the STS section (role ARNs).
+    fn validate_partitions(&self) -> Result<(), FixtureError> {
+        let bad = |m: String| Err(FixtureError::Invalid(m));
+        let mut keys = BTreeSet::from([(self.account_id.as_str(), self.region.as_str())]);
+        let mut vaults = BTreeSet::new();
+        let mut add_vaults = |f: &Self| {
+            f.backup.vaults.iter().find_map(|v| {
+                let key = (
+                    v.name.clone(),
+                    v.region.clone().unwrap_or_else(|| f.region.clone()),
+                    v.account_id.clone().unwrap_or_else(|| f.account_id.clone()),
+                );
+                (!vaults.insert(key.clone())).then_some(key)
+            })
+        };
+        if let Some((name, region, account)) = add_vaults(self) {
+            return bad(format!(
+                "backup vault {name} of {account} in {region} appears twice"
+            ));
+        }
+        for p in &self.partitions {
+            let key = (p.account_id.as_str(), p.region.as_str());
+            if !crate::util::is_region(&p.region) {
+                return bad(format!(
+                    "partition region {:?} is not a region name",
+                    p.region
+                ));
+            }
+            if !keys.insert(key) {
+                return bad(format!(
+                    "partition {} {} appears twice (the top level is the home partition)",
+                    p.account_id, p.region
+                ));
+            }
+            let own = self.partition_as_fixture(p);
+            own.validate_own().map_err(|e| match e {
+                FixtureError::Invalid(why) => {
+                    FixtureError::Invalid(format!("partition {} {}: {why}", p.account_id, p.region))
+                }
+                other => other,
+            })?;
+            if let Some((name, region, account)) = add_vaults(&own) {
+                return bad(format!(
+                    "backup vault {name} of {account} in {region} appears twice"
+                ));
+            }
+        }
+        let roles = self
+            .sts
+            .denied_roles
+            .iter()
+            .chain(self.sts.external_ids.keys());
+        for role in roles {
+            if crate::sts::RoleArn::parse(role).is_none() {
+                return bad(format!("sts: {role:?} is not an IAM role ARN"));
+            }
+        }
+        Ok(())
     }
 
     /// Parses and validates fixture JSON.
@@ -700,6 +837,12 @@ impl Fixture {
 
     /// Checks the rules the JSON shape alone cannot express.
     pub fn validate(&self) -> Result<(), FixtureError> {
+        self.validate_own()?;
+        self.validate_partitions()
+    }
+
+    /// Checks the home partition and SNS.
+    fn validate_own(&self) -> Result<(), FixtureError> {
         let bad = |m: String| Err(FixtureError::Invalid(m));
         if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
             return bad(format!("accountId {:?} is not 12 digits", self.account_id));

@@ -1,11 +1,16 @@
-//! A local, stateful emulator of the AWS DRS, SMS, Backup and SNS APIs.
+//! A local, stateful emulator of the AWS DRS, SMS, Backup, SNS and STS APIs.
 //!
-//! All four services answer on one port, in their own wire protocols, so the real AWS SDKs and
+//! All five services answer on one port, in their own wire protocols, so the real AWS SDKs and
 //! the AWS CLI work against it with `AWS_ENDPOINT_URL=http://127.0.0.1:PORT` and fake
 //! credentials. The service is taken from the SigV4 credential scope; signatures are not checked.
 //! A request signed for a service the emulator does not serve gets that protocol's "unknown
 //! operation" error instead of being routed by its path, and ARNs are built in the partition of
 //! their region (see the README for the sources of every rule).
+//!
+//! DRS, SMS and Backup state is partitioned by account and region: a request acts in the account
+//! of its access key (STS `AssumeRole` hands out keys of the role's account; any other key is the
+//! fixture's home account) and the region of its SigV4 scope. The helpers without `_in` act on
+//! the home account and region.
 //!
 //! State starts from a [`Fixture`] and moves in steps: one step every `pace` of wall-clock time
 //! (applied when a request arrives), or on demand with [`Emulator::advance`] or
@@ -29,10 +34,11 @@ pub mod protocol;
 pub mod server;
 pub mod sms;
 pub mod sns;
+pub mod sts;
 pub mod util;
 pub mod world;
 
-pub use faults::FaultRule;
+pub use faults::{FaultRule, FaultScope};
 pub use fixture::{Fixture, FixtureError, REPORTS_TOPIC};
 
 use serde_json::Value;
@@ -137,6 +143,24 @@ impl Emulator {
             .unwrap_or(0)
     }
 
+    /// How many calls `operation` received from requests made in `account`.
+    pub fn calls_in(&self, account: &str, operation: &str) -> u64 {
+        lock(&self.shared)
+            .calls_by_account
+            .get(account)
+            .and_then(|calls| calls.get(operation))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The state of `account` in `region`, as `partitions` in [`Self::state`] shows it (the home
+    /// partition too); `None` when neither the fixture nor a request made it yet.
+    pub fn state_in(&self, account: &str, region: &str) -> Option<Value> {
+        let mut world = lock(&self.shared);
+        world.catch_up();
+        world.partition_snapshot(&(account.to_owned(), region.to_owned()))
+    }
+
     /// Time the emulator spent serving `operation` (all calls, injected latency excluded).
     pub fn service_time(&self, operation: &str) -> Duration {
         lock(&self.shared)
@@ -151,11 +175,29 @@ impl Emulator {
         lock(&self.shared).sns.messages().to_vec()
     }
 
-    /// Adds or replaces a fault rule.
+    /// Adds or replaces a fault rule for every account and region.
     pub fn set_fault(&self, rule: FaultRule) -> Result<(), faults::FaultRuleError> {
+        self.set_fault_in(None, None, rule)
+    }
+
+    /// Adds or replaces a fault rule for the calls made in `account` and/or `region` (`None`:
+    /// any).
+    pub fn set_fault_in(
+        &self,
+        account: Option<&str>,
+        region: Option<&str>,
+        rule: FaultRule,
+    ) -> Result<(), faults::FaultRuleError> {
         rule.validate()?;
-        lock(&self.shared).faults.set(rule);
+        lock(&self.shared)
+            .faults
+            .set(rule, FaultScope::new(account, region));
         Ok(())
+    }
+
+    /// Makes `AssumeRole` of a role refuse (`denied`) or accept the caller again.
+    pub fn set_role_denied(&self, role_arn: &str, denied: bool) -> Result<(), String> {
+        lock(&self.shared).sts.set_denied(role_arn, denied)
     }
 
     /// Removes every fault rule.
@@ -177,16 +219,68 @@ impl Emulator {
     /// Lists a scheduled run at `at` (epoch seconds) as the next run of an SMS replication job,
     /// without changing the job's state (see [`sms::Sms::schedule_run`]); returns the run id.
     pub fn schedule_sms_run(&self, replication_job_id: &str, at: i64) -> Result<String, String> {
+        let (account, region) = self.home();
+        self.schedule_sms_run_in(&account, &region, replication_job_id, at)
+    }
+
+    /// The same for a job of `account` in `region`.
+    pub fn schedule_sms_run_in(
+        &self,
+        account: &str,
+        region: &str,
+        replication_job_id: &str,
+        at: i64,
+    ) -> Result<String, String> {
         let mut world = lock(&self.shared);
         world.catch_up();
-        let now = world.now();
-        let World { sms, rng, .. } = &mut *world;
-        sms.schedule_run(replication_job_id, at, now, rng)
+        let scope = world.scope(&(account.to_owned(), region.to_owned()), false);
+        let now = scope.now();
+        scope
+            .sms
+            .schedule_run(replication_job_id, at, now, scope.rng)
     }
 
     /// Forces a DRS source server into a data replication state, e.g. `STALLED`.
     pub fn set_drs_state(&self, source_server_id: &str, state: &str) -> Result<(), String> {
-        lock(&self.shared).drs.set_state(source_server_id, state)
+        let (account, region) = self.home();
+        self.set_drs_state_in(&account, &region, source_server_id, state)
+    }
+
+    /// The same for a server of `account` in `region`.
+    pub fn set_drs_state_in(
+        &self,
+        account: &str,
+        region: &str,
+        source_server_id: &str,
+        state: &str,
+    ) -> Result<(), String> {
+        let mut world = lock(&self.shared);
+        world.catch_up();
+        world
+            .partition_mut(&(account.to_owned(), region.to_owned()))
+            .drs
+            .set_state(source_server_id, state)
+    }
+
+    /// Adds a recovery point to vault `vault` of `account` in `region`, as a backup job
+    /// completing would; returns its ARN.
+    pub fn add_recovery_point_in(
+        &self,
+        account: &str,
+        region: &str,
+        vault: &str,
+        spec: &fixture::RecoveryPointSpec,
+    ) -> Result<String, String> {
+        let mut world = lock(&self.shared);
+        world.catch_up();
+        let scope = world.scope(&(account.to_owned(), region.to_owned()), false);
+        let now = scope.now();
+        scope.backup.add_recovery_point(vault, spec, now, scope.rng)
+    }
+
+    /// The home account and region.
+    fn home(&self) -> (String, String) {
+        lock(&self.shared).home()
     }
 }
 

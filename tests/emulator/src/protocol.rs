@@ -1,5 +1,5 @@
 //! The four wire protocols: which service a request is for, and how replies and errors look
-//! (restJson1 for DRS and Backup, awsJson1.1 for SMS, awsQuery with XML replies for SNS).
+//! (restJson1 for DRS and Backup, awsJson1.1 for SMS, awsQuery with XML replies for SNS and STS).
 //!
 //! Shapes follow the Smithy AWS protocol specifications (restJson1: `x-amzn-ErrorType` and the
 //! error's `httpError` status; awsJson1_1: `__type` in the body; awsQuery: `<ErrorResponse>`
@@ -24,6 +24,8 @@ pub enum Service {
     Backup,
     /// Simple Notification Service, awsQuery.
     Sns,
+    /// Security Token Service, awsQuery.
+    Sts,
 }
 
 /// The `X-Amz-Target` prefix of every SMS operation.
@@ -37,6 +39,7 @@ impl Service {
             "sms" => Some(Self::Sms),
             "backup" => Some(Self::Backup),
             "sns" => Some(Self::Sns),
+            "sts" => Some(Self::Sts),
             _ => None,
         }
     }
@@ -137,7 +140,7 @@ impl Protocol {
 pub fn unserved(service: &str, protocol: &Protocol, request_id: &str) -> Response {
     let message = format!(
         "This endpoint (dr-emulator) does not emulate the {service} service named by the \
-         request's SigV4 credential scope; it serves drs, sms, backup and sns"
+         request's SigV4 credential scope; it serves drs, sms, backup, sns and sts"
     );
     let mut response = match protocol {
         Protocol::AwsJson(content_type) => json_with_status(
@@ -183,6 +186,14 @@ pub fn credential_scope(headers: &HeaderMap) -> Option<(String, String)> {
     let parts: Vec<&str> = scope.split('/').collect();
     // The access key id itself may not contain '/', so the scope has exactly five parts.
     (parts.len() == 5).then(|| (parts[2].to_owned(), parts[3].to_owned()))
+}
+
+/// The access key id of a SigV4-signed request (`Credential=AKID/...`), which names the account
+/// the request acts in.
+pub fn access_key(headers: &HeaderMap) -> Option<&str> {
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let start = auth.find("Credential=")? + "Credential=".len();
+    auth[start..].split('/').next().filter(|k| !k.is_empty())
 }
 
 /// Whether a body is a form with an `Action` field, which is how awsQuery requests look.
@@ -233,7 +244,7 @@ impl ApiError {
     /// references).
     pub fn unknown_operation(service: Service, op: &str) -> Self {
         match service {
-            Service::Sns => Self::new(
+            Service::Sns | Service::Sts => Self::new(
                 "InvalidAction",
                 format!("The action {op} is not valid for this web service."),
             ),
@@ -248,7 +259,9 @@ impl ApiError {
     /// reference names this error.
     pub fn malformed(service: Service, detail: impl std::fmt::Display) -> Self {
         match service {
-            Service::Sns => Self::new("MalformedInput", format!("Malformed input: {detail}")),
+            Service::Sns | Service::Sts => {
+                Self::new("MalformedInput", format!("Malformed input: {detail}"))
+            }
             _ => Self::new(
                 "SerializationException",
                 format!("Could not parse the request body: {detail}"),
@@ -283,7 +296,8 @@ impl ApiError {
             (Service::Backup, true, _) | (Service::Sms, true, _) => "ThrottlingException",
             (Service::Backup, _, true) => "ServiceUnavailableException",
             (Service::Sms, _, true) | (Service::Sns, _, true) => "InternalError",
-            (Service::Sns, true, _) => "Throttling",
+            (Service::Sns, true, _) | (Service::Sts, true, _) => "Throttling",
+            (Service::Sts, _, true) => "InternalFailure",
             _ => kind,
         };
         let message = if throttle {
@@ -317,6 +331,8 @@ impl ApiError {
             (Service::Sns, "InternalError") => 500,
             (Service::Sns, "AuthorizationError") => 403,
             (Service::Sns, "Throttled") => 429,
+            (Service::Sts, "AccessDenied" | "RegionDisabledException") => 403,
+            (Service::Sts, "InternalFailure") => 500,
             _ => 400,
         };
         StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST)
@@ -345,14 +361,15 @@ impl ApiError {
                 body.insert("message".into(), self.message.clone().into());
                 json_with_status(status, "application/x-amz-json-1.1", Value::Object(body))
             }
-            Service::Sns => {
+            Service::Sns | Service::Sts => {
                 let kind = if status.is_server_error() {
                     "Receiver"
                 } else {
                     "Sender"
                 };
                 let xml = format!(
-                    "<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+                    "<ErrorResponse xmlns=\"{}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+                    xml_namespace(service),
                     xml_escape(&self.code),
                     xml_escape(&self.message)
                 );
@@ -379,10 +396,20 @@ pub fn json_reply(service: Service, body: Value, request_id: &str) -> Response {
     r
 }
 
+/// The XML namespace of an awsQuery service's replies (the model's `xmlNamespace`).
+fn xml_namespace(service: Service) -> &'static str {
+    if service == Service::Sts {
+        "https://sts.amazonaws.com/doc/2011-06-15/"
+    } else {
+        "http://sns.amazonaws.com/doc/2010-03-31/"
+    }
+}
+
 /// A successful awsQuery reply: `<{Action}Response><{Action}Result>…</…><ResponseMetadata>…`.
-pub fn query_reply(action: &str, result_xml: &str, request_id: &str) -> Response {
+pub fn query_reply(service: Service, action: &str, result_xml: &str, request_id: &str) -> Response {
+    let namespace = xml_namespace(service);
     let xml = format!(
-        "<{action}Response xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><{action}Result>{result_xml}</{action}Result><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
+        "<{action}Response xmlns=\"{namespace}\"><{action}Result>{result_xml}</{action}Result><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
     );
     let mut r = text_response(StatusCode::OK, "text/xml", xml);
     set_header(&mut r, "x-amzn-RequestId", request_id);
@@ -479,13 +506,18 @@ mod tests {
                 protocol: Protocol::RestJson
             }
         );
-        let sts = headers(&[("authorization", &signed("sts"))]);
+        let iam = headers(&[("authorization", &signed("iam"))]);
         assert_eq!(
-            Service::detect(&sts, "/", b"Action=GetCallerIdentity&Version=2011-06-15"),
+            Service::detect(&iam, "/", b"Action=ListRoles&Version=2010-05-08"),
             Detected::Unserved {
-                service: "sts".into(),
+                service: "iam".into(),
                 protocol: Protocol::AwsQuery
             }
+        );
+        let sts = headers(&[("authorization", &signed("sts"))]);
+        assert_eq!(
+            Service::detect(&sts, "/", b"Action=AssumeRole&Version=2011-06-15"),
+            Detected::Served(Service::Sts)
         );
         let s3 = headers(&[("authorization", &signed("s3"))]);
         assert_eq!(

@@ -1,13 +1,13 @@
 //! The HTTP side: the accept loop, the axum router with the admin API, and the AWS dispatcher.
 
-use crate::faults::{FaultRule, Outcome};
+use crate::faults::{parse_scoped, Outcome};
 use crate::fixture::{Fixture, RecoveryPointSpec};
 use crate::protocol::{
-    credential_scope, json_reply, query_reply, unserved, ApiError, Detected, Service,
+    access_key, credential_scope, json_reply, query_reply, unserved, ApiError, Detected, Service,
 };
 use crate::util::uuid_lower;
-use crate::world::{AwsRequest, World};
-use crate::{backup, drs, sms, sns};
+use crate::world::{AwsRequest, PartitionKey, World};
+use crate::{backup, drs, sms, sns, sts};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -96,6 +96,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/_emulator/advance", post(advance))
         .route("/_emulator/fixture", get(fixture).put(load_fixture))
         .route("/_emulator/drs/state", post(drs_state))
+        .route("/_emulator/sts/roles", post(sts_role))
         .route("/_emulator/sms/runs", post(sms_schedule_run))
         .route(
             "/_emulator/backup/vaults/{name}/recovery-points",
@@ -159,11 +160,13 @@ async fn list_faults(State(shared): State<Shared>) -> Json<Value> {
 }
 
 async fn set_fault(State(shared): State<Shared>, body: Bytes) -> Result<Json<Value>, AdminError> {
-    let rule: FaultRule = admin_body(&body)?;
-    rule.validate()
+    let scoped = parse_scoped(admin_body(&body)?)?;
+    scoped
+        .rule
+        .validate()
         .map_err(|e| AdminError::Invalid(e.to_string()))?;
     let mut world = lock(&shared);
-    world.faults.set(rule);
+    world.faults.set(scoped.rule, scoped.scope);
     Ok(Json(json!(world.faults.rules())))
 }
 
@@ -210,24 +213,65 @@ async fn load_fixture(State(shared): State<Shared>, body: Bytes) -> Result<Statu
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The partition an admin request acts on: `accountId` and `region`, from the body or the query
+/// string, each defaulting to the home one.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Where {
+    #[serde(default)]
+    account_id: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+}
+
+impl Where {
+    fn key(&self, world: &World) -> PartitionKey {
+        world.key(self.account_id.as_deref(), self.region.as_deref())
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DrsState {
     #[serde(rename = "sourceServerID")]
     source_server_id: String,
     state: String,
+    #[serde(default, rename = "accountId")]
+    account_id: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
 }
 
 async fn drs_state(State(shared): State<Shared>, body: Bytes) -> Result<StatusCode, AdminError> {
     let DrsState {
         source_server_id,
         state,
+        account_id,
+        region,
     } = admin_body(&body)?;
     let mut world = lock(&shared);
     world.catch_up();
+    let key = world.key(account_id.as_deref(), region.as_deref());
     world
+        .partition_mut(&key)
         .drs
         .set_state(&source_server_id, &state)
+        .map_err(AdminError::Invalid)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct StsRole {
+    role_arn: String,
+    denied: bool,
+}
+
+async fn sts_role(State(shared): State<Shared>, body: Bytes) -> Result<StatusCode, AdminError> {
+    let StsRole { role_arn, denied } = admin_body(&body)?;
+    lock(&shared)
+        .sts
+        .set_denied(&role_arn, denied)
         .map_err(AdminError::Invalid)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -238,6 +282,10 @@ struct SmsScheduledRun {
     replication_job_id: String,
     /// Epoch seconds, as the SMS API sends times.
     scheduled_start_time: i64,
+    #[serde(default)]
+    account_id: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
 }
 
 async fn sms_schedule_run(
@@ -247,13 +295,17 @@ async fn sms_schedule_run(
     let SmsScheduledRun {
         replication_job_id,
         scheduled_start_time,
+        account_id,
+        region,
     } = admin_body(&body)?;
     let mut world = lock(&shared);
     world.catch_up();
-    let now = world.now();
-    let World { sms, rng, .. } = &mut *world;
-    let id = sms
-        .schedule_run(&replication_job_id, scheduled_start_time, now, rng)
+    let key = world.key(account_id.as_deref(), region.as_deref());
+    let scope = world.scope(&key, false);
+    let now = scope.now();
+    let id = scope
+        .sms
+        .schedule_run(&replication_job_id, scheduled_start_time, now, scope.rng)
         .map_err(AdminError::Invalid)?;
     Ok(Json(json!({"replicationRunId": id})))
 }
@@ -261,15 +313,18 @@ async fn sms_schedule_run(
 async fn add_recovery_point(
     State(shared): State<Shared>,
     Path(name): Path<String>,
+    Query(place): Query<Where>,
     body: Bytes,
 ) -> Result<Json<Value>, AdminError> {
     let spec: RecoveryPointSpec = admin_body(&body)?;
     let mut world = lock(&shared);
     world.catch_up();
-    let now = world.now();
-    let World { backup, rng, .. } = &mut *world;
-    let arn = backup
-        .add_recovery_point(&name, &spec, now, rng)
+    let key = place.key(&world);
+    let scope = world.scope(&key, false);
+    let now = scope.now();
+    let arn = scope
+        .backup
+        .add_recovery_point(&name, &spec, now, scope.rng)
         .map_err(AdminError::Invalid)?;
     Ok(Json(json!({"recoveryPointArn": arn})))
 }
@@ -280,12 +335,13 @@ enum Operation {
     Sms(String),
     Backup(backup::BackupOp),
     Sns(String, BTreeMap<String, String>),
+    Sts(String, BTreeMap<String, String>),
 }
 
 impl Operation {
     fn name(&self) -> String {
         match self {
-            Self::Drs(op) | Self::Sms(op) | Self::Sns(op, _) => op.clone(),
+            Self::Drs(op) | Self::Sms(op) | Self::Sns(op, _) | Self::Sts(op, _) => op.clone(),
             Self::Backup(op) => op.name(),
         }
     }
@@ -307,7 +363,7 @@ async fn aws(
             return unserved(&service, &protocol, &request_id);
         }
         Detected::Unknown => {
-            let body = json!({"message": "cannot tell which service this request is for: sign it with SigV4 (drs, sms, backup or sns)"});
+            let body = json!({"message": "cannot tell which service this request is for: sign it with SigV4 (drs, sms, backup, sns or sts)"});
             return crate::protocol::json_with_status(
                 StatusCode::BAD_REQUEST,
                 "application/json",
@@ -330,15 +386,31 @@ async fn aws(
             let fields = sns::form(&req);
             Operation::Sns(sns::operation(&fields), fields)
         }
+        Service::Sts => {
+            let fields = sns::form(&req);
+            Operation::Sts(sns::operation(&fields), fields)
+        }
     };
     let name = op.name();
-    let (decision, request_id) = {
+    let (decision, request_id, key) = {
         let mut world = lock(&shared);
-        world.count_call(&name);
+        let home = world.fixture().account_id.clone();
+        let account = sts::account_of_access_key(access_key(&headers), &home).to_owned();
+        world.count_call(&name, &account);
+        // A Backup request naming another account's vault is served that account's vaults.
+        let vault_account = match &op {
+            Operation::Backup(_) => req.query_pairs().remove("backupVaultAccountId"),
+            _ => None,
+        };
+        let key = world.key(
+            Some(vault_account.as_deref().unwrap_or(&account)),
+            req.region.as_deref(),
+        );
         let World { faults, rng, .. } = &mut *world;
-        let decision = faults.decide(&name, rng);
-        (decision, uuid_lower(rng))
+        let decision = faults.decide(&name, &account, &key.1, rng);
+        (decision, uuid_lower(rng), (account, key))
     };
+    let (account, key) = key;
     if !decision.latency.is_zero() {
         tokio::time::sleep(decision.latency).await;
     }
@@ -354,17 +426,29 @@ async fn aws(
             let mut world = lock(&shared);
             world.catch_up();
             let result = match &op {
-                Operation::Drs(op) => drs::execute(&mut world, op, &req).map(Reply::Json),
-                Operation::Sms(op) => sms::execute(&mut world, op, &req).map(Reply::Json),
-                Operation::Backup(op) => backup::execute(&mut world, op, &req).map(Reply::Json),
+                Operation::Drs(op) => {
+                    drs::execute(&mut world.scope(&key, true), op, &req).map(Reply::Json)
+                }
+                Operation::Sms(op) => {
+                    sms::execute(&mut world.scope(&key, false), op, &req).map(Reply::Json)
+                }
+                Operation::Backup(op) => {
+                    backup::execute(&mut world.scope(&key, false), op, &req).map(Reply::Json)
+                }
                 Operation::Sns(action, fields) => {
-                    sns::execute(&mut world, action, fields, req.region.as_deref())
+                    sns::execute(&mut world, action, fields, &account, &key.1)
+                        .map(|xml| Reply::Xml(action.clone(), xml))
+                }
+                Operation::Sts(action, fields) => {
+                    let now = world.now();
+                    let World { sts, rng, .. } = &mut *world;
+                    sts::execute(sts, action, fields, &account, now, rng)
                         .map(|xml| Reply::Xml(action.clone(), xml))
                 }
             };
             let mut response = match result {
                 Ok(Reply::Json(body)) => json_reply(service, body, &request_id),
-                Ok(Reply::Xml(action, xml)) => query_reply(&action, &xml, &request_id),
+                Ok(Reply::Xml(action, xml)) => query_reply(service, &action, &xml, &request_id),
                 Err(e) => e.into_response(service, &request_id),
             };
             *world.service_time.entry(name).or_default() += started.elapsed();

@@ -11,10 +11,10 @@
 //! CLI". Where they say nothing, the rule is an assumption and says so; the emulator README lists
 //! them all.
 
-use crate::fixture::{Fixture, SmsServer};
+use crate::fixture::{SmsFixture, SmsServer};
 use crate::protocol::{ApiError, Service, SMS_TARGET_PREFIX};
 use crate::util::{hex, page};
-use crate::world::{AwsRequest, World};
+use crate::world::{AwsRequest, Scope};
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -102,17 +102,16 @@ pub fn operation(headers: &HeaderMap) -> String {
 }
 
 impl Sms {
-    /// SMS as the fixture describes it.
-    pub fn new(fixture: &Fixture) -> Self {
+    /// SMS as a fixture section describes it.
+    pub fn new(fixture: &SmsFixture) -> Self {
         Self {
-            catalog_status: fixture.sms.catalog_status.clone(),
+            catalog_status: fixture.catalog_status.clone(),
             failures_left: fixture
-                .sms
                 .servers
                 .iter()
                 .map(|s| (s.server_id.clone(), s.fail_runs))
                 .collect(),
-            servers: fixture.sms.servers.clone(),
+            servers: fixture.servers.clone(),
             jobs: Vec::new(),
         }
     }
@@ -462,7 +461,7 @@ struct JobInput {
 }
 
 /// Runs one SMS operation.
-pub fn execute(world: &mut World, op: &str, req: &AwsRequest) -> Result<Value, ApiError> {
+pub fn execute(world: &mut Scope<'_>, op: &str, req: &AwsRequest) -> Result<Value, ApiError> {
     match op {
         "GetServers" => get_servers(world, req.json(Service::Sms)?),
         "GetReplicationJobs" => get_jobs(world, req.json(Service::Sms)?),
@@ -491,7 +490,7 @@ fn paged(
     page(&items, token, max).map_err(|e| invalid(e.to_string()))
 }
 
-fn get_servers(world: &mut World, input: ListInput) -> Result<Value, ApiError> {
+fn get_servers(world: &mut Scope<'_>, input: ListInput) -> Result<Value, ApiError> {
     let max = page_size(input.max_results)?;
     let sms = &world.sms;
     let imported = sms.catalog_status == "AVAILABLE";
@@ -522,7 +521,7 @@ fn get_servers(world: &mut World, input: ListInput) -> Result<Value, ApiError> {
     Ok(out)
 }
 
-fn get_jobs(world: &mut World, input: ListInput) -> Result<Value, ApiError> {
+fn get_jobs(world: &mut Scope<'_>, input: ListInput) -> Result<Value, ApiError> {
     let max = page_size(input.max_results)?;
     let now = world.now();
     let sms = &world.sms;
@@ -547,7 +546,7 @@ fn get_jobs(world: &mut World, input: ListInput) -> Result<Value, ApiError> {
 }
 
 /// The index of a job that is not deleted, or `not_found`'s error.
-fn find_job(world: &World, id: Option<&str>, not_found: &str) -> Result<usize, ApiError> {
+fn find_job(world: &Scope<'_>, id: Option<&str>, not_found: &str) -> Result<usize, ApiError> {
     let id = id.ok_or_else(|| missing("replicationJobId"))?;
     world
         .sms
@@ -557,7 +556,7 @@ fn find_job(world: &World, id: Option<&str>, not_found: &str) -> Result<usize, A
         .ok_or_else(|| ApiError::new(not_found, format!("Replication job {id} does not exist")))
 }
 
-fn get_runs(world: &mut World, input: ListInput) -> Result<Value, ApiError> {
+fn get_runs(world: &mut Scope<'_>, input: ListInput) -> Result<Value, ApiError> {
     let max = page_size(input.max_results)?;
     let i = find_job(
         world,
@@ -623,7 +622,7 @@ fn validate_options(input: &JobInput, encrypted: bool, os: &str) -> Result<(), A
     Ok(())
 }
 
-fn create_job(world: &mut World, input: JobInput) -> Result<Value, ApiError> {
+fn create_job(world: &mut Scope<'_>, input: JobInput) -> Result<Value, ApiError> {
     let server_id = input.server_id.clone().ok_or_else(|| missing("serverId"))?;
     let seed = input
         .seed_replication_time
@@ -664,7 +663,7 @@ fn create_job(world: &mut World, input: JobInput) -> Result<Value, ApiError> {
         (true, f) => f,
         (false, f) => Some(f.unwrap_or(DEFAULT_FREQUENCY)),
     };
-    let id = format!("sms-job-{}", hex(&mut world.rng, 17));
+    let id = format!("sms-job-{}", hex(world.rng, 17));
     // Without roleName, SMS uses the role named `sms` (user guide, "Configure your AWS account
     // permissions": any other name must be given with each job).
     let mut job = Job {
@@ -685,13 +684,13 @@ fn create_job(world: &mut World, input: JobInput) -> Result<Value, ApiError> {
         failures_in_a_row: 0,
         runs: Vec::new(),
     };
-    let first = new_run(&job, "AUTOMATIC", seed.max(now), now, None, &mut world.rng);
+    let first = new_run(&job, "AUTOMATIC", seed.max(now), now, None, world.rng);
     job.runs.push(first);
     world.sms.jobs.push(job);
     Ok(json!({ "replicationJobId": id }))
 }
 
-fn update_job(world: &mut World, input: JobInput) -> Result<Value, ApiError> {
+fn update_job(world: &mut Scope<'_>, input: JobInput) -> Result<Value, ApiError> {
     let i = find_job(
         world,
         input.replication_job_id.as_deref(),
@@ -739,7 +738,7 @@ fn update_job(world: &mut World, input: JobInput) -> Result<Value, ApiError> {
     if let Some(t) = next_start {
         job.runs
             .retain(|r| !(r.state == "PENDING" && r.kind == "AUTOMATIC"));
-        let run = new_run(job, "AUTOMATIC", t.max(now), now, None, &mut world.rng);
+        let run = new_run(job, "AUTOMATIC", t.max(now), now, None, world.rng);
         job.runs.push(run);
         // A new start time is how a paused job is resumed: the failure count starts over.
         if job.state == "PAUSED_ON_FAILURE" {
@@ -751,7 +750,7 @@ fn update_job(world: &mut World, input: JobInput) -> Result<Value, ApiError> {
     Ok(json!({}))
 }
 
-fn delete_job(world: &mut World, input: JobInput) -> Result<Value, ApiError> {
+fn delete_job(world: &mut Scope<'_>, input: JobInput) -> Result<Value, ApiError> {
     let i = find_job(
         world,
         input.replication_job_id.as_deref(),
@@ -774,7 +773,7 @@ struct StartRunInput {
     description: Option<String>,
 }
 
-fn start_run(world: &mut World, input: StartRunInput) -> Result<Value, ApiError> {
+fn start_run(world: &mut Scope<'_>, input: StartRunInput) -> Result<Value, ApiError> {
     let i = find_job(
         world,
         input.replication_job_id.as_deref(),
@@ -817,14 +816,7 @@ fn start_run(world: &mut World, input: StartRunInput) -> Result<Value, ApiError>
             ),
         ));
     }
-    let run = new_run(
-        job,
-        "ON_DEMAND",
-        now,
-        now,
-        input.description,
-        &mut world.rng,
-    );
+    let run = new_run(job, "ON_DEMAND", now, now, input.description, world.rng);
     let id = run.id.clone();
     let job = &mut world.sms.jobs[i];
     job.runs.push(run);

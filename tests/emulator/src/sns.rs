@@ -109,11 +109,12 @@ pub fn execute(
     world: &mut World,
     action: &str,
     fields: &BTreeMap<String, String>,
-    region: Option<&str>,
+    account: &str,
+    region: &str,
 ) -> Result<String, ApiError> {
     match action {
         "Publish" => publish(world, fields),
-        "CreateTopic" => create_topic(world, fields, region),
+        "CreateTopic" => create_topic(world, fields, account, region),
         "ListTopics" => list_topics(world, fields),
         _ => Err(ApiError::unknown_operation(Service::Sns, action)),
     }
@@ -262,7 +263,8 @@ fn attributes(fields: &BTreeMap<String, String>) -> Result<BTreeMap<String, Attr
 fn create_topic(
     world: &mut World,
     fields: &BTreeMap<String, String>,
-    region: Option<&str>,
+    account: &str,
+    region: &str,
 ) -> Result<String, ApiError> {
     let name = fields
         .get("Name")
@@ -280,13 +282,8 @@ fn create_topic(
             "Topic Name: must be 1 to 256 letters, digits, hyphens or underscores",
         ));
     }
-    let fixture = world.fixture();
-    let region = region.unwrap_or(&fixture.region);
-    let arn = format!(
-        "arn:{}:sns:{region}:{}:{name}",
-        partition(region),
-        fixture.account_id
-    );
+    // The topic belongs to the caller's account, in the region the request is signed for.
+    let arn = format!("arn:{}:sns:{region}:{account}:{name}", partition(region));
     // `CreateTopic`: "This action is idempotent, so if the requester already owns a topic with
     // the specified name, that topic's ARN is returned without creating a new topic."
     if !world.sns.topics.contains(&arn) {

@@ -107,6 +107,18 @@ pub fn partition(region: &str) -> &'static str {
         .map_or("aws", |(_, partition)| partition)
 }
 
+/// Whether a name looks like an AWS region code (`us-east-1`, `us-gov-west-1`): lowercase words
+/// joined by hyphens, ending in a number.
+pub fn is_region(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
 /// Escapes text for XML element content.
 pub fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

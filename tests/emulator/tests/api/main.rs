@@ -3,6 +3,7 @@
 mod backup;
 mod common;
 mod drs;
+mod fleet;
 mod sms;
 mod sns;
 mod wire;

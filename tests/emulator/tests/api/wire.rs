@@ -249,14 +249,14 @@ async fn a_request_signed_for_mgn_gets_an_unknown_operation_not_the_drs_fleet() 
 }
 
 #[tokio::test]
-async fn a_request_signed_for_sts_gets_an_invalid_action_naming_the_service() {
+async fn a_request_signed_for_iam_gets_an_invalid_action_naming_the_service() {
     let emu = demo().await;
-    let body = "Action=GetCallerIdentity&Version=2011-06-15";
-    let r = signed(emu.addr(), "sts", ("POST", "/"), &[FORM], body).await;
+    let body = "Action=ListRoles&Version=2010-05-08";
+    let r = signed(emu.addr(), "iam", ("POST", "/"), &[FORM], body).await;
     assert_eq!(r.status, 400);
     assert!(r.body.contains("<Code>InvalidAction</Code>"), "{}", r.body);
-    assert!(r.body.contains("does not emulate the sts service"));
-    assert_eq!(emu.calls("GetCallerIdentity"), 0);
+    assert!(r.body.contains("does not emulate the iam service"));
+    assert_eq!(emu.calls("ListRoles"), 0);
 }
 
 #[tokio::test]
