@@ -294,7 +294,6 @@ impl World {
     /// staging servers that its extended servers name.
     pub fn scope(&mut self, key: &PartitionKey, drs: bool) -> Scope<'_> {
         let now = self.now();
-        self.partition_mut(key);
         let drs_mirrors = if drs {
             self.drs_mirrors(key)
         } else {
