@@ -18,34 +18,40 @@ pub async fn apply(
     concurrency: usize,
 ) -> Vec<TargetOutcome> {
     run_bounded(starts, concurrency, |start| async move {
-        let id = start.source_server_id;
-        match drs
-            .start_replication()
-            .source_server_id(id.as_str())
-            .send()
-            .await
-        {
-            Ok(out) => {
-                let state = out
-                    .source_server()
-                    .and_then(|s| s.data_replication_info())
-                    .and_then(|d| d.data_replication_state())
-                    .map(|s| s.as_str().to_owned());
-                TargetOutcome::done(id.as_str(), START_REPLICATION, state)
-            }
-            Err(err) => {
-                let failure = CallFailure::from_sdk(&err);
-                match failure.class {
-                    ErrorClass::Conflict => {
-                        let now = observe::one_source_server(drs, &id).await;
-                        after_conflict(id.as_str(), &failure, now)
-                    }
-                    _ => TargetOutcome::failed(id.as_str(), START_REPLICATION, &failure),
-                }
-            }
-        }
+        let outcome = start_one(drs, &start).await;
+        start.name_extended(outcome)
     })
     .await
+}
+
+/// Starts replication on one server and reports what came of it.
+async fn start_one(drs: &aws_sdk_drs::Client, start: &Start) -> TargetOutcome {
+    let id = &start.source_server_id;
+    match drs
+        .start_replication()
+        .source_server_id(id.as_str())
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let state = out
+                .source_server()
+                .and_then(|s| s.data_replication_info())
+                .and_then(|d| d.data_replication_state())
+                .map(|s| s.as_str().to_owned());
+            TargetOutcome::done(id.as_str(), START_REPLICATION, state)
+        }
+        Err(err) => {
+            let failure = CallFailure::from_sdk(&err);
+            match failure.class {
+                ErrorClass::Conflict => {
+                    let now = observe::one_source_server(drs, id).await;
+                    after_conflict(id.as_str(), &failure, now)
+                }
+                _ => TargetOutcome::failed(id.as_str(), START_REPLICATION, &failure),
+            }
+        }
+    }
 }
 
 /// What a `ConflictException` meant, from the server's state read right after it.

@@ -41,10 +41,7 @@ impl Function for StartReplication {
     }
 
     fn plan(&self, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<Start>> {
-        fleet
-            .iter()
-            .map(|o| plan::plan(&o.trigger, &self.config, &o.facts))
-            .collect()
+        plan::plan(&self.config, fleet)
     }
 
     async fn apply(

@@ -117,7 +117,21 @@ impl SourceServer {
     /// The staging account an extended server replicates in: the account of its
     /// `stagingSourceServerArn`, else `stagingAccountID`.
     pub fn replicating_account(&self) -> Option<&str> {
-        let arn = match &self.staging {
+        self.staging_source_server_arn()
+            .and_then(Arn::account)
+            .or(self.staging_account.as_deref())
+    }
+
+    /// The id of the staging account's server an extended server is a copy of, from the
+    /// resource of its `stagingSourceServerArn` (`source-server/s-...`) [DRS API reference:
+    /// StagingArea, CreateExtendedSourceServer].
+    pub fn staging_source_server_id(&self) -> Option<SourceServerId> {
+        let resource = self.staging_source_server_arn()?.resource();
+        SourceServerId::parse(resource.strip_prefix("source-server/")?).ok()
+    }
+
+    fn staging_source_server_arn(&self) -> Option<&Arn> {
+        match &self.staging {
             Staging::NotExtended => None,
             Staging::Extended {
                 staging_source_server_arn,
@@ -126,9 +140,7 @@ impl SourceServer {
                 staging_source_server_arn,
                 ..
             } => staging_source_server_arn.as_ref(),
-        };
-        arn.and_then(Arn::account)
-            .or(self.staging_account.as_deref())
+        }
     }
 
     /// The value of tag `key`, if the server has it and the configuration reads it.
@@ -152,10 +164,66 @@ pub struct Facts {
 pub struct Start {
     /// The server's id.
     pub source_server_id: SourceServerId,
+    /// The extended servers of other accounts this start resumes: the server is their staging
+    /// source server.
+    pub for_extended: Vec<ExtendedCopy>,
+}
+
+/// An extended source server of a target account, a copy of a staging account's server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtendedCopy {
+    /// The extended server's id in its account.
+    pub source_server_id: SourceServerId,
+    /// Its account; `None` for the home account when `ACCOUNT_ID` is unset.
+    pub account: Option<String>,
+}
+
+impl Start {
+    /// Start `source_server_id` for its own account alone.
+    pub fn new(source_server_id: SourceServerId) -> Self {
+        Self {
+            source_server_id,
+            for_extended: Vec::new(),
+        }
+    }
+
+    /// Puts in `outcome`'s detail which extended servers this start was for, before what the
+    /// detail already says.
+    pub fn name_extended(&self, outcome: TargetOutcome) -> TargetOutcome {
+        if self.for_extended.is_empty() {
+            return outcome;
+        }
+        let copies: Vec<String> = self
+            .for_extended
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} of {}",
+                    c.source_server_id,
+                    c.account
+                        .as_deref()
+                        .map_or("the home account".to_owned(), |a| format!("account {a}"))
+                )
+            })
+            .collect();
+        let what = format!(
+            "for extended server{} {}",
+            if copies.len() == 1 { "" } else { "s" },
+            copies.join(", ")
+        );
+        let detail = match &outcome.detail {
+            Some(detail) => format!("{what}: {detail}"),
+            None => what,
+        };
+        outcome.with_detail(detail)
+    }
 }
 
 impl Action for Start {
     fn planned(&self) -> TargetOutcome {
-        TargetOutcome::planned(self.source_server_id.as_str(), START_REPLICATION)
+        self.name_extended(TargetOutcome::planned(
+            self.source_server_id.as_str(),
+            START_REPLICATION,
+        ))
     }
 }

@@ -1,52 +1,175 @@
-//! Plan: decide, without I/O, which source servers to start and why every other one is left alone.
+//! Plan: decide, without I/O, which source servers to start in every observed target and why
+//! every other one is left alone.
+//!
+//! Across staging accounts: DRS replicates at most 300 source servers per account and Region,
+//! so larger estates replicate in several staging accounts and extend those servers into a
+//! target account, where recovery is managed ["Using multiple staging accounts with DRS", DRS
+//! user guide]. An extended server is a copy: its replication runs, is started and is counted
+//! in the staging account, on the server its `stagingSourceServerArn` names [DRS API reference:
+//! StagingArea]. So a selected EXTENDED server is started in its staging account when that
+//! account is observed in the same run and Region: the start of its staging source server goes
+//! into the staging account's plan (once, however many targets ask for it), and the extended
+//! server is skipped where it is, saying so. A staging account the run did not observe (not in
+//! `FLEET`, its role refused, its read failed, or only in another Region) leaves the server
+//! skipped with the reason. The replication quota (`DRS_REPLICATION_QUOTA`) is counted per
+//! replicating account and Region: its own replicating servers plus every start routed to it.
+//! Selection, alarms and dry runs are the same in every target: each target resolves its own
+//! trigger against its own servers.
 
 use crate::config::{AlarmMapping, DimensionMatch, DrsConfig, Selection};
-use crate::model::{Facts, ReplicationError, ReplicationState, SourceServer, Staging, Start};
+use crate::model::{
+    ExtendedCopy, Facts, ReplicationError, ReplicationState, SourceServer, Staging, Start,
+};
 use crate::FUNCTION;
-use dr_core::function::Plan;
+use dr_core::function::{Observed, Plan};
 use dr_core::ids::SourceServerId;
 use dr_core::report::{Skip, Skips};
 use dr_core::trigger::{Alarm, AlarmState, Event, ReplicationStalled, StalledState, Trigger};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Plans a run: resolves the trigger to candidate servers, then starts the stopped ones within
-/// the replication quota, in id order.
+/// Plans a run over every observed target, one plan per entry of `fleet` in its order.
 ///
-/// The quota counts only the servers that take a replicating slot of this account (see
-/// [`SourceServer::holds_replication_slot`]): not STOPPED or DISCONNECTED ones, and not those
-/// extended from a staging account, which replicate and count there.
-pub fn plan(trigger: &Trigger, config: &DrsConfig, facts: &Facts) -> Plan<Start> {
-    let servers = facts.servers.as_slice();
-    let mut skips = Skips::new();
-    let candidates = candidates(trigger, config, servers, &mut skips);
-    let mut replicating = servers
-        .iter()
-        .filter(|s| s.holds_replication_slot())
-        .count();
-    let mut starts = Vec::new();
-    for server in candidates {
-        if let Some(reason) = not_startable(server) {
-            skips.push(Skip::new(&server.id, reason));
-        } else if replicating >= config.replication_quota {
-            skips.push(Skip::new(
-                &server.id,
-                format!(
-                    "STOPPED, but {replicating} servers already replicate in this account and the \
-                     quota is {}",
-                    config.replication_quota
-                ),
-            ));
-        } else {
-            replicating += 1;
-            starts.push(Start {
-                source_server_id: server.id.clone(),
-            });
+/// Each target resolves its trigger to candidate servers; a STOPPED one that replicates there
+/// is started there, an EXTENDED one in its staging account (see the module doc). Every
+/// replicating account then starts what was asked of it in id order, within the replication
+/// quota, which counts only the servers that take a replicating slot of that account (see
+/// [`SourceServer::holds_replication_slot`]).
+pub fn plan(config: &DrsConfig, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<Start>> {
+    let mut skips: Vec<Skips> = fleet.iter().map(|_| Skips::new()).collect();
+    let mut asked: Vec<BTreeMap<&SourceServerId, Asked<'_>>> =
+        fleet.iter().map(|_| BTreeMap::new()).collect();
+    for (here, observed) in fleet.iter().enumerate() {
+        let servers = observed.facts.servers.as_slice();
+        for server in candidates(&observed.trigger, config, servers, &mut skips[here]) {
+            if matches!(server.staging, Staging::Extended { .. }) {
+                match staging_source_server(fleet, observed, server) {
+                    Ok((there, staging)) => asked[there]
+                        .entry(&staging.id)
+                        .or_default()
+                        .for_extended
+                        .push((here, server)),
+                    Err(reason) => skips[here].push(Skip::new(&server.id, reason)),
+                }
+            } else if let Some(reason) = not_startable(server) {
+                skips[here].push(Skip::new(&server.id, reason));
+            } else {
+                asked[here].entry(&server.id).or_default().own = true;
+            }
         }
     }
-    Plan {
-        actions: starts,
-        outcomes: Vec::new(),
-        skips,
+    let mut plans: Vec<Plan<Start>> = fleet.iter().map(|_| Plan::default()).collect();
+    for (there, (observed, asked)) in fleet.iter().zip(asked).enumerate() {
+        let mut replicating = observed
+            .facts
+            .servers
+            .iter()
+            .filter(|s| s.holds_replication_slot())
+            .count();
+        let staging = observed.target.account.as_deref().unwrap_or("unknown");
+        for (id, asked) in asked {
+            if replicating >= config.replication_quota {
+                let full = format!(
+                    "STOPPED, but {replicating} servers already replicate in this account and \
+                     the quota is {}",
+                    config.replication_quota
+                );
+                if asked.own {
+                    skips[there].push(Skip::new(id, full.clone()));
+                }
+                for (here, extended) in &asked.for_extended {
+                    skips[*here].push(Skip::new(
+                        &extended.id,
+                        format!(
+                            "EXTENDED from staging account {staging}: its staging source server \
+                             {id} is {}",
+                            full.replacen("this account", "that account", 1)
+                        ),
+                    ));
+                }
+                continue;
+            }
+            replicating += 1;
+            let mut start = Start::new(id.clone());
+            for (here, extended) in asked.for_extended {
+                skips[here].push(Skip::new(
+                    &extended.id,
+                    format!(
+                        "EXTENDED from staging account {staging}: started there, on its staging \
+                         source server {id}"
+                    ),
+                ));
+                start.for_extended.push(ExtendedCopy {
+                    source_server_id: extended.id.clone(),
+                    account: fleet[here].target.account.clone(),
+                });
+            }
+            plans[there].actions.push(start);
+        }
+    }
+    for (plan, skips) in plans.iter_mut().zip(skips) {
+        plan.skips = skips;
+    }
+    plans
+}
+
+/// What a replicating account is asked to start one of its servers for.
+#[derive(Default)]
+struct Asked<'a> {
+    /// Its own trigger selected the server.
+    own: bool,
+    /// The extended servers, by the index of their target, whose staging source server it is.
+    for_extended: Vec<(usize, &'a SourceServer)>,
+}
+
+/// Where an EXTENDED server of `observed` is started: the index in `fleet` of its staging
+/// account in the same Region, and its staging source server there, when that one is STOPPED
+/// and replicates there; else why it is not started.
+fn staging_source_server<'f>(
+    fleet: &'f [Observed<'_, Facts>],
+    observed: &Observed<'_, Facts>,
+    server: &SourceServer,
+) -> Result<(usize, &'f SourceServer), String> {
+    let Some(account) = server.replicating_account() else {
+        return Err("EXTENDED from a staging account DRS does not name (no \
+                    stagingSourceServerArn or stagingAccountID): start it in that account"
+            .to_owned());
+    };
+    let extended = format!("EXTENDED from staging account {account}");
+    let region = observed.target.region.as_deref();
+    let Some(there) = fleet.iter().position(|o| {
+        o.target.account.as_deref() == Some(account) && o.target.region.as_deref() == region
+    }) else {
+        return Err(format!(
+            "{extended}: its replication runs and is counted there; start it in that account, \
+             which is not observed in this run{} (not in the fleet, or its read failed)",
+            region.map(|r| format!(" in {r}")).unwrap_or_default()
+        ));
+    };
+    let Some(id) = server.staging_source_server_id() else {
+        return Err(format!(
+            "{extended}: DRS names no staging source server (stagingSourceServerArn) to start \
+             there; start it in that account"
+        ));
+    };
+    let Some(staging) = fleet[there].facts.servers.iter().find(|s| s.id == id) else {
+        return Err(format!(
+            "{extended}: its staging source server {id} is not listed there"
+        ));
+    };
+    // DRS documents extension from a staging account into a target account, not chains of
+    // copies; a staging server that is itself a copy is not followed further, the safe reading.
+    if staging.staging != Staging::NotExtended {
+        return Err(format!(
+            "{extended}: its staging source server {id} there does not replicate there either \
+             ({}); left alone",
+            not_startable(staging).unwrap_or_default()
+        ));
+    }
+    match not_startable(staging) {
+        Some(why) => Err(format!(
+            "{extended}: its staging source server {id} there is {why}"
+        )),
+        None => Ok((there, staging)),
     }
 }
 
@@ -60,7 +183,7 @@ fn not_startable(server: &SourceServer) -> Option<String> {
         Staging::Extended { .. } => {
             return Some(format!(
                 "EXTENDED from staging account {staging}: its replication runs and is counted \
-                 there; start it in that account"
+                 there"
             ))
         }
         // DRS cannot reach the staging server, so neither where the server replicates nor its

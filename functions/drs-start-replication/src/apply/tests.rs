@@ -8,9 +8,7 @@ use aws_smithy_mocks::{mock, Rule};
 use dr_core::report::OutcomeResult;
 
 fn start(n: u32) -> Start {
-    Start {
-        source_server_id: sid(n),
-    }
+    Start::new(sid(n))
 }
 
 /// A StartReplication rule for server `n` alone, failing with HTTP `status` and `code`.

@@ -1,6 +1,9 @@
 use super::*;
 use crate::config::TagFilter;
+use crate::model::ExtendedCopy;
 use crate::model::ReplicationState::{Continuous, Stalled, Stopped};
+use dr_core::fleet::Target;
+use dr_core::function::Action;
 use dr_core::report::LISTED_SKIPS;
 use dr_core::trigger::AlarmDelivery;
 use dr_testkit::triggers::{
@@ -55,9 +58,17 @@ fn all() -> Selection {
     }
 }
 
-/// The plan for `servers` as observed.
+/// The plan for `servers` as observed in the home target alone.
 fn plan_for(trigger: &Trigger, config: &DrsConfig, servers: Vec<SourceServer>) -> Plan<Start> {
-    plan(trigger, config, &Facts { servers })
+    let home = Target::home(None, None);
+    let observed = Observed {
+        target: &home,
+        trigger: trigger.clone(),
+        facts: Facts { servers },
+    };
+    let mut plans = plan(config, &[observed]);
+    assert_eq!(plans.len(), 1, "one plan per observed target");
+    plans.remove(0)
 }
 
 /// The ids a plan starts, in order.
@@ -220,7 +231,8 @@ fn an_extended_server_is_started_in_its_staging_account_named_from_its_arn() {
     assert_eq!(
         scheduled_skip(server),
         "EXTENDED from staging account 210987654321: its replication runs and is counted there; \
-         start it in that account"
+         start it in that account, which is not observed in this run (not in the fleet, or its \
+         read failed)"
     );
 }
 
@@ -263,6 +275,360 @@ fn a_stalled_event_naming_an_extended_server_does_not_start_it_here() {
         &[],
         &[(id(1), "EXTENDED from staging account 210987654321")],
     );
+}
+
+// ---------------------------------------------------------------- across the fleet
+
+/// The target account of the fleet tests, where servers are extended into.
+const TARGET: &str = "123456789012";
+
+fn at(account: &str, region: &str) -> Target {
+    Target::home(Some(account.into()), Some(region.into()))
+}
+
+/// Server `n + 500` of the staging account: what `extended(n, _)` is a copy of.
+fn staging_server(n: u32, state: ReplicationState) -> SourceServer {
+    SourceServer {
+        staging_account: Some(STAGING.into()),
+        ..server(n + 500, state)
+    }
+}
+
+/// The plans for `trigger` over `fleet`, each target with the servers it lists.
+fn fleet_plans(
+    trigger: &Trigger,
+    config: &DrsConfig,
+    fleet: &[(&Target, Vec<SourceServer>)],
+) -> Vec<Plan<Start>> {
+    let observed: Vec<_> = fleet
+        .iter()
+        .map(|(target, servers)| Observed {
+            target,
+            trigger: trigger.clone(),
+            facts: Facts {
+                servers: servers.clone(),
+            },
+        })
+        .collect();
+    let plans = plan(config, &observed);
+    assert_eq!(plans.len(), fleet.len(), "one plan per observed target");
+    plans
+}
+
+/// Selects the servers `ns` by id.
+fn only(ns: &[u32]) -> DrsConfig {
+    config(Selection {
+        source_server_ids: ns.iter().copied().map(sid).collect(),
+        ..Selection::default()
+    })
+}
+
+/// The plans of a schedule over the target account (`extended` servers) and the staging
+/// account (`staging` servers), both in us-east-1.
+fn with_staging(
+    config: &DrsConfig,
+    extended: Vec<SourceServer>,
+    staging: Vec<SourceServer>,
+) -> Vec<Plan<Start>> {
+    let (target, staging_target) = (at(TARGET, "us-east-1"), at(STAGING, "us-east-1"));
+    fleet_plans(
+        &schedule(),
+        config,
+        &[(&target, extended), (&staging_target, staging)],
+    )
+}
+
+const STARTED_THERE: &str = "EXTENDED from staging account 210987654321: started there, on its \
+                             staging source server ";
+
+#[test]
+fn an_extended_server_is_started_in_its_staging_account_observed_in_the_same_run() {
+    let plans = with_staging(
+        &only(&[1]),
+        vec![extended(1, Stopped)],
+        vec![staging_server(1, Stopped)],
+    );
+    assert_plan(
+        &plans[0],
+        &[],
+        &[(id(1), &format!("{STARTED_THERE}{}", id(501)))],
+    );
+    assert_plan(&plans[1], &[id(501)], &[]);
+    assert_eq!(
+        plans[1].actions[0].for_extended,
+        [ExtendedCopy {
+            source_server_id: sid(1),
+            account: Some(TARGET.into()),
+        }]
+    );
+}
+
+#[test]
+fn a_start_in_a_staging_account_names_the_extended_server_it_is_for() {
+    let plans = with_staging(
+        &only(&[1]),
+        vec![extended(1, Stopped)],
+        vec![staging_server(1, Stopped)],
+    );
+    let planned = plans[1].actions[0].planned();
+    assert_eq!(
+        planned.detail.as_deref(),
+        Some(format!("for extended server {} of account {TARGET}", id(1)).as_str())
+    );
+}
+
+#[test]
+fn an_extended_server_whose_staging_account_is_not_observed_says_so() {
+    let (target, other) = (at(TARGET, "us-east-1"), at("345678901234", "us-east-1"));
+    let plans = fleet_plans(
+        &schedule(),
+        &only(&[1]),
+        &[
+            (&target, vec![extended(1, Stopped)]),
+            (&other, vec![staging_server(1, Stopped)]),
+        ],
+    );
+    assert_eq!(
+        dr_testkit::skip_reason(&plans[0].skips, &id(1)),
+        "EXTENDED from staging account 210987654321: its replication runs and is counted there; \
+         start it in that account, which is not observed in this run in us-east-1 (not in the \
+         fleet, or its read failed)"
+    );
+    assert!(plans.iter().all(|p| p.actions.is_empty()));
+}
+
+#[test]
+fn an_extended_server_whose_staging_server_already_replicates_is_left_alone_saying_so() {
+    let plans = with_staging(
+        &only(&[1]),
+        vec![extended(1, Stopped)],
+        vec![staging_server(1, Continuous)],
+    );
+    assert_plan(
+        &plans[0],
+        &[],
+        &[(
+            id(1),
+            &format!(
+                "EXTENDED from staging account 210987654321: its staging source server {} there \
+                 is CONTINUOUS: already replicating",
+                id(501)
+            ),
+        )],
+    );
+    assert!(plans[1].actions.is_empty());
+}
+
+#[test]
+fn an_extended_server_whose_staging_server_is_not_listed_there_is_left_alone() {
+    let plans = with_staging(&only(&[1]), vec![extended(1, Stopped)], vec![]);
+    assert_plan(
+        &plans[0],
+        &[],
+        &[(
+            id(1),
+            &format!(
+                "EXTENDED from staging account 210987654321: its staging source server {} is \
+                 not listed there",
+                id(501)
+            ),
+        )],
+    );
+}
+
+#[test]
+fn an_extended_server_without_a_staging_server_arn_is_not_started_anywhere() {
+    let server = SourceServer {
+        staging: Staging::Extended {
+            staging_source_server_arn: None,
+        },
+        ..extended(1, Stopped)
+    };
+    let plans = with_staging(&only(&[1]), vec![server], vec![staging_server(1, Stopped)]);
+    assert_plan(
+        &plans[0],
+        &[],
+        &[(
+            id(1),
+            "EXTENDED from staging account 210987654321: DRS names no staging source server",
+        )],
+    );
+    assert!(plans[1].actions.is_empty());
+}
+
+#[test]
+fn a_staging_server_that_is_itself_extended_is_not_followed_further() {
+    let copy_of_a_copy = SourceServer {
+        staging: Staging::Extended {
+            staging_source_server_arn: Some(dr_testkit::arn(
+                "arn:aws:drs:us-east-1:345678901234:source-server/s-00000000000000999",
+            )),
+        },
+        ..staging_server(1, Stopped)
+    };
+    let plans = with_staging(
+        &only(&[1]),
+        vec![extended(1, Stopped)],
+        vec![copy_of_a_copy],
+    );
+    assert_plan(
+        &plans[0],
+        &[],
+        &[(
+            id(1),
+            &format!(
+                "EXTENDED from staging account 210987654321: its staging source server {} there \
+                 does not replicate there either (EXTENDED from staging account 345678901234",
+                id(501)
+            ),
+        )],
+    );
+    assert!(plans[1].actions.is_empty());
+}
+
+#[test]
+fn a_server_selected_in_both_accounts_is_started_once_in_its_staging_account() {
+    let plans = with_staging(
+        &config(all()),
+        vec![extended(1, Stopped)],
+        vec![staging_server(1, Stopped)],
+    );
+    assert_plan(
+        &plans[0],
+        &[],
+        &[(id(1), &format!("{STARTED_THERE}{}", id(501)))],
+    );
+    assert_plan(&plans[1], &[id(501)], &[]);
+    assert_eq!(plans[1].actions[0].for_extended.len(), 1);
+}
+
+#[test]
+fn an_alarm_mapping_to_both_copies_starts_the_staging_server_once() {
+    let twin = SourceServer {
+        instance_id: Some(instance(1)),
+        ..staging_server(1, Stopped)
+    };
+    let (target, staging_target) = (at(TARGET, "us-east-1"), at(STAGING, "us-east-1"));
+    let event = on(Event::Alarm(alarm(
+        "web-1-down",
+        AlarmState::Alarm,
+        &[("InstanceId", &instance(1))],
+    )));
+    let plans = fleet_plans(
+        &event,
+        &config(all()),
+        &[
+            (&target, vec![extended(1, Stopped)]),
+            (&staging_target, vec![twin]),
+        ],
+    );
+    assert_plan(
+        &plans[0],
+        &[],
+        &[(id(1), &format!("{STARTED_THERE}{}", id(501)))],
+    );
+    assert_plan(&plans[1], &[id(501)], &[]);
+}
+
+#[test]
+fn starts_routed_to_a_staging_account_count_against_its_quota() {
+    let mut staging: Vec<_> = (0..299)
+        .map(|n| SourceServer {
+            staging_account: Some(STAGING.into()),
+            ..server(1000 + n, Continuous)
+        })
+        .collect();
+    staging.extend([staging_server(1, Stopped), staging_server(2, Stopped)]);
+    let plans = with_staging(
+        &only(&[1, 2, 3]),
+        vec![
+            extended(1, Stopped),
+            extended(2, Stopped),
+            server(3, Stopped),
+        ],
+        staging,
+    );
+    assert_plan(
+        &plans[0],
+        &[id(3)],
+        &[
+            (id(1), &format!("{STARTED_THERE}{}", id(501))),
+            (
+                id(2),
+                &format!(
+                    "EXTENDED from staging account 210987654321: its staging source server {} is \
+                     STOPPED, but 300 servers already replicate in that account and the quota \
+                     is 300",
+                    id(502)
+                ),
+            ),
+        ],
+    );
+    assert_plan(&plans[1], &[id(501)], &[]);
+}
+
+#[test]
+fn a_staging_account_shares_its_quota_between_its_own_starts_and_routed_ones() {
+    let mut staging: Vec<_> = (0..299)
+        .map(|n| SourceServer {
+            staging_account: Some(STAGING.into()),
+            ..server(1000 + n, Continuous)
+        })
+        .collect();
+    staging.extend([staging_server(1, Stopped), staging_server(100, Stopped)]);
+    let plans = with_staging(&only(&[1, 600]), vec![extended(1, Stopped)], staging);
+    assert_plan(
+        &plans[1],
+        &[id(501)],
+        &[(id(600), "STOPPED, but 300 servers")],
+    );
+}
+
+#[test]
+fn a_staging_account_observed_only_in_another_region_is_not_used() {
+    let (target, staging_west) = (at(TARGET, "us-east-1"), at(STAGING, "us-west-2"));
+    let plans = fleet_plans(
+        &schedule(),
+        &config(all()),
+        &[
+            (&target, vec![extended(1, Stopped)]),
+            (&staging_west, vec![staging_server(1, Stopped)]),
+        ],
+    );
+    assert!(dr_testkit::skip_reason(&plans[0].skips, &id(1)).ends_with(
+        "which is not observed in this run in us-east-1 (not in the fleet, or its read failed)"
+    ),);
+    assert_plan(&plans[1], &[id(501)], &[]);
+    assert!(
+        plans[1].actions[0].for_extended.is_empty(),
+        "its own start only"
+    );
+}
+
+#[test]
+fn a_server_drs_cannot_reach_is_left_alone_even_with_its_staging_account_observed() {
+    let unreachable = SourceServer {
+        staging: Staging::ExtensionError {
+            staging_source_server_arn: Some(dr_testkit::arn(&format!(
+                "arn:aws:drs:us-east-1:{STAGING}:source-server/{}",
+                id(501)
+            ))),
+            message: Some("AccessDenied".into()),
+        },
+        staging_account: Some(STAGING.into()),
+        ..server(1, Stopped)
+    };
+    let plans = with_staging(
+        &only(&[1]),
+        vec![unreachable],
+        vec![staging_server(1, Stopped)],
+    );
+    assert_plan(
+        &plans[0],
+        &[],
+        &[(id(1), "EXTENSION_ERROR: DRS cannot reach")],
+    );
+    assert!(plans[1].actions.is_empty());
 }
 
 // ---------------------------------------------------------------- the replication quota
