@@ -1081,6 +1081,51 @@ mod tests {
     }
 
     #[test]
+    fn each_partition_is_checked_by_the_rules_of_its_own_account() {
+        let load = |partitions: &str| {
+            Fixture::from_json(&format!(r#"{{"partitions": {partitions}}}"#))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        let extended = r#"{"sourceServerID": "s-00000000000000001", "stagingStatus": "EXTENDED",
+            "stagingAccountID": "345678901234",
+            "stagingSourceServerArn": "arn:aws:drs:us-east-1:345678901234:source-server/s-0c6e2a8f4b1d97e35"}"#;
+        let cases: [(&str, String, Result<(), &str>); 4] = [
+            (
+                "a member extending from a staging account",
+                format!(
+                    r#"[{{"accountId": "234567890123", "region": "us-east-1", "drs": {{"sourceServers": [{extended}]}}}}]"#
+                ),
+                Ok(()),
+            ),
+            (
+                "a staging account extending from itself",
+                format!(
+                    r#"[{{"accountId": "345678901234", "region": "us-east-1", "drs": {{"sourceServers": [{extended}]}}}}]"#
+                ),
+                Err("partition 345678901234 us-east-1: DRS server s-00000000000000001"),
+            ),
+            (
+                "the home partition again",
+                r#"[{"accountId": "123456789012", "region": "us-east-1"}]"#.into(),
+                Err("appears twice"),
+            ),
+            (
+                "a region that is no region name",
+                r#"[{"accountId": "234567890123", "region": "east"}]"#.into(),
+                Err("is not a region name"),
+            ),
+        ];
+        for (name, partitions, want) in cases {
+            match (load(&partitions), want) {
+                (Ok(()), Ok(())) => {}
+                (Err(got), Err(want)) => assert!(got.contains(want), "{name}: {got}"),
+                (got, want) => panic!("{name}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn an_unknown_replication_state_is_refused() {
         let unknown = r#"{"drs": {"sourceServers": [{"sourceServerID": "s-00000000000000001", "state": "HEALTHY"}]}}"#;
         assert!(matches!(

@@ -537,21 +537,76 @@ fn a_fixture_with_a_partition_twice_is_refused() {
 
 /// Posts JSON to an admin path and returns the status.
 async fn admin_post(env: &Env, path: &str, body: Value) -> u16 {
+    post(
+        env,
+        path,
+        &[("Content-Type", "application/json")],
+        &body.to_string(),
+    )
+    .await
+    .0
+}
+
+/// Posts a raw request; returns status and body.
+async fn post(env: &Env, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let text = body.to_string();
     let mut stream = tokio::net::TcpStream::connect(env.emulator.addr())
         .await
         .expect("connect");
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: emulator\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{text}",
-        text.len()
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: emulator\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
     );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut response = String::new();
     stream.read_to_string(&mut response).await.expect("read");
-    response
+    let status = response
         .split(' ')
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .expect("status")
+        .expect("status");
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Signs nothing but names STS in the SigV4 scope, as the emulator reads it.
+const STS_AUTH: (&str, &str) = (
+    "Authorization",
+    "AWS4-HMAC-SHA256 Credential=AKIDEMULATOR/20261201/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=00",
+);
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+
+#[tokio::test]
+async fn access_denied_is_an_sts_error_response_of_the_sender() {
+    let env = Env::new(Fixture::fleet()).await;
+    let body = "Action=AssumeRole&Version=2011-06-15&RoleSessionName=s1&RoleArn=arn%3Aaws%3Aiam%3A%3A999999999999%3Arole%2Fx";
+    let (status, xml) = post(&env, "/", &[STS_AUTH, FORM], body).await;
+    assert_eq!(status, 403, "{xml}");
+    assert!(
+        xml.starts_with("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<Type>Sender</Type><Code>AccessDenied</Code>"),
+        "{xml}"
+    );
+    assert!(xml.contains("is not authorized to perform: sts:AssumeRole on resource"));
+}
+
+#[tokio::test]
+async fn an_sts_action_other_than_assume_role_is_an_invalid_action() {
+    let env = Env::new(Fixture::fleet()).await;
+    let body = "Action=GetFederationToken&Version=2011-06-15&Name=x";
+    let (status, xml) = post(&env, "/", &[STS_AUTH, FORM], body).await;
+    assert_eq!(status, 400, "{xml}");
+    assert!(xml.contains("<Code>InvalidAction</Code>"), "{xml}");
+    assert_eq!(env.emulator.calls("GetFederationToken"), 1);
 }
