@@ -185,3 +185,40 @@ async fn a_conflict_whose_state_cannot_be_read_is_a_failure_retryable_as_the_rea
         |d| d.contains("its state could not be read to tell why (ThrottlingException")
     ));
 }
+
+/// A start of server 1 made for the extended server 7 of account 123456789012.
+fn start_for_extended() -> Start {
+    Start {
+        for_extended: vec![crate::model::ExtendedCopy {
+            source_server_id: sid(7),
+            account: Some("123456789012".into()),
+        }],
+        ..start(1)
+    }
+}
+
+#[tokio::test]
+async fn a_start_made_for_an_extended_server_names_it_in_its_outcome() {
+    let rule = mock!(Drs::start_replication).then_output(|| started(1));
+    let outcomes = apply(&drs_client(&[&rule]), vec![start_for_extended()], 1).await;
+    assert_eq!(outcomes[0].result, OutcomeResult::Done);
+    assert_eq!(
+        outcomes[0].detail.as_deref(),
+        Some(format!("for extended server {} of account 123456789012", id(7)).as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_failed_start_for_an_extended_server_names_it_before_the_error() {
+    let rule = refused(1, 404, "ResourceNotFoundException");
+    let outcomes = apply(&drs_client(&[&rule]), vec![start_for_extended()], 1).await;
+    assert_eq!(outcomes[0].result, OutcomeResult::Failed);
+    let detail = outcomes[0].detail.as_deref().unwrap_or_default();
+    assert!(
+        detail.starts_with(&format!(
+            "for extended server {} of account 123456789012: ResourceNotFoundException",
+            id(7)
+        )),
+        "{detail}"
+    );
+}

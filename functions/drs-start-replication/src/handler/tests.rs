@@ -5,7 +5,7 @@ use crate::config::{AlarmMapping, Selection};
 use crate::testing::{drs_client, drs_error, id, page, sdk_server, started};
 use aws_sdk_drs::types::DataReplicationState;
 use aws_sdk_drs::Client as Drs;
-use aws_smithy_mocks::mock;
+use aws_smithy_mocks::{mock, Rule};
 use dr_core::invocation::HandlerError;
 use dr_core::report::{OutcomeResult, RunReport, RunStatus};
 use dr_testkit::{publish_rule, publisher, settings, sns_client};
@@ -163,4 +163,95 @@ async fn a_dry_run_reports_the_planned_starts_and_starts_nothing() {
     assert_eq!(report.outcomes[0].action, "StartReplication");
     assert_eq!(start.num_calls(), 0);
     assert_eq!(publish.num_calls(), 1);
+}
+
+const TARGET: &str = "123456789012";
+const STAGING: &str = "345678901234";
+
+/// Server `n` of the target account, extended from the staging account's server `n + 500`.
+fn extended_server(n: u32) -> aws_sdk_drs::types::SourceServer {
+    let mut server = sdk_server(n, DataReplicationState::Stopped);
+    server.staging_area = Some(
+        aws_sdk_drs::types::StagingArea::builder()
+            .status(aws_sdk_drs::types::ExtensionStatus::Extended)
+            .staging_account_id(STAGING)
+            .staging_source_server_arn(format!(
+                "arn:aws:drs:us-east-1:{STAGING}:source-server/{}",
+                id(n + 500)
+            ))
+            .build(),
+    );
+    server
+}
+
+/// A fleet of the target account and the staging account in us-east-1: the target lists
+/// extended server 1, the staging account its server 501, STOPPED. Runs `event` over it and
+/// returns the report with the StartReplication rules of each account.
+async fn staging_fleet_run(event: &Value) -> (RunReport, Rule, Rule) {
+    let target_describe =
+        mock!(Drs::describe_source_servers).then_output(|| page(vec![extended_server(1)], None));
+    let target_start = mock!(Drs::start_replication).then_output(|| started(1));
+    let staging_describe = mock!(Drs::describe_source_servers)
+        .then_output(|| page(vec![sdk_server(501, DataReplicationState::Stopped)], None));
+    let staging_start = mock!(Drs::start_replication)
+        .match_requests(|r| r.source_server_id() == Some(id(501).as_str()))
+        .then_output(|| started(501));
+    let publish = publish_rule();
+    let (function, _, sns) = function(drs_client(&[]), sns_client(&[&publish]));
+    let at = |account: &str| {
+        dr_core::fleet::Target::home(Some(account.into()), Some("us-east-1".into()))
+    };
+    let fleet = [
+        Connected::new(
+            at(TARGET),
+            drs_client(&[&target_describe, &target_start]),
+            None,
+        ),
+        Connected::new(
+            at(STAGING),
+            drs_client(&[&staging_describe, &staging_start]),
+            None,
+        ),
+    ];
+    let report = dr_core::function::handle(&function, &fleet, &publisher(sns), event, NOW)
+        .await
+        .expect("report");
+    (report, target_start, staging_start)
+}
+
+#[tokio::test]
+async fn an_extended_server_is_started_in_its_staging_account_of_the_fleet() {
+    let (report, target_start, staging_start) = staging_fleet_run(&json!({})).await;
+    assert_eq!(
+        (target_start.num_calls(), staging_start.num_calls()),
+        (0, 1)
+    );
+    let outcome = &report.outcomes[0];
+    assert_eq!(
+        (outcome.target.as_str(), outcome.account.as_deref()),
+        (id(501).as_str(), Some(STAGING))
+    );
+    assert_eq!(
+        outcome.detail.as_deref(),
+        Some(format!("for extended server {} of account {TARGET}", id(1)).as_str())
+    );
+    assert_eq!(report.skips[0].account.as_deref(), Some(TARGET));
+    assert!(report.skips[0]
+        .reason
+        .ends_with("started there, on its staging source server s-00000000000000501"));
+}
+
+#[tokio::test]
+async fn a_dry_run_over_the_fleet_plans_the_staging_start_and_starts_nothing() {
+    let (report, target_start, staging_start) = staging_fleet_run(&json!({"dryRun": true})).await;
+    assert_eq!(
+        (target_start.num_calls(), staging_start.num_calls()),
+        (0, 0)
+    );
+    assert_eq!(report.outcomes[0].result, OutcomeResult::Planned);
+    assert_eq!(report.outcomes[0].account.as_deref(), Some(STAGING));
+    assert!(report.outcomes[0]
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.starts_with("for extended server")));
 }
