@@ -164,6 +164,40 @@ mod tests {
     }
 
     #[test]
+    fn the_fleet_and_its_concurrency_are_read_and_admitted_from() {
+        let settings = Settings::from_env(&Env::from_pairs([
+            ("ACCOUNT_ID", "123456789012"),
+            ("AWS_REGION", "us-east-1"),
+            ("FLEET_CONCURRENCY", "3"),
+            (
+                "FLEET",
+                r#"[{"account": "123456789012", "region": "us-east-1"},
+                    {"account": "234567890123", "region": "us-east-1",
+                     "role": "arn:aws:iam::234567890123:role/m-{function}"}]"#,
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(settings.fleet_concurrency, 3);
+        assert_eq!(settings.fleet.targets().len(), 2);
+        assert_eq!(
+            settings.admission().fleet_accounts,
+            ["123456789012", "234567890123"]
+        );
+    }
+
+    #[test]
+    fn without_a_fleet_the_home_account_is_the_only_one_admitted() {
+        let settings = Settings::from_env(&Env::from_pairs([("ACCOUNT_ID", "123456789012")]));
+        let settings = settings.unwrap();
+        assert_eq!(settings.admission().fleet_accounts, ["123456789012"]);
+        let err = Settings::from_env(&Env::from_pairs([("FLEET_CONCURRENCY", "51")])).unwrap_err();
+        assert_eq!(
+            (err.var.as_str(), err.reason.as_str()),
+            ("FLEET_CONCURRENCY", "51 is out of range (allowed 1 to 50)")
+        );
+    }
+
+    #[test]
     fn admission_carries_the_home_account_and_topics() {
         let settings = Settings {
             home_account: Some("123456789012".into()),

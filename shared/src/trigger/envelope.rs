@@ -201,22 +201,26 @@ fn sns_message(
     }
 }
 
-/// Where a vault notification comes from: the account and region of its recovery point, else
-/// those of the topic it came through. AWS documents no rule tying a vault's notification topic
-/// to the vault's Region, so the recovery point ARN decides whenever the message names one.
+/// Where a vault notification comes from: its recovery point's account and region when the ARN
+/// names them (an EBS snapshot's names no account), else the `AccountId` attribute and the
+/// topic's. AWS documents no rule tying a vault's notification topic to the vault's Region, so
+/// the recovery point ARN decides whenever it names one.
 fn vault_origin(notification: &vault::VaultNotification, topic: Option<&Arn>) -> Origin {
     let point = notification
         .recovery_point_arn
         .as_deref()
         .and_then(|arn| Arn::parse(arn).ok());
-    let from = |arn: Option<&Arn>| {
-        arn.map(|a| Origin {
-            account: a.account().map(str::to_owned),
-            region: a.region().map(str::to_owned),
-        })
-    };
-    from(point.as_ref())
-        .filter(|o| o.account.is_some() && o.region.is_some())
-        .or_else(|| from(topic))
-        .unwrap_or_default()
+    let account = point
+        .as_ref()
+        .and_then(Arn::account)
+        .or(notification.account.as_deref())
+        .or_else(|| topic.and_then(Arn::account));
+    let region = point
+        .as_ref()
+        .and_then(Arn::region)
+        .or_else(|| topic.and_then(Arn::region));
+    Origin {
+        account: account.map(str::to_owned),
+        region: region.map(str::to_owned),
+    }
 }

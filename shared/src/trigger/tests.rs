@@ -655,3 +655,163 @@ fn a_direct_invoke_cannot_name_a_destination_role_or_topic() {
         );
     }
 }
+
+#[test]
+fn a_direct_invoke_may_name_one_target_by_account_and_region() {
+    let t = parse(&json!({"schedule": "s", "target": {"account": HOME, "region": "us-west-2"}}))
+        .unwrap();
+    assert_eq!(
+        t.target(),
+        Some(&TargetSelector {
+            account: HOME.into(),
+            region: "us-west-2".into()
+        })
+    );
+    assert!(matches!(t.events[0], Event::Schedule(_)));
+}
+
+#[test]
+fn a_target_that_names_a_role_or_lacks_a_field_is_refused() {
+    let cases = [
+        (
+            json!({"account": HOME, "region": "us-east-1", "role": "arn:aws:iam::1:role/x"}),
+            "field `target`: unknown field `role` (a target names only account and region)",
+        ),
+        (
+            json!({"account": HOME}),
+            "field `target.region`: is missing",
+        ),
+        (
+            json!({"account": 123, "region": "us-east-1"}),
+            "field `target.account`: expected a non-empty string, found number",
+        ),
+        (
+            json!("123456789012/us-east-1"),
+            "field `target`: expected an object with account and region, found string",
+        ),
+    ];
+    for (target, want) in cases {
+        let err = parse(&json!({"target": target})).unwrap_err().to_string();
+        assert!(err.ends_with(want), "{target}: {err}");
+    }
+}
+
+#[test]
+fn a_service_event_comes_from_its_envelopes_account_and_region() {
+    let mut event = eventbridge(
+        "aws.backup",
+        "Backup Job State Change",
+        json!([]),
+        json!({"backupJobId": "b-1", "state": "COMPLETED"}),
+    );
+    event["account"] = json!("234567890123");
+    event["region"] = json!("eu-west-1");
+    let accounts = [HOME.to_owned(), "234567890123".to_owned()];
+    let t = parse_for(
+        &event,
+        Admission {
+            home_account: Some(HOME),
+            fleet_accounts: &accounts,
+            trigger_topics: &[],
+        },
+    )
+    .unwrap();
+    let origins: Vec<&Origin> = t.origins().collect();
+    assert_eq!(
+        origins,
+        [&Origin {
+            account: Some("234567890123".into()),
+            region: Some("eu-west-1".into())
+        }]
+    );
+}
+
+#[test]
+fn schedules_and_alarms_concern_the_whole_fleet() {
+    let schedule = eventbridge("aws.events", "Scheduled Event", json!([]), json!({}));
+    let alarm = sns(SNS_ALARM, json!({}), json!(null));
+    for event in [schedule, alarm, json!({})] {
+        let t = parse(&event).unwrap();
+        assert!(t.origins().all(|o| *o == Origin::default()), "{event}");
+    }
+}
+
+#[test]
+fn a_vault_notification_comes_from_its_recovery_points_account_and_region() {
+    let point = "arn:aws:backup:eu-west-1:234567890123:recovery-point:4e8c1a3b";
+    let text = format!("An AWS Backup job was completed successfully. Recovery point ARN: {point}. Backup Job ID: j-1.");
+    let t = parse(&sns(
+        &text,
+        json!({}),
+        json!("Notification from AWS Backup"),
+    ))
+    .unwrap();
+    let origin = t.origins().next().cloned().unwrap_or_default();
+    assert_eq!(
+        (origin.account.as_deref(), origin.region.as_deref()),
+        (Some("234567890123"), Some("eu-west-1"))
+    );
+    let snapshot = "An AWS Backup job was completed successfully. Recovery point ARN: arn:aws:ec2:us-west-2::snapshot/snap-1. Backup Job ID: j-1.";
+    let t = parse(&sns(
+        snapshot,
+        json!({"AccountId": {"Type": "String", "Value": "345678901234"}}),
+        json!("Notification from AWS Backup"),
+    ))
+    .unwrap();
+    let origin = t.origins().next().cloned().unwrap_or_default();
+    assert_eq!(
+        (origin.account.as_deref(), origin.region.as_deref()),
+        (Some("345678901234"), Some("us-west-2"))
+    );
+}
+
+#[test]
+fn events_of_fleet_accounts_are_admitted_and_others_refused() {
+    let accounts = [HOME.to_owned(), "234567890123".to_owned()];
+    let admission = Admission {
+        home_account: Some(HOME),
+        fleet_accounts: &accounts,
+        trigger_topics: &[],
+    };
+    let from = |account: &str| {
+        let mut e = eventbridge(
+            "aws.drs",
+            "DRS Source Server Data Replication Stalled Change",
+            json!([format!(
+                "arn:aws:drs:us-east-1:{account}:source-server/s-1234567890abcdef0"
+            )]),
+            json!({"state": "STALLED"}),
+        );
+        e["account"] = json!(account);
+        e
+    };
+    assert!(parse_for(&from("234567890123"), admission).is_ok());
+    assert_eq!(
+        parse_for(&from("999999999999"), admission)
+            .unwrap_err()
+            .to_string(),
+        "the event is from account 999999999999; this function serves accounts 123456789012, \
+         234567890123 (FLEET)"
+    );
+}
+
+#[test]
+fn one_targets_view_keeps_only_the_events_it_covers() {
+    let t = Trigger::from_events(vec![
+        Event::Schedule(Schedule { name: None }),
+        Event::Schedule(Schedule {
+            name: Some("b".into()),
+        }),
+    ])
+    .with_origins(vec![
+        Origin::default(),
+        Origin {
+            account: Some("234567890123".into()),
+            region: None,
+        },
+    ]);
+    let home = t.only(|o| o.account.as_deref().is_none_or(|a| a == HOME));
+    assert_eq!(home.events.len(), 1);
+    let member = t.only(|o| o.account.as_deref().is_none_or(|a| a == "234567890123"));
+    assert_eq!(member.events.len(), 2);
+}
