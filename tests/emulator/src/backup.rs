@@ -438,7 +438,7 @@ impl Backup {
         arn
     }
 
-    /// Adds a recovery point to a vault of the home region and account (admin API), as a backup
+    /// Adds a recovery point to a vault of this account and region (admin API), as a backup
     /// job completing would; returns its ARN.
     pub fn add_recovery_point(
         &mut self,

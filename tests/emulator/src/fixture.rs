@@ -145,7 +145,7 @@ pub struct DrsServer {
     /// Tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
-    /// `stagingArea.stagingAccountID`: the account the server belongs to (the fixture account,
+    /// `stagingArea.stagingAccountID`: the account the server belongs to (the fixture's or partition's account,
     /// the default), or for an extended server its staging account [DRS API: StagingArea].
     #[serde(
         rename = "stagingAccountID",
@@ -226,7 +226,7 @@ pub struct BackupFixture {
     /// Vaults, in any region or account; copy destinations are matched by ARN.
     #[serde(default)]
     pub vaults: Vec<Vault>,
-    /// Backup jobs, in the home region and account; those in flight hold their resource.
+    /// Backup jobs, in the section's own region and account; those in flight hold their resource.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backup_jobs: Vec<BackupJobSpec>,
 }
@@ -251,7 +251,7 @@ pub const STORAGE_CLASSES: [&str; 3] = ["WARM", "COLD", "DELETED"];
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BackupJobSpec {
-    /// The vault (of the home region and account) its recovery point goes to.
+    /// The vault (of the section's own region and account) its recovery point goes to.
     pub backup_vault_name: String,
     /// The resource backed up.
     pub resource_arn: String,
@@ -276,10 +276,10 @@ fn default_backup_job_state() -> String {
 pub struct Vault {
     /// Vault name.
     pub name: String,
-    /// Region; defaults to the fixture region.
+    /// Region; defaults to the section's (fixture's or partition's) region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    /// Account; defaults to the fixture account.
+    /// Account; defaults to the section's (fixture's or partition's) account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
     /// Recovery points already in the vault.
