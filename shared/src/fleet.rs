@@ -14,8 +14,13 @@ use std::fmt;
 pub const FLEET_VAR: &str = "FLEET";
 /// Most targets one fleet may list: a run's report and its Step Functions item list stay bounded.
 pub const MAX_TARGETS: usize = 1_000;
-/// What a role ARN in `FLEET` may contain to name the function reading it.
+/// The variable naming the role of every entry of `FLEET` that names none (outside the home
+/// account): one short entry per target keeps a large fleet within Lambda's 4 KB of variables.
+pub const FLEET_ROLE_VAR: &str = "FLEET_ROLE";
+/// What a role ARN in `FLEET` or `FLEET_ROLE` may contain to name the function reading it.
 pub const FUNCTION_PLACEHOLDER: &str = "{function}";
+/// What a role ARN in `FLEET_ROLE` may contain to name the entry's account.
+pub const ACCOUNT_PLACEHOLDER: &str = "{account}";
 
 /// One account in one region, and how to reach it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,17 +145,20 @@ impl Fleet {
     /// Reads `FLEET`; unset or `[]` is the home target (`home_account`, `AWS_REGION`).
     pub fn from_env(env: &Env, home_account: Option<&str>) -> Result<Self, ConfigError> {
         let home_region = env.optional("AWS_REGION");
+        let default_role = env.optional(FLEET_ROLE_VAR);
         match env.optional(FLEET_VAR) {
             None => Ok(Self::home(home_account.map(str::to_owned), home_region)),
-            Some(json) => Self::parse(&json, home_account, home_region),
+            Some(json) => Self::parse(&json, home_account, home_region, default_role.as_deref()),
         }
     }
 
-    /// Parses a `FLEET` value.
+    /// Parses a `FLEET` value; entries without a role outside the home account take
+    /// `default_role` (`FLEET_ROLE`).
     fn parse(
         json: &str,
         home_account: Option<&str>,
         home_region: Option<String>,
+        default_role: Option<&str>,
     ) -> Result<Self, ConfigError> {
         let err = |reason: String| ConfigError::new(FLEET_VAR, reason);
         let entries: Vec<Entry> = serde_json::from_str(json)
@@ -169,7 +177,7 @@ impl Fleet {
             .into_iter()
             .enumerate()
             .map(|(i, entry)| {
-                let target = Self::target(entry, home_account)
+                let target = Self::target(entry, home_account, default_role)
                     .map_err(|reason| err(format!("entry {i}: {reason}")))?;
                 if !seen.insert((target.account.clone(), target.region.clone())) {
                     return Err(err(format!("entry {i}: {target} is listed twice")));
@@ -181,7 +189,11 @@ impl Fleet {
     }
 
     /// One entry, validated.
-    fn target(entry: Entry, home_account: Option<&str>) -> Result<Target, String> {
+    fn target(
+        entry: Entry,
+        home_account: Option<&str>,
+        default_role: Option<&str>,
+    ) -> Result<Target, String> {
         let Entry {
             account,
             region,
@@ -194,6 +206,11 @@ impl Fleet {
         if !is_region(&region) {
             return Err(format!("`{region}` is not an AWS region name"));
         }
+        let role = role.or_else(|| {
+            (home_account != Some(account.as_str()))
+                .then(|| default_role.map(|r| r.replace(ACCOUNT_PLACEHOLDER, &account)))
+                .flatten()
+        });
         let access = match role {
             None if home_account == Some(account.as_str()) => {
                 if external_id.is_some() {
@@ -204,7 +221,7 @@ impl Fleet {
             None => {
                 return Err(format!(
                     "account {account} is not the home account (ACCOUNT_ID), so give the `role` \
-                     to assume in it"
+                     to assume in it, or FLEET_ROLE"
                 ))
             }
             Some(template) => {
@@ -268,7 +285,7 @@ mod tests {
     const HOME: &str = "123456789012";
 
     fn fleet(json: &str) -> Result<Fleet, String> {
-        Fleet::parse(json, Some(HOME), Some("us-east-1".into())).map_err(|e| e.reason)
+        Fleet::parse(json, Some(HOME), Some("us-east-1".into()), None).map_err(|e| e.reason)
     }
 
     #[test]
@@ -322,7 +339,7 @@ mod tests {
             (
                 r#"{"account": "234567890123", "region": "us-east-1"}"#.to_owned(),
                 "entry 0: account 234567890123 is not the home account (ACCOUNT_ID), so give \
-                 the `role` to assume in it",
+                 the `role` to assume in it, or FLEET_ROLE",
             ),
             (
                 format!(
@@ -350,6 +367,35 @@ mod tests {
             let got = fleet(&format!("[{entry}]")).unwrap_err();
             assert!(got.ends_with(want), "{entry}: {got}");
         }
+    }
+
+    #[test]
+    fn entries_without_a_role_outside_the_home_account_take_fleet_role() {
+        let fleet = Fleet::parse(
+            r#"[{"account": "123456789012", "region": "us-east-1"},
+                {"account": "234567890123", "region": "us-east-1"},
+                {"account": "345678901234", "region": "us-east-1", "role": "arn:aws:iam::345678901234:role/own"}]"#,
+            Some(HOME),
+            None,
+            Some("arn:aws:iam::{account}:role/dr-automation-member-{function}"),
+        )
+        .unwrap();
+        let roles: Vec<Option<String>> = fleet
+            .targets()
+            .iter()
+            .map(|t| match &t.access {
+                Access::Own => None,
+                Access::Role(r) => Some(r.role_for("f").unwrap().to_string()),
+            })
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                None,
+                Some("arn:aws:iam::234567890123:role/dr-automation-member-f".to_owned()),
+                Some("arn:aws:iam::345678901234:role/own".to_owned()),
+            ]
+        );
     }
 
     #[test]
