@@ -36,11 +36,19 @@ use std::collections::{BTreeMap, BTreeSet};
 /// [`SourceServer::holds_replication_slot`]).
 pub fn plan(config: &DrsConfig, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<Start>> {
     let mut skips: Vec<Skips> = fleet.iter().map(|_| Skips::new()).collect();
+    let mut about_trigger = TriggerSkips::new(fleet);
     let mut asked: Vec<BTreeMap<&SourceServerId, Asked<'_>>> =
         fleet.iter().map(|_| BTreeMap::new()).collect();
     for (here, observed) in fleet.iter().enumerate() {
         let servers = observed.facts.servers.as_slice();
-        for server in candidates(&observed.trigger, config, servers, &mut skips[here]) {
+        let skips_here = &mut skips[here];
+        for server in candidates(
+            &observed.trigger,
+            config,
+            servers,
+            skips_here,
+            &mut about_trigger,
+        ) {
             if matches!(server.staging, Staging::Extended { .. }) {
                 match staging_source_server(fleet, observed, server) {
                     Ok((there, staging)) => asked[there]
@@ -110,6 +118,52 @@ pub fn plan(config: &DrsConfig, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<Start
         plan.skips = skips;
     }
     plans
+}
+
+/// The skips about the trigger itself (an event not handled, an alarm not in ALARM, an id that
+/// is no server), which every target that sees the event would give alike: reported once for
+/// the run, in the first target that gives them. An id or an alarm some target's servers
+/// answer is not skipped in the others.
+struct TriggerSkips<'f> {
+    /// Every source server of every observed target.
+    servers: Vec<&'f SourceServer>,
+    /// Their ids.
+    listed: BTreeSet<&'f SourceServerId>,
+    /// Whether the run observes more than one target.
+    fleet: bool,
+    /// What was reported, by target and reason.
+    reported: BTreeSet<(String, String)>,
+}
+
+impl<'f> TriggerSkips<'f> {
+    fn new(fleet: &'f [Observed<'_, Facts>]) -> Self {
+        let servers: Vec<&SourceServer> = fleet.iter().flat_map(|o| &o.facts.servers).collect();
+        Self {
+            listed: servers.iter().map(|s| &s.id).collect(),
+            servers,
+            fleet: fleet.len() > 1,
+            reported: BTreeSet::new(),
+        }
+    }
+
+    /// Adds `skip` to `skips` unless the run already reported it.
+    fn push(&mut self, skips: &mut Skips, skip: Skip) {
+        if self
+            .reported
+            .insert((skip.target.clone(), skip.reason.clone()))
+        {
+            skips.push(skip);
+        }
+    }
+
+    /// Where no server has an id: this target alone, or every target of the run.
+    fn nowhere(&self) -> &'static str {
+        if self.fleet {
+            "in any account and region of this run"
+        } else {
+            "in this account and region"
+        }
+    }
 }
 
 /// What a replicating account is asked to start one of its servers for.
@@ -249,6 +303,7 @@ fn candidates<'a>(
     config: &DrsConfig,
     servers: &'a [SourceServer],
     skips: &mut Skips,
+    about_trigger: &mut TriggerSkips<'_>,
 ) -> Vec<&'a SourceServer> {
     let mut wanted: BTreeSet<&SourceServerId> = BTreeSet::new();
     let mut want = |server: &'a SourceServer, skips: &mut Skips| {
@@ -268,22 +323,25 @@ fn candidates<'a>(
             Event::Direct(direct) => {
                 for target in &direct.targets {
                     match SourceServerId::parse(target) {
-                        Ok(id) => by_id(&id, servers, skips, &mut want),
-                        Err(_) => skips.push(Skip::new(target, "not a source server id")),
+                        Ok(id) => by_id(&id, servers, skips, about_trigger, &mut want),
+                        Err(_) => {
+                            about_trigger.push(skips, Skip::new(target, "not a source server id"));
+                        }
                     }
                 }
             }
             Event::Alarm(alarm) => {
-                for s in alarm_servers(alarm, &config.alarm_mapping, servers, skips) {
+                let mapping = &config.alarm_mapping;
+                for s in alarm_servers(alarm, mapping, servers, skips, about_trigger) {
                     want(s, skips);
                 }
             }
             Event::ReplicationStalled(change) => {
-                for s in stalled_servers(change, servers, skips) {
+                for s in stalled_servers(change, servers, skips, about_trigger) {
                     want(s, skips);
                 }
             }
-            other => skips.push(Trigger::not_handled(other, FUNCTION)),
+            other => about_trigger.push(skips, Trigger::not_handled(other, FUNCTION)),
         }
     }
     let mut out: Vec<&SourceServer> = servers.iter().filter(|s| wanted.contains(&s.id)).collect();
@@ -292,19 +350,21 @@ fn candidates<'a>(
     out
 }
 
-/// Looks up one requested id, skipping it with the reason when DRS does not list it.
+/// Looks up one requested id, skipping it with the reason when no target of the run lists it.
 fn by_id<'a>(
     target: &SourceServerId,
     servers: &'a [SourceServer],
     skips: &mut Skips,
+    about_trigger: &mut TriggerSkips<'_>,
     mut found: impl FnMut(&'a SourceServer, &mut Skips),
 ) {
     match servers.iter().find(|s| s.id == *target) {
         Some(s) => found(s, skips),
-        None => skips.push(Skip::new(
-            target.as_str(),
-            "no such source server in this account and region",
-        )),
+        None if about_trigger.listed.contains(target) => {}
+        None => {
+            let reason = format!("no such source server {}", about_trigger.nowhere());
+            about_trigger.push(skips, Skip::new(target.as_str(), reason));
+        }
     }
 }
 
@@ -314,16 +374,21 @@ fn stalled_servers<'a>(
     change: &ReplicationStalled,
     servers: &'a [SourceServer],
     skips: &mut Skips,
+    about_trigger: &mut TriggerSkips<'_>,
 ) -> Vec<&'a SourceServer> {
     let mut out = Vec::new();
     match change.state {
         StalledState::Stalled => {
-            by_id(&change.source_server_id, servers, skips, |s, _| out.push(s));
+            let id = &change.source_server_id;
+            by_id(id, servers, skips, about_trigger, |s, _| out.push(s));
         }
-        StalledState::NotStalled => skips.push(Skip::new(
-            change.source_server_id.as_str(),
-            "stalled-change event with state NOT_STALLED: nothing to recover",
-        )),
+        StalledState::NotStalled => about_trigger.push(
+            skips,
+            Skip::new(
+                change.source_server_id.as_str(),
+                "stalled-change event with state NOT_STALLED: nothing to recover",
+            ),
+        ),
     }
     out
 }
@@ -334,35 +399,43 @@ fn alarm_servers<'a>(
     mapping: &AlarmMapping,
     servers: &'a [SourceServer],
     skips: &mut Skips,
+    about_trigger: &mut TriggerSkips<'_>,
 ) -> Vec<&'a SourceServer> {
     if alarm.state != AlarmState::Alarm {
-        skips.push(Skip::new(
-            &alarm.name,
-            format!("alarm is {}: nothing to recover", alarm.state.as_str()),
-        ));
+        let reason = format!("alarm is {}: nothing to recover", alarm.state.as_str());
+        about_trigger.push(skips, Skip::new(&alarm.name, reason));
         return Vec::new();
     }
     let matched: Vec<&SourceServer> = servers
         .iter()
         .filter(|s| maps_to(alarm, mapping, s))
         .collect();
-    if matched.is_empty() {
+    let mapped_elsewhere = || {
+        about_trigger
+            .servers
+            .iter()
+            .any(|s| maps_to(alarm, mapping, s))
+    };
+    if matched.is_empty() && !mapped_elsewhere() {
         let dims: Vec<String> = alarm
             .dimensions
             .iter()
             .map(|d| format!("{}={}", d.name, d.value))
             .collect();
-        skips.push(Skip::new(
-            &alarm.name,
-            format!(
-                "no source server maps to this alarm (dimensions: {})",
-                if dims.is_empty() {
-                    "none".to_owned()
-                } else {
-                    dims.join(", ")
-                }
-            ),
-        ));
+        let reason = format!(
+            "no source server{} maps to this alarm (dimensions: {})",
+            if about_trigger.fleet {
+                " in any account and region of this run"
+            } else {
+                ""
+            },
+            if dims.is_empty() {
+                "none".to_owned()
+            } else {
+                dims.join(", ")
+            }
+        );
+        about_trigger.push(skips, Skip::new(&alarm.name, reason));
     }
     matched
 }

@@ -631,6 +631,73 @@ fn a_server_drs_cannot_reach_is_left_alone_even_with_its_staging_account_observe
     assert!(plans[1].actions.is_empty());
 }
 
+// ---------------------------------------------------------------- the trigger across the fleet
+
+/// Server 1 in one account, server 2 in another, both STOPPED in us-east-1: the plans of
+/// `trigger` over them, everything selected.
+fn two_accounts(trigger: &Trigger) -> Vec<Plan<Start>> {
+    let (a, b) = (at(TARGET, "us-east-1"), at(STAGING, "us-east-1"));
+    fleet_plans(
+        trigger,
+        &config(all()),
+        &[
+            (&a, vec![server(1, Stopped)]),
+            (&b, vec![server(2, Stopped)]),
+        ],
+    )
+}
+
+#[test]
+fn a_direct_invoke_over_the_fleet_skips_an_id_only_when_no_target_lists_it() {
+    let plans = two_accounts(&direct(&[&id(1), &id(2), &id(9), "web-1"]));
+    assert_plan(
+        &plans[0],
+        &[id(1)],
+        &[
+            (
+                id(9),
+                "no such source server in any account and region of this run",
+            ),
+            ("web-1".into(), "not a source server id"),
+        ],
+    );
+    assert_plan(&plans[1], &[id(2)], &[]);
+}
+
+#[test]
+fn an_alarm_back_to_ok_is_skipped_once_for_the_whole_fleet() {
+    let plans = two_accounts(&on(Event::Alarm(alarm("a", AlarmState::Ok, &[]))));
+    assert_plan(
+        &plans[0],
+        &[],
+        &[("a".into(), "alarm is OK: nothing to recover")],
+    );
+    assert_plan(&plans[1], &[], &[]);
+}
+
+#[test]
+fn an_alarm_that_maps_to_a_server_of_one_target_is_not_skipped_in_the_others() {
+    let dims = [("InstanceId", instance(2))];
+    let dims: Vec<(&str, &str)> = dims.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let plans = two_accounts(&on(Event::Alarm(alarm("a", AlarmState::Alarm, &dims))));
+    assert_plan(&plans[0], &[], &[]);
+    assert_plan(&plans[1], &[id(2)], &[]);
+}
+
+#[test]
+fn an_alarm_that_maps_to_no_server_of_the_fleet_is_skipped_once() {
+    let plans = two_accounts(&on(Event::Alarm(alarm("a", AlarmState::Alarm, &[]))));
+    assert_plan(
+        &plans[0],
+        &[],
+        &[(
+            "a".into(),
+            "no source server in any account and region of this run maps to this alarm",
+        )],
+    );
+    assert_plan(&plans[1], &[], &[]);
+}
+
 // ---------------------------------------------------------------- the replication quota
 
 /// 299 servers taking a slot here: `also` and the rest CONTINUOUS (ids from 1000); then 50 more
