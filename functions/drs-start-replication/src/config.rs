@@ -88,8 +88,9 @@ pub struct DrsConfig {
     pub selection: Selection,
     /// Alarm to server mapping.
     pub alarm_mapping: AlarmMapping,
-    /// Most servers replicating at once in this account and region (the DRS quota): extended
-    /// servers replicate in their staging account and are not counted here.
+    /// Most servers replicating at once in each account and region of the fleet (the DRS
+    /// quota): extended servers replicate, and are started and counted, in their staging
+    /// account.
     pub replication_quota: usize,
 }
 

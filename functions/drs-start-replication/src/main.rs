@@ -1,6 +1,6 @@
 //! `drs-start-replication`: starts replication of stopped AWS Elastic Disaster Recovery source
-//! servers chosen by configuration, on a schedule, an alarm, a stalled-replication event or a
-//! direct invocation.
+//! servers chosen by configuration, in every account and region of its fleet, on a schedule, an
+//! alarm, a stalled-replication event or a direct invocation.
 
 mod apply;
 mod config;

@@ -14,7 +14,10 @@
 //! skipped with the reason. The replication quota (`DRS_REPLICATION_QUOTA`) is counted per
 //! replicating account and Region: its own replicating servers plus every start routed to it.
 //! Selection, alarms and dry runs are the same in every target: each target resolves its own
-//! trigger against its own servers.
+//! trigger against its own servers, and `DRS_STAGING_ACCOUNT_IDS` narrows every target's
+//! selection by the servers' `stagingAccountID`. A skip about the trigger itself (an alarm not
+//! in ALARM, an id no server has, an event not handled) is reported once for the run, and only
+//! when no observed target answers it.
 
 use crate::config::{AlarmMapping, DimensionMatch, DrsConfig, Selection};
 use crate::model::{
