@@ -43,6 +43,26 @@ const EXPECTED: &[(&str, &str)] = &[
         "aws.drs DRS Source Server Data Replication Stalled Change",
     ),
     (
+        "drs-start-replication/fleet-replication-stalled-member-account.json",
+        "aws.drs DRS Source Server Data Replication Stalled Change",
+    ),
+    (
+        "drs-start-replication/fleet-target-invoke.json",
+        "schedule drs-start-replication",
+    ),
+    (
+        "backup-copy-fanout/fleet-backup-job-completed-member-account.json",
+        "aws.backup Backup Job State Change",
+    ),
+    (
+        "backup-copy-fanout/fleet-target-invoke.json",
+        "schedule backup-copy-fanout-sweep",
+    ),
+    (
+        "sms-replication-jobs/fleet-target-invoke.json",
+        "schedule sms-replication-jobs-hourly",
+    ),
+    (
         "backup-copy-fanout/backup-job-completed.json",
         "aws.backup Backup Job State Change",
     ),
@@ -120,6 +140,9 @@ fn every_sample_event_parses_as_expected() {
         assert_eq!(trigger.describe(), *want, "{rel}");
         if rel.contains("dry-run") {
             assert!(trigger.dry_run, "{rel} asks for a dry run");
+        }
+        if rel.contains("fleet-target-invoke") {
+            assert!(trigger.target().is_some(), "{rel} names one fleet target");
         }
         assert!(
             !trigger.events.is_empty()
