@@ -136,10 +136,12 @@ fn plans_and_models_do_no_io() {
 #[test]
 fn the_core_report_and_trigger_models_do_no_io() {
     let src = root().join("shared/src");
-    let files: Vec<PathBuf> = ["report", "trigger", "arn", "ids", "enums", "settings"]
-        .iter()
-        .flat_map(|name| module(&src, name))
-        .collect();
+    let files: Vec<PathBuf> = [
+        "report", "trigger", "arn", "ids", "enums", "settings", "fleet",
+    ]
+    .iter()
+    .flat_map(|name| module(&src, name))
+    .collect();
     assert_no_io(&files);
 }
 
