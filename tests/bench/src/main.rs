@@ -1,11 +1,12 @@
 //! `dr-bench`: runs every benchmark on the release binaries (built first by `make bench`), prints
 //! the Markdown table and writes it to `target/bench/results.md`.
 //!
-//! `dr-bench [--reps N] [--quick]`: `--reps` sets the cold starts per subject (default 30);
-//! `--quick` runs fleets a tenth of the size with 3 cold starts, to try the machinery. It exits
-//! 0 when targets are missed (they are marked in the table): timings are reported, not asserted.
+//! `dr-bench [--reps N] [--quick] [--only cold-start|fanout|fleet]`: `--reps` sets the cold
+//! starts per subject (default 30); `--quick` runs fleets a tenth of the size with 3 cold starts,
+//! to try the machinery; `--only` runs one scenario. It exits 0 when targets are missed (they are
+//! marked in the table): timings are reported, not asserted.
 
-use dr_bench::suite::{self, Settings};
+use dr_bench::suite::{self, Scenario, Settings};
 use dr_bench::{table, BenchError};
 use std::process::ExitCode;
 
@@ -13,7 +14,9 @@ use std::process::ExitCode;
 enum UsageError {
     #[error("--reps needs a positive number, got {0:?}")]
     Reps(Option<String>),
-    #[error("unknown argument {0:?}; usage: dr-bench [--reps N] [--quick]")]
+    #[error("--only needs cold-start, fanout or fleet, got {0:?}")]
+    Only(Option<String>),
+    #[error("unknown argument {0:?}; usage: dr-bench [--reps N] [--quick] [--only SCENARIO]")]
     Unknown(String),
 }
 
@@ -35,6 +38,18 @@ fn settings(args: impl Iterator<Item = String>) -> Result<Settings, UsageError> 
                 settings.drs_servers /= 10;
                 settings.drs_may_start /= 10;
                 settings.backup_points /= 10;
+                settings.fleet.targets /= 10;
+                settings.fleet.servers /= 10;
+                settings.fleet.stopped /= 10;
+            }
+            "--only" => {
+                let value = args.next();
+                settings.only = Some(
+                    value
+                        .as_deref()
+                        .and_then(Scenario::parse)
+                        .ok_or(UsageError::Only(value))?,
+                );
             }
             _ => return Err(UsageError::Unknown(arg)),
         }

@@ -8,7 +8,11 @@
 //!   the bound that latency and the configured concurrency and rate set, and against the Python
 //!   peer making the same calls one by one.
 //! - Memory: peak RSS of the same jobs on a fleet a tenth of the size, and of the floor.
+//! - Fleet: `drs-start-replication` over many member accounts reached through their roles
+//!   ([`crate::fleet`]): wall time against its bound, `AssumeRole` calls of the first and the
+//!   warm invocation, peak RSS against the same job on one target.
 
+use crate::fleet::{self, FleetBench, Shape};
 use crate::measure::{self, Run, RunSpec};
 use crate::process::Subject;
 use crate::{BenchError, Summary, FLOOR};
@@ -51,6 +55,10 @@ pub struct Settings {
     pub backup_points: usize,
     /// The small runs are this many times smaller.
     pub small_divisor: usize,
+    /// The fleet scenario's size and concurrency.
+    pub fleet: Shape,
+    /// Only this scenario; `None` runs them all.
+    pub only: Option<Scenario>,
     /// The venv's Python with boto3; `None` leaves the peers out.
     pub python: Option<PathBuf>,
     /// `tools/bench`, where the peers live.
@@ -77,10 +85,50 @@ impl Settings {
             drs_may_start: 300,
             backup_points: 2000,
             small_divisor: 10,
+            // 50 targets of 100 servers, 20 of them to start, 10 targets at a time with 10
+            // starts in flight each: 100 calls in flight, as in the other fan-out jobs.
+            fleet: Shape {
+                targets: 50,
+                servers: 100,
+                stopped: 20,
+                fleet_concurrency: 10,
+                max_concurrency: 10,
+            },
+            only: None,
             python: python.is_file().then_some(python),
             tools: root.join("tools/bench"),
             out_dir: dr_e2e::target_dir().join("bench"),
         }
+    }
+}
+
+/// A part of the benchmark `--only` can pick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// Cold starts (and the binaries' sizes).
+    ColdStart,
+    /// The single-account fan-out jobs.
+    Fanout,
+    /// The fleet job.
+    Fleet,
+}
+
+impl Scenario {
+    /// The scenario of a `--only` argument: `cold-start`, `fanout` or `fleet`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "cold-start" => Some(Self::ColdStart),
+            "fanout" => Some(Self::Fanout),
+            "fleet" => Some(Self::Fleet),
+            _ => None,
+        }
+    }
+}
+
+impl Settings {
+    /// Whether `scenario` is run.
+    pub fn runs(&self, scenario: Scenario) -> bool {
+        self.only.is_none_or(|only| only == scenario)
     }
 }
 
@@ -140,6 +188,8 @@ pub struct Results {
     pub cold: Vec<ColdStart>,
     /// The fan-out jobs.
     pub fanout: Vec<Fanout>,
+    /// The fleet job, when it was run.
+    pub fleet: Option<FleetBench>,
     /// Binary sizes in bytes: the floor first.
     pub sizes: Vec<(String, u64)>,
     /// `/proc/loadavg` before and after, to judge the noise.
@@ -172,8 +222,21 @@ pub async fn run_all(settings: &Settings) -> Result<Results, BenchError> {
             .iter()
             .filter_map(|(_, peer)| peer.and_then(|module| peer_subject(settings, module))),
     );
-    let cold = cold_starts(settings, &subjects).await?;
-    let fanout = vec![drs_fanout(settings).await?, backup_fanout(settings).await?];
+    let cold = if settings.runs(Scenario::ColdStart) {
+        cold_starts(settings, &subjects).await?
+    } else {
+        Vec::new()
+    };
+    let fanout = if settings.runs(Scenario::Fanout) {
+        vec![drs_fanout(settings).await?, backup_fanout(settings).await?]
+    } else {
+        Vec::new()
+    };
+    let fleet = if settings.runs(Scenario::Fleet) {
+        Some(fleet::fleet(settings).await?)
+    } else {
+        None
+    };
     let mut notes = vec![
         format!(
             "{} cold starts per subject (median, p90 in brackets), after one warm-up run; \
@@ -190,6 +253,15 @@ pub async fn run_all(settings: &Settings) -> Result<Results, BenchError> {
             settings.backup_rate,
             settings.small_divisor
         ),
+        format!(
+            "fleet: {} targets (FLEET_ROLE), FLEET_CONCURRENCY={}, MAX_CONCURRENCY={}, {} ms \
+             latency on every call; two invocations in one process, the emulator reset between \
+             them",
+            settings.fleet.targets,
+            settings.fleet.fleet_concurrency,
+            settings.fleet.max_concurrency,
+            settings.latency.as_millis()
+        ),
     ];
     if settings.python.is_none() {
         notes.push("no .venv/bin/python with boto3: the Python peers were left out".to_owned());
@@ -198,6 +270,7 @@ pub async fn run_all(settings: &Settings) -> Result<Results, BenchError> {
         reps: settings.reps,
         cold,
         fanout,
+        fleet,
         sizes,
         load: (load_before, load_average()),
         notes,

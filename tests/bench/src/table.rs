@@ -1,6 +1,7 @@
 //! The results as a Markdown table: every figure beside its floor or peer, the ratio, and
 //! whether the target for it is met.
 
+use crate::fleet::FleetBench;
 use crate::suite::{Fanout, Results, FUNCTIONS};
 use crate::{Summary, FLOOR};
 use std::fmt::Write as _;
@@ -154,6 +155,9 @@ pub fn rows(results: &Results) -> Vec<Row> {
     for f in &results.fanout {
         rows.extend(memory_rows(f, floor.map(|c| c.peak_rss_kib)));
     }
+    if let Some(f) = &results.fleet {
+        rows.extend(fleet_rows(f));
+    }
     if let (Some(sms), Some(floor_rss)) = (
         results.cold("sms-replication-jobs"),
         floor.map(|c| c.peak_rss_kib),
@@ -272,6 +276,54 @@ fn memory_rows(f: &Fanout, floor_rss: Option<u64>) -> Vec<Row> {
     rows
 }
 
+/// The fleet job: wall time of each invocation against its bound, `AssumeRole` calls of each
+/// (one per target on the first, none on the warm one within the credentials' lifetime), and
+/// peak RSS against the same job on one target.
+fn fleet_rows(f: &FleetBench) -> Vec<Row> {
+    let targets = f.shape.targets as u64;
+    let mut rows = Vec::new();
+    for (i, run) in f.invocations.iter().enumerate() {
+        let (which, want) = match i {
+            0 => ("first run", targets),
+            _ => ("warm run", 0),
+        };
+        rows.push(at_most(
+            &format!("fleet wall time, {which}: {}", f.job()),
+            crate::fleet::FUNCTION,
+            (run.wall.as_secs_f64(), secs(run.wall)),
+            Some(("bound".to_owned(), run.bound.as_secs_f64(), secs(run.bound))),
+            Some(WALL_VS_BOUND),
+        ));
+        rows.push(Row {
+            figure: format!("AssumeRole calls, {which}: {} targets", f.shape.targets),
+            subject: crate::fleet::FUNCTION.to_owned(),
+            value: run.assume_role.to_string(),
+            reference: match want {
+                0 => "none within the credentials' lifetime".to_owned(),
+                n => format!("one per target: {n}"),
+            },
+            ratio: format!(
+                "{:.2} per target",
+                run.assume_role as f64 / targets.max(1) as f64
+            ),
+            target: format!("= {want}"),
+            met: Some(run.assume_role == want),
+        });
+    }
+    rows.push(at_most(
+        &format!("peak RSS, fleet run: {} targets", f.shape.targets),
+        crate::fleet::FUNCTION,
+        (f.peak_rss_kib as f64, mib(f.peak_rss_kib)),
+        Some((
+            "single-target run".to_owned(),
+            f.single_target_peak_rss_kib as f64,
+            mib(f.single_target_peak_rss_kib),
+        )),
+        None,
+    ));
+    rows
+}
+
 /// The whole Markdown document: notes, the table, the bounds and the calls counted.
 pub fn markdown(results: &Results) -> String {
     let rows = rows(results);
@@ -310,6 +362,23 @@ pub fn markdown(results: &Results) -> String {
             f.bound_formula,
             calls.join(", ")
         );
+    }
+    if let Some(f) = &results.fleet {
+        for (which, run) in ["first run", "warm run"].iter().zip(&f.invocations) {
+            let calls: Vec<String> = run
+                .calls
+                .iter()
+                .map(|(op, n)| format!("{op} {n}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "- `{}` fleet, {which}: bound {} = {}; calls: {}",
+                crate::fleet::FUNCTION,
+                secs(run.bound),
+                f.bound_formula,
+                calls.join(", ")
+            );
+        }
     }
     let missed = rows.iter().filter(|r| r.met == Some(false)).count();
     let _ = writeln!(

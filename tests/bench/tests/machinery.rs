@@ -1,9 +1,107 @@
 //! The benchmark machinery on a tiny account with the debug binaries: every scenario completes,
 //! does the work it is measured on, and the table reports every figure. No timing is asserted.
 
+use dr_bench::fleet::{self, FleetUsage, Shape};
 use dr_bench::suite::{run_all, Settings};
 use dr_bench::table;
 use std::time::Duration;
+
+const FLEET: Shape = Shape {
+    targets: 50,
+    servers: 100,
+    stopped: 20,
+    fleet_concurrency: 10,
+    max_concurrency: 10,
+};
+
+/// A first fleet run as the emulator counts it: one role and one page per target, 20 starts
+/// each, a report in two parts, and the emulator quick to serve them.
+fn first_run() -> FleetUsage {
+    FleetUsage {
+        targets: 50,
+        assume_role: 1,
+        pages: 1,
+        starts: 20,
+        publish: 2,
+        observe_service: Duration::from_millis(10),
+        apply_service: Duration::from_millis(30),
+        publish_service: Duration::from_millis(1),
+    }
+}
+
+#[test]
+fn the_fleet_bound_is_the_target_rounds_of_each_phase_of_a_target_s_critical_path() {
+    // 5 rounds of targets × (AssumeRole + 1 page) + 5 rounds × 2 waves of starts + 1 round of
+    // report parts, 20 ms each.
+    let bound = fleet::bound(&first_run(), &FLEET, Duration::from_millis(20));
+    assert_eq!(bound, Duration::from_millis(5 * 2 * 20 + 5 * 2 * 20 + 20));
+}
+
+#[test]
+fn a_warm_fleet_run_assumes_no_role_so_its_bound_loses_a_round_per_target_round() {
+    let warm = FleetUsage {
+        assume_role: 0,
+        ..first_run()
+    };
+    let bound = fleet::bound(&warm, &FLEET, Duration::from_millis(20));
+    assert_eq!(bound, Duration::from_millis(5 * 20 + 5 * 2 * 20 + 20));
+}
+
+#[test]
+fn the_emulator_s_service_time_bounds_a_phase_when_it_is_longer_than_its_latency_rounds() {
+    let slow = FleetUsage {
+        apply_service: Duration::from_millis(900),
+        ..first_run()
+    };
+    let bound = fleet::bound(&slow, &FLEET, Duration::from_millis(20));
+    assert_eq!(bound, Duration::from_millis(5 * 2 * 20 + 900 + 20));
+}
+
+#[test]
+fn the_fleet_formula_names_the_concurrency_it_was_computed_with() {
+    let formula = fleet::formula(&FLEET);
+    assert!(
+        formula.starts_with("max(⌈targets / 10⌉ × latency × (AssumeRole"),
+        "{formula}"
+    );
+    assert!(
+        formula.contains("⌈StartReplication per target / 10⌉"),
+        "{formula}"
+    );
+}
+
+#[test]
+fn the_fleet_fixture_holds_every_target_s_servers_and_fleet_names_each_once() {
+    let fixture = fleet::fixture(&Shape {
+        targets: 3,
+        ..FLEET
+    });
+    assert_eq!(fixture.partitions.len(), 3);
+    for p in &fixture.partitions {
+        let stopped = p
+            .drs
+            .source_servers
+            .iter()
+            .filter(|s| s.state.as_str() == "STOPPED")
+            .count();
+        assert_eq!(
+            (p.drs.source_servers.len(), stopped),
+            (100, 20),
+            "{}",
+            p.account_id
+        );
+    }
+    let entries: serde_json::Value =
+        serde_json::from_str(&fleet::fleet_var(3)).expect("FLEET is JSON");
+    let accounts: Vec<&str> = entries
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|e| e["account"].as_str())
+        .collect();
+    assert_eq!(accounts, fleet::accounts(3));
+    assert!(!accounts.contains(&fleet::HOME_ACCOUNT));
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tiny_run_measures_every_figure() {
@@ -15,6 +113,13 @@ async fn a_tiny_run_measures_every_figure() {
         drs_may_start: 10,
         backup_points: 20,
         small_divisor: 2,
+        fleet: Shape {
+            targets: 3,
+            servers: 10,
+            stopped: 4,
+            fleet_concurrency: 2,
+            max_concurrency: 2,
+        },
         // The peers need the venv; the machinery is the same for them.
         python: None,
         out_dir: dr_e2e::target_dir().join("bench-test"),
@@ -57,6 +162,17 @@ async fn a_tiny_run_measures_every_figure() {
         "{backup:?}"
     );
     assert_eq!(results.sizes.len(), 4);
+    let fleet = results.fleet.as_ref().expect("the fleet job ran");
+    let assumed: Vec<u64> = fleet.invocations.iter().map(|i| i.assume_role).collect();
+    assert_eq!(assumed, [3, 0], "one role per target, then none: {fleet:?}");
+    for run in &fleet.invocations {
+        assert_eq!(run.calls.get("StartReplication"), Some(&12), "{run:?}");
+        assert!(
+            run.wall > Duration::ZERO && run.bound > Duration::ZERO,
+            "{run:?}"
+        );
+    }
+    assert!(fleet.peak_rss_kib > 0 && fleet.single_target_peak_rss_kib > 0);
 
     let markdown = table::markdown(&results);
     for expected in [
@@ -65,6 +181,9 @@ async fn a_tiny_run_measures_every_figure() {
         "| peak RSS, large run | drs-start-replication |",
         "| peak RSS, large run with the small run's 5 calls in flight | drs-start-replication |",
         "| bootstrap size | sms-replication-jobs |",
+        "| fleet wall time, warm run: 3 targets × 10 source servers, 4 start in each |",
+        "| AssumeRole calls, first run: 3 targets | drs-start-replication | 3 |",
+        "| peak RSS, fleet run: 3 targets | drs-start-replication |",
         "targets met",
     ] {
         assert!(markdown.contains(expected), "{expected} in\n{markdown}");
