@@ -4,10 +4,12 @@
 //! custom runtime polls) on loopback; [`FunctionProcess`] starts a release or debug `bootstrap`
 //! binary pointed at it, with a hermetic AWS environment aimed at an endpoint such as the emulator.
 //! [`Deployment`] puts the three together, as most end-to-end tests start; [`Fleet`] runs several
-//! functions against one emulator, as the demo does. [`demo`] holds the demo configuration and
-//! [`report`] what the tests read of a run report.
+//! functions against one emulator, as the demo does. [`demo`] holds the demo configuration,
+//! [`fleet`] one function deployed over several accounts and regions, and [`report`] what the
+//! tests read of a run report.
 
 pub mod demo;
+pub mod fleet;
 pub mod report;
 
 use axum::body::Bytes;

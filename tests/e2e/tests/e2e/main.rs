@@ -8,6 +8,7 @@ mod cold_start;
 mod demo;
 mod drs;
 mod faults;
+mod fleet;
 mod hostile;
 mod redelivery;
 mod sms;

@@ -3,6 +3,9 @@
 //! instances of its function (at once; for SMS one after another, see its test), and the
 //! emulator must end in the same state as after one delivery.
 //!
+//! The fleet samples (`fleet-*`) are left to the `fleet` module, which delivers them to a
+//! deployment over the fleet fixture.
+//!
 //! Each delivery runs against the demo fixture reset to its start. Samples that only act on an
 //! earlier state get it first ([`prepare`]): a stalled server is stopped, SMS jobs exist for the
 //! placeholder job ids, a copy job has ended for a Copy Job State Change. The mutating calls are
@@ -80,10 +83,14 @@ impl Warm {
     }
 }
 
-/// The sample events of `function`, by file name, sorted.
+/// The sample events of `function`, by file name, sorted; not the fleet samples (`fleet-*`),
+/// which name member accounts of a fleet and are redelivered against one in `fleet`.
 fn samples(function: &str) -> Vec<(String, Value)> {
     let dir = events_dir().join(function);
-    let samples = samples_in(&dir);
+    let samples: Vec<(String, Value)> = samples_in(&dir)
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("fleet-"))
+        .collect();
     assert!(!samples.is_empty(), "no sample events in {}", dir.display());
     samples
 }
