@@ -1,10 +1,13 @@
 //! The demo configuration, read from `tools/demo/config.json`, the file `tools/demo.py` (`make
 //! demo`) reads too: the environment every function gets, the topics, and the demo's steps. Also
 //! the side effects that matter, read from the emulator's state dump, so tests can compare two runs
-//! without the ids and times the emulator generates.
+//! without the ids and times the emulator generates, and what changed in each account and region
+//! of a fleet step, as the demo prints it.
 
+use dr_emulator::{Fixture, FixtureError};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// The demo configuration file, as `make demo` reads it.
@@ -43,6 +46,45 @@ pub enum Step {
         /// How many steps the services take on the way.
         steps: u64,
     },
+    /// The functions run over a fleet of accounts and regions.
+    Fleet(FleetStep),
+}
+
+/// A fleet step of the demo: the emulator loaded with a fixture of several accounts and regions,
+/// the functions configured with more variables (`FLEET`...), some roles made unassumable, then
+/// steps of their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetStep {
+    /// The fixture's file name in `tests/emulator/fixtures/`.
+    pub fixture: String,
+    /// Variables on top of the demo's environment, as the functions get them.
+    pub env: Vec<(String, String)>,
+    /// Role ARNs whose `AssumeRole` the emulator refuses during the step.
+    pub denied_roles: Vec<String>,
+    /// The step's invocations (and clock moves), in order.
+    pub steps: Vec<Step>,
+}
+
+impl FleetStep {
+    /// The path of the step's fixture.
+    pub fn fixture_path(&self) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../emulator/fixtures")
+            .join(&self.fixture)
+    }
+
+    /// The step's fixture, loaded.
+    pub fn load_fixture(&self) -> Result<Fixture, FixtureError> {
+        Fixture::load(&self.fixture_path())
+    }
+
+    /// The value of the step's variable `name`, when it sets it.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// The demo configuration.
@@ -87,20 +129,8 @@ impl Demo {
                     .join(","),
             ),
         ];
-        for (name, value) in object_at(&config["environment"], "environment")? {
-            let value = match value {
-                Value::String(s) => s,
-                other => other.to_string(),
-            };
-            env.push((name, value));
-        }
-        let steps = config["invocations"]
-            .as_array()
-            .ok_or_else(|| DemoError("invocations: is not a list".into()))?
-            .iter()
-            .enumerate()
-            .map(|(i, step)| step_at(step, &format!("invocations[{i}]")))
-            .collect::<Result<_, _>>()?;
+        env.extend(env_at(&config["environment"], "environment")?);
+        let steps = steps_at(&config["invocations"], "invocations", true)?;
         Ok(Self {
             reports_topic,
             trigger_topics,
@@ -116,6 +146,24 @@ impl Demo {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect()
+    }
+
+    /// The demo environment with a fleet step's variables replacing or adding to it.
+    pub fn env_of<'a>(&'a self, step: &'a FleetStep) -> Vec<(&'a str, &'a str)> {
+        let changes: Vec<(&str, &str)> = step
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.env_with(&changes)
+    }
+
+    /// The fleet steps of the demo, in order.
+    pub fn fleet_steps(&self) -> impl Iterator<Item = &FleetStep> {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Fleet(step) => Some(step),
+            _ => None,
+        })
     }
 
     /// The demo environment with `changes` replacing or adding variables.
@@ -176,11 +224,74 @@ impl Demo {
     }
 }
 
-fn step_at(step: &Value, at: &str) -> Result<Step, DemoError> {
+/// Variables as `tools/demo.py` gives them: strings as they are, objects and arrays as compact
+/// JSON text with sorted keys.
+fn env_at(v: &Value, at: &str) -> Result<Vec<(String, String)>, DemoError> {
+    let vars = v
+        .as_object()
+        .ok_or_else(|| DemoError(format!("{at}: is not an object")))?;
+    Ok(vars
+        .iter()
+        .map(|(name, value)| {
+            let value = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (name.clone(), value)
+        })
+        .collect())
+}
+
+/// The steps of the list at `at`; a fleet step only when `fleet` (a fleet step holds no other).
+fn steps_at(v: &Value, at: &str, fleet: bool) -> Result<Vec<Step>, DemoError> {
+    v.as_array()
+        .ok_or_else(|| DemoError(format!("{at}: is not a list")))?
+        .iter()
+        .enumerate()
+        .map(|(i, step)| step_at(step, &format!("{at}[{i}]"), fleet))
+        .collect()
+}
+
+fn fleet_step_at(step: &Value, at: &str) -> Result<FleetStep, DemoError> {
+    let fixture = step["fixture"]
+        .as_str()
+        .filter(|f| !f.is_empty() && !f.contains('/'))
+        .ok_or_else(|| {
+            DemoError(format!(
+                "{at}.fixture: is not the file name of a fixture in tests/emulator/fixtures"
+            ))
+        })?;
+    let denied_roles = match &step["deniedRoles"] {
+        Value::Null => Vec::new(),
+        roles => roles
+            .as_array()
+            .and_then(|roles| {
+                roles
+                    .iter()
+                    .map(|r| r.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .ok_or_else(|| DemoError(format!("{at}.deniedRoles: is not a list of role ARNs")))?,
+    };
+    Ok(FleetStep {
+        fixture: fixture.to_owned(),
+        env: env_at(&step["environment"], &format!("{at}.environment"))?,
+        denied_roles,
+        steps: steps_at(&step["invocations"], &format!("{at}.invocations"), false)?,
+    })
+}
+
+fn step_at(step: &Value, at: &str, fleet: bool) -> Result<Step, DemoError> {
     let number = |v: &Value, field: &str| {
         v.as_u64()
             .ok_or_else(|| DemoError(format!("{at}.advance.{field}: is not a whole number")))
     };
+    if let Some(step) = step.get("fleet") {
+        if !fleet {
+            return Err(DemoError(format!("{at}: a fleet step holds no fleet step")));
+        }
+        return Ok(Step::Fleet(fleet_step_at(step, &format!("{at}.fleet"))?));
+    }
     if let Some(advance) = step.get("advance") {
         return Ok(Step::Advance {
             hours: number(&advance["hours"], "hours")?,
@@ -193,7 +304,7 @@ fn step_at(step: &Value, at: &str) -> Result<Step, DemoError> {
             event: event.to_owned(),
         }),
         _ => Err(DemoError(format!(
-            "{at}: neither an advance nor a function and its event"
+            "{at}: neither an advance, a fleet nor a function and its event"
         ))),
     }
 }
@@ -257,4 +368,101 @@ pub fn side_effects(function: &str, state: &Value) -> BTreeMap<String, Value> {
 /// How backup-copy-fanout's reports name the copy of a recovery point to a destination.
 pub fn copy_target(recovery_point: &str, destination: &str) -> String {
     format!("{recovery_point} -> {destination}")
+}
+
+/// What a fleet step changed in one account and region, as the demo prints it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// DRS source servers that were STOPPED and now replicate (or try to), by id.
+    pub drs_started: Vec<String>,
+    /// SMS replication jobs created, by server id.
+    pub sms_jobs: Vec<String>,
+    /// Backup copy jobs started.
+    pub copy_jobs: usize,
+}
+
+impl Changes {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.drs_started.is_empty() && self.sms_jobs.is_empty() && self.copy_jobs == 0
+    }
+}
+
+/// An account and a region.
+pub type Place = (String, String);
+
+/// Every partition of an emulator state dump: the home one (the top level), then `partitions`.
+fn partitions(state: &Value) -> Vec<(Place, &Value)> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let home = ((text(&state["accountId"]), text(&state["region"])), state);
+    std::iter::once(home)
+        .chain(
+            state["partitions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| ((text(&p["accountId"]), text(&p["region"])), p)),
+        )
+        .collect()
+}
+
+/// What changed in each account and region from `before` to `after` (two state dumps), for the
+/// places where anything did.
+pub fn changes_by_place(before: &Value, after: &Value) -> BTreeMap<Place, Changes> {
+    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let was: BTreeMap<Place, &Value> = partitions(before).into_iter().collect();
+    let mut out = BTreeMap::new();
+    for (place, now) in partitions(after) {
+        let then = was.get(&place).copied().unwrap_or(&Value::Null);
+        let state_of = |p: &Value| -> BTreeMap<String, String> {
+            list(&p["drs"]["sourceServers"])
+                .iter()
+                .map(|s| {
+                    (
+                        text(&s["sourceServerID"]),
+                        text(&s["dataReplicationInfo"]["dataReplicationState"]),
+                    )
+                })
+                .collect()
+        };
+        let old = state_of(then);
+        let drs_started = state_of(now)
+            .into_iter()
+            .filter(|(id, state)| {
+                old.get(id).map(String::as_str) == Some("STOPPED") && state != "STOPPED"
+            })
+            .map(|(id, _)| id)
+            .collect();
+        // Jobs are new when their id was not there before.
+        let ids = |p: &Value, service: &str, jobs: &str, id: &str| -> Vec<(String, Value)> {
+            list(&p[service][jobs])
+                .into_iter()
+                .map(|j| (text(&j[id]), j))
+                .collect()
+        };
+        let new = |service: &str, jobs: &str, id: &str| -> Vec<Value> {
+            let old: Vec<String> = ids(then, service, jobs, id)
+                .into_iter()
+                .map(|(i, _)| i)
+                .collect();
+            ids(now, service, jobs, id)
+                .into_iter()
+                .filter(|(i, _)| !old.contains(i))
+                .map(|(_, j)| j)
+                .collect()
+        };
+        let changes = Changes {
+            drs_started,
+            sms_jobs: new("sms", "replicationJobs", "replicationJobId")
+                .iter()
+                .map(|j| text(&j["serverId"]))
+                .collect(),
+            copy_jobs: new("backup", "copyJobs", "CopyJobId").len(),
+        };
+        if !changes.is_empty() {
+            out.insert(place, changes);
+        }
+    }
+    out
 }

@@ -1,47 +1,133 @@
 //! The demo as `make demo` runs it: the three functions with the configuration of
 //! `tools/demo/config.json` against one emulator holding the demo fleet, invoked with the demo's
-//! steps in order. `tools/demo.py` reads the same file, so what passes here is what a user runs.
+//! steps in order, then its fleet step: the functions over three accounts in two regions, one of
+//! them with a role they cannot assume. `tools/demo.py` reads the same file, so what passes here
+//! is what a user runs.
 
-use dr_core::report::RunReport;
-use dr_e2e::demo::{self, Demo, Step, FUNCTIONS};
+use dr_core::report::{RunReport, RunStatus};
+use dr_e2e::demo::{self, Demo, FleetStep, Step, FUNCTIONS};
 use dr_e2e::{sample_event, Fleet, INVOKE_TIMEOUT};
 use dr_emulator::{Fixture, REPORTS_TOPIC};
 use serde_json::Value;
 
-/// Runs every step of the demo, as `tools/demo.py` does; returns the fleet and what each
-/// invocation answered, in order.
-async fn run_demo(log: &str) -> (Fleet, Vec<(String, Value)>) {
+/// A fleet step as it ran: its functions and emulator, the emulator's state before its first
+/// invocation, and what each invocation answered, in order.
+struct FleetRun {
+    fleet: Fleet,
+    before: Value,
+    answers: Vec<(String, Value)>,
+}
+
+/// Invokes `function` with its sample `event` on `fleet`; panics when there is no answer.
+async fn invoke(fleet: &Fleet, function: &str, event: &str) -> (String, Value) {
+    let sample = sample_event(&format!("{function}/{event}")).expect("sample event");
+    let answer = fleet
+        .runtime(function)
+        .invoke(&sample, INVOKE_TIMEOUT)
+        .await;
+    let answer = answer.unwrap_or_else(|e| panic!("{function} < {event}: {e}"));
+    (format!("{function} < {event}"), answer.expect_response())
+}
+
+/// Runs a fleet step as `tools/demo.py` does: its fixture loaded, the functions configured with
+/// the demo's environment and the step's on top, its roles denied, then its invocations.
+async fn run_fleet_step(step: &FleetStep, log: &str) -> FleetRun {
+    let config = demo::config();
+    let fixture = step.load_fixture().expect("the fleet step's fixture");
+    let fleet = Fleet::start(fixture, &FUNCTIONS, &config.env_of(step), log)
+        .await
+        .expect("the fleet step's functions started");
+    for role in &step.denied_roles {
+        fleet
+            .emulator
+            .set_role_denied(role, true)
+            .unwrap_or_else(|e| panic!("{role}: {e}"));
+    }
+    let before = fleet.emulator.state();
+    let mut answers = Vec::new();
+    for step in &step.steps {
+        match step {
+            Step::Invoke { function, event } => answers.push(invoke(&fleet, function, event).await),
+            Step::Advance { hours, steps } => fleet.emulator.advance_time(hours * 3600, *steps),
+            Step::Fleet(_) => panic!("a fleet step holds no fleet step"),
+        }
+    }
+    FleetRun {
+        fleet,
+        before,
+        answers,
+    }
+}
+
+/// The demo's one fleet step; panics when it has none or several.
+fn fleet_step() -> &'static FleetStep {
+    let steps: Vec<&FleetStep> = demo::config().fleet_steps().collect();
+    let [step] = steps.as_slice() else {
+        panic!("the demo has one fleet step, not {}", steps.len());
+    };
+    step
+}
+
+/// Runs every step of the demo, as `tools/demo.py` does; returns the fleet of the steps before
+/// the fleet step, what each of those invocations answered, in order, and the fleet step's run.
+async fn run_demo(log: &str) -> (Fleet, Vec<(String, Value)>, Vec<FleetRun>) {
     let config = demo::config();
     let fleet = Fleet::start(Fixture::demo(), &FUNCTIONS, &config.env(), log)
         .await
         .expect("the demo fleet started");
     let mut answers = Vec::new();
+    let mut fleet_runs = Vec::new();
     for step in config.steps() {
         match step {
-            Step::Invoke { function, event } => {
-                let sample = sample_event(&format!("{function}/{event}")).expect("sample event");
-                let answer = fleet
-                    .runtime(function)
-                    .invoke(&sample, INVOKE_TIMEOUT)
-                    .await;
-                let answer = answer.unwrap_or_else(|e| panic!("{function} < {event}: {e}"));
-                answers.push((format!("{function} < {event}"), answer.expect_response()));
-            }
+            Step::Invoke { function, event } => answers.push(invoke(&fleet, function, event).await),
             Step::Advance { hours, steps } => fleet.emulator.advance_time(hours * 3600, *steps),
+            Step::Fleet(step) => {
+                fleet_runs.push(run_fleet_step(step, &format!("{log}-fleet")).await)
+            }
         }
     }
-    (fleet, answers)
+    (fleet, answers, fleet_runs)
+}
+
+/// The invocations of `steps`, a fleet step's included.
+fn invocations(steps: &[Step]) -> usize {
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Invoke { .. } => 1,
+            Step::Advance { .. } => 0,
+            Step::Fleet(step) => invocations(&step.steps),
+        })
+        .sum()
+}
+
+/// The account and region of each `FLEET` entry of the fleet step, in order.
+fn fleet_places(step: &FleetStep) -> Vec<(String, String)> {
+    let fleet: Value = serde_json::from_str(step.var("FLEET").expect("the fleet step sets FLEET"))
+        .expect("FLEET is JSON");
+    fleet
+        .as_array()
+        .expect("FLEET is a list")
+        .iter()
+        .map(|t| {
+            let text = |k: &str| t[k].as_str().expect("account and region").to_owned();
+            (text("account"), text("region"))
+        })
+        .collect()
+}
+
+/// The account of a role ARN.
+fn role_account(role: &str) -> &str {
+    role.split(':')
+        .nth(4)
+        .expect("a role ARN names its account")
 }
 
 #[tokio::test]
 async fn every_invocation_of_the_demo_answers_with_a_run_report() {
-    let (_fleet, answers) = run_demo("demo-reports").await;
-    let invocations = demo::config()
-        .steps()
-        .iter()
-        .filter(|s| matches!(s, Step::Invoke { .. }))
-        .count();
-    assert_eq!(answers.len(), invocations);
+    let (_fleet, mut answers, fleet_runs) = run_demo("demo-reports").await;
+    answers.extend(fleet_runs.into_iter().flat_map(|run| run.answers));
+    assert_eq!(answers.len(), invocations(demo::config().steps()));
     for (what, answer) in answers {
         let report: Result<RunReport, _> = serde_json::from_value(answer.clone());
         assert!(report.is_ok(), "{what}: {answer}");
@@ -54,7 +140,7 @@ async fn the_demo_starts_drs_servers_creates_sms_jobs_and_copies_recovery_points
         .await
         .expect("emulator")
         .state();
-    let (fleet, _) = run_demo("demo-changes").await;
+    let (fleet, _, _) = run_demo("demo-changes").await;
     let after = fleet.emulator.state();
     let drs = |state: &Value| demo::side_effects("drs-start-replication", state);
     assert_ne!(drs(&after), drs(&before), "no DRS server changed");
@@ -65,7 +151,7 @@ async fn the_demo_starts_drs_servers_creates_sms_jobs_and_copies_recovery_points
 
 #[tokio::test]
 async fn the_demo_publishes_one_report_per_invocation_to_its_reports_topic() {
-    let (fleet, answers) = run_demo("demo-published").await;
+    let (fleet, answers, _) = run_demo("demo-published").await;
     let messages = fleet.emulator.sns_messages();
     assert_eq!(messages.len(), answers.len());
     assert!(messages
@@ -85,7 +171,8 @@ fn the_demo_publishes_to_the_reports_topic_the_demo_fleet_holds() {
 
 #[test]
 fn every_step_of_the_demo_names_a_sample_event_of_one_of_the_functions() {
-    for step in demo::config().steps() {
+    let fleet_steps = demo::config().fleet_steps().flat_map(|f| f.steps.iter());
+    for step in demo::config().steps().iter().chain(fleet_steps) {
         if let Step::Invoke { function, event } = step {
             assert!(FUNCTIONS.contains(&function.as_str()), "{function}");
             sample_event(&format!("{function}/{event}")).unwrap_or_else(|e| panic!("{e}"));
@@ -119,6 +206,141 @@ fn a_demo_step_that_is_neither_an_invocation_nor_an_advance_is_refused_naming_it
     let err = Demo::parse(config).expect_err("refused");
     assert_eq!(
         err.to_string(),
-        "tools/demo/config.json: invocations[1]: neither an advance nor a function and its event"
+        "tools/demo/config.json: invocations[1]: neither an advance, a fleet nor a function and \
+         its event"
     );
+}
+
+#[test]
+fn a_fleet_step_inside_a_fleet_step_is_refused_naming_it() {
+    let config = r#"{"topics": {"reports": "r", "triggers": {}}, "environment": {},
+        "invocations": [{"fleet": {"fixture": "fleet.json", "environment": {},
+            "invocations": [{"fleet": {}}]}}]}"#;
+    let err = Demo::parse(config).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "tools/demo/config.json: invocations[0].fleet.invocations[0]: a fleet step holds no \
+         fleet step"
+    );
+}
+
+#[test]
+fn a_fleet_step_whose_fixture_is_a_path_is_refused_naming_it() {
+    let config = r#"{"topics": {"reports": "r", "triggers": {}}, "environment": {},
+        "invocations": [{"fleet": {"fixture": "../demo.json", "environment": {},
+            "invocations": []}}]}"#;
+    let err = Demo::parse(config).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "tools/demo/config.json: invocations[0].fleet.fixture: is not the file name of a fixture \
+         in tests/emulator/fixtures"
+    );
+}
+
+#[test]
+fn the_fleet_step_serves_three_accounts_in_two_regions_through_their_member_roles() {
+    let step = fleet_step();
+    let places = fleet_places(step);
+    let accounts: std::collections::BTreeSet<&str> =
+        places.iter().map(|(a, _)| a.as_str()).collect();
+    let regions: std::collections::BTreeSet<&str> =
+        places.iter().map(|(_, r)| r.as_str()).collect();
+    assert_eq!((places.len(), accounts.len(), regions.len()), (6, 3, 2));
+    assert!(accounts.contains(demo::config().var("ACCOUNT_ID")));
+    let role = step
+        .var("FLEET_ROLE")
+        .expect("the fleet step sets FLEET_ROLE");
+    assert!(
+        role.contains("{account}") && role.contains("{function}"),
+        "{role}"
+    );
+    step.load_fixture().expect("its fixture loads");
+}
+
+#[tokio::test]
+async fn the_fleet_step_stops_only_the_targets_whose_role_is_denied_and_says_why() {
+    let step = fleet_step();
+    let denied: Vec<&str> = step.denied_roles.iter().map(|r| role_account(r)).collect();
+    assert!(!denied.is_empty(), "the demo shows a denied role");
+    let run = run_fleet_step(step, "demo-fleet-denied").await;
+    for (what, answer) in &run.answers {
+        let report: RunReport = serde_json::from_value(answer.clone()).expect("a run report");
+        let function = what.split(' ').next().expect("a function");
+        let sections: Vec<(String, String)> = report
+            .targets
+            .iter()
+            .map(|t| {
+                (
+                    t.account.clone().unwrap_or_default(),
+                    t.region.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            sections,
+            fleet_places(step),
+            "{what}: one section per target, in order"
+        );
+        for t in &report.targets {
+            let account = t.account.as_deref().unwrap_or_default();
+            let role_denied = step
+                .denied_roles
+                .iter()
+                .any(|r| role_account(r) == account && r.ends_with(function));
+            if role_denied {
+                assert_eq!(t.status, RunStatus::Failed, "{what}: {t:?}");
+                let error = t.error.as_ref().expect("a stopped target says why");
+                assert!(
+                    error.message.starts_with("AssumeRole failed: AccessDenied"),
+                    "{what}: {}",
+                    error.message
+                );
+            } else {
+                // It ran and acted (the demo's SMS jobs include one VM SMS cannot replicate).
+                assert!(t.error.is_none() && t.counts.done > 0, "{what}: {t:?}");
+                assert_ne!(t.status, RunStatus::Failed, "{what}: {t:?}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_fleet_step_changes_every_account_and_region_but_leaves_the_denied_one_s_servers() {
+    let step = fleet_step();
+    let run = run_fleet_step(step, "demo-fleet-changes").await;
+    let changes = demo::changes_by_place(&run.before, &run.fleet.emulator.state());
+    let denied: Vec<&str> = step.denied_roles.iter().map(|r| role_account(r)).collect();
+    for place in fleet_places(step) {
+        let changed = changes.get(&place).cloned().unwrap_or_default();
+        assert!(
+            !changed.sms_jobs.is_empty(),
+            "{place:?}: no SMS job: {changed:?}"
+        );
+        assert!(changed.copy_jobs > 0, "{place:?}: no copy job: {changed:?}");
+        if denied.contains(&place.0.as_str()) {
+            assert!(changed.drs_started.is_empty(), "{place:?}: {changed:?}");
+        } else {
+            assert!(
+                !changed.drs_started.is_empty(),
+                "{place:?}: no DRS server started"
+            );
+        }
+    }
+    // Each account's servers, not another's: the member account's are its own partition's.
+    let member = run
+        .fleet
+        .emulator
+        .state_in("345678901234", "us-west-2")
+        .expect("the member partition");
+    let ids: Vec<&str> = member["drs"]["sourceServers"]
+        .as_array()
+        .expect("its servers")
+        .iter()
+        .filter_map(|s| s["sourceServerID"].as_str())
+        .collect();
+    let place = ("345678901234".to_owned(), "us-west-2".to_owned());
+    assert!(changes[&place]
+        .drs_started
+        .iter()
+        .all(|id| ids.contains(&id.as_str())));
 }
