@@ -209,6 +209,32 @@ async fn a_member_whose_role_is_denied_fails_alone_and_is_left_unchanged() {
 }
 
 #[tokio::test]
+async fn the_published_report_counts_the_targets_and_those_that_failed() {
+    let run = FleetDeployment::start(DRS, "fleet-report-totals").await;
+    let role = member_role(MEMBER, DRS);
+    run.emulator.set_role_denied(&role, true).expect("a role");
+    let report = run.invoke_report(&schedule(DRS)).await;
+    let messages = run.emulator.sns_messages();
+    let [message] = messages.as_slice() else {
+        panic!("one report published: {messages:?}");
+    };
+    let number = |name: &str| {
+        let attribute = &message.message_attributes[name];
+        assert_eq!(attribute.data_type, "Number", "{name}");
+        attribute.string_value.clone().unwrap_or_default()
+    };
+    assert_eq!(number("targets"), "6");
+    assert_eq!(
+        number("targetsFailed"),
+        "2",
+        "both regions of the denied account"
+    );
+    let subject = message.subject.as_deref().unwrap_or_default();
+    assert!(subject.ends_with(" in 6 targets"), "{subject}");
+    assert!(subject.contains(report.status.as_str()), "{subject}");
+}
+
+#[tokio::test]
 async fn throttling_in_one_target_fails_only_there_and_asks_for_a_retry() {
     let run = FleetDeployment::start(DRS, "fleet-throttled-target").await;
     let throttled = (MEMBER, "us-west-2");
