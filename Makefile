@@ -224,7 +224,9 @@ clean:
 # ------------------------------------------------------------------------------- demo
 # The main job, locally: the emulator with the demo fleet, `cargo lambda watch` pointed at it,
 # each function invoked with its sample events through `cargo lambda invoke`, and a table of what
-# changed. Everything is shut down at the end; logs stay in target/demo/.
+# changed; then the fleet step (tools/demo/config.json): the emulator loaded with 3 accounts x 2
+# regions, `cargo lambda watch` restarted with FLEET and one member role denied, and what changed
+# in each account and region. Everything is shut down at the end; logs stay in target/demo/.
 demo: $(TOOLS_STAMP)
 	cargo build --workspace --bins
 	$(WITH_TOOLS) $(PYTHON) tools/demo.py
@@ -232,8 +234,9 @@ demo: $(TOOLS_STAMP)
 # ------------------------------------------------------------------------------- bench
 # Benchmarks (tests/bench, see its README): cold start, fan-out throughput, memory and size of
 # the release bootstraps against the hello-world floor and the Python boto3 peers in tools/bench
-# (run with the venv's boto3, hence the tools). Prints the table and writes target/bench/results.md.
-# Not part of test or ci: timings are reported, never asserted. BENCH_FLAGS="--reps 50" or "--quick".
+# (run with the venv's boto3, hence the tools), and a fleet of 50 targets against its bound.
+# Prints the table and writes target/bench/results.md. Not part of test or ci: timings are
+# reported, never asserted. BENCH_FLAGS="--reps 50", "--quick" or "--only fleet".
 BENCH_FLAGS ?=
 
 .PHONY: bench

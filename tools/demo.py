@@ -3,8 +3,11 @@
 
 Starts the emulator with the demo fleet, starts `cargo lambda watch` pointed at it, invokes each
 function with its sample events through `cargo lambda invoke`, prints each run report and tables
-of what changed in the emulator (DRS servers started, SMS jobs created, Backup copies made), then
-shuts everything down. The functions' configuration and the steps come from
+of what changed in the emulator (DRS servers started, SMS jobs created, Backup copies made).
+Then the fleet step: the emulator loaded with three accounts in two regions, `cargo lambda watch`
+restarted with FLEET, one member role made unassumable, the functions run over the fleet, and
+what changed in each account and region, with each report's section per target. Everything is
+shut down at the end. The functions' configuration and the steps come from
 tools/demo/config.json, which the end-to-end tests read too. Needs the cargo-lambda venv on PATH
 (`make demo` arranges it).
 """
@@ -29,19 +32,25 @@ EMULATOR = f"http://127.0.0.1:{EMULATOR_PORT}"
 CONFIG = json.loads((ROOT / "tools" / "demo" / "config.json").read_text())
 
 
+def env_values(variables):
+    """Variables as the functions get them: an object or array value as its JSON text, compact
+    and with sorted keys, the very text serde_json gives the end-to-end tests."""
+    return {
+        name: (value if isinstance(value, str)
+               else json.dumps(value, separators=(",", ":"), sort_keys=True))
+        for name, value in variables.items()
+    }
+
+
 def function_env(config):
     """The environment every function gets (`cargo lambda watch` gives all of them the same one;
-    each reads only its own variables): an object or array value as its JSON text, compact and
-    with sorted keys, the very text serde_json gives the end-to-end tests."""
+    each reads only its own variables)."""
     triggers = sorted(config["topics"]["triggers"].items())
-    env = {
+    return {
         "REPORT_TOPIC_ARN": config["topics"]["reports"],
         "TRIGGER_TOPIC_ARNS": ",".join(arn for _, arn in triggers),
+        **env_values(config["environment"]),
     }
-    for name, value in config["environment"].items():
-        env[name] = (value if isinstance(value, str)
-                     else json.dumps(value, separators=(",", ":"), sort_keys=True))
-    return env
 
 
 FUNCTION_ENV = function_env(CONFIG)
@@ -71,14 +80,20 @@ def emulator_state():
         return json.load(r)
 
 
-def advance(hours, steps):
+def admin(method, path, body):
+    """A request to the emulator's admin API with a JSON (or raw text) body."""
+    data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
     request = urllib.request.Request(
-        f"{EMULATOR}/_emulator/advance", method="POST",
-        data=json.dumps({"seconds": hours * 3600, "steps": steps}).encode(),
+        f"{EMULATOR}/_emulator/{path}", method=method, data=data,
         headers={"content-type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as r:
-        return json.load(r)
+        text = r.read()
+    return json.loads(text) if text.strip() else None
+
+
+def advance(hours, steps):
+    return admin("POST", "advance", {"seconds": hours * 3600, "steps": steps})
 
 
 def drs_states(state):
@@ -123,6 +138,176 @@ def table(rows, headers):
         print(line(r))
 
 
+def start_watch(logs, name, env):
+    """`cargo lambda watch` with `env` for every function, once it listens."""
+    # An env file, not --env-var: values such as SMS_JOBS contain commas.
+    env_file = logs / f"{name}.env"
+    env_file.write_text("".join(f"{k}='{v}'\n" for k, v in {**AWS_ENV, **env}.items()))
+    watch = start(
+        ["cargo", "lambda", "watch", "--invoke-port", str(WATCH_PORT), "--env-file",
+         str(env_file)],
+        open(logs / f"watch-{name}.log", "w"),
+    )
+    wait_for_port(WATCH_PORT, watch, "cargo lambda watch", 120)
+    return watch
+
+
+def invoke(function, event):
+    """Invokes `function` with its sample event; returns its report (None when it answered
+    none) and prints the report's totals and, over a fleet, its section per target."""
+    path = f"events/{function}/{event}"
+    done = subprocess.run(
+        ["cargo", "lambda", "invoke", function, "--invoke-port", str(WATCH_PORT),
+         "--data-file", path],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    output = done.stdout.strip()
+    try:
+        report = json.loads(output)
+        summary = f"{report['status']}: {counts(report['counts'])}"
+    except (ValueError, KeyError, TypeError):
+        report = None
+        summary = ((output or done.stderr.strip()).splitlines()[-1:] or ["no output"])[0]
+    print(f"{function} < {event}\n    {summary}")
+    targets = (report or {}).get("targets", [])
+    if len(targets) > 1:
+        failed = sum(t["status"] == "FAILED" for t in targets)
+        print(f"    over {len(targets)} targets, {failed} of them FAILED:")
+        for t in targets:
+            why = (t.get("error") or {}).get("message")
+            print(f"      {t.get('account', '?')} {t.get('region', '?'):<10} "
+                  f"{t['status']:<17} {why or counts(t['counts'])}")
+    return report
+
+
+def counts(c):
+    return (f"{c['done']} done, {c['planned']} planned, {c['unchanged']} unchanged, "
+            f"{c['failed']} failed, {c['skipped']} skipped")
+
+
+def sns_messages():
+    with urllib.request.urlopen(f"{EMULATOR}/_emulator/sns/messages", timeout=10) as r:
+        messages = json.load(r)
+    if isinstance(messages, dict):
+        messages = messages.get("messages", [])
+    return messages
+
+
+def single_account_tables(before, after_state):
+    """What the single-account steps changed; returns (DRS servers, SMS jobs, copy jobs)."""
+    after = drs_states(after_state)
+    print("\nDRS source servers that changed:")
+    changed = [
+        (sid, before[sid][0], before[sid][1], after[sid][1])
+        for sid in sorted(before)
+        if sid in after and before[sid][1] != after[sid][1]
+    ]
+    table(changed or [("(none)", "", "", "")], ["source server", "hostname", "before", "after"])
+    jobs = [
+        (j["vmServer"]["vmName"] if "vmServer" in j else j["serverId"], j["replicationJobId"],
+         j["state"], j.get("frequency", "once"), j.get("licenseType", "auto"))
+        for j in after_state["sms"]["replicationJobs"]
+    ]
+    print("\nSMS replication jobs:")
+    table(jobs or [("(none)", "", "", "", "")],
+          ["VM", "replication job", "state", "every (h)", "license"])
+    vault_names = {v["arn"]: v["name"] for v in after_state["backup"]["vaults"]}
+    copies = [
+        (c["SourceRecoveryPointArn"].rsplit(":", 1)[-1].rsplit("/", 1)[-1],
+         c.get("ResourceType", ""),
+         vault_names.get(c["DestinationBackupVaultArn"], c["DestinationBackupVaultArn"]),
+         c["State"], retention(c))
+        for c in after_state["backup"]["copyJobs"]
+    ]
+    print("\nBackup copy jobs (a resource's copies run one at a time; the others wait in "
+          "CREATED):")
+    table(copies or [("(none)", "", "", "", "")],
+          ["recovery point", "type", "destination", "state", "copy kept"])
+    return changed, jobs, copies
+
+
+def partitions(state):
+    """Every account and region of a state dump: the home one (the top level), then the others."""
+    home = ((state["accountId"], state["region"]), state)
+    return [home] + [((p["accountId"], p["region"]), p) for p in state.get("partitions", [])]
+
+
+def changes_by_place(before, after):
+    """What changed in each account and region, as tests/e2e/src/demo.rs reads it: DRS servers
+    that were STOPPED and are no longer, SMS jobs and Backup copy jobs that are new."""
+    was = dict(partitions(before))
+    out = {}
+    for place, now in partitions(after):
+        then = was.get(place, {})
+        old_states = {s["sourceServerID"]: s["dataReplicationInfo"]["dataReplicationState"]
+                      for s in then.get("drs", {}).get("sourceServers", [])}
+        started = [s for s in now["drs"]["sourceServers"]
+                   if old_states.get(s["sourceServerID"]) == "STOPPED"
+                   and s["dataReplicationInfo"]["dataReplicationState"] != "STOPPED"]
+        old_jobs = {j["replicationJobId"] for j in then.get("sms", {}).get("replicationJobs", [])}
+        jobs = [j for j in now["sms"]["replicationJobs"] if j["replicationJobId"] not in old_jobs]
+        old_copies = {c["CopyJobId"] for c in then.get("backup", {}).get("copyJobs", [])}
+        copies = [c for c in now["backup"]["copyJobs"] if c["CopyJobId"] not in old_copies]
+        if started or jobs or copies:
+            out[place] = (started, jobs, copies)
+    return out
+
+
+def hostname(server):
+    host = server.get("sourceProperties", {}).get("identificationHints", {}).get("hostname")
+    staging = server.get("stagingArea", {})
+    if staging.get("status") == "EXTENDED":
+        # Its replication runs in its staging account, where the function started it.
+        return f"{host} (extended; started in {staging.get('stagingAccountID')})"
+    return host or server["sourceServerID"]
+
+
+def fleet_step(step, logs):
+    """Loads the step's fixture, restarts `cargo lambda watch` with the step's variables on top
+    of the demo's, denies its roles, runs its invocations and prints what changed in each account
+    and region. Returns the watch process and whether every invocation answered with a report
+    over the whole fleet and something changed."""
+    fixture = ROOT / "tests" / "emulator" / "fixtures" / step["fixture"]
+    admin("PUT", "fixture", fixture.read_text())
+    for role in step.get("deniedRoles", []):
+        admin("POST", "sts/roles", {"roleArn": role, "denied": True})
+    env = {**FUNCTION_ENV, **env_values(step["environment"])}
+    fleet = json.loads(env["FLEET"])
+    watch = start_watch(logs, "functions-fleet", env)
+    print(f"\n== fleet step: {len(fleet)} targets "
+          f"({len({t['account'] for t in fleet})} accounts, "
+          f"{len({t['region'] for t in fleet})} regions) from tests/emulator/fixtures/"
+          f"{step['fixture']}; FLEET_ROLE={env.get('FLEET_ROLE', '(none)')}")
+    for role in step.get("deniedRoles", []):
+        print(f"   AssumeRole of {role} is denied")
+    print()
+    before = emulator_state()
+    ok = True
+    for s in step["invocations"]:
+        if "advance" in s:
+            advance(s["advance"]["hours"], s["advance"]["steps"])
+            continue
+        report = invoke(s["function"], s["event"])
+        ok = ok and report is not None and len(report.get("targets", [])) == len(fleet)
+    changes = changes_by_place(before, emulator_state())
+    print("\nWhat changed in each account and region of the fleet:")
+    rows = []
+    for t in fleet:
+        started, jobs, copies = changes.get((t["account"], t["region"]), ([], [], []))
+        rows.append((t["account"], t["region"],
+                     ", ".join(hostname(s) for s in started) or "(none)",
+                     ", ".join(sorted(j.get("vmServer", {}).get("vmName", j["serverId"])
+                                      for j in jobs)) or "(none)",
+                     len(copies)))
+    table(rows, ["account", "region", "DRS servers started", "SMS jobs created",
+                 "Backup copies started"])
+    messages = sns_messages()
+    print(f"\nSNS reports published in the fleet step: {len(messages)}")
+    for m in messages:
+        print(f"    {m.get('subject', '')}")
+    return watch, ok and bool(changes)
+
+
 def main():
     logs = TARGET / "demo"
     logs.mkdir(parents=True, exist_ok=True)
@@ -135,86 +320,38 @@ def main():
             open(logs / "emulator.log", "w"),
         )
         wait_for_port(EMULATOR_PORT, emulator, "the emulator", 30)
-        # An env file, not --env-var: values such as SMS_JOBS contain commas.
-        env_file = logs / "functions.env"
-        env_file.write_text("".join(
-            f"{k}='{v}'\n" for k, v in {**AWS_ENV, **FUNCTION_ENV}.items()
-        ))
-        watch = start(
-            ["cargo", "lambda", "watch", "--invoke-port", str(WATCH_PORT), "--env-file",
-             str(env_file)],
-            open(logs / "watch.log", "w"),
-        )
-        wait_for_port(WATCH_PORT, watch, "cargo lambda watch", 120)
+        watch = start_watch(logs, "functions", FUNCTION_ENV)
 
         before = drs_states(emulator_state())
         print(f"demo: emulator on {EMULATOR} ({len(before)} DRS source servers), "
               f"cargo lambda watch on :{WATCH_PORT}\n")
-        for step in CONFIG["invocations"]:
+        steps = CONFIG["invocations"]
+        fleet_steps = [s["fleet"] for s in steps if "fleet" in s]
+        for step in (s for s in steps if "fleet" not in s):
             if "advance" in step:
                 hours = step["advance"]["hours"]
                 advance(hours, step["advance"]["steps"])
                 print(f"(emulator clock +{hours} h: copy jobs move on)")
                 continue
-            function, event = step["function"], step["event"]
-            path = f"events/{function}/{event}"
-            done = subprocess.run(
-                ["cargo", "lambda", "invoke", function, "--invoke-port", str(WATCH_PORT),
-                 "--data-file", path],
-                cwd=ROOT, capture_output=True, text=True, timeout=600,
-            )
-            output = done.stdout.strip()
-            try:
-                report = json.loads(output)
-                c = report["counts"]
-                summary = (f"{report['status']}: {c['done']} done, {c['planned']} planned, "
-                           f"{c['unchanged']} unchanged, {c['failed']} failed, {c['skipped']} skipped")
-            except (ValueError, KeyError):
-                failures += 1
-                summary = (output or done.stderr.strip()).splitlines()[-1:] or ["no output"]
-                summary = summary[0]
-            print(f"{function} < {event}\n    {summary}")
+            failures += invoke(step["function"], step["event"]) is None
 
-        after_state = emulator_state()
-        after = drs_states(after_state)
-        print("\nDRS source servers that changed:")
-        changed = [
-            (sid, before[sid][0], before[sid][1], after[sid][1])
-            for sid in sorted(before)
-            if sid in after and before[sid][1] != after[sid][1]
-        ]
-        table(changed or [("(none)", "", "", "")], ["source server", "hostname", "before", "after"])
-        jobs = [
-            (j["vmServer"]["vmName"] if "vmServer" in j else j["serverId"], j["replicationJobId"],
-             j["state"], j.get("frequency", "once"), j.get("licenseType", "auto"))
-            for j in after_state["sms"]["replicationJobs"]
-        ]
-        print("\nSMS replication jobs:")
-        table(jobs or [("(none)", "", "", "", "")],
-              ["VM", "replication job", "state", "every (h)", "license"])
-        vault_names = {v["arn"]: v["name"] for v in after_state["backup"]["vaults"]}
-        copies = [
-            (c["SourceRecoveryPointArn"].rsplit(":", 1)[-1].rsplit("/", 1)[-1],
-             c.get("ResourceType", ""),
-             vault_names.get(c["DestinationBackupVaultArn"], c["DestinationBackupVaultArn"]),
-             c["State"], retention(c))
-            for c in after_state["backup"]["copyJobs"]
-        ]
-        print("\nBackup copy jobs (a resource's copies run one at a time; the others wait in "
-              "CREATED):")
-        table(copies or [("(none)", "", "", "", "")],
-              ["recovery point", "type", "destination", "state", "copy kept"])
-        with urllib.request.urlopen(f"{EMULATOR}/_emulator/sns/messages", timeout=10) as r:
-            messages = json.load(r)
-        if isinstance(messages, dict):
-            messages = messages.get("messages", [])
+        changed, jobs, copies = single_account_tables(before, emulator_state())
+        messages = sns_messages()
         print(f"\nSNS reports published: {len(messages)}")
         for m in messages:
             print(f"    {m.get('subject', '')}")
-        print(f"\nlogs: {logs}/")
         if failures or not changed or not jobs or not copies:
             sys.exit(f"demo: {failures} invocations returned no report; changed: "
                      f"{len(changed)} DRS servers, {len(jobs)} SMS jobs, {len(copies)} copy jobs")
+
+        # The fleet steps come last: each replaces the emulator's state with its fixture.
+        for step in fleet_steps:
+            stop(watch)
+            watch, ok = fleet_step(step, logs)
+            if not ok:
+                sys.exit("demo: the fleet step did not answer with a report over every target, "
+                         "or changed nothing")
+        print(f"\nlogs: {logs}/")
     finally:
         stop(watch)
         stop(emulator)
