@@ -142,6 +142,9 @@ async fn an_sms_schedule_creates_the_configured_jobs_in_all_six_targets() {
     }
 }
 
+/// A vault is unique to the account and Region it was created in, and `IamRoleArn` is "the IAM
+/// role ARN used to copy the target recovery point" (Backup API reference, StartCopyJob): a copy
+/// is started in its source account, with a role of that account.
 #[tokio::test]
 async fn a_backup_sweep_copies_in_every_target_with_that_accounts_copy_role() {
     let run = FleetDeployment::start(BACKUP, "fleet-backup-sweep").await;
@@ -162,6 +165,8 @@ async fn a_backup_sweep_copies_in_every_target_with_that_accounts_copy_role() {
     }
 }
 
+/// AssumeRole's credentials last an hour by default (STS API reference, AssumeRole:
+/// `DurationSeconds`), far longer than two runs.
 #[tokio::test]
 async fn member_roles_are_assumed_once_per_member_target_and_not_again_when_warm() {
     let run = FleetDeployment::start(DRS, "fleet-assume-role").await;
@@ -253,11 +258,8 @@ async fn throttling_in_one_target_fails_only_there_and_asks_for_a_retry() {
     assert_eq!(report.status, RunStatus::PartiallyFailed);
     let part = section(&report, throttled);
     assert_eq!(part.status, RunStatus::Failed);
-    assert_eq!(
-        (part.counts.failed, part.counts.retryable),
-        (2, 2),
-        "{part:?}"
-    );
+    let counts = (part.counts.failed, part.counts.retryable);
+    assert_eq!(counts, (stopped.len(), stopped.len()), "{part:?}");
     let failed = outcomes_in(
         &report,
         throttled,
@@ -358,6 +360,8 @@ async fn a_one_target_invoke_of_a_target_outside_the_fleet_is_a_bad_event() {
     }
 }
 
+/// An extended server's replication runs in its staging account ("Using multiple staging
+/// accounts with DRS", DRS user guide), so that is where it is started.
 #[tokio::test]
 async fn a_fleet_schedule_starts_an_extended_server_in_its_staging_account() {
     let run = FleetDeployment::start(DRS, "fleet-drs-staging").await;
