@@ -172,7 +172,8 @@ def invoke(function, event):
     targets = (report or {}).get("targets", [])
     if len(targets) > 1:
         failed = sum(t["status"] == "FAILED" for t in targets)
-        print(f"    over {len(targets)} targets, {failed} of them FAILED:")
+        print(f"    over {len(targets)} targets" + (f", {failed} of them FAILED" if failed else "")
+              + ":")
         for t in targets:
             why = (t.get("error") or {}).get("message")
             print(f"      {t.get('account', '?')} {t.get('region', '?'):<10} "
