@@ -20,7 +20,7 @@ pub(super) fn parse(event: &Value, admission: &Admission<'_>) -> Result<Trigger,
     // The alarm Lambda action also names a `source` (aws.cloudwatch) but has no `detail-type`.
     if obj.contains_key("alarmData") {
         let alarm = alarm::from_lambda_action(event)?;
-        admission.check_account("the alarm", alarm.account.as_deref())?;
+        admission.check_home_or_fleet("the alarm", alarm.account.as_deref())?;
         return Ok(Trigger::single(
             Event::Alarm(alarm),
             Origin::default(),
@@ -53,7 +53,20 @@ fn eventbridge(
     what: &'static str,
 ) -> Result<(Event, Origin), TriggerError> {
     let e: EventBridgeEvent<Value> = typed(event)?;
-    admission.check_account(what, e.account.as_deref())?;
+    let whole_fleet = matches!(
+        (e.source.as_str(), e.detail_type.as_str()),
+        ("aws.events", "Scheduled Event")
+            | ("aws.cloudwatch", "CloudWatch Alarm State Change")
+            | (
+                "aws.cloudwatch",
+                "CloudWatch Alarm Contributor State Change"
+            )
+    );
+    if whole_fleet {
+        admission.check_home_or_fleet(what, e.account.as_deref())?;
+    } else {
+        admission.check_account(what, e.account.as_deref())?;
+    }
     let parsed = eventbridge_event(&e)?;
     let origin = match parsed {
         Event::Schedule(_) | Event::Alarm(_) => Origin::default(),
@@ -142,7 +155,7 @@ fn sns(event: &Value, admission: &Admission<'_>) -> Result<Trigger, TriggerError
         let record: SnsRecord = typed(record).map_err(|e| e.within(&at))?;
         let sns = &record.sns;
         let topic = Arn::parse(&sns.topic_arn).ok();
-        admission.check_topic_account("the SNS topic", topic.as_ref().and_then(Arn::account))?;
+        admission.check_home_or_fleet("the SNS topic", topic.as_ref().and_then(Arn::account))?;
         if !admission.accepts_topic(&sns.topic_arn) {
             skips.push(Skip::new(
                 &sns.topic_arn,

@@ -228,8 +228,10 @@ impl Admission<'_> {
         }
     }
 
-    /// Refuses an SNS topic of an account that is neither the home account nor the fleet's.
-    fn check_topic_account(
+    /// Refuses an account that is neither the home account nor the fleet's: for what lives in
+    /// the home account and concerns the whole fleet (the SNS topics it subscribes to, its
+    /// schedules, its alarms), whether or not the home account is itself a target.
+    fn check_home_or_fleet(
         &self,
         what: &'static str,
         account: Option<&str>,

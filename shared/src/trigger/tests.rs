@@ -815,3 +815,27 @@ fn one_targets_view_keeps_only_the_events_it_covers() {
     let member = t.only(|o| o.account.as_deref().is_none_or(|a| a == "234567890123"));
     assert_eq!(member.events.len(), 2);
 }
+
+#[test]
+fn schedules_and_alarms_of_the_home_account_are_admitted_when_it_is_not_a_target() {
+    let members = ["234567890123".to_owned()];
+    let admission = Admission {
+        home_account: Some(HOME),
+        fleet_accounts: &members,
+        trigger_topics: &[],
+    };
+    let schedule = eventbridge("aws.events", "Scheduled Event", json!([]), json!({}));
+    assert!(parse_for(&schedule, admission).is_ok());
+    assert!(parse_for(&sns(SNS_ALARM, json!({}), json!(null)), admission).is_ok());
+    let stalled = eventbridge(
+        "aws.drs",
+        "DRS Source Server Data Replication Stalled Change",
+        json!(["arn:aws:drs:us-east-1:123456789012:source-server/s-1234567890abcdef0"]),
+        json!({"state": "STALLED"}),
+    );
+    assert_eq!(
+        parse_for(&stalled, admission).unwrap_err().to_string(),
+        "the event is from account 123456789012; this function serves accounts 234567890123 \
+         (FLEET)"
+    );
+}
