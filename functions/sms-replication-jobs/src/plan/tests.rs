@@ -1105,6 +1105,7 @@ fn the_sample_events_are_the_ones_expected_here() {
         [
             "direct-invoke-dry-run.json",
             "direct-invoke.json",
+            "fleet-target-invoke.json",
             "scheduled-event.json",
             "scheduler-input.json",
             "sms-api-call-via-cloudtrail.json",
@@ -1127,7 +1128,11 @@ fn the_direct_invoke_samples_start_one_run_and_skip_the_busy_job() {
 
 #[test]
 fn the_schedule_samples_create_the_missing_job_and_report_the_others() {
-    for name in ["scheduled-event.json", "scheduler-input.json"] {
+    for name in [
+        "scheduled-event.json",
+        "scheduler-input.json",
+        "fleet-target-invoke.json",
+    ] {
         let (trigger, got) = sample(name);
         assert!(!trigger.dry_run, "{name}");
         let describe = trigger.describe();

@@ -10,14 +10,18 @@ const RDS_POINT: &str =
 const AMI: &str = "arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60002";
 const DYNAMO_POINT: &str =
     "arn:aws:backup:us-east-1:123456789012:recovery-point:9d3f5b7a-2c4e-4f60-8a1b-3c5d7e9f1a2b";
+/// The snapshot of a member account's backup, forwarded by a central event bus.
+const MEMBER_SNAPSHOT: &str = "arn:aws:ec2:us-east-1::snapshot/snap-073532b6a42aa3d92";
 
 /// Every sample file; each has a test below.
-const SAMPLES: [&str; 10] = [
+const SAMPLES: [&str; 12] = [
     "backup-job-completed.json",
     "copy-job-completed.json",
     "copy-job-failed.json",
     "direct-invoke-dry-run.json",
     "direct-invoke.json",
+    "fleet-backup-job-completed-member-account.json",
+    "fleet-target-invoke.json",
     "scheduled-event.json",
     "scheduler-input.json",
     "vault-notification-backup-completed-variant-b.json",
@@ -40,7 +44,7 @@ fn found(arn: &str, resource: &str, resource_type: &str, minute: i64) -> Recover
     }
 }
 
-fn known_points() -> [RecoveryPoint; 4] {
+fn known_points() -> [RecoveryPoint; 5] {
     [
         found(
             SNAPSHOT,
@@ -65,6 +69,12 @@ fn known_points() -> [RecoveryPoint; 4] {
             "arn:aws:dynamodb:us-east-1:123456789012:table/sessions",
             "DynamoDB",
             4,
+        ),
+        found(
+            MEMBER_SNAPSHOT,
+            "arn:aws:ec2:us-east-1:234567890123:volume/vol-dae4a648699c51fcc",
+            "EBS",
+            5,
         ),
     ]
 }
@@ -94,7 +104,7 @@ fn sampled(name: &str) -> Sampled {
     let event: Value = serde_json::from_str(&text).expect("JSON");
     let trigger = dr_core::trigger::parse(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
     let scope = scope(&trigger, &config());
-    let [snapshot, _, ami, dynamo] = known_points();
+    let [snapshot, _, ami, dynamo, _] = known_points();
     let mut points: Vec<RecoveryPoint> = if scope.sweep { vec![ami] } else { vec![] };
     for req in &scope.points {
         points.extend(
@@ -195,8 +205,13 @@ fn the_direct_invoke_sample_copies_its_point_everywhere() {
 }
 
 #[test]
+fn the_member_accounts_backup_job_sample_copies_its_snapshot_everywhere() {
+    event_plans(SAMPLES[5], everywhere(MEMBER_SNAPSHOT), &[]);
+}
+
+#[test]
 fn the_schedule_samples_sweep() {
-    for name in [SAMPLES[5], SAMPLES[6]] {
+    for name in [SAMPLES[6], SAMPLES[7], SAMPLES[8]] {
         let got = sampled(name);
         assert!(got.sweep && !got.dry_run, "{name}");
         assert_eq!(got.copies, everywhere(AMI), "{name}");
@@ -206,14 +221,14 @@ fn the_schedule_samples_sweep() {
 
 #[test]
 fn the_vault_notification_samples_of_completed_backups_copy_their_points() {
-    event_plans(SAMPLES[7], everywhere(AMI), &[]);
-    event_plans(SAMPLES[8], everywhere(RDS_POINT), &[]);
+    event_plans(SAMPLES[9], everywhere(AMI), &[]);
+    event_plans(SAMPLES[10], everywhere(RDS_POINT), &[]);
 }
 
 #[test]
 fn the_vault_notification_sample_of_a_failed_backup_is_skipped() {
     event_plans(
-        SAMPLES[9],
+        SAMPLES[11],
         vec![],
         &["3c4d5e6f-a1b2-4c3d-8e4f-5a6b7c8d9e0f".into()],
     );
