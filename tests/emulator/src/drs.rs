@@ -1,5 +1,6 @@
 //! Elastic Disaster Recovery (restJson1): `DescribeSourceServers`, `StartReplication`,
-//! `StopReplication`, with replication states that move one step at a time.
+//! `StopReplication`, with replication states that move one step at a time, and the recovery
+//! operations of [`recovery`] (jobs, recovery instances, recovery snapshots).
 //!
 //! Shapes, errors and statuses follow the DRS model (drs.service-2.json); each rule beyond the
 //! model names its source, and `tests/emulator/README.md` lists which answers are assumptions.
@@ -12,6 +13,8 @@ use axum::http::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+
+pub mod recovery;
 
 /// Largest and default page of `DescribeSourceServers`.
 const MAX_PAGE: usize = 1000;
@@ -51,6 +54,7 @@ pub struct Drs {
     quota: usize,
     servers: Vec<SourceServer>,
     by_id: HashMap<String, usize>,
+    recovery: recovery::Recovery,
 }
 
 /// The operation a request names: restJson1 puts it in the path.
@@ -106,13 +110,20 @@ impl Drs {
         Self {
             initialized: fixture.initialized,
             quota: fixture.replicating_quota,
+            recovery: recovery::Recovery::new(&servers, now),
             servers,
             by_id,
         }
     }
 
-    /// Moves every server in a transitional state one state on; whether anything changed.
-    pub fn step(&mut self) -> bool {
+    /// Moves every server in a transitional state and every open recovery job one state on;
+    /// whether anything changed.
+    pub fn step(&mut self, now: i64) -> bool {
+        let changed = self.step_replication();
+        self.recovery.step(&self.servers, now) || changed
+    }
+
+    fn step_replication(&mut self) -> bool {
         let mut changed = false;
         for s in &mut self.servers {
             let next = match s.state {
@@ -189,7 +200,10 @@ impl Drs {
             mirrors,
             now,
         };
+        let (jobs, instances) = self.recovery.snapshot(account, region);
         json!({
+            "jobs": jobs,
+            "recoveryInstances": instances,
             "initialized": self.initialized,
             "replicatingQuota": self.quota,
             "replicating": self.replicating(),
@@ -345,7 +359,15 @@ pub fn execute(world: &mut Scope<'_>, op: &str, req: &AwsRequest) -> Result<Valu
     }
     let known = matches!(
         op,
-        "DescribeSourceServers" | "StartReplication" | "StopReplication"
+        "DescribeSourceServers"
+            | "StartReplication"
+            | "StopReplication"
+            | "StartRecovery"
+            | "TerminateRecoveryInstances"
+            | "DescribeJobs"
+            | "DescribeJobLogItems"
+            | "DescribeRecoveryInstances"
+            | "DescribeRecoverySnapshots"
     );
     if !known {
         return Err(ApiError::unknown_operation(Service::Drs, op));
@@ -359,7 +381,13 @@ pub fn execute(world: &mut Scope<'_>, op: &str, req: &AwsRequest) -> Result<Valu
     match op {
         "DescribeSourceServers" => describe(world, req.json(Service::Drs)?),
         "StartReplication" => start(world, req.json(Service::Drs)?),
-        _ => stop(world, req.json(Service::Drs)?),
+        "StopReplication" => stop(world, req.json(Service::Drs)?),
+        "StartRecovery" => recovery::start_recovery(world, req.json(Service::Drs)?),
+        "TerminateRecoveryInstances" => recovery::terminate(world, req.json(Service::Drs)?),
+        "DescribeJobs" => recovery::describe_jobs(world, req.json(Service::Drs)?),
+        "DescribeJobLogItems" => recovery::describe_log(world, req.json(Service::Drs)?),
+        "DescribeRecoveryInstances" => recovery::describe_instances(world, req.json(Service::Drs)?),
+        _ => recovery::describe_snapshots(world, req.json(Service::Drs)?),
     }
 }
 

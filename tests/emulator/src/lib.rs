@@ -262,6 +262,27 @@ impl Emulator {
             .set_state(source_server_id, state)
     }
 
+    /// Makes the next DRS launch (`StartRecovery`) of a source server FAILED.
+    pub fn fail_next_drs_launch(&self, source_server_id: &str) -> Result<(), String> {
+        let (account, region) = self.home();
+        self.fail_next_drs_launch_in(&account, &region, source_server_id)
+    }
+
+    /// The same for a server of `account` in `region`.
+    pub fn fail_next_drs_launch_in(
+        &self,
+        account: &str,
+        region: &str,
+        source_server_id: &str,
+    ) -> Result<(), String> {
+        let mut world = lock(&self.shared);
+        world.catch_up();
+        world
+            .partition_mut(&(account.to_owned(), region.to_owned()))
+            .drs
+            .fail_next_launch(source_server_id)
+    }
+
     /// Adds a recovery point to vault `vault` of `account` in `region`, as a backup job
     /// completing would; returns its ARN.
     pub fn add_recovery_point_in(

@@ -96,6 +96,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/_emulator/advance", post(advance))
         .route("/_emulator/fixture", get(fixture).put(load_fixture))
         .route("/_emulator/drs/state", post(drs_state))
+        .route("/_emulator/drs/launch-failures", post(drs_launch_failure))
         .route("/_emulator/sts/roles", post(sts_role))
         .route("/_emulator/sms/runs", post(sms_schedule_run))
         .route(
@@ -256,6 +257,37 @@ async fn drs_state(State(shared): State<Shared>, body: Bytes) -> Result<StatusCo
         .partition_mut(&key)
         .drs
         .set_state(&source_server_id, &state)
+        .map_err(AdminError::Invalid)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DrsLaunchFailure {
+    #[serde(rename = "sourceServerID")]
+    source_server_id: String,
+    #[serde(default, rename = "accountId")]
+    account_id: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+}
+
+async fn drs_launch_failure(
+    State(shared): State<Shared>,
+    body: Bytes,
+) -> Result<StatusCode, AdminError> {
+    let DrsLaunchFailure {
+        source_server_id,
+        account_id,
+        region,
+    } = admin_body(&body)?;
+    let mut world = lock(&shared);
+    world.catch_up();
+    let key = world.key(account_id.as_deref(), region.as_deref());
+    world
+        .partition_mut(&key)
+        .drs
+        .fail_next_launch(&source_server_id)
         .map_err(AdminError::Invalid)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -451,6 +483,14 @@ async fn aws(
                 Ok(Reply::Xml(action, xml)) => query_reply(service, &action, &xml, &request_id),
                 Err(e) => e.into_response(service, &request_id),
             };
+            // The model's `responseCode` of StartRecovery is 202 (Accepted); every other
+            // operation answers 200.
+            if service == Service::Drs
+                && name == "StartRecovery"
+                && response.status() == StatusCode::OK
+            {
+                *response.status_mut() = StatusCode::ACCEPTED;
+            }
             *world.service_time.entry(name).or_default() += started.elapsed();
             if outcome == Outcome::DropAfterApply {
                 response.extensions_mut().insert(DropConnection);

@@ -386,7 +386,7 @@ impl World {
         let mut changed = false;
         let mut deliveries = Vec::new();
         for part in self.partitions.values_mut() {
-            changed |= part.drs.step();
+            changed |= part.drs.step(now);
             changed |= part.sms.step(now, &mut self.rng);
             changed |= part.backup.step(now, &mut self.rng);
             deliveries.extend(part.backup.take_outbound());

@@ -4,6 +4,7 @@ mod backup;
 mod common;
 mod drs;
 mod fleet;
+mod recovery;
 mod sms;
 mod sns;
 mod wire;

@@ -171,10 +171,17 @@ async fn start_replication(env: &Env, id: &str) {
 #[tokio::test]
 async fn a_drs_operation_the_emulator_lacks_is_an_unknown_operation_and_counted() {
     let emu = demo().await;
-    let r = signed(emu.addr(), "drs", ("POST", "/DescribeJobs"), &[], "{}").await;
+    let r = signed(
+        emu.addr(),
+        "drs",
+        ("POST", "/DescribeReplicationConfigurationTemplates"),
+        &[],
+        "{}",
+    )
+    .await;
     assert_eq!(r.status, 404);
     assert!(r.has_error_type("unknownoperationexception"));
-    assert_eq!(emu.calls("DescribeJobs"), 1);
+    assert_eq!(emu.calls("DescribeReplicationConfigurationTemplates"), 1);
 }
 
 #[tokio::test]

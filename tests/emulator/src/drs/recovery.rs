@@ -1,0 +1,846 @@
+//! DRS recovery: `StartRecovery`, `TerminateRecoveryInstances`, `DescribeJobs`,
+//! `DescribeJobLogItems`, `DescribeRecoveryInstances`, `DescribeRecoverySnapshots`, with jobs
+//! that move one state per step and launch failures on demand.
+//!
+//! Shapes, enums and limits are drs.service-2.json's; the README lists the doc page behind each
+//! rule and which answers are the emulator's assumptions.
+
+use super::{validation, Drs, SourceServer};
+use crate::fixture::DrsState;
+use crate::protocol::ApiError;
+use crate::util::{hex, iso, mix, page, parse_iso, partition};
+use crate::world::Scope;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Most source servers per `StartRecovery` and recovery instances per
+/// `TerminateRecoveryInstances` (the model's StartRecoveryRequestSourceServers and
+/// RecoveryInstancesForTerminationRequest, max 200).
+pub const MAX_PER_CALL: usize = 200;
+
+/// Most `jobIDs` in a `DescribeJobs` filter (DescribeJobsRequestFiltersJobIDs, max 1000).
+const MAX_JOB_IDS: usize = 1000;
+
+/// Largest and default page of the Describe calls (the emulator's choice: the model bounds
+/// `maxResults` only below, StrictlyPositiveInteger).
+const MAX_PAGE: usize = 1000;
+
+/// Age of the generated recovery snapshots, newest first: one a few minutes old, then hourly and
+/// daily ones, as DRS's point-in-time retention keeps them ("Understanding point-in-time
+/// snapshots", DRS user guide: every 10 minutes for the last hour, hourly for 24 hours, daily).
+const SNAPSHOT_AGES: [i64; 4] = [300, 3_900, 7_500, 86_700];
+
+/// The recovery state of one partition: jobs, recovery instances, snapshots and the launches
+/// told to fail.
+#[derive(Debug, Clone, Default)]
+pub struct Recovery {
+    jobs: Vec<Job>,
+    instances: Vec<Instance>,
+    snapshots: BTreeMap<String, Vec<Snapshot>>,
+    fail_next: BTreeSet<String>,
+}
+
+/// JobStatus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JobStatus {
+    Pending,
+    Started,
+    Completed,
+}
+
+impl JobStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Started => "STARTED",
+            Self::Completed => "COMPLETED",
+        }
+    }
+}
+
+/// JobType.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JobKind {
+    Launch { drill: bool },
+    Terminate,
+}
+
+/// LaunchStatus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LaunchStatus {
+    Pending,
+    InProgress,
+    Launched,
+    Failed,
+    Terminated,
+}
+
+impl LaunchStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::InProgress => "IN_PROGRESS",
+            Self::Launched => "LAUNCHED",
+            Self::Failed => "FAILED",
+            Self::Terminated => "TERMINATED",
+        }
+    }
+}
+
+/// Why a server in a launch job will not launch, decided when the job is created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Skip {
+    Unknown,
+    NotReady(DrsState),
+}
+
+#[derive(Debug, Clone)]
+struct Participant {
+    source_server_id: String,
+    recovery_instance_id: Option<String>,
+    status: LaunchStatus,
+    snapshot: Option<Snapshot>,
+    skip: Option<Skip>,
+}
+
+#[derive(Debug, Clone)]
+struct LogItem {
+    at: i64,
+    event: &'static str,
+    data: Value,
+}
+
+#[derive(Debug, Clone)]
+struct Job {
+    id: String,
+    kind: JobKind,
+    status: JobStatus,
+    created: i64,
+    ended: Option<i64>,
+    tags: BTreeMap<String, String>,
+    participants: Vec<Participant>,
+    log: Vec<LogItem>,
+}
+
+#[derive(Debug, Clone)]
+struct Instance {
+    id: String,
+    source_server_id: String,
+    job_id: String,
+    drill: bool,
+    tags: BTreeMap<String, String>,
+    point_in_time: i64,
+    terminating: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Snapshot {
+    id: String,
+    source_server_id: String,
+    at: i64,
+    ebs: String,
+}
+
+/// Whether a server in `state` has recovery snapshots to launch from: DRS takes them of
+/// replicating servers once the initial sync is done. Which states keep them is not documented
+/// per state; this reading is the emulator's.
+fn has_snapshots(state: DrsState) -> bool {
+    matches!(
+        state,
+        DrsState::Continuous
+            | DrsState::Backlog
+            | DrsState::CreatingSnapshot
+            | DrsState::Rescan
+            | DrsState::Stalled
+            | DrsState::Paused
+    )
+}
+
+/// A stable number for `text`, so generated snapshots are the same on every load.
+fn digest(text: &str) -> u64 {
+    text.bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| mix(h ^ u64::from(b)))
+}
+
+/// `n` letters and digits derived from `seed`.
+fn derived(seed: u64, n: usize) -> String {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    hex(&mut rng, n)
+}
+
+fn snapshot_at(id: &str, at: i64, n: u64) -> Snapshot {
+    let seed = mix(digest(id) ^ n);
+    Snapshot {
+        id: format!("pit-{}", derived(seed, 17)),
+        source_server_id: id.to_owned(),
+        at,
+        ebs: format!("snap-{}", derived(mix(seed), 17)),
+    }
+}
+
+impl Recovery {
+    /// The generated snapshots of the servers that replicate at load time.
+    pub(super) fn new(servers: &[SourceServer], now: i64) -> Self {
+        let snapshots = servers
+            .iter()
+            .filter(|s| has_snapshots(s.state))
+            .map(|s| {
+                let id = &s.spec.source_server_id;
+                let list = SNAPSHOT_AGES
+                    .iter()
+                    .rev()
+                    .zip(0u64..)
+                    .map(|(age, n)| snapshot_at(id, now - age, n))
+                    .collect();
+                (id.clone(), list)
+            })
+            .collect();
+        Self {
+            snapshots,
+            ..Self::default()
+        }
+    }
+
+    /// Makes the next launch of `id` fail (admin API).
+    pub(super) fn fail_next_launch(&mut self, id: &str) {
+        self.fail_next.insert(id.to_owned());
+    }
+
+    /// Jobs and recovery instances, as the API shows them, for the state dump.
+    pub(super) fn snapshot(&self, account: &str, region: &str) -> (Value, Value) {
+        let jobs = self.jobs.iter().map(|j| render_job(j, account, region));
+        let instances = self
+            .instances
+            .iter()
+            .map(|i| render_instance(i, account, region));
+        (
+            Value::Array(jobs.collect()),
+            Value::Array(instances.collect()),
+        )
+    }
+
+    /// Moves every open job one state on; whether anything changed.
+    pub(super) fn step(&mut self, servers: &[SourceServer], now: i64) -> bool {
+        // A server that has just become healthy gets its first snapshot, so it can be recovered.
+        for s in servers.iter().filter(|s| s.state == DrsState::Continuous) {
+            let id = &s.spec.source_server_id;
+            if !self.snapshots.contains_key(id) {
+                self.snapshots
+                    .insert(id.clone(), vec![snapshot_at(id, now, 0)]);
+            }
+        }
+        let mut changed = false;
+        for index in 0..self.jobs.len() {
+            changed |= match self.jobs[index].status {
+                JobStatus::Pending => {
+                    self.begin(index, now);
+                    true
+                }
+                JobStatus::Started => {
+                    self.finish(index, now);
+                    true
+                }
+                JobStatus::Completed => false,
+            };
+        }
+        changed
+    }
+
+    /// PENDING → STARTED: servers that can launch go IN_PROGRESS, the others are skipped.
+    fn begin(&mut self, index: usize, now: i64) {
+        let job = &mut self.jobs[index];
+        job.status = JobStatus::Started;
+        job.log.push(LogItem {
+            at: now,
+            event: "JOB_START",
+            data: json!({}),
+        });
+        let launch = matches!(job.kind, JobKind::Launch { .. });
+        for p in &mut job.participants {
+            let data = json!({"sourceServerID": p.source_server_id});
+            match &p.skip {
+                Some(skip) => {
+                    let why = match skip {
+                        Skip::Unknown => "source server not found".to_owned(),
+                        Skip::NotReady(state) => format!(
+                            "source server is not ready for recovery: data replication state {}",
+                            state.as_str()
+                        ),
+                    };
+                    p.status = LaunchStatus::Failed;
+                    job.log.push(LogItem {
+                        at: now,
+                        event: "SERVER_SKIPPED",
+                        data: json!({"sourceServerID": p.source_server_id, "rawError": why}),
+                    });
+                }
+                None if launch => {
+                    p.status = LaunchStatus::InProgress;
+                    job.log.push(LogItem {
+                        at: now,
+                        event: "LAUNCH_START",
+                        data,
+                    });
+                }
+                None => {
+                    p.status = LaunchStatus::InProgress;
+                    job.log.push(LogItem {
+                        at: now,
+                        event: "CLEANUP_START",
+                        data,
+                    });
+                }
+            }
+        }
+        if !launch {
+            for i in &mut self.instances {
+                if job
+                    .participants
+                    .iter()
+                    .any(|p| p.recovery_instance_id.as_deref() == Some(&i.id))
+                {
+                    i.terminating = true;
+                }
+            }
+        }
+    }
+
+    /// STARTED → COMPLETED: each server in progress launches (or fails), or its instance is
+    /// terminated.
+    fn finish(&mut self, index: usize, now: i64) {
+        let Self {
+            jobs,
+            instances,
+            fail_next,
+            ..
+        } = self;
+        let job = &mut jobs[index];
+        let job_id = job.id.clone();
+        for (n, p) in job.participants.iter_mut().enumerate() {
+            if p.status != LaunchStatus::InProgress {
+                continue;
+            }
+            let server = p.source_server_id.clone();
+            match job.kind {
+                JobKind::Launch { drill } => {
+                    if fail_next.remove(&server) {
+                        p.status = LaunchStatus::Failed;
+                        job.log.push(LogItem {
+                            at: now,
+                            event: "LAUNCH_FAILED",
+                            data: json!({"sourceServerID": server, "rawError": "Failed to launch the recovery instance (injected by the emulator)"}),
+                        });
+                        continue;
+                    }
+                    let seed = mix(digest(&job_id) ^ u64::try_from(n).unwrap_or(0));
+                    let id = format!("i-{}", derived(seed, 17));
+                    // A new launch replaces the server's previous recovery instance.
+                    instances.retain(|i| i.source_server_id != server);
+                    instances.push(Instance {
+                        id: id.clone(),
+                        source_server_id: server.clone(),
+                        job_id: job_id.clone(),
+                        drill,
+                        tags: job.tags.clone(),
+                        point_in_time: p.snapshot.as_ref().map_or(now, |s| s.at),
+                        terminating: false,
+                    });
+                    p.recovery_instance_id = Some(id);
+                    p.status = LaunchStatus::Launched;
+                }
+                JobKind::Terminate => {
+                    let target = p.recovery_instance_id.clone();
+                    instances.retain(|i| Some(&i.id) != target.as_ref());
+                    p.status = LaunchStatus::Terminated;
+                    job.log.push(LogItem {
+                        at: now,
+                        event: "CLEANUP_END",
+                        data: json!({"sourceServerID": server}),
+                    });
+                }
+            }
+        }
+        job.status = JobStatus::Completed;
+        job.ended = Some(now);
+        job.log.push(LogItem {
+            at: now,
+            event: "JOB_END",
+            data: json!({}),
+        });
+    }
+
+    /// Servers of a launch job that has not completed.
+    fn in_launch_job(&self, id: &str) -> Option<&str> {
+        self.jobs
+            .iter()
+            .filter(|j| {
+                j.status != JobStatus::Completed && matches!(j.kind, JobKind::Launch { .. })
+            })
+            .find(|j| j.participants.iter().any(|p| p.source_server_id == id))
+            .map(|j| j.id.as_str())
+    }
+}
+
+fn render_job(job: &Job, account: &str, region: &str) -> Value {
+    let (kind, initiated) = match job.kind {
+        JobKind::Launch { drill: true } => ("LAUNCH", "START_DRILL"),
+        JobKind::Launch { drill: false } => ("LAUNCH", "START_RECOVERY"),
+        JobKind::Terminate => ("TERMINATE", "TERMINATE_RECOVERY_INSTANCES"),
+    };
+    let servers: Vec<Value> = job
+        .participants
+        .iter()
+        .map(|p| {
+            let mut v =
+                json!({"sourceServerID": p.source_server_id, "launchStatus": p.status.as_str()});
+            if let Some(id) = &p.recovery_instance_id {
+                v["recoveryInstanceID"] = json!(id);
+            }
+            v
+        })
+        .collect();
+    let mut out = json!({
+        "jobID": job.id,
+        "arn": format!("arn:{}:drs:{region}:{account}:job/{}", partition(region), job.id),
+        "type": kind,
+        "initiatedBy": initiated,
+        "creationDateTime": iso(job.created),
+        "status": job.status.as_str(),
+        "participatingServers": servers,
+        "tags": job.tags,
+    });
+    if let Some(ended) = job.ended {
+        out["endDateTime"] = json!(iso(ended));
+    }
+    out
+}
+
+fn render_instance(i: &Instance, account: &str, region: &str) -> Value {
+    json!({
+        "ec2InstanceID": i.id,
+        "ec2InstanceState": if i.terminating { "SHUTTING-DOWN" } else { "RUNNING" },
+        "jobID": i.job_id,
+        "recoveryInstanceID": i.id,
+        "sourceServerID": i.source_server_id,
+        "arn": format!("arn:{}:drs:{region}:{account}:recovery-instance/{}", partition(region), i.id),
+        "tags": i.tags,
+        "pointInTimeSnapshotDateTime": iso(i.point_in_time),
+        "isDrill": i.drill,
+        "originEnvironment": "ON_PREMISES",
+    })
+}
+
+fn render_snapshot(s: &Snapshot) -> Value {
+    json!({
+        "snapshotID": s.id,
+        "sourceServerID": s.source_server_id,
+        "expectedTimestamp": iso(s.at),
+        "timestamp": iso(s.at),
+        "ebsSnapshots": [s.ebs],
+    })
+}
+
+fn page_size(max: Option<i64>) -> Result<usize, ApiError> {
+    match max {
+        None => Ok(MAX_PAGE),
+        Some(n) if n >= 1 => Ok(usize::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE)),
+        Some(_) => Err(validation("maxResults", "must be at least 1")),
+    }
+}
+
+fn paged(items: &[Value], token: Option<&str>, max: Option<i64>) -> Result<Value, ApiError> {
+    let (items, next) =
+        page(items, token, page_size(max)?).map_err(|e| validation("nextToken", &e.to_string()))?;
+    let mut out = json!({ "items": items });
+    if let Some(next) = next {
+        out["nextToken"] = json!(next);
+    }
+    Ok(out)
+}
+
+fn well_formed(id: &str, prefix: &str, len: usize) -> bool {
+    id.len() == len
+        && id.starts_with(prefix)
+        && id[prefix.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric())
+}
+
+fn new_job(world: &mut Scope<'_>, kind: JobKind, tags: BTreeMap<String, String>) -> Job {
+    Job {
+        id: format!("drsjob-{}", hex(world.rng, 17)),
+        kind,
+        status: JobStatus::Pending,
+        created: world.now(),
+        ended: None,
+        tags,
+        participants: Vec::new(),
+        log: Vec::new(),
+    }
+}
+
+fn push_job(world: &mut Scope<'_>, job: Job) -> Value {
+    let out = json!({ "job": render_job(&job, world.account_id, world.region) });
+    world.drs.recovery.jobs.push(job);
+    out
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct StartInput {
+    #[serde(default)]
+    source_servers: Option<Vec<StartServer>>,
+    #[serde(default)]
+    is_drill: Option<bool>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StartServer {
+    #[serde(rename = "sourceServerID")]
+    source_server_id: Option<String>,
+    #[serde(rename = "recoverySnapshotID")]
+    recovery_snapshot_id: Option<String>,
+}
+
+fn conflict(id: &str, message: String) -> ApiError {
+    ApiError::new("ConflictException", message)
+        .with("resourceId", id)
+        .with("resourceType", "SOURCE_SERVER")
+}
+
+/// `StartRecovery`: a LAUNCH job of the servers asked for, PENDING.
+pub(super) fn start_recovery(world: &mut Scope<'_>, input: StartInput) -> Result<Value, ApiError> {
+    let servers = input
+        .source_servers
+        .ok_or_else(|| validation("sourceServers", "is required"))?;
+    if servers.is_empty() || servers.len() > MAX_PER_CALL {
+        return Err(validation(
+            "sourceServers",
+            &format!(
+                "must have between 1 and {MAX_PER_CALL} items, got {}",
+                servers.len()
+            ),
+        ));
+    }
+    let drill = input.is_drill.unwrap_or(false);
+    let now = world.now();
+    let mut participants = Vec::with_capacity(servers.len());
+    let mut seen = BTreeSet::new();
+    for s in &servers {
+        let id = s
+            .source_server_id
+            .as_deref()
+            .ok_or_else(|| validation("sourceServers.sourceServerID", "is required"))?;
+        if !well_formed(id, "s-", 19) {
+            return Err(validation(
+                "sourceServers.sourceServerID",
+                "must match the pattern s-[0-9a-zA-Z]{17}",
+            ));
+        }
+        if !seen.insert(id.to_owned()) {
+            return Err(validation(
+                "sourceServers",
+                &format!("source server {id} is listed twice"),
+            ));
+        }
+        if let Some(job) = world.drs.recovery.in_launch_job(id) {
+            return Err(conflict(
+                id,
+                format!("Source server {id} is already being recovered by job {job}"),
+            ));
+        }
+        let server = world.drs.by_id.get(id).map(|&i| &world.drs.servers[i]);
+        let skip = match server {
+            None => Some(Skip::Unknown),
+            Some(s) if s.state != DrsState::Continuous => Some(Skip::NotReady(s.state)),
+            Some(_) => None,
+        };
+        let known = world.drs.recovery.snapshots.get(id);
+        let snapshot = match (&s.recovery_snapshot_id, skip.is_some()) {
+            (_, true) => None,
+            (Some(pit), false) => {
+                if !well_formed(pit, "pit-", 21) {
+                    return Err(validation(
+                        "sourceServers.recoverySnapshotID",
+                        "must match the pattern pit-[0-9a-zA-Z]{17}",
+                    ));
+                }
+                let found = known.and_then(|list| list.iter().find(|x| &x.id == pit));
+                Some(found.cloned().ok_or_else(|| {
+                    conflict(
+                        id,
+                        format!("Recovery snapshot {pit} of source server {id} not found"),
+                    )
+                })?)
+            }
+            // No snapshot named: DRS takes an on-demand one, the latest data.
+            (None, false) => {
+                let n = known.map_or(0, Vec::len);
+                let taken = snapshot_at(id, now, u64::try_from(n).unwrap_or(0) + 1_000);
+                world
+                    .drs
+                    .recovery
+                    .snapshots
+                    .entry(id.to_owned())
+                    .or_default()
+                    .push(taken.clone());
+                Some(taken)
+            }
+        };
+        participants.push(Participant {
+            source_server_id: id.to_owned(),
+            recovery_instance_id: None,
+            status: LaunchStatus::Pending,
+            snapshot,
+            skip,
+        });
+    }
+    let mut job = new_job(world, JobKind::Launch { drill }, input.tags);
+    job.participants = participants;
+    Ok(push_job(world, job))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TerminateInput {
+    #[serde(rename = "recoveryInstanceIDs", default)]
+    recovery_instance_ids: Option<Vec<String>>,
+}
+
+/// `TerminateRecoveryInstances`: a TERMINATE job of the instances named that exist.
+pub(super) fn terminate(world: &mut Scope<'_>, input: TerminateInput) -> Result<Value, ApiError> {
+    let ids = input
+        .recovery_instance_ids
+        .ok_or_else(|| validation("recoveryInstanceIDs", "is required"))?;
+    if ids.is_empty() || ids.len() > MAX_PER_CALL {
+        return Err(validation(
+            "recoveryInstanceIDs",
+            &format!(
+                "must have between 1 and {MAX_PER_CALL} items, got {}",
+                ids.len()
+            ),
+        ));
+    }
+    let mut participants = Vec::new();
+    for id in &ids {
+        let Some(instance) = world.drs.recovery.instances.iter().find(|i| &i.id == id) else {
+            continue;
+        };
+        if instance.terminating {
+            return Err(ApiError::new(
+                "ConflictException",
+                format!("Recovery instance {id} is already being terminated"),
+            )
+            .with("resourceId", id.clone())
+            .with("resourceType", "RECOVERY_INSTANCE"));
+        }
+        participants.push(Participant {
+            source_server_id: instance.source_server_id.clone(),
+            recovery_instance_id: Some(id.clone()),
+            status: LaunchStatus::Pending,
+            snapshot: None,
+            skip: None,
+        });
+    }
+    let mut job = new_job(world, JobKind::Terminate, BTreeMap::new());
+    job.participants = participants;
+    Ok(push_job(world, job))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct JobsInput {
+    #[serde(default)]
+    filters: Option<JobsFilters>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JobsFilters {
+    #[serde(rename = "jobIDs", default)]
+    job_ids: Vec<String>,
+    from_date: Option<String>,
+    to_date: Option<String>,
+}
+
+fn date(field: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
+    text.map(|t| parse_iso(t).ok_or_else(|| validation(field, "must be an ISO 8601 date-time")))
+        .transpose()
+}
+
+/// `DescribeJobs`: newest first, filtered by id and creation time.
+pub(super) fn describe_jobs(world: &mut Scope<'_>, input: JobsInput) -> Result<Value, ApiError> {
+    let filters = input.filters.unwrap_or_default();
+    if filters.job_ids.len() > MAX_JOB_IDS {
+        return Err(validation("filters.jobIDs", "at most 1000 job IDs"));
+    }
+    let from = date("filters.fromDate", filters.from_date.as_deref())?;
+    let to = date("filters.toDate", filters.to_date.as_deref())?;
+    let (account, region) = (world.account_id, world.region);
+    let items: Vec<Value> = world
+        .drs
+        .recovery
+        .jobs
+        .iter()
+        .rev()
+        .filter(|j| filters.job_ids.is_empty() || filters.job_ids.contains(&j.id))
+        .filter(|j| from.is_none_or(|f| j.created >= f) && to.is_none_or(|t| j.created <= t))
+        .map(|j| render_job(j, account, region))
+        .collect();
+    paged(&items, input.next_token.as_deref(), input.max_results)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct LogInput {
+    #[serde(rename = "jobID")]
+    job_id: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+/// `DescribeJobLogItems`: the job's log, oldest first.
+pub(super) fn describe_log(world: &mut Scope<'_>, input: LogInput) -> Result<Value, ApiError> {
+    let id = input
+        .job_id
+        .ok_or_else(|| validation("jobID", "is required"))?;
+    if !well_formed(&id, "drsjob-", 24) {
+        return Err(validation(
+            "jobID",
+            "must match the pattern drsjob-[0-9a-zA-Z]{17}",
+        ));
+    }
+    let items: Vec<Value> = world
+        .drs
+        .recovery
+        .jobs
+        .iter()
+        .filter(|j| j.id == id)
+        .flat_map(|j| &j.log)
+        .map(|l| json!({"logDateTime": iso(l.at), "event": l.event, "eventData": l.data}))
+        .collect();
+    paged(&items, input.next_token.as_deref(), input.max_results)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct InstancesInput {
+    #[serde(default)]
+    filters: Option<InstancesFilters>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct InstancesFilters {
+    #[serde(rename = "recoveryInstanceIDs", default)]
+    recovery_instance_ids: Vec<String>,
+    #[serde(rename = "sourceServerIDs", default)]
+    source_server_ids: Vec<String>,
+}
+
+/// `DescribeRecoveryInstances`: in launch order, filtered by instance and source server.
+pub(super) fn describe_instances(
+    world: &mut Scope<'_>,
+    input: InstancesInput,
+) -> Result<Value, ApiError> {
+    let f = input.filters.unwrap_or_default();
+    if f.recovery_instance_ids.len() > MAX_PER_CALL || f.source_server_ids.len() > MAX_PER_CALL {
+        return Err(validation(
+            "filters",
+            "at most 200 recoveryInstanceIDs and 200 sourceServerIDs",
+        ));
+    }
+    let (account, region) = (world.account_id, world.region);
+    let items: Vec<Value> = world
+        .drs
+        .recovery
+        .instances
+        .iter()
+        .filter(|i| f.recovery_instance_ids.is_empty() || f.recovery_instance_ids.contains(&i.id))
+        .filter(|i| {
+            f.source_server_ids.is_empty() || f.source_server_ids.contains(&i.source_server_id)
+        })
+        .map(|i| render_instance(i, account, region))
+        .collect();
+    paged(&items, input.next_token.as_deref(), input.max_results)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SnapshotsInput {
+    #[serde(rename = "sourceServerID")]
+    source_server_id: Option<String>,
+    #[serde(default)]
+    filters: Option<SnapshotFilters>,
+    order: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SnapshotFilters {
+    from_date_time: Option<String>,
+    to_date_time: Option<String>,
+}
+
+/// `DescribeRecoverySnapshots`: one server's snapshots, oldest first unless `order` is DESC.
+pub(super) fn describe_snapshots(
+    world: &mut Scope<'_>,
+    input: SnapshotsInput,
+) -> Result<Value, ApiError> {
+    let id = input
+        .source_server_id
+        .ok_or_else(|| validation("sourceServerID", "is required"))?;
+    if !well_formed(&id, "s-", 19) {
+        return Err(validation(
+            "sourceServerID",
+            "must match the pattern s-[0-9a-zA-Z]{17}",
+        ));
+    }
+    let descending = match input.order.as_deref() {
+        None | Some("ASC") => false,
+        Some("DESC") => true,
+        Some(other) => {
+            return Err(validation(
+                "order",
+                &format!("must be ASC or DESC, got {other:?}"),
+            ))
+        }
+    };
+    let f = input.filters.unwrap_or_default();
+    let from = date("filters.fromDateTime", f.from_date_time.as_deref())?;
+    let to = date("filters.toDateTime", f.to_date_time.as_deref())?;
+    let mut list: Vec<&Snapshot> = world
+        .drs
+        .recovery
+        .snapshots
+        .get(&id)
+        .into_iter()
+        .flatten()
+        .filter(|s| from.is_none_or(|t| s.at >= t) && to.is_none_or(|t| s.at <= t))
+        .collect();
+    list.sort_by_key(|s| s.at);
+    if descending {
+        list.reverse();
+    }
+    let items: Vec<Value> = list.into_iter().map(render_snapshot).collect();
+    paged(&items, input.next_token.as_deref(), input.max_results)
+}
+
+impl Drs {
+    /// Makes the next launch of source server `id` fail (admin API).
+    pub fn fail_next_launch(&mut self, id: &str) -> Result<(), String> {
+        if !self.by_id.contains_key(id) {
+            return Err(format!("no source server {id}"));
+        }
+        self.recovery.fail_next_launch(id);
+        Ok(())
+    }
+}
