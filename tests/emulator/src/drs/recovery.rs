@@ -26,9 +26,9 @@ const MAX_JOB_IDS: usize = 1000;
 /// `maxResults` only below, StrictlyPositiveInteger).
 const MAX_PAGE: usize = 1000;
 
-/// Age of the generated recovery snapshots, newest first: one a few minutes old, then hourly and
-/// daily ones, as DRS's point-in-time retention keeps them ("Understanding point-in-time
-/// snapshots", DRS user guide: every 10 minutes for the last hour, hourly for 24 hours, daily).
+/// Age of the generated recovery snapshots, newest first: one a few minutes old, then older
+/// ones. The ages are the emulator's choice: DRS's point-in-time policy is configurable in
+/// minutes, hours and days (API PITPolicyRule).
 const SNAPSHOT_AGES: [i64; 4] = [300, 3_900, 7_500, 86_700];
 
 /// The recovery state of one partition: jobs, recovery instances, snapshots and the launches
