@@ -525,5 +525,8 @@ fn stop(world: &mut Scope<'_>, input: ServerInput) -> Result<Value, ApiError> {
     }
     server.state = DrsState::Stopped;
     server.replication_started = None;
+    // "Stops replication ... delete its existing snapshots" [API: StopReplication].
+    let id = server.spec.source_server_id.clone();
+    world.drs.recovery.delete_snapshots(&id);
     Ok(json!({ "sourceServer": render(&world.drs.servers[index], &Place::of(world)) }))
 }

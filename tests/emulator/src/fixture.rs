@@ -172,6 +172,10 @@ pub struct DrsServer {
     /// When true, replication started on this server stalls after INITIATING.
     #[serde(default)]
     pub stall_on_start: bool,
+    /// Times (RFC 3339) of the server's recovery snapshots; empty: generated ones when the
+    /// server replicates (see the README).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery_snapshots: Vec<String>,
 }
 
 /// SMS section.
@@ -567,6 +571,7 @@ impl DrsServer {
             replication_direction: default_direction(),
             os: None,
             stall_on_start: false,
+            recovery_snapshots: Vec::new(),
         }
     }
 }
@@ -869,6 +874,11 @@ impl Fixture {
             if let Err(why) = self.check_staging_area(s) {
                 return bad(format!("DRS server {id}: {why}"));
             }
+            if let Some(bad_time) = s.recovery_snapshots.iter().find(|t| parse_iso(t).is_none()) {
+                return bad(format!(
+                    "DRS server {id}: recovery snapshot time {bad_time:?} is not an RFC 3339 time"
+                ));
+            }
             if !["FAILOVER", "FAILBACK"].contains(&s.replication_direction.as_str()) {
                 return bad(format!(
                     "DRS server {id}: replicationDirection must be FAILOVER or FAILBACK"
@@ -1160,6 +1170,15 @@ mod tests {
         assert!(matches!(
             Fixture::from_json(r#"{"surprise": 1}"#),
             Err(FixtureError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn rejects_a_recovery_snapshot_time_that_is_not_rfc_3339() {
+        let bad = r#"{"drs": {"sourceServers": [{"sourceServerID": "s-00000000000000001", "state": "CONTINUOUS", "recoverySnapshots": ["yesterday"]}]}}"#;
+        assert!(matches!(
+            Fixture::from_json(bad),
+            Err(FixtureError::Invalid(_))
         ));
     }
 }

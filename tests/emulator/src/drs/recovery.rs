@@ -184,14 +184,24 @@ impl Recovery {
     pub(super) fn new(servers: &[SourceServer], now: i64) -> Self {
         let snapshots = servers
             .iter()
-            .filter(|s| has_snapshots(s.state))
+            .filter(|s| s.state.holds_replication_slot())
+            .filter(|s| !s.spec.recovery_snapshots.is_empty() || has_snapshots(s.state))
             .map(|s| {
                 let id = &s.spec.source_server_id;
-                let list = SNAPSHOT_AGES
-                    .iter()
-                    .rev()
+                let times: Vec<i64> = if s.spec.recovery_snapshots.is_empty() {
+                    SNAPSHOT_AGES.iter().rev().map(|age| now - age).collect()
+                } else {
+                    // The fixture checked these times when it loaded.
+                    s.spec
+                        .recovery_snapshots
+                        .iter()
+                        .filter_map(|t| parse_iso(t))
+                        .collect()
+                };
+                let list = times
+                    .into_iter()
                     .zip(0u64..)
-                    .map(|(age, n)| snapshot_at(id, now - age, n))
+                    .map(|(at, n)| snapshot_at(id, at, n))
                     .collect();
                 (id.clone(), list)
             })
@@ -200,6 +210,11 @@ impl Recovery {
             snapshots,
             ..Self::default()
         }
+    }
+
+    /// Deletes the snapshots of `id`, as stopping its replication does (API StopReplication).
+    pub(super) fn delete_snapshots(&mut self, id: &str) {
+        self.snapshots.remove(id);
     }
 
     /// Makes the next launch of `id` fail (admin API).
@@ -222,12 +237,21 @@ impl Recovery {
 
     /// Moves every open job one state on; whether anything changed.
     pub(super) fn step(&mut self, servers: &[SourceServer], now: i64) -> bool {
-        // A server that has just become healthy gets its first snapshot, so it can be recovered.
-        for s in servers.iter().filter(|s| s.state == DrsState::Continuous) {
+        for s in servers {
             let id = &s.spec.source_server_id;
-            if !self.snapshots.contains_key(id) {
-                self.snapshots
-                    .insert(id.clone(), vec![snapshot_at(id, now, 0)]);
+            match s.state {
+                // A server that has just become healthy gets its first snapshot, so it can be
+                // recovered.
+                DrsState::Continuous if !self.snapshots.contains_key(id) => {
+                    self.snapshots
+                        .insert(id.clone(), vec![snapshot_at(id, now, 0)]);
+                }
+                // Stopping replication deletes the server's snapshots (API StopReplication), and
+                // a disconnected server's resources are deleted (API DisconnectSourceServer).
+                DrsState::Stopped | DrsState::Disconnected => {
+                    self.snapshots.remove(id);
+                }
+                _ => {}
             }
         }
         let mut changed = false;

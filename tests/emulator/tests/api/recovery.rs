@@ -380,3 +380,41 @@ async fn the_state_snapshot_shows_jobs_and_recovery_instances() {
         id(1).as_str()
     );
 }
+
+async fn snapshot_times(env: &Env, server: &str) -> Vec<String> {
+    env.drs()
+        .describe_recovery_snapshots()
+        .source_server_id(server)
+        .send()
+        .await
+        .expect("describe recovery snapshots")
+        .items()
+        .iter()
+        .map(|s| s.expected_timestamp().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_fixture_gives_a_servers_recovery_snapshots() {
+    let mut fixture = fleet(1);
+    fixture.drs.source_servers[0].recovery_snapshots =
+        vec!["2026-01-02T03:04:05Z".into(), "2026-01-01T00:00:00Z".into()];
+    let env = Env::new(fixture).await;
+    assert_eq!(
+        snapshot_times(&env, &id(1)).await,
+        ["2026-01-01T00:00:00Z", "2026-01-02T03:04:05Z"]
+    );
+}
+
+#[tokio::test]
+async fn stopping_replication_deletes_the_servers_snapshots() {
+    let env = Env::new(fleet(1)).await;
+    assert!(!snapshot_times(&env, &id(1)).await.is_empty());
+    env.drs()
+        .stop_replication()
+        .source_server_id(id(1))
+        .send()
+        .await
+        .expect("stop");
+    assert!(snapshot_times(&env, &id(1)).await.is_empty());
+}

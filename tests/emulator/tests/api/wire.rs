@@ -687,6 +687,44 @@ async fn the_admin_api_sets_a_source_servers_state() {
 }
 
 #[tokio::test]
+async fn the_admin_api_makes_a_servers_next_launch_fail() {
+    let emu = demo().await;
+    let server = Fixture::demo()
+        .drs
+        .source_servers
+        .iter()
+        .find(|s| s.state == "CONTINUOUS" && s.staging_account_id.is_none())
+        .map(|s| s.source_server_id.clone())
+        .expect("healthy server");
+    let body = json!({"sourceServerID": server, "accountId": "123456789012"});
+    let r = admin(emu.addr(), "POST", "/_emulator/drs/launch-failures", body).await;
+    assert_eq!(r.status, 204);
+    let start = json!({"sourceServers": [{"sourceServerID": server}], "isDrill": true}).to_string();
+    let r = signed(emu.addr(), "drs", ("POST", "/StartRecovery"), &[], &start).await;
+    assert_eq!(r.status, 202);
+    emu.advance(2);
+    let state = admin_state(emu.addr()).await;
+    assert_eq!(
+        state["drs"]["jobs"][0]["participatingServers"][0]["launchStatus"],
+        "FAILED"
+    );
+}
+
+#[tokio::test]
+async fn the_admin_api_refuses_a_launch_failure_for_an_unknown_server() {
+    let emu = demo().await;
+    let unknown = json!({"sourceServerID": "s-99999999999999999"});
+    let r = admin(
+        emu.addr(),
+        "POST",
+        "/_emulator/drs/launch-failures",
+        unknown,
+    )
+    .await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
 async fn a_recovery_point_added_through_the_admin_api_can_be_described() {
     let env = Env::new(Fixture::demo()).await;
     let r = admin(
