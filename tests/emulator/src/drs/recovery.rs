@@ -394,7 +394,7 @@ impl Recovery {
         });
     }
 
-    /// Servers of a launch job that has not completed.
+    /// The id of the LAUNCH job, not yet completed, that server `id` takes part in.
     fn in_launch_job(&self, id: &str) -> Option<&str> {
         self.jobs
             .iter()
