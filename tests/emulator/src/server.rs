@@ -229,6 +229,19 @@ impl Where {
     fn key(&self, world: &World) -> PartitionKey {
         world.key(self.account_id.as_deref(), self.region.as_deref())
     }
+
+    /// Applies `change` to this partition's DRS, once the clock has caught up.
+    fn change_drs(
+        &self,
+        shared: &Shared,
+        change: impl FnOnce(&mut drs::Drs) -> Result<(), String>,
+    ) -> Result<StatusCode, AdminError> {
+        let mut world = lock(shared);
+        world.catch_up();
+        let key = self.key(&world);
+        change(&mut world.partition_mut(&key).drs).map_err(AdminError::Invalid)?;
+        Ok(StatusCode::NO_CONTENT)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -250,15 +263,7 @@ async fn drs_state(State(shared): State<Shared>, body: Bytes) -> Result<StatusCo
         account_id,
         region,
     } = admin_body(&body)?;
-    let mut world = lock(&shared);
-    world.catch_up();
-    let key = world.key(account_id.as_deref(), region.as_deref());
-    world
-        .partition_mut(&key)
-        .drs
-        .set_state(&source_server_id, &state)
-        .map_err(AdminError::Invalid)?;
-    Ok(StatusCode::NO_CONTENT)
+    Where { account_id, region }.change_drs(&shared, |drs| drs.set_state(&source_server_id, &state))
 }
 
 #[derive(Debug, Deserialize)]
@@ -281,15 +286,7 @@ async fn drs_launch_failure(
         account_id,
         region,
     } = admin_body(&body)?;
-    let mut world = lock(&shared);
-    world.catch_up();
-    let key = world.key(account_id.as_deref(), region.as_deref());
-    world
-        .partition_mut(&key)
-        .drs
-        .fail_next_launch(&source_server_id)
-        .map_err(AdminError::Invalid)?;
-    Ok(StatusCode::NO_CONTENT)
+    Where { account_id, region }.change_drs(&shared, |drs| drs.fail_next_launch(&source_server_id))
 }
 
 #[derive(Debug, Deserialize)]
@@ -332,7 +329,7 @@ async fn sms_schedule_run(
     } = admin_body(&body)?;
     let mut world = lock(&shared);
     world.catch_up();
-    let key = world.key(account_id.as_deref(), region.as_deref());
+    let key = Where { account_id, region }.key(&world);
     let scope = world.scope(&key, false);
     let now = scope.now();
     let id = scope
