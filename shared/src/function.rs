@@ -57,15 +57,6 @@ impl<A> Default for Plan<A> {
     }
 }
 
-impl<A: Action> Plan<A> {
-    /// What a dry run of this plan reports: the known outcomes, then every action as planned.
-    pub fn planned_outcomes(self) -> Vec<TargetOutcome> {
-        let mut outcomes = self.outcomes;
-        outcomes.extend(self.actions.iter().map(Action::planned));
-        outcomes
-    }
-}
-
 /// A dr-automation function: its settings, its clients per fleet target, and its observe, plan
 /// and apply steps.
 pub trait Function: Sync {
@@ -192,18 +183,17 @@ pub async fn handle<F: Function>(
     );
     let work: Vec<_> = connections.into_iter().zip(plans).collect();
     let ran = run_bounded(work, settings.fleet_concurrency, |(c, plan)| async move {
-        let skips = plan.skips;
-        let outcomes = if dry_run {
-            Plan {
-                skips: Skips::new(),
-                ..plan
-            }
-            .planned_outcomes()
+        // The known outcomes first, then each action: described in a dry run, else applied.
+        let Plan {
+            actions,
+            mut outcomes,
+            skips,
+        } = plan;
+        if dry_run {
+            outcomes.extend(actions.iter().map(Action::planned));
         } else {
-            let mut outcomes = plan.outcomes;
-            outcomes.extend(function.apply(c, plan.actions, now).await);
-            outcomes
-        };
+            outcomes.extend(function.apply(c, actions, now).await);
+        }
         TargetResult::Ran { outcomes, skips }
     })
     .await;
