@@ -6,6 +6,7 @@
 //! The fleet samples (`events/*/fleet-*.json`) name member accounts, so they are redelivered
 //! here, against the fleet, rather than in `redelivery`, which runs the single-account demo.
 
+use crate::MUTATING;
 use dr_core::report::{OutcomeResult, RunStatus};
 use dr_e2e::demo::{self, FUNCTIONS};
 use dr_e2e::fleet::{
@@ -22,18 +23,6 @@ const DRS: &str = "drs-start-replication";
 const SMS: &str = "sms-replication-jobs";
 const BACKUP: &str = "backup-copy-fanout";
 const DONE: OutcomeResult = OutcomeResult::Done;
-/// Every call that changes something in the emulated services.
-const MUTATING: [&str; 9] = [
-    "StartReplication",
-    "StopReplication",
-    "CreateReplicationJob",
-    "UpdateReplicationJob",
-    "DeleteReplicationJob",
-    "StartOnDemandReplicationRun",
-    "StartCopyJob",
-    "DeleteRecoveryPoint",
-    "UpdateRecoveryPointLifecycle",
-];
 /// The staging account's server the home account holds EXTENDED in us-east-1, and that copy.
 const STAGING_SERVER: &str = "s-158024c8d13c1d7f3";
 const EXTENDED_COPY: &str = "s-3486f3fa3b2767509";

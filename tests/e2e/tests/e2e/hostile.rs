@@ -2,6 +2,7 @@
 //! (built below from the sample events and by hand) ends in a typed error or a clean skip, never
 //! a panic, and no call that changes anything reaches the emulator.
 
+use crate::MUTATING;
 use dr_core::report::RunReport;
 use dr_e2e::demo::{self, FUNCTIONS};
 use dr_e2e::{events_dir, Fleet, Invocation, INVOKE_TIMEOUT};
@@ -10,19 +11,6 @@ use dr_testkit::samples::json_files;
 use serde_json::{json, Value};
 
 const FOREIGN_ACCOUNT: &str = "999999999999";
-
-/// Every operation of the emulated services that changes state.
-const MUTATING: [&str; 9] = [
-    "StartReplication",
-    "StopReplication",
-    "CreateReplicationJob",
-    "UpdateReplicationJob",
-    "DeleteReplicationJob",
-    "StartOnDemandReplicationRun",
-    "StartCopyJob",
-    "DeleteRecoveryPoint",
-    "UpdateRecoveryPointLifecycle",
-];
 
 /// One payload of the corpus and why it is hostile.
 struct Hostile {

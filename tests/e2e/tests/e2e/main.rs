@@ -12,3 +12,16 @@ mod fleet;
 mod hostile;
 mod redelivery;
 mod sms;
+
+/// Every operation of the emulated services that changes state.
+const MUTATING: [&str; 9] = [
+    "StartReplication",
+    "StopReplication",
+    "CreateReplicationJob",
+    "UpdateReplicationJob",
+    "DeleteReplicationJob",
+    "StartOnDemandReplicationRun",
+    "StartCopyJob",
+    "DeleteRecoveryPoint",
+    "UpdateRecoveryPointLifecycle",
+];
