@@ -256,11 +256,6 @@ impl Fleet {
     pub fn accounts(&self) -> &[String] {
         &self.accounts
     }
-
-    /// The position of `account` in `region`, if the fleet has it.
-    pub fn position(&self, account: &str, region: &str) -> Option<usize> {
-        self.targets.iter().position(|t| t.is(account, region))
-    }
 }
 
 /// Whether `s` has the shape of an AWS region name (`us-east-1`, `us-gov-west-1`, `eusc-de-east-1`).
@@ -321,7 +316,6 @@ mod tests {
         );
         assert_eq!(role.external_id.as_deref(), Some("xyz"));
         assert_eq!(fleet.accounts(), [HOME, "234567890123"]);
-        assert_eq!(fleet.position("234567890123", "us-west-2"), Some(1));
     }
 
     #[test]

@@ -54,11 +54,6 @@ impl RoleSession {
         }
     }
 
-    /// The role this session assumes.
-    pub fn role(&self) -> &Arn {
-        &self.role
-    }
-
     /// Credentials for the target: the cached ones while they last, else a new AssumeRole.
     pub async fn credentials(&self) -> Result<Credentials, RoleNotAssumed> {
         let mut cached = self.cached.lock().await;
