@@ -7,6 +7,7 @@ pub mod arn;
 pub mod clients;
 pub mod clock;
 pub mod config;
+pub mod drs;
 pub mod enums;
 pub mod error;
 pub mod fanout;

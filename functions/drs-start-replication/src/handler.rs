@@ -37,7 +37,7 @@ impl Function for StartReplication {
         _trigger: &Trigger,
         _now: i64,
     ) -> Result<Facts, ObserveError> {
-        observe::facts(&target.clients, &self.config.tag_keys()).await
+        observe::facts(&target.clients, &self.config.choice.tag_keys()).await
     }
 
     fn plan(&self, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<Start>> {

@@ -3,6 +3,8 @@
 //! No I/O and no SDK types: observe converts DRS's answers into these.
 
 use dr_core::arn::Arn;
+use dr_core::drs::Identified;
+pub use dr_core::drs::ReplicationState;
 use dr_core::function::Action;
 use dr_core::ids::SourceServerId;
 use dr_core::report::TargetOutcome;
@@ -10,47 +12,21 @@ use dr_core::report::TargetOutcome;
 /// The AWS operation this function applies.
 pub const START_REPLICATION: &str = "StartReplication";
 
-dr_core::aws_enum! {
-    /// `dataReplicationInfo.dataReplicationState`, the ten values of the DRS model's
-    /// `DataReplicationState` [DRS API reference: DataReplicationInfo].
-    ReplicationState {
-        /// Replication was stopped (`StopReplication`): unprotected, snapshots deleted, no billing.
-        Stopped = "STOPPED",
-        /// Replication is being set up (replication server, staging disks, agent pairing).
-        Initiating = "INITIATING",
-        /// The first full copy of the disks.
-        InitialSync = "INITIAL_SYNC",
-        /// Catching up on writes the replication server has not received yet.
-        Backlog = "BACKLOG",
-        /// Taking the snapshot that follows a sync.
-        CreatingSnapshot = "CREATING_SNAPSHOT",
-        /// Healthy, continuous replication.
-        Continuous = "CONTINUOUS",
-        /// Paused: resources and snapshots are kept.
-        Paused = "PAUSED",
-        /// Re-reading the disks after an interruption.
-        Rescan = "RESCAN",
-        /// Replication cannot make progress; `dataReplicationError` says why.
-        Stalled = "STALLED",
-        /// Disconnected from DRS (`DisconnectSourceServer`): replication resources deleted.
-        Disconnected = "DISCONNECTED",
-    }
-}
-
-impl ReplicationState {
-    /// Whether a server in this state holds a replicating-server slot of its account.
-    ///
-    /// DRS limits an account to 300 *replicating* source servers per Region ["Using multiple
-    /// staging accounts with DRS"; "Disaster recovery at scale"]. A STOPPED server is
-    /// unprotected and its snapshots deleted [API reference: StopReplication]; a DISCONNECTED
-    /// one had its replication stopped and its resources deleted [API reference:
-    /// DisconnectSourceServer]: neither replicates. In every other state replication is set up
-    /// and was not stopped, PAUSED and STALLED included, so it counts. DRS documents no
-    /// per-state list, so a state this build does not know counts too: over-counting only
-    /// delays a start, while under-counting would call `StartReplication` past the quota.
-    pub fn holds_replication_slot(&self) -> bool {
-        !matches!(self, Self::Stopped | Self::Disconnected)
-    }
+/// Whether a server in `state` holds a replicating-server slot of its account.
+///
+/// DRS limits an account to 300 *replicating* source servers per Region ["Using multiple
+/// staging accounts with DRS"; "Disaster recovery at scale"]. A STOPPED server is
+/// unprotected and its snapshots deleted [API reference: StopReplication]; a DISCONNECTED
+/// one had its replication stopped and its resources deleted [API reference:
+/// DisconnectSourceServer]: neither replicates. In every other state replication is set up
+/// and was not stopped, PAUSED and STALLED included, so it counts. DRS documents no
+/// per-state list, so a state this build does not know counts too: over-counting only
+/// delays a start, while under-counting would call `StartReplication` past the quota.
+pub fn state_holds_replication_slot(state: &ReplicationState) -> bool {
+    !matches!(
+        state,
+        ReplicationState::Stopped | ReplicationState::Disconnected
+    )
 }
 
 /// `stagingArea.status` and what goes with it [DRS API reference: StagingArea].
@@ -111,7 +87,7 @@ impl SourceServer {
     /// Whether this server takes one of this account's replicating-server slots: it replicates
     /// here (not extended from a staging account) and its state holds a slot.
     pub fn holds_replication_slot(&self) -> bool {
-        self.staging == Staging::NotExtended && self.state.holds_replication_slot()
+        self.staging == Staging::NotExtended && state_holds_replication_slot(&self.state)
     }
 
     /// The staging account an extended server replicates in: the account of its
@@ -142,13 +118,29 @@ impl SourceServer {
             } => staging_source_server_arn.as_ref(),
         }
     }
+}
 
-    /// The value of tag `key`, if the server has it and the configuration reads it.
-    pub fn tag(&self, key: &str) -> Option<&str> {
+impl Identified for SourceServer {
+    fn id(&self) -> &SourceServerId {
+        &self.id
+    }
+    fn hostname(&self) -> Option<&str> {
+        self.hostname.as_deref()
+    }
+    fn fqdn(&self) -> Option<&str> {
+        self.fqdn.as_deref()
+    }
+    fn instance_id(&self) -> Option<&str> {
+        self.instance_id.as_deref()
+    }
+    fn tag(&self, key: &str) -> Option<&str> {
         self.tags
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+    fn staging_account(&self) -> Option<&str> {
+        self.staging_account.as_deref()
     }
 }
 

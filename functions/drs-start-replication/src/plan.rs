@@ -19,11 +19,12 @@
 //! in ALARM, an id no server has, an event not handled) is reported once for the run, and only
 //! when no observed target answers it.
 
-use crate::config::{AlarmMapping, DimensionMatch, DrsConfig, Selection};
+use crate::config::DrsConfig;
 use crate::model::{
     ExtendedCopy, Facts, ReplicationError, ReplicationState, SourceServer, Staging, Start,
 };
 use crate::FUNCTION;
+use dr_core::drs::AlarmMapping;
 use dr_core::function::{Observed, Plan};
 use dr_core::ids::SourceServerId;
 use dr_core::report::{Skip, Skips};
@@ -310,7 +311,7 @@ fn candidates<'a>(
 ) -> Vec<&'a SourceServer> {
     let mut wanted: BTreeSet<&SourceServerId> = BTreeSet::new();
     let mut want = |server: &'a SourceServer, skips: &mut Skips| {
-        if is_selected(&config.selection, server) {
+        if config.choice.selection.covers(server) {
             wanted.insert(&server.id);
         } else {
             skips.push(Skip::new(&server.id, "outside the configured selection"));
@@ -319,7 +320,10 @@ fn candidates<'a>(
     for event in &trigger.events {
         match event {
             Event::Schedule(_) => {
-                for s in servers.iter().filter(|s| is_selected(&config.selection, s)) {
+                for s in servers
+                    .iter()
+                    .filter(|s| config.choice.selection.covers(*s))
+                {
                     want(s, skips);
                 }
             }
@@ -334,7 +338,7 @@ fn candidates<'a>(
                 }
             }
             Event::Alarm(alarm) => {
-                let mapping = &config.alarm_mapping;
+                let mapping = &config.choice.alarm_mapping;
                 for s in alarm_servers(alarm, mapping, servers, skips, about_trigger) {
                     want(s, skips);
                 }
@@ -409,15 +413,12 @@ fn alarm_servers<'a>(
         about_trigger.push(skips, Skip::new(&alarm.name, reason));
         return Vec::new();
     }
-    let matched: Vec<&SourceServer> = servers
-        .iter()
-        .filter(|s| maps_to(alarm, mapping, s))
-        .collect();
+    let matched: Vec<&SourceServer> = servers.iter().filter(|s| mapping.maps(alarm, *s)).collect();
     let mapped_elsewhere = || {
         about_trigger
             .servers
             .iter()
-            .any(|s| maps_to(alarm, mapping, s))
+            .any(|s| mapping.maps(alarm, *s))
     };
     if matched.is_empty() && !mapped_elsewhere() {
         let dims: Vec<String> = alarm
@@ -441,65 +442,6 @@ fn alarm_servers<'a>(
         about_trigger.push(skips, Skip::new(&alarm.name, reason));
     }
     matched
-}
-
-fn maps_to(alarm: &Alarm, mapping: &AlarmMapping, server: &SourceServer) -> bool {
-    let by_dimension = alarm.dimensions.iter().any(|d| {
-        if d.name == "InstanceId" && server.instance_id.as_deref() == Some(d.value.as_str()) {
-            return true;
-        }
-        match &mapping.dimension {
-            Some((name, how)) if *name == d.name => match how {
-                DimensionMatch::Hostname => hostname_matches(server, &d.value),
-                DimensionMatch::Tag(key) => server.tag(key) == Some(d.value.as_str()),
-            },
-            _ => false,
-        }
-    });
-    let by_tag = mapping
-        .tag_key
-        .as_ref()
-        .is_some_and(|key| server.tag(key) == Some(alarm.name.as_str()));
-    by_dimension || by_tag
-}
-
-/// Hostname or FQDN hint, case-insensitive.
-fn hostname_matches(server: &SourceServer, name: &str) -> bool {
-    [&server.hostname, &server.fqdn]
-        .into_iter()
-        .flatten()
-        .any(|h| h.eq_ignore_ascii_case(name))
-}
-
-/// Whether the configuration covers this server.
-pub fn is_selected(selection: &Selection, server: &SourceServer) -> bool {
-    if !selection.staging_accounts.is_empty()
-        && !server
-            .staging_account
-            .as_ref()
-            .is_some_and(|a| selection.staging_accounts.contains(a))
-    {
-        return false;
-    }
-    if selection.all {
-        return true;
-    }
-    let by_id = selection.source_server_ids.contains(&server.id);
-    let by_host = selection
-        .hostnames
-        .iter()
-        .any(|h| hostname_matches(server, h));
-    let by_instance = server
-        .instance_id
-        .as_ref()
-        .is_some_and(|i| selection.instance_ids.contains(i));
-    let by_tags = !selection.tags.is_empty()
-        && selection.tags.0.iter().all(|(key, values)| {
-            server
-                .tag(key)
-                .is_some_and(|v| values.is_empty() || values.iter().any(|w| w == v))
-        });
-    by_id || by_host || by_instance || by_tags
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! Whole invocations: an event in, DRS and SNS mocked, the report out.
 
 use super::*;
-use crate::config::{AlarmMapping, Selection};
 use crate::testing::{drs_client, drs_error, id, page, sdk_server, started};
 use aws_sdk_drs::types::DataReplicationState;
 use aws_sdk_drs::Client as Drs;
 use aws_smithy_mocks::{mock, Rule};
+use dr_core::drs::{AlarmMapping, Selection, ServerChoice};
 use dr_core::invocation::HandlerError;
 use dr_core::report::{OutcomeResult, RunReport, RunStatus};
 use dr_testkit::{publish_rule, publisher, settings, sns_client};
@@ -17,11 +17,13 @@ const NOW: i64 = 1_764_586_800;
 fn function(drs: Drs, sns: aws_sdk_sns::Client) -> (StartReplication, Drs, aws_sdk_sns::Client) {
     let config = DrsConfig {
         settings: settings(),
-        selection: Selection {
-            all: true,
-            ..Selection::default()
+        choice: ServerChoice {
+            selection: Selection {
+                all: true,
+                ..Selection::default()
+            },
+            alarm_mapping: AlarmMapping::default(),
         },
-        alarm_mapping: AlarmMapping::default(),
         replication_quota: 300,
     };
     (StartReplication { config }, drs, sns)

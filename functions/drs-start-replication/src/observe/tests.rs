@@ -1,4 +1,6 @@
 //! The DRS adapter: what observe makes of DRS's answers.
+use crate::model::state_holds_replication_slot;
+use dr_core::drs::Identified;
 
 use super::*;
 use crate::testing::{drs_client, drs_error, id, page, sdk_server, sid};
@@ -77,12 +79,16 @@ fn only_stopped_and_disconnected_states_free_a_replication_slot() {
     let free: Vec<&str> = DataReplicationState::values()
         .iter()
         .filter(|v| {
-            !replication_state(Some(&DataReplicationState::from(**v))).holds_replication_slot()
+            !state_holds_replication_slot(&replication_state(Some(&DataReplicationState::from(
+                **v,
+            ))))
         })
         .copied()
         .collect();
     assert_eq!(free, ["DISCONNECTED", "STOPPED"], "in the SDK's order");
-    assert!(ReplicationState::Unknown("UNKNOWN".into()).holds_replication_slot());
+    assert!(state_holds_replication_slot(&ReplicationState::Unknown(
+        "UNKNOWN".into()
+    )));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 use super::*;
-use crate::config::TagFilter;
 use crate::model::ExtendedCopy;
 use crate::model::ReplicationState::{Continuous, Stalled, Stopped};
+use dr_core::drs::{AlarmMapping, DimensionMatch, Selection, ServerChoice, TagFilter};
 use dr_core::fleet::Target;
 use dr_core::function::Action;
 use dr_core::report::LISTED_SKIPS;
@@ -45,8 +45,10 @@ fn server(n: u32, state: ReplicationState) -> SourceServer {
 fn config(selection: Selection) -> DrsConfig {
     DrsConfig {
         settings: dr_core::settings::Settings::default(),
-        selection,
-        alarm_mapping: AlarmMapping::default(),
+        choice: ServerChoice {
+            selection,
+            alarm_mapping: AlarmMapping::default(),
+        },
         replication_quota: 300,
     }
 }
@@ -959,7 +961,7 @@ fn alarm_fleet() -> (DrsConfig, Vec<SourceServer>) {
         .push(("dr:alarm".into(), "db-primary-down".into()));
     tagged.tags.push(("Name".into(), "db-5".into()));
     let mut cfg = config(all());
-    cfg.alarm_mapping = AlarmMapping {
+    cfg.choice.alarm_mapping = AlarmMapping {
         dimension: Some(("Hostname".into(), DimensionMatch::Hostname)),
         tag_key: Some("dr:alarm".into()),
     };
@@ -1049,7 +1051,8 @@ fn an_alarm_that_maps_to_no_server_names_its_dimensions() {
 #[test]
 fn an_alarm_dimension_can_be_matched_against_a_tag() {
     let (mut cfg, servers) = alarm_fleet();
-    cfg.alarm_mapping.dimension = Some(("Hostname".into(), DimensionMatch::Tag("Name".into())));
+    cfg.choice.alarm_mapping.dimension =
+        Some(("Hostname".into(), DimensionMatch::Tag("Name".into())));
     let event = on(Event::Alarm(alarm(
         "a",
         AlarmState::Alarm,
