@@ -200,3 +200,27 @@ fn an_alarm_through_sns_gives_its_trigger_dimensions() {
         &["InstanceId=TestInstance"],
     );
 }
+
+#[test]
+fn aws_launch_result_samples_name_their_server_job_and_outcome() {
+    for (name, state) in [
+        (
+            "drs/source-server-launch-result-recovery-launch-succeeded.json",
+            trigger::LaunchResultState::Succeeded,
+        ),
+        (
+            "drs/source-server-launch-result-recovery-launch-failed.json",
+            trigger::LaunchResultState::Failed,
+        ),
+    ] {
+        match parse(name).events.remove(0) {
+            Event::LaunchResult(r) => {
+                assert_eq!(r.source_server_id.as_str(), "s-12345678901234567", "{name}");
+                assert_eq!(r.job_id, "drsjob-04ca7d0d3fb6afa3e", "{name}");
+                assert_eq!((r.state, r.drill), (state, Some(false)), "{name}");
+                assert_eq!(r.time, Some(1_471_896_739), "{name}: 2016-08-22T20:12:19Z");
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}

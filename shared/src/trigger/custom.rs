@@ -16,6 +16,27 @@ pub struct Schedule {
 pub struct DirectInvoke {
     /// Target identifiers (source server ids, job ids, recovery point ARNs...).
     pub targets: Vec<String>,
+    /// `"mode"`: what a DRS launch of the targets is; `None` when the invoke does not say.
+    pub mode: Option<LaunchMode>,
+}
+
+/// What a direct invoke asks drs-recovery to launch: `"drill"` or `"recovery"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LaunchMode {
+    /// Drill instances (`isDrill`), which leave the source servers' replication as it is.
+    Drill,
+    /// A real recovery: recovery instances that take over from the source servers.
+    Recovery,
+}
+
+impl LaunchMode {
+    /// The mode as the invoke spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Drill => "drill",
+            Self::Recovery => "recovery",
+        }
+    }
 }
 
 /// Most targets one direct invocation may name: more than a DRS account's source servers, and
@@ -50,10 +71,11 @@ pub(super) struct Custom {
 /// Reads `{"schedule"?, "targets"?, "target"?, "dryRun"?}`; any other field is refused, so a
 /// misdirected event is never mistaken for a schedule.
 pub(super) fn parse(obj: &Map<String, Value>) -> Result<Custom, TriggerError> {
-    const KNOWN: [&str; 4] = ["schedule", "targets", "target", "dryRun"];
+    const KNOWN: [&str; 5] = ["schedule", "targets", "target", "mode", "dryRun"];
     if let Some(unknown) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
         return Err(TriggerError::Unrecognised(format!(
-            "unknown field `{unknown}` (custom input takes schedule, targets, target, dryRun)"
+            "unknown field `{unknown}` (custom input takes schedule, targets, target, mode, \
+             dryRun)"
         )));
     }
     let target = obj.get("target").map(target).transpose()?;
@@ -121,7 +143,22 @@ fn input(obj: &Map<String, Value>) -> Result<(CustomInput, bool), TriggerError> 
             ))
         }
     };
+    let mode = match obj.get("mode") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s == "drill" => Some(LaunchMode::Drill),
+        Some(Value::String(s)) if s == "recovery" => Some(LaunchMode::Recovery),
+        Some(other) => {
+            return Err(TriggerError::field(
+                "mode",
+                format!("expected \"drill\" or \"recovery\", found {other}"),
+            ))
+        }
+    };
     match obj.get("targets") {
+        None | Some(Value::Null) if mode.is_some() => Err(TriggerError::field(
+            "mode",
+            "applies to the servers in `targets`, which is missing",
+        )),
         None | Some(Value::Null) => Ok((CustomInput::Schedule(Schedule { name }), dry_run)),
         Some(_) if name.is_some() => Err(TriggerError::field(
             "targets",
@@ -158,7 +195,7 @@ fn input(obj: &Map<String, Value>) -> Result<(CustomInput, bool), TriggerError> 
                     })
                 })
                 .collect::<Result<_, _>>()?;
-            Ok((CustomInput::Direct(DirectInvoke { targets }), dry_run))
+            Ok((CustomInput::Direct(DirectInvoke { targets, mode }), dry_run))
         }
     }
 }

@@ -105,6 +105,7 @@ fn eventbridge_event(e: &EventBridgeEvent<Value>) -> Result<Event, TriggerError>
                 account: e.account.as_deref(),
                 resources,
                 detail: &e.detail,
+                time: e.time.map(|t| t.timestamp()),
             })
         }
         (source, detail_type) => Err(TriggerError::UnsupportedEvent {

@@ -19,10 +19,11 @@ mod service;
 mod vault;
 
 pub use alarm::{Alarm, AlarmDelivery, AlarmKind, AlarmState, Dimension};
-pub use custom::{DirectInvoke, Schedule, TargetSelector, MAX_TARGETS};
+pub use custom::{DirectInvoke, LaunchMode, Schedule, TargetSelector, MAX_TARGETS};
 pub use error::TriggerError;
 pub use service::{
-    ApiCall, BackupJobChange, CopyJobChange, OtherEvent, ReplicationStalled, StalledState,
+    ApiCall, BackupJobChange, CopyJobChange, LaunchResult, LaunchResultState, OtherEvent,
+    ReplicationStalled, StalledState,
 };
 pub use vault::VaultNotification;
 
@@ -67,6 +68,8 @@ pub enum Event {
     Alarm(Alarm),
     /// `aws.drs` "DRS Source Server Data Replication Stalled Change".
     ReplicationStalled(ReplicationStalled),
+    /// A DRS drill or recovery instance launched, or failed to.
+    LaunchResult(LaunchResult),
     /// `aws.backup` "Backup Job State Change".
     BackupJob(BackupJobChange),
     /// `aws.backup` "Copy Job State Change".
@@ -87,6 +90,7 @@ impl Event {
             Event::Direct(_) => "direct invoke".to_owned(),
             Event::Alarm(a) => a.name.clone(),
             Event::ReplicationStalled(e) => e.source_server_id.to_string(),
+            Event::LaunchResult(e) => e.event_id.clone(),
             Event::BackupJob(e) => e.backup_job_id.clone(),
             Event::CopyJob(e) => e.copy_job_id.clone().unwrap_or_else(|| e.event_id.clone()),
             Event::VaultNotification(v) => v.message_id.clone(),
@@ -102,8 +106,16 @@ impl Event {
                 Some(name) => format!("schedule {name}"),
                 None => "schedule".to_owned(),
             },
-            Event::Direct(d) => format!("direct invoke ({} targets)", d.targets.len()),
+            Event::Direct(d) => match d.mode {
+                Some(mode) => format!(
+                    "direct invoke ({}, {} targets)",
+                    mode.as_str(),
+                    d.targets.len()
+                ),
+                None => format!("direct invoke ({} targets)", d.targets.len()),
+            },
             Event::Alarm(a) => a.describe(),
+            Event::LaunchResult(_) => "aws.drs DRS Source Server Launch Result".to_owned(),
             Event::ReplicationStalled(_) => {
                 "aws.drs DRS Source Server Data Replication Stalled Change".to_owned()
             }

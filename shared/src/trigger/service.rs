@@ -41,6 +41,37 @@ pub enum StalledState {
     NotStalled,
 }
 
+/// `aws.drs` "DRS Source Server Launch Result": "triggered when a drill or recovery instance is
+/// launched for a source server and indicate[s] whether the launch succeeded or failed" [DRS user
+/// guide: "Alarm events and EventBridge", sample events]. The server is only in `resources[0]`
+/// (a source-server ARN); `detail` carries `state`, `job-id` and `is-drill` ("TRUE"/"FALSE").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaunchResult {
+    /// The envelope's id.
+    pub event_id: String,
+    /// The source server launched.
+    pub source_server_id: SourceServerId,
+    /// `detail["job-id"]`, the launch job. Not checked against the API's job id pattern: AWS's
+    /// own sample (`drsjob-04ca7d0d3fb6afa3e`) is shorter than it.
+    pub job_id: String,
+    /// `detail.state`.
+    pub state: LaunchResultState,
+    /// `detail["is-drill"]`: `Some(true)` for "TRUE", `Some(false)` for "FALSE", else `None`.
+    pub drill: Option<bool>,
+    /// The envelope's `time`, when the event was emitted, in epoch seconds.
+    pub time: Option<i64>,
+}
+
+crate::aws_enum! {
+    /// `detail.state` of a DRS launch result; AWS's samples show these two values.
+    LaunchResultState {
+        /// The instance launched.
+        Succeeded = "RECOVERY_LAUNCH_SUCCEEDED",
+        /// The launch failed.
+        Failed = "RECOVERY_LAUNCH_FAILED",
+    }
+}
+
 /// The parts of a "Backup Job State Change" event the functions use [AWS Backup developer guide:
 /// "Monitoring AWS Backup events using EventBridge"]. Sizes are strings there; they are not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +160,26 @@ pub(super) struct Envelope<'a> {
     pub account: Option<&'a str>,
     pub resources: &'a [String],
     pub detail: &'a Value,
+    pub time: Option<i64>,
+}
+
+/// The source server a DRS event names: the first source-server ARN of `resources`, else
+/// `fallback` (a detail field some senders add).
+fn source_server_of(
+    resources: &[String],
+    fallback: Option<&str>,
+) -> Result<SourceServerId, TriggerError> {
+    let from_resource = resources.iter().find_map(|a| {
+        Arn::parse(a).ok().and_then(|arn| {
+            arn.resource()
+                .strip_prefix("source-server/")
+                .map(str::to_owned)
+        })
+    });
+    let id = from_resource
+        .or(fallback.map(str::to_owned))
+        .ok_or_else(|| TriggerError::field("resources", "names no DRS source server ARN"))?;
+    SourceServerId::parse(&id).map_err(|e| TriggerError::field("resources", e.to_string()))
 }
 
 #[derive(Deserialize)]
@@ -136,6 +187,15 @@ struct StalledDetail {
     state: String,
     #[serde(rename = "sourceServerID", default)]
     source_server_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LaunchResultDetail {
+    state: String,
+    #[serde(rename = "job-id")]
+    job_id: String,
+    #[serde(rename = "is-drill", default)]
+    is_drill: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -173,22 +233,7 @@ pub(super) fn parse(e: &Envelope<'_>) -> Result<Event, TriggerError> {
     let event = match (e.source, e.detail_type) {
         ("aws.drs", "DRS Source Server Data Replication Stalled Change") => {
             let d: StalledDetail = typed(e.detail).map_err(in_detail)?;
-            let resources: Vec<Arn> = e
-                .resources
-                .iter()
-                .filter_map(|a| Arn::parse(a).ok())
-                .collect();
-            let from_resource = resources
-                .iter()
-                .find_map(|arn| arn.resource().strip_prefix("source-server/"));
-            let source_server_id =
-                from_resource
-                    .or(d.source_server_id.as_deref())
-                    .ok_or_else(|| {
-                        TriggerError::field("resources", "names no DRS source server ARN")
-                    })?;
-            let source_server_id = SourceServerId::parse(source_server_id)
-                .map_err(|e| TriggerError::field("resources", e.to_string()))?;
+            let source_server_id = source_server_of(e.resources, d.source_server_id.as_deref())?;
             let state = match d.state.as_str() {
                 "STALLED" => StalledState::Stalled,
                 "NOT_STALLED" => StalledState::NotStalled,
@@ -202,6 +247,21 @@ pub(super) fn parse(e: &Envelope<'_>) -> Result<Event, TriggerError> {
             Event::ReplicationStalled(ReplicationStalled {
                 source_server_id,
                 state,
+            })
+        }
+        ("aws.drs", "DRS Source Server Launch Result") => {
+            let d: LaunchResultDetail = typed(e.detail).map_err(in_detail)?;
+            Event::LaunchResult(LaunchResult {
+                event_id: e.id.unwrap_or_default().to_owned(),
+                source_server_id: source_server_of(e.resources, None)?,
+                job_id: d.job_id,
+                state: LaunchResultState::from(d.state.as_str()),
+                drill: match d.is_drill.as_deref() {
+                    Some("TRUE") => Some(true),
+                    Some("FALSE") => Some(false),
+                    _ => None,
+                },
+                time: e.time,
             })
         }
         ("aws.backup", "Backup Job State Change") => {

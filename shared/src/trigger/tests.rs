@@ -94,8 +94,19 @@ fn custom_input_is_a_schedule_or_a_direct_invoke() {
         ),
         (
             json!({"targets": ["s-1234567890abcdef0"], "dryRun": false}),
-            Ok((Event::Direct(DirectInvoke { targets: vec!["s-1234567890abcdef0".into()] }), false)),
+            Ok((Event::Direct(DirectInvoke { targets: vec!["s-1234567890abcdef0".into()], mode: None }), false)),
         ),
+        (
+            json!({"mode": "recovery", "targets": ["s-1234567890abcdef0"], "dryRun": true}),
+            Ok((Event::Direct(DirectInvoke { targets: vec!["s-1234567890abcdef0".into()], mode: Some(LaunchMode::Recovery) }), true)),
+        ),
+        (
+            json!({"mode": "drill", "targets": ["s-1234567890abcdef0"]}),
+            Ok((Event::Direct(DirectInvoke { targets: vec!["s-1234567890abcdef0".into()], mode: Some(LaunchMode::Drill) }), false)),
+        ),
+        (json!({"mode": "failover", "targets": ["s-1"]}), Err("field `mode`: expected \"drill\" or \"recovery\", found \"failover\"")),
+        (json!({"mode": true, "targets": ["s-1"]}), Err("field `mode`: expected \"drill\" or \"recovery\", found true")),
+        (json!({"mode": "drill"}), Err("field `mode`: applies to the servers in `targets`, which is missing")),
         (json!({"targets": []}), Err("field `targets`: is empty")),
         (json!({"targets": vec!["s-1"; 4001]}), Err("field `targets`: names 4001 targets; at most 4000 per invocation")),
         (json!({"targets": "s-1"}), Err("field `targets`: expected an array of strings, found string")),
@@ -103,7 +114,7 @@ fn custom_input_is_a_schedule_or_a_direct_invoke() {
         (json!({"dryRun": "yes"}), Err("field `dryRun`: expected true or false, found string")),
         (json!({"schedule": 3}), Err("field `schedule`: expected a string, found number")),
         (json!({"schedule": "a", "targets": ["b"]}), Err("field `targets`: give either `schedule` or `targets`, not both")),
-        (json!({"topicArn": "arn:aws:sns:us-east-1:999999999999:evil"}), Err("unrecognised event: unknown field `topicArn` (custom input takes schedule, targets, target, dryRun)")),
+        (json!({"topicArn": "arn:aws:sns:us-east-1:999999999999:evil"}), Err("unrecognised event: unknown field `topicArn` (custom input takes schedule, targets, target, mode, dryRun)")),
         (json!([1, 2]), Err("event is a JSON array, expected an object")),
         (json!("hello"), Err("event is a JSON string, expected an object")),
         (json!(null), Err("event is a JSON null, expected an object")),
@@ -130,6 +141,72 @@ fn a_scheduled_event_is_named_by_its_rule() {
             name: Some("drs-start-replication-schedule".into())
         })
     );
+}
+
+#[test]
+fn a_launch_result_names_its_server_job_state_and_drill_flag() {
+    let cases = [
+        (
+            "RECOVERY_LAUNCH_SUCCEEDED",
+            "FALSE",
+            LaunchResultState::Succeeded,
+            Some(false),
+        ),
+        (
+            "RECOVERY_LAUNCH_FAILED",
+            "TRUE",
+            LaunchResultState::Failed,
+            Some(true),
+        ),
+        (
+            "LAUNCH_PAUSED",
+            "maybe",
+            LaunchResultState::Unknown("LAUNCH_PAUSED".into()),
+            None,
+        ),
+    ];
+    for (state, drill, want_state, want_drill) in cases {
+        let event = eventbridge(
+            "aws.drs",
+            "DRS Source Server Launch Result",
+            json!(["arn:aws:drs:us-east-1:123456789012:source-server/s-12345678901234567"]),
+            json!({"state": state, "job-id": "drsjob-04ca7d0d3fb6afa3e", "is-drill": drill}),
+        );
+        match only(&event) {
+            Event::LaunchResult(r) => {
+                assert_eq!(r.source_server_id.as_str(), "s-12345678901234567");
+                assert_eq!(r.job_id, "drsjob-04ca7d0d3fb6afa3e");
+                assert_eq!(
+                    (r.state, r.drill),
+                    (want_state, want_drill),
+                    "{state} {drill}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_launch_result_without_a_server_or_job_is_refused() {
+    let no_server = eventbridge(
+        "aws.drs",
+        "DRS Source Server Launch Result",
+        json!([]),
+        json!({"state": "RECOVERY_LAUNCH_SUCCEEDED", "job-id": "drsjob-1", "is-drill": "TRUE"}),
+    );
+    let no_job = eventbridge(
+        "aws.drs",
+        "DRS Source Server Launch Result",
+        json!(["arn:aws:drs:us-east-1:123456789012:source-server/s-12345678901234567"]),
+        json!({"state": "RECOVERY_LAUNCH_SUCCEEDED"}),
+    );
+    let got: Vec<String> = [no_server, no_job]
+        .iter()
+        .map(|e| parse(e).map(|_| ()).map_err(|e| e.to_string()).unwrap_err())
+        .collect();
+    assert!(got[0].contains("resources"), "{}", got[0]);
+    assert!(got[1].contains("job-id"), "{}", got[1]);
 }
 
 #[test]
@@ -220,7 +297,6 @@ fn a_failed_copy_job_event_with_an_empty_destination_point_parses() {
 #[test]
 fn documented_events_no_function_acts_on_are_other_events() {
     for (source, detail_type) in [
-        ("aws.drs", "DRS Source Server Launch Result"),
         ("aws.drs", "DRS Recovery Instance Failback State Change"),
         ("aws.mgn", "MGN Source Server Lifecycle State Change"),
         ("aws.backup", "Restore Job State Change"),
@@ -585,7 +661,7 @@ fn events_from_another_account_are_refused() {
         sns(
             &eventbridge(
                 "aws.drs",
-                "DRS Source Server Launch Result",
+                "DRS Recovery Instance Failback State Change",
                 json!([]),
                 json!({}),
             )
@@ -598,7 +674,7 @@ fn events_from_another_account_are_refused() {
     let direct = |account: &str| {
         eventbridge(
             "aws.drs",
-            "DRS Source Server Launch Result",
+            "DRS Recovery Instance Failback State Change",
             json!([]),
             json!({}),
         )

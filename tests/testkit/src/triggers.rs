@@ -3,8 +3,9 @@
 
 use dr_core::ids::SourceServerId;
 use dr_core::trigger::{
-    Alarm, AlarmDelivery, AlarmKind, AlarmState, Dimension, DirectInvoke, Event, OtherEvent,
-    ReplicationStalled, Schedule, StalledState, Trigger, VaultNotification,
+    Alarm, AlarmDelivery, AlarmKind, AlarmState, Dimension, DirectInvoke, Event, LaunchMode,
+    LaunchResult, LaunchResultState, OtherEvent, ReplicationStalled, Schedule, StalledState,
+    Trigger, VaultNotification,
 };
 
 /// A trigger of one event.
@@ -21,6 +22,15 @@ pub fn schedule() -> Trigger {
 pub fn direct(targets: &[&str]) -> Trigger {
     on(Event::Direct(DirectInvoke {
         targets: targets.iter().map(|t| (*t).to_owned()).collect(),
+        mode: None,
+    }))
+}
+
+/// A direct invocation asking for a `mode` launch of `targets`.
+pub fn direct_launch(mode: LaunchMode, targets: &[&str]) -> Trigger {
+    on(Event::Direct(DirectInvoke {
+        targets: targets.iter().map(|t| (*t).to_owned()).collect(),
+        mode: Some(mode),
     }))
 }
 
@@ -69,12 +79,29 @@ pub fn backup_job_notification(message_id: &str) -> Event {
     })
 }
 
-/// An event of a subscribed source that no function acts on: DRS's launch result.
-pub fn drs_launch_result(id: &str) -> Event {
+/// DRS's launch result `id` for server `server` in job `job`: `succeeded` or not, a drill or
+/// not, emitted at `time` (epoch seconds).
+pub fn drs_launch_result(id: &str, server: &str, job: &str, succeeded: bool, drill: bool) -> Event {
+    Event::LaunchResult(LaunchResult {
+        event_id: id.into(),
+        source_server_id: SourceServerId::parse(server).expect("a source server id"),
+        job_id: job.into(),
+        state: if succeeded {
+            LaunchResultState::Succeeded
+        } else {
+            LaunchResultState::Failed
+        },
+        drill: Some(drill),
+        time: None,
+    })
+}
+
+/// An event of a subscribed source that no function acts on: DRS's failback state change.
+pub fn drs_failback_change(id: &str) -> Event {
     Event::Other(OtherEvent {
         id: Some(id.into()),
         source: "aws.drs".into(),
-        detail_type: "DRS Source Server Launch Result".into(),
+        detail_type: "DRS Recovery Instance Failback State Change".into(),
     })
 }
 
@@ -96,6 +123,6 @@ mod tests {
             backup_job_notification("m-1"),
             Event::VaultNotification(_)
         ));
-        assert!(matches!(drs_launch_result("e-1"), Event::Other(_)));
+        assert!(matches!(drs_failback_change("e-1"), Event::Other(_)));
     }
 }

@@ -1124,7 +1124,13 @@ fn a_stalled_event_of_an_unknown_server_is_skipped() {
 fn events_of_other_kinds_are_skipped_as_not_handled_by_this_function() {
     let trigger = Trigger::from_events(vec![
         backup_job_notification("m-1"),
-        drs_launch_result("e-1"),
+        drs_launch_result(
+            "e-1",
+            "s-12345678901234567",
+            "drsjob-04ca7d0d3fb6afa3e",
+            true,
+            false,
+        ),
     ]);
     let got = on_event(trigger);
     assert_plan(

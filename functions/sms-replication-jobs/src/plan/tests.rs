@@ -963,7 +963,13 @@ fn jobs_an_event_names_outside_the_configuration_or_gone_are_skipped() {
 #[test]
 fn events_of_other_sources_are_not_handled() {
     let got = on_event(Trigger::from_events(vec![
-        drs_launch_result("e-2"),
+        drs_launch_result(
+            "e-2",
+            "s-12345678901234567",
+            "drsjob-04ca7d0d3fb6afa3e",
+            true,
+            false,
+        ),
         backup_job_notification("m-3"),
         Event::Alarm(alarm("cpu", AlarmState::Alarm, &[])),
     ]));

@@ -88,7 +88,10 @@ fn a_schedule_sweeps() {
 fn a_direct_invoke_names_each_recovery_point_once_and_skips_what_is_not_an_arn() {
     let targets = vec![rp(1), "snap-0123".into(), rp(2), rp(1)];
     asks(
-        vec![Event::Direct(DirectInvoke { targets })],
+        vec![Event::Direct(DirectInvoke {
+            targets,
+            mode: None,
+        })],
         &[request(1, None, &[]), request(2, None, &[])],
         vec![("snap-0123".into(), "not a recovery point ARN")],
     );
