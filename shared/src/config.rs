@@ -110,6 +110,29 @@ impl Env {
         Ok(value)
     }
 
+    /// A duration written `<n>s`, `<n>m`, `<n>h` or `<n>d` (for example `15m`, `8h`), in
+    /// seconds; `default` seconds when unset.
+    pub fn duration(&self, var: &str, default: i64) -> Result<i64, ConfigError> {
+        Ok(self.optional_duration(var)?.unwrap_or(default))
+    }
+
+    /// A duration as [`Env::duration`] reads it, or `None` when unset.
+    pub fn optional_duration(&self, var: &str) -> Result<Option<i64>, ConfigError> {
+        self.optional(var)
+            .map(|raw| {
+                parse_duration(&raw).ok_or_else(|| {
+                    ConfigError::new(
+                        var,
+                        format!(
+                            "`{raw}` is not a duration (a positive whole number and s, m, h or \
+                             d, such as 15m or 8h)"
+                        ),
+                    )
+                })
+            })
+            .transpose()
+    }
+
     /// An optional ARN of the given service (for example `sns`), checked for shape.
     pub fn arn(&self, var: &str, service: &str) -> Result<Option<Arn>, ConfigError> {
         self.optional(var)
@@ -153,6 +176,25 @@ impl Env {
             other => Ok(other),
         }
     }
+}
+
+/// Seconds in `<n>s`, `<n>m`, `<n>h` or `<n>d`, `n` a positive whole number of at most 3650
+/// days; `None` for anything else.
+pub fn parse_duration(text: &str) -> Option<i64> {
+    let unit = match text.chars().last()? {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    let digits = &text[..text.len() - 1];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = digits.parse().ok()?;
+    let seconds = n.checked_mul(unit)?;
+    (1..=3_650 * 86_400).contains(&seconds).then_some(seconds)
 }
 
 /// True when `s` is a 12-digit AWS account id.
@@ -273,5 +315,40 @@ mod tests {
             err.to_string(),
             "configuration REPORT_TOPIC_ARN: is required but not set"
         );
+    }
+
+    #[test]
+    fn durations_are_a_whole_number_and_a_unit() {
+        let cases = [
+            ("90s", Some(90)),
+            ("15m", Some(900)),
+            ("8h", Some(28_800)),
+            ("7d", Some(604_800)),
+            ("3650d", Some(315_360_000)),
+            ("3651d", None),
+            ("0m", None),
+            ("m", None),
+            ("1.5h", None),
+            ("-5m", None),
+            ("5", None),
+            ("5w", None),
+            ("PT5M", None),
+            ("99999999999999999999d", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_duration(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_duration_variable_names_itself_when_it_is_wrong() {
+        let env = Env::from_pairs([("TTL", "8 hours")]);
+        assert_eq!(
+            env.duration("TTL", 60).unwrap_err().to_string(),
+            "configuration TTL: `8 hours` is not a duration (a positive whole number and s, m, \
+             h or d, such as 15m or 8h)"
+        );
+        assert_eq!(Env::default().duration("TTL", 60), Ok(60));
+        assert_eq!(Env::default().optional_duration("TTL"), Ok(None));
     }
 }

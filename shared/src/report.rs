@@ -6,6 +6,9 @@
 use crate::error::CallFailure;
 use serde::{Deserialize, Serialize};
 
+mod evidence;
+pub use evidence::{EvidenceTotals, RecoveryEvidence};
+
 /// SNS accepts at most 256 KiB per message, attributes and subject included.
 pub const SNS_MESSAGE_LIMIT: usize = 256 * 1024;
 /// SNS subjects must be shorter than 100 characters.
@@ -62,6 +65,9 @@ pub struct TargetOutcome {
     /// The region of the fleet target it belongs to, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// What a recovery launch measured, for the outcomes of launches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<RecoveryEvidence>,
 }
 
 impl TargetOutcome {
@@ -99,6 +105,12 @@ impl TargetOutcome {
         outcome
     }
 
+    /// Adds what a recovery launch measured to the outcome.
+    pub fn with_evidence(mut self, evidence: RecoveryEvidence) -> Self {
+        self.evidence = Some(evidence);
+        self
+    }
+
     /// Adds a detail to the outcome.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(truncate(detail.into(), DETAIL_LIMIT));
@@ -121,6 +133,7 @@ impl TargetOutcome {
             retryable: false,
             account: None,
             region: None,
+            evidence: None,
         }
     }
 }
@@ -389,6 +402,9 @@ pub struct RunReport {
     /// One section per fleet target the run covered, in fleet order.
     #[serde(default)]
     pub targets: Vec<TargetSection>,
+    /// The totals of the recovery evidence the outcomes carry, when any does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<EvidenceTotals>,
 }
 
 /// Why a run stopped before acting.
@@ -423,6 +439,7 @@ impl RunReport {
     ) -> Self {
         let counts = Counts::of(&outcomes, skips.total());
         let status = RunStatus::of(dry_run, &counts);
+        let evidence = EvidenceTotals::of(&outcomes);
         Self {
             function: function.to_owned(),
             trigger: trigger.into(),
@@ -436,6 +453,7 @@ impl RunReport {
             error: None,
             part: None,
             targets: Vec::new(),
+            evidence,
         }
     }
 
