@@ -1,13 +1,14 @@
 //! Elastic Disaster Recovery (restJson1): `DescribeSourceServers`, `StartReplication`,
-//! `StopReplication`, with replication states that move one step at a time, and the recovery
-//! operations of [`recovery`] (jobs, recovery instances, recovery snapshots).
+//! `StopReplication`, with replication states that move one step at a time, the recovery
+//! operations of [`recovery`] (jobs, recovery instances, recovery snapshots, recovery plans) and
+//! the tagging operations of [`tags`].
 //!
 //! Shapes, errors and statuses follow the DRS model (drs.service-2.json); each rule beyond the
 //! model names its source, and `tests/emulator/README.md` lists which answers are assumptions.
 
 use crate::fixture::{DrsFixture, DrsServer, DrsState, StagingStatus};
 use crate::protocol::{ApiError, Service};
-use crate::util::{iso, page, partition};
+use crate::util::{is_duration, iso, page, partition};
 use crate::world::{AwsRequest, Scope};
 use axum::http::Method;
 use serde::Deserialize;
@@ -15,6 +16,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 pub mod recovery;
+mod tags;
 
 /// Largest and default page of `DescribeSourceServers`.
 const MAX_PAGE: usize = 1000;
@@ -26,14 +28,17 @@ struct SourceServer {
     state: DrsState,
     added: i64,
     replication_started: Option<i64>,
+    /// `dataReplicationInfo.lagDuration` set by the fixture or the admin API.
+    lag: Option<String>,
 }
 
 /// The replication a staging server shows, which its extended servers in other accounts report
 /// as theirs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replication {
     state: DrsState,
     started: Option<i64>,
+    lag: Option<String>,
 }
 
 /// `(region, account, source server id)` of a DRS source server ARN,
@@ -57,8 +62,15 @@ pub struct Drs {
     recovery: recovery::Recovery,
 }
 
-/// The operation a request names: restJson1 puts it in the path.
+/// The operation a request names: restJson1 puts it in the path, `POST /<Operation>`, except the
+/// tagging operations, which share `/tags/{resourceArn}` and differ by method (model: POST
+/// TagResource, GET ListTagsForResource, DELETE UntagResource).
 pub fn operation(req: &AwsRequest) -> String {
+    if req.path.starts_with(tags::PREFIX) {
+        if let Some(op) = tags::operation(&req.method) {
+            return op.to_owned();
+        }
+    }
     req.path.trim_matches('/').to_owned()
 }
 
@@ -100,6 +112,7 @@ impl Drs {
                 // Spread the "added" times so the servers do not all look created at once.
                 added: now - 86_400 * 30 + i64::try_from(i).unwrap_or(0) * 60,
                 replication_started: None,
+                lag: spec.lag_duration.clone(),
             })
             .collect();
         let by_id = servers
@@ -110,7 +123,7 @@ impl Drs {
         Self {
             initialized: fixture.initialized,
             quota: fixture.replicating_quota,
-            recovery: recovery::Recovery::new(&servers, now),
+            recovery: recovery::Recovery::new(fixture, &servers, now),
             servers,
             by_id,
         }
@@ -153,12 +166,50 @@ impl Drs {
         Ok(())
     }
 
+    /// Whether `set_state` and `set_lag` would both accept these values (admin API), so that a
+    /// request giving both changes nothing when one is wrong.
+    pub fn check_state_change(
+        &self,
+        id: &str,
+        state: Option<&str>,
+        lag: Option<&str>,
+    ) -> Result<(), String> {
+        if !self.by_id.contains_key(id) {
+            return Err(format!("no source server {id}"));
+        }
+        if let Some(state) = state.filter(|s| DrsState::parse(s).is_none()) {
+            return Err(format!("unknown data replication state {state:?}"));
+        }
+        match lag.filter(|l| !is_duration(l)) {
+            Some(lag) => Err(format!(
+                "lagDuration {lag:?} is not an ISO 8601 duration such as PT20M"
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Sets a server's `dataReplicationInfo.lagDuration` (admin API): an ISO 8601 duration.
+    pub fn set_lag(&mut self, id: &str, lag: &str) -> Result<(), String> {
+        if !is_duration(lag) {
+            return Err(format!(
+                "lagDuration {lag:?} is not an ISO 8601 duration such as PT20M"
+            ));
+        }
+        let index = *self
+            .by_id
+            .get(id)
+            .ok_or_else(|| format!("no source server {id}"))?;
+        self.servers[index].lag = Some(lag.to_owned());
+        Ok(())
+    }
+
     /// The replication of server `id`, as its extended servers elsewhere report it.
     pub fn replication(&self, id: &str) -> Option<Replication> {
         let s = &self.servers[*self.by_id.get(id)?];
         Some(Replication {
             state: s.state,
             started: s.replication_started,
+            lag: s.lag.clone(),
         })
     }
 
@@ -199,6 +250,7 @@ impl Drs {
             region,
             mirrors,
             now,
+            recovery: &self.recovery,
         };
         let (jobs, instances) = self.recovery.snapshot(account, region);
         json!({
@@ -212,12 +264,14 @@ impl Drs {
     }
 }
 
-/// Where and when servers are shown: the partition, the staging servers' replication and the time.
+/// Where and when servers are shown: the partition, the staging servers' replication, the time
+/// and the partition's launches.
 struct Place<'a> {
     account: &'a str,
     region: &'a str,
     mirrors: &'a HashMap<String, Replication>,
     now: i64,
+    recovery: &'a recovery::Recovery,
 }
 
 impl<'a> Place<'a> {
@@ -227,6 +281,7 @@ impl<'a> Place<'a> {
             region: scope.region,
             mirrors: &scope.drs_mirrors,
             now: scope.now(),
+            recovery: &scope.drs.recovery,
         }
     }
 }
@@ -245,16 +300,26 @@ fn render(s: &SourceServer, at: &Place<'_>) -> Value {
         .as_ref()
         .filter(|_| s.spec.staging_status == StagingStatus::Extended)
         .and_then(|arn| at.mirrors.get(arn));
-    let Replication { state, started } = mirrored.copied().unwrap_or(Replication {
+    let Replication {
+        state,
+        started,
+        lag,
+    } = mirrored.cloned().unwrap_or(Replication {
         state: s.state,
         started: s.replication_started,
+        lag: s.lag.clone(),
     });
     let mut replication = json!({
         "dataReplicationState": state.as_str(),
         "replicatedDisks": [],
     });
-    if state == DrsState::Continuous {
-        replication["lagDuration"] = json!("PT0S");
+    // Lag is "the amount of time since the server was last in CDP mode" ("Replication related"
+    // FAQ, DRS user guide): a set lag shows while the server replicates, otherwise a CONTINUOUS
+    // server shows none (PT0S). A stopped or disconnected server has no lag
+    // (DisconnectSourceServer nullifies it).
+    let lag = lag.or_else(|| (state == DrsState::Continuous).then(|| "PT0S".to_owned()));
+    if let Some(lag) = lag.filter(|_| state.holds_replication_slot()) {
+        replication["lagDuration"] = json!(lag);
     }
     if let Some(started) = started {
         replication["dataReplicationInitiation"] = json!({
@@ -288,16 +353,22 @@ fn render(s: &SourceServer, at: &Place<'_>) -> Value {
     } else {
         now
     };
-    json!({
+    let mut life_cycle = json!({
+        "addedToServiceDateTime": iso(s.added),
+        "lastSeenByServiceDateTime": iso(last_seen),
+    });
+    let mut last_result = "NOT_STARTED";
+    if let Some((last, result)) = at.recovery.last_launch(id) {
+        life_cycle["lastLaunch"] = last;
+        last_result = result;
+    }
+    let mut out = json!({
         "sourceServerID": id,
         "arn": format!("arn:{}:drs:{region}:{account}:source-server/{id}", partition(region)),
         "tags": s.spec.tags,
-        "lastLaunchResult": "NOT_STARTED",
+        "lastLaunchResult": last_result,
         "dataReplicationInfo": replication,
-        "lifeCycle": {
-            "addedToServiceDateTime": iso(s.added),
-            "lastSeenByServiceDateTime": iso(last_seen),
-        },
+        "lifeCycle": life_cycle,
         "sourceProperties": {
             "lastUpdatedDateTime": iso(s.added),
             "recommendedInstanceType": "m5.large",
@@ -307,7 +378,11 @@ fn render(s: &SourceServer, at: &Place<'_>) -> Value {
         "stagingArea": staging_area(s, account),
         "replicationDirection": s.spec.replication_direction,
         "agentVersion": "4.5.0",
-    })
+    });
+    if let Some(instance) = at.recovery.instance_of(id) {
+        out["recoveryInstanceId"] = json!(instance);
+    }
+    out
 }
 
 /// `stagingArea` as the model's StagingArea shows it: the account the server belongs to, or for
@@ -354,6 +429,9 @@ fn refuse_extended(server: &SourceServer, op: &str) -> Result<(), ApiError> {
 
 /// Runs one DRS operation.
 pub fn execute(world: &mut Scope<'_>, op: &str, req: &AwsRequest) -> Result<Value, ApiError> {
+    if req.path.starts_with(tags::PREFIX) && tags::operation(&req.method) == Some(op) {
+        return tags::execute(world, op, req);
+    }
     if req.method != Method::POST {
         return Err(ApiError::unknown_operation(Service::Drs, op));
     }
@@ -368,6 +446,11 @@ pub fn execute(world: &mut Scope<'_>, op: &str, req: &AwsRequest) -> Result<Valu
             | "DescribeJobLogItems"
             | "DescribeRecoveryInstances"
             | "DescribeRecoverySnapshots"
+            | "ListRecoveryPlans"
+            | "GetRecoveryPlan"
+            | "StartRecoveryPlanExecution"
+            | "ListRecoveryPlanExecutions"
+            | "GetRecoveryPlanExecution"
     );
     if !known {
         return Err(ApiError::unknown_operation(Service::Drs, op));
@@ -387,7 +470,16 @@ pub fn execute(world: &mut Scope<'_>, op: &str, req: &AwsRequest) -> Result<Valu
         "DescribeJobs" => recovery::describe_jobs(world, req.json(Service::Drs)?),
         "DescribeJobLogItems" => recovery::describe_log(world, req.json(Service::Drs)?),
         "DescribeRecoveryInstances" => recovery::describe_instances(world, req.json(Service::Drs)?),
-        _ => recovery::describe_snapshots(world, req.json(Service::Drs)?),
+        "DescribeRecoverySnapshots" => recovery::describe_snapshots(world, req.json(Service::Drs)?),
+        "ListRecoveryPlans" => recovery::plans::list_plans(world, req.json(Service::Drs)?),
+        "GetRecoveryPlan" => recovery::plans::get_plan(world, req.json(Service::Drs)?),
+        "StartRecoveryPlanExecution" => {
+            recovery::plans::start_execution(world, req.json(Service::Drs)?)
+        }
+        "ListRecoveryPlanExecutions" => {
+            recovery::plans::list_executions(world, req.json(Service::Drs)?)
+        }
+        _ => recovery::plans::get_execution(world, req.json(Service::Drs)?),
     }
 }
 

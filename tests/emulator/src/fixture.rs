@@ -2,7 +2,7 @@
 //!
 //! Every section is optional. See `fixtures/demo.json` for a complete sample.
 
-use crate::util::{mix, parse_iso};
+use crate::util::{is_duration, mix, parse_iso};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -114,6 +114,77 @@ pub struct DrsFixture {
     /// The source servers.
     #[serde(default)]
     pub source_servers: Vec<DrsServer>,
+    /// The "at scale" quotas `StartRecovery` enforces.
+    #[serde(default, skip_serializing_if = "RecoveryQuotas::is_default")]
+    pub recovery_quotas: RecoveryQuotas,
+    /// The recovery plans.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery_plans: Vec<RecoveryPlanSpec>,
+}
+
+/// The recovery quotas of "Disaster recovery at scale" (DRS user guide): "100 source servers per
+/// recovery job, 500 source servers across all active jobs, and 20 concurrent jobs".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecoveryQuotas {
+    /// Most source servers in one recovery job.
+    #[serde(default = "default_servers_per_job")]
+    pub servers_per_job: usize,
+    /// Most source servers across all jobs that have not completed.
+    #[serde(default = "default_servers_in_active_jobs")]
+    pub servers_in_active_jobs: usize,
+    /// Most jobs that have not completed.
+    #[serde(default = "default_concurrent_jobs")]
+    pub concurrent_jobs: usize,
+}
+
+impl Default for RecoveryQuotas {
+    fn default() -> Self {
+        Self {
+            servers_per_job: default_servers_per_job(),
+            servers_in_active_jobs: default_servers_in_active_jobs(),
+            concurrent_jobs: default_concurrent_jobs(),
+        }
+    }
+}
+
+impl RecoveryQuotas {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+fn default_servers_per_job() -> usize {
+    100
+}
+fn default_servers_in_active_jobs() -> usize {
+    500
+}
+fn default_concurrent_jobs() -> usize {
+    20
+}
+
+/// One DRS recovery plan (the model's RecoveryPlan): one step that recovers its servers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecoveryPlanSpec {
+    /// The id in the plan's ARN, `arn:<partition>:drs:<region>:<account>:recovery-plan/<id>`.
+    #[serde(rename = "recoveryPlanID")]
+    pub recovery_plan_id: String,
+    /// The name (the model's RecoveryPlanName).
+    pub name: String,
+    /// The description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The servers its step recovers.
+    #[serde(rename = "sourceServerIDs", default)]
+    pub source_server_ids: Vec<String>,
+    /// ACTIVE or INVALID; absent: ACTIVE, or INVALID for a plan without servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// One DRS source server.
@@ -176,6 +247,10 @@ pub struct DrsServer {
     /// server replicates (see the README).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recovery_snapshots: Vec<String>,
+    /// `dataReplicationInfo.lagDuration` (an ISO 8601 duration such as `PT20M`); absent: PT0S
+    /// when CONTINUOUS, none otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_duration: Option<String>,
 }
 
 /// SMS section.
@@ -523,6 +598,8 @@ impl Default for DrsFixture {
             initialized: true,
             replicating_quota: default_quota(),
             source_servers: Vec::new(),
+            recovery_quotas: RecoveryQuotas::default(),
+            recovery_plans: Vec::new(),
         }
     }
 }
@@ -572,6 +649,7 @@ impl DrsServer {
             os: None,
             stall_on_start: false,
             recovery_snapshots: Vec::new(),
+            lag_duration: None,
         }
     }
 }
@@ -840,6 +918,64 @@ impl Fixture {
         }
     }
 
+    /// The recovery quotas are positive; each recovery plan has a unique id that fits an ARN, a
+    /// name of the model's RecoveryPlanName, a RecoveryPlanStatus and servers of this
+    /// partition (`servers`).
+    fn check_recovery(&self, servers: &BTreeSet<String>) -> Result<(), String> {
+        let q = self.drs.recovery_quotas;
+        if q.servers_per_job == 0 || q.servers_in_active_jobs == 0 || q.concurrent_jobs == 0 {
+            return Err("DRS recoveryQuotas must be at least 1".into());
+        }
+        let mut plans = BTreeSet::new();
+        for plan in &self.drs.recovery_plans {
+            let id = &plan.recovery_plan_id;
+            let id_ok = !id.is_empty()
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+            if !id_ok || !plans.insert(id.clone()) {
+                return Err(format!(
+                    "DRS recovery plan id {id:?} must be unique letters, digits, '_', '.' or '-'"
+                ));
+            }
+            let name_ok = (1..=256).contains(&plan.name.len())
+                && plan
+                    .name
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_alphanumeric())
+                && plan
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b" _-".contains(&b));
+            if !name_ok {
+                return Err(format!(
+                    "DRS recovery plan {id}: name {:?} does not match [a-zA-Z0-9][a-zA-Z0-9 _-]* (1 to 256)",
+                    plan.name
+                ));
+            }
+            if let Some(status) = plan
+                .status
+                .as_deref()
+                .filter(|s| !["ACTIVE", "INVALID"].contains(s))
+            {
+                return Err(format!(
+                    "DRS recovery plan {id}: status {status:?} is not ACTIVE or INVALID"
+                ));
+            }
+            if let Some(unknown) = plan
+                .source_server_ids
+                .iter()
+                .find(|s| !servers.contains(*s))
+            {
+                return Err(format!(
+                    "DRS recovery plan {id}: source server {unknown} is not a server of its account and region"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Checks the rules the JSON shape alone cannot express.
     pub fn validate(&self) -> Result<(), FixtureError> {
         self.validate_own()?;
@@ -879,12 +1015,18 @@ impl Fixture {
                     "DRS server {id}: recovery snapshot time {bad_time:?} is not an RFC 3339 time"
                 ));
             }
+            if let Some(lag) = s.lag_duration.as_deref().filter(|l| !is_duration(l)) {
+                return bad(format!(
+                    "DRS server {id}: lagDuration {lag:?} is not an ISO 8601 duration such as PT20M"
+                ));
+            }
             if !["FAILOVER", "FAILBACK"].contains(&s.replication_direction.as_str()) {
                 return bad(format!(
                     "DRS server {id}: replicationDirection must be FAILOVER or FAILBACK"
                 ));
             }
         }
+        self.check_recovery(&ids).map_err(FixtureError::Invalid)?;
         let mut sms_ids = BTreeSet::new();
         for s in &self.sms.servers {
             if !s.server_id.starts_with("s-") || !sms_ids.insert(s.server_id.clone()) {

@@ -262,6 +262,29 @@ impl Emulator {
             .set_state(source_server_id, state)
     }
 
+    /// Sets a DRS source server's `dataReplicationInfo.lagDuration`, an ISO 8601 duration such
+    /// as `PT20M` (shown while the server replicates).
+    pub fn set_drs_lag(&self, source_server_id: &str, lag: &str) -> Result<(), String> {
+        let (account, region) = self.home();
+        self.set_drs_lag_in(&account, &region, source_server_id, lag)
+    }
+
+    /// The same for a server of `account` in `region`.
+    pub fn set_drs_lag_in(
+        &self,
+        account: &str,
+        region: &str,
+        source_server_id: &str,
+        lag: &str,
+    ) -> Result<(), String> {
+        let mut world = lock(&self.shared);
+        world.catch_up();
+        world
+            .partition_mut(&(account.to_owned(), region.to_owned()))
+            .drs
+            .set_lag(source_server_id, lag)
+    }
+
     /// Makes the next DRS launch (`StartRecovery`) of a source server FAILED.
     pub fn fail_next_drs_launch(&self, source_server_id: &str) -> Result<(), String> {
         let (account, region) = self.home();

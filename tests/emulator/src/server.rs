@@ -249,21 +249,40 @@ impl Where {
 struct DrsState {
     #[serde(rename = "sourceServerID")]
     source_server_id: String,
-    state: String,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default, rename = "lagDuration")]
+    lag_duration: Option<String>,
     #[serde(default, rename = "accountId")]
     account_id: Option<String>,
     #[serde(default)]
     region: Option<String>,
 }
 
+/// Forces a server's data replication state, its lag, or both (checked before either changes).
 async fn drs_state(State(shared): State<Shared>, body: Bytes) -> Result<StatusCode, AdminError> {
     let DrsState {
         source_server_id,
         state,
+        lag_duration,
         account_id,
         region,
     } = admin_body(&body)?;
-    Where { account_id, region }.change_drs(&shared, |drs| drs.set_state(&source_server_id, &state))
+    if state.is_none() && lag_duration.is_none() {
+        return Err(AdminError::Invalid(
+            "give a state, a lagDuration or both".to_owned(),
+        ));
+    }
+    Where { account_id, region }.change_drs(&shared, |drs| {
+        drs.check_state_change(&source_server_id, state.as_deref(), lag_duration.as_deref())?;
+        if let Some(state) = &state {
+            drs.set_state(&source_server_id, state)?;
+        }
+        match &lag_duration {
+            Some(lag) => drs.set_lag(&source_server_id, lag),
+            None => Ok(()),
+        }
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -480,13 +499,17 @@ async fn aws(
                 Ok(Reply::Xml(action, xml)) => query_reply(service, &action, &xml, &request_id),
                 Err(e) => e.into_response(service, &request_id),
             };
-            // The model's `responseCode` of StartRecovery is 202 (Accepted); every other
-            // operation answers 200.
-            if service == Service::Drs
-                && name == "StartRecovery"
-                && response.status() == StatusCode::OK
+            // The model's `responseCode` of StartRecovery is 202 (Accepted) and of
+            // StartRecoveryPlanExecution 201 (Created); every other operation answers 200.
+            let created = match name.as_str() {
+                "StartRecovery" => Some(StatusCode::ACCEPTED),
+                "StartRecoveryPlanExecution" => Some(StatusCode::CREATED),
+                _ => None,
+            };
+            if let Some(code) =
+                created.filter(|_| service == Service::Drs && response.status() == StatusCode::OK)
             {
-                *response.status_mut() = StatusCode::ACCEPTED;
+                *response.status_mut() = code;
             }
             *world.service_time.entry(name).or_default() += started.elapsed();
             if outcome == Outcome::DropAfterApply {

@@ -23,6 +23,51 @@ pub fn parse_query_time(text: &str) -> Option<i64> {
     parse_iso(text).or_else(|| text.parse::<f64>().ok().map(|s| s.floor() as i64))
 }
 
+/// Whether `text` is an ISO 8601 duration as DRS shows lags (`PT20M`, `PT1H30M`, `P1DT2H`,
+/// `PT0.5S`): `P`, then day, week, month or year parts, then optionally `T` and hour, minute and
+/// second parts (only the last may have a fraction), at least one part in all.
+pub fn is_duration(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix('P') else {
+        return false;
+    };
+    let (date, time) = match rest.split_once('T') {
+        Some((date, time)) if !time.is_empty() => (date, Some(time)),
+        Some(_) => return false,
+        None => (rest, None),
+    };
+    let parts = |text: &str, units: &[u8]| -> Option<usize> {
+        let mut count = 0;
+        let mut allowed = units;
+        let mut number = String::new();
+        for c in text.chars() {
+            if c.is_ascii_digit() || c == '.' {
+                number.push(c);
+                continue;
+            }
+            let at = allowed.iter().position(|u| char::from(*u) == c)?;
+            let fraction_ok = !number.contains('.') || (c == 'S' && units == b"HMS");
+            if number.is_empty() || number.parse::<f64>().is_err() || !fraction_ok {
+                return None;
+            }
+            allowed = &allowed[at + 1..];
+            number.clear();
+            count += 1;
+        }
+        number.is_empty().then_some(count)
+    };
+    let Some(date_parts) = parts(date, b"YMWD") else {
+        return false;
+    };
+    let time_parts = match time {
+        Some(time) => match parts(time, b"HMS") {
+            Some(0) | None => return false,
+            Some(n) => n,
+        },
+        None => 0,
+    };
+    date_parts + time_parts > 0
+}
+
 /// A mixing function so that identifiers derived from counters look random but stay reproducible.
 pub fn mix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -176,6 +221,28 @@ mod tests {
             ("eusc-de-east-1", "aws-eusc"),
         ] {
             assert_eq!(partition(region), want, "{region}");
+        }
+    }
+
+    #[test]
+    fn durations_are_iso_8601_with_at_least_one_part() {
+        for (text, want) in [
+            ("PT20M", true),
+            ("PT0S", true),
+            ("PT1H30M", true),
+            ("P1DT2H", true),
+            ("P2W", true),
+            ("PT0.5S", true),
+            ("PT", false),
+            ("P", false),
+            ("20M", false),
+            ("PT20", false),
+            ("PTM", false),
+            ("PT1.5M", false),
+            ("PT30M1H", false),
+            ("P1H", false),
+        ] {
+            assert_eq!(is_duration(text), want, "{text}");
         }
     }
 

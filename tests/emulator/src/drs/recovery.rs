@@ -6,13 +6,15 @@
 //! rule and which answers are the emulator's assumptions.
 
 use super::{validation, Drs, SourceServer};
-use crate::fixture::DrsState;
+use crate::fixture::{DrsFixture, DrsState, RecoveryQuotas};
 use crate::protocol::ApiError;
 use crate::util::{hex, iso, mix, page, parse_iso, partition};
 use crate::world::Scope;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
+
+pub(super) mod plans;
 
 /// Most source servers per `StartRecovery` and recovery instances per
 /// `TerminateRecoveryInstances` (the model's StartRecoveryRequestSourceServers and
@@ -31,14 +33,20 @@ const MAX_PAGE: usize = 1000;
 /// minutes, hours and days (API PITPolicyRule).
 const SNAPSHOT_AGES: [i64; 4] = [300, 3_900, 7_500, 86_700];
 
-/// The recovery state of one partition: jobs, recovery instances, snapshots and the launches
-/// told to fail.
+/// The service code in the quota errors: the service prefix of DRS's ARNs and IAM actions
+/// ("Actions, resources, and condition keys for AWS Elastic Disaster Recovery").
+const SERVICE_CODE: &str = "drs";
+
+/// The recovery state of one partition: jobs, recovery instances, snapshots, the launches told
+/// to fail, the "at scale" quotas and the recovery plans with their executions.
 #[derive(Debug, Clone, Default)]
 pub struct Recovery {
     jobs: Vec<Job>,
     instances: Vec<Instance>,
     snapshots: BTreeMap<String, Vec<Snapshot>>,
     fail_next: BTreeSet<String>,
+    quotas: RecoveryQuotas,
+    plans: plans::Plans,
 }
 
 /// JobStatus.
@@ -121,6 +129,8 @@ struct Job {
     tags: BTreeMap<String, String>,
     participants: Vec<Participant>,
     log: Vec<LogItem>,
+    /// Launched by a recovery plan execution, whose instances DRS never removes.
+    by_plan: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +142,7 @@ struct Instance {
     tags: BTreeMap<String, String>,
     point_in_time: i64,
     terminating: bool,
+    by_plan: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,8 +191,9 @@ fn snapshot_at(id: &str, at: i64, n: u64) -> Snapshot {
 }
 
 impl Recovery {
-    /// The generated snapshots of the servers that replicate at load time.
-    pub(super) fn new(servers: &[SourceServer], now: i64) -> Self {
+    /// The generated snapshots of the servers that replicate at load time, the fixture's quotas
+    /// and recovery plans.
+    pub(super) fn new(fixture: &DrsFixture, servers: &[SourceServer], now: i64) -> Self {
         let snapshots = servers
             .iter()
             .filter(|s| s.state.holds_replication_slot())
@@ -208,6 +220,8 @@ impl Recovery {
             .collect();
         Self {
             snapshots,
+            quotas: fixture.recovery_quotas,
+            plans: plans::Plans::new(&fixture.recovery_plans, now),
             ..Self::default()
         }
     }
@@ -359,16 +373,23 @@ impl Recovery {
                     }
                     let seed = mix(digest(&job_id) ^ u64::try_from(n).unwrap_or(0));
                     let id = format!("i-{}", derived(seed, 17));
-                    // A new launch replaces the server's previous recovery instance.
-                    instances.retain(|i| i.source_server_id != server);
+                    // A new launch replaces the server's previous recovery instance ("Recovery
+                    // Drill EC2 resources will automatically be cleaned up if a Recovery Drill is
+                    // performed again with the same Source Server": "Preparing for recovery"),
+                    // except one a plan launched: DRS "does not terminate the instances that a
+                    // plan launches" ("Running a recovery plan").
+                    instances.retain(|i| i.source_server_id != server || i.by_plan);
+                    // StartRecovery's tags are "The tags to be associated with the Recovery
+                    // Job" (model); nothing puts them on the instances.
                     instances.push(Instance {
                         id: id.clone(),
                         source_server_id: server.clone(),
                         job_id: job_id.clone(),
                         drill,
-                        tags: job.tags.clone(),
+                        tags: BTreeMap::new(),
                         point_in_time: p.snapshot.as_ref().map_or(now, |s| s.at),
                         terminating: false,
+                        by_plan: job.by_plan,
                     });
                     p.recovery_instance_id = Some(id);
                     p.status = LaunchStatus::Launched;
@@ -403,6 +424,112 @@ impl Recovery {
             })
             .find(|j| j.participants.iter().any(|p| p.source_server_id == id))
             .map(|j| j.id.as_str())
+    }
+
+    /// `lifeCycle.lastLaunch` of server `id` (the model's LifeCycleLastLaunch: when, by which
+    /// job and of which type the last launch was initiated, and the server's launch status in
+    /// that job) and its `lastLaunchResult`; `None` before its first launch.
+    pub(super) fn last_launch(&self, id: &str) -> Option<(Value, &'static str)> {
+        self.jobs.iter().rev().find_map(|j| {
+            let JobKind::Launch { drill } = j.kind else {
+                return None;
+            };
+            let p = j.participants.iter().find(|p| p.source_server_id == id)?;
+            let value = json!({
+                "initiated": {
+                    "apiCallDateTime": iso(j.created),
+                    "jobID": j.id,
+                    "type": if drill { "DRILL" } else { "RECOVERY" },
+                },
+                "status": p.status.as_str(),
+            });
+            // LastLaunchResult is NOT_STARTED | PENDING | SUCCEEDED | FAILED; the mapping from
+            // the launch status is the emulator's reading.
+            let result = match p.status {
+                LaunchStatus::Pending | LaunchStatus::InProgress => "PENDING",
+                LaunchStatus::Launched | LaunchStatus::Terminated => "SUCCEEDED",
+                LaunchStatus::Failed => "FAILED",
+            };
+            Some((value, result))
+        })
+    }
+
+    /// The newest recovery instance of server `id` (SourceServer.recoveryInstanceId).
+    pub(super) fn instance_of(&self, id: &str) -> Option<&str> {
+        self.instances
+            .iter()
+            .rev()
+            .find(|i| i.source_server_id == id)
+            .map(|i| i.id.as_str())
+    }
+
+    /// The tags of the job or recovery instance `id` names (`kind` is the ARN's resource type).
+    pub(super) fn tags_mut(
+        &mut self,
+        kind: &str,
+        id: &str,
+    ) -> Option<&mut BTreeMap<String, String>> {
+        match kind {
+            "job" => self
+                .jobs
+                .iter_mut()
+                .find(|j| j.id == id)
+                .map(|j| &mut j.tags),
+            "recovery-instance" => self
+                .instances
+                .iter_mut()
+                .find(|i| i.id == id)
+                .map(|i| &mut i.tags),
+            _ => self.plans.tags_mut(kind, id),
+        }
+    }
+
+    /// Refuses a launch job of `servers` source servers that would break one of the "at scale"
+    /// quotas ("Disaster recovery at scale", DRS user guide: "100 source servers per recovery
+    /// job, 500 source servers across all active jobs, and 20 concurrent jobs"). Active jobs
+    /// are those not COMPLETED, of every type. How DRS enforces the quotas is not documented:
+    /// the 402 ServiceQuotaExceededException (the model's error for StartRecovery) and its
+    /// `quotaCode` values are the emulator's assumptions.
+    fn check_quotas(&self, servers: usize) -> Result<(), ApiError> {
+        let q = self.quotas;
+        let active: Vec<&Job> = self
+            .jobs
+            .iter()
+            .filter(|j| j.status != JobStatus::Completed)
+            .collect();
+        let busy: usize = active.iter().map(|j| j.participants.len()).sum();
+        let (quota, message) = if servers > q.servers_per_job {
+            (
+                "source-servers-per-recovery-job",
+                format!(
+                    "A recovery job can have at most {} source servers, the request has {servers}",
+                    q.servers_per_job
+                ),
+            )
+        } else if active.len() >= q.concurrent_jobs {
+            (
+                "concurrent-jobs",
+                format!(
+                    "At most {} jobs can be active at once, {} are",
+                    q.concurrent_jobs,
+                    active.len()
+                ),
+            )
+        } else if busy + servers > q.servers_in_active_jobs {
+            (
+                "source-servers-in-all-active-jobs",
+                format!(
+                    "At most {} source servers can be in active jobs, {busy} are and the request adds {servers}",
+                    q.servers_in_active_jobs
+                ),
+            )
+        } else {
+            return Ok(());
+        };
+        Err(ApiError::new("ServiceQuotaExceededException", message)
+            .with("serviceCode", SERVICE_CODE)
+            .with("quotaCode", quota)
+            .with("resourceType", "JOB"))
     }
 }
 
@@ -501,6 +628,7 @@ fn new_job(world: &mut Scope<'_>, kind: JobKind, tags: BTreeMap<String, String>)
         tags,
         participants: Vec::new(),
         log: Vec::new(),
+        by_plan: false,
     }
 }
 
@@ -549,13 +677,35 @@ pub(super) fn start_recovery(world: &mut Scope<'_>, input: StartInput) -> Result
             ),
         ));
     }
-    let drill = input.is_drill.unwrap_or(false);
+    let servers: Vec<(Option<String>, Option<String>)> = servers
+        .into_iter()
+        .map(|s| (s.source_server_id, s.recovery_snapshot_id))
+        .collect();
+    let job = launch_job(
+        world,
+        &servers,
+        input.is_drill.unwrap_or(false),
+        input.tags,
+        false,
+    )?;
+    Ok(push_job(world, job))
+}
+
+/// A LAUNCH job, PENDING, of `servers` (id, optional snapshot id), checked as `StartRecovery`
+/// checks them; its on-demand snapshots are taken only once every check passed.
+fn launch_job(
+    world: &mut Scope<'_>,
+    servers: &[(Option<String>, Option<String>)],
+    drill: bool,
+    tags: BTreeMap<String, String>,
+    by_plan: bool,
+) -> Result<Job, ApiError> {
+    world.drs.recovery.check_quotas(servers.len())?;
     let now = world.now();
     let mut participants = Vec::with_capacity(servers.len());
     let mut seen = BTreeSet::new();
-    for s in &servers {
-        let id = s
-            .source_server_id
+    for (server_id, snapshot_id) in servers {
+        let id = server_id
             .as_deref()
             .ok_or_else(|| validation("sourceServers.sourceServerID", "is required"))?;
         if !well_formed(id, "s-", 19) {
@@ -583,7 +733,7 @@ pub(super) fn start_recovery(world: &mut Scope<'_>, input: StartInput) -> Result
             Some(_) => None,
         };
         let known = world.drs.recovery.snapshots.get(id);
-        let snapshot = match (&s.recovery_snapshot_id, skip.is_some()) {
+        let snapshot = match (snapshot_id, skip.is_some()) {
             (_, true) => None,
             (Some(pit), false) => {
                 if !well_formed(pit, "pit-", 21) {
@@ -603,15 +753,7 @@ pub(super) fn start_recovery(world: &mut Scope<'_>, input: StartInput) -> Result
             // No snapshot named: DRS takes an on-demand one, the latest data.
             (None, false) => {
                 let n = known.map_or(0, Vec::len);
-                let taken = snapshot_at(id, now, u64::try_from(n).unwrap_or(0) + 1_000);
-                world
-                    .drs
-                    .recovery
-                    .snapshots
-                    .entry(id.to_owned())
-                    .or_default()
-                    .push(taken.clone());
-                Some(taken)
+                Some(snapshot_at(id, now, u64::try_from(n).unwrap_or(0) + 1_000))
             }
         };
         participants.push(Participant {
@@ -622,9 +764,21 @@ pub(super) fn start_recovery(world: &mut Scope<'_>, input: StartInput) -> Result
             skip,
         });
     }
-    let mut job = new_job(world, JobKind::Launch { drill }, input.tags);
+    for (p, (_, named)) in participants.iter().zip(servers) {
+        if let (Some(taken), None) = (&p.snapshot, named) {
+            world
+                .drs
+                .recovery
+                .snapshots
+                .entry(p.source_server_id.clone())
+                .or_default()
+                .push(taken.clone());
+        }
+    }
+    let mut job = new_job(world, JobKind::Launch { drill }, tags);
     job.participants = participants;
-    Ok(push_job(world, job))
+    job.by_plan = by_plan;
+    Ok(job)
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,11 +1,15 @@
 //! DRS recovery (jobs, recovery instances, recovery snapshots) through aws-sdk-drs.
 
 use crate::common::{assert_error, failing, Env};
+use aws_sdk_drs::config::http::HttpResponse;
+use aws_sdk_drs::error::SdkError;
+use aws_sdk_drs::operation::start_recovery::StartRecoveryError;
 use aws_sdk_drs::types::{
-    DescribeJobsRequestFilters, InitiatedBy, Job, JobLogEvent, JobStatus, JobType, LaunchStatus,
-    RecoveryInstance, RecoverySnapshotsOrder, StartRecoveryRequestSourceServer,
+    DescribeJobsRequestFilters, InitiatedBy, Job, JobLogEvent, JobStatus, JobType,
+    LastLaunchResult, LastLaunchType, LaunchStatus, RecoveryInstance, RecoverySnapshotsOrder,
+    StartRecoveryRequestSourceServer,
 };
-use dr_emulator::fixture::{DrsServer, DrsState};
+use dr_emulator::fixture::{DrsServer, DrsState, RecoveryQuotas};
 use dr_emulator::Fixture;
 use std::collections::HashMap;
 
@@ -140,13 +144,6 @@ async fn a_drill_job_launches_drill_instances_and_completes() {
             .ec2_instance_id()
             .is_some_and(|i| i.starts_with("i-")));
         assert!(instance.point_in_time_snapshot_date_time().is_some());
-        assert_eq!(
-            instance
-                .tags()
-                .and_then(|t| t.get("Purpose"))
-                .map(String::as_str),
-            Some("drill")
-        );
     }
     let events: Vec<JobLogEvent> = log_events(&env, &job_id)
         .await
@@ -417,4 +414,248 @@ async fn stopping_replication_deletes_the_servers_snapshots() {
         .await
         .expect("stop");
     assert!(snapshot_times(&env, &id(1)).await.is_empty());
+}
+
+#[tokio::test]
+async fn start_recovery_tags_the_job_and_not_its_recovery_instances() {
+    let env = Env::new(fleet(1)).await;
+    let job_id = drill(&env, &[id(1)]).await.job_id().to_owned();
+    env.emulator.advance(2);
+    let done = job(&env, &job_id).await;
+    assert_eq!(
+        done.tags()
+            .and_then(|t| t.get("Purpose"))
+            .map(String::as_str),
+        Some("drill")
+    );
+    let launched = instances(&env).await;
+    assert_eq!(launched.len(), 1);
+    assert!(launched[0].tags().is_none_or(HashMap::is_empty));
+}
+
+async fn server(env: &Env, server: &str) -> aws_sdk_drs::types::SourceServer {
+    env.drs()
+        .describe_source_servers()
+        .filters(
+            aws_sdk_drs::types::DescribeSourceServersRequestFilters::builder()
+                .source_server_ids(server)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("describe source servers")
+        .items()[0]
+        .clone()
+}
+
+#[tokio::test]
+async fn a_server_shows_no_last_launch_before_its_first_launch() {
+    let env = Env::new(fleet(1)).await;
+    let s = server(&env, &id(1)).await;
+    assert!(s.life_cycle().and_then(|l| l.last_launch()).is_none());
+    assert_eq!(s.last_launch_result(), Some(&LastLaunchResult::NotStarted));
+}
+
+#[tokio::test]
+async fn the_last_launch_of_a_server_follows_its_drill_job() {
+    let env = Env::new(fleet(1)).await;
+    let started = drill(&env, &[id(1)]).await;
+    let job_id = started.job_id().to_owned();
+    let last = |s: &aws_sdk_drs::types::SourceServer| {
+        s.life_cycle()
+            .and_then(|l| l.last_launch())
+            .cloned()
+            .expect("last launch")
+    };
+    let pending = last(&server(&env, &id(1)).await);
+    let initiated = pending.initiated().expect("initiated");
+    assert_eq!(initiated.job_id(), Some(job_id.as_str()));
+    assert_eq!(initiated.r#type(), Some(&LastLaunchType::Drill));
+    assert_eq!(initiated.api_call_date_time(), started.creation_date_time());
+    assert_eq!(pending.status(), Some(&LaunchStatus::Pending));
+
+    env.emulator.advance(1);
+    let running = last(&server(&env, &id(1)).await);
+    assert_eq!(running.status(), Some(&LaunchStatus::InProgress));
+
+    env.emulator.advance(1);
+    let s = server(&env, &id(1)).await;
+    assert_eq!(last(&s).status(), Some(&LaunchStatus::Launched));
+    assert_eq!(s.last_launch_result(), Some(&LastLaunchResult::Succeeded));
+    assert_eq!(
+        s.recovery_instance_id(),
+        instances(&env).await[0].recovery_instance_id()
+    );
+}
+
+#[tokio::test]
+async fn a_recovery_after_a_drill_is_the_servers_last_launch() {
+    let env = Env::new(fleet(1)).await;
+    drill(&env, &[id(1)]).await;
+    env.emulator.advance(2);
+    let recovery = env
+        .drs()
+        .start_recovery()
+        .source_servers(source(&id(1)))
+        .send()
+        .await
+        .expect("start recovery")
+        .job()
+        .cloned()
+        .expect("job");
+    let s = server(&env, &id(1)).await;
+    let initiated = s
+        .life_cycle()
+        .and_then(|l| l.last_launch())
+        .and_then(|l| l.initiated())
+        .cloned()
+        .expect("initiated");
+    assert_eq!(initiated.r#type(), Some(&LastLaunchType::Recovery));
+    assert_eq!(initiated.job_id(), Some(recovery.job_id()));
+}
+
+#[tokio::test]
+async fn a_failed_launch_is_the_servers_failed_last_launch() {
+    let env = Env::new(fleet(1)).await;
+    env.emulator.fail_next_drs_launch(&id(1)).expect("known");
+    drill(&env, &[id(1)]).await;
+    env.emulator.advance(2);
+    let s = server(&env, &id(1)).await;
+    assert_eq!(
+        s.life_cycle()
+            .and_then(|l| l.last_launch())
+            .and_then(|l| l.status()),
+        Some(&LaunchStatus::Failed)
+    );
+    assert_eq!(s.last_launch_result(), Some(&LastLaunchResult::Failed));
+}
+
+fn lag(s: &aws_sdk_drs::types::SourceServer) -> Option<String> {
+    s.data_replication_info()
+        .and_then(|d| d.lag_duration())
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn a_continuous_server_without_a_set_lag_shows_none() {
+    let env = Env::new(fleet(1)).await;
+    assert_eq!(lag(&server(&env, &id(1)).await).as_deref(), Some("PT0S"));
+}
+
+#[tokio::test]
+async fn a_fixture_lag_shows_in_describe_source_servers() {
+    let mut fixture = fleet(1);
+    fixture.drs.source_servers[0].lag_duration = Some("PT20M".into());
+    let env = Env::new(fixture).await;
+    assert_eq!(lag(&server(&env, &id(1)).await).as_deref(), Some("PT20M"));
+}
+
+#[tokio::test]
+async fn the_lag_helper_sets_a_servers_lag() {
+    let env = Env::new(fleet(1)).await;
+    env.emulator.set_drs_lag(&id(1), "PT1H5M").expect("lag");
+    assert_eq!(lag(&server(&env, &id(1)).await).as_deref(), Some("PT1H5M"));
+}
+
+#[tokio::test]
+async fn the_lag_helper_refuses_a_lag_that_is_not_a_duration() {
+    let env = Env::new(fleet(1)).await;
+    assert!(env.emulator.set_drs_lag(&id(1), "20 minutes").is_err());
+    assert_eq!(lag(&server(&env, &id(1)).await).as_deref(), Some("PT0S"));
+}
+
+#[tokio::test]
+async fn a_stopped_server_shows_no_lag_even_when_one_is_set() {
+    let env = Env::new(fleet(1)).await;
+    env.emulator.set_drs_lag(&id(2), "PT20M").expect("lag");
+    assert_eq!(lag(&server(&env, &id(2)).await), None);
+}
+
+/// `n` healthy servers with the given "at scale" quotas.
+fn quota_fleet(n: u32, per_job: usize, in_active: usize, jobs: usize) -> Fixture {
+    let mut fixture = fleet(n);
+    fixture.drs.recovery_quotas = RecoveryQuotas {
+        servers_per_job: per_job,
+        servers_in_active_jobs: in_active,
+        concurrent_jobs: jobs,
+    };
+    fixture
+}
+
+async fn start(
+    env: &Env,
+    ids: &[String],
+) -> Result<Job, SdkError<StartRecoveryError, HttpResponse>> {
+    let mut call = env.drs().start_recovery().is_drill(true);
+    for id in ids {
+        call = call.source_servers(source(id));
+    }
+    call.send().await.map(|o| o.job().cloned().expect("job"))
+}
+
+fn quota_code(err: &SdkError<StartRecoveryError, HttpResponse>) -> Option<String> {
+    match err.as_service_error() {
+        Some(StartRecoveryError::ServiceQuotaExceededException(e)) => {
+            assert_eq!(e.service_code(), Some("drs"));
+            e.quota_code().map(str::to_owned)
+        }
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn start_recovery_refuses_more_servers_than_a_job_may_have_with_a_quota_error() {
+    let env = Env::new(fleet(101)).await;
+    let ids: Vec<String> = (1..=101).map(id).collect();
+    let err = start(&env, &ids).await.expect_err("over the job quota");
+    assert_error(&err, "ServiceQuotaExceededException", 402);
+    assert_eq!(
+        quota_code(&err).as_deref(),
+        Some("source-servers-per-recovery-job")
+    );
+    assert!(env.emulator.state()["drs"]["jobs"]
+        .as_array()
+        .is_some_and(Vec::is_empty));
+}
+
+#[tokio::test]
+async fn start_recovery_accepts_a_job_of_the_documented_100_servers() {
+    let env = Env::new(fleet(100)).await;
+    let ids: Vec<String> = (1..=100).map(id).collect();
+    let job = start(&env, &ids).await.expect("at the quota");
+    assert_eq!(job.participating_servers().len(), 100);
+}
+
+#[tokio::test]
+async fn start_recovery_refuses_a_job_beyond_the_concurrent_jobs_quota() {
+    let env = Env::new(quota_fleet(3, 100, 500, 2)).await;
+    start(&env, &[id(1)]).await.expect("first job");
+    start(&env, &[id(2)]).await.expect("second job");
+    let err = start(&env, &[id(3)]).await.expect_err("third job");
+    assert_error(&err, "ServiceQuotaExceededException", 402);
+    assert_eq!(quota_code(&err).as_deref(), Some("concurrent-jobs"));
+}
+
+#[tokio::test]
+async fn a_completed_job_no_longer_counts_against_the_quotas() {
+    let env = Env::new(quota_fleet(2, 100, 500, 1)).await;
+    start(&env, &[id(1)]).await.expect("first job");
+    env.emulator.advance(2);
+    start(&env, &[id(2)])
+        .await
+        .expect("after the first completed");
+}
+
+#[tokio::test]
+async fn start_recovery_refuses_servers_beyond_the_active_jobs_quota() {
+    let env = Env::new(quota_fleet(3, 100, 2, 20)).await;
+    start(&env, &[id(1), id(2)]).await.expect("first job");
+    let err = start(&env, &[id(3)])
+        .await
+        .expect_err("one server too many");
+    assert_error(&err, "ServiceQuotaExceededException", 402);
+    assert_eq!(
+        quota_code(&err).as_deref(),
+        Some("source-servers-in-all-active-jobs")
+    );
 }

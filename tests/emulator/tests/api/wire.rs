@@ -689,13 +689,7 @@ async fn the_admin_api_sets_a_source_servers_state() {
 #[tokio::test]
 async fn the_admin_api_makes_a_servers_next_launch_fail() {
     let emu = demo().await;
-    let server = Fixture::demo()
-        .drs
-        .source_servers
-        .iter()
-        .find(|s| s.state == "CONTINUOUS" && s.staging_account_id.is_none())
-        .map(|s| s.source_server_id.clone())
-        .expect("healthy server");
+    let server = demo_healthy_server();
     let body = json!({"sourceServerID": server, "accountId": "123456789012"});
     let r = admin(emu.addr(), "POST", "/_emulator/drs/launch-failures", body).await;
     assert_eq!(r.status, 204);
@@ -708,6 +702,104 @@ async fn the_admin_api_makes_a_servers_next_launch_fail() {
         state["drs"]["jobs"][0]["participatingServers"][0]["launchStatus"],
         "FAILED"
     );
+}
+
+/// The first healthy (CONTINUOUS) source server of the demo's home account.
+fn demo_healthy_server() -> String {
+    Fixture::demo()
+        .drs
+        .source_servers
+        .iter()
+        .find(|s| s.state == "CONTINUOUS" && s.staging_account_id.is_none())
+        .map(|s| s.source_server_id.clone())
+        .expect("healthy server")
+}
+
+/// The `dataReplicationInfo.lagDuration` of one server in an emulator state document.
+fn lag_duration(state: &Value, id: &str) -> Value {
+    state["drs"]["sourceServers"]
+        .as_array()
+        .expect("servers")
+        .iter()
+        .find(|s| s["sourceServerID"] == id)
+        .map(|s| s["dataReplicationInfo"]["lagDuration"].clone())
+        .expect("server")
+}
+
+#[tokio::test]
+async fn the_admin_api_sets_a_source_servers_lag() {
+    let emu = demo().await;
+    let server = demo_healthy_server();
+    let body = json!({"sourceServerID": server, "lagDuration": "PT20M"});
+    let r = admin(emu.addr(), "POST", "/_emulator/drs/state", body).await;
+    assert_eq!(r.status, 204);
+    let state = admin_state(emu.addr()).await;
+    assert_eq!(lag_duration(&state, &server), "PT20M");
+    assert_eq!(replication_state(&state, &server), "CONTINUOUS");
+}
+
+#[tokio::test]
+async fn the_admin_api_changes_nothing_when_the_lag_it_is_given_is_wrong() {
+    let emu = demo().await;
+    let server = demo_healthy_server();
+    let body = json!({"sourceServerID": server, "state": "STALLED", "lagDuration": "20m"});
+    let r = admin(emu.addr(), "POST", "/_emulator/drs/state", body).await;
+    assert_eq!(r.status, 400);
+    let state = admin_state(emu.addr()).await;
+    assert_eq!(replication_state(&state, &server), "CONTINUOUS");
+    assert_eq!(lag_duration(&state, &server), "PT0S");
+}
+
+#[tokio::test]
+async fn the_admin_api_wants_a_state_or_a_lag() {
+    let emu = demo().await;
+    let body = json!({"sourceServerID": demo_healthy_server()});
+    let r = admin(emu.addr(), "POST", "/_emulator/drs/state", body).await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn drs_tags_are_read_by_an_arn_in_the_path_encoded_or_not() {
+    let emu = demo().await;
+    let arn = format!(
+        "arn:aws:drs:us-east-1:123456789012:source-server/{}",
+        demo_healthy_server()
+    );
+    let encoded = arn.replace(':', "%3A").replace('/', "%2F");
+    for path in [format!("/tags/{encoded}"), format!("/tags/{arn}")] {
+        let r = signed(emu.addr(), "drs", ("GET", &path), &[], "").await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.json()["tags"]["Env"], "prod", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn start_recovery_plan_execution_answers_201_created() {
+    let mut fixture = Fixture::demo();
+    fixture.drs.recovery_plans = vec![dr_emulator::fixture::RecoveryPlanSpec {
+        recovery_plan_id: "rp-1".into(),
+        name: "web".into(),
+        description: None,
+        source_server_ids: vec![demo_healthy_server()],
+        status: None,
+        tags: Default::default(),
+    }];
+    let emu = Emulator::start(Config::new(fixture)).await.expect("start");
+    let body = json!({
+        "recoveryPlanArn": "arn:aws:drs:us-east-1:123456789012:recovery-plan/rp-1",
+        "mode": "DRILL",
+    })
+    .to_string();
+    let r = signed(
+        emu.addr(),
+        "drs",
+        ("POST", "/StartRecoveryPlanExecution"),
+        &[],
+        &body,
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(r.json()["recoveryPlanExecution"]["status"], "CREATED");
 }
 
 #[tokio::test]
