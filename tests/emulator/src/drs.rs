@@ -252,10 +252,11 @@ impl Drs {
             now,
             recovery: &self.recovery,
         };
-        let (jobs, instances) = self.recovery.snapshot(account, region);
+        let (jobs, instances, executions) = self.recovery.snapshot(account, region);
         json!({
             "jobs": jobs,
             "recoveryInstances": instances,
+            "recoveryPlanExecutions": executions,
             "initialized": self.initialized,
             "replicatingQuota": self.quota,
             "replicating": self.replicating(),

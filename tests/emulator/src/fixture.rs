@@ -1323,4 +1323,60 @@ mod tests {
             Err(FixtureError::Invalid(_))
         ));
     }
+
+    /// A fixture of one CONTINUOUS server whose DRS section also holds `extra` (JSON members).
+    fn with_drs(extra: &str) -> Result<Fixture, FixtureError> {
+        Fixture::from_json(&format!(
+            r#"{{"drs": {{"sourceServers": [{{"sourceServerID": "s-00000000000000001", "state": "CONTINUOUS"}}]{extra}}}}}"#
+        ))
+    }
+
+    #[test]
+    fn rejects_a_lag_that_is_not_an_iso_8601_duration() {
+        let bad = r#"{"drs": {"sourceServers": [{"sourceServerID": "s-00000000000000001", "state": "CONTINUOUS", "lagDuration": "20 minutes"}]}}"#;
+        assert!(matches!(
+            Fixture::from_json(bad),
+            Err(FixtureError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn recovery_quotas_default_to_the_documented_numbers() {
+        let f = with_drs("").expect("valid");
+        assert_eq!(
+            f.drs.recovery_quotas,
+            RecoveryQuotas {
+                servers_per_job: 100,
+                servers_in_active_jobs: 500,
+                concurrent_jobs: 20,
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_a_recovery_quota_of_zero() {
+        let bad = with_drs(r#", "recoveryQuotas": {"concurrentJobs": 0}"#);
+        assert!(matches!(bad, Err(FixtureError::Invalid(_))));
+    }
+
+    #[test]
+    fn accepts_a_recovery_plan_of_its_servers() {
+        let plan = r#", "recoveryPlans": [{"recoveryPlanID": "rp-web", "name": "web tier", "sourceServerIDs": ["s-00000000000000001"]}]"#;
+        assert_eq!(with_drs(plan).expect("valid").drs.recovery_plans.len(), 1);
+    }
+
+    #[test]
+    fn rejects_recovery_plans_that_break_a_rule() {
+        for plan in [
+            r#"{"recoveryPlanID": "rp-web", "name": "web", "sourceServerIDs": ["s-00000000000000002"]}"#,
+            r#"{"recoveryPlanID": "rp web", "name": "web"}"#,
+            r#"{"recoveryPlanID": "rp-web", "name": "-web"}"#,
+            r#"{"recoveryPlanID": "rp-web", "name": "web", "status": "DELETING"}"#,
+        ] {
+            let bad = with_drs(&format!(r#", "recoveryPlans": [{plan}]"#));
+            assert!(matches!(bad, Err(FixtureError::Invalid(_))), "{plan}");
+        }
+        let twice = r#", "recoveryPlans": [{"recoveryPlanID": "rp", "name": "a"}, {"recoveryPlanID": "rp", "name": "b"}]"#;
+        assert!(matches!(with_drs(twice), Err(FixtureError::Invalid(_))));
+    }
 }

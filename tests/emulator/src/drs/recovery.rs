@@ -236,8 +236,9 @@ impl Recovery {
         self.fail_next.insert(id.to_owned());
     }
 
-    /// Jobs and recovery instances, as the API shows them, for the state dump.
-    pub(super) fn snapshot(&self, account: &str, region: &str) -> (Value, Value) {
+    /// Jobs, recovery instances and recovery plan executions, as the API shows them, for the
+    /// state dump.
+    pub(super) fn snapshot(&self, account: &str, region: &str) -> (Value, Value, Value) {
         let jobs = self.jobs.iter().map(|j| render_job(j, account, region));
         let instances = self
             .instances
@@ -246,6 +247,7 @@ impl Recovery {
         (
             Value::Array(jobs.collect()),
             Value::Array(instances.collect()),
+            self.plans.snapshot(self, account, region),
         )
     }
 

@@ -441,3 +441,16 @@ async fn an_execution_launch_over_the_job_quota_is_a_quota_error() {
         .expect("list executions");
     assert!(listed.recovery_plan_executions().is_empty());
 }
+
+#[tokio::test]
+async fn the_state_snapshot_shows_recovery_plan_executions() {
+    let env = Env::new(fixture()).await;
+    let started = start(&env, "app", None).await;
+    let state = env.emulator.state();
+    let executions = &state["drs"]["recoveryPlanExecutions"];
+    assert_eq!(
+        executions[0]["recoveryPlanExecutionArn"],
+        started.recovery_plan_execution_arn()
+    );
+    assert_eq!(executions[0]["status"], "CREATED");
+}

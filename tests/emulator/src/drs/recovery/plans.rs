@@ -114,6 +114,19 @@ impl Plans {
         }
     }
 
+    /// Every execution as `GetRecoveryPlanExecution` shows it, oldest first, for the state dump.
+    pub(in crate::drs) fn snapshot(
+        &self,
+        recovery: &Recovery,
+        account: &str,
+        region: &str,
+    ) -> Value {
+        self.executions
+            .iter()
+            .map(|e| render_execution((account, region), recovery, e, true))
+            .collect()
+    }
+
     /// The tags of the plan or execution `id` names (`kind` is the ARN's resource type).
     pub(in crate::drs) fn tags_mut(
         &mut self,
@@ -140,11 +153,14 @@ impl Plans {
 /// `arn:${Partition}:drs:${Region}:${Account}:recovery-plan/${RecoveryPlanID}` and
 /// `...:recovery-plan-execution/${RecoveryPlanExecutionID}`.
 fn arn(scope: &Scope<'_>, kind: &str, id: &str) -> String {
-    let region = scope.region;
+    arn_in((scope.account_id, scope.region), kind, id)
+}
+
+/// The same in an (account, region).
+fn arn_in((account, region): (&str, &str), kind: &str, id: &str) -> String {
     format!(
-        "arn:{}:drs:{region}:{}:{kind}/{id}",
-        partition(region),
-        scope.account_id
+        "arn:{}:drs:{region}:{account}:{kind}/{id}",
+        partition(region)
     )
 }
 
@@ -259,12 +275,12 @@ fn render_plan(scope: &Scope<'_>, plan: &Plan, full: bool) -> Value {
 
 /// RecoveryPlanExecutionSummary, or with `full` the RecoveryPlanExecution (`completedAt` and
 /// tags too).
-fn render_execution(scope: &Scope<'_>, recovery: &Recovery, e: &Execution, full: bool) -> Value {
+fn render_execution(at: (&str, &str), recovery: &Recovery, e: &Execution, full: bool) -> Value {
     let job = recovery.jobs.iter().find(|j| j.id == e.job_id);
     let status = status(job);
     let mut out = json!({
-        "recoveryPlanExecutionArn": arn(scope, "recovery-plan-execution", &e.id),
-        "recoveryPlanArn": arn(scope, "recovery-plan", &e.plan_id),
+        "recoveryPlanExecutionArn": arn_in(at, "recovery-plan-execution", &e.id),
+        "recoveryPlanArn": arn_in(at, "recovery-plan", &e.plan_id),
         "mode": if e.drill { "DRILL" } else { "RECOVERY" },
         "status": status,
         "startedAt": iso(e.started),
@@ -454,7 +470,7 @@ pub(in crate::drs) fn start_execution(
                 ));
             }
             return Ok(
-                json!({ "recoveryPlanExecution": render_execution(scope, recovery, e, true) }),
+                json!({ "recoveryPlanExecution": render_execution((scope.account_id, scope.region), recovery, e, true) }),
             );
         }
     }
@@ -553,7 +569,12 @@ pub(in crate::drs) fn start_execution(
         job_id: job.id.clone(),
     };
     push_job(scope, job);
-    let out = render_execution(scope, &scope.drs.recovery, &execution, true);
+    let out = render_execution(
+        (scope.account_id, scope.region),
+        &scope.drs.recovery,
+        &execution,
+        true,
+    );
     scope.drs.recovery.plans.executions.push(execution);
     Ok(json!({ "recoveryPlanExecution": out }))
 }
@@ -600,7 +621,7 @@ pub(in crate::drs) fn list_executions(
         .executions
         .iter()
         .rev()
-        .map(|e| render_execution(scope, recovery, e, false))
+        .map(|e| render_execution((scope.account_id, scope.region), recovery, e, false))
         .filter(|e| {
             input
                 .recovery_plan_arn
@@ -644,5 +665,7 @@ pub(in crate::drs) fn get_execution(
         .iter()
         .find(|e| e.id == id)
         .ok_or_else(|| not_found(&execution_arn, "recovery-plan-execution"))?;
-    Ok(json!({ "recoveryPlanExecution": render_execution(scope, recovery, e, true) }))
+    Ok(
+        json!({ "recoveryPlanExecution": render_execution((scope.account_id, scope.region), recovery, e, true) }),
+    )
 }
