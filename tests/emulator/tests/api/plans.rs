@@ -454,3 +454,27 @@ async fn the_state_snapshot_shows_recovery_plan_executions() {
     );
     assert_eq!(executions[0]["status"], "CREATED");
 }
+
+#[tokio::test]
+async fn the_demo_plan_drills_its_healthy_prod_servers_to_completion() {
+    let env = Env::new(Fixture::demo()).await;
+    let plans = env
+        .drs()
+        .list_recovery_plans()
+        .send()
+        .await
+        .expect("list plans")
+        .recovery_plans()
+        .to_vec();
+    assert_eq!(plans.len(), 1);
+    assert_eq!(plans[0].status(), &RecoveryPlanStatus::Active);
+    let arn = start(&env, "rp-prod-core", None)
+        .await
+        .recovery_plan_execution_arn()
+        .to_owned();
+    env.emulator.advance(2);
+    assert_eq!(
+        get(&env, &arn).await.status(),
+        &RecoveryPlanExecutionStatus::Completed
+    );
+}
