@@ -7,7 +7,7 @@
 //! Authorization Reference).
 
 use crate::drs::validation;
-use crate::protocol::ApiError;
+use crate::protocol::{ApiError, Service};
 use crate::util::partition;
 use crate::world::{AwsRequest, Scope};
 use axum::http::Method;
@@ -62,7 +62,7 @@ pub(super) fn execute(
             Ok(json!({ "tags": tags }))
         }
         "TagResource" => {
-            let input: TagInput = req.json(crate::protocol::Service::Drs)?;
+            let input: TagInput = req.json(Service::Drs)?;
             let add = input
                 .tags
                 .ok_or_else(|| validation("tags", "is required"))?;
