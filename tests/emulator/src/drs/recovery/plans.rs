@@ -447,7 +447,7 @@ pub(in crate::drs) fn start_execution(
     }
     let index = find_plan(scope, &plan_arn)?;
     let request = Request {
-        plan_arn: plan_arn.clone(),
+        plan_arn,
         mode,
         pinned,
         tags: input.tags,
@@ -469,9 +469,8 @@ pub(in crate::drs) fn start_execution(
                     format!("Client token {token} was already used with different parameters"),
                 ));
             }
-            return Ok(
-                json!({ "recoveryPlanExecution": render_execution((scope.account_id, scope.region), recovery, e, true) }),
-            );
+            let same = render_execution((scope.account_id, scope.region), recovery, e, true);
+            return Ok(json!({ "recoveryPlanExecution": same }));
         }
     }
     let plan = &recovery.plans.plans[index];
