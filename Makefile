@@ -189,10 +189,17 @@ validate: $(TOOLS_STAMP) scan
 	  --region $(AWS_REGION_FOR_VALIDATE) -t $(TEMPLATE)
 
 # Static security scan of the templates; fails on any finding. Offline: no guideline download,
-# no platform mapping. Each suppression sits on its resource with the reason.
-scan: $(SCAN_STAMP)
+# no platform mapping. Each suppression sits on its resource with the reason. checkov skips the
+# resources whose conditions the defaults make false, so copies with every condition true are
+# scanned too.
+scan: $(SCAN_STAMP) $(TOOLS_STAMP)
+	@mkdir -p target
+	"$(VENV)/bin/python" infra/every-resource.py $(TEMPLATE) target/template-every-resource.json
+	"$(VENV)/bin/python" infra/every-resource.py infra/member-role.yaml \
+	  target/member-role-every-resource.json
 	BC_SKIP_MAPPING=TRUE "$(SCAN_VENV)/bin/checkov" --skip-download --quiet --compact \
-	  --framework cloudformation -f $(TEMPLATE) -f infra/member-role.yaml
+	  --framework cloudformation -f $(TEMPLATE) -f infra/member-role.yaml \
+	  -f target/template-every-resource.json -f target/member-role-every-resource.json
 
 # Cheapest first. clippy and doc run with the rust-version toolchain: clippy is a cargo check
 # with lints, so it is the MSRV check too, and doc reuses its checked dependencies; one rustc
