@@ -17,9 +17,31 @@ pub fn fmt_time(secs: i64) -> String {
         .unwrap_or_else(|_| format!("{secs} s after the epoch"))
 }
 
+/// An RFC 3339 time (as AWS's ISO 8601 date-time strings are) in epoch seconds, fractions
+/// dropped; `None` for anything else.
+pub fn parse_time(text: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(time::OffsetDateTime::unix_timestamp)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc_3339_times_parse_with_fractions_and_offsets() {
+        let cases = [
+            ("2025-12-01T11:00:00Z", Some(1_764_586_800)),
+            ("2025-12-01T11:00:00.750Z", Some(1_764_586_800)),
+            ("2025-12-01T12:00:00+01:00", Some(1_764_586_800)),
+            ("2025-12-01", None),
+            ("yesterday", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_time(text), want, "{text}");
+        }
+    }
 
     #[test]
     fn a_time_is_shown_in_rfc_3339() {

@@ -1,0 +1,364 @@
+//! Observe: read the account and Region's source servers, recent jobs, recovery instances, the
+//! logs of the jobs to report and the snapshots of the servers to launch, into the model.
+
+use crate::ask::{asked, TriggerSkips};
+use crate::config::RecoveryConfig;
+use crate::model::{
+    Facts, InitiatedBy, Job, JobStatus, LaunchStatus, LogEvent, LogItem, Participant,
+    RecoveryInstance, ReplicationState, Snapshot, SourceServer, OWN_TAGS,
+};
+use aws_sdk_drs::types::{
+    DescribeJobsRequestFilters, DescribeRecoverySnapshotsRequestFilters, Job as SdkJob,
+    JobLog as SdkJobLog, LastLaunchType, RecoveryInstance as SdkRecoveryInstance, RecoverySnapshot,
+    RecoverySnapshotsOrder, SourceServer as SdkSourceServer,
+};
+use dr_core::clock::{fmt_time, parse_time};
+use dr_core::fanout::run_bounded;
+use dr_core::ids::SourceServerId;
+use dr_core::observe::{every_page, ObserveError};
+use dr_core::report::Skips;
+use dr_core::trigger::{LaunchMode, Trigger};
+use std::collections::HashMap;
+
+/// Largest page the Describe calls are asked for; fewer round trips on large fleets.
+const PAGE_SIZE: i32 = 1000;
+
+/// The read that lists source servers.
+pub const DESCRIBE_SOURCE_SERVERS: &str = "DescribeSourceServers";
+/// The read that lists jobs.
+pub const DESCRIBE_JOBS: &str = "DescribeJobs";
+/// The read of a job's log.
+pub const DESCRIBE_JOB_LOG_ITEMS: &str = "DescribeJobLogItems";
+/// The read that lists recovery instances.
+pub const DESCRIBE_RECOVERY_INSTANCES: &str = "DescribeRecoveryInstances";
+/// The read of a server's snapshots.
+pub const DESCRIBE_RECOVERY_SNAPSHOTS: &str = "DescribeRecoverySnapshots";
+
+/// Reads what planning `trigger` needs in one account and Region, as of `now`.
+///
+/// Jobs are those created within `DRS_FOLLOW_UP` ("fromDate", DescribeJobs). Logs are read
+/// only of this function's launch jobs whose outcome is still to be reported, and snapshots
+/// only of the servers the trigger asks to launch, when the snapshot choice needs them: one
+/// DescribeRecoverySnapshots each, newest first and cut at the choice's time, one item.
+pub async fn facts(
+    drs: &aws_sdk_drs::Client,
+    config: &RecoveryConfig,
+    trigger: &Trigger,
+    now: i64,
+) -> Result<Facts, ObserveError> {
+    let tag_keys = config.choice.tag_keys();
+    let servers = every_page(
+        DESCRIBE_SOURCE_SERVERS,
+        drs.describe_source_servers()
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send(),
+        |page| {
+            page.items
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|s| source_server(s, &tag_keys))
+        },
+    )
+    .await?;
+    let jobs = every_page(
+        DESCRIBE_JOBS,
+        drs.describe_jobs()
+            .filters(
+                DescribeJobsRequestFilters::builder()
+                    .from_date(fmt_time(now - config.follow_up))
+                    .build(),
+            )
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send(),
+        |page| page.items.unwrap_or_default().into_iter().filter_map(job),
+    )
+    .await?;
+    let instances = every_page(
+        DESCRIBE_RECOVERY_INSTANCES,
+        drs.describe_recovery_instances()
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send(),
+        |page| {
+            page.items
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(recovery_instance)
+        },
+    )
+    .await?;
+    let concurrency = config.settings.max_concurrency;
+    let to_report: Vec<String> = jobs
+        .iter()
+        .filter(|j| j.is_own() && j.launch_mode().is_some() && !j.is_reported())
+        .map(|j| j.id.clone())
+        .collect();
+    let logs = run_bounded(to_report, concurrency, |id| async move {
+        let items = job_log(drs, &id).await?;
+        Ok::<_, ObserveError>((id, items))
+    })
+    .await
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+    let asked = asked(
+        config,
+        trigger,
+        &servers,
+        &mut Skips::new(),
+        &mut TriggerSkips::default(),
+    );
+    let wanted: Vec<(SourceServerId, i64)> = asked
+        .launches
+        .iter()
+        .filter_map(|w| {
+            let choice = match w.mode {
+                LaunchMode::Drill => config.drill.snapshot,
+                LaunchMode::Recovery => config.recovery.snapshot,
+            };
+            choice
+                .newest_at_or_before(now)
+                .map(|until| (w.server.id.clone(), until))
+        })
+        .collect();
+    let snapshots = run_bounded(wanted, concurrency, |(id, until)| async move {
+        let list = newest_snapshot(drs, &id, until).await?;
+        Ok::<_, ObserveError>((id, list))
+    })
+    .await
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+    Ok(Facts {
+        observed_at: now,
+        servers,
+        jobs,
+        logs,
+        instances,
+        snapshots,
+    })
+}
+
+/// Every item of job `id`'s log.
+async fn job_log(drs: &aws_sdk_drs::Client, id: &str) -> Result<Vec<LogItem>, ObserveError> {
+    every_page(
+        DESCRIBE_JOB_LOG_ITEMS,
+        drs.describe_job_log_items()
+            .job_id(id)
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send(),
+        |page| page.items.unwrap_or_default().into_iter().map(log_item),
+    )
+    .await
+}
+
+/// The newest snapshot of server `id` taken at or before `until`, as a list of at most one:
+/// "Ordering by DESC returns the most recent recovery point first" [DRS user guide: "Running a
+/// recovery plan"].
+async fn newest_snapshot(
+    drs: &aws_sdk_drs::Client,
+    id: &SourceServerId,
+    until: i64,
+) -> Result<Vec<Snapshot>, ObserveError> {
+    let out = drs
+        .describe_recovery_snapshots()
+        .source_server_id(id.as_str())
+        .order(RecoverySnapshotsOrder::Desc)
+        .filters(
+            DescribeRecoverySnapshotsRequestFilters::builder()
+                .to_date_time(fmt_time(until))
+                .build(),
+        )
+        .max_results(1)
+        .send()
+        .await
+        .map_err(ObserveError::of(DESCRIBE_RECOVERY_SNAPSHOTS))?;
+    Ok(out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(snapshot)
+        .take(1)
+        .collect())
+}
+
+/// The model's source server, keeping only the tags in `tag_keys`; `None` without a valid id.
+pub fn source_server(s: SdkSourceServer, tag_keys: &[&str]) -> Option<SourceServer> {
+    let id = SourceServerId::parse(s.source_server_id.as_deref()?).ok()?;
+    let hints = s.source_properties.and_then(|p| p.identification_hints);
+    let (hostname, fqdn, instance_id) = match hints {
+        Some(h) => (h.hostname, h.fqdn, h.aws_instance_id),
+        None => (None, None, None),
+    };
+    let mut tags: Vec<(String, String)> = s
+        .tags
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| tag_keys.contains(&k.as_str()))
+        .collect();
+    tags.sort_unstable();
+    let replication = s.data_replication_info;
+    let state = ReplicationState::from(
+        replication
+            .as_ref()
+            .and_then(|d| d.data_replication_state())
+            .map(|s| s.as_str()),
+    );
+    let lag = replication
+        .as_ref()
+        .and_then(|d| d.lag_duration())
+        .and_then(iso_duration);
+    let replication_error =
+        replication
+            .and_then(|d| d.data_replication_error)
+            .map(|e| match (e.error, e.raw_error) {
+                (Some(code), Some(raw)) => format!("{} ({raw})", code.as_str()),
+                (Some(code), None) => code.as_str().to_owned(),
+                (None, Some(raw)) => raw,
+                (None, None) => "no error given".to_owned(),
+            });
+    let last_drill = s
+        .life_cycle
+        .and_then(|l| l.last_launch)
+        .and_then(|l| l.initiated)
+        .filter(|i| i.r#type() == Some(&LastLaunchType::Drill))
+        .and_then(|i| i.api_call_date_time.as_deref().and_then(parse_time));
+    Some(SourceServer {
+        id,
+        hostname,
+        fqdn,
+        instance_id,
+        tags,
+        staging_account: s.staging_area.and_then(|a| a.staging_account_id),
+        state,
+        lag,
+        replication_error,
+        last_drill,
+    })
+}
+
+/// The tags among [`OWN_TAGS`], in key order.
+fn own_tags(tags: Option<HashMap<String, String>>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = tags
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| OWN_TAGS.contains(&k.as_str()))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// The model's job; `None` without an id (the model requires one).
+pub fn job(j: SdkJob) -> Option<Job> {
+    Some(Job {
+        initiated_by: InitiatedBy::from(j.initiated_by().map(|i| i.as_str())),
+        status: JobStatus::from(j.status().map(|s| s.as_str())),
+        created: j.creation_date_time().and_then(parse_time),
+        ended: j.end_date_time().and_then(parse_time),
+        arn: j.arn.clone(),
+        tags: own_tags(j.tags.clone()),
+        participants: j
+            .participating_servers
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|p| {
+                Some(Participant {
+                    source_server_id: SourceServerId::parse(p.source_server_id.as_deref()?).ok()?,
+                    status: LaunchStatus::from(p.launch_status().map(|s| s.as_str())),
+                    recovery_instance_id: p.recovery_instance_id,
+                })
+            })
+            .collect(),
+        id: j.job_id,
+    })
+    .filter(|j| !j.id.is_empty())
+}
+
+/// The model's log item.
+pub fn log_item(item: SdkJobLog) -> LogItem {
+    let data = item.event_data;
+    LogItem {
+        at: item.log_date_time.as_deref().and_then(parse_time),
+        event: LogEvent::from(item.event.as_ref().map(|e| e.as_str())),
+        source_server_id: data
+            .as_ref()
+            .and_then(|d| d.source_server_id.as_deref())
+            .and_then(|id| SourceServerId::parse(id).ok()),
+        raw_error: data.and_then(|d| d.raw_error),
+    }
+}
+
+/// The model's recovery instance; `None` without an id.
+pub fn recovery_instance(i: SdkRecoveryInstance) -> Option<RecoveryInstance> {
+    Some(RecoveryInstance {
+        id: i.recovery_instance_id?,
+        arn: i.arn,
+        source_server_id: i
+            .source_server_id
+            .as_deref()
+            .and_then(|id| SourceServerId::parse(id).ok()),
+        job_id: i.job_id,
+        drill: i.is_drill,
+        point_in_time: i
+            .point_in_time_snapshot_date_time
+            .as_deref()
+            .and_then(parse_time),
+        ec2_state: i.ec2_instance_state.map(|s| s.as_str().to_owned()),
+        tags: own_tags(i.tags),
+    })
+}
+
+/// The model's snapshot: its time is `timestamp` ("the actual timestamp that the snapshot was
+/// taken"), else `expectedTimestamp` [DRS API reference: RecoverySnapshot].
+pub fn snapshot(s: RecoverySnapshot) -> Option<Snapshot> {
+    let at = s
+        .timestamp
+        .as_deref()
+        .and_then(parse_time)
+        .or_else(|| parse_time(&s.expected_timestamp))?;
+    Some(Snapshot {
+        id: s.snapshot_id,
+        at,
+    })
+}
+
+/// Seconds in an ISO 8601 duration such as `PT1H2M3S`, `P1DT2H` or `PT0.5S` (fractions of a
+/// second dropped), as DRS writes `lagDuration` [DRS API reference: DataReplicationInfo,
+/// ISO8601DurationString]; `None` for anything else. Years and months are refused: their
+/// length in seconds is not fixed.
+pub fn iso_duration(text: &str) -> Option<i64> {
+    let rest = text.strip_prefix('P')?;
+    let (days, time) = match rest.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (rest, None),
+    };
+    let mut seconds: i64 = 0;
+    let mut any = false;
+    let mut add = |part: &str, units: &[(char, i64)]| -> Option<()> {
+        let mut number = String::new();
+        for c in part.chars() {
+            if c.is_ascii_digit() || c == '.' {
+                number.push(c);
+                continue;
+            }
+            let &(_, unit) = units.iter().find(|(u, _)| *u == c)?;
+            let whole = number.split('.').next().filter(|w| !w.is_empty())?;
+            seconds = seconds.checked_add(whole.parse::<i64>().ok()?.checked_mul(unit)?)?;
+            number.clear();
+            any = true;
+        }
+        number.is_empty().then_some(())
+    };
+    add(days, &[('W', 604_800), ('D', 86_400)])?;
+    if let Some(time) = time {
+        if time.is_empty() {
+            return None;
+        }
+        add(time, &[('H', 3_600), ('M', 60), ('S', 1)])?;
+    }
+    any.then_some(seconds)
+}
+
+#[cfg(test)]
+mod tests;

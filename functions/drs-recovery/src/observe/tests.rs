@@ -1,0 +1,243 @@
+use super::*;
+use crate::config::{DrillPolicy, RecoveryPolicy, SnapshotChoice, DRS_QUOTAS};
+use crate::model::{TAG_FUNCTION, TAG_MODE, TAG_REPORTED};
+use crate::testing::{drs_client, drs_error, id, NOW};
+use aws_sdk_drs::operation::describe_job_log_items::DescribeJobLogItemsOutput;
+use aws_sdk_drs::operation::describe_jobs::DescribeJobsOutput;
+use aws_sdk_drs::operation::describe_recovery_instances::DescribeRecoveryInstancesOutput;
+use aws_sdk_drs::operation::describe_recovery_snapshots::DescribeRecoverySnapshotsOutput;
+use aws_sdk_drs::operation::describe_source_servers::DescribeSourceServersOutput;
+use aws_sdk_drs::types::{
+    DataReplicationInfo, DataReplicationState, InitiatedBy as SdkInitiatedBy, JobLogEvent,
+    JobLogEventData, JobStatus as SdkJobStatus, JobType, LaunchStatus as SdkLaunchStatus,
+    ParticipatingServer,
+};
+use aws_sdk_drs::Client as Drs;
+use aws_smithy_mocks::mock;
+use dr_core::drs::{AlarmMapping, Selection, ServerChoice};
+use dr_testkit::triggers::{direct, schedule};
+
+fn config(drill_snapshot: SnapshotChoice) -> RecoveryConfig {
+    RecoveryConfig {
+        settings: dr_core::settings::Settings::default(),
+        choice: ServerChoice {
+            selection: Selection {
+                all: true,
+                ..Selection::default()
+            },
+            alarm_mapping: AlarmMapping::default(),
+        },
+        drill: DrillPolicy {
+            snapshot: drill_snapshot,
+            ttl: 8 * 3_600,
+            max_lag: 900,
+            every: None,
+        },
+        recovery: RecoveryPolicy {
+            enabled: false,
+            max_servers: 0,
+            snapshot: SnapshotChoice::OnDemand,
+            max_lag: 3_600,
+        },
+        launch_guard: 3_600,
+        follow_up: 86_400,
+        rto: None,
+        rpo: None,
+        quotas: DRS_QUOTAS,
+    }
+}
+
+fn sdk_server(n: u32, lag: Option<&str>) -> aws_sdk_drs::types::SourceServer {
+    aws_sdk_drs::types::SourceServer::builder()
+        .source_server_id(id(n))
+        .tags("Env", "prod")
+        .data_replication_info(
+            DataReplicationInfo::builder()
+                .data_replication_state(DataReplicationState::Continuous)
+                .set_lag_duration(lag.map(str::to_owned))
+                .build(),
+        )
+        .build()
+}
+
+fn sdk_job(name: &str, own: bool, reported: bool) -> aws_sdk_drs::types::Job {
+    let mut job = aws_sdk_drs::types::Job::builder()
+        .job_id(name)
+        .r#type(JobType::Launch)
+        .initiated_by(SdkInitiatedBy::StartDrill)
+        .status(SdkJobStatus::Completed)
+        .creation_date_time("2025-12-01T10:00:00Z")
+        .end_date_time("2025-12-01T10:20:00.5+00:00")
+        .participating_servers(
+            ParticipatingServer::builder()
+                .source_server_id(id(1))
+                .launch_status(SdkLaunchStatus::Launched)
+                .recovery_instance_id("i-00000000000000001")
+                .build(),
+        )
+        .tags("Owner", "someone");
+    if own {
+        job = job
+            .tags(TAG_FUNCTION, "drs-recovery")
+            .tags(TAG_MODE, "drill");
+    }
+    if reported {
+        job = job.tags(TAG_REPORTED, "2025-12-01T10:30:00Z");
+    }
+    job.build().expect("a job id")
+}
+
+/// Rules for a target with servers 1 and 2, jobs `jobs`, no instances.
+fn target(jobs: Vec<aws_sdk_drs::types::Job>) -> (Rule, Rule, Rule) {
+    (
+        mock!(Drs::describe_source_servers).then_output(|| {
+            DescribeSourceServersOutput::builder()
+                .items(sdk_server(1, Some("PT20M")))
+                .items(sdk_server(2, None))
+                .build()
+        }),
+        mock!(Drs::describe_jobs)
+            .match_requests(|r| {
+                r.filters().and_then(|f| f.from_date()) == Some("2025-11-30T11:00:00Z")
+            })
+            .then_output(move || {
+                DescribeJobsOutput::builder()
+                    .set_items(Some(jobs.clone()))
+                    .build()
+            }),
+        mock!(Drs::describe_recovery_instances)
+            .then_output(|| DescribeRecoveryInstancesOutput::builder().build()),
+    )
+}
+
+use aws_smithy_mocks::Rule;
+
+#[test]
+fn iso_durations_read_as_seconds() {
+    let cases = [
+        ("PT0S", Some(0)),
+        ("PT20M", Some(1_200)),
+        ("PT1H2M3S", Some(3_723)),
+        ("P1DT2H", Some(93_600)),
+        ("P2W", Some(1_209_600)),
+        ("PT0.5S", Some(0)),
+        ("PT1M30.25S", Some(90)),
+        ("P1Y", None),
+        ("PT", None),
+        ("P", None),
+        ("20M", None),
+        ("PT5X", None),
+        ("PT5", None),
+    ];
+    for (text, want) in cases {
+        assert_eq!(iso_duration(text), want, "{text}");
+    }
+}
+
+#[test]
+fn a_source_server_keeps_its_lag_and_only_the_tags_read() {
+    let s = source_server(sdk_server(1, Some("PT20M")), &[]).unwrap();
+    assert_eq!((s.lag, s.tags.len()), (Some(1_200), 0));
+    assert_eq!(s.state, ReplicationState::Continuous);
+}
+
+#[test]
+fn a_job_keeps_its_times_participants_and_own_tags_only() {
+    let j = job(sdk_job("drsjob-1", true, false)).unwrap();
+    assert_eq!(
+        (j.created, j.ended),
+        (Some(1_764_583_200), Some(1_764_584_400))
+    );
+    assert!(j.is_own() && !j.is_reported());
+    assert_eq!(j.launch_mode(), Some(LaunchMode::Drill));
+    assert_eq!(j.participants[0].status, LaunchStatus::Launched);
+    assert!(j.tags.iter().all(|(k, _)| k != "Owner"), "{:?}", j.tags);
+}
+
+#[tokio::test]
+async fn only_own_jobs_still_to_report_have_their_logs_read() {
+    let (servers, jobs, instances) = target(vec![
+        sdk_job("drsjob-own", true, false),
+        sdk_job("drsjob-reported", true, true),
+        sdk_job("drsjob-console", false, false),
+    ]);
+    let log = mock!(Drs::describe_job_log_items)
+        .match_requests(|r| r.job_id() == Some("drsjob-own"))
+        .then_output(|| {
+            DescribeJobLogItemsOutput::builder()
+                .items(
+                    aws_sdk_drs::types::JobLog::builder()
+                        .log_date_time("2025-12-01T10:10:00Z")
+                        .event(JobLogEvent::LaunchFailed)
+                        .event_data(
+                            JobLogEventData::builder()
+                                .source_server_id(id(1))
+                                .raw_error("boom")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        });
+    let drs = drs_client(&[&servers, &jobs, &instances, &log]);
+    let f = facts(&drs, &config(SnapshotChoice::OnDemand), &schedule(), NOW)
+        .await
+        .unwrap();
+    assert_eq!(log.num_calls(), 1);
+    assert_eq!(f.logs.len(), 1);
+    assert_eq!(
+        f.log("drsjob-own").unwrap()[0].raw_error.as_deref(),
+        Some("boom")
+    );
+    assert_eq!(f.jobs.len(), 3);
+    assert!(f.snapshots.is_empty(), "on demand reads no snapshot");
+}
+
+#[tokio::test]
+async fn snapshots_are_read_newest_first_up_to_the_choice_for_the_servers_to_launch() {
+    let (servers, jobs, instances) = target(Vec::new());
+    let snapshots = mock!(Drs::describe_recovery_snapshots)
+        .match_requests(|r| {
+            r.order() == Some(&RecoverySnapshotsOrder::Desc)
+                && r.max_results() == Some(1)
+                && r.filters().and_then(|f| f.to_date_time()) == Some("2025-12-01T10:00:00Z")
+        })
+        .then_compute_output(|r| {
+            DescribeRecoverySnapshotsOutput::builder()
+                .items(
+                    RecoverySnapshot::builder()
+                        .snapshot_id("pit-11111111111111111")
+                        .source_server_id(r.source_server_id().unwrap_or_default())
+                        .expected_timestamp("2025-12-01T09:50:00Z")
+                        .timestamp("2025-12-01T09:50:07Z")
+                        .build()
+                        .expect("a snapshot"),
+                )
+                .build()
+        });
+    let drs = drs_client(&[&servers, &jobs, &instances, &snapshots]);
+    let f = facts(
+        &drs,
+        &config(SnapshotChoice::OlderThan(3_600)),
+        &direct(&[&id(2)]),
+        NOW,
+    )
+    .await
+    .unwrap();
+    assert_eq!(snapshots.num_calls(), 1, "only the server the invoke names");
+    assert_eq!(
+        f.snapshots_of(&crate::testing::sid(2)).unwrap()[0].at,
+        1_764_582_607
+    );
+}
+
+#[tokio::test]
+async fn a_failed_read_stops_the_target_naming_the_operation() {
+    let servers = mock!(Drs::describe_source_servers)
+        .then_http_response(|| drs_error(403, "AccessDeniedException"));
+    let drs = drs_client(&[&servers]);
+    let err = facts(&drs, &config(SnapshotChoice::OnDemand), &schedule(), NOW)
+        .await
+        .unwrap_err();
+    assert_eq!(err.operation, DESCRIBE_SOURCE_SERVERS);
+}
