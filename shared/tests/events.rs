@@ -126,6 +126,47 @@ const EXPECTED: &[(&str, &str)] = &[
         "sms-replication-jobs/sms-api-call-via-sns.json",
         "SNS: aws.sms AWS API Call via CloudTrail",
     ),
+    (
+        "drs-recovery/scheduled-event.json",
+        "schedule drs-recovery-nightly-drill",
+    ),
+    ("drs-recovery/scheduler-input.json", "schedule drs-recovery"),
+    (
+        "drs-recovery/direct-invoke-drill.json",
+        "direct invoke (drill, 2 targets)",
+    ),
+    (
+        "drs-recovery/direct-invoke-dry-run.json",
+        "direct invoke (3 targets)",
+    ),
+    (
+        "drs-recovery/direct-invoke-recovery.json",
+        "direct invoke (recovery, 1 targets)",
+    ),
+    (
+        "drs-recovery/alarm-state-change.json",
+        "alarm app-01-unhealthy (ALARM)",
+    ),
+    (
+        "drs-recovery/alarm-via-sns.json",
+        "SNS: alarm web-02-status-check-failed (ALARM)",
+    ),
+    (
+        "drs-recovery/alarm-lambda-action.json",
+        "alarm db-01-status-check-failed (ALARM) via its Lambda action",
+    ),
+    (
+        "drs-recovery/launch-result-succeeded.json",
+        "aws.drs DRS Source Server Launch Result",
+    ),
+    (
+        "drs-recovery/launch-result-failed.json",
+        "aws.drs DRS Source Server Launch Result",
+    ),
+    (
+        "drs-recovery/fleet-target-invoke.json",
+        "schedule drs-recovery",
+    ),
 ];
 
 #[test]
