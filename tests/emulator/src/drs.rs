@@ -452,6 +452,7 @@ pub fn execute(world: &mut Scope<'_>, op: &str, req: &AwsRequest) -> Result<Valu
             | "StartRecoveryPlanExecution"
             | "ListRecoveryPlanExecutions"
             | "GetRecoveryPlanExecution"
+            | "ListRecoveryPlanExecutionSteps"
     );
     if !known {
         return Err(ApiError::unknown_operation(Service::Drs, op));
@@ -479,6 +480,9 @@ pub fn execute(world: &mut Scope<'_>, op: &str, req: &AwsRequest) -> Result<Valu
         }
         "ListRecoveryPlanExecutions" => {
             recovery::plans::list_executions(world, req.json(Service::Drs)?)
+        }
+        "ListRecoveryPlanExecutionSteps" => {
+            recovery::plans::list_steps(world, req.json(Service::Drs)?)
         }
         _ => recovery::plans::get_execution(world, req.json(Service::Drs)?),
     }

@@ -66,28 +66,9 @@ pub(super) fn execute(
             let add = input
                 .tags
                 .ok_or_else(|| validation("tags", "is required"))?;
-            if let Some(bad) = add
-                .iter()
-                .find(|(k, v)| k.chars().count() > MAX_TAG_TEXT || v.chars().count() > MAX_TAG_TEXT)
-            {
-                return Err(validation(
-                    "tags",
-                    &format!(
-                        "tag {:?}: keys and values have at most 256 characters",
-                        bad.0
-                    ),
-                ));
-            }
+            check_text(&add)?;
             let tags = tags_mut(world, &arn)?;
-            let total = tags.len() + add.keys().filter(|k| !tags.contains_key(*k)).count();
-            if total > MAX_TAGS {
-                return Err(validation(
-                    "tags",
-                    &format!(
-                        "a resource can have at most {MAX_TAGS} tags, this would make {total}"
-                    ),
-                ));
-            }
+            check_count(tags.len() + add.keys().filter(|k| !tags.contains_key(*k)).count())?;
             // "When you specify an existing tag key, the value is overwritten" (model).
             tags.extend(add);
             Ok(json!({}))
@@ -107,6 +88,32 @@ pub(super) fn execute(
             Ok(json!({}))
         }
     }
+}
+
+/// Refuses a tag key or value over 256 characters (the model's TagKey and TagValue) with a
+/// ValidationException.
+pub(super) fn check_text(tags: &BTreeMap<String, String>) -> Result<(), ApiError> {
+    match tags
+        .iter()
+        .find(|(k, v)| k.chars().count() > MAX_TAG_TEXT || v.chars().count() > MAX_TAG_TEXT)
+    {
+        Some((key, _)) => Err(validation(
+            "tags",
+            &format!("tag {key:?}: keys and values have at most 256 characters"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Refuses `total` tags on one resource over the model's 50 with a ValidationException.
+pub(super) fn check_count(total: usize) -> Result<(), ApiError> {
+    if total > MAX_TAGS {
+        return Err(validation(
+            "tags",
+            &format!("a resource can have at most {MAX_TAGS} tags, this would make {total}"),
+        ));
+    }
+    Ok(())
 }
 
 /// The tags of the resource `arn` names in this partition

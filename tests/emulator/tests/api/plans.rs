@@ -2,11 +2,14 @@
 
 use crate::common::{assert_error, Env};
 use aws_sdk_drs::types::{
-    JobStatus, RecoveryPlanExecution, RecoveryPlanExecutionMode, RecoveryPlanExecutionSourceServer,
-    RecoveryPlanExecutionStatus, RecoveryPlanStatus, RecoverySnapshotsOrder,
+    JobStatus, ListRecoveryPlanExecutionStepsFilter, RecoveryPlanExecution,
+    RecoveryPlanExecutionMode, RecoveryPlanExecutionSourceServer, RecoveryPlanExecutionStatus,
+    RecoveryPlanExecutionStepStatus, RecoveryPlanExecutionStepSummary,
+    RecoveryPlanServerImpactLevel, RecoveryPlanStatus, RecoverySnapshotsOrder,
 };
 use dr_emulator::fixture::{DrsServer, DrsState, RecoveryPlanSpec};
 use dr_emulator::Fixture;
+use std::collections::HashMap;
 
 fn id(n: u32) -> String {
     format!("s-{n:017}")
@@ -69,6 +72,53 @@ async fn get(env: &Env, arn: &str) -> RecoveryPlanExecution {
         .recovery_plan_execution()
         .cloned()
         .expect("execution")
+}
+
+async fn steps(
+    env: &Env,
+    arn: &str,
+    status: Option<RecoveryPlanExecutionStepStatus>,
+) -> Vec<RecoveryPlanExecutionStepSummary> {
+    env.drs()
+        .list_recovery_plan_execution_steps()
+        .recovery_plan_execution_arn(arn)
+        .set_filter(status.map(|s| {
+            ListRecoveryPlanExecutionStepsFilter::builder()
+                .status(s)
+                .build()
+        }))
+        .send()
+        .await
+        .expect("list execution steps")
+        .recovery_plan_execution_steps()
+        .to_vec()
+}
+
+/// The (server ARN, impact level, job id) of each server of a SERVER step.
+fn step_servers(
+    step: &RecoveryPlanExecutionStepSummary,
+) -> Vec<(
+    String,
+    Option<RecoveryPlanServerImpactLevel>,
+    Option<String>,
+)> {
+    step.configuration()
+        .and_then(|c| c.as_execution_server_step_configuration().ok())
+        .expect("a SERVER step")
+        .servers()
+        .iter()
+        .map(|s| {
+            (
+                s.server_arn().to_owned(),
+                s.impact_level().cloned(),
+                s.job_id().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+fn server_arn(n: u32) -> String {
+    format!("arn:aws:drs:us-east-1:123456789012:source-server/{}", id(n))
 }
 
 #[tokio::test]
@@ -477,4 +527,248 @@ async fn the_demo_plan_drills_its_healthy_prod_servers_to_completion() {
         get(&env, &arn).await.status(),
         &RecoveryPlanExecutionStatus::Completed
     );
+}
+
+#[tokio::test]
+async fn each_server_of_an_execution_step_names_the_job_that_launches_it() {
+    let env = Env::new(fixture()).await;
+    let arn = start(&env, "app", None)
+        .await
+        .recovery_plan_execution_arn()
+        .to_owned();
+    let jobs = env.drs().describe_jobs().send().await.expect("jobs");
+    let job_id = jobs.items()[0].job_id().to_owned();
+    let listed = steps(&env, &arn, None).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].step_index(), 1);
+    assert_eq!(
+        step_servers(&listed[0]),
+        [1, 2].map(|n| (
+            server_arn(n),
+            Some(RecoveryPlanServerImpactLevel::Critical),
+            Some(job_id.clone())
+        ))
+    );
+}
+
+#[tokio::test]
+async fn an_execution_step_is_executing_until_its_job_completes() {
+    let env = Env::new(fixture()).await;
+    let arn = start(&env, "app", None)
+        .await
+        .recovery_plan_execution_arn()
+        .to_owned();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        seen.push(steps(&env, &arn, None).await[0].status().clone());
+        env.emulator.advance(1);
+    }
+    assert_eq!(
+        seen,
+        [
+            RecoveryPlanExecutionStepStatus::Executing,
+            RecoveryPlanExecutionStepStatus::Executing,
+            RecoveryPlanExecutionStepStatus::Completed,
+        ]
+    );
+    assert!(steps(&env, &arn, None).await[0].error_detail().is_none());
+}
+
+#[tokio::test]
+async fn an_execution_step_with_a_failed_launch_fails_with_an_error_detail() {
+    let env = Env::new(fixture()).await;
+    env.emulator.fail_next_drs_launch(&id(2)).expect("known");
+    let arn = start(&env, "app", None)
+        .await
+        .recovery_plan_execution_arn()
+        .to_owned();
+    env.emulator.advance(2);
+    let step = steps(&env, &arn, None).await.remove(0);
+    assert_eq!(step.status(), &RecoveryPlanExecutionStepStatus::Failed);
+    assert!(step
+        .error_detail()
+        .is_some_and(|e| e.message().contains(&id(2)) && !e.message().contains(&id(1))));
+}
+
+#[tokio::test]
+async fn execution_steps_are_filtered_by_status() {
+    let env = Env::new(fixture()).await;
+    let arn = start(&env, "app", None)
+        .await
+        .recovery_plan_execution_arn()
+        .to_owned();
+    assert!(
+        steps(&env, &arn, Some(RecoveryPlanExecutionStepStatus::Completed))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        steps(&env, &arn, Some(RecoveryPlanExecutionStepStatus::Executing))
+            .await
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_steps_of_an_unknown_execution_are_not_found() {
+    let env = Env::new(fixture()).await;
+    let err = env
+        .drs()
+        .list_recovery_plan_execution_steps()
+        .recovery_plan_execution_arn(
+            "arn:aws:drs:us-east-1:123456789012:recovery-plan-execution/rpe-0",
+        )
+        .send()
+        .await
+        .expect_err("unknown execution");
+    assert_error(&err, "ResourceNotFoundException", 404);
+}
+
+#[tokio::test]
+async fn the_steps_of_a_malformed_execution_arn_are_a_validation_error() {
+    let env = Env::new(fixture()).await;
+    let err = env
+        .drs()
+        .list_recovery_plan_execution_steps()
+        .recovery_plan_execution_arn("arn:aws:drs:us-east-1:123456789012:<script>")
+        .send()
+        .await
+        .expect_err("not a StrictDRSARN");
+    assert_error(&err, "ValidationException", 400);
+}
+
+async fn start_tagged(env: &Env, plan: &str, tags: &[(&str, &str)]) -> RecoveryPlanExecution {
+    let mut request = env
+        .drs()
+        .start_recovery_plan_execution()
+        .recovery_plan_arn(plan_arn(plan))
+        .mode(RecoveryPlanExecutionMode::Drill);
+    for (k, v) in tags {
+        request = request.tags(*k, *v);
+    }
+    request
+        .send()
+        .await
+        .expect("start execution")
+        .recovery_plan_execution()
+        .cloned()
+        .expect("execution")
+}
+
+fn tag_map(tags: &[(&str, &str)]) -> HashMap<String, String> {
+    tags.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+const DRILL_TAGS: [(&str, &str); 2] = [
+    ("dr-automation:drill", "2026-12-01"),
+    ("dr-automation:trigger", "schedule"),
+];
+
+#[tokio::test]
+async fn an_executions_start_tags_are_returned_by_get_recovery_plan_execution() {
+    let env = Env::new(fixture()).await;
+    let arn = start_tagged(&env, "app", &DRILL_TAGS)
+        .await
+        .recovery_plan_execution_arn()
+        .to_owned();
+    assert_eq!(get(&env, &arn).await.tags(), Some(&tag_map(&DRILL_TAGS)));
+}
+
+#[tokio::test]
+async fn an_executions_start_tags_are_listed_by_its_arn() {
+    let env = Env::new(fixture()).await;
+    let arn = start_tagged(&env, "app", &DRILL_TAGS)
+        .await
+        .recovery_plan_execution_arn()
+        .to_owned();
+    let listed = env
+        .drs()
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .expect("list tags")
+        .tags()
+        .cloned();
+    assert_eq!(listed, Some(tag_map(&DRILL_TAGS)));
+}
+
+#[tokio::test]
+async fn more_than_fifty_start_tags_are_a_validation_error() {
+    let env = Env::new(fixture()).await;
+    let keys: Vec<String> = (0..51).map(|n| format!("k{n}")).collect();
+    let tags: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), "v")).collect();
+    let mut request = env
+        .drs()
+        .start_recovery_plan_execution()
+        .recovery_plan_arn(plan_arn("app"))
+        .mode(RecoveryPlanExecutionMode::Drill);
+    for (k, v) in &tags {
+        request = request.tags(*k, *v);
+    }
+    let err = request.send().await.expect_err("51 tags");
+    assert_error(&err, "ValidationException", 400);
+    let jobs = env.drs().describe_jobs().send().await.expect("jobs");
+    assert!(jobs.items().is_empty());
+}
+
+#[tokio::test]
+async fn executions_are_filtered_by_plan() {
+    let env = Env::new(fixture()).await;
+    start(&env, "app", None).await;
+    let solo = start(&env, "solo", None).await;
+    let listed = env
+        .drs()
+        .list_recovery_plan_executions()
+        .recovery_plan_arn(plan_arn("solo"))
+        .send()
+        .await
+        .expect("list executions")
+        .recovery_plan_executions()
+        .to_vec();
+    let arns: Vec<&str> = listed
+        .iter()
+        .map(|e| e.recovery_plan_execution_arn())
+        .collect();
+    assert_eq!(arns, [solo.recovery_plan_execution_arn()]);
+}
+
+#[tokio::test]
+async fn executions_are_filtered_by_plan_and_status_together() {
+    let env = Env::new(fixture()).await;
+    start(&env, "app", None).await;
+    start(&env, "solo", None).await;
+    env.emulator.advance(2);
+    let again = start(&env, "app", None).await;
+    let listed = env
+        .drs()
+        .list_recovery_plan_executions()
+        .recovery_plan_arn(plan_arn("app"))
+        .status(RecoveryPlanExecutionStatus::Created)
+        .send()
+        .await
+        .expect("list executions")
+        .recovery_plan_executions()
+        .to_vec();
+    let arns: Vec<&str> = listed
+        .iter()
+        .map(|e| e.recovery_plan_execution_arn())
+        .collect();
+    assert_eq!(arns, [again.recovery_plan_execution_arn()]);
+}
+
+#[tokio::test]
+async fn an_unknown_execution_status_filter_is_a_validation_error() {
+    let env = Env::new(fixture()).await;
+    let err = env
+        .drs()
+        .list_recovery_plan_executions()
+        .status(RecoveryPlanExecutionStatus::from("PAUSED"))
+        .send()
+        .await
+        .expect_err("not a RecoveryPlanExecutionStatus");
+    assert_error(&err, "ValidationException", 400);
 }

@@ -1,13 +1,13 @@
 //! DRS recovery plans: `ListRecoveryPlans`, `GetRecoveryPlan`, `StartRecoveryPlanExecution`,
-//! `ListRecoveryPlanExecutions`, `GetRecoveryPlanExecution`.
+//! `ListRecoveryPlanExecutions`, `GetRecoveryPlanExecution`, `ListRecoveryPlanExecutionSteps`.
 //!
 //! A plan comes from the fixture and has one step that recovers its servers; an execution
-//! launches one LAUNCH job of them through the recovery jobs of [`super`], and its status follows
-//! that job. Shapes and enums are drs.service-2.json's; the preconditions are those of "Running a
+//! launches one LAUNCH job of them through the recovery jobs of [`super`], and its status and
+//! that of its one step follow that job. Shapes and enums are drs.service-2.json's; the preconditions are those of "Running a
 //! recovery plan" (DRS user guide); the README names the assumptions.
 
 use super::{launch_job, push_job, Job, JobStatus, LaunchStatus, Recovery};
-use crate::drs::validation;
+use crate::drs::{tags, validation};
 use crate::fixture::RecoveryPlanSpec;
 use crate::protocol::ApiError;
 use crate::util::{hex, iso, page, partition};
@@ -89,6 +89,32 @@ fn status(job: Option<&Job>) -> &'static str {
         {
             "COMPLETED"
         }
+        _ => "FAILED",
+    }
+}
+
+/// The model's RecoveryPlanExecutionStepStatus values.
+const STEP_STATUSES: [&str; 7] = [
+    "NOT_STARTED",
+    "EXECUTING",
+    "WAITING",
+    "COMPLETED",
+    "FAILED",
+    "TIMED_OUT",
+    "SKIPPED",
+];
+
+/// Name of the one step of every plan (the emulator's: its plans have no named steps).
+const STEP_NAME: &str = "Recover servers";
+
+/// RecoveryPlanExecutionStepStatus of an execution's one SERVER step, from its job's status:
+/// EXECUTING while the job is PENDING or STARTED (the job exists from the start call on, so
+/// recovery is initiated), then COMPLETED when every server launched and FAILED otherwise
+/// (every server is CRITICAL: "CRITICAL means the step fails if this server fails", model).
+fn step_status(job: Option<&Job>) -> &'static str {
+    match status(job) {
+        "CREATED" | "IN_PROGRESS" => "EXECUTING",
+        "COMPLETED" => "COMPLETED",
         _ => "FAILED",
     }
 }
@@ -273,6 +299,21 @@ fn render_plan(scope: &Scope<'_>, plan: &Plan, full: bool) -> Value {
     out
 }
 
+/// The model's ErrorDetail of a failed execution or step, naming the servers its job did not
+/// launch. Which code DRS reports is not documented, so LAUNCH_FAILED is the emulator's.
+fn error_detail(job: Option<&Job>, job_id: &str) -> Value {
+    let failed: Vec<&str> = job
+        .into_iter()
+        .flat_map(|j| &j.participants)
+        .filter(|p| p.status != LaunchStatus::Launched)
+        .map(|p| p.source_server_id.as_str())
+        .collect();
+    json!({
+        "code": "LAUNCH_FAILED",
+        "message": format!("Job {job_id} did not launch source servers {}", failed.join(", ")),
+    })
+}
+
 /// RecoveryPlanExecutionSummary, or with `full` the RecoveryPlanExecution (`completedAt` and
 /// tags too).
 fn render_execution(at: (&str, &str), recovery: &Recovery, e: &Execution, full: bool) -> Value {
@@ -286,18 +327,7 @@ fn render_execution(at: (&str, &str), recovery: &Recovery, e: &Execution, full: 
         "startedAt": iso(e.started),
     });
     if status == "FAILED" {
-        let failed: Vec<&str> = job
-            .into_iter()
-            .flat_map(|j| &j.participants)
-            .filter(|p| p.status != LaunchStatus::Launched)
-            .map(|p| p.source_server_id.as_str())
-            .collect();
-        // The model's ErrorDetail has a code and a message; which code DRS reports is not
-        // documented, so LAUNCH_FAILED is the emulator's.
-        out["errorDetail"] = json!({
-            "code": "LAUNCH_FAILED",
-            "message": format!("Job {} did not launch source servers {}", e.job_id, failed.join(", ")),
-        });
+        out["errorDetail"] = error_detail(job, &e.job_id);
     }
     if full {
         if let Some(ended) = job.and_then(|j| j.ended) {
@@ -422,6 +452,9 @@ pub(in crate::drs) fn start_execution(
     {
         return Err(validation("clientToken", "must be at most 64 characters"));
     }
+    // The execution is a taggable resource, so its start tags meet TagResource's limits.
+    tags::check_text(&input.tags)?;
+    tags::check_count(input.tags.len())?;
     if input.source_servers.len() > MAX_PINNED {
         return Err(validation("sourceServers", "must have at most 200 items"));
     }
@@ -666,5 +699,100 @@ pub(in crate::drs) fn get_execution(
         .ok_or_else(|| not_found(&execution_arn, "recovery-plan-execution"))?;
     Ok(
         json!({ "recoveryPlanExecution": render_execution((scope.account_id, scope.region), recovery, e, true) }),
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(in crate::drs) struct ListStepsInput {
+    recovery_plan_execution_arn: Option<String>,
+    filter: Option<StepsFilter>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StepsFilter {
+    status: Option<String>,
+}
+
+/// RecoveryPlanExecutionStepSummary of an execution's one SERVER step: every server of the
+/// plan, CRITICAL ("Defaults to CRITICAL if not specified", model), with the `jobID` of the
+/// execution's job for each server that job took ("The DRS recovery job ID. Populated when
+/// recovery is initiated for this server", model).
+fn render_step(at: (&str, &str), recovery: &Recovery, e: &Execution) -> Value {
+    let (account, region) = at;
+    let job = recovery.jobs.iter().find(|j| j.id == e.job_id);
+    let plan_servers = recovery
+        .plans
+        .plans
+        .iter()
+        .find(|p| p.spec.recovery_plan_id == e.plan_id)
+        .map(|p| p.spec.source_server_ids.as_slice())
+        .unwrap_or_default();
+    let servers: Vec<Value> = plan_servers
+        .iter()
+        .map(|id| {
+            let mut server = json!({
+                "serverArn": format!("arn:{}:drs:{region}:{account}:source-server/{id}", partition(region)),
+                "impactLevel": "CRITICAL",
+            });
+            if let Some(j) = job.filter(|j| j.participants.iter().any(|p| &p.source_server_id == id)) {
+                server["jobID"] = json!(j.id);
+            }
+            server
+        })
+        .collect();
+    let status = step_status(job);
+    let mut out = json!({
+        "recoveryPlanExecutionStepArn": arn_in(at, "recovery-plan-execution", &format!("{}/step/1", e.id)),
+        "stepName": STEP_NAME,
+        "stepIndex": 1,
+        "status": status,
+        "configuration": { "executionServerStepConfiguration": { "servers": servers } },
+    });
+    if status == "FAILED" {
+        out["errorDetail"] = error_detail(job, &e.job_id);
+    }
+    out
+}
+
+/// `ListRecoveryPlanExecutionSteps`: the execution's one step, filtered by status.
+pub(in crate::drs) fn list_steps(
+    scope: &mut Scope<'_>,
+    input: ListStepsInput,
+) -> Result<Value, ApiError> {
+    let execution_arn = input
+        .recovery_plan_execution_arn
+        .ok_or_else(|| validation("recoveryPlanExecutionArn", "is required"))?;
+    let wanted = input.filter.and_then(|f| f.status);
+    if let Some(status) = wanted.as_deref().filter(|s| !STEP_STATUSES.contains(s)) {
+        return Err(validation(
+            "filter.status",
+            &format!("{status:?} is not a RecoveryPlanExecutionStepStatus"),
+        ));
+    }
+    let id = id_in(
+        scope,
+        "recoveryPlanExecutionArn",
+        &execution_arn,
+        "recovery-plan-execution",
+    )?;
+    let recovery = &scope.drs.recovery;
+    let e = recovery
+        .plans
+        .executions
+        .iter()
+        .find(|e| e.id == id)
+        .ok_or_else(|| not_found(&execution_arn, "recovery-plan-execution"))?;
+    let items: Vec<Value> =
+        std::iter::once(render_step((scope.account_id, scope.region), recovery, e))
+            .filter(|step| wanted.as_deref().is_none_or(|s| step["status"] == s))
+            .collect();
+    paged(
+        "recoveryPlanExecutionSteps",
+        &items,
+        input.next_token.as_deref(),
+        input.max_results,
     )
 }
