@@ -772,3 +772,25 @@ async fn an_unknown_execution_status_filter_is_a_validation_error() {
         .expect_err("not a RecoveryPlanExecutionStatus");
     assert_error(&err, "ValidationException", 400);
 }
+
+#[tokio::test]
+async fn an_unknown_step_status_filter_is_a_validation_error() {
+    let env = Env::new(fixture()).await;
+    let arn = start(&env, "app", None)
+        .await
+        .recovery_plan_execution_arn()
+        .to_owned();
+    let err = env
+        .drs()
+        .list_recovery_plan_execution_steps()
+        .recovery_plan_execution_arn(arn)
+        .filter(
+            ListRecoveryPlanExecutionStepsFilter::builder()
+                .status(RecoveryPlanExecutionStepStatus::from("PAUSED"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("not a RecoveryPlanExecutionStepStatus");
+    assert_error(&err, "ValidationException", 400);
+}
