@@ -2,11 +2,11 @@
 //! of expired drill instances, one `TagResource` per tag, at most `concurrency` at a time.
 
 use crate::model::{
-    describe_tags, Call, LaunchServer, START_RECOVERY, TAG_FUNCTION, TAG_MODE, TAG_REPORTED,
-    TAG_RESOURCE, TERMINATE_RECOVERY_INSTANCES,
+    describe_tags, Call, LaunchServer, START_RECOVERY, START_RECOVERY_PLAN_EXECUTION, TAG_FUNCTION,
+    TAG_MODE, TAG_REPORTED, TAG_RESOURCE, TERMINATE_RECOVERY_INSTANCES,
 };
 use crate::FUNCTION;
-use aws_sdk_drs::types::StartRecoveryRequestSourceServer;
+use aws_sdk_drs::types::{RecoveryPlanExecutionMode, StartRecoveryRequestSourceServer};
 use dr_core::error::CallFailure;
 use dr_core::fanout::run_bounded;
 use dr_core::report::TargetOutcome;
@@ -17,6 +17,10 @@ use std::collections::BTreeMap;
 enum Unit {
     Launch(LaunchMode, Vec<LaunchServer>),
     Terminate(Vec<(String, String)>),
+    RunPlan {
+        arn: String,
+        token: String,
+    },
     Tag {
         id: String,
         arn: String,
@@ -26,7 +30,7 @@ enum Unit {
 
 /// Makes the planned calls and reports one outcome per server, instance or tagged resource.
 ///
-/// Terminations go first, then launches, then tags. The SDK's retry policy retries throttling
+/// Terminations go first, then launches, then plan runs and tags. The SDK's retry policy retries throttling
 /// and transient errors first ("implement exponential backoff and retry logic to handle API
 /// throttling gracefully", DRS user guide: "Disaster recovery at scale"); what still fails is
 /// reported for every server of the call and never stops the other calls. A failed launch is
@@ -55,6 +59,7 @@ pub async fn apply(
             Call::Terminate { batch, id, why } => {
                 terminations.entry(batch).or_default().push((id, why));
             }
+            Call::RunPlan { arn, token } => tags.push(Unit::RunPlan { arn, token }),
             Call::TagInstance { id, arn, tags: t } => tags.push(Unit::Tag { id, arn, tags: t }),
             Call::MarkReported { id, arn, at } => tags.push(Unit::Tag {
                 id,
@@ -77,6 +82,7 @@ pub async fn apply(
         match unit {
             Unit::Launch(mode, servers) => launch(drs, mode, servers).await,
             Unit::Terminate(instances) => terminate(drs, instances).await,
+            Unit::RunPlan { arn, token } => vec![run_plan(drs, arn, token).await],
             Unit::Tag { id, arn, tags } => vec![tag(drs, id, &arn, tags).await],
         }
     })
@@ -172,6 +178,38 @@ async fn terminate(
                 })
                 .collect()
         }
+    }
+}
+
+/// `StartRecoveryPlanExecution` of plan `arn` in DRILL mode, tagged like a launch job.
+async fn run_plan(drs: &aws_sdk_drs::Client, arn: String, token: String) -> TargetOutcome {
+    let sent = drs
+        .start_recovery_plan_execution()
+        .recovery_plan_arn(&arn)
+        .mode(RecoveryPlanExecutionMode::Drill)
+        .client_token(token)
+        .tags(TAG_FUNCTION, FUNCTION)
+        .tags(TAG_MODE, LaunchMode::Drill.as_str())
+        .send()
+        .await;
+    match sent {
+        Ok(out) => {
+            let execution = out.recovery_plan_execution();
+            TargetOutcome::done(
+                &arn,
+                START_RECOVERY_PLAN_EXECUTION,
+                execution.map(|e| e.status().as_str().to_owned()),
+            )
+            .with_detail(format!(
+                "drill execution {}",
+                execution.map_or("with no ARN", |e| e.recovery_plan_execution_arn())
+            ))
+        }
+        Err(err) => TargetOutcome::failed(
+            &arn,
+            START_RECOVERY_PLAN_EXECUTION,
+            &CallFailure::from_sdk(&err),
+        ),
     }
 }
 

@@ -34,6 +34,8 @@ pub struct Asked<'a> {
     pub follow_up: bool,
     /// Terminate expired drill instances.
     pub cleanup: bool,
+    /// Run the recovery plan (`DRS_DRILL_PLAN_ARN`) as the scheduled drill.
+    pub plan_drill: bool,
     /// Launch results this run received, by job and server: reported even before their job
     /// completes.
     pub results: Vec<(&'a str, &'a SourceServerId, bool)>,
@@ -91,11 +93,16 @@ pub fn asked<'a>(
     for event in &trigger.events {
         match event {
             Event::Schedule(_) => {
-                for s in servers
-                    .iter()
-                    .filter(|s| config.choice.selection.covers(*s))
-                {
-                    want(s, LaunchMode::Drill, SCHEDULED.to_owned(), skips);
+                // With a recovery plan, the plan is the drill: its steps name the servers.
+                if config.drill.plan.is_some() {
+                    asked.plan_drill = true;
+                } else {
+                    for s in servers
+                        .iter()
+                        .filter(|s| config.choice.selection.covers(*s))
+                    {
+                        want(s, LaunchMode::Drill, SCHEDULED.to_owned(), skips);
+                    }
                 }
                 asked.follow_up = true;
                 asked.cleanup = true;

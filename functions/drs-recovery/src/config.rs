@@ -1,5 +1,6 @@
 //! The function's configuration, read from environment variables once at cold start.
 
+use dr_core::arn::Arn;
 use dr_core::config::{ConfigError, Env};
 use dr_core::drs::ServerChoice;
 use dr_core::settings::Settings;
@@ -95,6 +96,9 @@ pub struct DrillPolicy {
     /// How often, in seconds, a schedule drills each server (`DRS_DRILL_EVERY`); `None`: at
     /// every schedule. With it, the schedule can run often for follow-up and cleanup.
     pub every: Option<i64>,
+    /// A recovery plan a schedule runs in DRILL mode instead of drilling the selection
+    /// (`DRS_DRILL_PLAN_ARN`).
+    pub plan: Option<Arn>,
 }
 
 /// Whether and how alarms and direct invokes launch real recoveries.
@@ -189,6 +193,7 @@ impl RecoveryConfig {
                 ttl: env.duration("DRS_DRILL_TTL", 8 * 3_600)?,
                 max_lag: drill_lag,
                 every: env.optional_duration("DRS_DRILL_EVERY")?,
+                plan: recovery_plan(env)?,
             },
             recovery: RecoveryPolicy {
                 enabled,
@@ -206,6 +211,28 @@ impl RecoveryConfig {
             quotas,
         })
     }
+}
+
+/// `DRS_DRILL_PLAN_ARN`: a DRS `recovery-plan/...` ARN with its account and Region, which say
+/// in which fleet target the plan runs.
+fn recovery_plan(env: &Env) -> Result<Option<Arn>, ConfigError> {
+    const VAR: &str = "DRS_DRILL_PLAN_ARN";
+    let Some(arn) = env.arn(VAR, "drs")? else {
+        return Ok(None);
+    };
+    if !arn.resource().starts_with("recovery-plan/")
+        || arn.account().is_none()
+        || arn.region().is_none()
+    {
+        return Err(ConfigError::new(
+            VAR,
+            format!(
+                "`{}` is not a recovery plan ARN (arn:aws:drs:<region>:<account>:recovery-plan/<id>)",
+                arn.as_str()
+            ),
+        ));
+    }
+    Ok(Some(arn))
 }
 
 #[cfg(test)]

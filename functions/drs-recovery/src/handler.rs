@@ -38,7 +38,7 @@ impl Function for Recovery {
         trigger: &Trigger,
         now: i64,
     ) -> Result<Facts, ObserveError> {
-        observe::facts(&target.clients, &self.config, trigger, now).await
+        observe::facts(&target.clients, &self.config, &target.target, trigger, now).await
     }
 
     fn plan(&self, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<Call>> {

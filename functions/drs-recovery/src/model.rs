@@ -16,6 +16,10 @@ pub const START_RECOVERY: &str = "StartRecovery";
 pub const LAUNCH: &str = "Launch";
 /// The operation that terminates recovery instances.
 pub const TERMINATE_RECOVERY_INSTANCES: &str = "TerminateRecoveryInstances";
+/// The operation that runs a recovery plan.
+pub const START_RECOVERY_PLAN_EXECUTION: &str = "StartRecoveryPlanExecution";
+/// The outcome of a recovery plan execution, as the follow-up reports it.
+pub const PLAN_EXECUTION: &str = "RecoveryPlanExecution";
 /// The operation that tags a recovery instance or a job.
 pub const TAG_RESOURCE: &str = "TagResource";
 
@@ -173,6 +177,9 @@ pub struct Job {
     pub tags: Vec<(String, String)>,
     /// `participatingServers`.
     pub participants: Vec<Participant>,
+    /// The ARN of this function's recovery plan execution whose step launched the job, and
+    /// whether that execution was reported: such a job is followed up as the function's own.
+    pub execution: Option<(String, bool)>,
 }
 
 impl Job {
@@ -185,9 +192,10 @@ impl Job {
         }
     }
 
-    /// Whether this function launched it: tagged with its name.
+    /// Whether this function launched it: tagged with its name, or run by one of its recovery
+    /// plan executions.
     pub fn is_own(&self) -> bool {
-        tag(&self.tags, TAG_FUNCTION) == Some(crate::FUNCTION)
+        tag(&self.tags, TAG_FUNCTION) == Some(crate::FUNCTION) || self.execution.is_some()
     }
 
     /// Whether the job has not completed: it still counts against the active-job quotas.
@@ -195,9 +203,10 @@ impl Job {
         self.status != JobStatus::Completed
     }
 
-    /// Whether its outcome was already reported.
+    /// Whether its outcome was already reported, on the job or, for a plan's job, on its
+    /// execution.
     pub fn is_reported(&self) -> bool {
-        tag(&self.tags, TAG_REPORTED).is_some()
+        tag(&self.tags, TAG_REPORTED).is_some() || self.execution.as_ref().is_some_and(|e| e.1)
     }
 
     /// The participant for `id`.
@@ -283,6 +292,63 @@ impl RecoveryInstance {
     }
 }
 
+dr_core::aws_enum! {
+    /// `RecoveryPlanExecution.status` [DRS API reference: RecoveryPlanExecution].
+    ExecutionStatus {
+        /// Created, not started.
+        Created = "CREATED",
+        /// Running its steps.
+        InProgress = "IN_PROGRESS",
+        /// Every step done.
+        Completed = "COMPLETED",
+        /// A step failed and the plan stopped.
+        Failed = "FAILED",
+        /// Being cancelled.
+        Cancelling = "CANCELLING",
+        /// Cancelled.
+        Cancelled = "CANCELLED",
+    }
+}
+
+impl ExecutionStatus {
+    /// Whether the execution has ended: "a plan can have only one non-terminal execution"
+    /// [DRS user guide: "Running a recovery plan"].
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
+    }
+}
+
+/// A run of a recovery plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanExecution {
+    /// `recoveryPlanExecutionArn`.
+    pub arn: String,
+    /// `mode` is DRILL.
+    pub drill: bool,
+    /// `status`.
+    pub status: ExecutionStatus,
+    /// `startedAt`, epoch seconds.
+    pub started: Option<i64>,
+    /// `completedAt`, epoch seconds.
+    pub completed: Option<i64>,
+    /// `errorDetail`: `code: message`.
+    pub error: Option<String>,
+    /// Its tags among [`OWN_TAGS`].
+    pub tags: Vec<(String, String)>,
+}
+
+impl PlanExecution {
+    /// Whether this function started it.
+    pub fn is_own(&self) -> bool {
+        tag(&self.tags, TAG_FUNCTION) == Some(crate::FUNCTION)
+    }
+
+    /// Whether its outcome was already reported.
+    pub fn is_reported(&self) -> bool {
+        tag(&self.tags, TAG_REPORTED).is_some()
+    }
+}
+
 /// A point-in-time recovery snapshot of a server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
@@ -308,6 +374,8 @@ pub struct Facts {
     /// The snapshots of the servers a launch may take, by server, when the snapshot choice
     /// needs them.
     pub snapshots: Vec<(SourceServerId, Vec<Snapshot>)>,
+    /// The executions of `DRS_DRILL_PLAN_ARN`, when this target holds the plan.
+    pub executions: Vec<PlanExecution>,
 }
 
 impl Facts {
@@ -362,7 +430,16 @@ pub enum Call {
         /// The tags.
         tags: Vec<(String, String)>,
     },
-    /// `TagResource` on a job whose outcome this run reports, so that it is reported once.
+    /// `StartRecoveryPlanExecution` of the recovery plan in DRILL mode.
+    RunPlan {
+        /// The plan's ARN.
+        arn: String,
+        /// The client token: the same for a trigger delivered again, so DRS starts one
+        /// execution [DRS API reference: StartRecoveryPlanExecution, clientToken].
+        token: String,
+    },
+    /// `TagResource` on a job or plan execution whose outcome this run reports, so that it is
+    /// reported once.
     MarkReported {
         /// The job's id, for the report.
         id: String,
@@ -397,6 +474,8 @@ impl Action for Call {
                     server.why
                 ),
             ),
+            Call::RunPlan { arn, .. } => TargetOutcome::planned(arn, START_RECOVERY_PLAN_EXECUTION)
+                .with_detail("drill of the recovery plan"),
             Call::TagInstance { id, tags, .. } => {
                 TargetOutcome::planned(id, TAG_RESOURCE).with_detail(describe_tags(tags))
             }

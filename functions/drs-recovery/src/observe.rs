@@ -4,16 +4,20 @@
 use crate::ask::{asked, TriggerSkips};
 use crate::config::RecoveryConfig;
 use crate::model::{
-    Facts, InitiatedBy, Job, JobStatus, LaunchStatus, LogEvent, LogItem, Participant,
-    RecoveryInstance, ReplicationState, Snapshot, SourceServer, OWN_TAGS,
+    ExecutionStatus, Facts, InitiatedBy, Job, JobStatus, LaunchStatus, LogEvent, LogItem,
+    Participant, PlanExecution, RecoveryInstance, ReplicationState, Snapshot, SourceServer,
+    OWN_TAGS,
 };
 use aws_sdk_drs::types::{
     DescribeJobsRequestFilters, DescribeRecoverySnapshotsRequestFilters, Job as SdkJob,
-    JobLog as SdkJobLog, LastLaunchType, RecoveryInstance as SdkRecoveryInstance, RecoverySnapshot,
-    RecoverySnapshotsOrder, SourceServer as SdkSourceServer,
+    JobLog as SdkJobLog, LastLaunchType, RecoveryInstance as SdkRecoveryInstance,
+    RecoveryPlanExecution as SdkPlanExecution, RecoveryPlanExecutionMode,
+    RecoveryPlanExecutionStepConfiguration, RecoverySnapshot, RecoverySnapshotsOrder,
+    SourceServer as SdkSourceServer,
 };
 use dr_core::clock::{fmt_time, parse_time};
 use dr_core::fanout::run_bounded;
+use dr_core::fleet::Target;
 use dr_core::ids::SourceServerId;
 use dr_core::observe::{every_page, ObserveError};
 use dr_core::report::Skips;
@@ -33,6 +37,12 @@ pub const DESCRIBE_JOB_LOG_ITEMS: &str = "DescribeJobLogItems";
 pub const DESCRIBE_RECOVERY_INSTANCES: &str = "DescribeRecoveryInstances";
 /// The read of a server's snapshots.
 pub const DESCRIBE_RECOVERY_SNAPSHOTS: &str = "DescribeRecoverySnapshots";
+/// The read that lists a recovery plan's executions.
+pub const LIST_RECOVERY_PLAN_EXECUTIONS: &str = "ListRecoveryPlanExecutions";
+/// The read of one execution, with its end and tags.
+pub const GET_RECOVERY_PLAN_EXECUTION: &str = "GetRecoveryPlanExecution";
+/// The read of an execution's steps, with each server's job.
+pub const LIST_RECOVERY_PLAN_EXECUTION_STEPS: &str = "ListRecoveryPlanExecutionSteps";
 
 /// Reads what planning `trigger` needs in one account and Region, as of `now`.
 ///
@@ -43,6 +53,7 @@ pub const DESCRIBE_RECOVERY_SNAPSHOTS: &str = "DescribeRecoverySnapshots";
 pub async fn facts(
     drs: &aws_sdk_drs::Client,
     config: &RecoveryConfig,
+    target: &Target,
     trigger: &Trigger,
     now: i64,
 ) -> Result<Facts, ObserveError> {
@@ -61,7 +72,7 @@ pub async fn facts(
         },
     )
     .await?;
-    let jobs = every_page(
+    let mut jobs = every_page(
         DESCRIBE_JOBS,
         drs.describe_jobs()
             .filters(
@@ -90,6 +101,13 @@ pub async fn facts(
     )
     .await?;
     let concurrency = config.settings.max_concurrency;
+    let executions = match &config.drill.plan {
+        Some(plan) if target.covers(plan.account(), plan.region()) => {
+            executions(drs, plan.as_str(), now - config.follow_up, concurrency).await?
+        }
+        _ => Vec::new(),
+    };
+    link_plan_jobs(drs, &executions, &mut jobs, concurrency).await?;
     let to_report: Vec<String> = jobs
         .iter()
         .filter(|j| j.is_own() && j.launch_mode().is_some() && !j.is_reported())
@@ -136,7 +154,113 @@ pub async fn facts(
         logs,
         instances,
         snapshots,
+        executions,
     })
+}
+
+/// The executions of recovery plan `plan` started since `since`, each read in full for its
+/// end and tags (the list's summaries have neither [DRS API reference:
+/// RecoveryPlanExecutionSummary]).
+async fn executions(
+    drs: &aws_sdk_drs::Client,
+    plan: &str,
+    since: i64,
+    concurrency: usize,
+) -> Result<Vec<PlanExecution>, ObserveError> {
+    let recent: Vec<String> = every_page(
+        LIST_RECOVERY_PLAN_EXECUTIONS,
+        drs.list_recovery_plan_executions()
+            .recovery_plan_arn(plan)
+            .into_paginator()
+            .send(),
+        |page| {
+            page.recovery_plan_executions
+                .into_iter()
+                .filter(|e| {
+                    !is_terminal(e.status())
+                        || parse_time(e.started_at()).is_none_or(|t| t >= since)
+                })
+                .map(|e| e.recovery_plan_execution_arn)
+        },
+    )
+    .await?;
+    run_bounded(recent, concurrency, |arn| async move {
+        let out = drs
+            .get_recovery_plan_execution()
+            .recovery_plan_execution_arn(arn)
+            .send()
+            .await
+            .map_err(ObserveError::of(GET_RECOVERY_PLAN_EXECUTION))?;
+        Ok(out.recovery_plan_execution.map(plan_execution))
+    })
+    .await
+    .into_iter()
+    .filter_map(Result::transpose)
+    .collect()
+}
+
+fn is_terminal(status: &aws_sdk_drs::types::RecoveryPlanExecutionStatus) -> bool {
+    ExecutionStatus::from(status.as_str()).is_terminal()
+}
+
+/// Marks the jobs that this function's executions launched, from each execution's steps: "The
+/// DRS recovery job ID. Populated when recovery is initiated for this server" [DRS API
+/// reference: RecoveryPlanExecutionServer].
+async fn link_plan_jobs(
+    drs: &aws_sdk_drs::Client,
+    executions: &[PlanExecution],
+    jobs: &mut [Job],
+    concurrency: usize,
+) -> Result<(), ObserveError> {
+    let own: Vec<&PlanExecution> = executions.iter().filter(|e| e.is_own()).collect();
+    let linked = run_bounded(own, concurrency, |e| async move {
+        let job_ids = every_page(
+            LIST_RECOVERY_PLAN_EXECUTION_STEPS,
+            drs.list_recovery_plan_execution_steps()
+                .recovery_plan_execution_arn(&e.arn)
+                .into_paginator()
+                .send(),
+            |page| {
+                page.recovery_plan_execution_steps
+                    .into_iter()
+                    .filter_map(|step| {
+                        match step.configuration? {
+                        RecoveryPlanExecutionStepConfiguration::ExecutionServerStepConfiguration(
+                            c,
+                        ) => Some(c.servers),
+                        _ => None,
+                    }
+                    })
+                    .flatten()
+                    .filter_map(|server| server.job_id)
+            },
+        )
+        .await?;
+        Ok::<_, ObserveError>((e, job_ids))
+    })
+    .await;
+    for result in linked {
+        let (execution, job_ids) = result?;
+        for job in jobs.iter_mut().filter(|j| job_ids.contains(&j.id)) {
+            job.execution = Some((execution.arn.clone(), execution.is_reported()));
+        }
+    }
+    Ok(())
+}
+
+/// The model's plan execution.
+pub fn plan_execution(e: SdkPlanExecution) -> PlanExecution {
+    PlanExecution {
+        drill: e.mode() == &RecoveryPlanExecutionMode::Drill,
+        status: ExecutionStatus::from(e.status().as_str()),
+        started: parse_time(e.started_at()),
+        completed: e.completed_at().and_then(parse_time),
+        error: e
+            .error_detail()
+            .map(|d| format!("{}: {}", d.code(), d.message())),
+        tags: own_tags(e.tags.clone()),
+        arn: e.recovery_plan_execution_arn,
+    }
 }
 
 /// Every item of job `id`'s log.
@@ -270,6 +394,7 @@ pub fn job(j: SdkJob) -> Option<Job> {
                 })
             })
             .collect(),
+        execution: None,
         id: j.job_id,
     })
     .filter(|j| !j.id.is_empty())

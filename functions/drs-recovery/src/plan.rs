@@ -10,6 +10,11 @@
 //!   terminated. An instance goes only when DRS calls it a drill (`isDrill`) *and* this
 //!   function's tag or job says it launched it as one: a real recovery's instance is never
 //!   terminated, and neither is anyone else's.
+//! - **Recovery plan** (`DRS_DRILL_PLAN_ARN`): a schedule runs the plan in DRILL mode instead,
+//!   in the target that holds it, with a client token. Its executions are reported once they
+//!   end, and the jobs their steps name are followed up as the function's own, so the drill
+//!   instances a plan launches, which DRS never terminates [DRS user guide: "Running a recovery
+//!   plan"], are tagged and cleaned up like the others.
 //! - **Launch**: a schedule drills every selected server, a direct invoke launches its targets
 //!   in its mode (a drill unless it says otherwise), an alarm in ALARM recovers the servers it
 //!   maps to. A real recovery needs `DRS_RECOVERY_ENABLED` and stays within
@@ -27,9 +32,9 @@
 use crate::ask::{asked, Asked, TriggerSkips};
 use crate::config::{RecoveryConfig, SnapshotChoice};
 use crate::model::{
-    tag, Call, Facts, Job, JobStatus, LaunchServer, LaunchStatus, LogItem, RecoveryInstance,
-    ReplicationState, Snapshot, SourceServer, LAUNCH, TAG_FUNCTION, TAG_JOB, TAG_LAUNCHED_AT,
-    TAG_MODE,
+    tag, Call, ExecutionStatus, Facts, Job, JobStatus, LaunchServer, LaunchStatus, LogItem,
+    RecoveryInstance, ReplicationState, Snapshot, SourceServer, LAUNCH, PLAN_EXECUTION,
+    TAG_FUNCTION, TAG_JOB, TAG_LAUNCHED_AT, TAG_MODE,
 };
 use crate::FUNCTION;
 use dr_core::clock::{fmt_time, parse_time};
@@ -62,6 +67,12 @@ pub fn plan(config: &RecoveryConfig, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<
             let mut quota = Quota::of(config, facts);
             if asked.follow_up {
                 follow_up(config, facts, &asked, &mut plan);
+                follow_up_executions(config, facts, &mut plan);
+            }
+            if let (true, Some(arn)) = (asked.plan_drill, &config.drill.plan) {
+                if observed.target.covers(arn.account(), arn.region()) {
+                    plan_drill(config, facts, arn.as_str(), &mut plan);
+                }
             }
             if asked.cleanup {
                 cleanup(config, facts, &mut quota, &mut plan);
@@ -146,13 +157,21 @@ fn follow_up(config: &RecoveryConfig, facts: &Facts, asked: &Asked<'_>, plan: &m
         if job.is_reported() {
             continue;
         }
-        if job.status == JobStatus::Completed {
+        // A plan's job is reported with its execution, once the execution has ended.
+        let execution = job.execution.as_ref().map(|(arn, _)| {
+            facts
+                .executions
+                .iter()
+                .find(|e| e.arn == *arn)
+                .is_some_and(|e| e.status.is_terminal())
+        });
+        if job.status == JobStatus::Completed && execution != Some(false) {
             let log = facts.log(&job.id).unwrap_or_default();
             for p in &job.participants {
                 plan.outcomes
                     .push(launch_outcome(config, facts, job, mode, p, log));
             }
-            if let Some(arn) = &job.arn {
+            if let (Some(arn), None) = (&job.arn, &job.execution) {
                 plan.actions.push(Call::MarkReported {
                     id: job.id.clone(),
                     arn: arn.clone(),
@@ -203,6 +222,109 @@ fn follow_up(config: &RecoveryConfig, facts: &Facts, asked: &Asked<'_>, plan: &m
             ));
         }
     }
+}
+
+/// Reports each of this function's recovery plan executions that has ended, once: its status
+/// and the time from `startedAt` to `completedAt` [DRS API reference: RecoveryPlanExecution].
+fn follow_up_executions(config: &RecoveryConfig, facts: &Facts, plan: &mut Plan<Call>) {
+    for e in facts
+        .executions
+        .iter()
+        .filter(|e| e.is_own() && !e.is_reported())
+    {
+        if !e.status.is_terminal() {
+            plan.skips.push(Skip::new(
+                &e.arn,
+                format!(
+                    "recovery plan execution {}: reported when it ends",
+                    e.status.as_str()
+                ),
+            ));
+            continue;
+        }
+        let evidence = RecoveryEvidence {
+            drill: e.drill,
+            recovery_time_seconds: e.started.zip(e.completed).map(|(s, c)| c - s),
+            recovery_point_age_seconds: None,
+            rto_seconds: config.rto,
+            rpo_seconds: None,
+        };
+        let outcome = if e.status == ExecutionStatus::Completed {
+            TargetOutcome::done(&e.arn, PLAN_EXECUTION, Some(e.status.as_str().to_owned()))
+                .with_detail(format!(
+                    "recovery plan drill completed{}",
+                    objectives(&evidence)
+                ))
+        } else {
+            let failure = launch_failure(e.error.as_deref().unwrap_or("no errorDetail"));
+            let mut outcome = TargetOutcome::failed(&e.arn, PLAN_EXECUTION, &failure);
+            outcome.state = Some(e.status.as_str().to_owned());
+            outcome
+        };
+        plan.outcomes.push(outcome.with_evidence(evidence));
+        plan.actions.push(Call::MarkReported {
+            id: e.arn.clone(),
+            arn: e.arn.clone(),
+            at: fmt_time(facts.observed_at),
+        });
+    }
+}
+
+/// Runs the recovery plan in DRILL mode unless an execution has not ended, the last drill is
+/// more recent than `DRS_DRILL_EVERY`, or one started within `DRS_LAUNCH_GUARD`. "A plan can
+/// have only one non-terminal execution" [DRS user guide: "Running a recovery plan"]; the
+/// client token, the same within one guard window, makes a delivery racing this run's start
+/// the same execution.
+fn plan_drill(config: &RecoveryConfig, facts: &Facts, arn: &str, plan: &mut Plan<Call>) {
+    let now = facts.observed_at;
+    if let Some(e) = facts.executions.iter().find(|e| !e.status.is_terminal()) {
+        plan.skips.push(Skip::new(
+            arn,
+            format!(
+                "scheduled plan drill: execution {} is {}",
+                e.arn,
+                e.status.as_str()
+            ),
+        ));
+        return;
+    }
+    let last = facts
+        .executions
+        .iter()
+        .filter(|e| e.drill)
+        .filter_map(|e| e.started)
+        .max();
+    if let Some(last) = last {
+        let age = now - last;
+        let (bound, var) = match config.drill.every {
+            Some(every) if every > config.launch_guard => (every, "DRS_DRILL_EVERY"),
+            _ => (config.launch_guard, "DRS_LAUNCH_GUARD"),
+        };
+        if age < bound {
+            plan.skips.push(Skip::new(
+                arn,
+                format!(
+                    "scheduled plan drill: not due: its last drill started {} ago, within {var} {}",
+                    human(age.max(0)),
+                    human(bound)
+                ),
+            ));
+            return;
+        }
+    }
+    let window = now / config.launch_guard.max(1);
+    plan.actions.push(Call::RunPlan {
+        arn: arn.to_owned(),
+        token: format!("{FUNCTION}-{:016x}", fnv1a(&format!("{arn}@{window}"))),
+    });
+}
+
+/// FNV-1a, 64 bits: a stable digest for client tokens (the model allows at most 64
+/// characters).
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Tags each instance `job` launched that does not carry this function's tags yet.

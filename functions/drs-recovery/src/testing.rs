@@ -77,6 +77,7 @@ pub fn own_job(
                 status: status.clone(),
             })
             .collect(),
+        execution: None,
     }
 }
 

@@ -14,6 +14,7 @@ fn defaults_drill_safely_and_never_recover() {
             ttl: 8 * 3_600,
             max_lag: 15 * 60,
             every: None,
+            plan: None,
         }
     );
     assert!(!c.recovery.enabled);
@@ -30,6 +31,10 @@ fn every_variable_is_read() {
         ("DRS_DRILL_SNAPSHOT", "latest"),
         ("DRS_DRILL_TTL", "2h"),
         ("DRS_DRILL_EVERY", "7d"),
+        (
+            "DRS_DRILL_PLAN_ARN",
+            "arn:aws:drs:us-east-1:123456789012:recovery-plan/rp-prod-core",
+        ),
         ("DRS_MAX_LAG", "5m"),
         ("DRS_RECOVERY_ENABLED", "true"),
         ("DRS_RECOVERY_MAX_SERVERS", "12"),
@@ -48,6 +53,10 @@ fn every_variable_is_read() {
     assert_eq!(
         (c.drill.ttl, c.drill.max_lag, c.drill.every),
         (7_200, 300, Some(604_800))
+    );
+    assert_eq!(
+        c.drill.plan.as_ref().map(|a| a.resource()),
+        Some("recovery-plan/rp-prod-core")
     );
     assert_eq!(
         c.recovery,
@@ -141,6 +150,13 @@ fn invalid_configurations_fail_with_the_variable_named() {
         (
             &[("DRS_TAGS", "Env=prod"), ("DRS_JOB_SERVERS", "201")],
             "configuration DRS_JOB_SERVERS: 201 is out of range (allowed 1 to 200)",
+        ),
+        (
+            &[
+                ("DRS_TAGS", "Env=prod"),
+                ("DRS_DRILL_PLAN_ARN", "arn:aws:drs:us-east-1:123456789012:job/drsjob-1"),
+            ],
+            "configuration DRS_DRILL_PLAN_ARN: `arn:aws:drs:us-east-1:123456789012:job/drsjob-1` is not a recovery plan ARN",
         ),
         (
             &[("DRS_TAGS", "Env=prod"), ("DRS_RTO", "soon")],

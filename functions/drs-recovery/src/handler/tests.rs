@@ -37,6 +37,7 @@ fn function(recovery: bool) -> Recovery {
                 ttl: 8 * 3_600,
                 max_lag: 900,
                 every: None,
+                plan: None,
             },
             recovery: RecoveryPolicy {
                 enabled: recovery,

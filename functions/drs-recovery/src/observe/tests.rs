@@ -32,6 +32,7 @@ fn config(drill_snapshot: SnapshotChoice) -> RecoveryConfig {
             ttl: 8 * 3_600,
             max_lag: 900,
             every: None,
+            plan: None,
         },
         recovery: RecoveryPolicy {
             enabled: false,
@@ -112,6 +113,10 @@ fn target(jobs: Vec<aws_sdk_drs::types::Job>) -> (Rule, Rule, Rule) {
 
 use aws_smithy_mocks::Rule;
 
+fn home() -> Target {
+    Target::home(None, None)
+}
+
 #[test]
 fn iso_durations_read_as_seconds() {
     let cases = [
@@ -180,9 +185,15 @@ async fn only_own_jobs_still_to_report_have_their_logs_read() {
                 .build()
         });
     let drs = drs_client(&[&servers, &jobs, &instances, &log]);
-    let f = facts(&drs, &config(SnapshotChoice::OnDemand), &schedule(), NOW)
-        .await
-        .unwrap();
+    let f = facts(
+        &drs,
+        &config(SnapshotChoice::OnDemand),
+        &home(),
+        &schedule(),
+        NOW,
+    )
+    .await
+    .unwrap();
     assert_eq!(log.num_calls(), 1);
     assert_eq!(f.logs.len(), 1);
     assert_eq!(
@@ -219,6 +230,7 @@ async fn snapshots_are_read_newest_first_up_to_the_choice_for_the_servers_to_lau
     let f = facts(
         &drs,
         &config(SnapshotChoice::OlderThan(3_600)),
+        &home(),
         &direct(&[&id(2)]),
         NOW,
     )
@@ -236,8 +248,107 @@ async fn a_failed_read_stops_the_target_naming_the_operation() {
     let servers = mock!(Drs::describe_source_servers)
         .then_http_response(|| drs_error(403, "AccessDeniedException"));
     let drs = drs_client(&[&servers]);
-    let err = facts(&drs, &config(SnapshotChoice::OnDemand), &schedule(), NOW)
-        .await
-        .unwrap_err();
+    let err = facts(
+        &drs,
+        &config(SnapshotChoice::OnDemand),
+        &home(),
+        &schedule(),
+        NOW,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.operation, DESCRIBE_SOURCE_SERVERS);
+}
+
+#[tokio::test]
+async fn a_plans_executions_are_read_in_full_and_link_the_jobs_their_steps_name() {
+    use aws_sdk_drs::operation::get_recovery_plan_execution::GetRecoveryPlanExecutionOutput;
+    use aws_sdk_drs::operation::list_recovery_plan_execution_steps::ListRecoveryPlanExecutionStepsOutput;
+    use aws_sdk_drs::operation::list_recovery_plan_executions::ListRecoveryPlanExecutionsOutput;
+    use aws_sdk_drs::types::{
+        ExecutionServerStepConfiguration, RecoveryPlanExecution, RecoveryPlanExecutionServer,
+        RecoveryPlanExecutionStatus, RecoveryPlanExecutionStepStatus,
+        RecoveryPlanExecutionStepSummary, RecoveryPlanExecutionSummary,
+    };
+    const PLAN: &str = "arn:aws:drs:us-east-1:123456789012:recovery-plan/rp-1";
+    const RUN: &str = "arn:aws:drs:us-east-1:123456789012:recovery-plan-execution/rpe-1";
+    let mut c = config(SnapshotChoice::OnDemand);
+    c.drill.plan = Some(dr_core::arn::Arn::parse(PLAN).unwrap());
+    let (servers, jobs, instances) = target(vec![sdk_job("drsjob-plan", false, false)]);
+    let list = mock!(Drs::list_recovery_plan_executions)
+        .match_requests(|r| r.recovery_plan_arn() == Some(PLAN))
+        .then_output(|| {
+            ListRecoveryPlanExecutionsOutput::builder()
+                .recovery_plan_executions(
+                    RecoveryPlanExecutionSummary::builder()
+                        .recovery_plan_execution_arn(RUN)
+                        .recovery_plan_arn(PLAN)
+                        .mode(RecoveryPlanExecutionMode::Drill)
+                        .status(RecoveryPlanExecutionStatus::Completed)
+                        .started_at("2025-12-01T10:00:00Z")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap()
+        });
+    let get = mock!(Drs::get_recovery_plan_execution).then_output(|| {
+        GetRecoveryPlanExecutionOutput::builder()
+            .recovery_plan_execution(
+                RecoveryPlanExecution::builder()
+                    .recovery_plan_execution_arn(RUN)
+                    .recovery_plan_arn(PLAN)
+                    .mode(RecoveryPlanExecutionMode::Drill)
+                    .status(RecoveryPlanExecutionStatus::Completed)
+                    .started_at("2025-12-01T10:00:00Z")
+                    .completed_at("2025-12-01T10:25:00Z")
+                    .tags(TAG_FUNCTION, "drs-recovery")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    });
+    let steps = mock!(Drs::list_recovery_plan_execution_steps).then_output(|| {
+        ListRecoveryPlanExecutionStepsOutput::builder()
+            .recovery_plan_execution_steps(
+                RecoveryPlanExecutionStepSummary::builder()
+                    .recovery_plan_execution_step_arn(format!("{RUN}/step/1"))
+                    .step_name("servers")
+                    .step_index(1)
+                    .status(RecoveryPlanExecutionStepStatus::from("COMPLETED"))
+                    .configuration(
+                        RecoveryPlanExecutionStepConfiguration::ExecutionServerStepConfiguration(
+                            ExecutionServerStepConfiguration::builder()
+                                .servers(
+                                    RecoveryPlanExecutionServer::builder()
+                                        .server_arn(format!(
+                                            "arn:aws:drs:us-east-1:123456789012:source-server/{}",
+                                            id(1)
+                                        ))
+                                        .job_id("drsjob-plan")
+                                        .build()
+                                        .unwrap(),
+                                )
+                                .build()
+                                .unwrap(),
+                        ),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap()
+    });
+    let log = mock!(Drs::describe_job_log_items)
+        .then_output(|| DescribeJobLogItemsOutput::builder().build());
+    let drs = drs_client(&[&servers, &jobs, &instances, &list, &get, &steps, &log]);
+    let f = facts(&drs, &c, &home(), &schedule(), NOW).await.unwrap();
+    assert_eq!(f.executions.len(), 1);
+    assert_eq!(f.executions[0].completed, Some(1_764_584_700));
+    assert!(f.executions[0].is_own());
+    assert_eq!(f.jobs[0].execution, Some((RUN.to_owned(), false)));
+    assert!(
+        f.jobs[0].is_own(),
+        "a job of an own execution is followed up"
+    );
 }

@@ -1,6 +1,6 @@
 use super::*;
 use crate::config::{DrillPolicy, JobQuotas, RecoveryPolicy, DRS_QUOTAS};
-use crate::model::{LogEvent, TAG_REPORTED};
+use crate::model::{ExecutionStatus, LogEvent, PlanExecution, TAG_REPORTED};
 use crate::testing::{id, instance, instance_id, own_job, server, sid, NOW};
 use dr_core::drs::{AlarmMapping, Selection, ServerChoice, TagFilter};
 use dr_core::fleet::Target;
@@ -27,6 +27,7 @@ fn config() -> RecoveryConfig {
             ttl: 8 * 3_600,
             max_lag: 15 * 60,
             every: None,
+            plan: None,
         },
         recovery: RecoveryPolicy {
             enabled: false,
@@ -809,4 +810,184 @@ fn durations_read_as_hours_minutes_and_seconds() {
     ] {
         assert_eq!(human(seconds), want);
     }
+}
+
+const PLAN: &str = "arn:aws:drs:us-east-1:123456789012:recovery-plan/rp-prod-core";
+
+fn with_plan() -> RecoveryConfig {
+    let mut c = config();
+    c.drill.plan = Some(dr_core::arn::Arn::parse(PLAN).unwrap());
+    c
+}
+
+fn execution(name: &str, status: ExecutionStatus, started: i64) -> PlanExecution {
+    PlanExecution {
+        arn: format!("arn:aws:drs:us-east-1:123456789012:recovery-plan-execution/{name}"),
+        drill: true,
+        status,
+        started: Some(started),
+        completed: None,
+        error: None,
+        tags: crate::testing::own_tags("drill"),
+    }
+}
+
+fn plan_runs(plan: &Plan<Call>) -> Vec<(String, String)> {
+    plan.actions
+        .iter()
+        .filter_map(|c| match c {
+            Call::RunPlan { arn, token } => Some((arn.clone(), token.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn with_a_recovery_plan_a_schedule_runs_the_plan_instead_of_drilling_each_server() {
+    let plan = plan_for(
+        &with_plan(),
+        &schedule(),
+        facts(vec![server(1, Continuous)]),
+    );
+    assert!(launches(&plan).is_empty());
+    let runs = plan_runs(&plan);
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].0, PLAN);
+    assert!(runs[0].1.starts_with("drs-recovery-") && runs[0].1.len() <= 64);
+}
+
+#[test]
+fn a_plan_drill_delivered_again_in_the_same_window_has_the_same_client_token() {
+    let token = |at: i64| {
+        let mut f = facts(vec![]);
+        f.observed_at = at;
+        plan_runs(&plan_for(&with_plan(), &schedule(), f))[0]
+            .1
+            .clone()
+    };
+    assert_eq!(token(NOW), token(NOW + 60));
+    assert_ne!(token(NOW), token(NOW + 3_600));
+}
+
+#[test]
+fn a_plan_with_an_execution_not_ended_or_drilled_recently_is_not_run() {
+    let cases = [
+        (
+            execution("a", ExecutionStatus::InProgress, NOW - 90_000),
+            "is IN_PROGRESS",
+        ),
+        (
+            execution("b", ExecutionStatus::Completed, NOW - 600),
+            "not due: its last drill started 10m ago, within DRS_LAUNCH_GUARD 1h",
+        ),
+    ];
+    for (e, want) in cases {
+        let mut f = facts(vec![]);
+        f.executions = vec![e];
+        let plan = plan_for(&with_plan(), &schedule(), f);
+        assert!(plan_runs(&plan).is_empty(), "{want}");
+        assert!(
+            skip_of(&plan, PLAN).unwrap_or_default().contains(want),
+            "{:?}",
+            plan.skips
+        );
+    }
+}
+
+#[test]
+fn a_plan_runs_only_in_the_target_that_holds_it() {
+    let other = Target::home(Some("210987654321".into()), Some("us-east-1".into()));
+    let plans = plan(
+        &with_plan(),
+        &[Observed {
+            target: &other,
+            trigger: schedule(),
+            facts: facts(vec![]),
+        }],
+    );
+    assert!(plan_runs(&plans[0]).is_empty());
+}
+
+#[test]
+fn an_ended_own_execution_is_reported_once_with_its_duration() {
+    let mut done = execution("a", ExecutionStatus::Completed, NOW - 3_000);
+    done.completed = Some(NOW - 1_200);
+    let mut failed = execution("b", ExecutionStatus::Failed, NOW - 2_000);
+    failed.error = Some("StepFailed: launch failed".into());
+    let mut f = facts(vec![]);
+    f.executions = vec![done.clone(), failed];
+    let plan = plan_for(
+        &config(),
+        &on(drs_launch_result("e", &id(1), "drsjob-x", true, true)),
+        f.clone(),
+    );
+    assert_eq!(plan.outcomes.len(), 2);
+    assert_eq!(
+        plan.outcomes[0]
+            .evidence
+            .and_then(|e| e.recovery_time_seconds),
+        Some(1_800)
+    );
+    assert_eq!(plan.outcomes[1].result, OutcomeResult::Failed);
+    assert!(plan.outcomes[1]
+        .detail
+        .as_deref()
+        .unwrap_or_default()
+        .contains("StepFailed"));
+    let marks = plan
+        .actions
+        .iter()
+        .filter(|c| matches!(c, Call::MarkReported { .. }))
+        .count();
+    assert_eq!(marks, 2);
+    done.tags
+        .push((TAG_REPORTED.into(), "2025-12-01T10:50:00Z".into()));
+    f.executions = vec![done];
+    assert!(
+        plan_for(&config(), &schedule(), f).outcomes.is_empty(),
+        "reported once"
+    );
+}
+
+#[test]
+fn a_plan_job_is_reported_with_its_execution_once_it_ends() {
+    let mut job = own_job(
+        "drsjob-p",
+        true,
+        JobStatus::Completed,
+        NOW - 1_200,
+        &[(1, LaunchStatus::Launched)],
+    );
+    job.tags.clear();
+    job.ended = Some(NOW - 900);
+    let running = execution("a", ExecutionStatus::InProgress, NOW - 1_300);
+    job.execution = Some((running.arn.clone(), false));
+    let mut f = facts(vec![]);
+    f.jobs = vec![job];
+    f.instances = vec![instance(1, "drsjob-p", Some(true))];
+    f.executions = vec![running.clone()];
+    let during = plan_for(&config(), &schedule(), f.clone());
+    assert!(during.outcomes.is_empty(), "waits for the execution");
+    assert!(
+        during
+            .actions
+            .iter()
+            .any(|c| matches!(c, Call::TagInstance { .. })),
+        "its instances are tagged for cleanup"
+    );
+    let mut ended = running;
+    ended.status = ExecutionStatus::Completed;
+    ended.completed = Some(NOW - 800);
+    f.executions = vec![ended];
+    let after = plan_for(&config(), &schedule(), f);
+    assert_eq!(
+        after.outcomes.iter().filter(|o| o.action == LAUNCH).count(),
+        1
+    );
+    let job_marks = after
+        .actions
+        .iter()
+        .filter(|c| matches!(c, Call::MarkReported { id, .. } if id == "drsjob-p"))
+        .count();
+    assert_eq!(job_marks, 0, "the execution's mark covers its jobs");
 }
