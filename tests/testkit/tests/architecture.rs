@@ -128,7 +128,7 @@ fn assert_no_io(files: &[PathBuf]) {
 
 #[test]
 fn plans_and_models_do_no_io() {
-    let files = function_modules(&["model", "plan", "policy", "config"]);
+    let files = function_modules(&["model", "plan", "policy", "config", "ask"]);
     assert!(files.len() >= 6, "found only {files:?}");
     assert_no_io(&files);
 }
@@ -137,7 +137,7 @@ fn plans_and_models_do_no_io() {
 fn the_core_report_and_trigger_models_do_no_io() {
     let src = root().join("shared/src");
     let files: Vec<PathBuf> = [
-        "report", "trigger", "arn", "ids", "enums", "settings", "fleet",
+        "report", "trigger", "arn", "ids", "enums", "settings", "fleet", "drs",
     ]
     .iter()
     .flat_map(|name| module(&src, name))
