@@ -5,11 +5,13 @@
 //! binary pointed at it, with a hermetic AWS environment aimed at an endpoint such as the emulator.
 //! [`Deployment`] puts the three together, as most end-to-end tests start; [`Fleet`] runs several
 //! functions against one emulator, as the demo does. [`demo`] holds the demo configuration,
-//! [`fleet`] one function deployed over several accounts and regions, and [`report`] what the
-//! tests read of a run report.
+//! [`fleet`] one function deployed over several accounts and regions, [`recovery`] what the
+//! drs-recovery tests read of the emulator's DRS launches, and [`report`] what the tests read of
+//! a run report.
 
 pub mod demo;
 pub mod fleet;
+pub mod recovery;
 pub mod report;
 
 use axum::body::Bytes;

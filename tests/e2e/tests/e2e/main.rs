@@ -7,6 +7,7 @@ mod backup;
 mod cold_start;
 mod demo;
 mod drs;
+mod drs_recovery;
 mod faults;
 mod fleet;
 mod hostile;
@@ -14,7 +15,7 @@ mod redelivery;
 mod sms;
 
 /// Every operation of the emulated services that changes state.
-const MUTATING: [&str; 9] = [
+const MUTATING: [&str; 13] = [
     "StartReplication",
     "StopReplication",
     "CreateReplicationJob",
@@ -24,4 +25,8 @@ const MUTATING: [&str; 9] = [
     "StartCopyJob",
     "DeleteRecoveryPoint",
     "UpdateRecoveryPointLifecycle",
+    "StartRecovery",
+    "TerminateRecoveryInstances",
+    "TagResource",
+    "StartRecoveryPlanExecution",
 ];
