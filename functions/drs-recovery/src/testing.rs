@@ -1,6 +1,7 @@
 //! Fixtures the crate's tests share: servers, jobs and instances in the model and as DRS
 //! answers them, and the mocked client.
 
+use crate::config::{DrillPolicy, RecoveryConfig, RecoveryPolicy, SnapshotChoice, DRS_QUOTAS};
 use crate::model::{
     InitiatedBy, Job, JobStatus, LaunchStatus, Participant, RecoveryInstance, ReplicationState,
     SourceServer, TAG_FUNCTION, TAG_MODE,
@@ -8,11 +9,45 @@ use crate::model::{
 use aws_sdk_drs::Client as Drs;
 use aws_smithy_mocks::{mock_client, Rule, RuleMode};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use dr_core::drs::{AlarmMapping, Selection, ServerChoice, TagFilter};
 use dr_core::ids::SourceServerId;
 use dr_testkit::{error_response, quick_retries, Protocol};
 
 /// The time tests run at: 2025-12-01T11:00:00Z.
 pub const NOW: i64 = 1_764_586_800;
+
+/// The configuration of the tests: servers tagged `Env=prod`, drills on demand with an 8 h time
+/// to live and a 15 min lag bound, no real recovery, an RTO of 1 h and an RPO of 15 min.
+pub fn config() -> RecoveryConfig {
+    RecoveryConfig {
+        settings: dr_core::settings::Settings::default(),
+        choice: ServerChoice {
+            selection: Selection {
+                tags: TagFilter(vec![("Env".into(), vec!["prod".into()])]),
+                ..Selection::default()
+            },
+            alarm_mapping: AlarmMapping::default(),
+        },
+        drill: DrillPolicy {
+            snapshot: SnapshotChoice::OnDemand,
+            ttl: 8 * 3_600,
+            max_lag: 15 * 60,
+            every: None,
+            plan: None,
+        },
+        recovery: RecoveryPolicy {
+            enabled: false,
+            max_servers: 0,
+            snapshot: SnapshotChoice::OnDemand,
+            max_lag: 3_600,
+        },
+        launch_guard: 3_600,
+        follow_up: 86_400,
+        rto: Some(3_600),
+        rpo: Some(900),
+        quotas: DRS_QUOTAS,
+    }
+}
 
 /// The id of test server `n`.
 pub fn id(n: u32) -> String {

@@ -1,7 +1,6 @@
 //! Whole invocations: an event in, DRS and SNS mocked, the report out.
 
 use super::*;
-use crate::config::{DrillPolicy, RecoveryPolicy, SnapshotChoice, DRS_QUOTAS};
 use crate::testing::{drs_client, id, NOW};
 use aws_sdk_drs::operation::describe_jobs::DescribeJobsOutput;
 use aws_sdk_drs::operation::describe_recovery_instances::DescribeRecoveryInstancesOutput;
@@ -19,39 +18,21 @@ use dr_testkit::{publish_rule, publisher, settings, sns_client};
 use serde_json::{json, Value};
 
 fn function(recovery: bool) -> Recovery {
-    Recovery {
-        config: RecoveryConfig {
-            settings: settings(),
-            choice: ServerChoice {
-                selection: Selection {
-                    all: true,
-                    ..Selection::default()
-                },
-                alarm_mapping: AlarmMapping {
-                    dimension: Some(("Host".into(), DimensionMatch::Hostname)),
-                    tag_key: None,
-                },
-            },
-            drill: DrillPolicy {
-                snapshot: SnapshotChoice::OnDemand,
-                ttl: 8 * 3_600,
-                max_lag: 900,
-                every: None,
-                plan: None,
-            },
-            recovery: RecoveryPolicy {
-                enabled: recovery,
-                max_servers: usize::from(recovery),
-                snapshot: SnapshotChoice::OnDemand,
-                max_lag: 3_600,
-            },
-            launch_guard: 3_600,
-            follow_up: 86_400,
-            rto: None,
-            rpo: None,
-            quotas: DRS_QUOTAS,
+    let mut config = crate::testing::config();
+    config.settings = settings();
+    config.choice = ServerChoice {
+        selection: Selection {
+            all: true,
+            ..Selection::default()
         },
-    }
+        alarm_mapping: AlarmMapping {
+            dimension: Some(("Host".into(), DimensionMatch::Hostname)),
+            tag_key: None,
+        },
+    };
+    config.recovery.enabled = recovery;
+    config.recovery.max_servers = usize::from(recovery);
+    Recovery { config }
 }
 
 /// DRS with two healthy servers, no jobs and no instances; StartRecovery answers a job.

@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::{DrillPolicy, RecoveryPolicy, SnapshotChoice, DRS_QUOTAS};
+use crate::config::SnapshotChoice;
 use crate::model::{TAG_FUNCTION, TAG_MODE, TAG_REPORTED};
 use crate::testing::{drs_client, drs_error, id, NOW};
 use aws_sdk_drs::operation::describe_job_log_items::DescribeJobLogItemsOutput;
@@ -14,38 +14,17 @@ use aws_sdk_drs::types::{
 };
 use aws_sdk_drs::Client as Drs;
 use aws_smithy_mocks::mock;
-use dr_core::drs::{AlarmMapping, Selection, ServerChoice};
+use dr_core::drs::Selection;
 use dr_testkit::triggers::{direct, schedule};
 
 fn config(drill_snapshot: SnapshotChoice) -> RecoveryConfig {
-    RecoveryConfig {
-        settings: dr_core::settings::Settings::default(),
-        choice: ServerChoice {
-            selection: Selection {
-                all: true,
-                ..Selection::default()
-            },
-            alarm_mapping: AlarmMapping::default(),
-        },
-        drill: DrillPolicy {
-            snapshot: drill_snapshot,
-            ttl: 8 * 3_600,
-            max_lag: 900,
-            every: None,
-            plan: None,
-        },
-        recovery: RecoveryPolicy {
-            enabled: false,
-            max_servers: 0,
-            snapshot: SnapshotChoice::OnDemand,
-            max_lag: 3_600,
-        },
-        launch_guard: 3_600,
-        follow_up: 86_400,
-        rto: None,
-        rpo: None,
-        quotas: DRS_QUOTAS,
-    }
+    let mut c = crate::testing::config();
+    c.choice.selection = Selection {
+        all: true,
+        ..Selection::default()
+    };
+    c.drill.snapshot = drill_snapshot;
+    c
 }
 
 fn sdk_server(n: u32, lag: Option<&str>) -> aws_sdk_drs::types::SourceServer {

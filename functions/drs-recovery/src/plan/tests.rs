@@ -1,8 +1,7 @@
 use super::*;
-use crate::config::{DrillPolicy, JobQuotas, RecoveryPolicy, DRS_QUOTAS};
+use crate::config::{JobQuotas, DRS_QUOTAS};
 use crate::model::{ExecutionStatus, LogEvent, PlanExecution, TAG_REPORTED};
-use crate::testing::{id, instance, instance_id, own_job, server, sid, NOW};
-use dr_core::drs::{AlarmMapping, Selection, ServerChoice, TagFilter};
+use crate::testing::{config, id, instance, instance_id, own_job, server, sid, NOW};
 use dr_core::fleet::Target;
 use dr_core::function::Action;
 use dr_core::report::OutcomeResult;
@@ -11,37 +10,6 @@ use dr_testkit::triggers::{
     alarm, direct, direct_launch, drs_failback_change, drs_launch_result, on, schedule,
 };
 use ReplicationState::{Continuous, InitialSync, Stalled, Stopped};
-
-fn config() -> RecoveryConfig {
-    RecoveryConfig {
-        settings: dr_core::settings::Settings::default(),
-        choice: ServerChoice {
-            selection: Selection {
-                tags: TagFilter(vec![("Env".into(), vec!["prod".into()])]),
-                ..Selection::default()
-            },
-            alarm_mapping: AlarmMapping::default(),
-        },
-        drill: DrillPolicy {
-            snapshot: SnapshotChoice::OnDemand,
-            ttl: 8 * 3_600,
-            max_lag: 15 * 60,
-            every: None,
-            plan: None,
-        },
-        recovery: RecoveryPolicy {
-            enabled: false,
-            max_servers: 0,
-            snapshot: SnapshotChoice::OnDemand,
-            max_lag: 3_600,
-        },
-        launch_guard: 3_600,
-        follow_up: 86_400,
-        rto: Some(3_600),
-        rpo: Some(900),
-        quotas: DRS_QUOTAS,
-    }
-}
 
 fn recovering(max_servers: usize) -> RecoveryConfig {
     let mut c = config();
