@@ -22,9 +22,6 @@ pub struct Wanted<'a> {
     pub scheduled: bool,
 }
 
-/// Why a schedule launches.
-const SCHEDULED: &str = "scheduled drill";
-
 /// What a trigger asks of one target.
 #[derive(Debug, Default)]
 pub struct Asked<'a> {
@@ -77,11 +74,14 @@ pub fn asked<'a>(
     about: &mut TriggerSkips,
 ) -> Asked<'a> {
     let mut asked = Asked::default();
-    let mut want = |server: &'a SourceServer, mode: LaunchMode, why: String, skips: &mut Skips| {
+    let mut want = |server: &'a SourceServer,
+                    mode: LaunchMode,
+                    why: String,
+                    scheduled: bool,
+                    skips: &mut Skips| {
         if !config.choice.selection.covers(server) {
             skips.push(Skip::new(&server.id, "outside the configured selection"));
         } else if !asked.launches.iter().any(|w| w.server.id == server.id) {
-            let scheduled = why == SCHEDULED;
             asked.launches.push(Wanted {
                 server,
                 mode,
@@ -101,7 +101,13 @@ pub fn asked<'a>(
                         .iter()
                         .filter(|s| config.choice.selection.covers(*s))
                     {
-                        want(s, LaunchMode::Drill, SCHEDULED.to_owned(), skips);
+                        want(
+                            s,
+                            LaunchMode::Drill,
+                            "scheduled drill".to_owned(),
+                            true,
+                            skips,
+                        );
                     }
                 }
                 asked.follow_up = true;
@@ -113,7 +119,13 @@ pub fn asked<'a>(
                     match servers.iter().find(|s| s.id == *target.as_str()) {
                         Some(s) => {
                             about.answered.insert(target.clone());
-                            want(s, mode, format!("direct invoke ({})", mode.as_str()), skips);
+                            want(
+                                s,
+                                mode,
+                                format!("direct invoke ({})", mode.as_str()),
+                                false,
+                                skips,
+                            );
                         }
                         None => {
                             let reason = match SourceServerId::parse(target) {
@@ -150,6 +162,7 @@ pub fn asked<'a>(
                         s,
                         LaunchMode::Recovery,
                         format!("alarm {} in ALARM", alarm.name),
+                        false,
                         skips,
                     );
                 }
