@@ -1,6 +1,7 @@
-//! What the drs-recovery tests read of the emulator's DRS launches: its jobs and recovery
-//! instances as the state dump shows them (`drs.jobs`, `drs.recoveryInstances`), and the demo
-//! fixture started in the past, so that a drill launched now is old by the function's clock.
+//! What the drs-recovery tests read of the emulator's DRS launches: its jobs, recovery
+//! instances and recovery plan executions as the state dump shows them (`drs.jobs`,
+//! `drs.recoveryInstances`, `drs.recoveryPlanExecutions`), and fixtures started in the past, so
+//! that a drill launched now is old by the function's clock.
 
 use dr_emulator::{Emulator, Fixture};
 use serde_json::Value;
@@ -14,6 +15,11 @@ pub fn jobs(emulator: &Emulator) -> Vec<Value> {
 /// shows them.
 pub fn instances(emulator: &Emulator) -> Vec<Value> {
     list(&emulator.state(), "recoveryInstances")
+}
+
+/// The emulator's recovery plan executions of the home partition.
+pub fn executions(emulator: &Emulator) -> Vec<Value> {
+    list(&emulator.state(), "recoveryPlanExecutions")
 }
 
 fn list(state: &Value, field: &str) -> Vec<Value> {
@@ -47,10 +53,9 @@ pub fn tag<'v>(resource: &'v Value, key: &str) -> Option<&'v str> {
     resource["tags"][key].as_str()
 }
 
-/// The demo fixture with the emulated clock `seconds` behind the real one: what DRS launches at
-/// the start is that old to a function, which reads the real clock.
-pub fn demo_started_ago(seconds: i64) -> Fixture {
-    let mut fixture = Fixture::demo();
+/// `fixture` with the emulated clock `seconds` behind the real one: what DRS launches at the
+/// start is that old to a function, which reads the real clock.
+pub fn started_ago(mut fixture: Fixture, seconds: i64) -> Fixture {
     fixture.now = Some(dr_core::clock::fmt_time(
         dr_core::clock::now_secs() - seconds,
     ));

@@ -4,12 +4,14 @@
 //!
 //! The function reads the real clock; the emulator's moves on with [`Emulator::advance_time`]
 //! only. A job's measured times are the emulator's (its creation and end), and a drill is old
-//! enough to clean up when the emulator started in the past ([`demo_started_ago`]).
+//! enough to clean up when the emulator started in the past ([`started_ago`]).
 
 use crate::MUTATING;
 use dr_core::report::{OutcomeResult, RunReport, RunStatus, TargetOutcome};
 use dr_e2e::fleet::{self, FleetDeployment, MEMBER};
-use dr_e2e::recovery::{active, demo_started_ago, instances, jobs, launches, servers_of, tag};
+use dr_e2e::recovery::{
+    active, executions, instances, jobs, launches, servers_of, started_ago, tag,
+};
 use dr_e2e::report::{published, skip_reason, sorted, targets};
 use dr_e2e::{demo, events_dir, sample_event, Deployment, Invocation, INVOKE_TIMEOUT};
 use dr_emulator::{Emulator, Fixture};
@@ -43,6 +45,12 @@ const OPT_IN: [(&str, &str); 2] = [
 /// between the launch and the emulator's steps.
 const JOB_SECONDS: u64 = 900;
 const SLACK: i64 = 60;
+
+/// How far back the emulator starts when a test needs drills past a DRS_DRILL_TTL of 8 hours.
+const NINE_HOURS: i64 = 9 * 3_600;
+
+/// The demo's recovery plan of web-02, app-01 and db-01.
+const PLAN: &str = "arn:aws:drs:us-east-1:123456789012:recovery-plan/rp-prod-core";
 
 /// The job id of AWS's launch result samples, which the project's samples keep.
 const SAMPLE_JOB_ID: &str = "drsjob-04ca7d0d3fb6afa3e";
@@ -223,7 +231,12 @@ async fn a_schedule_past_the_drill_ttl_terminates_its_drill_instances_and_never_
     // The emulator starts 9 hours back: what it launches now is 9 hours old to the function,
     // past a DRS_DRILL_TTL of 8 hours.
     let env = [OPT_IN[0], OPT_IN[1], ("DRS_DRILL_TTL", "8h")];
-    let run = deploy(demo_started_ago(9 * 3_600), &env, "drs-recovery-ttl").await;
+    let run = deploy(
+        started_ago(Fixture::demo(), NINE_HOURS),
+        &env,
+        "drs-recovery-ttl",
+    )
+    .await;
     let recovery = run
         .invoke_report(&event("direct-invoke-recovery.json"))
         .await;
@@ -816,4 +829,183 @@ async fn the_fleet_target_sample_drills_only_in_the_target_it_names() {
     assert_eq!(run.emulator.calls(START_RECOVERY), 1);
     assert_eq!(run.calls_in(MEMBER, &[START_RECOVERY]), 1);
     assert_eq!(published(&run.emulator, FUNCTION).len(), 1);
+}
+
+#[tokio::test]
+async fn a_drill_from_a_snapshot_at_least_2h_old_launches_from_the_newest_such_snapshot() {
+    // The emulator's snapshots are 5, 65 and 125 minutes and a day old: 125 minutes it is.
+    let run = drilled(&[("DRS_DRILL_SNAPSHOT", "2h")], "drs-recovery-snapshot-age").await;
+    let report = run.invoke_report(&schedule()).await;
+    for id in READY {
+        let evidence = outcome(&report, id, LAUNCH).evidence.expect("evidence");
+        let age = evidence
+            .recovery_point_age_seconds
+            .expect("a recovery point");
+        assert!((7_500..7_500 + SLACK).contains(&age), "{id}: {age}");
+    }
+    assert_eq!(report.counts.failed, 0, "{report:#?}");
+}
+
+#[tokio::test]
+async fn without_a_snapshot_old_enough_a_drill_is_skipped_saying_so() {
+    let run = deploy(
+        Fixture::demo(),
+        &[("DRS_DRILL_SNAPSHOT", "2d")],
+        "drs-recovery-no-old-snapshot",
+    )
+    .await;
+    let report = run.invoke_report(&schedule()).await;
+    for id in READY {
+        let reason = skip_reason(&report, id);
+        assert!(
+            reason.starts_with("scheduled drill: no snapshot: DRS holds no")
+                && reason.ends_with("at least 48h old"),
+            "{id}: {reason}"
+        );
+    }
+    assert_eq!(mutating_calls(&run.emulator), 0);
+}
+
+/// A scheduled drill of the demo's ready servers 9 hours ago with `env` and a DRS_DRILL_TTL of
+/// 8 hours, followed up, its instances terminated by a later schedule and gone.
+async fn drilled_and_cleaned_up(env: &[(&str, &str)], log: &str) -> Deployment {
+    let mut all = vec![("DRS_DRILL_TTL", "8h")];
+    all.extend_from_slice(env);
+    let run = deploy(started_ago(Fixture::demo(), NINE_HOURS), &all, log).await;
+    for _ in 0..2 {
+        run.invoke_report(&schedule()).await;
+        run.emulator.advance(2);
+    }
+    let cleanup = run.invoke_report(&schedule()).await;
+    assert_eq!(
+        targets(&cleanup, TERMINATE, OutcomeResult::Done).len(),
+        READY.len(),
+        "{cleanup:#?}"
+    );
+    run.emulator.advance(2);
+    assert!(instances(&run.emulator).is_empty());
+    run
+}
+
+#[tokio::test]
+async fn once_its_drill_instances_are_terminated_the_next_schedule_drills_again() {
+    let run = drilled_and_cleaned_up(&[], "drs-recovery-drill-again").await;
+    let report = run.invoke_report(&schedule()).await;
+    assert_eq!(
+        targets(&report, START_RECOVERY, OutcomeResult::Done),
+        sorted(&READY),
+        "{report:#?}"
+    );
+    assert_eq!(run.emulator.calls(START_RECOVERY), 2);
+}
+
+#[tokio::test]
+async fn with_drs_drill_every_a_server_drilled_recently_is_not_drilled_again() {
+    let every = [("DRS_DRILL_EVERY", "1d")];
+    let run = drilled_and_cleaned_up(&every, "drs-recovery-drill-every").await;
+    let report = run.invoke_report(&schedule()).await;
+    for id in READY {
+        let reason = skip_reason(&report, id);
+        assert!(
+            reason.starts_with("scheduled drill: not due: its last drill started 9h")
+                && reason.ends_with("ago and DRS_DRILL_EVERY is 24h"),
+            "{id}: {reason}"
+        );
+    }
+    assert_eq!(run.emulator.calls(START_RECOVERY), 1);
+}
+
+#[tokio::test]
+async fn the_drill_instances_of_a_fleet_of_500_are_terminated_in_calls_of_at_most_200() {
+    let env = [
+        ("DRS_SELECT_ALL", "true"),
+        ("MAX_CONCURRENCY", "20"),
+        ("DRS_DRILL_TTL", "8h"),
+    ];
+    let fixture = started_ago(Fixture::drs_fleet(500, 0), NINE_HOURS);
+    let run = Deployment::start(FUNCTION, fixture, &env, "drs-recovery-500-cleanup", 1);
+    let run = run.await.expect("deployed");
+    let drill = json!({"schedule": FUNCTION});
+    for _ in 0..2 {
+        let report = run.invoke_report(&drill).await;
+        assert_eq!(report.counts.failed, 0, "{:?}", report.counts);
+        run.emulator.advance(2);
+    }
+    let cleanup = run.invoke_report(&drill).await;
+    assert_eq!(cleanup.counts.failed, 0, "{:?}", cleanup.counts);
+    assert_eq!(run.emulator.calls(TERMINATE), 3);
+    let jobs = jobs(&run.emulator);
+    let mut sizes: Vec<usize> = jobs
+        .iter()
+        .filter(|j| j["type"] == "TERMINATE")
+        .map(|j| servers_of(j).len())
+        .collect();
+    sizes.sort_unstable();
+    assert_eq!(sizes, vec![100, 200, 200]);
+    assert_within_quotas(&run.emulator);
+    run.emulator.advance(2);
+    assert!(instances(&run.emulator).is_empty());
+}
+
+#[tokio::test]
+async fn a_plan_drill_runs_its_plan_once_then_reports_tags_and_cleans_up_what_it_launched() {
+    let env = [
+        ("DRS_DRILL_PLAN_ARN", PLAN),
+        ("DRS_DRILL_EVERY", "7d"),
+        ("DRS_DRILL_TTL", "8h"),
+    ];
+    let run = deploy(
+        started_ago(Fixture::demo(), NINE_HOURS),
+        &env,
+        "drs-recovery-plan",
+    )
+    .await;
+    let started = run.invoke_report(&schedule()).await;
+    assert_eq!(
+        targets(&started, "StartRecoveryPlanExecution", OutcomeResult::Done),
+        vec![PLAN],
+        "{started:#?}"
+    );
+    let again = run.invoke_report(&schedule()).await;
+    assert!(
+        skip_reason(&again, PLAN).starts_with("scheduled plan drill: execution "),
+        "{again:#?}"
+    );
+    assert_eq!(run.emulator.calls("StartRecoveryPlanExecution"), 1);
+    assert_eq!(executions(&run.emulator).len(), 1);
+    assert_eq!(
+        run.emulator.calls(START_RECOVERY),
+        0,
+        "the plan is the drill"
+    );
+
+    run.emulator.advance(2);
+    let follow_up = run.invoke_report(&schedule()).await;
+    assert_eq!(follow_up.counts.failed, 0, "{follow_up:#?}");
+    let execution = &executions(&run.emulator)[0];
+    let execution_arn = execution["recoveryPlanExecutionArn"]
+        .as_str()
+        .expect("an execution ARN");
+    assert_eq!(
+        targets(&follow_up, "RecoveryPlanExecution", OutcomeResult::Done),
+        vec![execution_arn]
+    );
+    assert_eq!(
+        targets(&follow_up, LAUNCH, OutcomeResult::Done),
+        sorted(&READY)
+    );
+    for id in READY {
+        assert_eq!(
+            tag(&instance_of(&run.emulator, id), "dr-automation:mode"),
+            Some("drill")
+        );
+    }
+
+    let cleanup = run.invoke_report(&schedule()).await;
+    assert_eq!(
+        targets(&cleanup, TERMINATE, OutcomeResult::Done).len(),
+        READY.len(),
+        "{cleanup:#?}"
+    );
+    assert_eq!(run.emulator.calls("StartRecoveryPlanExecution"), 1);
 }
