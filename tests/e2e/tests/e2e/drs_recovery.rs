@@ -947,19 +947,20 @@ async fn the_drill_instances_of_a_fleet_of_500_are_terminated_in_calls_of_at_mos
     assert!(instances(&run.emulator).is_empty());
 }
 
-#[tokio::test]
-async fn a_plan_drill_runs_its_plan_once_then_reports_tags_and_cleans_up_what_it_launched() {
+/// The demo's recovery plan as the drill, every 7 days, with a DRS_DRILL_TTL of 8 hours, the
+/// emulator started 9 hours back.
+async fn plan_drills(log: &str) -> Deployment {
     let env = [
         ("DRS_DRILL_PLAN_ARN", PLAN),
         ("DRS_DRILL_EVERY", "7d"),
         ("DRS_DRILL_TTL", "8h"),
     ];
-    let run = deploy(
-        started_ago(Fixture::demo(), NINE_HOURS),
-        &env,
-        "drs-recovery-plan",
-    )
-    .await;
+    deploy(started_ago(Fixture::demo(), NINE_HOURS), &env, log).await
+}
+
+#[tokio::test]
+async fn a_plan_drill_runs_its_plan_once_then_reports_tags_and_cleans_up_what_it_launched() {
+    let run = plan_drills("drs-recovery-plan").await;
     let started = run.invoke_report(&schedule()).await;
     assert_eq!(
         targets(&started, "StartRecoveryPlanExecution", OutcomeResult::Done),
@@ -1008,4 +1009,24 @@ async fn a_plan_drill_runs_its_plan_once_then_reports_tags_and_cleans_up_what_it
         "{cleanup:#?}"
     );
     assert_eq!(run.emulator.calls("StartRecoveryPlanExecution"), 1);
+}
+
+#[tokio::test]
+async fn the_evidence_of_a_plan_drill_counts_each_launched_server_once() {
+    // The execution's outcome carries its duration; the run's totals count servers measured
+    // ("Servers with a measured launch", EvidenceTotals::launches), three here.
+    let run = plan_drills("drs-recovery-plan-evidence").await;
+    run.invoke_report(&schedule()).await;
+    run.emulator.advance(2);
+    let follow_up = run.invoke_report(&schedule()).await;
+    assert_eq!(
+        targets(&follow_up, LAUNCH, OutcomeResult::Done),
+        sorted(&READY)
+    );
+    let totals = follow_up.evidence.expect("the run's evidence");
+    assert_eq!(
+        (totals.launches, totals.drills),
+        (READY.len(), READY.len()),
+        "{totals:?}"
+    );
 }
