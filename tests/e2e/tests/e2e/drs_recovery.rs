@@ -1030,3 +1030,130 @@ async fn the_evidence_of_a_plan_drill_counts_each_launched_server_once() {
         "{totals:?}"
     );
 }
+
+#[tokio::test]
+async fn without_the_opt_in_a_direct_recovery_invoke_launches_nothing_and_says_so() {
+    let env = [("DRS_RECOVERY_ENABLED", "false")];
+    let run = deploy(Fixture::demo(), &env, "drs-recovery-direct-no-opt-in").await;
+    let report = run
+        .invoke_report(&event("direct-invoke-recovery.json"))
+        .await;
+    assert!(
+        skip_reason(&report, DB_01)
+            .ends_with("but real recovery is off (DRS_RECOVERY_ENABLED is not true)"),
+        "{report:#?}"
+    );
+    assert_eq!(mutating_calls(&run.emulator), 0);
+}
+
+#[tokio::test]
+async fn drs_recovery_max_servers_bounds_a_run_across_every_target_of_the_fleet() {
+    // The ready servers of the fleet fixture's six targets, one or two a target, none extended.
+    let ready = [
+        "s-542e4a317d61e955e",
+        "s-0b625da390e731a3c",
+        "s-b8f46537f9df08352",
+        "s-4852d00ae0d61cfc9",
+        "s-95978848975841a6f",
+        "s-cd2c48496f09b67d8",
+    ];
+    let fleet_var = fleet::fleet_var(&fleet::all_targets());
+    let env = demo::config().env_with(&[
+        ("ACCOUNT_ID", fleet::HOME),
+        ("FLEET", &fleet_var),
+        ("FLEET_ROLE", fleet::FLEET_ROLE),
+        OPT_IN[0],
+        OPT_IN[1],
+    ]);
+    let run = Deployment::start(
+        FUNCTION,
+        Fixture::fleet(),
+        &env,
+        "drs-recovery-fleet-cap",
+        1,
+    );
+    let run = run.await.expect("deployed");
+    let report = run
+        .invoke_report(&json!({"mode": "recovery", "targets": ready}))
+        .await;
+    let launched = targets(&report, START_RECOVERY, OutcomeResult::Done);
+    assert_eq!(launched.len(), 2, "{report:#?}");
+    assert_eq!(run.emulator.calls(START_RECOVERY), 2);
+    for id in ready
+        .iter()
+        .filter(|id| !launched.contains(&(**id).to_owned()))
+    {
+        assert!(
+            skip_reason(&report, id).contains("DRS_RECOVERY_MAX_SERVERS (2)"),
+            "{id}: {report:#?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_launch_drs_refuses_at_its_job_quota_is_reported_failed_and_the_others_still_launch() {
+    // DRS allows one active job here; the function, told nothing, sends three of one server.
+    let mut fixture = Fixture::demo();
+    fixture.drs.recovery_quotas.concurrent_jobs = 1;
+    let run = deploy(fixture, &[("DRS_JOB_SERVERS", "1")], "drs-recovery-refused").await;
+    let report = run.invoke_report(&schedule()).await;
+    assert_eq!(run.emulator.calls(START_RECOVERY), 3);
+    assert_eq!(
+        targets(&report, START_RECOVERY, OutcomeResult::Done).len(),
+        1
+    );
+    let refused: Vec<&TargetOutcome> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.action == START_RECOVERY && o.result == OutcomeResult::Failed)
+        .collect();
+    assert_eq!(refused.len(), 2, "{report:#?}");
+    for outcome in refused {
+        let detail = outcome.detail.as_deref().unwrap_or_default();
+        assert!(
+            detail.starts_with("ServiceQuotaExceededException"),
+            "{detail}"
+        );
+    }
+    assert_eq!(launches(&jobs(&run.emulator)).len(), 1);
+}
+
+#[tokio::test]
+async fn a_drill_from_a_point_in_time_launches_from_the_newest_snapshot_at_or_before_it() {
+    // An hour ago: the 65-minute-old snapshot, not the 5-minute-old one.
+    let at = dr_core::clock::fmt_time(dr_core::clock::now_secs() - 3_600);
+    let run = drilled(&[("DRS_DRILL_SNAPSHOT", &at)], "drs-recovery-snapshot-at").await;
+    let report = run.invoke_report(&schedule()).await;
+    for id in READY {
+        let evidence = outcome(&report, id, LAUNCH).evidence.expect("evidence");
+        let age = evidence
+            .recovery_point_age_seconds
+            .expect("a recovery point");
+        assert!((3_900..3_900 + SLACK).contains(&age), "{id}: {age}");
+    }
+}
+
+#[tokio::test]
+async fn a_dry_run_past_the_drill_ttl_plans_the_terminations_and_terminates_nothing() {
+    let env = [("DRS_DRILL_TTL", "8h")];
+    let run = deploy(
+        started_ago(Fixture::demo(), NINE_HOURS),
+        &env,
+        "drs-recovery-ttl-dry",
+    )
+    .await;
+    run.invoke_report(&schedule()).await;
+    run.emulator.advance(2);
+    run.invoke_report(&schedule()).await;
+    let dry = run
+        .invoke_report(&json!({"schedule": FUNCTION, "dryRun": true}))
+        .await;
+    assert!(dry.dry_run);
+    assert_eq!(
+        targets(&dry, TERMINATE, OutcomeResult::Planned).len(),
+        READY.len(),
+        "{dry:#?}"
+    );
+    assert_eq!(run.emulator.calls(TERMINATE), 0);
+    assert_eq!(instances(&run.emulator).len(), READY.len());
+}
