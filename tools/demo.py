@@ -3,7 +3,12 @@
 
 Starts the emulator with the demo fleet, starts `cargo lambda watch` pointed at it, invokes each
 function with its sample events through `cargo lambda invoke`, prints each run report and tables
-of what changed in the emulator (DRS servers started, SMS jobs created, Backup copies made).
+of what changed in the emulator (DRS servers started, SMS jobs created, Backup copies made, the
+DRS drill's jobs and recovery instances). The drill is shown run by run: an alarm that would have
+recovered (real recovery is off), the scheduled drill launched, its jobs completed and reported
+with their measured recovery times, then, once DRS_DRILL_TTL has passed in real time (the
+functions read the machine's clock, which moving the emulator's does not move), its instances
+terminated.
 Then the fleet step: the emulator loaded with three accounts in two regions, `cargo lambda watch`
 restarted with FLEET, one member role made unassumable, the functions run over the fleet, and
 what changed in each account and region, with each report's section per target. Everything is
@@ -92,8 +97,13 @@ def admin(method, path, body):
     return json.loads(text) if text.strip() else None
 
 
-def advance(hours, steps):
-    return admin("POST", "advance", {"seconds": hours * 3600, "steps": steps})
+def advance(step):
+    """Moves the emulator's clock by the step's `hours` and `minutes`, then applies its `steps`;
+    returns how far, as the demo prints it."""
+    hours, minutes = step.get("hours", 0), step.get("minutes", 0)
+    admin("POST", "advance", {"seconds": hours * 3600 + minutes * 60, "steps": step["steps"]})
+    return " ".join(part for part in (f"{hours} h" if hours else "",
+                                      f"{minutes} min" if minutes else "") if part)
 
 
 def drs_states(state):
@@ -194,6 +204,67 @@ def sns_messages():
     return messages
 
 
+def duration(seconds):
+    """`1 h 5 min`, `20 min`, `45 s`: how the demo prints measured times."""
+    if seconds is None:
+        return "?"
+    h, rest = divmod(int(seconds), 3600)
+    m, s = divmod(rest, 60)
+    parts = [f"{h} h" if h else "", f"{m} min" if m else "", f"{s} s" if s or not (h or m) else ""]
+    return " ".join(p for p in parts if p)
+
+
+def recovery_details(report, hosts):
+    """What a drs-recovery run did, line by line: each outcome (launches, measured launches,
+    terminations, tags), each skip with its reason, and the run's evidence against the RTO and
+    RPO."""
+    name = lambda target: f"{hosts[target]} ({target})" if target in hosts else target
+    for o in report.get("outcomes", []):
+        print(f"      {o['action']:<26} {name(o['target']):<32} {o['result']:<7} "
+              f"{o.get('detail') or o.get('state') or ''}")
+    for s in report.get("skips", []):
+        print(f"      {'skipped':<26} {name(s['target']):<32} {s['reason']}")
+    hidden = report.get("skipsNotListed", 0)
+    if hidden:
+        print(f"      ... and {hidden} more skips")
+    e = report.get("evidence")
+    if e:
+        print(f"    evidence: {e['launches']} launches measured ({e['drills']} drills); longest "
+              f"recovery time {duration(e.get('longestRecoveryTimeSeconds'))} against RTO "
+              f"{duration(e.get('rtoSeconds'))} ({e['beyondRto']} beyond it), oldest recovery "
+              f"point {duration(e.get('oldestRecoveryPointSeconds'))} against RPO "
+              f"{duration(e.get('rpoSeconds'))} ({e['beyondRpo']} beyond it)")
+
+
+def recovery_tables(state, hosts, reports):
+    """The DRS jobs and recovery instances at the end of the single-account steps; returns how
+    many servers the drill launched, measured and terminated, by what."""
+    print("\nDRS recovery jobs (the drill's launches, then the termination of its instances):")
+    rows = [
+        (j["jobID"], j.get("initiatedBy", ""), j.get("status", ""),
+         ", ".join(f"{hosts.get(p['sourceServerID'], p['sourceServerID'])} "
+                   f"{p.get('launchStatus', '')}" for p in j.get("participatingServers", [])))
+        for j in reversed(state["drs"].get("jobs", []))
+    ]
+    table(rows or [("(none)", "", "", "")], ["job", "initiated by", "status", "servers"])
+    print("\nDRS recovery instances:")
+    rows = [
+        (i["recoveryInstanceID"], hosts.get(i.get("sourceServerID"), i.get("sourceServerID", "")),
+         "drill" if i.get("isDrill") else "recovery", i.get("ec2InstanceState", ""),
+         i.get("tags", {}).get("dr-automation:launched-at", ""))
+        for i in state["drs"].get("recoveryInstances", [])
+    ]
+    table(rows or [("(none)", "", "", "", "")],
+          ["recovery instance", "server", "kind", "EC2 state", "launched at (its tag)"])
+    outcomes = [o for r in reports for o in r.get("outcomes", [])]
+    done = lambda action: sum(o["action"] == action and o["result"] == "done" for o in outcomes)
+    return {
+        "launched": done("StartRecovery"),
+        "measured": sum(o["action"] == "Launch" and bool(o.get("evidence")) for o in outcomes),
+        "terminated": done("TerminateRecoveryInstances"),
+    }
+
+
 def single_account_tables(before, after_state):
     """What the single-account steps changed; returns (DRS servers, SMS jobs, copy jobs)."""
     after = drs_states(after_state)
@@ -286,7 +357,10 @@ def fleet_step(step, logs):
     ok = True
     for s in step["invocations"]:
         if "advance" in s:
-            advance(s["advance"]["hours"], s["advance"]["steps"])
+            advance(s["advance"])
+            continue
+        if "wait" in s:
+            time.sleep(s["wait"]["seconds"])
             continue
         report = invoke(s["function"], s["event"])
         ok = ok and report is not None and len(report.get("targets", [])) == len(fleet)
@@ -324,26 +398,41 @@ def main():
         watch = start_watch(logs, "functions", FUNCTION_ENV)
 
         before = drs_states(emulator_state())
+        hosts = {sid: host for sid, (host, _) in before.items()}
+        recovery_reports = []
         print(f"demo: emulator on {EMULATOR} ({len(before)} DRS source servers), "
               f"cargo lambda watch on :{WATCH_PORT}\n")
         steps = CONFIG["invocations"]
         fleet_steps = [s["fleet"] for s in steps if "fleet" in s]
         for step in (s for s in steps if "fleet" not in s):
-            if "advance" in step:
-                hours = step["advance"]["hours"]
-                advance(hours, step["advance"]["steps"])
-                print(f"(emulator clock +{hours} h: copy jobs move on)")
+            if "wait" in step:
+                # The functions read the machine's clock, which the emulator's does not move.
+                print(f"(waiting {step['wait']['seconds']} s of real time: "
+                      f"{step['wait'].get('why', 'time passes')})")
+                time.sleep(step["wait"]["seconds"])
                 continue
-            failures += invoke(step["function"], step["event"]) is None
+            if "advance" in step:
+                moved = advance(step["advance"])
+                print(f"(emulator clock +{moved}, {step['advance']['steps']} steps: "
+                      f"{step['advance'].get('why', 'jobs move on')})")
+                continue
+            report = invoke(step["function"], step["event"])
+            failures += report is None
+            if step["function"] == "drs-recovery" and report is not None:
+                recovery_details(report, hosts)
+                recovery_reports.append(report)
 
-        changed, jobs, copies = single_account_tables(before, emulator_state())
+        after = emulator_state()
+        changed, jobs, copies = single_account_tables(before, after)
+        drill = recovery_tables(after, hosts, recovery_reports)
         messages = sns_messages()
         print(f"\nSNS reports published: {len(messages)}")
         for m in messages:
             print(f"    {m.get('subject', '')}")
-        if failures or not changed or not jobs or not copies:
+        if failures or not changed or not jobs or not copies or not all(drill.values()):
             sys.exit(f"demo: {failures} invocations returned no report; changed: "
-                     f"{len(changed)} DRS servers, {len(jobs)} SMS jobs, {len(copies)} copy jobs")
+                     f"{len(changed)} DRS servers, {len(jobs)} SMS jobs, {len(copies)} copy jobs; "
+                     "drill: " + ", ".join(f"{n} {what}" for what, n in drill.items()))
 
         # The fleet steps come last: each replaces the emulator's state with its fixture.
         for step in fleet_steps:

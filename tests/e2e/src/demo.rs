@@ -13,11 +13,12 @@ use std::sync::OnceLock;
 /// The demo configuration file, as `make demo` reads it.
 const CONFIG: &str = include_str!("../../../tools/demo/config.json");
 
-/// The three functions.
-pub const FUNCTIONS: [&str; 3] = [
+/// The functions.
+pub const FUNCTIONS: [&str; 4] = [
     "drs-start-replication",
     "sms-replication-jobs",
     "backup-copy-fanout",
+    "drs-recovery",
 ];
 
 /// The demo SMS servers the demo configuration names, in the order the sample events' placeholder
@@ -39,12 +40,20 @@ pub enum Step {
         /// The sample event's file name.
         event: String,
     },
-    /// The emulator's clock moved on `hours`, in `steps` steps of the emulated services.
+    /// The emulator's clock moved on `seconds` (the step's `hours` and `minutes`), then `steps`
+    /// steps of the emulated services.
     Advance {
         /// How far the clock moves.
-        hours: u64,
+        seconds: u64,
         /// How many steps the services take on the way.
         steps: u64,
+    },
+    /// Real time passes: the functions read the machine's clock, which moving the emulator's
+    /// does not move, so what must age for a function (a drill instance before its
+    /// `DRS_DRILL_TTL`) ages in real time.
+    Wait {
+        /// How long.
+        seconds: u64,
     },
     /// The functions run over a fleet of accounts and regions.
     Fleet(FleetStep),
@@ -282,9 +291,12 @@ fn fleet_step_at(step: &Value, at: &str) -> Result<FleetStep, DemoError> {
 }
 
 fn step_at(step: &Value, at: &str, fleet: bool) -> Result<Step, DemoError> {
-    let number = |v: &Value, field: &str| {
-        v.as_u64()
-            .ok_or_else(|| DemoError(format!("{at}.advance.{field}: is not a whole number")))
+    let number = |v: &Value, field: &str| match v {
+        // A clock move may leave out its hours or its minutes.
+        Value::Null if field != "steps" => Ok(0),
+        v => v
+            .as_u64()
+            .ok_or_else(|| DemoError(format!("{at}.advance.{field}: is not a whole number"))),
     };
     if let Some(step) = step.get("fleet") {
         if !fleet {
@@ -292,9 +304,17 @@ fn step_at(step: &Value, at: &str, fleet: bool) -> Result<Step, DemoError> {
         }
         return Ok(Step::Fleet(fleet_step_at(step, &format!("{at}.fleet"))?));
     }
+    if let Some(wait) = step.get("wait") {
+        let seconds = wait["seconds"]
+            .as_u64()
+            .ok_or_else(|| DemoError(format!("{at}.wait.seconds: is not a whole number")))?;
+        return Ok(Step::Wait { seconds });
+    }
     if let Some(advance) = step.get("advance") {
+        let hours = number(&advance["hours"], "hours")?;
+        let minutes = number(&advance["minutes"], "minutes")?;
         return Ok(Step::Advance {
-            hours: number(&advance["hours"], "hours")?,
+            seconds: hours * 3600 + minutes * 60,
             steps: number(&advance["steps"], "steps")?,
         });
     }
@@ -304,7 +324,7 @@ fn step_at(step: &Value, at: &str, fleet: bool) -> Result<Step, DemoError> {
             event: event.to_owned(),
         }),
         _ => Err(DemoError(format!(
-            "{at}: neither an advance, a fleet nor a function and its event"
+            "{at}: neither an advance, a wait, a fleet nor a function and its event"
         ))),
     }
 }
@@ -318,7 +338,11 @@ pub fn config() -> &'static Demo {
 
 /// The side effects of `function` in an emulator state dump, per target: DRS replication state
 /// per source server; SMS jobs per server, each as its state and its runs counted by type and
-/// state; Backup copy job states per recovery point and destination, oldest first.
+/// state; Backup copy job states per recovery point and destination, oldest first; DRS recovery
+/// per source server: the jobs it is in, oldest first, each as what started it, its status, the
+/// server's launch status and whether the job is tagged as reported, and its recovery instances,
+/// each as drill or not, its EC2 state and the keys of its tags (the values name generated ids
+/// and times).
 pub fn side_effects(function: &str, state: &Value) -> BTreeMap<String, Value> {
     let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
@@ -357,6 +381,46 @@ pub fn side_effects(function: &str, state: &Value) -> BTreeMap<String, Value> {
                 let entry = out.entry(pair).or_insert_with(|| json!([]));
                 if let Some(states) = entry.as_array_mut() {
                     states.push(job["State"].clone());
+                }
+            }
+        }
+        "drs-recovery" => {
+            let mut jobs = list(&state["drs"]["jobs"]);
+            // DescribeJobs lists the newest first.
+            jobs.reverse();
+            for job in jobs {
+                let reported = job["tags"]
+                    .get("dr-automation:reported")
+                    .map_or("", |_| " reported");
+                for p in list(&job["participatingServers"]) {
+                    let entry = out
+                        .entry(text(&p["sourceServerID"]))
+                        .or_insert_with(|| json!({"jobs": [], "instances": []}));
+                    if let Some(jobs) = entry["jobs"].as_array_mut() {
+                        jobs.push(json!(format!(
+                            "{} {} {}{reported}",
+                            text(&job["initiatedBy"]),
+                            text(&job["status"]),
+                            text(&p["launchStatus"])
+                        )));
+                    }
+                }
+            }
+            for instance in list(&state["drs"]["recoveryInstances"]) {
+                let entry = out
+                    .entry(text(&instance["sourceServerID"]))
+                    .or_insert_with(|| json!({"jobs": [], "instances": []}));
+                let mut tags: Vec<&String> = instance["tags"]
+                    .as_object()
+                    .map(|t| t.keys().collect())
+                    .unwrap_or_default();
+                tags.sort();
+                if let Some(instances) = entry["instances"].as_array_mut() {
+                    instances.push(json!({
+                        "drill": instance["isDrill"],
+                        "state": instance["ec2InstanceState"],
+                        "tags": tags,
+                    }));
                 }
             }
         }

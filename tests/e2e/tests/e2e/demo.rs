@@ -1,14 +1,16 @@
-//! The demo as `make demo` runs it: the three functions with the configuration of
+//! The demo as `make demo` runs it: the functions with the configuration of
 //! `tools/demo/config.json` against one emulator holding the demo fleet, invoked with the demo's
-//! steps in order, then its fleet step: the functions over three accounts in two regions, one of
+//! steps in order (a DRS drill among them: launched, measured, cleaned up), then its fleet step: the functions over three accounts in two regions, one of
 //! them with a role they cannot assume. `tools/demo.py` reads the same file, so what passes here
 //! is what a user runs.
 
-use dr_core::report::{RunReport, RunStatus};
+use dr_core::report::{OutcomeResult, RunReport, RunStatus};
 use dr_e2e::demo::{self, Demo, FleetStep, Step, FUNCTIONS};
 use dr_e2e::{sample_event, Fleet, INVOKE_TIMEOUT};
 use dr_emulator::{Fixture, REPORTS_TOPIC};
 use serde_json::Value;
+use std::collections::BTreeSet;
+use std::time::Duration;
 
 /// A fleet step as it ran: its functions and emulator, the emulator's state before its first
 /// invocation, and what each invocation answered, in order.
@@ -48,7 +50,8 @@ async fn run_fleet_step(step: &FleetStep, log: &str) -> FleetRun {
     for step in &step.steps {
         match step {
             Step::Invoke { function, event } => answers.push(invoke(&fleet, function, event).await),
-            Step::Advance { hours, steps } => fleet.emulator.advance_time(hours * 3600, *steps),
+            Step::Advance { seconds, steps } => fleet.emulator.advance_time(*seconds, *steps),
+            Step::Wait { seconds } => tokio::time::sleep(Duration::from_secs(*seconds)).await,
             Step::Fleet(_) => panic!("a fleet step holds no fleet step"),
         }
     }
@@ -80,7 +83,8 @@ async fn run_demo(log: &str) -> (Fleet, Vec<(String, Value)>, Vec<FleetRun>) {
     for step in config.steps() {
         match step {
             Step::Invoke { function, event } => answers.push(invoke(&fleet, function, event).await),
-            Step::Advance { hours, steps } => fleet.emulator.advance_time(hours * 3600, *steps),
+            Step::Advance { seconds, steps } => fleet.emulator.advance_time(*seconds, *steps),
+            Step::Wait { seconds } => tokio::time::sleep(Duration::from_secs(*seconds)).await,
             Step::Fleet(step) => {
                 fleet_runs.push(run_fleet_step(step, &format!("{log}-fleet")).await)
             }
@@ -95,7 +99,7 @@ fn invocations(steps: &[Step]) -> usize {
         .iter()
         .map(|s| match s {
             Step::Invoke { .. } => 1,
-            Step::Advance { .. } => 0,
+            Step::Advance { .. } | Step::Wait { .. } => 0,
             Step::Fleet(step) => invocations(&step.steps),
         })
         .sum()
@@ -147,6 +151,122 @@ async fn the_demo_starts_drs_servers_creates_sms_jobs_and_copies_recovery_points
     let count = |v: &Value| v.as_array().map_or(0, Vec::len);
     assert!(count(&after["sms"]["replicationJobs"]) > 0, "no SMS job");
     assert!(count(&after["backup"]["copyJobs"]) > 0, "no copy job");
+}
+
+/// The reports of the demo's `drs-recovery` invocations, in order, each with its event.
+fn recovery_reports(answers: &[(String, Value)]) -> Vec<(String, RunReport)> {
+    answers
+        .iter()
+        .filter_map(|(what, answer)| {
+            let event = what.strip_prefix("drs-recovery < ")?;
+            let report = serde_json::from_value(answer.clone()).expect("a run report");
+            Some((event.to_owned(), report))
+        })
+        .collect()
+}
+
+/// The targets of the outcomes of `action` with `result` over `reports`.
+fn targets_of(
+    reports: &[(String, RunReport)],
+    action: &str,
+    result: OutcomeResult,
+) -> BTreeSet<String> {
+    reports
+        .iter()
+        .flat_map(|(_, r)| &r.outcomes)
+        .filter(|o| o.action == action && o.result == result)
+        .map(|o| o.target.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_demo_s_alarm_launches_no_recovery_and_says_what_it_would_have_launched() {
+    let (fleet, answers, _) = run_demo("demo-recovery-alarm").await;
+    let reports = recovery_reports(&answers);
+    let alarms: Vec<&RunReport> = reports
+        .iter()
+        .filter(|(event, _)| event.starts_with("alarm-"))
+        .map(|(_, r)| r)
+        .collect();
+    assert!(!alarms.is_empty(), "the demo shows an alarm");
+    for report in alarms {
+        assert!(
+            report.outcomes.iter().all(|o| o.action != "StartRecovery"),
+            "{report:#?}"
+        );
+        assert!(
+            report
+                .skips
+                .iter()
+                .any(|s| s.reason.contains("a recovery would be launched")
+                    && s.reason.contains("DRS_RECOVERY_ENABLED")),
+            "{report:#?}"
+        );
+    }
+    let state = fleet.emulator.state();
+    let jobs = state["drs"]["jobs"].as_array().cloned().unwrap_or_default();
+    assert!(
+        jobs.iter().all(|j| j["initiatedBy"] != "START_RECOVERY"),
+        "{jobs:#?}"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_s_drill_is_launched_measured_and_terminated_after_its_time_to_live() {
+    let (fleet, answers, _) = run_demo("demo-drill").await;
+    let reports = recovery_reports(&answers);
+    let launched = targets_of(&reports, "StartRecovery", OutcomeResult::Done);
+    assert!(!launched.is_empty(), "the drill launched nothing");
+    let rto = Some(1800);
+    let measured: BTreeSet<String> = reports
+        .iter()
+        .flat_map(|(_, r)| &r.outcomes)
+        .filter(|o| o.action == "Launch" && o.result == OutcomeResult::Done)
+        .filter(|o| {
+            o.evidence.is_some_and(|e| {
+                e.drill && e.recovery_time_seconds.is_some_and(|t| t > 0) && e.rto_seconds == rto
+            })
+        })
+        .map(|o| o.target.clone())
+        .collect();
+    assert_eq!(measured, launched, "each drilled server measured once");
+    let totals = reports
+        .iter()
+        .find_map(|(_, r)| r.evidence)
+        .expect("a report with the drill's evidence");
+    assert_eq!((totals.drills, totals.rto_seconds), (launched.len(), rto));
+    let terminated = targets_of(&reports, "TerminateRecoveryInstances", OutcomeResult::Done);
+    assert_eq!(
+        terminated.len(),
+        launched.len(),
+        "one instance per drilled server"
+    );
+    // The demo's later clock moves complete the termination jobs: the servers are TERMINATED
+    // there and their instances gone.
+    let state = fleet.emulator.state();
+    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let gone: BTreeSet<String> = list(&state["drs"]["jobs"])
+        .iter()
+        .filter(|j| j["initiatedBy"] == "TERMINATE_RECOVERY_INSTANCES")
+        .flat_map(|j| list(&j["participatingServers"]))
+        .filter(|p| p["launchStatus"] == "TERMINATED")
+        .filter_map(|p| p["sourceServerID"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(gone, launched, "every drill instance goes");
+    let left = list(&state["drs"]["recoveryInstances"]);
+    assert!(left.is_empty(), "{left:#?}");
+    // Only the last run comes after the clock passed DRS_DRILL_TTL.
+    let terminating: Vec<usize> = reports
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, r))| {
+            r.outcomes
+                .iter()
+                .any(|o| o.action == "TerminateRecoveryInstances")
+        })
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(terminating, vec![reports.len() - 1]);
 }
 
 #[tokio::test]
@@ -206,8 +326,8 @@ fn a_demo_step_that_is_neither_an_invocation_nor_an_advance_is_refused_naming_it
     let err = Demo::parse(config).expect_err("refused");
     assert_eq!(
         err.to_string(),
-        "tools/demo/config.json: invocations[1]: neither an advance, a fleet nor a function and \
-         its event"
+        "tools/demo/config.json: invocations[1]: neither an advance, a wait, a fleet nor a \
+         function and its event"
     );
 }
 
@@ -241,10 +361,8 @@ fn a_fleet_step_whose_fixture_is_a_path_is_refused_naming_it() {
 fn the_fleet_step_serves_three_accounts_in_two_regions_through_their_member_roles() {
     let step = fleet_step();
     let places = fleet_places(step);
-    let accounts: std::collections::BTreeSet<&str> =
-        places.iter().map(|(a, _)| a.as_str()).collect();
-    let regions: std::collections::BTreeSet<&str> =
-        places.iter().map(|(_, r)| r.as_str()).collect();
+    let accounts: BTreeSet<&str> = places.iter().map(|(a, _)| a.as_str()).collect();
+    let regions: BTreeSet<&str> = places.iter().map(|(_, r)| r.as_str()).collect();
     assert_eq!((places.len(), accounts.len(), regions.len()), (6, 3, 2));
     assert!(accounts.contains(demo::config().var("ACCOUNT_ID")));
     let role = step
