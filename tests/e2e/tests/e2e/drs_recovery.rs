@@ -1157,3 +1157,36 @@ async fn a_dry_run_past_the_drill_ttl_plans_the_terminations_and_terminates_noth
     assert_eq!(run.emulator.calls(TERMINATE), 0);
     assert_eq!(instances(&run.emulator).len(), READY.len());
 }
+
+#[tokio::test]
+async fn a_drill_instance_whose_job_is_older_than_drs_follow_up_is_still_cleaned_up() {
+    // No run between the drill and three hours later, past DRS_FOLLOW_UP (an outage, a paused
+    // schedule): its instances were never tagged, but they name their job (jobID), which
+    // drs-recovery tagged as its drill, so they are its own to tag and terminate.
+    let env = [
+        ("DRS_FOLLOW_UP", "2h"),
+        ("DRS_DRILL_TTL", "1h"),
+        ("DRS_LAUNCH_GUARD", "1h"),
+    ];
+    let run = deploy(
+        started_ago(Fixture::demo(), 3 * 3_600),
+        &env,
+        "drs-recovery-old-job",
+    )
+    .await;
+    run.invoke_report(&schedule()).await;
+    run.emulator.advance(2);
+    let mut terminated = Vec::new();
+    for _ in 0..2 {
+        let report = run.invoke_report(&schedule()).await;
+        for skip in &report.skips {
+            assert_ne!(
+                skip.reason, "a drill instance drs-recovery did not launch: left alone",
+                "{}",
+                skip.target
+            );
+        }
+        terminated.extend(targets(&report, TERMINATE, OutcomeResult::Done));
+    }
+    assert_eq!(terminated.len(), READY.len(), "{terminated:?}");
+}
