@@ -15,7 +15,7 @@ use dr_e2e::recovery::{
 use dr_e2e::report::{published, skip_reason, sorted, targets};
 use dr_e2e::{demo, events_dir, sample_event, Deployment, Invocation, INVOKE_TIMEOUT};
 use dr_emulator::{Emulator, Fixture};
-use dr_testkit::samples::samples_in;
+use dr_testkit::samples::{aws_events_dir, samples_in};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -181,6 +181,12 @@ async fn the_next_schedule_reports_each_drills_launch_with_its_times_against_rto
     );
     assert_eq!((totals.beyond_rto, totals.beyond_rpo), (0, 3), "{totals:?}");
     assert!(totals.longest_recovery_time_seconds >= Some(job_seconds));
+    let published = published(&run.emulator, FUNCTION);
+    let last = published.last().expect("the report published");
+    assert_eq!(
+        last.evidence, report.evidence,
+        "the published report has the evidence"
+    );
     assert_eq!(
         run.emulator.calls(START_RECOVERY),
         1,
@@ -1189,4 +1195,46 @@ async fn a_drill_instance_whose_job_is_older_than_drs_follow_up_is_still_cleaned
         terminated.extend(targets(&report, TERMINATE, OutcomeResult::Done));
     }
     assert_eq!(terminated.len(), READY.len(), "{terminated:?}");
+}
+
+#[tokio::test]
+async fn every_aws_sample_event_is_acted_on_or_skipped_and_none_fails_the_invocation() {
+    // Every topic and account accepted, as in `aws_samples`, so that the samples' own are read.
+    let env = demo::config().env_without(&["TRIGGER_TOPIC_ARNS", "ACCOUNT_ID"]);
+    let run = Deployment::start(
+        FUNCTION,
+        Fixture::demo(),
+        &env,
+        "drs-recovery-aws-samples",
+        1,
+    );
+    let run = run.await.expect("deployed");
+    let samples = samples_in(&aws_events_dir());
+    assert!(samples.len() > 50, "the AWS samples are missing");
+    for (name, sample) in samples {
+        let answer = run.runtime.invoke(&sample, INVOKE_TIMEOUT).await;
+        let report = match answer.unwrap_or_else(|e| panic!("{name}: no answer: {e}")) {
+            Invocation::Response(report) => report,
+            Invocation::Error {
+                error_type,
+                error_message,
+            } => panic!("{name}: {error_type}: {error_message}"),
+        };
+        let report: RunReport = serde_json::from_value(report).expect("a run report");
+        let c = &report.counts;
+        let total = c.done + c.unchanged + c.planned + c.failed + c.skipped;
+        assert!(total > 0, "{name}: reported nothing: {report:#?}");
+        assert_eq!(c.failed, 0, "{name}: {report:#?}");
+    }
+    assert_eq!(
+        run.emulator.calls("StartRecovery"),
+        launches(&jobs(&run.emulator)).len() as u64
+    );
+    assert!(
+        jobs(&run.emulator)
+            .iter()
+            .all(|j| j["initiatedBy"] == "START_DRILL"),
+        "without the opt-in only drills: {:#?}",
+        jobs(&run.emulator)
+    );
 }
