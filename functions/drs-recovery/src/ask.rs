@@ -2,7 +2,7 @@
 //! follow jobs up and clean up. Observe reads the snapshots of those servers; plan decides.
 
 use crate::config::RecoveryConfig;
-use crate::model::SourceServer;
+use crate::model::{human, SourceServer};
 use crate::FUNCTION;
 use dr_core::ids::SourceServerId;
 use dr_core::report::{Skip, Skips};
@@ -64,12 +64,14 @@ impl TriggerSkips {
     }
 }
 
-/// What `trigger` asks of the target whose servers are `servers`; the skips of servers it
-/// names but cannot launch go to `skips`, the skips about the trigger itself to `about`.
+/// What `trigger` asks of the target whose servers are `servers` as of `now`; the skips of
+/// servers it names but cannot launch go to `skips`, the skips about the trigger itself to
+/// `about`. A scheduled drill that is not due is skipped here, so observe reads nothing for it.
 pub fn asked<'a>(
     config: &RecoveryConfig,
     trigger: &'a Trigger,
     servers: &'a [SourceServer],
+    now: i64,
     skips: &mut Skips,
     about: &mut TriggerSkips,
 ) -> Asked<'a> {
@@ -81,6 +83,8 @@ pub fn asked<'a>(
                     skips: &mut Skips| {
         if !config.choice.selection.covers(server) {
             skips.push(Skip::new(&server.id, "outside the configured selection"));
+        } else if let Some(why) = scheduled.then(|| not_due(config, now, server)).flatten() {
+            skips.push(Skip::new(&server.id, why));
         } else if !asked.launches.iter().any(|w| w.server.id == server.id) {
             asked.launches.push(Wanted {
                 server,
@@ -183,4 +187,20 @@ pub fn asked<'a>(
     }
     asked.launches.sort_by(|a, b| a.server.id.cmp(&b.server.id));
     asked
+}
+
+/// Why a scheduled drill of `server` is not due yet: its last drill (`lifeCycle.lastLaunch`,
+/// which DRS's at-scale guide reads for drill compliance) is more recent than
+/// `DRS_DRILL_EVERY`. Without `DRS_DRILL_EVERY` every schedule is a drill; a direct invoke always
+/// is.
+fn not_due(config: &RecoveryConfig, now: i64, server: &SourceServer) -> Option<String> {
+    let every = config.drill.every?;
+    let age = now - server.last_drill?;
+    (age < every).then(|| {
+        format!(
+            "scheduled drill: not due: its last drill started {} ago and DRS_DRILL_EVERY is {}",
+            human(age.max(0)),
+            human(every)
+        )
+    })
 }

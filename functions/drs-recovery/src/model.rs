@@ -496,3 +496,18 @@ pub fn describe_tags(tags: &[(String, String)]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// Seconds as `1h 5m 3s`, leaving out zero parts.
+pub fn human(seconds: i64) -> String {
+    let (h, m, s) = (seconds / 3_600, seconds % 3_600 / 60, seconds % 60);
+    let parts: Vec<String> = [(h, "h"), (m, "m"), (s, "s")]
+        .into_iter()
+        .filter(|(n, _)| *n != 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    if parts.is_empty() {
+        "0s".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}

@@ -124,6 +124,7 @@ pub async fn facts(
         config,
         trigger,
         &servers,
+        now,
         &mut Skips::new(),
         &mut TriggerSkips::default(),
     );

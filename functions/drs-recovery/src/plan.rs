@@ -32,7 +32,7 @@
 use crate::ask::{asked, Asked, TriggerSkips};
 use crate::config::{RecoveryConfig, SnapshotChoice};
 use crate::model::{
-    tag, Call, ExecutionStatus, Facts, Job, JobStatus, LaunchServer, LaunchStatus, LogItem,
+    human, tag, Call, ExecutionStatus, Facts, Job, JobStatus, LaunchServer, LaunchStatus, LogItem,
     RecoveryInstance, ReplicationState, Snapshot, SourceServer, LAUNCH, PLAN_EXECUTION,
     TAG_FUNCTION, TAG_JOB, TAG_LAUNCHED_AT, TAG_MODE,
 };
@@ -61,6 +61,7 @@ pub fn plan(config: &RecoveryConfig, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<
                 config,
                 &observed.trigger,
                 &facts.servers,
+                facts.observed_at,
                 &mut plan.skips,
                 &mut about,
             );
@@ -464,21 +465,6 @@ fn objectives(e: &RecoveryEvidence) -> String {
     }
 }
 
-/// Seconds as `1h 5m 3s`, leaving out zero parts.
-pub fn human(seconds: i64) -> String {
-    let (h, m, s) = (seconds / 3_600, seconds % 3_600 / 60, seconds % 60);
-    let parts: Vec<String> = [(h, "h"), (m, "m"), (s, "s")]
-        .into_iter()
-        .filter(|(n, _)| *n != 0)
-        .map(|(n, unit)| format!("{n}{unit}"))
-        .collect();
-    if parts.is_empty() {
-        "0s".to_owned()
-    } else {
-        parts.join(" ")
-    }
-}
-
 /// How this function launched an instance, by its tags, and when: the tags are what IAM
 /// conditions `TerminateRecoveryInstances` on, so an instance without them is never
 /// terminated (its job's follow-up tags it first). Only `drill` reads as a drill: any other
@@ -602,11 +588,6 @@ fn launch(
         let mut ready: Vec<LaunchServer> = Vec::new();
         for wanted in asked.launches.iter().filter(|w| w.mode == mode) {
             let server = wanted.server;
-            if let Some(why) = not_due(config, facts.observed_at, wanted) {
-                plan.skips
-                    .push(Skip::new(&server.id, format!("{}: {why}", wanted.why)));
-                continue;
-            }
             let snapshot = match readiness(config, facts, server, mode) {
                 Ok(snapshot) => snapshot,
                 Err(reason) => {
@@ -667,22 +648,6 @@ fn launch(
                 .push(Skip::new(&server.source_server_id, quota.deferred(config)));
         }
     }
-}
-
-/// Why a scheduled drill of `wanted` is not due yet: its last drill (`lifeCycle.lastLaunch`,
-/// which the at-scale guide reads for drill compliance) is more recent than `DRS_DRILL_EVERY`.
-/// Without `DRS_DRILL_EVERY` every schedule is a drill, and a direct invoke always is.
-fn not_due(config: &RecoveryConfig, now: i64, wanted: &crate::ask::Wanted<'_>) -> Option<String> {
-    let every = config.drill.every?;
-    let last = wanted.server.last_drill?;
-    let age = now - last;
-    (wanted.scheduled && age < every).then(|| {
-        format!(
-            "not due: its last drill started {} ago and DRS_DRILL_EVERY is {}",
-            human(age.max(0)),
-            human(every)
-        )
-    })
 }
 
 /// `, from snapshot pit-... of <time>` or `, from an on-demand snapshot`.

@@ -331,3 +331,39 @@ async fn a_plans_executions_are_read_in_full_and_link_the_jobs_their_steps_name(
         "a job of an own execution is followed up"
     );
 }
+
+#[tokio::test]
+async fn no_snapshot_is_read_for_a_server_whose_scheduled_drill_is_not_due() {
+    use aws_sdk_drs::types::{LifeCycle, LifeCycleLastLaunch, LifeCycleLastLaunchInitiated};
+    let drilled = aws_sdk_drs::types::SourceServer::builder()
+        .source_server_id(id(1))
+        .life_cycle(
+            LifeCycle::builder()
+                .last_launch(
+                    LifeCycleLastLaunch::builder()
+                        .initiated(
+                            LifeCycleLastLaunchInitiated::builder()
+                                .api_call_date_time("2025-12-01T09:00:00Z")
+                                .r#type(LastLaunchType::Drill)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .build();
+    let servers = mock!(Drs::describe_source_servers).then_output(move || {
+        DescribeSourceServersOutput::builder()
+            .items(drilled.clone())
+            .build()
+    });
+    let (_, jobs, instances) = target(Vec::new());
+    let snapshots = mock!(Drs::describe_recovery_snapshots)
+        .then_output(|| DescribeRecoverySnapshotsOutput::builder().build());
+    let mut c = config(SnapshotChoice::Latest);
+    c.drill.every = Some(7 * 86_400);
+    let drs = drs_client(&[&servers, &jobs, &instances, &snapshots]);
+    let f = facts(&drs, &c, &home(), &schedule(), NOW).await.unwrap();
+    assert_eq!(f.servers[0].last_drill, Some(1_764_579_600));
+    assert_eq!(snapshots.num_calls(), 0);
+}
