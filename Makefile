@@ -241,9 +241,10 @@ demo: $(TOOLS_STAMP)
 # ------------------------------------------------------------------------------- bench
 # Benchmarks (tests/bench, see its README): cold start, fan-out throughput, memory and size of
 # the release bootstraps against the hello-world floor and the Python boto3 peers in tools/bench
-# (run with the venv's boto3, hence the tools), and a fleet of 50 targets against its bound.
-# Prints the table and writes target/bench/results.md. Not part of test or ci: timings are
-# reported, never asserted. BENCH_FLAGS="--reps 50", "--quick" or "--only fleet".
+# (run with the venv's boto3, hence the tools), a fleet of 50 targets and a DRS drill of 500
+# servers against their bounds. Prints the table and writes target/bench/results.md. Not part of
+# test or ci: timings are reported, never asserted. BENCH_FLAGS="--reps 50", "--quick",
+# "--only fleet" or "--only drill".
 BENCH_FLAGS ?=
 
 .PHONY: bench

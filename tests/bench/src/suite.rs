@@ -11,7 +11,10 @@
 //! - Fleet: `drs-start-replication` over many member accounts reached through their roles
 //!   ([`crate::fleet`]): wall time against its bound, `AssumeRole` calls of the first and the
 //!   warm invocation, peak RSS against the same job on one target.
+//! - Drill: `drs-recovery` drilling a large account ([`crate::drill`]): the launch, the
+//!   follow-up and the cleanup, each against its bound.
 
+use crate::drill::{self, DrillBench};
 use crate::fleet::{self, FleetBench, Shape};
 use crate::measure::{self, Run, RunSpec};
 use crate::process::Subject;
@@ -57,6 +60,8 @@ pub struct Settings {
     pub small_divisor: usize,
     /// The fleet scenario's size and concurrency.
     pub fleet: Shape,
+    /// The drill scenario's size and settings.
+    pub drill: drill::Shape,
     /// Only this scenario; `None` runs them all.
     pub only: Option<Scenario>,
     /// The venv's Python with boto3; `None` leaves the peers out.
@@ -94,6 +99,15 @@ impl Settings {
                 fleet_concurrency: 10,
                 max_concurrency: 10,
             },
+            // DRS's "at scale" quotas: 100 servers per job, 500 across active jobs, so 500
+            // servers are the most one drill launches at once, in 5 jobs. The TTL is seconds:
+            // the function's clock is the machine's, so the instances age in real time.
+            drill: drill::Shape {
+                servers: 500,
+                servers_per_job: 100,
+                max_concurrency: 100,
+                ttl_seconds: 3,
+            },
             only: None,
             python: python.is_file().then_some(python),
             tools: root.join("tools/bench"),
@@ -111,15 +125,18 @@ pub enum Scenario {
     Fanout,
     /// The fleet job.
     Fleet,
+    /// The DRS drill.
+    Drill,
 }
 
 impl Scenario {
-    /// The scenario of a `--only` argument: `cold-start`, `fanout` or `fleet`.
+    /// The scenario of a `--only` argument: `cold-start`, `fanout`, `fleet` or `drill`.
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "cold-start" => Some(Self::ColdStart),
             "fanout" => Some(Self::Fanout),
             "fleet" => Some(Self::Fleet),
+            "drill" => Some(Self::Drill),
             _ => None,
         }
     }
@@ -190,6 +207,8 @@ pub struct Results {
     pub fanout: Vec<Fanout>,
     /// The fleet job, when it was run.
     pub fleet: Option<FleetBench>,
+    /// The drill, when it was run.
+    pub drill: Option<DrillBench>,
     /// Binary sizes in bytes: the floor first.
     pub sizes: Vec<(String, u64)>,
     /// `/proc/loadavg` before and after, to judge the noise.
@@ -237,6 +256,11 @@ pub async fn run_all(settings: &Settings) -> Result<Results, BenchError> {
     } else {
         None
     };
+    let drill = if settings.runs(Scenario::Drill) {
+        Some(drill::drill(settings).await?)
+    } else {
+        None
+    };
     let mut notes = vec![
         format!(
             "{} cold starts per subject (median, p90 in brackets), after one warm-up run; \
@@ -262,6 +286,16 @@ pub async fn run_all(settings: &Settings) -> Result<Results, BenchError> {
             settings.fleet.max_concurrency,
             settings.latency.as_millis()
         ),
+        format!(
+            "drill: {} source servers, DRS_JOB_SERVERS={}, MAX_CONCURRENCY={}, DRS_DRILL_TTL={}s, \
+             {} ms latency on every call; launch, follow-up and cleanup in one process, the \
+             launch jobs completed and the TTL waited out between them (untimed)",
+            settings.drill.servers,
+            settings.drill.servers_per_job,
+            settings.drill.max_concurrency,
+            settings.drill.ttl_seconds,
+            settings.latency.as_millis()
+        ),
     ];
     if settings.python.is_none() {
         notes.push("no .venv/bin/python with boto3: the Python peers were left out".to_owned());
@@ -271,6 +305,7 @@ pub async fn run_all(settings: &Settings) -> Result<Results, BenchError> {
         cold,
         fanout,
         fleet,
+        drill,
         sizes,
         load: (load_before, load_average()),
         notes,

@@ -1,6 +1,7 @@
 //! The results as a Markdown table: every figure beside its floor or peer, the ratio, and
 //! whether the target for it is met.
 
+use crate::drill::DrillBench;
 use crate::fleet::FleetBench;
 use crate::suite::{Fanout, Results, FUNCTIONS};
 use crate::{Summary, FLOOR};
@@ -157,6 +158,9 @@ pub fn rows(results: &Results) -> Vec<Row> {
     }
     if let Some(f) = &results.fleet {
         rows.extend(fleet_rows(f));
+    }
+    if let Some(d) = &results.drill {
+        rows.extend(drill_rows(d));
     }
     if let (Some(sms), Some(floor_rss)) = (
         results.cold("sms-replication-jobs"),
@@ -324,6 +328,34 @@ fn fleet_rows(f: &FleetBench) -> Vec<Row> {
     rows
 }
 
+/// The drill: wall time of its launch, follow-up and cleanup, each against its bound, and the
+/// peak RSS of the process over the three.
+fn drill_rows(d: &DrillBench) -> Vec<Row> {
+    let mut rows: Vec<Row> = d
+        .runs
+        .iter()
+        .map(|run| {
+            at_most(
+                &format!("drill wall time, {}: {}", run.name, run.work),
+                crate::drill::FUNCTION,
+                (run.wall.as_secs_f64(), secs(run.wall)),
+                Some(("bound".to_owned(), run.bound.as_secs_f64(), secs(run.bound))),
+                Some(WALL_VS_BOUND),
+            )
+        })
+        .collect();
+    rows.push(Row {
+        figure: format!("peak RSS, drill runs: {} servers", d.shape.servers),
+        subject: crate::drill::FUNCTION.to_owned(),
+        value: mib(d.peak_rss_kib),
+        reference: "—".to_owned(),
+        ratio: "—".to_owned(),
+        target: String::new(),
+        met: None,
+    });
+    rows
+}
+
 /// The whole Markdown document: notes, the table, the bounds and the calls counted.
 pub fn markdown(results: &Results) -> String {
     let rows = rows(results);
@@ -376,6 +408,24 @@ pub fn markdown(results: &Results) -> String {
                 crate::fleet::FUNCTION,
                 secs(run.bound),
                 f.bound_formula,
+                calls.join(", ")
+            );
+        }
+    }
+    if let Some(d) = &results.drill {
+        for run in &d.runs {
+            let calls: Vec<String> = run
+                .calls
+                .iter()
+                .map(|(op, n)| format!("{op} {n}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "- `{}` drill, {}: bound {} = {}; calls: {}",
+                crate::drill::FUNCTION,
+                run.name,
+                secs(run.bound),
+                d.bound_formula,
                 calls.join(", ")
             );
         }

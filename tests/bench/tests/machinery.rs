@@ -1,6 +1,7 @@
 //! The benchmark machinery on a tiny account with the debug binaries: every scenario completes,
 //! does the work it is measured on, and the table reports every figure. No timing is asserted.
 
+use dr_bench::drill::{self, DrillUsage};
 use dr_bench::fleet::{self, FleetUsage, Shape};
 use dr_bench::suite::{run_all, Settings};
 use dr_bench::table;
@@ -103,6 +104,58 @@ fn the_fleet_fixture_holds_every_target_s_servers_and_fleet_names_each_once() {
     assert!(!accounts.contains(&fleet::HOME_ACCOUNT));
 }
 
+const DRILL: drill::Shape = drill::Shape {
+    servers: 500,
+    servers_per_job: 100,
+    max_concurrency: 100,
+    ttl_seconds: 3,
+};
+
+/// A follow-up run of the drill as the emulator counts it: one page of servers, jobs and
+/// instances each, the logs of its 5 jobs, 500 instances and 5 jobs tagged, a report in two parts.
+fn follow_up() -> DrillUsage {
+    DrillUsage {
+        reads: 3,
+        job_logs: 5,
+        snapshots: 0,
+        writes: 505,
+        publish: 2,
+        reads_service: Duration::from_millis(4),
+        job_logs_service: Duration::from_millis(2),
+        writes_service: Duration::from_millis(50),
+        publish_service: Duration::from_millis(1),
+        ..DrillUsage::default()
+    }
+}
+
+#[test]
+fn the_drill_bound_is_its_reads_one_after_another_then_the_waves_of_each_phase() {
+    // 3 reads with their service time, 1 wave of logs, no snapshots, 6 waves of writes, 1 of
+    // report parts, 20 ms each.
+    let bound = drill::bound(&follow_up(), &DRILL, Duration::from_millis(20));
+    assert_eq!(bound, Duration::from_millis(3 * 20 + 4 + 20 + 6 * 20 + 20));
+}
+
+#[test]
+fn the_emulator_s_service_time_bounds_a_drill_phase_when_longer_than_its_waves() {
+    let slow = DrillUsage {
+        writes_service: Duration::from_millis(700),
+        ..follow_up()
+    };
+    let bound = drill::bound(&slow, &DRILL, Duration::from_millis(20));
+    assert_eq!(bound, Duration::from_millis(3 * 20 + 4 + 20 + 700 + 20));
+}
+
+#[test]
+fn a_drill_of_500_servers_takes_5_jobs_and_3_terminations() {
+    assert_eq!((DRILL.jobs(), DRILL.terminations()), (5, 3));
+    let formula = drill::formula(&DRILL);
+    assert!(
+        formula.contains("⌈(TerminateRecoveryInstances + StartRecovery + TagResource) / 100⌉"),
+        "{formula}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tiny_run_measures_every_figure() {
     let settings = Settings {
@@ -119,6 +172,13 @@ async fn a_tiny_run_measures_every_figure() {
             stopped: 4,
             fleet_concurrency: 2,
             max_concurrency: 2,
+        },
+        // Two jobs; the follow-up comes within a second of the launch, well within the TTL.
+        drill: drill::Shape {
+            servers: 10,
+            servers_per_job: 5,
+            max_concurrency: 4,
+            ttl_seconds: 2,
         },
         // The peers need the venv; the machinery is the same for them.
         python: None,
@@ -173,6 +233,19 @@ async fn a_tiny_run_measures_every_figure() {
         );
     }
     assert!(fleet.peak_rss_kib > 0 && fleet.single_target_peak_rss_kib > 0);
+    let drill = results.drill.as_ref().expect("the drill ran");
+    let names: Vec<&str> = drill.runs.iter().map(|r| r.name).collect();
+    assert_eq!(names, drill::RUNS);
+    let made = |op: &str| -> Vec<u64> {
+        drill
+            .runs
+            .iter()
+            .map(|r| r.calls.get(op).copied().unwrap_or(0))
+            .collect()
+    };
+    assert_eq!(made("StartRecovery"), [2, 0, 0], "{drill:?}");
+    assert_eq!(made("TagResource"), [0, 12, 0], "{drill:?}");
+    assert_eq!(made("TerminateRecoveryInstances"), [0, 0, 1], "{drill:?}");
 
     let markdown = table::markdown(&results);
     for expected in [
@@ -184,6 +257,8 @@ async fn a_tiny_run_measures_every_figure() {
         "| fleet wall time, warm run: 3 targets × 10 source servers, 4 start in each |",
         "| AssumeRole calls, first run: 3 targets | drs-start-replication | 3 |",
         "| peak RSS, fleet run: 3 targets | drs-start-replication |",
+        "| drill wall time, launch: 10 servers in 2 jobs | drs-recovery |",
+        "| drill wall time, cleanup: 10 drill instances terminated in 1 call | drs-recovery |",
         "targets met",
     ] {
         assert!(markdown.contains(expected), "{expected} in\n{markdown}");
