@@ -101,6 +101,7 @@ pub async fn facts(
     )
     .await?;
     let concurrency = config.settings.max_concurrency;
+    jobs.extend(jobs_of_older_instances(drs, &jobs, &instances).await?);
     let executions = match &config.drill.plan {
         Some(plan) if target.covers(plan.account(), plan.region()) => {
             executions(drs, plan.as_str(), now - config.follow_up, concurrency).await?
@@ -262,6 +263,47 @@ pub fn plan_execution(e: SdkPlanExecution) -> PlanExecution {
         tags: own_tags(e.tags.clone()),
         arn: e.recovery_plan_execution_arn,
     }
+}
+
+/// Most job ids one DescribeJobs filter takes (the model's DescribeJobsRequestFiltersJobIDs).
+const JOB_IDS_PER_CALL: usize = 1000;
+
+/// The jobs of recovery instances launched before the follow-up window, read by id: whether
+/// the function launched an instance, and when, is told by its job until the instance carries
+/// its tags, however long no run followed it up.
+async fn jobs_of_older_instances(
+    drs: &aws_sdk_drs::Client,
+    jobs: &[Job],
+    instances: &[RecoveryInstance],
+) -> Result<Vec<Job>, ObserveError> {
+    let mut missing: Vec<&str> = instances
+        .iter()
+        .filter(|i| i.tags.is_empty())
+        .filter_map(|i| i.job_id.as_deref())
+        .filter(|id| !jobs.iter().any(|j| j.id == *id))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    let mut found = Vec::new();
+    for ids in missing.chunks(JOB_IDS_PER_CALL) {
+        let pages = drs
+            .describe_jobs()
+            .filters(
+                DescribeJobsRequestFilters::builder()
+                    .set_job_ids(Some(ids.iter().map(|id| (*id).to_owned()).collect()))
+                    .build(),
+            )
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        found.extend(
+            every_page(DESCRIBE_JOBS, pages, |page| {
+                page.items.unwrap_or_default().into_iter().filter_map(job)
+            })
+            .await?,
+        );
+    }
+    Ok(found)
 }
 
 /// Every item of job `id`'s log.

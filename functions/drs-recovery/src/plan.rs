@@ -34,7 +34,7 @@ use crate::config::{RecoveryConfig, SnapshotChoice};
 use crate::model::{
     human, tag, Call, ExecutionStatus, Facts, Job, JobStatus, LaunchServer, LaunchStatus, LogItem,
     RecoveryInstance, ReplicationState, Snapshot, SourceServer, LAUNCH, PLAN_EXECUTION,
-    TAG_FUNCTION, TAG_JOB, TAG_LAUNCHED_AT, TAG_MODE,
+    START_RECOVERY, TAG_FUNCTION, TAG_JOB, TAG_LAUNCHED_AT, TAG_MODE,
 };
 use crate::FUNCTION;
 use dr_core::clock::{fmt_time, parse_time};
@@ -68,7 +68,7 @@ pub fn plan(config: &RecoveryConfig, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<
             let mut quota = Quota::of(config, facts);
             if asked.follow_up {
                 follow_up(config, facts, &asked, &mut plan);
-                follow_up_executions(config, facts, &mut plan);
+                follow_up_executions(facts, &mut plan);
             }
             if let (true, Some(arn)) = (asked.plan_drill, &config.drill.plan) {
                 if observed.target.covers(arn.account(), arn.region()) {
@@ -227,7 +227,8 @@ fn follow_up(config: &RecoveryConfig, facts: &Facts, asked: &Asked<'_>, plan: &m
 
 /// Reports each of this function's recovery plan executions that has ended, once: its status
 /// and the time from `startedAt` to `completedAt` [DRS API reference: RecoveryPlanExecution].
-fn follow_up_executions(config: &RecoveryConfig, facts: &Facts, plan: &mut Plan<Call>) {
+/// Its servers' launches carry the evidence, through the jobs its steps name.
+fn follow_up_executions(facts: &Facts, plan: &mut Plan<Call>) {
     for e in facts
         .executions
         .iter()
@@ -243,26 +244,23 @@ fn follow_up_executions(config: &RecoveryConfig, facts: &Facts, plan: &mut Plan<
             ));
             continue;
         }
-        let evidence = RecoveryEvidence {
-            drill: e.drill,
-            recovery_time_seconds: e.started.zip(e.completed).map(|(s, c)| c - s),
-            recovery_point_age_seconds: None,
-            rto_seconds: config.rto,
-            rpo_seconds: None,
-        };
+        // The evidence is its servers' (their jobs' outcomes); the execution's own duration is
+        // told, not counted again as a launch.
+        let took = e
+            .started
+            .zip(e.completed)
+            .map(|(s, c)| format!(" in {}", human(c - s)))
+            .unwrap_or_default();
         let outcome = if e.status == ExecutionStatus::Completed {
             TargetOutcome::done(&e.arn, PLAN_EXECUTION, Some(e.status.as_str().to_owned()))
-                .with_detail(format!(
-                    "recovery plan drill completed{}",
-                    objectives(&evidence)
-                ))
+                .with_detail(format!("recovery plan drill completed{took}"))
         } else {
             let failure = launch_failure(e.error.as_deref().unwrap_or("no errorDetail"));
             let mut outcome = TargetOutcome::failed(&e.arn, PLAN_EXECUTION, &failure);
             outcome.state = Some(e.status.as_str().to_owned());
             outcome
         };
-        plan.outcomes.push(outcome.with_evidence(evidence));
+        plan.outcomes.push(outcome);
         plan.actions.push(Call::MarkReported {
             id: e.arn.clone(),
             arn: e.arn.clone(),
@@ -590,9 +588,19 @@ fn launch(
             let server = wanted.server;
             let snapshot = match readiness(config, facts, server, mode) {
                 Ok(snapshot) => snapshot,
-                Err(reason) => {
+                Err(Blocked::Skip(reason)) => {
                     plan.skips
                         .push(Skip::new(&server.id, format!("{}: {reason}", wanted.why)));
+                    continue;
+                }
+                Err(Blocked::Retry(reason)) => {
+                    let failure = CallFailure {
+                        class: ErrorClass::Retryable,
+                        code: "LaunchJobInProgress".to_owned(),
+                        message: format!("{}: {reason}; retried when it ends", wanted.why),
+                    };
+                    plan.outcomes
+                        .push(TargetOutcome::failed(&server.id, START_RECOVERY, &failure));
                     continue;
                 }
             };
@@ -658,6 +666,15 @@ fn from_snapshot(snapshot: Option<&Snapshot>) -> String {
     }
 }
 
+/// Why a server is not launched now.
+enum Blocked {
+    /// Left alone, with the reason.
+    Skip(String),
+    /// Not launched now, but the trigger should be delivered again: a failure a retry may
+    /// clear.
+    Retry(String),
+}
+
 /// Whether `server` can be launched in `mode` now: the snapshot to launch from (`None`: on
 /// demand), or why not.
 ///
@@ -675,18 +692,25 @@ fn readiness(
     facts: &Facts,
     server: &SourceServer,
     mode: LaunchMode,
-) -> Result<Option<Snapshot>, String> {
+) -> Result<Option<Snapshot>, Blocked> {
     if let Some(job) = facts
         .jobs
         .iter()
         .find(|j| j.is_active() && j.launch_mode().is_some() && j.participant(&server.id).is_some())
     {
-        return Err(format!(
+        let reason = format!(
             "job in progress: {} job {} is {}",
             job.launch_mode().map_or("launch", LaunchMode::as_str),
             job.id,
             job.status.as_str()
-        ));
+        );
+        // A recovery held back by a drill must not be lost: it fails retryably, so the alarm's
+        // delivery is retried once the drill's job has ended. A recovery already in progress
+        // is the one asked for, delivered again: nothing to retry.
+        if mode == LaunchMode::Recovery && job.launch_mode() == Some(LaunchMode::Drill) {
+            return Err(Blocked::Retry(reason));
+        }
+        return Err(Blocked::Skip(reason));
     }
     for instance in facts
         .instances
@@ -695,25 +719,25 @@ fn readiness(
     {
         match (instance.drill, mode) {
             (Some(false), _) => {
-                return Err(format!(
+                return Err(Blocked::Skip(format!(
                     "already launched: recovered, recovery instance {} exists (a launch would \
                      replace it)",
                     instance.id
-                ))
+                )))
             }
             (None, _) => {
-                return Err(format!(
+                return Err(Blocked::Skip(format!(
                     "already launched: recovery instance {} exists and DRS does not say \
                      whether it is a drill",
                     instance.id
-                ))
+                )))
             }
             (Some(true), LaunchMode::Drill) => {
-                return Err(format!(
+                return Err(Blocked::Skip(format!(
                     "already launched: drill instance {} exists; it is terminated after \
                      DRS_DRILL_TTL, then the next drill launches",
                     instance.id
-                ))
+                )))
             }
             (Some(true), LaunchMode::Recovery) => {}
         }
@@ -724,14 +748,14 @@ fn readiness(
             && j.participant(&server.id).is_some()
             && j.created.is_some_and(|c| now - c < config.launch_guard)
     }) {
-        return Err(format!(
+        return Err(Blocked::Skip(format!(
             "already launched: {} job {} started {} ago, within DRS_LAUNCH_GUARD {} (a trigger \
              delivered again launches nothing twice)",
             mode.as_str(),
             job.id,
             human(job.created.map_or(0, |c| now - c)),
             human(config.launch_guard)
-        ));
+        )));
     }
     let (max_lag, lag_var) = match mode {
         LaunchMode::Drill => (config.drill.max_lag, "DRS_MAX_LAG"),
@@ -752,7 +776,7 @@ fn readiness(
         | ReplicationState::Unknown(_) => false,
     };
     if !recoverable {
-        return Err(not_recoverable(server, mode));
+        return Err(Blocked::Skip(not_recoverable(server, mode)));
     }
     // In CDP with no lag reported, the server is not behind.
     let lag = server
@@ -760,17 +784,17 @@ fn readiness(
         .or((*state == ReplicationState::Continuous).then_some(0));
     match lag {
         None => {
-            return Err(format!(
+            return Err(Blocked::Skip(format!(
                 "{}: DRS reports no replication lag, so how old its data is cannot be told",
                 state.as_str()
-            ))
+            )))
         }
         Some(lag) if lag > max_lag => {
-            return Err(format!(
+            return Err(Blocked::Skip(format!(
                 "lagging: replication lag {} is over {lag_var} {}",
                 human(lag),
                 human(max_lag)
-            ))
+            )))
         }
         Some(_) => {}
     }
@@ -783,6 +807,7 @@ fn readiness(
         facts.snapshots_of(&server.id).unwrap_or_default(),
         now,
     )
+    .map_err(Blocked::Skip)
 }
 
 /// Why a server in its state is not launched in `mode`.
@@ -830,20 +855,22 @@ pub fn pick_snapshot(
     };
     let (found, wanted) = match choice {
         SnapshotChoice::OnDemand => return Ok(None),
-        SnapshotChoice::Latest => (newest(&|_| true), "any snapshot".to_owned()),
+        SnapshotChoice::Latest => (newest(&|_| true), String::new()),
         SnapshotChoice::OlderThan(age) => (
             newest(&|s| now - s.at >= age),
-            format!("a snapshot at least {} old", human(age)),
+            format!(" at least {} old", human(age)),
         ),
         SnapshotChoice::AtOrBefore(at) => (
             newest(&|s| s.at <= at),
-            format!("a snapshot taken at or before {}", fmt_time(at)),
+            format!(" taken at or before {}", fmt_time(at)),
         ),
     };
     found
         .map(Some)
-        .ok_or_else(|| format!("no snapshot: DRS holds no {wanted}"))
+        .ok_or_else(|| format!("no snapshot: DRS holds none{wanted}"))
 }
 
+#[cfg(test)]
+mod samples;
 #[cfg(test)]
 mod tests;

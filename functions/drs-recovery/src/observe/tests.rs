@@ -367,3 +367,42 @@ async fn no_snapshot_is_read_for_a_server_whose_scheduled_drill_is_not_due() {
     assert_eq!(f.servers[0].last_drill, Some(1_764_579_600));
     assert_eq!(snapshots.num_calls(), 0);
 }
+
+#[tokio::test]
+async fn the_job_of_an_untagged_instance_older_than_the_window_is_read_by_id() {
+    let (servers, recent, _) = target(Vec::new());
+    let by_id = mock!(Drs::describe_jobs)
+        .match_requests(|r| {
+            r.filters().map(|f| f.job_ids()) == Some(["drsjob-old".to_owned()].as_slice())
+        })
+        .then_output(|| {
+            DescribeJobsOutput::builder()
+                .items(sdk_job("drsjob-old", true, false))
+                .build()
+        });
+    let instances = mock!(Drs::describe_recovery_instances).then_output(|| {
+        DescribeRecoveryInstancesOutput::builder()
+            .items(
+                aws_sdk_drs::types::RecoveryInstance::builder()
+                    .recovery_instance_id("i-00000000000000001")
+                    .job_id("drsjob-old")
+                    .is_drill(true)
+                    .build(),
+            )
+            .build()
+    });
+    let log = mock!(Drs::describe_job_log_items)
+        .then_output(|| DescribeJobLogItemsOutput::builder().build());
+    let drs = drs_client(&[&servers, &recent, &by_id, &instances, &log]);
+    let f = facts(
+        &drs,
+        &config(SnapshotChoice::OnDemand),
+        &home(),
+        &schedule(),
+        NOW,
+    )
+    .await
+    .unwrap();
+    assert_eq!(by_id.num_calls(), 1);
+    assert!(f.jobs.iter().any(|j| j.id == "drsjob-old" && j.is_own()));
+}

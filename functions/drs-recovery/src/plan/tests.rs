@@ -717,7 +717,7 @@ fn snapshots_are_picked_by_the_configured_choice() {
         (SnapshotChoice::AtOrBefore(NOW - 5_000), Ok(Some("pit-c"))),
         (
             SnapshotChoice::OlderThan(100_000),
-            Err("no snapshot: DRS holds no a snapshot at least 27h 46m 40s old".to_owned()),
+            Err("no snapshot: DRS holds none at least 27h 46m 40s old".to_owned()),
         ),
     ];
     for (choice, want) in cases {
@@ -877,7 +877,7 @@ fn a_plan_runs_only_in_the_target_that_holds_it() {
 }
 
 #[test]
-fn an_ended_own_execution_is_reported_once_with_its_duration() {
+fn an_ended_own_execution_is_reported_once_with_how_long_it_took() {
     let mut done = execution("a", ExecutionStatus::Completed, NOW - 3_000);
     done.completed = Some(NOW - 1_200);
     let mut failed = execution("b", ExecutionStatus::Failed, NOW - 2_000);
@@ -891,10 +891,12 @@ fn an_ended_own_execution_is_reported_once_with_its_duration() {
     );
     assert_eq!(plan.outcomes.len(), 2);
     assert_eq!(
-        plan.outcomes[0]
-            .evidence
-            .and_then(|e| e.recovery_time_seconds),
-        Some(1_800)
+        plan.outcomes[0].detail.as_deref(),
+        Some("recovery plan drill completed in 30m")
+    );
+    assert_eq!(
+        plan.outcomes[0].evidence, None,
+        "its servers' launches carry the evidence, each counted once"
     );
     assert_eq!(plan.outcomes[1].result, OutcomeResult::Failed);
     assert!(plan.outcomes[1]
@@ -958,4 +960,41 @@ fn a_plan_job_is_reported_with_its_execution_once_it_ends() {
         .filter(|c| matches!(c, Call::MarkReported { id, .. } if id == "drsjob-p"))
         .count();
     assert_eq!(job_marks, 0, "the execution's mark covers its jobs");
+}
+
+#[test]
+fn a_recovery_held_back_by_a_drill_in_progress_fails_retryably() {
+    let mut f = facts(vec![server(1, Continuous), server(2, Continuous)]);
+    f.jobs = vec![
+        own_job(
+            "drsjob-d",
+            true,
+            JobStatus::Started,
+            NOW - 300,
+            &[(1, LaunchStatus::InProgress)],
+        ),
+        own_job(
+            "drsjob-r",
+            false,
+            JobStatus::Started,
+            NOW - 300,
+            &[(2, LaunchStatus::InProgress)],
+        ),
+    ];
+    let plan = plan_for(
+        &recovering(5),
+        &direct_launch(LaunchMode::Recovery, &[&id(1), &id(2)]),
+        f,
+    );
+    assert!(launches(&plan).is_empty());
+    let held = &plan.outcomes[0];
+    assert_eq!(
+        (held.target.as_str(), held.result, held.retryable),
+        (id(1).as_str(), OutcomeResult::Failed, true)
+    );
+    assert_eq!(
+        skip_of(&plan, &id(2)).as_deref(),
+        Some("direct invoke (recovery): job in progress: recovery job drsjob-r is STARTED"),
+        "a recovery already under way is the one asked for"
+    );
 }
