@@ -209,7 +209,7 @@ pub struct Results {
     pub fleet: Option<FleetBench>,
     /// The drill, when it was run.
     pub drill: Option<DrillBench>,
-    /// Binary sizes in bytes: the floor first.
+    /// Binary sizes in bytes, the floor first; measured with the cold starts.
     pub sizes: Vec<(String, u64)>,
     /// `/proc/loadavg` before and after, to judge the noise.
     pub load: (String, String),
@@ -227,24 +227,27 @@ impl Results {
 /// Runs every scenario.
 pub async fn run_all(settings: &Settings) -> Result<Results, BenchError> {
     let load_before = load_average();
-    let binary =
-        |name: &str| dr_e2e::function_binary(name, &settings.profile).map_err(BenchError::Missing);
-    let mut subjects = vec![Subject::binary(FLOOR, binary(FLOOR)?)];
-    let mut sizes = vec![(FLOOR.to_owned(), std::fs::metadata(binary(FLOOR)?)?.len())];
-    for (function, _) in FUNCTIONS {
-        let path = binary(function)?;
-        sizes.push((function.to_owned(), std::fs::metadata(&path)?.len()));
-        subjects.push(Subject::binary(function, path));
-    }
-    subjects.extend(
-        FUNCTIONS
-            .iter()
-            .filter_map(|(_, peer)| peer.and_then(|module| peer_subject(settings, module))),
-    );
-    let cold = if settings.runs(Scenario::ColdStart) {
-        cold_starts(settings, &subjects).await?
+    // The subjects and their sizes go with the cold starts: a scenario run alone needs only its
+    // own binary.
+    let (cold, sizes) = if settings.runs(Scenario::ColdStart) {
+        let binary = |name: &str| {
+            dr_e2e::function_binary(name, &settings.profile).map_err(BenchError::Missing)
+        };
+        let mut subjects = vec![Subject::binary(FLOOR, binary(FLOOR)?)];
+        let mut sizes = vec![(FLOOR.to_owned(), std::fs::metadata(binary(FLOOR)?)?.len())];
+        for (function, _) in FUNCTIONS {
+            let path = binary(function)?;
+            sizes.push((function.to_owned(), std::fs::metadata(&path)?.len()));
+            subjects.push(Subject::binary(function, path));
+        }
+        subjects.extend(
+            FUNCTIONS
+                .iter()
+                .filter_map(|(_, peer)| peer.and_then(|module| peer_subject(settings, module))),
+        );
+        (cold_starts(settings, &subjects).await?, sizes)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let fanout = if settings.runs(Scenario::Fanout) {
         vec![drs_fanout(settings).await?, backup_fanout(settings).await?]
