@@ -244,7 +244,7 @@ def recovery_tables(state, hosts, reports):
         (j["jobID"], j.get("initiatedBy", ""), j.get("status", ""),
          ", ".join(f"{hosts.get(p['sourceServerID'], p['sourceServerID'])} "
                    f"{p.get('launchStatus', '')}" for p in j.get("participatingServers", [])))
-        for j in reversed(state["drs"].get("jobs", []))
+        for j in state["drs"].get("jobs", [])  # in the order they were created
     ]
     table(rows or [("(none)", "", "", "")], ["job", "initiated by", "status", "servers"])
     print("\nDRS recovery instances:")

@@ -385,10 +385,8 @@ pub fn side_effects(function: &str, state: &Value) -> BTreeMap<String, Value> {
             }
         }
         "drs-recovery" => {
-            let mut jobs = list(&state["drs"]["jobs"]);
-            // DescribeJobs lists the newest first.
-            jobs.reverse();
-            for job in jobs {
+            // The state dump lists the jobs in the order they were created.
+            for job in list(&state["drs"]["jobs"]) {
                 let reported = job["tags"]
                     .get("dr-automation:reported")
                     .map_or("", |_| " reported");
