@@ -231,7 +231,9 @@ async fn every_function_rejects_or_skips_the_whole_corpus_without_side_effects()
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert_eq!(mutating_calls(&fleet.emulator), 0);
     println!(
-        "{} inputs x 3 functions: {typed_errors} typed errors, {clean_skips} clean skips, 0 changes",
-        corpus.len()
+        "{} inputs x {} functions: {typed_errors} typed errors, {clean_skips} clean skips, 0 \
+         changes",
+        corpus.len(),
+        FUNCTIONS.len()
     );
 }
