@@ -582,11 +582,19 @@ fn launch(
     recoveries_left: &mut usize,
     plan: &mut Plan<Call>,
 ) {
+    let terminated: BTreeSet<String> = plan
+        .actions
+        .iter()
+        .filter_map(|c| match c {
+            Call::Terminate { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
     for mode in [LaunchMode::Recovery, LaunchMode::Drill] {
         let mut ready: Vec<LaunchServer> = Vec::new();
         for wanted in asked.launches.iter().filter(|w| w.mode == mode) {
             let server = wanted.server;
-            let snapshot = match readiness(config, facts, server, mode) {
+            let snapshot = match readiness(config, facts, server, mode, &terminated) {
                 Ok(snapshot) => snapshot,
                 Err(Blocked::Skip(reason)) => {
                     plan.skips
@@ -692,6 +700,7 @@ fn readiness(
     facts: &Facts,
     server: &SourceServer,
     mode: LaunchMode,
+    terminated: &BTreeSet<String>,
 ) -> Result<Option<Snapshot>, Blocked> {
     if let Some(job) = facts
         .jobs
@@ -729,6 +738,13 @@ fn readiness(
                 return Err(Blocked::Skip(format!(
                     "already launched: recovery instance {} exists and DRS does not say \
                      whether it is a drill",
+                    instance.id
+                )))
+            }
+            (Some(true), LaunchMode::Drill) if terminated.contains(&instance.id) => {
+                return Err(Blocked::Skip(format!(
+                    "already launched: drill instance {} is terminated in this run; the next \
+                     drill launches once it is gone",
                     instance.id
                 )))
             }

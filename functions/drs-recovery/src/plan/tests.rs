@@ -998,3 +998,14 @@ fn a_recovery_held_back_by_a_drill_in_progress_fails_retryably() {
         "a recovery already under way is the one asked for"
     );
 }
+
+#[test]
+fn a_drill_whose_instance_this_run_terminates_says_so() {
+    let mut f = facts(vec![server(1, Continuous)]);
+    f.instances = vec![own_drill(1, 9 * 3_600)];
+    let plan = plan_for(&config(), &schedule(), f);
+    assert_eq!(terminations(&plan), vec![instance_id(1)]);
+    assert!(skip_of(&plan, &id(1))
+        .unwrap_or_default()
+        .contains("is terminated in this run; the next drill launches once it is gone"));
+}
