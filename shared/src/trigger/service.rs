@@ -41,9 +41,9 @@ pub enum StalledState {
     NotStalled,
 }
 
-/// `aws.drs` "DRS Source Server Launch Result": "triggered when a drill or recovery instance is
-/// launched for a source server and indicate[s] whether the launch succeeded or failed" [DRS user
-/// guide: "Alarm events and EventBridge", sample events]. The server is only in `resources[0]`
+/// `aws.drs` "DRS Source Server Launch Result": "These events are triggered when a drill or
+/// recovery instance is launched for a source server and indicate whether the launch succeeded
+/// or failed" [DRS user guide: "Alarm events and EventBridge", sample events]. The server is only in `resources[0]`
 /// (a source-server ARN); `detail` carries `state`, `job-id` and `is-drill` ("TRUE"/"FALSE").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LaunchResult {

@@ -1,7 +1,7 @@
 //! Elastic Disaster Recovery (restJson1): `DescribeSourceServers`, `StartReplication`,
 //! `StopReplication`, with replication states that move one step at a time, the recovery
 //! operations of [`recovery`] (jobs, recovery instances, recovery snapshots, recovery plans) and
-//! the tagging operations of [`tags`].
+//! the tagging operations of `tags`.
 //!
 //! Shapes, errors and statuses follow the DRS model (drs.service-2.json); each rule beyond the
 //! model names its source, and `tests/emulator/README.md` lists which answers are assumptions.
