@@ -38,7 +38,7 @@ const SAMPLE_JOB: &str = "drsjob-04ca7d0d3fb6afa3e";
 const RAW_ERROR: &str = "Failed to launch the recovery instance";
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events/drs-recovery")
+    dr_testkit::samples::events_dir().join("drs-recovery")
 }
 
 fn sid(id: &str) -> SourceServerId {
@@ -125,8 +125,7 @@ fn demo_config(opted_in: bool) -> RecoveryConfig {
 }
 
 fn trigger_of(name: &str) -> Trigger {
-    let text = std::fs::read_to_string(dir().join(name)).expect("readable");
-    let event: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let event = dr_testkit::samples::read_json(&dir().join(name)).unwrap_or_else(|e| panic!("{e}"));
     dr_core::trigger::parse(&event).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
@@ -236,13 +235,11 @@ fn sample_job(drill: bool, server: &str, status: LaunchStatus) -> Job {
 
 #[test]
 fn every_sample_event_has_its_expectation() {
-    let mut names: Vec<String> = std::fs::read_dir(dir())
-        .expect("events directory")
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json"))
+    let names: Vec<String> = dr_testkit::samples::json_files(&dir())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|(name, _)| name)
         .collect();
-    names.sort();
     assert_eq!(names, SAMPLES);
 }
 
