@@ -30,10 +30,10 @@ enum Unit {
 
 /// Makes the planned calls and reports one outcome per server, instance or tagged resource.
 ///
-/// Terminations go first, then launches, then plan runs and tags. The SDK's retry policy retries throttling
-/// and transient errors first ("implement exponential backoff and retry logic to handle API
-/// throttling gracefully", DRS user guide: "Disaster recovery at scale"); what still fails is
-/// reported for every server of the call and never stops the other calls. A failed launch is
+/// Terminations go first, then launches, then plan runs and tags. The SDK's retry policy
+/// retries throttling and transient errors first ("implement exponential backoff and retry logic
+/// to handle API throttling gracefully", DRS user guide: "Disaster recovery at scale"); what
+/// still fails is reported for every server of the call and never stops the other calls. A failed launch is
 /// not retried here: the next run observes again, and the launch guard and job checks keep it
 /// from launching what did start.
 pub async fn apply(
@@ -44,7 +44,7 @@ pub async fn apply(
     let mut launches: BTreeMap<(usize, &'static str), (LaunchMode, Vec<LaunchServer>)> =
         BTreeMap::new();
     let mut terminations: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
-    let mut tags = Vec::new();
+    let mut plan_runs_and_tags = Vec::new();
     for call in calls {
         match call {
             Call::Launch {
@@ -59,9 +59,11 @@ pub async fn apply(
             Call::Terminate { batch, id, why } => {
                 terminations.entry(batch).or_default().push((id, why));
             }
-            Call::RunPlan { arn, token } => tags.push(Unit::RunPlan { arn, token }),
-            Call::TagInstance { id, arn, tags: t } => tags.push(Unit::Tag { id, arn, tags: t }),
-            Call::MarkReported { id, arn, at } => tags.push(Unit::Tag {
+            Call::RunPlan { arn, token } => plan_runs_and_tags.push(Unit::RunPlan { arn, token }),
+            Call::TagInstance { id, arn, tags } => {
+                plan_runs_and_tags.push(Unit::Tag { id, arn, tags });
+            }
+            Call::MarkReported { id, arn, at } => plan_runs_and_tags.push(Unit::Tag {
                 id,
                 arn,
                 tags: vec![(TAG_REPORTED.to_owned(), at)],
@@ -76,7 +78,7 @@ pub async fn apply(
                 .into_values()
                 .map(|(mode, servers)| Unit::Launch(mode, servers)),
         )
-        .chain(tags)
+        .chain(plan_runs_and_tags)
         .collect();
     run_bounded(units, concurrency, |unit| async move {
         match unit {
