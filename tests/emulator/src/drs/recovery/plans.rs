@@ -397,6 +397,27 @@ fn find_plan(scope: &Scope<'_>, plan_arn: &str) -> Result<usize, ApiError> {
         .ok_or_else(|| not_found(plan_arn, "recovery-plan"))
 }
 
+/// The execution `execution_arn` names in this partition, or the model's error.
+fn find_execution<'s>(
+    scope: &'s Scope<'_>,
+    execution_arn: &str,
+) -> Result<&'s Execution, ApiError> {
+    let id = id_in(
+        scope,
+        "recoveryPlanExecutionArn",
+        execution_arn,
+        "recovery-plan-execution",
+    )?;
+    scope
+        .drs
+        .recovery
+        .plans
+        .executions
+        .iter()
+        .find(|e| e.id == id)
+        .ok_or_else(|| not_found(execution_arn, "recovery-plan-execution"))
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(in crate::drs) struct StartInput {
@@ -684,19 +705,8 @@ pub(in crate::drs) fn get_execution(
     let execution_arn = input
         .recovery_plan_execution_arn
         .ok_or_else(|| validation("recoveryPlanExecutionArn", "is required"))?;
-    let id = id_in(
-        scope,
-        "recoveryPlanExecutionArn",
-        &execution_arn,
-        "recovery-plan-execution",
-    )?;
+    let e = find_execution(scope, &execution_arn)?;
     let recovery = &scope.drs.recovery;
-    let e = recovery
-        .plans
-        .executions
-        .iter()
-        .find(|e| e.id == id)
-        .ok_or_else(|| not_found(&execution_arn, "recovery-plan-execution"))?;
     Ok(
         json!({ "recoveryPlanExecution": render_execution((scope.account_id, scope.region), recovery, e, true) }),
     )
@@ -772,19 +782,8 @@ pub(in crate::drs) fn list_steps(
             &format!("{status:?} is not a RecoveryPlanExecutionStepStatus"),
         ));
     }
-    let id = id_in(
-        scope,
-        "recoveryPlanExecutionArn",
-        &execution_arn,
-        "recovery-plan-execution",
-    )?;
+    let e = find_execution(scope, &execution_arn)?;
     let recovery = &scope.drs.recovery;
-    let e = recovery
-        .plans
-        .executions
-        .iter()
-        .find(|e| e.id == id)
-        .ok_or_else(|| not_found(&execution_arn, "recovery-plan-execution"))?;
     let items: Vec<Value> =
         std::iter::once(render_step((scope.account_id, scope.region), recovery, e))
             .filter(|step| wanted.as_deref().is_none_or(|s| step["status"] == s))
