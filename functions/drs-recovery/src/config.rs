@@ -4,6 +4,7 @@ use dr_core::arn::Arn;
 use dr_core::config::{ConfigError, Env};
 use dr_core::drs::ServerChoice;
 use dr_core::settings::Settings;
+use dr_core::trigger::LaunchMode;
 
 /// Which recovery snapshot a launch starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +141,14 @@ pub struct RecoveryConfig {
 }
 
 impl RecoveryConfig {
+    /// The snapshot a launch in `mode` starts from.
+    pub fn snapshot(&self, mode: LaunchMode) -> SnapshotChoice {
+        match mode {
+            LaunchMode::Drill => self.drill.snapshot,
+            LaunchMode::Recovery => self.recovery.snapshot,
+        }
+    }
+
     /// Reads and validates the configuration.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let enabled = env.flag("DRS_RECOVERY_ENABLED", false)?;

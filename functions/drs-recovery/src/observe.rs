@@ -21,7 +21,7 @@ use dr_core::fleet::Target;
 use dr_core::ids::SourceServerId;
 use dr_core::observe::{every_page, ObserveError};
 use dr_core::report::Skips;
-use dr_core::trigger::{LaunchMode, Trigger};
+use dr_core::trigger::Trigger;
 use std::collections::HashMap;
 
 /// Largest page the Describe calls are asked for; fewer round trips on large fleets.
@@ -133,11 +133,8 @@ pub async fn facts(
         .launches
         .iter()
         .filter_map(|w| {
-            let choice = match w.mode {
-                LaunchMode::Drill => config.drill.snapshot,
-                LaunchMode::Recovery => config.recovery.snapshot,
-            };
-            choice
+            config
+                .snapshot(w.mode)
                 .newest_at_or_before(now)
                 .map(|until| (w.server.id.clone(), until))
         })

@@ -814,12 +814,8 @@ fn readiness(
         }
         Some(_) => {}
     }
-    let choice = match mode {
-        LaunchMode::Drill => config.drill.snapshot,
-        LaunchMode::Recovery => config.recovery.snapshot,
-    };
     pick_snapshot(
-        choice,
+        config.snapshot(mode),
         facts.snapshots_of(&server.id).unwrap_or_default(),
         now,
     )

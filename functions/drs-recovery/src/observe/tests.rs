@@ -15,6 +15,7 @@ use aws_sdk_drs::types::{
 use aws_sdk_drs::Client as Drs;
 use aws_smithy_mocks::mock;
 use dr_core::drs::Selection;
+use dr_core::trigger::LaunchMode;
 use dr_testkit::triggers::{direct, schedule};
 
 fn config(drill_snapshot: SnapshotChoice) -> RecoveryConfig {
