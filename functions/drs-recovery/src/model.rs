@@ -177,9 +177,9 @@ pub struct Job {
     pub tags: Vec<(String, String)>,
     /// `participatingServers`.
     pub participants: Vec<Participant>,
-    /// The ARN of this function's recovery plan execution whose step launched the job, and
-    /// whether that execution was reported: such a job is followed up as the function's own.
-    pub execution: Option<(String, bool)>,
+    /// The ARN of this function's recovery plan execution whose step launched the job: such a
+    /// job is followed up as the function's own, and reported with its execution.
+    pub execution: Option<String>,
 }
 
 impl Job {
@@ -203,10 +203,19 @@ impl Job {
         self.status != JobStatus::Completed
     }
 
-    /// Whether its outcome was already reported, on the job or, for a plan's job, on its
-    /// execution.
-    pub fn is_reported(&self) -> bool {
-        tag(&self.tags, TAG_REPORTED).is_some() || self.execution.as_ref().is_some_and(|e| e.1)
+    /// Whether its outcome was already reported: on the job or, for a plan's job, on its
+    /// execution among `executions`.
+    pub fn is_reported(&self, executions: &[PlanExecution]) -> bool {
+        tag(&self.tags, TAG_REPORTED).is_some()
+            || self
+                .execution_in(executions)
+                .is_some_and(PlanExecution::is_reported)
+    }
+
+    /// The plan execution that launched it, among `executions`.
+    pub fn execution_in<'e>(&self, executions: &'e [PlanExecution]) -> Option<&'e PlanExecution> {
+        let arn = self.execution.as_deref()?;
+        executions.iter().find(|e| e.arn == arn)
     }
 
     /// The participant for `id`.

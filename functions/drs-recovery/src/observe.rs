@@ -111,7 +111,7 @@ pub async fn facts(
     link_plan_jobs(drs, &executions, &mut jobs, concurrency).await?;
     let to_report: Vec<String> = jobs
         .iter()
-        .filter(|j| j.is_own() && j.launch_mode().is_some() && !j.is_reported())
+        .filter(|j| j.is_own() && j.launch_mode().is_some() && !j.is_reported(&executions))
         .map(|j| j.id.clone())
         .collect();
     let logs = run_bounded(to_report, concurrency, |id| async move {
@@ -241,7 +241,7 @@ async fn link_plan_jobs(
     for result in linked {
         let (execution, job_ids) = result?;
         for job in jobs.iter_mut().filter(|j| job_ids.contains(&j.id)) {
-            job.execution = Some((execution.arn.clone(), execution.is_reported()));
+            job.execution = Some(execution.arn.clone());
         }
     }
     Ok(())

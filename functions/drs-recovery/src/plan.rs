@@ -155,18 +155,15 @@ fn follow_up(config: &RecoveryConfig, facts: &Facts, asked: &Asked<'_>, plan: &m
             continue;
         };
         tag_instances(facts, job, mode, plan);
-        if job.is_reported() {
+        if job.is_reported(&facts.executions) {
             continue;
         }
         // A plan's job is reported with its execution, once the execution has ended.
-        let execution = job.execution.as_ref().map(|(arn, _)| {
-            facts
-                .executions
-                .iter()
-                .find(|e| e.arn == *arn)
+        let execution_ended = job.execution.as_ref().map(|_| {
+            job.execution_in(&facts.executions)
                 .is_some_and(|e| e.status.is_terminal())
         });
-        if job.status == JobStatus::Completed && execution != Some(false) {
+        if job.status == JobStatus::Completed && execution_ended != Some(false) {
             let log = facts.log(&job.id).unwrap_or_default();
             for p in &job.participants {
                 plan.outcomes

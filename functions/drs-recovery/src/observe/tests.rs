@@ -133,7 +133,7 @@ fn a_job_keeps_its_times_participants_and_own_tags_only() {
         (j.created, j.ended),
         (Some(1_764_583_200), Some(1_764_584_400))
     );
-    assert!(j.is_own() && !j.is_reported());
+    assert!(j.is_own() && !j.is_reported(&[]));
     assert_eq!(j.launch_mode(), Some(LaunchMode::Drill));
     assert_eq!(j.participants[0].status, LaunchStatus::Launched);
     assert!(j.tags.iter().all(|(k, _)| k != "Owner"), "{:?}", j.tags);
@@ -326,7 +326,7 @@ async fn a_plans_executions_are_read_in_full_and_link_the_jobs_their_steps_name(
     assert_eq!(f.executions.len(), 1);
     assert_eq!(f.executions[0].completed, Some(1_764_584_700));
     assert!(f.executions[0].is_own());
-    assert_eq!(f.jobs[0].execution, Some((RUN.to_owned(), false)));
+    assert_eq!(f.jobs[0].execution.as_deref(), Some(RUN));
     assert!(
         f.jobs[0].is_own(),
         "a job of an own execution is followed up"

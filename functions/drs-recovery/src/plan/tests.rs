@@ -931,7 +931,7 @@ fn a_plan_job_is_reported_with_its_execution_once_it_ends() {
     job.tags.clear();
     job.ended = Some(NOW - 900);
     let running = execution("a", ExecutionStatus::InProgress, NOW - 1_300);
-    job.execution = Some((running.arn.clone(), false));
+    job.execution = Some(running.arn.clone());
     let mut f = facts(vec![]);
     f.jobs = vec![job];
     f.instances = vec![instance(1, "drsjob-p", Some(true))];
