@@ -61,6 +61,11 @@ pub trait Identified {
     }
 }
 
+/// The value of `key` among `tags`, as a server's kept tags hold them.
+pub fn tag<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
 /// Tag filter: every key must be present with one of its values (no values = any value).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TagFilter(pub Vec<(String, Vec<String>)>);

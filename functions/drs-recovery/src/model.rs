@@ -3,6 +3,7 @@
 //!
 //! No I/O and no SDK types: observe converts DRS's answers into these.
 
+pub use dr_core::drs::tag;
 use dr_core::drs::Identified;
 pub use dr_core::drs::ReplicationState;
 use dr_core::function::Action;
@@ -140,11 +141,6 @@ impl Identified for SourceServer {
     fn staging_account(&self) -> Option<&str> {
         self.staging_account.as_deref()
     }
-}
-
-/// The value of `key` among `tags`.
-pub fn tag<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 /// One server of a job.

@@ -134,10 +134,7 @@ impl Identified for SourceServer {
         self.instance_id.as_deref()
     }
     fn tag(&self, key: &str) -> Option<&str> {
-        self.tags
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        dr_core::drs::tag(&self.tags, key)
     }
     fn staging_account(&self) -> Option<&str> {
         self.staging_account.as_deref()
