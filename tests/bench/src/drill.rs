@@ -11,9 +11,9 @@
 
 use crate::measure::{self, RunSpec};
 use crate::process::Subject;
-use crate::suite::{Calls, Settings};
+use crate::suite::{latency_rule, Calls, Settings};
 use crate::BenchError;
-use dr_emulator::{Config, Emulator, FaultRule, Fixture, REPORTS_TOPIC};
+use dr_emulator::{Config, Emulator, Fixture, REPORTS_TOPIC};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -249,14 +249,7 @@ pub async fn drill(settings: &Settings) -> Result<DrillBench, BenchError> {
         dr_e2e::function_binary(FUNCTION, &settings.profile).map_err(BenchError::Missing)?,
     );
     let emulator = Emulator::start(Config::new(Fixture::drs_fleet(shape.servers, 0))).await?;
-    emulator.set_fault(FaultRule {
-        operation: "*".to_owned(),
-        error_rate: 0.0,
-        error: "ThrottlingException".to_owned(),
-        latency_ms: u64::try_from(settings.latency.as_millis()).unwrap_or(u64::MAX),
-        drop_connection_rate: 0.0,
-        times: None,
-    })?;
+    emulator.set_fault(latency_rule(settings.latency))?;
     let spec = RunSpec {
         endpoint: emulator.endpoint_url(),
         env: env(&shape),

@@ -8,10 +8,10 @@
 
 use crate::measure::{self, Run, RunSpec};
 use crate::process::Subject;
-use crate::suite::{Calls, Settings};
+use crate::suite::{latency_rule, Calls, Settings};
 use crate::BenchError;
 use dr_emulator::fixture::PartitionFixture;
-use dr_emulator::{Config, Emulator, FaultRule, Fixture, REPORTS_TOPIC};
+use dr_emulator::{Config, Emulator, Fixture, REPORTS_TOPIC};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -183,17 +183,6 @@ fn env(shape: &Shape, fleet: bool) -> Vec<(String, String)> {
         ]);
     }
     env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
-}
-
-fn latency_rule(latency: Duration) -> FaultRule {
-    FaultRule {
-        operation: "*".to_owned(),
-        error_rate: 0.0,
-        error: "ThrottlingException".to_owned(),
-        latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-        drop_connection_rate: 0.0,
-        times: None,
-    }
 }
 
 /// What the emulator counted since its last reset, for the bound.

@@ -399,6 +399,18 @@ fn drs_fixture(servers: usize, may_start: usize) -> (Fixture, usize) {
     (fixture, quota)
 }
 
+/// The fault rule that only delays every call by `latency`.
+pub fn latency_rule(latency: Duration) -> FaultRule {
+    FaultRule {
+        operation: "*".to_owned(),
+        error_rate: 0.0,
+        error: "ThrottlingException".to_owned(),
+        latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+        drop_connection_rate: 0.0,
+        times: None,
+    }
+}
+
 fn scheduled_event(function: &str) -> Result<Value, BenchError> {
     if function == FLOOR {
         return Ok(json!({"hello": "world"}));
@@ -576,14 +588,7 @@ async fn run_job(
     label: &str,
 ) -> Result<(Run, Vec<Usage>), BenchError> {
     emulator.reset();
-    emulator.set_fault(FaultRule {
-        operation: "*".to_owned(),
-        error_rate: 0.0,
-        error: "ThrottlingException".to_owned(),
-        latency_ms: u64::try_from(settings.latency.as_millis()).unwrap_or(u64::MAX),
-        drop_connection_rate: 0.0,
-        times: None,
-    })?;
+    emulator.set_fault(latency_rule(settings.latency))?;
     let spec = RunSpec {
         endpoint: emulator.endpoint_url(),
         env: job.env.clone(),
