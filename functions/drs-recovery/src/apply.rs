@@ -6,7 +6,7 @@ use crate::model::{
     TAG_MODE, TAG_REPORTED, TAG_RESOURCE, TERMINATE_RECOVERY_INSTANCES,
 };
 use crate::FUNCTION;
-use aws_sdk_drs::types::{RecoveryPlanExecutionMode, StartRecoveryRequestSourceServer};
+use aws_sdk_drs::types::{Job, RecoveryPlanExecutionMode, StartRecoveryRequestSourceServer};
 use dr_core::error::CallFailure;
 use dr_core::fanout::run_bounded;
 use dr_core::report::TargetOutcome;
@@ -121,9 +121,7 @@ async fn launch(
         .await;
     match sent {
         Ok(out) => {
-            let job = out.job();
-            let id = job.map_or("with no id", |j| j.job_id());
-            let status = job.and_then(|j| j.status()).map(|s| s.as_str().to_owned());
+            let (id, status) = job_answered(out.job());
             servers
                 .into_iter()
                 .map(|s| {
@@ -148,6 +146,14 @@ async fn launch(
     }
 }
 
+/// The id and status of the job a call answered with, as the outcomes show them.
+fn job_answered(job: Option<&Job>) -> (&str, Option<String>) {
+    (
+        job.map_or("with no id", Job::job_id),
+        job.and_then(Job::status).map(|s| s.as_str().to_owned()),
+    )
+}
+
 /// `TerminateRecoveryInstances` of one batch.
 async fn terminate(
     drs: &aws_sdk_drs::Client,
@@ -160,9 +166,7 @@ async fn terminate(
         .await;
     match sent {
         Ok(out) => {
-            let job = out.job();
-            let id = job.map_or("with no id", |j| j.job_id());
-            let status = job.and_then(|j| j.status()).map(|s| s.as_str().to_owned());
+            let (id, status) = job_answered(out.job());
             instances
                 .into_iter()
                 .map(|(instance, why)| {
