@@ -70,9 +70,9 @@ const EXPECTED: &[(&str, &str)] = &[
     ("eventbridge/scheduled-event.json", "schedule my-scheduled-rule"),
     ("lambda-alarm-action/composite-alarm.json", "composite alarm CompositeDemo.Main (ALARM) via its Lambda action"),
     ("lambda-alarm-action/metric-alarm.json", "alarm lambda-demo-metric-alarm (ALARM) via its Lambda action"),
-    ("mgn/source-server-data-replication-stalled-change.json", "aws.mgn MGN Source Server Data Replication Stalled Change"),
-    ("mgn/source-server-launch-result.json", "aws.mgn MGN Source Server Launch Result"),
-    ("mgn/source-server-lifecycle-state-change.json", "aws.mgn MGN Source Server Lifecycle State Change"),
+    ("mgn/source-server-data-replication-stalled-change.json", "aws.mgn replication stalled of s-12345678901234567"),
+    ("mgn/source-server-launch-result.json", "aws.mgn launch result TEST_LAUNCH_SUCCEEDED of job mgnjob-04ca7d0d3fb6afa3e of s-12345678901234567"),
+    ("mgn/source-server-lifecycle-state-change.json", "aws.mgn lifecycle state READY_FOR_TEST of s-12345678901234567"),
     ("sns/alarm-metric-math.json", "SNS: alarm EXAMPLE (ALARM)"),
     ("sns/alarm-single-metric.json", "SNS: alarm EXAMPLE (ALARM)"),
     ("sns/lambda-sns-event.json", "SNS: SNS message that is neither a CloudWatch alarm, an AWS Backup vault notification nor an EventBridge event"),
@@ -219,6 +219,36 @@ fn aws_launch_result_samples_name_their_server_job_and_outcome() {
                 assert_eq!(r.job_id, "drsjob-04ca7d0d3fb6afa3e", "{name}");
                 assert_eq!((r.state, r.drill), (state, Some(false)), "{name}");
                 assert_eq!(r.time, Some(1_471_896_739), "{name}: 2016-08-22T20:12:19Z");
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn aws_mgn_samples_name_their_server_and_change_without_the_asterisks() {
+    for (name, change) in [
+        (
+            "mgn/source-server-data-replication-stalled-change.json",
+            trigger::MgnChange::Stalled(trigger::StalledState::Stalled),
+        ),
+        (
+            "mgn/source-server-lifecycle-state-change.json",
+            trigger::MgnChange::LifeCycle("READY_FOR_TEST".into()),
+        ),
+        (
+            "mgn/source-server-launch-result.json",
+            trigger::MgnChange::LaunchResult {
+                job_id: "mgnjob-04ca7d0d3fb6afa3e".into(),
+                state: trigger::MgnLaunchState::TestSucceeded,
+            },
+        ),
+    ] {
+        match parse(name).events.remove(0) {
+            Event::Mgn(e) => {
+                assert_eq!(e.source_server_id.as_str(), "s-12345678901234567", "{name}");
+                assert_eq!(e.change, change, "{name}");
+                assert_eq!(e.time, Some(1_471_896_739), "{name}: 2016-08-22T20:12:19Z");
             }
             other => panic!("{name}: {other:?}"),
         }

@@ -22,8 +22,8 @@ pub use alarm::{Alarm, AlarmDelivery, AlarmKind, AlarmState, Dimension};
 pub use custom::{DirectInvoke, LaunchMode, Schedule, TargetSelector, MAX_TARGETS};
 pub use error::TriggerError;
 pub use service::{
-    ApiCall, BackupJobChange, CopyJobChange, LaunchResult, LaunchResultState, OtherEvent,
-    ReplicationStalled, StalledState,
+    ApiCall, BackupJobChange, CopyJobChange, LaunchResult, LaunchResultState, MgnChange,
+    MgnLaunchState, MgnServerEvent, OtherEvent, ReplicationStalled, StalledState,
 };
 pub use vault::VaultNotification;
 
@@ -70,6 +70,8 @@ pub enum Event {
     ReplicationStalled(ReplicationStalled),
     /// A DRS drill or recovery instance launched, or failed to.
     LaunchResult(LaunchResult),
+    /// One of the three `aws.mgn` source-server events.
+    Mgn(MgnServerEvent),
     /// `aws.backup` "Backup Job State Change".
     BackupJob(BackupJobChange),
     /// `aws.backup` "Copy Job State Change".
@@ -91,6 +93,7 @@ impl Event {
             Event::Alarm(a) => a.name.clone(),
             Event::ReplicationStalled(e) => e.source_server_id.to_string(),
             Event::LaunchResult(e) => e.event_id.clone(),
+            Event::Mgn(e) => e.event_id.clone(),
             Event::BackupJob(e) => e.backup_job_id.clone(),
             Event::CopyJob(e) => e.copy_job_id.clone().unwrap_or_else(|| e.event_id.clone()),
             Event::VaultNotification(v) => v.message_id.clone(),
@@ -119,6 +122,7 @@ impl Event {
             Event::ReplicationStalled(_) => {
                 "aws.drs DRS Source Server Data Replication Stalled Change".to_owned()
             }
+            Event::Mgn(e) => format!("aws.mgn {} of {}", e.change.describe(), e.source_server_id),
             Event::BackupJob(_) => "aws.backup Backup Job State Change".to_owned(),
             Event::CopyJob(_) => "aws.backup Copy Job State Change".to_owned(),
             Event::VaultNotification(v) => v.describe(),

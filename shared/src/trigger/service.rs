@@ -72,6 +72,75 @@ crate::aws_enum! {
     }
 }
 
+/// One of the three `aws.mgn` events ("Event samples", MGN user guide): the server is only
+/// `resources[0]`, a source-server ARN; `detail` has `state`, and `job-id` for a launch result.
+/// Delivery is "best effort" and the documented samples wrap each value in asterisks
+/// (`"*STALLED*"`), so a function takes the event as a cue to re-read the server, never as its
+/// state; the asterisks are stripped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MgnServerEvent {
+    /// The envelope's id.
+    pub event_id: String,
+    /// The source server the event is about.
+    pub source_server_id: SourceServerId,
+    /// What changed.
+    pub change: MgnChange,
+    /// The envelope's `time`, when the event was emitted, in epoch seconds.
+    pub time: Option<i64>,
+}
+
+/// What an `aws.mgn` event reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MgnChange {
+    /// "MGN Source Server Data Replication Stalled Change": `STALLED` or `NOT_STALLED`.
+    Stalled(StalledState),
+    /// "MGN Source Server Lifecycle State Change", emitted "when a source server reaches the
+    /// READY_FOR_TEST lifecycle state for the first time"; the state as reported.
+    LifeCycle(String),
+    /// "MGN Source Server Launch Result": a test or cutover launch completed.
+    LaunchResult {
+        /// `detail["job-id"]`.
+        job_id: String,
+        /// `detail.state`.
+        state: MgnLaunchState,
+    },
+}
+
+impl MgnChange {
+    /// How the change reads in reports, e.g. `launch result TEST_LAUNCH_FAILED`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Stalled(StalledState::Stalled) => "replication stalled".to_owned(),
+            Self::Stalled(StalledState::NotStalled) => "replication no longer stalled".to_owned(),
+            Self::LifeCycle(state) => format!("lifecycle state {state}"),
+            Self::LaunchResult { job_id, state } => {
+                format!("launch result {} of job {job_id}", state.as_str())
+            }
+        }
+    }
+}
+
+crate::aws_enum! {
+    /// `detail.state` of an MGN launch result, as the user guide lists them.
+    MgnLaunchState {
+        /// A test instance launched.
+        TestSucceeded = "TEST_LAUNCH_SUCCEEDED",
+        /// A test launch failed.
+        TestFailed = "TEST_LAUNCH_FAILED",
+        /// A cutover instance launched.
+        CutoverSucceeded = "CUTOVER_LAUNCH_SUCCEEDED",
+        /// A cutover launch failed.
+        CutoverFailed = "CUTOVER_LAUNCH_FAILED",
+    }
+}
+
+/// A value of an MGN event's `detail` without the asterisks of AWS's documented samples.
+fn mgn_value(text: &str) -> &str {
+    text.strip_prefix('*')
+        .and_then(|t| t.strip_suffix('*'))
+        .unwrap_or(text)
+}
+
 /// The parts of a "Backup Job State Change" event the functions use [AWS Backup developer guide:
 /// "Monitoring AWS Backup events using EventBridge"]. Sizes are strings there; they are not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,7 +232,7 @@ pub(super) struct Envelope<'a> {
     pub time: Option<i64>,
 }
 
-/// The source server a DRS event names: the first source-server ARN of `resources`, else
+/// The source server a DRS or MGN event names: the first source-server ARN of `resources`, else
 /// `fallback` (a detail field some senders add).
 fn source_server_of(
     resources: &[String],
@@ -178,7 +247,7 @@ fn source_server_of(
     });
     let id = from_resource
         .or(fallback.map(str::to_owned))
-        .ok_or_else(|| TriggerError::field("resources", "names no DRS source server ARN"))?;
+        .ok_or_else(|| TriggerError::field("resources", "names no source server ARN"))?;
     SourceServerId::parse(&id).map_err(|e| TriggerError::field("resources", e.to_string()))
 }
 
@@ -196,6 +265,13 @@ struct LaunchResultDetail {
     job_id: String,
     #[serde(rename = "is-drill", default)]
     is_drill: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MgnDetail {
+    state: String,
+    #[serde(rename = "job-id", default)]
+    job_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -261,6 +337,45 @@ pub(super) fn parse(e: &Envelope<'_>) -> Result<Event, TriggerError> {
                     Some("FALSE") => Some(false),
                     _ => None,
                 },
+                time: e.time,
+            })
+        }
+        (
+            "aws.mgn",
+            detail_type @ ("MGN Source Server Data Replication Stalled Change"
+            | "MGN Source Server Lifecycle State Change"
+            | "MGN Source Server Launch Result"),
+        ) => {
+            let d: MgnDetail = typed(e.detail).map_err(in_detail)?;
+            let state = mgn_value(&d.state);
+            let change = match detail_type {
+                "MGN Source Server Data Replication Stalled Change" => match state {
+                    "STALLED" => MgnChange::Stalled(StalledState::Stalled),
+                    "NOT_STALLED" => MgnChange::Stalled(StalledState::NotStalled),
+                    other => {
+                        return Err(TriggerError::field(
+                            "detail.state",
+                            format!("`{other}` is not STALLED or NOT_STALLED"),
+                        ))
+                    }
+                },
+                "MGN Source Server Launch Result" => MgnChange::LaunchResult {
+                    job_id: d
+                        .job_id
+                        .as_deref()
+                        .map(mgn_value)
+                        .map(str::to_owned)
+                        .ok_or_else(|| {
+                            TriggerError::field("detail.job-id", "is missing from a launch result")
+                        })?,
+                    state: MgnLaunchState::from(state),
+                },
+                _ => MgnChange::LifeCycle(state.to_owned()),
+            };
+            Event::Mgn(MgnServerEvent {
+                event_id: e.id.unwrap_or_default().to_owned(),
+                source_server_id: source_server_of(e.resources, None)?,
+                change,
                 time: e.time,
             })
         }

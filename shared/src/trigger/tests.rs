@@ -298,7 +298,7 @@ fn a_failed_copy_job_event_with_an_empty_destination_point_parses() {
 fn documented_events_no_function_acts_on_are_other_events() {
     for (source, detail_type) in [
         ("aws.drs", "DRS Recovery Instance Failback State Change"),
-        ("aws.mgn", "MGN Source Server Lifecycle State Change"),
+        ("aws.mgn", "MGN Source Server Cutover Change"),
         ("aws.backup", "Restore Job State Change"),
         ("aws.backup", "Backup Vault State Change"),
         ("aws.cloudwatch", "CloudWatch Alarm Configuration Change"),
@@ -322,6 +322,23 @@ fn documented_events_no_function_acts_on_are_other_events() {
 }
 
 #[test]
+fn an_mgn_event_without_asterisks_reads_the_same_as_aws_sample() {
+    let event = eventbridge(
+        "aws.mgn",
+        "MGN Source Server Data Replication Stalled Change",
+        json!(["arn:aws:mgn:us-east-1:123456789012:source-server/s-1234567890abcdef0"]),
+        json!({"state": "NOT_STALLED"}),
+    );
+    match only(&event) {
+        Event::Mgn(e) => {
+            assert_eq!(e.source_server_id.as_str(), "s-1234567890abcdef0");
+            assert_eq!(e.change, MgnChange::Stalled(StalledState::NotStalled));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn eventbridge_errors_name_the_field() {
     let stalled = "DRS Source Server Data Replication Stalled Change";
     let cases: Vec<(Value, &str)> = vec![
@@ -330,11 +347,19 @@ fn eventbridge_errors_name_the_field() {
         (json!({"source": "aws.drs", "detail": {}}), "field `detail-type`: is missing"),
         (json!({"source": 5, "detail-type": "x", "detail": {}}), "field `source`: invalid type: integer `5`, expected a string"),
         (eventbridge("aws.drs", stalled, json!([]), json!({"state": "STALLED"})),
-         "field `resources`: names no DRS source server ARN"),
+         "field `resources`: names no source server ARN"),
         (eventbridge("aws.drs", stalled, json!(["arn:aws:drs:us-east-1:1:source-server/s-../../etc"]), json!({"state": "STALLED"})),
          "field `resources`: `s-../../etc` is not a source server id (s- followed by 17 letters or digits)"),
         (eventbridge("aws.drs", stalled, json!(["arn:aws:drs:us-east-1:1:source-server/s-1234567890abcdef0"]), json!({"state": "RED"})),
          "field `detail.state`: `RED` is not STALLED or NOT_STALLED"),
+        (eventbridge("aws.mgn", "MGN Source Server Data Replication Stalled Change",
+                     json!(["arn:aws:mgn:us-east-1:1:source-server/s-1234567890abcdef0"]), json!({"state": "*RED*"})),
+         "field `detail.state`: `RED` is not STALLED or NOT_STALLED"),
+        (eventbridge("aws.mgn", "MGN Source Server Launch Result",
+                     json!(["arn:aws:mgn:us-east-1:1:source-server/s-1234567890abcdef0"]), json!({"state": "TEST_LAUNCH_FAILED"})),
+         "field `detail.job-id`: is missing from a launch result"),
+        (eventbridge("aws.mgn", "MGN Source Server Lifecycle State Change", json!([]), json!({"state": "READY_FOR_TEST"})),
+         "field `resources`: names no source server ARN"),
         (eventbridge("aws.backup", "Backup Job State Change", json!([]), json!({"state": "COMPLETED"})),
          "field `detail.backupJobId`: is missing"),
         (eventbridge("aws.backup", "Backup Job State Change", json!([]), json!("x")),

@@ -4,8 +4,8 @@
 use dr_core::ids::SourceServerId;
 use dr_core::trigger::{
     Alarm, AlarmDelivery, AlarmKind, AlarmState, Dimension, DirectInvoke, Event, LaunchMode,
-    LaunchResult, LaunchResultState, OtherEvent, ReplicationStalled, Schedule, StalledState,
-    Trigger, VaultNotification,
+    LaunchResult, LaunchResultState, MgnChange, MgnServerEvent, OtherEvent, ReplicationStalled,
+    Schedule, StalledState, Trigger, VaultNotification,
 };
 
 /// A trigger of one event.
@@ -96,6 +96,16 @@ pub fn drs_launch_result(id: &str, server: &str, job: &str, succeeded: bool, dri
     })
 }
 
+/// MGN's event `id` that `change` happened to source server `server`.
+pub fn mgn_event(id: &str, server: &str, change: MgnChange) -> Event {
+    Event::Mgn(MgnServerEvent {
+        event_id: id.into(),
+        source_server_id: SourceServerId::parse(server).expect("a source server id"),
+        change,
+        time: None,
+    })
+}
+
 /// An event of a subscribed source that no function acts on: DRS's failback state change.
 pub fn drs_failback_change(id: &str) -> Event {
     Event::Other(OtherEvent {
@@ -124,5 +134,13 @@ mod tests {
             Event::VaultNotification(_)
         ));
         assert!(matches!(drs_failback_change("e-1"), Event::Other(_)));
+        assert!(matches!(
+            mgn_event(
+                "e-2",
+                "s-1234567890abcdef0",
+                MgnChange::Stalled(StalledState::Stalled)
+            ),
+            Event::Mgn(_)
+        ));
     }
 }
