@@ -1,8 +1,9 @@
-//! Apply: create jobs, start on-demand runs and reschedule runs, with bounded concurrency.
+//! Apply: create jobs, start on-demand runs, reschedule runs and bring settings to the
+//! configuration, with bounded concurrency.
 
 use crate::model::{
-    rescheduled, Action, CreateJob, License, CREATE_REPLICATION_JOB, START_ON_DEMAND_RUN,
-    UPDATE_REPLICATION_JOB,
+    rescheduled, Action, Change, CreateJob, JobChanges, License, CREATE_REPLICATION_JOB,
+    START_ON_DEMAND_RUN, UPDATE_REPLICATION_JOB,
 };
 use aws_sdk_sms::config::retry::RetryConfig;
 use aws_sdk_sms::types::LicenseType;
@@ -21,29 +22,50 @@ const RUN_LIMIT: &str = "ReplicationRunLimitExceededException";
 /// Carries out every planned action, at most `concurrency` at a time, returning one outcome each
 /// in plan order.
 ///
-/// Throttling and transient errors are retried by the SDK's retry policy first; what still fails
-/// is reported per target and never stops the others.
+/// Settings updates go first, so a paused job the same plan resumes with an on-demand run
+/// replicates with the settings the configuration asks for. Throttling and transient errors are
+/// retried by the SDK's retry policy first; what still fails is reported per target and never
+/// stops the others.
 pub async fn apply(
     sms: &aws_sdk_sms::Client,
     actions: Vec<Action>,
     concurrency: usize,
 ) -> Vec<TargetOutcome> {
-    run_bounded(actions, concurrency, |action| async move {
-        match action {
-            Action::Create(job) => create(sms, &job).await,
-            Action::StartRun {
-                job_id,
-                description,
-                reason,
-            } => start_run(sms, &job_id, &description, &reason).await,
-            Action::Reschedule {
-                job_id,
-                next_start,
-                reason,
-            } => reschedule(sms, &job_id, next_start, &reason).await,
+    let (updates, others): (Vec<_>, Vec<_>) = actions
+        .into_iter()
+        .enumerate()
+        .partition(|(_, action)| matches!(action, Action::Update { .. }));
+    let one =
+        |(index, action): (usize, Action)| async move { (index, carry_out(sms, action).await) };
+    let mut outcomes = run_bounded(updates, concurrency, one).await;
+    outcomes.extend(run_bounded(others, concurrency, one).await);
+    outcomes.sort_by_key(|(index, _)| *index);
+    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+/// One action's call and outcome.
+async fn carry_out(sms: &aws_sdk_sms::Client, action: Action) -> TargetOutcome {
+    match action {
+        Action::Create(job) => create(sms, &job).await,
+        Action::StartRun {
+            job_id,
+            description,
+            reason,
+        } => start_run(sms, &job_id, &description, &reason).await,
+        Action::Reschedule {
+            job_id,
+            next_start,
+            reason,
+            changes,
+        } => {
+            let result = update(sms, &job_id, Some(next_start), &changes).await;
+            updated(&job_id, result, rescheduled(next_start, &reason, &changes))
         }
-    })
-    .await
+        Action::Update { job_id, changes } => {
+            let result = update(sms, &job_id, None, &changes).await;
+            updated(&job_id, result, changes.summary())
+        }
+    }
 }
 
 /// `CreateReplicationJob` with every configured option; a job that already exists is the wanted
@@ -136,24 +158,43 @@ async fn start_run(
     }
 }
 
-/// `UpdateReplicationJob` with only `nextReplicationRunStartTime`, leaving every other setting.
-async fn reschedule(
+/// `UpdateReplicationJob` with `nextReplicationRunStartTime` when given and only the settings
+/// in `changes`; every member left out keeps its value in SMS. Sending the same values again sets
+/// nothing new, so the SDK may retry it.
+async fn update(
     sms: &aws_sdk_sms::Client,
     job_id: &str,
-    next_start: i64,
-    reason: &str,
-) -> TargetOutcome {
-    let result = sms
-        .update_replication_job()
+    next_start: Option<i64>,
+    changes: &JobChanges,
+) -> Result<(), CallFailure> {
+    let to = |c: &Option<Change<String>>| c.as_ref().map(|c| c.to.clone());
+    sms.update_replication_job()
         .replication_job_id(job_id)
-        .next_replication_run_start_time(DateTime::from_secs(next_start))
+        .set_next_replication_run_start_time(next_start.map(DateTime::from_secs))
+        .set_frequency(changes.frequency.as_ref().map(|c| c.to))
+        .set_license_type(
+            changes
+                .license
+                .as_ref()
+                .map(|c| LicenseType::from(c.to.as_str())),
+        )
+        .set_role_name(to(&changes.role_name))
+        .set_description(to(&changes.description))
+        .set_number_of_recent_amis_to_keep(changes.amis_to_keep.as_ref().map(|c| c.to))
+        .set_encrypted(changes.encrypted.as_ref().map(|c| c.to))
+        .set_kms_key_id(to(&changes.kms_key_id))
         .send()
-        .await;
+        .await
+        .map(|_| ())
+        .map_err(|err| CallFailure::from_sdk(&err))
+}
+
+/// The outcome of an `UpdateReplicationJob`: done with `detail`, or failed saying when the job
+/// is gone.
+fn updated(job_id: &str, result: Result<(), CallFailure>, detail: String) -> TargetOutcome {
     match result {
-        Ok(_) => TargetOutcome::done(job_id, UPDATE_REPLICATION_JOB, None)
-            .with_detail(rescheduled(next_start, reason)),
-        Err(err) => {
-            let failure = CallFailure::from_sdk(&err);
+        Ok(()) => TargetOutcome::done(job_id, UPDATE_REPLICATION_JOB, None).with_detail(detail),
+        Err(failure) => {
             let mut outcome = TargetOutcome::failed(job_id, UPDATE_REPLICATION_JOB, &failure);
             if failure.class == ErrorClass::NotFound {
                 outcome = outcome.with_detail(format!("the job is gone: {failure}"));

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 pub const CREATE_REPLICATION_JOB: &str = "CreateReplicationJob";
 /// The report action of an on-demand run.
 pub const START_ON_DEMAND_RUN: &str = "StartOnDemandReplicationRun";
-/// The report action of a rescheduled run.
+/// The report action of a rescheduled run or of settings brought to the configuration.
 pub const UPDATE_REPLICATION_JOB: &str = "UpdateReplicationJob";
 /// The report action of a failed read of a job's runs.
 pub const GET_REPLICATION_RUNS: &str = "GetReplicationRuns";
@@ -167,6 +167,27 @@ pub struct Job {
     pub latest_ami: Option<String>,
     /// `replicationRunList` as `GetReplicationJobs` returns it (the latest runs only).
     pub runs: Vec<Run>,
+    /// The settings `UpdateReplicationJob` can change, as SMS reports them.
+    pub settings: JobSettings,
+}
+
+/// A job's settings as `GetReplicationJobs` reports them; absent when SMS gives none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobSettings {
+    /// `frequency`, in hours.
+    pub frequency: Option<i32>,
+    /// `licenseType`, as SMS spells it.
+    pub license: Option<String>,
+    /// `roleName`.
+    pub role_name: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `numberOfRecentAmisToKeep`.
+    pub amis_to_keep: Option<i32>,
+    /// `encrypted`.
+    pub encrypted: Option<bool>,
+    /// `kmsKeyId`.
+    pub kms_key_id: Option<String>,
 }
 
 /// What observing SMS found.
@@ -271,6 +292,146 @@ impl CreateJob {
     }
 }
 
+/// One setting as SMS has it (`from`, absent when SMS reports none) and as the configuration
+/// wants it (`to`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change<T> {
+    /// What SMS reports now.
+    pub from: Option<T>,
+    /// What the configuration asks for.
+    pub to: T,
+}
+
+impl<T: Clone> Change<T> {
+    /// The change from `have` to `want`; none when the configuration leaves the setting unset
+    /// (not managed) or SMS has it already (`same`).
+    fn wanted(have: Option<&T>, want: Option<&T>, same: impl Fn(&T, &T) -> bool) -> Option<Self> {
+        let want = want?;
+        if have.is_some_and(|have| same(have, want)) {
+            return None;
+        }
+        Some(Self {
+            from: have.cloned(),
+            to: want.clone(),
+        })
+    }
+}
+
+/// The settings of an existing job that differ from its configuration: each one set is a member
+/// `UpdateReplicationJob` sends; the others are left out of the request, so SMS keeps them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobChanges {
+    /// `frequency`, in hours: the job's schedule.
+    pub frequency: Option<Change<i32>>,
+    /// `licenseType`: `AWS` or `BYOL`.
+    pub license: Option<Change<String>>,
+    /// `roleName`.
+    pub role_name: Option<Change<String>>,
+    /// `description`.
+    pub description: Option<Change<String>>,
+    /// `numberOfRecentAmisToKeep`.
+    pub amis_to_keep: Option<Change<i32>>,
+    /// `encrypted`.
+    pub encrypted: Option<Change<bool>>,
+    /// `kmsKeyId`.
+    pub kms_key_id: Option<Change<String>>,
+}
+
+impl JobChanges {
+    /// What brings a job reporting `have` (one-time when `run_once`) to `want`. An option the
+    /// configuration leaves unset (or `licenseType` auto) is not managed, never cleared.
+    pub fn between(have: &JobSettings, run_once: bool, want: &JobOptions) -> Self {
+        let license = match want.license {
+            License::Auto => None,
+            chosen => Some(chosen.as_str().to_owned()),
+        };
+        // `encrypted`: "When true, the replication job produces encrypted AMIs" (SMS API
+        // reference), so a job reported without it is taken as unencrypted.
+        let encrypted = Some(have.encrypted.unwrap_or(false));
+        Self {
+            // A one-time job has no schedule to change.
+            frequency: Change::wanted(have.frequency.as_ref(), want.frequency.as_ref(), i32::eq)
+                .filter(|_| !run_once),
+            license: Change::wanted(have.license.as_ref(), license.as_ref(), String::eq),
+            // "Names are not distinguished by case" (IAM API reference, CreateRole RoleName).
+            role_name: Change::wanted(have.role_name.as_ref(), want.role_name.as_ref(), |a, b| {
+                a.eq_ignore_ascii_case(b)
+            }),
+            description: Change::wanted(
+                have.description.as_ref(),
+                want.description.as_ref(),
+                String::eq,
+            ),
+            amis_to_keep: Change::wanted(
+                have.amis_to_keep.as_ref(),
+                want.amis_to_keep.as_ref(),
+                i32::eq,
+            ),
+            encrypted: Change::wanted(encrypted.as_ref(), want.encrypted.as_ref(), bool::eq).map(
+                |c| Change {
+                    from: have.encrypted,
+                    ..c
+                },
+            ),
+            // The configuration names a key only with `encrypted: true` (checked at cold start),
+            // and a job made unencrypted keeps the key SMS recorded: a request cannot remove it.
+            // SMS documents no normalisation of `kmsKeyId`, so it is compared as written.
+            kms_key_id: Change::wanted(
+                have.kms_key_id.as_ref(),
+                want.kms_key_id.as_ref(),
+                String::eq,
+            ),
+        }
+    }
+
+    /// True when the job already has every managed setting.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// Takes the change of schedule out, to be deferred.
+    pub fn take_schedule(&mut self) -> Option<Change<i32>> {
+        self.frequency.take()
+    }
+
+    /// Each change in a phrase, in the request's member order, e.g. `frequency 12h → 6h`.
+    pub fn details(&self) -> Vec<String> {
+        fn line<T>(
+            name: &str,
+            change: &Option<Change<T>>,
+            show: impl Fn(&T) -> String,
+        ) -> Option<String> {
+            change.as_ref().map(|c| {
+                let from = c.from.as_ref().map_or_else(|| "none".to_owned(), &show);
+                format!("{name} {from} → {}", show(&c.to))
+            })
+        }
+        let hours = |h: &i32| format!("{h}h");
+        let quoted = |s: &String| format!("{s:?}");
+        [
+            line("frequency", &self.frequency, hours),
+            line("licenseType", &self.license, String::clone),
+            line("roleName", &self.role_name, String::clone),
+            line("description", &self.description, quoted),
+            line(
+                "numberOfRecentAmisToKeep",
+                &self.amis_to_keep,
+                i32::to_string,
+            ),
+            line("encrypted", &self.encrypted, bool::to_string),
+            line("kmsKeyId", &self.kms_key_id, String::clone),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// The changes in one line, e.g. `frequency 12h → 6h, licenseType AWS → BYOL`.
+    pub fn summary(&self) -> String {
+        self.details().join(", ")
+    }
+}
+
 /// A change to make in SMS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -285,7 +446,8 @@ pub enum Action {
         /// Why, for the report.
         reason: String,
     },
-    /// Move the job's next run with `UpdateReplicationJob`.
+    /// Move the job's next run with `UpdateReplicationJob`, changing its settings in the same
+    /// request.
     Reschedule {
         /// The job.
         job_id: String,
@@ -293,6 +455,15 @@ pub enum Action {
         next_start: i64,
         /// Why, for the report.
         reason: String,
+        /// The settings to change with it (often none).
+        changes: JobChanges,
+    },
+    /// Bring an existing job's settings to the configuration with `UpdateReplicationJob`.
+    Update {
+        /// The job.
+        job_id: String,
+        /// Only the settings that differ.
+        changes: JobChanges,
     },
 }
 
@@ -308,15 +479,28 @@ impl dr_core::function::Action for Action {
                 job_id,
                 next_start,
                 reason,
-            } => TargetOutcome::planned(job_id, UPDATE_REPLICATION_JOB)
-                .with_detail(rescheduled(*next_start, reason)),
+                changes,
+            } => TargetOutcome::planned(job_id, UPDATE_REPLICATION_JOB).with_detail(rescheduled(
+                *next_start,
+                reason,
+                changes,
+            )),
+            Self::Update { job_id, changes } => {
+                TargetOutcome::planned(job_id, UPDATE_REPLICATION_JOB)
+                    .with_detail(changes.summary())
+            }
         }
     }
 }
 
-/// The detail of a rescheduled run, planned or done.
-pub fn rescheduled(next_start: i64, reason: &str) -> String {
-    format!("next run at {}; {reason}", fmt_time(next_start))
+/// The detail of a rescheduled run, planned or done, with the settings changed along.
+pub fn rescheduled(next_start: i64, reason: &str, changes: &JobChanges) -> String {
+    let at = fmt_time(next_start);
+    if changes.is_empty() {
+        format!("next run at {at}; {reason}")
+    } else {
+        format!("next run at {at}, {}; {reason}", changes.summary())
+    }
 }
 
 /// Something worth reporting about a job that needs no call.

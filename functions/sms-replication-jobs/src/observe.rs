@@ -2,7 +2,7 @@
 //! replication runs, every page, into the model's types.
 
 use crate::model::{
-    Catalog, CatalogStatus, Facts, Job, JobState, Run, RunState, RunType, Server,
+    Catalog, CatalogStatus, Facts, Job, JobSettings, JobState, Run, RunState, RunType, Server,
     GET_REPLICATION_RUNS,
 };
 use aws_sdk_sms::types::{ReplicationJob as SdkJob, ReplicationRun as SdkRun, Server as SdkServer};
@@ -154,6 +154,15 @@ fn job(j: &SdkJob) -> Job {
         run_once: j.run_once().unwrap_or(false),
         latest_ami: j.latest_ami_id().map(str::to_owned),
         runs: j.replication_run_list().iter().map(run).collect(),
+        settings: JobSettings {
+            frequency: j.frequency(),
+            license: j.license_type().map(|l| l.as_str().to_owned()),
+            role_name: j.role_name().map(str::to_owned),
+            description: j.description().map(str::to_owned),
+            amis_to_keep: j.number_of_recent_amis_to_keep(),
+            encrypted: j.encrypted(),
+            kms_key_id: j.kms_key_id().map(str::to_owned),
+        },
     }
 }
 

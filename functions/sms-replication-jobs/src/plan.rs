@@ -1,10 +1,12 @@
 //! Plan: decide, without I/O, which replication jobs to create, which paused jobs to resume and
-//! how, what to report about failed, completed and deleted jobs, and why the rest is left alone.
+//! how, which settings of existing jobs to bring to the configuration, what to report about
+//! failed, completed and deleted jobs and about jobs the configuration does not name, and why the
+//! rest is left alone.
 
 use crate::config::{JobSpec, SeedTime, ServerRef, SmsConfig, MAX_SEED_AHEAD_SECS};
 use crate::model::{
-    Action, Catalog, CatalogStatus, CreateJob, Facts, Job, JobState, License, Notice, NoticeKind,
-    Server, GET_REPLICATION_RUNS,
+    Action, Catalog, CatalogStatus, CreateJob, Facts, Job, JobChanges, JobState, License, Notice,
+    NoticeKind, Server, GET_REPLICATION_RUNS,
 };
 use crate::policy::{self, Resume};
 use dr_core::clock::fmt_time;
@@ -23,7 +25,8 @@ struct JobsPlan {
 }
 
 /// The jobs whose runs the plan needs: every managed job in a failure state (to explain it or
-/// act on it), and the managed jobs a direct invocation names (for the on-demand limits).
+/// act on it), on a schedule the managed jobs whose frequency is to change (a run in progress
+/// defers it), and the managed jobs a direct invocation names (for the on-demand limits).
 pub fn runs_needed(
     trigger: &Trigger,
     config: &SmsConfig,
@@ -31,10 +34,21 @@ pub fn runs_needed(
     jobs: &[Job],
 ) -> Vec<String> {
     let managed = resolve(config, catalog).managed_servers();
+    let reconciling = (trigger.events.iter()).any(|e| matches!(e, Event::Schedule(_)));
+    let reschedules = |job: &Job, spec: &JobSpec| {
+        reconciling
+            && job.state.is_live()
+            && JobChanges::between(&job.settings, job.run_once, &spec.options)
+                .frequency
+                .is_some()
+    };
     let mut ids: BTreeSet<String> = jobs
         .iter()
-        .filter(|j| managed.contains_key(j.server_id.as_str()))
-        .filter(|j| j.state.is_failure())
+        .filter(|j| {
+            managed
+                .get(j.server_id.as_str())
+                .is_some_and(|spec| j.state.is_failure() || reschedules(j, spec))
+        })
         .map(|j| j.id.clone())
         .collect();
     for event in &trigger.events {
@@ -198,7 +212,8 @@ fn job_for<'a>(server_id: &str, jobs: &'a [Job]) -> Option<&'a Job> {
         .min_by_key(|j| rank(j))
 }
 
-/// Schedule: create the missing jobs and look after the existing ones.
+/// Schedule: create the missing jobs, look after the existing ones and bring their settings to
+/// the configuration, and report the jobs the configuration does not name.
 fn reconcile(facts: &Facts, resolved: &Resolved<'_>, out: &mut JobsPlan) {
     out.skips.extend(resolved.skips.iter().cloned());
     for (spec, server) in &resolved.managed {
@@ -210,8 +225,12 @@ fn reconcile(facts: &Facts, resolved: &Resolved<'_>, out: &mut JobsPlan) {
                     state: job.state.clone(),
                     detail: format!("already replicated by {} ({})", job.id, job.state),
                 });
+                settle(job, spec, facts, out);
             }
-            Some(job) => look_after(job, spec, facts, out, true),
+            Some(job) => {
+                look_after(job, spec, facts, out, true);
+                settle(job, spec, facts, out);
+            }
             None => match server.job_id.as_deref().filter(|_| !server.job_terminated) {
                 Some(taken) => out.skips.push(Skip::new(
                     &server.id,
@@ -226,6 +245,121 @@ fn reconcile(facts: &Facts, resolved: &Resolved<'_>, out: &mut JobsPlan) {
                 },
             },
         }
+    }
+    unmanaged(facts, resolved, out);
+}
+
+/// Brings a live job's settings to its configuration: `UpdateReplicationJob` with only what
+/// differs, each difference reported.
+///
+/// AWS documents only that the call "will affect the next scheduled ReplicationRun" (SMS API
+/// reference, `UpdateReplicationJob`); it says nothing of a run in progress or of a paused job,
+/// so the safe choice is made for both. The schedule (`frequency`) of a job with a run under way
+/// (as the pause-on-failure policy counts it) is deferred to a later run. A job paused on failure
+/// changes nothing until the policy resumes it, so no update can resume it behind the policy's
+/// cool-down or escalation: a reschedule carries the changes in its own request, and an on-demand
+/// resume is preceded by the update (apply sends settings first).
+fn settle(job: &Job, spec: &JobSpec, facts: &Facts, out: &mut JobsPlan) {
+    if !job.state.is_live() {
+        return;
+    }
+    if spec.is_one_time() != job.run_once {
+        out.skips.push(Skip::new(
+            &job.id,
+            format!(
+                "runOnce: SMS_JOBS asks for {}, the job has {}; UpdateReplicationJob cannot \
+                 change it, so it is left as it is",
+                spec.is_one_time(),
+                job.run_once
+            ),
+        ));
+    }
+    let mut changes = JobChanges::between(&job.settings, job.run_once, &spec.options);
+    if changes.is_empty() {
+        return;
+    }
+    if job.state == JobState::PausedOnFailure {
+        let resumed_along = out.actions.iter_mut().find_map(|action| match action {
+            Action::Reschedule {
+                job_id, changes, ..
+            } if *job_id == job.id => Some(changes),
+            _ => None,
+        });
+        if let Some(along) = resumed_along {
+            *along = changes;
+            return;
+        }
+        let resumed = (out.actions.iter())
+            .any(|a| matches!(a, Action::StartRun { job_id, .. } if *job_id == job.id));
+        if !resumed {
+            out.skips.push(Skip::new(
+                &job.id,
+                format!(
+                    "PAUSED_ON_FAILURE: {} deferred until the job is resumed (an update could \
+                     resume it early)",
+                    changes.summary()
+                ),
+            ));
+            return;
+        }
+    } else if changes.frequency.is_some() {
+        let busy = match facts.runs.get(&job.id) {
+            None => Some(
+                "its runs could not be read (see the GetReplicationRuns outcome), so a run in \
+                 progress cannot be ruled out"
+                    .to_owned(),
+            ),
+            Some(runs) => policy::run_under_way(runs, facts.now).map(|run| {
+                format!(
+                    "run {} is {}; the schedule of a run in progress is left as it is",
+                    run.id, run.state
+                )
+            }),
+        };
+        if let Some(why) = busy {
+            let deferred = JobChanges {
+                frequency: changes.take_schedule(),
+                ..JobChanges::default()
+            };
+            out.skips.push(Skip::new(
+                &job.id,
+                format!("{} deferred: {why}", deferred.summary()),
+            ));
+        }
+    }
+    if !changes.is_empty() {
+        out.actions.push(Action::Update {
+            job_id: job.id.clone(),
+            changes,
+        });
+    }
+}
+
+/// Reports the jobs of servers the configuration does not name: they are never changed or
+/// deleted. Nothing is reported while the catalog cannot be read, since no server resolves then.
+fn unmanaged(facts: &Facts, resolved: &Resolved<'_>, out: &mut JobsPlan) {
+    if facts
+        .catalog
+        .status
+        .as_ref()
+        .is_some_and(|s| *s != CatalogStatus::Available)
+    {
+        return;
+    }
+    let managed = resolved.managed_servers();
+    for job in facts
+        .jobs
+        .iter()
+        .filter(|j| !managed.contains_key(j.server_id.as_str()))
+        .filter(|j| !matches!(j.state, JobState::Deleting | JobState::Deleted))
+    {
+        out.skips.push(Skip::new(
+            &job.id,
+            format!(
+                "not in SMS_JOBS; left as it is (server {}, {})",
+                job.server_id, job.state
+            ),
+        ));
     }
 }
 
@@ -341,6 +475,7 @@ fn look_after(job: &Job, spec: &JobSpec, facts: &Facts, out: &mut JobsPlan, repo
                     job_id: job.id.clone(),
                     next_start,
                     reason: format!("resumed after the cool-down; {cause}"),
+                    changes: JobChanges::default(),
                 }),
             }
         }

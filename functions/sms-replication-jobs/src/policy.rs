@@ -47,7 +47,7 @@ pub enum Resume {
 /// function started) may escalate; then the cool-down since the latest failure; then, for
 /// on-demand runs, the 24-hour limit.
 pub fn paused(policy: &FailurePolicy, runs: &[Run], now: i64) -> Resume {
-    if let Some(run) = runs.iter().find(|r| under_way(r, now)) {
+    if let Some(run) = run_under_way(runs, now) {
         return Resume::Wait(format!(
             "run {} is {}; waiting for it before resuming",
             run.id, run.state
@@ -87,7 +87,7 @@ pub fn paused(policy: &FailurePolicy, runs: &[Run], now: i64) -> Resume {
 /// Whether an on-demand run may start now: none may while a run is under way, and at most
 /// [`ON_DEMAND_RUNS_PER_DAY`] may start in 24 hours, counted from the observed `ON_DEMAND` runs.
 pub fn on_demand_gate(runs: &[Run], now: i64) -> Result<(), String> {
-    if let Some(run) = runs.iter().find(|r| under_way(r, now)) {
+    if let Some(run) = run_under_way(runs, now) {
         return Err(format!(
             "run {} is {}; SMS starts no on-demand run while another is under way",
             run.id, run.state
@@ -111,6 +111,11 @@ pub fn on_demand_gate(runs: &[Run], now: i64) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The first of `runs` under way (see `under_way`), if any.
+pub fn run_under_way<'a>(runs: impl IntoIterator<Item = &'a Run>, now: i64) -> Option<&'a Run> {
+    runs.into_iter().find(|r| under_way(r, now))
 }
 
 /// Whether `run` is under way, which holds both an on-demand run and the resume of a paused

@@ -33,6 +33,7 @@ fn reschedule(n: u32) -> Action {
         job_id: jid(n),
         next_start: NOW + 600,
         reason: "resumed after the cool-down".into(),
+        changes: JobChanges::default(),
     }
 }
 

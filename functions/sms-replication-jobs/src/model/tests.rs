@@ -83,6 +83,7 @@ fn a_planned_reschedule_reports_the_next_run_and_why() {
         job_id: jid(3),
         next_start: NOW,
         reason: "r".into(),
+        changes: JobChanges::default(),
     }
     .planned();
     assert_eq!(planned.result, OutcomeResult::Planned);

@@ -1,6 +1,6 @@
 use super::*;
 use crate::config::{FailurePolicy, ResumeWith};
-use crate::model::{JobOptions, Run, RunState, RunType, ESCALATE};
+use crate::model::{JobOptions, JobSettings, Run, RunState, RunType, ESCALATE};
 use crate::policy::{ON_DEMAND_RUNS_PER_DAY, RESCHEDULE_LEAD_SECS};
 use crate::testing::{every_option, jid, sid, HOUR, NOW};
 use dr_core::error::{CallFailure, ErrorClass};
@@ -56,6 +56,10 @@ fn job(n: u32, state: JobState) -> Job {
         run_once: false,
         latest_ami: None,
         runs: vec![],
+        settings: JobSettings {
+            frequency: Some(12),
+            ..JobSettings::default()
+        },
     }
 }
 
@@ -523,9 +527,9 @@ fn assert_resumed_by_run(got: &JobsPlan) {
 
 fn assert_rescheduled(got: &JobsPlan) {
     assert!(
-        matches!(&got.actions[..], [Action::Reschedule { job_id, next_start, reason }]
+        matches!(&got.actions[..], [Action::Reschedule { job_id, next_start, reason, changes }]
             if *job_id == jid(1) && *next_start == NOW + RESCHEDULE_LEAD_SECS
-                && reason.starts_with("resumed after the cool-down")),
+                && reason.starts_with("resumed after the cool-down") && changes.is_empty()),
         "{:?}",
         got.actions
     );
