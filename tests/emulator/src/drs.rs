@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 pub mod recovery;
-mod tags;
+pub(crate) mod tags;
 
 /// Largest and default page of `DescribeSourceServers`.
 const MAX_PAGE: usize = 1000;
@@ -488,7 +488,9 @@ pub fn execute(world: &mut Scope<'_>, op: &str, req: &AwsRequest) -> Result<Valu
     }
 }
 
-fn validation(field: &str, message: &str) -> ApiError {
+/// A ValidationException naming the field at fault (DRS and MGN share the shape: `reason`,
+/// `fieldList`).
+pub(crate) fn validation(field: &str, message: &str) -> ApiError {
     ApiError::new("ValidationException", format!("{field}: {message}"))
         .with("reason", "fieldValidationFailed")
         .with("fieldList", json!([{"name": field, "message": message}]))

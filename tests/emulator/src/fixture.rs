@@ -7,6 +7,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+mod mgn;
+
+pub use mgn::{
+    check_tags, is_mgn_id, MgnApiCall, MgnFixture, MgnLastTest, MgnLaunchQuotas, MgnLifeCycleState,
+    MgnReplicationError, MgnReplicationState, MgnServer, MgnTestInitiated, ReplicatedDisk,
+    ReplicationConfiguration, MGN_REPLICATION_ERRORS,
+};
+
 /// Why a fixture could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
@@ -48,6 +56,9 @@ pub struct Fixture {
     /// Server Migration Service.
     #[serde(default)]
     pub sms: SmsFixture,
+    /// Application Migration Service.
+    #[serde(default, skip_serializing_if = "MgnFixture::is_empty")]
+    pub mgn: MgnFixture,
     /// AWS Backup.
     #[serde(default)]
     pub backup: BackupFixture,
@@ -76,6 +87,9 @@ pub struct PartitionFixture {
     /// Server Migration Service in this account and region.
     #[serde(default)]
     pub sms: SmsFixture,
+    /// Application Migration Service in this account and region.
+    #[serde(default, skip_serializing_if = "MgnFixture::is_empty")]
+    pub mgn: MgnFixture,
     /// AWS Backup in this account and region.
     #[serde(default)]
     pub backup: BackupFixture,
@@ -622,6 +636,7 @@ impl Default for Fixture {
             seed: default_seed(),
             drs: DrsFixture::default(),
             sms: SmsFixture::default(),
+            mgn: MgnFixture::default(),
             backup: BackupFixture::default(),
             sns: SnsFixture::default(),
             partitions: Vec::new(),
@@ -685,6 +700,7 @@ impl Fixture {
             seed: self.seed,
             drs: p.drs.clone(),
             sms: p.sms.clone(),
+            mgn: p.mgn.clone(),
             backup: p.backup.clone(),
             sns: SnsFixture::default(),
             partitions: Vec::new(),
@@ -1027,6 +1043,7 @@ impl Fixture {
             }
         }
         self.check_recovery(&ids).map_err(FixtureError::Invalid)?;
+        self.mgn.validate().map_err(FixtureError::Invalid)?;
         let mut sms_ids = BTreeSet::new();
         for s in &self.sms.servers {
             if !s.server_id.starts_with("s-") || !sms_ids.insert(s.server_id.clone()) {

@@ -1,13 +1,13 @@
-//! A local, stateful emulator of the AWS DRS, SMS, Backup, SNS and STS APIs.
+//! A local, stateful emulator of the AWS DRS, MGN, SMS, Backup, SNS and STS APIs.
 //!
-//! All five services answer on one port, in their own wire protocols, so the real AWS SDKs and
+//! All six services answer on one port, in their own wire protocols, so the real AWS SDKs and
 //! the AWS CLI work against it with `AWS_ENDPOINT_URL=http://127.0.0.1:PORT` and fake
 //! credentials. The service is taken from the SigV4 credential scope; signatures are not checked.
 //! A request signed for a service the emulator does not serve gets that protocol's "unknown
 //! operation" error instead of being routed by its path, and ARNs are built in the partition of
 //! their region (see the README for the sources of every rule).
 //!
-//! DRS, SMS and Backup state is partitioned by account and region: a request acts in the account
+//! DRS, MGN, SMS and Backup state is partitioned by account and region: a request acts in the account
 //! of its access key (STS `AssumeRole` hands out keys of the role's account; any other key is the
 //! fixture's home account) and the region of its SigV4 scope. The helpers without `_in` act on
 //! the home account and region.
@@ -30,6 +30,7 @@ pub mod backup;
 pub mod drs;
 pub mod faults;
 pub mod fixture;
+pub mod mgn;
 pub mod protocol;
 pub mod server;
 pub mod sms;
@@ -304,6 +305,82 @@ impl Emulator {
             .partition_mut(&(account.to_owned(), region.to_owned()))
             .drs
             .fail_next_launch(source_server_id)
+    }
+
+    /// Changes an MGN source server's data replication state (with its error), lag and/or
+    /// lifecycle state, e.g. [`mgn::StateChange::stalled`]; nothing changes when any part is wrong.
+    pub fn set_mgn_state(
+        &self,
+        source_server_id: &str,
+        change: &mgn::StateChange,
+    ) -> Result<(), String> {
+        let (account, region) = self.home();
+        self.set_mgn_state_in(&account, &region, source_server_id, change)
+    }
+
+    /// The same for a server of `account` in `region`.
+    pub fn set_mgn_state_in(
+        &self,
+        account: &str,
+        region: &str,
+        source_server_id: &str,
+        change: &mgn::StateChange,
+    ) -> Result<(), String> {
+        let mut world = lock(&self.shared);
+        world.catch_up();
+        world
+            .partition_mut(&(account.to_owned(), region.to_owned()))
+            .mgn
+            .change_state(source_server_id, change)
+    }
+
+    /// Makes the next MGN test launch (`StartTest`) of a source server FAILED, with `raw_error`
+    /// (or a default one) in its job's LAUNCH_FAILED log entry.
+    pub fn fail_next_mgn_launch(
+        &self,
+        source_server_id: &str,
+        raw_error: Option<&str>,
+    ) -> Result<(), String> {
+        let (account, region) = self.home();
+        self.fail_next_mgn_launch_in(&account, &region, source_server_id, raw_error)
+    }
+
+    /// The same for a server of `account` in `region`.
+    pub fn fail_next_mgn_launch_in(
+        &self,
+        account: &str,
+        region: &str,
+        source_server_id: &str,
+        raw_error: Option<&str>,
+    ) -> Result<(), String> {
+        let mut world = lock(&self.shared);
+        world.catch_up();
+        world
+            .partition_mut(&(account.to_owned(), region.to_owned()))
+            .mgn
+            .fail_next_launch(source_server_id, raw_error)
+    }
+
+    /// The stored replication configuration of an MGN source server, as
+    /// `GetReplicationConfiguration` answers it.
+    pub fn mgn_replication_configuration(&self, source_server_id: &str) -> Result<Value, String> {
+        let (account, region) = self.home();
+        self.mgn_replication_configuration_in(&account, &region, source_server_id)
+    }
+
+    /// The same for a server of `account` in `region`.
+    pub fn mgn_replication_configuration_in(
+        &self,
+        account: &str,
+        region: &str,
+        source_server_id: &str,
+    ) -> Result<Value, String> {
+        let mut world = lock(&self.shared);
+        world.catch_up();
+        world
+            .partition_mut(&(account.to_owned(), region.to_owned()))
+            .mgn
+            .replication_configuration(source_server_id)
     }
 
     /// Adds a recovery point to vault `vault` of `account` in `region`, as a backup job

@@ -1,5 +1,5 @@
 //! The four wire protocols: which service a request is for, and how replies and errors look
-//! (restJson1 for DRS and Backup, awsJson1.1 for SMS, awsQuery with XML replies for SNS and STS).
+//! (restJson1 for DRS, MGN and Backup, awsJson1.1 for SMS, awsQuery with XML replies for SNS and STS).
 //!
 //! Shapes follow the Smithy AWS protocol specifications (restJson1: `x-amzn-ErrorType` and the
 //! error's `httpError` status; awsJson1_1: `__type` in the body; awsQuery: `<ErrorResponse>`
@@ -18,6 +18,9 @@ use serde_json::{Map, Value};
 pub enum Service {
     /// Elastic Disaster Recovery, restJson1.
     Drs,
+    /// Application Migration Service, restJson1 (signing name `mgn`). It shares DRS's paths
+    /// (`POST /DescribeSourceServers`), so only a request signed for `mgn` reaches it.
+    Mgn,
     /// Server Migration Service, awsJson1.1.
     Sms,
     /// AWS Backup, restJson1.
@@ -36,6 +39,7 @@ impl Service {
     fn from_signing_name(name: &str) -> Option<Self> {
         match name {
             "drs" => Some(Self::Drs),
+            "mgn" => Some(Self::Mgn),
             "sms" => Some(Self::Sms),
             "backup" => Some(Self::Backup),
             "sns" => Some(Self::Sns),
@@ -85,7 +89,7 @@ impl Service {
 pub enum Detected {
     /// One of the emulated services.
     Served(Service),
-    /// A service the emulator does not emulate, as the credential scope names it (`mgn`, `s3`),
+    /// A service the emulator does not emulate, as the credential scope names it (`ec2`, `s3`),
     /// with the protocol its error is sent in.
     Unserved {
         /// The signing name.
@@ -140,7 +144,7 @@ impl Protocol {
 pub fn unserved(service: &str, protocol: &Protocol, request_id: &str) -> Response {
     let message = format!(
         "This endpoint (dr-emulator) does not emulate the {service} service named by the \
-         request's SigV4 credential scope; it serves drs, sms, backup, sns and sts"
+         request's SigV4 credential scope; it serves drs, mgn, sms, backup, sns and sts"
     );
     let mut response = match protocol {
         Protocol::AwsJson(content_type) => json_with_status(
@@ -291,8 +295,8 @@ impl ApiError {
                 | "ServiceUnavailable"
         );
         let code = match (service, throttle, internal) {
-            (Service::Drs, true, _) => "ThrottlingException",
-            (Service::Drs, _, true) => "InternalServerException",
+            (Service::Drs | Service::Mgn, true, _) => "ThrottlingException",
+            (Service::Drs | Service::Mgn, _, true) => "InternalServerException",
             (Service::Backup, true, _) | (Service::Sms, true, _) => "ThrottlingException",
             (Service::Backup, _, true) => "ServiceUnavailableException",
             (Service::Sms, _, true) | (Service::Sns, _, true) => "InternalError",
@@ -306,7 +310,7 @@ impl ApiError {
             format!("{code} (injected fault)")
         };
         let err = Self::new(code, message);
-        if service == Service::Drs && (throttle || internal) {
+        if matches!(service, Service::Drs | Service::Mgn) && (throttle || internal) {
             err.retry_after(1)
         } else {
             err
@@ -318,13 +322,13 @@ impl ApiError {
     /// otherwise, the status of every client error the models leave unnumbered.
     pub fn status(&self, service: Service) -> StatusCode {
         let code = match (service, self.code.as_str()) {
-            (Service::Drs, "ConflictException") => 409,
-            (Service::Drs, "ResourceNotFoundException") => 404,
-            (Service::Drs, "ThrottlingException") => 429,
-            (Service::Drs, "InternalServerException") => 500,
-            (Service::Drs, "AccessDeniedException") => 403,
-            (Service::Drs, "ServiceQuotaExceededException") => 402,
-            (Service::Drs | Service::Backup, "UnknownOperationException") => 404,
+            (Service::Drs | Service::Mgn, "ConflictException") => 409,
+            (Service::Drs | Service::Mgn, "ResourceNotFoundException") => 404,
+            (Service::Drs | Service::Mgn, "ThrottlingException") => 429,
+            (Service::Drs | Service::Mgn, "InternalServerException") => 500,
+            (Service::Drs | Service::Mgn, "AccessDeniedException") => 403,
+            (Service::Drs | Service::Mgn, "ServiceQuotaExceededException") => 402,
+            (Service::Drs | Service::Mgn | Service::Backup, "UnknownOperationException") => 404,
             (Service::Backup, "ServiceUnavailableException") => 500,
             (Service::Sms, "InternalError") => 500,
             (Service::Sns, "NotFound") => 404,
@@ -342,9 +346,10 @@ impl ApiError {
     pub fn into_response(self, service: Service, request_id: &str) -> Response {
         let status = self.status(service);
         let mut response = match service {
-            Service::Drs | Service::Backup => {
+            Service::Drs | Service::Mgn | Service::Backup => {
                 let mut body = (*self.fields).clone();
-                // DRS error shapes spell the member `message`, Backup's `Message` and `Code`.
+                // DRS and MGN error shapes spell the member `message`, Backup's `Message` and
+                // `Code`.
                 if service == Service::Backup {
                     body.insert("Code".into(), self.code.clone().into());
                     body.insert("Message".into(), self.message.clone().into());
@@ -501,8 +506,13 @@ mod tests {
         let mgn = headers(&[("authorization", &signed("mgn"))]);
         assert_eq!(
             Service::detect(&mgn, "/DescribeSourceServers", b"{}"),
+            Detected::Served(Service::Mgn)
+        );
+        let ec2 = headers(&[("authorization", &signed("ec2"))]);
+        assert_eq!(
+            Service::detect(&ec2, "/DescribeSourceServers", b"{}"),
             Detected::Unserved {
-                service: "mgn".into(),
+                service: "ec2".into(),
                 protocol: Protocol::RestJson
             }
         );

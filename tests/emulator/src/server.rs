@@ -7,7 +7,7 @@ use crate::protocol::{
 };
 use crate::util::uuid_lower;
 use crate::world::{AwsRequest, PartitionKey, World};
-use crate::{backup, drs, sms, sns, sts};
+use crate::{backup, drs, mgn, sms, sns, sts};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -97,6 +97,12 @@ pub fn router(shared: Shared) -> Router {
         .route("/_emulator/fixture", get(fixture).put(load_fixture))
         .route("/_emulator/drs/state", post(drs_state))
         .route("/_emulator/drs/launch-failures", post(drs_launch_failure))
+        .route("/_emulator/mgn/state", post(mgn_state))
+        .route("/_emulator/mgn/launch-failures", post(mgn_launch_failure))
+        .route(
+            "/_emulator/mgn/replication-configuration",
+            get(mgn_replication_configuration),
+        )
         .route("/_emulator/sts/roles", post(sts_role))
         .route("/_emulator/sms/runs", post(sms_schedule_run))
         .route(
@@ -242,6 +248,19 @@ impl Where {
         change(&mut world.partition_mut(&key).drs).map_err(AdminError::Invalid)?;
         Ok(StatusCode::NO_CONTENT)
     }
+
+    /// Applies `change` to this partition's MGN, once the clock has caught up.
+    fn change_mgn(
+        &self,
+        shared: &Shared,
+        change: impl FnOnce(&mut mgn::Mgn) -> Result<(), String>,
+    ) -> Result<StatusCode, AdminError> {
+        let mut world = lock(shared);
+        world.catch_up();
+        let key = self.key(&world);
+        change(&mut world.partition_mut(&key).mgn).map_err(AdminError::Invalid)?;
+        Ok(StatusCode::NO_CONTENT)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -306,6 +325,108 @@ async fn drs_launch_failure(
         region,
     } = admin_body(&body)?;
     Where { account_id, region }.change_drs(&shared, |drs| drs.fail_next_launch(&source_server_id))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct MgnState {
+    #[serde(rename = "sourceServerID")]
+    source_server_id: String,
+    #[serde(default)]
+    data_replication_state: Option<String>,
+    #[serde(default)]
+    data_replication_error: Option<crate::fixture::MgnReplicationError>,
+    #[serde(default)]
+    lag_duration: Option<String>,
+    #[serde(default)]
+    life_cycle_state: Option<String>,
+    #[serde(default)]
+    account_id: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+}
+
+/// Forces an MGN server's data replication state (with its error), lag and/or lifecycle state
+/// (all checked before any changes).
+async fn mgn_state(State(shared): State<Shared>, body: Bytes) -> Result<StatusCode, AdminError> {
+    let MgnState {
+        source_server_id,
+        data_replication_state,
+        data_replication_error,
+        lag_duration,
+        life_cycle_state,
+        account_id,
+        region,
+    } = admin_body(&body)?;
+    let change = mgn::StateChange {
+        data_replication_state,
+        data_replication_error,
+        lag_duration,
+        life_cycle_state,
+    };
+    Where { account_id, region }
+        .change_mgn(&shared, |mgn| mgn.change_state(&source_server_id, &change))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct MgnLaunchFailure {
+    #[serde(rename = "sourceServerID")]
+    source_server_id: String,
+    #[serde(default)]
+    raw_error: Option<String>,
+    #[serde(default)]
+    account_id: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+}
+
+async fn mgn_launch_failure(
+    State(shared): State<Shared>,
+    body: Bytes,
+) -> Result<StatusCode, AdminError> {
+    let MgnLaunchFailure {
+        source_server_id,
+        raw_error,
+        account_id,
+        region,
+    } = admin_body(&body)?;
+    Where { account_id, region }.change_mgn(&shared, |mgn| {
+        mgn.fail_next_launch(&source_server_id, raw_error.as_deref())
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct MgnServerQuery {
+    #[serde(rename = "sourceServerID")]
+    source_server_id: String,
+    #[serde(default)]
+    account_id: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+}
+
+/// The stored replication configuration of an MGN server, as GetReplicationConfiguration
+/// answers it.
+async fn mgn_replication_configuration(
+    State(shared): State<Shared>,
+    Query(query): Query<MgnServerQuery>,
+) -> Result<Json<Value>, AdminError> {
+    let MgnServerQuery {
+        source_server_id,
+        account_id,
+        region,
+    } = query;
+    let mut world = lock(&shared);
+    world.catch_up();
+    let key = Where { account_id, region }.key(&world);
+    world
+        .partition_mut(&key)
+        .mgn
+        .replication_configuration(&source_server_id)
+        .map(Json)
+        .map_err(AdminError::Invalid)
 }
 
 #[derive(Debug, Deserialize)]
@@ -380,6 +501,7 @@ async fn add_recovery_point(
 /// The operation a request names, per protocol.
 enum Operation {
     Drs(String),
+    Mgn(String),
     Sms(String),
     Backup(backup::BackupOp),
     Sns(String, BTreeMap<String, String>),
@@ -390,6 +512,7 @@ impl Operation {
     fn name(&self) -> String {
         match self {
             Self::Drs(op) | Self::Sms(op) | Self::Sns(op, _) | Self::Sts(op, _) => op.clone(),
+            Self::Mgn(op) => format!("{}{op}", mgn::OPERATION_PREFIX),
             Self::Backup(op) => op.name(),
         }
     }
@@ -411,7 +534,7 @@ async fn aws(
             return unserved(&service, &protocol, &request_id);
         }
         Detected::Unknown => {
-            let body = json!({"message": "cannot tell which service this request is for: sign it with SigV4 (drs, sms, backup, sns or sts)"});
+            let body = json!({"message": "cannot tell which service this request is for: sign it with SigV4 (drs, mgn, sms, backup, sns or sts)"});
             return crate::protocol::json_with_status(
                 StatusCode::BAD_REQUEST,
                 "application/json",
@@ -428,6 +551,7 @@ async fn aws(
     };
     let op = match service {
         Service::Drs => Operation::Drs(drs::operation(&req)),
+        Service::Mgn => Operation::Mgn(mgn::operation(&req)),
         Service::Sms => Operation::Sms(sms::operation(&headers)),
         Service::Backup => Operation::Backup(backup::operation(&req)),
         Service::Sns => {
@@ -477,6 +601,9 @@ async fn aws(
                 Operation::Drs(op) => {
                     drs::execute(&mut world.scope(&key, true), op, &req).map(Reply::Json)
                 }
+                Operation::Mgn(op) => {
+                    mgn::execute(&mut world.scope(&key, false), op, &req).map(Reply::Json)
+                }
                 Operation::Sms(op) => {
                     sms::execute(&mut world.scope(&key, false), op, &req).map(Reply::Json)
                 }
@@ -499,16 +626,18 @@ async fn aws(
                 Ok(Reply::Xml(action, xml)) => query_reply(service, &action, &xml, &request_id),
                 Err(e) => e.into_response(service, &request_id),
             };
-            // The model's `responseCode` of StartRecovery is 202 (Accepted) and of
-            // StartRecoveryPlanExecution 201 (Created); every other operation answers 200.
-            let created = match name.as_str() {
-                "StartRecovery" => Some(StatusCode::ACCEPTED),
-                "StartRecoveryPlanExecution" => Some(StatusCode::CREATED),
+            // The model's `responseCode` of DRS StartRecovery is 202 (Accepted) and of
+            // StartRecoveryPlanExecution 201 (Created), of MGN StartTest and
+            // TerminateTargetInstances 202; every other operation answers 200.
+            let created = match (service, name.as_str()) {
+                (Service::Drs, "StartRecovery")
+                | (Service::Mgn, "mgn:StartTest" | "mgn:TerminateTargetInstances") => {
+                    Some(StatusCode::ACCEPTED)
+                }
+                (Service::Drs, "StartRecoveryPlanExecution") => Some(StatusCode::CREATED),
                 _ => None,
             };
-            if let Some(code) =
-                created.filter(|_| service == Service::Drs && response.status() == StatusCode::OK)
-            {
+            if let Some(code) = created.filter(|_| response.status() == StatusCode::OK) {
                 *response.status_mut() = code;
             }
             *world.service_time.entry(name).or_default() += started.elapsed();

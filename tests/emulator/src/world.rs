@@ -1,15 +1,15 @@
 //! The emulated world: every service's state, the emulated clock, call counters and faults.
 //!
-//! DRS, SMS and Backup state is partitioned by (account, region): the fixture's top level is the
+//! DRS, MGN, SMS and Backup state is partitioned by (account, region): the fixture's top level is the
 //! home partition, `partitions` adds others, and a request is served the partition of its
 //! account (from its access key) and region (from its SigV4 scope). SNS is one store, since
 //! topics are named by ARN, and STS is global.
 
 use crate::faults::Faults;
-use crate::fixture::{BackupFixture, DrsFixture, Fixture, SmsFixture};
+use crate::fixture::{BackupFixture, DrsFixture, Fixture, MgnFixture, SmsFixture};
 use crate::protocol::{ApiError, Service};
 use crate::util::{iso, parse_iso};
-use crate::{backup, drs, sms, sns, sts};
+use crate::{backup, drs, mgn, sms, sns, sts};
 use axum::body::Bytes;
 use axum::http::Method;
 use serde::de::DeserializeOwned;
@@ -35,7 +35,7 @@ pub struct AwsRequest {
 /// The (account, region) of a partition.
 pub type PartitionKey = (String, String);
 
-/// The DRS, SMS and Backup state of one account in one region.
+/// The DRS, MGN, SMS and Backup state of one account in one region.
 #[derive(Debug)]
 pub struct Partition {
     /// The account.
@@ -46,31 +46,40 @@ pub struct Partition {
     pub drs: drs::Drs,
     /// SMS state.
     pub sms: sms::Sms,
+    /// MGN state.
+    pub mgn: mgn::Mgn,
     /// Backup state.
     pub backup: backup::Backup,
 }
 
+/// The DRS, SMS and MGN sections a partition starts from.
+struct Sections<'a> {
+    drs: &'a DrsFixture,
+    sms: &'a SmsFixture,
+    mgn: &'a MgnFixture,
+}
+
 impl Partition {
-    /// A partition with the given DRS and SMS state and no Backup vaults yet.
-    fn new(account: &str, region: &str, drs: &DrsFixture, sms: &SmsFixture, now: i64) -> Self {
+    /// A partition with the given DRS, SMS and MGN state and no Backup vaults yet.
+    fn new(account: &str, region: &str, sections: &Sections<'_>, now: i64) -> Self {
         Self {
             account_id: account.to_owned(),
             region: region.to_owned(),
-            drs: drs::Drs::new(drs, now),
-            sms: sms::Sms::new(sms),
+            drs: drs::Drs::new(sections.drs, now),
+            sms: sms::Sms::new(sections.sms),
+            mgn: mgn::Mgn::new(sections.mgn, now),
             backup: backup::Backup::new(account, region),
         }
     }
 
     /// An empty partition, what an account sees in a region the fixture says nothing about.
     fn empty(key: &PartitionKey, now: i64) -> Self {
-        Self::new(
-            &key.0,
-            &key.1,
-            &DrsFixture::default(),
-            &SmsFixture::default(),
-            now,
-        )
+        let sections = Sections {
+            drs: &DrsFixture::default(),
+            sms: &SmsFixture::default(),
+            mgn: &MgnFixture::default(),
+        };
+        Self::new(&key.0, &key.1, &sections, now)
     }
 
     /// The state dump of the partition.
@@ -80,6 +89,7 @@ impl Partition {
             "region": self.region,
             "drs": self.drs.snapshot(&self.account_id, &self.region, mirrors, now),
             "sms": self.sms.snapshot(now),
+            "mgn": self.mgn.snapshot(&self.account_id, &self.region, now),
             "backup": self.backup.snapshot(),
         })
     }
@@ -96,6 +106,8 @@ pub struct Scope<'a> {
     pub drs: &'a mut drs::Drs,
     /// SMS state of the partition.
     pub sms: &'a mut sms::Sms,
+    /// MGN state of the partition.
+    pub mgn: &'a mut mgn::Mgn,
     /// Backup state of the partition.
     pub backup: &'a mut backup::Backup,
     /// The random source for ids.
@@ -193,7 +205,7 @@ pub struct World {
     pub service_time: BTreeMap<String, Duration>,
     /// Active fault rules.
     pub faults: Faults,
-    /// DRS, SMS and Backup state by (account, region).
+    /// DRS, MGN, SMS and Backup state by (account, region).
     partitions: BTreeMap<PartitionKey, Partition>,
     /// SNS state.
     pub sns: sns::Sns,
@@ -211,12 +223,30 @@ impl World {
         let mut partitions = BTreeMap::new();
         partitions.insert(
             home.clone(),
-            Partition::new(&home.0, &home.1, &fixture.drs, &fixture.sms, now),
+            Partition::new(
+                &home.0,
+                &home.1,
+                &Sections {
+                    drs: &fixture.drs,
+                    sms: &fixture.sms,
+                    mgn: &fixture.mgn,
+                },
+                now,
+            ),
         );
         for p in &fixture.partitions {
             partitions.insert(
                 (p.account_id.clone(), p.region.clone()),
-                Partition::new(&p.account_id, &p.region, &p.drs, &p.sms, now),
+                Partition::new(
+                    &p.account_id,
+                    &p.region,
+                    &Sections {
+                        drs: &p.drs,
+                        sms: &p.sms,
+                        mgn: &p.mgn,
+                    },
+                    now,
+                ),
             );
         }
         // Vaults go to the partition of their own account and region (a home vault "in
@@ -307,6 +337,7 @@ impl World {
             region,
             drs,
             sms,
+            mgn,
             backup,
         } = partitions
             .entry(key.clone())
@@ -316,6 +347,7 @@ impl World {
             region,
             drs,
             sms,
+            mgn,
             backup,
             rng,
             drs_mirrors,
@@ -388,6 +420,7 @@ impl World {
         for part in self.partitions.values_mut() {
             changed |= part.drs.step(now);
             changed |= part.sms.step(now, &mut self.rng);
+            changed |= part.mgn.step(now, &mut self.rng);
             changed |= part.backup.step(now, &mut self.rng);
             deliveries.extend(part.backup.take_outbound());
         }
@@ -433,6 +466,7 @@ impl World {
             "faults": self.faults.rules(),
             "drs": top["drs"],
             "sms": top["sms"],
+            "mgn": top["mgn"],
             "backup": top["backup"],
             "partitions": others,
             "sns": self.sns.snapshot(),

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// The path of every tagging operation, before the resource ARN.
-pub(super) const PREFIX: &str = "/tags/";
+pub(crate) const PREFIX: &str = "/tags/";
 
 /// "Each resource can have a maximum of 50 tags" (model, TagResource).
 const MAX_TAGS: usize = 50;
@@ -26,7 +26,7 @@ const MAX_TAGS: usize = 50;
 const MAX_TAG_TEXT: usize = 256;
 
 /// The tagging operation a method on `/tags/{resourceArn}` names.
-pub(super) fn operation(method: &Method) -> Option<&'static str> {
+pub(crate) fn operation(method: &Method) -> Option<&'static str> {
     match *method {
         Method::POST => Some("TagResource"),
         Method::GET => Some("ListTagsForResource"),
@@ -92,7 +92,7 @@ pub(super) fn execute(
 
 /// Refuses a tag key or value over 256 characters (the model's TagKey and TagValue) with a
 /// ValidationException.
-pub(super) fn check_text(tags: &BTreeMap<String, String>) -> Result<(), ApiError> {
+pub(crate) fn check_text(tags: &BTreeMap<String, String>) -> Result<(), ApiError> {
     match tags
         .iter()
         .find(|(k, v)| k.chars().count() > MAX_TAG_TEXT || v.chars().count() > MAX_TAG_TEXT)
@@ -106,7 +106,7 @@ pub(super) fn check_text(tags: &BTreeMap<String, String>) -> Result<(), ApiError
 }
 
 /// Refuses `total` tags on one resource over the model's 50 with a ValidationException.
-pub(super) fn check_count(total: usize) -> Result<(), ApiError> {
+pub(crate) fn check_count(total: usize) -> Result<(), ApiError> {
     if total > MAX_TAGS {
         return Err(validation(
             "tags",

@@ -36,6 +36,10 @@ impl Env {
         aws_sdk_drs::Client::new(&self.config)
     }
 
+    pub fn mgn(&self) -> aws_sdk_mgn::Client {
+        aws_sdk_mgn::Client::new(&self.config)
+    }
+
     pub fn sms(&self) -> aws_sdk_sms::Client {
         aws_sdk_sms::Client::new(&self.config)
     }

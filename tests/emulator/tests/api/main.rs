@@ -4,6 +4,7 @@ mod backup;
 mod common;
 mod drs;
 mod fleet;
+mod mgn;
 mod plans;
 mod recovery;
 mod sms;

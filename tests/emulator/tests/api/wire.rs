@@ -11,14 +11,14 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 /// A raw response: status, lower-cased header block and body.
-struct Raw {
-    status: u16,
+pub(crate) struct Raw {
+    pub(crate) status: u16,
     headers: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Raw {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).expect("JSON body")
     }
 
@@ -107,7 +107,8 @@ async fn sms_call(addr: SocketAddr, operation: &str, body: &str) -> Raw {
     signed(addr, "sms", ("POST", "/"), &headers, body).await
 }
 
-async fn admin(addr: SocketAddr, method: &str, path: &str, body: Value) -> Raw {
+/// Calls the admin API (`Value::Null`: no body); expects an answer.
+pub(crate) async fn admin(addr: SocketAddr, method: &str, path: &str, body: Value) -> Raw {
     let body = if body.is_null() {
         String::new()
     } else {
@@ -232,7 +233,31 @@ async fn an_unsigned_request_is_a_bad_request() {
 }
 
 #[tokio::test]
-async fn a_request_signed_for_mgn_gets_an_unknown_operation_not_the_drs_fleet() {
+async fn a_request_signed_for_an_unserved_service_gets_an_unknown_operation_not_the_drs_fleet() {
+    let emu = demo().await;
+    // A restJson1 request on DRS's path, signed for a service the emulator does not serve.
+    let json = ("Content-Type", "application/json");
+    let r = signed(
+        emu.addr(),
+        "lambda",
+        ("POST", "/DescribeSourceServers"),
+        &[json],
+        "{}",
+    )
+    .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(r.has_error_type("unknownoperationexception"));
+    let message = r.json()["message"].as_str().expect("message").to_owned();
+    assert!(
+        message.contains("does not emulate the lambda service"),
+        "{message}"
+    );
+    assert!(r.json().get("items").is_none(), "no fleet: {}", r.body);
+    assert_eq!(emu.calls("DescribeSourceServers"), 0);
+}
+
+#[tokio::test]
+async fn a_request_signed_for_mgn_gets_the_mgn_fleet_not_the_drs_fleet() {
     let emu = demo().await;
     // MGN's DescribeSourceServers has the same restJson1 path as DRS's.
     let json = ("Content-Type", "application/json");
@@ -244,15 +269,14 @@ async fn a_request_signed_for_mgn_gets_an_unknown_operation_not_the_drs_fleet() 
         "{}",
     )
     .await;
-    assert_eq!(r.status, 404, "{}", r.body);
-    assert!(r.has_error_type("unknownoperationexception"));
-    let message = r.json()["message"].as_str().expect("message").to_owned();
-    assert!(
-        message.contains("does not emulate the mgn service"),
-        "{message}"
-    );
-    assert!(r.json().get("items").is_none(), "no fleet: {}", r.body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let items = r.json()["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), Fixture::demo().mgn.source_servers.len());
+    assert!(items
+        .iter()
+        .all(|s| s["arn"].as_str().is_some_and(|a| a.contains(":mgn:"))));
     assert_eq!(emu.calls("DescribeSourceServers"), 0);
+    assert_eq!(emu.calls("mgn:DescribeSourceServers"), 1);
 }
 
 #[tokio::test]
