@@ -6,6 +6,7 @@ use aws_sdk_sms::config::Region;
 use aws_sdk_sms::operation::get_replication_jobs::GetReplicationJobsOutput;
 use aws_sdk_sms::operation::get_replication_runs::GetReplicationRunsOutput;
 use aws_sdk_sms::operation::get_servers::GetServersOutput;
+use aws_sdk_sms::types::builders::ReplicationJobBuilder;
 use aws_sdk_sms::types::{
     ReplicationJob, ReplicationJobState, ReplicationRun, ReplicationRunStageDetails,
     ReplicationRunState, ReplicationRunType, Server, ServerCatalogStatus, ServerType, VmServer,
@@ -112,13 +113,17 @@ pub fn servers_page(servers: Vec<Server>, next: Option<&str>) -> GetServersOutpu
 
 /// The job of server `n`, every 12 hours, seeded 30 days ago, in `state`.
 pub fn sdk_job(n: u32, state: ReplicationJobState) -> ReplicationJob {
+    sdk_job_with(n, state).build()
+}
+
+/// [`sdk_job`], to set more of it.
+pub fn sdk_job_with(n: u32, state: ReplicationJobState) -> ReplicationJobBuilder {
     ReplicationJob::builder()
         .replication_job_id(jid(n))
         .server_id(sid(n))
         .state(state)
         .frequency(12)
         .seed_replication_time(DateTime::from_secs(NOW - 30 * 86_400))
-        .build()
 }
 
 /// One page of `GetReplicationJobs`.

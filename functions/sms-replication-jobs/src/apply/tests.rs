@@ -1,6 +1,7 @@
 //! The SMS adapter: the calls apply makes and what it makes of SMS's answers.
 
 use super::*;
+use crate::model::{JobOptions, JobSettings};
 use crate::testing::{
     every_option, jid, one_time_create, sid, sms_client, sms_error, HOUR, KMS_ALIAS, NOW,
 };
@@ -10,6 +11,7 @@ use aws_sdk_sms::operation::update_replication_job::UpdateReplicationJobOutput;
 use aws_sdk_sms::Client as Sms;
 use aws_smithy_mocks::{mock, Rule};
 use dr_core::report::OutcomeResult;
+use std::sync::{Arc, Mutex};
 
 fn full_create(n: u32) -> CreateJob {
     CreateJob {
@@ -277,4 +279,139 @@ async fn rescheduling_a_job_that_is_gone_says_so() {
         .detail
         .as_deref()
         .is_some_and(|d| d.starts_with("the job is gone: ReplicationJobNotFoundException")));
+}
+
+/// Job 6 every 12 hours with an AWS license, configured every 6 hours with BYOL.
+fn frequency_and_license() -> JobChanges {
+    let have = JobSettings {
+        frequency: Some(12),
+        license: Some("AWS".into()),
+        role_name: Some("sms".into()),
+        ..JobSettings::default()
+    };
+    let want = JobOptions {
+        license: License::Byol,
+        ..JobOptions::every(6)
+    };
+    JobChanges::between(&have, false, &want)
+}
+
+#[tokio::test]
+async fn an_update_sends_only_the_settings_that_differ() {
+    let update = mock!(Sms::update_replication_job)
+        .match_requests(|r| {
+            r.replication_job_id() == Some(jid(6).as_str())
+                && r.frequency() == Some(6)
+                && r.license_type() == Some(&LicenseType::Byol)
+                && r.next_replication_run_start_time().is_none()
+                && r.role_name().is_none()
+                && r.description().is_none()
+                && r.number_of_recent_amis_to_keep().is_none()
+                && r.encrypted().is_none()
+                && r.kms_key_id().is_none()
+        })
+        .then_output(|| UpdateReplicationJobOutput::builder().build());
+    let action = Action::Update {
+        job_id: jid(6),
+        changes: frequency_and_license(),
+    };
+    let outcome = outcome_of(action, &update).await;
+    assert_eq!(update.num_calls(), 1, "{outcome:?}");
+    assert_eq!(
+        (outcome.action.as_str(), outcome.result),
+        (UPDATE_REPLICATION_JOB, OutcomeResult::Done)
+    );
+    assert_eq!(
+        outcome.detail.as_deref(),
+        Some("frequency 12h → 6h, licenseType AWS → BYOL")
+    );
+}
+
+#[tokio::test]
+async fn an_update_sends_the_encryption_and_key_it_changes() {
+    let have = JobSettings::default();
+    let changes = JobChanges::between(&have, false, &every_option());
+    let update = mock!(Sms::update_replication_job)
+        .match_requests(|r| {
+            r.frequency() == Some(6)
+                && r.license_type() == Some(&LicenseType::Byol)
+                && r.role_name() == Some("sms")
+                && r.description() == Some("wave 1")
+                && r.number_of_recent_amis_to_keep() == Some(3)
+                && r.encrypted() == Some(true)
+                && r.kms_key_id() == Some(KMS_ALIAS)
+        })
+        .then_output(|| UpdateReplicationJobOutput::builder().build());
+    let action = Action::Update {
+        job_id: jid(6),
+        changes,
+    };
+    let outcome = outcome_of(action, &update).await;
+    assert_eq!(update.num_calls(), 1, "{outcome:?}");
+}
+
+#[tokio::test]
+async fn a_reschedule_carries_the_settings_changed_with_it() {
+    let rescheduled = mock!(Sms::update_replication_job)
+        .match_requests(|r| {
+            r.next_replication_run_start_time() == Some(&DateTime::from_secs(NOW + 600))
+                && r.frequency() == Some(6)
+                && r.license_type() == Some(&LicenseType::Byol)
+                && r.role_name().is_none()
+        })
+        .then_output(|| UpdateReplicationJobOutput::builder().build());
+    let action = Action::Reschedule {
+        job_id: jid(4),
+        next_start: NOW + 600,
+        reason: "resumed after the cool-down".into(),
+        changes: frequency_and_license(),
+    };
+    let outcome = outcome_of(action, &rescheduled).await;
+    assert_eq!(rescheduled.num_calls(), 1, "{outcome:?}");
+    assert_eq!(
+        outcome.detail.as_deref(),
+        Some(
+            "next run at 2026-11-20T10:10:00Z, frequency 12h → 6h, licenseType AWS → BYOL; \
+             resumed after the cool-down"
+        )
+    );
+}
+
+#[tokio::test]
+async fn an_update_sms_does_not_permit_fails_naming_the_code() {
+    let refused = mock!(Sms::update_replication_job)
+        .then_http_response(|| sms_error(400, "OperationNotPermittedException"));
+    let action = Action::Update {
+        job_id: jid(6),
+        changes: frequency_and_license(),
+    };
+    let outcome = outcome_of(action, &refused).await;
+    assert_eq!(
+        (outcome.result, outcome.retryable),
+        (OutcomeResult::Failed, false)
+    );
+    assert_eq!(refused.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn settings_are_updated_before_a_run_starts_and_outcomes_keep_plan_order() {
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let (log_start, log_update) = (Arc::clone(&order), Arc::clone(&order));
+    let started = mock!(Sms::start_on_demand_replication_run)
+        .match_requests(move |_| log_start.lock().map(|mut o| o.push("start")).is_ok())
+        .then_output(|| StartOnDemandReplicationRunOutput::builder().build());
+    let updated = mock!(Sms::update_replication_job)
+        .match_requests(move |_| log_update.lock().map(|mut o| o.push("update")).is_ok())
+        .then_output(|| UpdateReplicationJobOutput::builder().build());
+    let actions = vec![
+        start_run(1),
+        Action::Update {
+            job_id: jid(1),
+            changes: frequency_and_license(),
+        },
+    ];
+    let outcomes = apply(&sms_client(&[&started, &updated]), actions, 2).await;
+    let reported: Vec<&str> = outcomes.iter().map(|o| o.action.as_str()).collect();
+    assert_eq!(reported, [START_ON_DEMAND_RUN, UPDATE_REPLICATION_JOB]);
+    assert_eq!(*order.lock().expect("log"), ["update", "start"]);
 }

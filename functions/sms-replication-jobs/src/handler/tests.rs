@@ -2,16 +2,16 @@
 
 use super::*;
 use crate::config::{FailurePolicy, JobSpec, ResumeWith, SeedTime, ServerRef};
-use crate::model::JobOptions;
+use crate::model::{JobOptions, License};
 use crate::testing::{
-    jid, jobs_page, runs_page, sdk_job, sdk_run, sdk_server, servers_page, sid, sms_client,
-    sms_error, HOUR, NOW,
+    jid, jobs_page, runs_page, sdk_job, sdk_job_with, sdk_run, sdk_server, servers_page, sid,
+    sms_client, sms_error, HOUR, NOW,
 };
 use aws_sdk_sms::operation::create_replication_job::CreateReplicationJobOutput;
 use aws_sdk_sms::operation::start_on_demand_replication_run::StartOnDemandReplicationRunOutput;
 use aws_sdk_sms::operation::update_replication_job::UpdateReplicationJobOutput;
 use aws_sdk_sms::types::{
-    ReplicationJobState, ReplicationRun, ReplicationRunState, ReplicationRunType,
+    LicenseType, ReplicationJobState, ReplicationRun, ReplicationRunState, ReplicationRunType,
 };
 use aws_sdk_sms::Client as Sms;
 use aws_smithy_mocks::{mock, Rule};
@@ -323,5 +323,115 @@ async fn a_dry_run_schedule_plans_every_change_and_calls_none() {
     assert_eq!(
         create.num_calls() + start.num_calls() + update.num_calls(),
         0
+    );
+}
+
+/// Server 1's job every 12 hours with an AWS license, configured every 6 hours with BYOL, and a
+/// job of server 2, which the configuration does not name: the rules answering the reads.
+fn drifted() -> [Rule; 3] {
+    let servers = mock!(Sms::get_servers)
+        .then_output(|| servers_page((1..=2).map(sdk_server).collect(), None));
+    let jobs = mock!(Sms::get_replication_jobs).then_output(|| {
+        let drifted = sdk_job_with(1, ReplicationJobState::Active)
+            .license_type(LicenseType::Aws)
+            .build();
+        jobs_page(vec![drifted, sdk_job(2, ReplicationJobState::Active)], None)
+    });
+    let runs = runs_of(
+        1,
+        vec![automatic("sms-run-1a", ReplicationRunState::Completed, 12)],
+    );
+    [servers, jobs, runs]
+}
+
+fn six_hourly_byol() -> JobSpec {
+    JobSpec {
+        options: JobOptions {
+            license: License::Byol,
+            ..JobOptions::every(6)
+        },
+        ..spec(1)
+    }
+}
+
+/// `UpdateReplicationJob` of job 1 with the frequency and license only.
+fn updates_frequency_and_license() -> Rule {
+    mock!(Sms::update_replication_job)
+        .match_requests(|r| {
+            r.replication_job_id() == Some(jid(1).as_str())
+                && r.frequency() == Some(6)
+                && r.license_type() == Some(&LicenseType::Byol)
+                && r.next_replication_run_start_time().is_none()
+                && r.role_name().is_none()
+                && r.encrypted().is_none()
+                && r.kms_key_id().is_none()
+        })
+        .then_output(|| UpdateReplicationJobOutput::builder().build())
+}
+
+#[tokio::test]
+async fn a_schedule_updates_a_drifted_job_and_reports_an_unconfigured_one() {
+    let [servers, jobs, runs] = drifted();
+    let update = updates_frequency_and_license();
+    let publish = publish_rule();
+    let function = function(
+        sms_client(&[&servers, &jobs, &runs, &update]),
+        vec![six_hourly_byol()],
+    );
+    let report = run(&function, &publish, &json!({"schedule": "hourly"}))
+        .await
+        .expect("report");
+    assert_eq!(update.num_calls(), 1);
+    let updated = report
+        .outcomes
+        .iter()
+        .find(|o| o.action == "UpdateReplicationJob")
+        .expect("an update outcome");
+    assert_eq!(
+        (updated.target.as_str(), updated.result),
+        (jid(1).as_str(), OutcomeResult::Done)
+    );
+    assert_eq!(
+        updated.detail.as_deref(),
+        Some("frequency 12h → 6h, licenseType AWS → BYOL")
+    );
+    assert_eq!(report.skips.len(), 1, "{:?}", report.skips);
+    assert_eq!(
+        (
+            report.skips[0].target.as_str(),
+            report.skips[0].reason.as_str()
+        ),
+        (
+            jid(2).as_str(),
+            "not in SMS_JOBS; left as it is (server s-0a1b2c3d4e5f60002, ACTIVE)"
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_schedule_reports_the_settings_it_would_change() {
+    let [servers, jobs, runs] = drifted();
+    let update = updates_frequency_and_license();
+    let publish = publish_rule();
+    let function = function(
+        sms_client(&[&servers, &jobs, &runs, &update]),
+        vec![six_hourly_byol()],
+    );
+    let report = run(&function, &publish, &json!({"dryRun": true}))
+        .await
+        .expect("report");
+    assert_eq!(update.num_calls(), 0);
+    let planned: Vec<(&str, Option<&str>)> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.result == OutcomeResult::Planned)
+        .map(|o| (o.action.as_str(), o.detail.as_deref()))
+        .collect();
+    assert_eq!(
+        planned,
+        [(
+            "UpdateReplicationJob",
+            Some("frequency 12h → 6h, licenseType AWS → BYOL")
+        )]
     );
 }

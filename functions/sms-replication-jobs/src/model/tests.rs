@@ -200,3 +200,214 @@ const ALL_JOB_STATES: [&str; 8] = [
     "PAUSED_ON_FAILURE",
     "FAILING",
 ];
+
+// The settings of an existing job against its configuration.
+
+/// What SMS reports for a job created with [`every_option`].
+fn as_created() -> JobSettings {
+    JobSettings {
+        frequency: Some(6),
+        license: Some("BYOL".into()),
+        role_name: Some("sms".into()),
+        description: Some("wave 1".into()),
+        amis_to_keep: Some(3),
+        encrypted: Some(true),
+        kms_key_id: Some(KMS_ALIAS.into()),
+    }
+}
+
+#[test]
+fn the_changes_of_a_recurring_job_are_only_what_differs() {
+    let key = "alias/other";
+    let cases: [(&str, JobSettings, JobOptions, &str); 12] = [
+        ("same", as_created(), every_option(), ""),
+        (
+            "nothing managed but the frequency",
+            JobSettings::default(),
+            JobOptions::every(6),
+            "frequency none → 6h",
+        ),
+        (
+            "unset options are not cleared",
+            as_created(),
+            JobOptions::every(6),
+            "",
+        ),
+        (
+            "frequency and license",
+            JobSettings {
+                frequency: Some(12),
+                license: Some("AWS".into()),
+                ..as_created()
+            },
+            every_option(),
+            "frequency 12h → 6h, licenseType AWS → BYOL",
+        ),
+        (
+            "licenseType auto is not managed",
+            JobSettings {
+                license: Some("AWS".into()),
+                ..as_created()
+            },
+            JobOptions {
+                license: License::Auto,
+                ..every_option()
+            },
+            "",
+        ),
+        (
+            "a role name differing only in case is the same role",
+            JobSettings {
+                role_name: Some("SMS".into()),
+                ..as_created()
+            },
+            every_option(),
+            "",
+        ),
+        (
+            "role, description and AMIs",
+            JobSettings {
+                role_name: Some("sms-old".into()),
+                description: None,
+                amis_to_keep: Some(0),
+                ..as_created()
+            },
+            every_option(),
+            "roleName sms-old → sms, description none → \"wave 1\", numberOfRecentAmisToKeep 0 → 3",
+        ),
+        (
+            "encrypting with a key",
+            JobSettings {
+                encrypted: Some(false),
+                kms_key_id: None,
+                ..as_created()
+            },
+            every_option(),
+            &format!("encrypted false → true, kmsKeyId none → {KMS_ALIAS}"),
+        ),
+        (
+            "a job reported without encrypted is unencrypted",
+            JobSettings {
+                encrypted: None,
+                kms_key_id: None,
+                ..as_created()
+            },
+            JobOptions {
+                encrypted: Some(false),
+                kms_key_id: None,
+                ..every_option()
+            },
+            "",
+        ),
+        (
+            "another key",
+            JobSettings {
+                kms_key_id: Some(key.into()),
+                ..as_created()
+            },
+            every_option(),
+            &format!("kmsKeyId {key} → {KMS_ALIAS}"),
+        ),
+        (
+            "encrypted without a key keeps the job's key",
+            JobSettings {
+                kms_key_id: Some(key.into()),
+                ..as_created()
+            },
+            JobOptions {
+                kms_key_id: None,
+                ..every_option()
+            },
+            "",
+        ),
+        (
+            "decrypting sends encrypted alone",
+            as_created(),
+            JobOptions {
+                encrypted: Some(false),
+                kms_key_id: None,
+                ..every_option()
+            },
+            "encrypted true → false",
+        ),
+    ];
+    for (name, have, want, summary) in cases {
+        assert_eq!(
+            JobChanges::between(&have, false, &want).summary(),
+            summary,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_one_time_job_has_no_frequency_to_change() {
+    let have = JobSettings {
+        frequency: None,
+        ..as_created()
+    };
+    assert!(JobChanges::between(&have, true, &every_option()).is_empty());
+}
+
+#[test]
+fn the_schedule_change_can_be_taken_out_to_defer_it() {
+    let have = JobSettings {
+        frequency: Some(12),
+        license: Some("AWS".into()),
+        ..as_created()
+    };
+    let mut changes = JobChanges::between(&have, false, &every_option());
+    let schedule = changes.take_schedule();
+    assert_eq!(
+        schedule,
+        Some(Change {
+            from: Some(12),
+            to: 6
+        })
+    );
+    assert_eq!(changes.details(), ["licenseType AWS → BYOL"]);
+}
+
+#[test]
+fn a_planned_update_lists_each_change() {
+    let have = JobSettings {
+        frequency: Some(12),
+        license: Some("AWS".into()),
+        ..as_created()
+    };
+    let changes = JobChanges::between(&have, false, &every_option());
+    let planned = Action::Update {
+        job_id: jid(4),
+        changes,
+    }
+    .planned();
+    assert_eq!(
+        (
+            planned.target.as_str(),
+            planned.action.as_str(),
+            planned.result
+        ),
+        (
+            jid(4).as_str(),
+            UPDATE_REPLICATION_JOB,
+            OutcomeResult::Planned
+        )
+    );
+    assert_eq!(
+        planned.detail.as_deref(),
+        Some("frequency 12h → 6h, licenseType AWS → BYOL")
+    );
+}
+
+#[test]
+fn a_reschedule_with_changes_names_them_before_the_reason() {
+    let have = JobSettings {
+        role_name: Some("sms-old".into()),
+        ..as_created()
+    };
+    let changes = JobChanges::between(&have, false, &every_option());
+    assert_eq!(
+        rescheduled(NOW, "resumed", &changes),
+        "next run at 2026-11-20T10:00:00Z, roleName sms-old → sms; resumed"
+    );
+}

@@ -2,11 +2,11 @@
 
 use super::*;
 use crate::testing::{
-    jid, jobs_page, runs_page, sdk_job, sdk_run, sdk_server, servers_page, sid, sms_client,
-    sms_error, HOUR, NOW,
+    jid, jobs_page, runs_page, sdk_job, sdk_job_with, sdk_run, sdk_server, servers_page, sid,
+    sms_client, sms_error, HOUR, NOW,
 };
 use aws_sdk_sms::types::{
-    ReplicationJob, ReplicationJobState, ReplicationRunState, ReplicationRunType,
+    LicenseType, ReplicationJob, ReplicationJobState, ReplicationRunState, ReplicationRunType,
     Server as SdkServer,
 };
 use aws_sdk_sms::Client as Sms;
@@ -113,6 +113,44 @@ async fn every_job_is_read_with_its_state_and_jobs_without_an_id_are_dropped() {
         [
             (jid(1), JobState::Active),
             (jid(2), JobState::PausedOnFailure)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_jobs_settings_are_read_as_sms_reports_them() {
+    let full = sdk_job_with(3, ReplicationJobState::Active)
+        .license_type(LicenseType::Byol)
+        .role_name("sms-dr")
+        .description("wave 1")
+        .number_of_recent_amis_to_keep(3)
+        .encrypted(true)
+        .kms_key_id("alias/sms-amis")
+        .build();
+    let rule = mock!(Sms::get_replication_jobs).then_output(move || {
+        jobs_page(
+            vec![full.clone(), sdk_job(4, ReplicationJobState::Active)],
+            None,
+        )
+    });
+    let all = jobs(&sms_client(&[&rule])).await.unwrap();
+    let settings: Vec<&JobSettings> = all.iter().map(|j| &j.settings).collect();
+    assert_eq!(
+        settings,
+        [
+            &JobSettings {
+                frequency: Some(12),
+                license: Some("BYOL".into()),
+                role_name: Some("sms-dr".into()),
+                description: Some("wave 1".into()),
+                amis_to_keep: Some(3),
+                encrypted: Some(true),
+                kms_key_id: Some("alias/sms-amis".into()),
+            },
+            &JobSettings {
+                frequency: Some(12),
+                ..JobSettings::default()
+            },
         ]
     );
 }

@@ -1174,3 +1174,312 @@ fn the_sms_api_call_samples_report_the_deleted_job() {
         assert!(got.skips.is_empty(), "{name}");
     }
 }
+
+// Bringing existing jobs to the configuration.
+
+/// SMS_JOBS for server 1 asking for every 6 hours and BYOL, the rest unmanaged.
+fn six_hourly_byol() -> JobSpec {
+    JobSpec {
+        options: JobOptions {
+            license: License::Byol,
+            ..JobOptions::every(6)
+        },
+        ..by_id(1)
+    }
+}
+
+/// Job 1 in `state`, every 12 hours with an AWS license.
+fn twelve_hourly_aws(state: JobState) -> Job {
+    let mut job = job(1, state);
+    job.settings.license = Some("AWS".into());
+    job
+}
+
+/// The plan of a schedule for server 1 configured by `spec` and its `job`, with the job's runs
+/// if read.
+fn reconciled(spec: JobSpec, job: Job, runs: Option<Vec<Run>>) -> JobsPlan {
+    let runs = runs.map(|r| vec![(1, r)]).unwrap_or_default();
+    decide(
+        &schedule(),
+        &config(vec![spec]),
+        &facts(vec![server(1)], vec![job], runs),
+    )
+}
+
+/// The updates planned: job and the changes in one line.
+fn updates(got: &JobsPlan) -> Vec<(String, String)> {
+    got.actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Update { job_id, changes } => Some((job_id.clone(), changes.summary())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn frequency_and_license() -> Vec<(String, String)> {
+    vec![(
+        jid(1),
+        "frequency 12h → 6h, licenseType AWS → BYOL".to_owned(),
+    )]
+}
+
+#[test]
+fn a_live_job_whose_settings_differ_is_updated_with_only_those() {
+    for state in [JobState::Pending, JobState::Active, JobState::Failing] {
+        let runs = vec![completed_run()];
+        let got = reconciled(
+            six_hourly_byol(),
+            twelve_hourly_aws(state.clone()),
+            Some(runs),
+        );
+        assert_eq!(updates(&got), frequency_and_license(), "{state}");
+        assert!(got.skips.is_empty(), "{state}: {:?}", got.skips);
+    }
+}
+
+#[test]
+fn a_job_that_has_its_settings_is_not_updated() {
+    let got = reconciled(by_id(1), job(1, JobState::Active), None);
+    assert!(got.actions.is_empty(), "{:?}", got.actions);
+    assert_eq!(notices(&got), [(sid(1), NoticeKind::Exists)]);
+}
+
+#[test]
+fn a_run_in_progress_defers_the_frequency_but_not_the_other_settings() {
+    let cases = [
+        run("sms-run-a", RunState::Active, RunType::Automatic, 0),
+        run("sms-run-a", RunState::Pending, RunType::OnDemand, 0),
+        run("sms-run-a", RunState::Pending, RunType::Automatic, 0),
+    ];
+    for busy in cases {
+        let state = busy.state.clone();
+        let got = reconciled(
+            six_hourly_byol(),
+            twelve_hourly_aws(JobState::Active),
+            Some(vec![completed_run(), busy]),
+        );
+        assert_eq!(
+            updates(&got),
+            [(jid(1), "licenseType AWS → BYOL".to_owned())],
+            "{state}"
+        );
+        let reason = format!(
+            "frequency 12h → 6h deferred: run sms-run-a is {state}; the schedule of a run in \
+             progress is left as it is"
+        );
+        assert_skips(&got, &[(jid(1), &reason)]);
+    }
+}
+
+#[test]
+fn the_next_scheduled_run_does_not_defer_a_frequency_change() {
+    let runs = vec![completed_run(), next_scheduled_run()];
+    let got = reconciled(
+        six_hourly_byol(),
+        twelve_hourly_aws(JobState::Active),
+        Some(runs),
+    );
+    assert_eq!(updates(&got), frequency_and_license());
+}
+
+#[test]
+fn a_frequency_change_waits_when_the_runs_were_not_read() {
+    let six_hourly = JobSpec {
+        options: JobOptions::every(6),
+        ..by_id(1)
+    };
+    let got = reconciled(six_hourly, job(1, JobState::Active), None);
+    assert!(got.actions.is_empty(), "{:?}", got.actions);
+    assert_skips(
+        &got,
+        &[(
+            jid(1),
+            "frequency 12h → 6h deferred: its runs could not be read",
+        )],
+    );
+}
+
+#[test]
+fn a_finished_or_deleted_job_is_not_updated() {
+    for state in [
+        JobState::Completed,
+        JobState::Failed,
+        JobState::Deleted,
+        JobState::from(Some("MYSTERY")),
+    ] {
+        let got = reconciled(
+            six_hourly_byol(),
+            twelve_hourly_aws(state.clone()),
+            Some(vec![]),
+        );
+        assert!(updates(&got).is_empty(), "{state}");
+    }
+}
+
+#[test]
+fn a_one_time_job_keeps_its_run_once_and_says_why() {
+    let mut one_time = twelve_hourly_aws(JobState::Active);
+    one_time.run_once = true;
+    one_time.settings.frequency = None;
+    let got = reconciled(six_hourly_byol(), one_time, None);
+    assert_eq!(
+        updates(&got),
+        [(jid(1), "licenseType AWS → BYOL".to_owned())]
+    );
+    assert_skips(
+        &got,
+        &[(
+            jid(1),
+            "runOnce: SMS_JOBS asks for false, the job has true; UpdateReplicationJob cannot \
+             change it",
+        )],
+    );
+}
+
+/// [`six_hourly_byol`] paused on failure under `policy`.
+fn paused_six_hourly(policy: FailurePolicy) -> JobSpec {
+    JobSpec {
+        on_failure: policy,
+        ..six_hourly_byol()
+    }
+}
+
+#[test]
+fn a_paused_job_in_its_cool_down_changes_no_setting() {
+    let got = reconciled(
+        paused_six_hourly(FailurePolicy::default()),
+        twelve_hourly_aws(JobState::PausedOnFailure),
+        Some(failed_runs(3, 1)),
+    );
+    assert!(got.actions.is_empty(), "{:?}", got.actions);
+    assert_skips(
+        &got,
+        &[
+            (jid(1), "PAUSED_ON_FAILURE: cool-down"),
+            (
+                jid(1),
+                "PAUSED_ON_FAILURE: frequency 12h → 6h, licenseType AWS → BYOL deferred until \
+                 the job is resumed",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn an_escalated_job_changes_no_setting() {
+    let got = reconciled(
+        paused_six_hourly(FailurePolicy::default()),
+        twelve_hourly_aws(JobState::PausedOnFailure),
+        Some(failed_runs(5, 3)),
+    );
+    assert!(got.actions.is_empty(), "{:?}", got.actions);
+    assert_eq!(notices(&got), [(jid(1), NoticeKind::Escalate)]);
+}
+
+#[test]
+fn a_paused_job_rescheduled_changes_its_settings_in_the_same_request() {
+    let got = reconciled(
+        paused_six_hourly(reschedule()),
+        twelve_hourly_aws(JobState::PausedOnFailure),
+        Some(failed_runs(3, 3)),
+    );
+    let [Action::Reschedule {
+        job_id,
+        next_start,
+        changes,
+        ..
+    }] = &got.actions[..]
+    else {
+        panic!("{:?}", got.actions)
+    };
+    assert_eq!(
+        (job_id, *next_start, changes.summary().as_str()),
+        (
+            &jid(1),
+            NOW + RESCHEDULE_LEAD_SECS,
+            "frequency 12h → 6h, licenseType AWS → BYOL"
+        )
+    );
+    assert!(got.skips.is_empty(), "{:?}", got.skips);
+}
+
+#[test]
+fn a_paused_job_resumed_by_an_on_demand_run_is_updated_too() {
+    let got = reconciled(
+        paused_six_hourly(FailurePolicy::default()),
+        twelve_hourly_aws(JobState::PausedOnFailure),
+        Some(failed_runs(3, 3)),
+    );
+    assert!(
+        matches!(&got.actions[..], [Action::StartRun { job_id, .. }, Action::Update { .. }]
+            if *job_id == jid(1)),
+        "{:?}",
+        got.actions
+    );
+    assert_eq!(updates(&got), frequency_and_license());
+}
+
+#[test]
+fn a_job_not_in_the_configuration_is_reported_and_left_alone() {
+    let mut foreign = twelve_hourly_aws(JobState::Active);
+    foreign.id = "sms-job-foreign".into();
+    foreign.server_id = sid(2);
+    let mut gone = job(3, JobState::Deleted);
+    gone.server_id = sid(3);
+    let got = sweep(
+        vec![by_id(1)],
+        vec![server(1), server(2), server(3)],
+        vec![job(1, JobState::Active), foreign, gone],
+    );
+    assert!(got.actions.is_empty(), "{:?}", got.actions);
+    assert_skips(
+        &got,
+        &[(
+            "sms-job-foreign".into(),
+            "not in SMS_JOBS; left as it is (server s-0a1b2c3d4e5f60002, ACTIVE)",
+        )],
+    );
+}
+
+#[test]
+fn jobs_are_not_reported_as_unconfigured_while_the_catalog_is_unavailable() {
+    let mut f = facts(vec![server(1)], vec![job(1, JobState::Active)], vec![]);
+    f.catalog.status = Some(CatalogStatus::Importing);
+    let got = decide(&schedule(), &config(vec![by_id(1)]), &f);
+    assert_skips(
+        &got,
+        &[(sid(1), "the server catalog is IMPORTING; import it")],
+    );
+}
+
+#[test]
+fn an_event_or_a_direct_invoke_changes_no_setting() {
+    let cfg = config(vec![six_hourly_byol()]);
+    let f = facts(
+        vec![server(1)],
+        vec![twelve_hourly_aws(JobState::Active)],
+        vec![(1, vec![completed_run()])],
+    );
+    let call = cloudtrail(
+        "UpdateReplicationJob",
+        json!({"replicationJobId": jid(1)}),
+        Value::Null,
+    );
+    for trigger in [direct(&[&jid(1)]), call] {
+        assert!(updates(&decide(&trigger, &cfg, &f)).is_empty());
+    }
+}
+
+#[test]
+fn a_schedule_reads_the_runs_of_the_jobs_whose_frequency_changes() {
+    let jobs = [
+        twelve_hourly_aws(JobState::Active),
+        job(2, JobState::Active),
+    ];
+    let cfg = config(vec![six_hourly_byol(), by_id(2)]);
+    let cat = catalog(vec![server(1), server(2)]);
+    assert_eq!(runs_needed(&schedule(), &cfg, &cat, &jobs), [jid(1)]);
+    let call = cloudtrail("ImportServerCatalog", json!({}), Value::Null);
+    assert!(runs_needed(&call, &cfg, &cat, &jobs).is_empty());
+}
