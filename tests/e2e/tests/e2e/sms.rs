@@ -715,3 +715,138 @@ async fn a_missing_sms_jobs_fails_the_cold_start_naming_the_variable() {
     let body = cold_start_error(FUNCTION, &[], "sms-cold-start-missing").await;
     assert!(body.contains("SMS_JOBS"), "{body}");
 }
+
+/// `SMS_JOBS` naming ERP-APP alone: every 6 hours with an AWS license, and the role the jobs
+/// made by hand have; ERP-DB is not named.
+fn drifted_config() -> String {
+    json!({"jobs": [{"serverId": ERP_APP, "frequency": 6, "licenseType": "AWS",
+        "roleName": "sms-dr"}]})
+    .to_string()
+}
+
+/// The function configured by [`drifted_config`] against the demo, with jobs made by hand for
+/// ERP-APP and ERP-DB (every hour, BYOL), their first runs `first_run_in` seconds from now;
+/// returns ERP-APP's job id.
+async fn drifted_jobs(log: &str, first_run_in: i64) -> (Deployment, String) {
+    let jobs = drifted_config();
+    let env = demo::config().env_with(&[("SMS_JOBS", &jobs)]);
+    let run = Deployment::start(FUNCTION, Fixture::demo(), &env, log, 1);
+    let run = run.await.expect("deployed");
+    let seed = emulator_now(&run) + first_run_in;
+    let erp_app = create_job_by_hand(&run, ERP_APP, seed).await;
+    create_job_by_hand(&run, ERP_DB, seed).await;
+    (run, erp_app)
+}
+
+/// The change the schedule makes to ERP-APP's job made by hand.
+const DRIFT: &str = "frequency 1h → 6h, licenseType BYOL → AWS";
+
+#[tokio::test]
+async fn a_job_whose_frequency_and_license_differ_is_updated_with_only_those() {
+    let (run, job_id) = drifted_jobs("sms-update", as_secs(2 * HOUR)).await;
+    let before = job_of(&run, ERP_APP);
+    let report = run.invoke_report(&event("scheduled-event.json")).await;
+    assert_eq!(
+        targets(&report, "UpdateReplicationJob", OutcomeResult::Done),
+        vec![job_id.clone()],
+        "{report:?}"
+    );
+    assert_eq!(detail(&report, &job_id, "UpdateReplicationJob"), DRIFT);
+    assert_eq!(run.emulator.calls("UpdateReplicationJob"), 1);
+    let after = job_of(&run, ERP_APP);
+    assert_eq!(
+        (&after["frequency"], &after["licenseType"]),
+        (&json!(6), &json!("AWS"))
+    );
+    for kept in [
+        "roleName",
+        "encrypted",
+        "description",
+        "kmsKeyId",
+        "numberOfRecentAmisToKeep",
+        "nextReplicationRunStartTime",
+    ] {
+        assert_eq!(
+            after.get(kept),
+            before.get(kept),
+            "{kept} is left as it was"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_the_settings_it_would_change_and_changes_none() {
+    let (run, job_id) = drifted_jobs("sms-update-dry", as_secs(2 * HOUR)).await;
+    let before = job_of(&run, ERP_APP);
+    let dry = run
+        .invoke_report(&json!({"schedule": "sms-replication-jobs-hourly", "dryRun": true}))
+        .await;
+    assert_eq!(
+        targets(&dry, "UpdateReplicationJob", OutcomeResult::Planned),
+        vec![job_id.clone()],
+        "{dry:?}"
+    );
+    assert_eq!(detail(&dry, &job_id, "UpdateReplicationJob"), DRIFT);
+    assert_eq!(run.emulator.calls("UpdateReplicationJob"), 0);
+    assert_eq!(job_of(&run, ERP_APP), before);
+}
+
+#[tokio::test]
+async fn a_job_with_a_run_in_progress_keeps_its_schedule() {
+    let (run, job_id) = drifted_jobs("sms-update-busy", 0).await;
+    run.emulator.advance(1);
+    let busy = job_of(&run, ERP_APP);
+    assert_eq!(runs_of(&busy)[0]["state"], "ACTIVE", "{busy}");
+    let report = run.invoke_report(&event("scheduled-event.json")).await;
+    assert_eq!(
+        detail(&report, &job_id, "UpdateReplicationJob"),
+        "licenseType BYOL → AWS"
+    );
+    let reason = skip_reason(&report, &job_id);
+    assert!(
+        reason.starts_with("frequency 1h → 6h deferred: run sms-run-")
+            && reason.ends_with("is ACTIVE; the schedule of a run in progress is left as it is"),
+        "{reason}"
+    );
+    let after = job_of(&run, ERP_APP);
+    assert_eq!(
+        (&after["frequency"], &after["licenseType"]),
+        (&json!(1), &json!("AWS"))
+    );
+}
+
+#[tokio::test]
+async fn a_job_the_configuration_does_not_name_is_reported_and_kept() {
+    let (run, _) = drifted_jobs("sms-unconfigured", as_secs(2 * HOUR)).await;
+    let erp_db_id = job_id_of(&run, ERP_DB);
+    let before = job_of(&run, ERP_DB);
+    let report = run.invoke_report(&event("scheduled-event.json")).await;
+    assert_eq!(
+        skip_reason(&report, &erp_db_id),
+        format!("not in SMS_JOBS; left as it is (server {ERP_DB}, PENDING)")
+    );
+    assert!(
+        report.outcomes.iter().all(|o| o.target != erp_db_id),
+        "{report:?}"
+    );
+    assert_eq!(run.emulator.calls("DeleteReplicationJob"), 0);
+    assert_eq!(job_of(&run, ERP_DB), before);
+}
+
+#[tokio::test]
+async fn redelivered_schedules_update_a_drifted_job_once() {
+    let (run, job_id) = drifted_jobs("sms-update-redelivery", as_secs(2 * HOUR)).await;
+    let schedule = event("scheduled-event.json");
+    for delivery in 0..3 {
+        let report = run.invoke_report(&schedule).await;
+        let updated = targets(&report, "UpdateReplicationJob", OutcomeResult::Done);
+        let expected = if delivery == 0 {
+            vec![job_id.clone()]
+        } else {
+            vec![]
+        };
+        assert_eq!(updated, expected, "delivery {delivery}: {report:?}");
+        assert_eq!(report.counts.failed, 0, "delivery {delivery}: {report:?}");
+    }
+    assert_eq!(run.emulator.calls("UpdateReplicationJob"), 1);
+}
