@@ -552,6 +552,28 @@ mod tests {
     }
 
     #[test]
+    fn mgn_errors_have_the_models_statuses() {
+        for (code, status) in [
+            ("ConflictException", 409),
+            ("ServiceQuotaExceededException", 402),
+            ("ResourceNotFoundException", 404),
+            ("ValidationException", 400),
+            ("UninitializedAccountException", 400),
+            ("ThrottlingException", 429),
+        ] {
+            assert_eq!(
+                ApiError::new(code, "m").status(Service::Mgn).as_u16(),
+                status,
+                "{code}"
+            );
+        }
+        assert_eq!(
+            ApiError::fault(Service::Mgn, "ThrottlingException").retry_after,
+            Some(1)
+        );
+    }
+
+    #[test]
     fn faults_map_to_each_protocols_codes() {
         assert_eq!(
             ApiError::fault(Service::Drs, "ThrottlingException").status(Service::Drs),

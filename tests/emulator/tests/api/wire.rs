@@ -97,6 +97,12 @@ async fn signed(
     raw(addr, method, path, &all, body).await.expect("answer")
 }
 
+/// Posts an MGN (restJson1) operation, `POST <path>` with a JSON body.
+pub(crate) async fn signed_mgn(addr: SocketAddr, path: &str, body: &str) -> Raw {
+    let json = ("Content-Type", "application/json");
+    signed(addr, "mgn", ("POST", path), &[json], body).await
+}
+
 /// Posts an SMS (awsJson1.1) operation.
 async fn sms_call(addr: SocketAddr, operation: &str, body: &str) -> Raw {
     let (name, target) = sms_target(operation);
