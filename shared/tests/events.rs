@@ -167,6 +167,35 @@ const EXPECTED: &[(&str, &str)] = &[
         "drs-recovery/fleet-target-invoke.json",
         "schedule drs-recovery",
     ),
+    ("mgn-replication/scheduled-event.json", "schedule mgn-replication-hourly"),
+    ("mgn-replication/scheduler-input.json", "schedule mgn-replication"),
+    ("mgn-replication/direct-invoke.json", "direct invoke (1 targets)"),
+    ("mgn-replication/direct-invoke-dry-run.json", "direct invoke (3 targets)"),
+    ("mgn-replication/fleet-target-invoke.json", "schedule mgn-replication"),
+    (
+        "mgn-replication/replication-stalled.json",
+        "aws.mgn replication stalled of s-e5ce0a68da08eaa27",
+    ),
+    (
+        "mgn-replication/replication-stalled-via-sns.json",
+        "SNS: aws.mgn replication stalled of s-e5ce0a68da08eaa27",
+    ),
+    (
+        "mgn-replication/replication-not-stalled.json",
+        "aws.mgn replication no longer stalled of s-e5ce0a68da08eaa27",
+    ),
+    (
+        "mgn-replication/lifecycle-ready-for-test.json",
+        "aws.mgn lifecycle state READY_FOR_TEST of s-0cae2676f9ffddb2c",
+    ),
+    (
+        "mgn-replication/launch-result-test-succeeded.json",
+        "aws.mgn launch result TEST_LAUNCH_SUCCEEDED of job mgnjob-04ca7d0d3fb6afa3e of s-fcb86a035c3db2387",
+    ),
+    (
+        "mgn-replication/launch-result-test-failed.json",
+        "aws.mgn launch result TEST_LAUNCH_FAILED of job mgnjob-04ca7d0d3fb6afa3e of s-fcb86a035c3db2387",
+    ),
 ];
 
 #[test]

@@ -551,4 +551,6 @@ fn test(server: &SourceServer, policy: &ServerPolicy, facts: &Facts, out: &mut S
 }
 
 #[cfg(test)]
+mod samples;
+#[cfg(test)]
 mod tests;
