@@ -1,6 +1,7 @@
 //! `sms-replication-jobs`: creates the AWS Server Migration Service replication jobs the
-//! configuration asks for, and looks after jobs that fail (pause-on-failure policy, resume,
-//! escalation), on a schedule, an SMS event or a direct invocation.
+//! configuration asks for, keeps the existing jobs' settings in line with it, and looks after
+//! jobs that fail (pause-on-failure policy, resume, escalation), on a schedule, an SMS event or a
+//! direct invocation.
 
 mod apply;
 mod config;

@@ -1,5 +1,6 @@
-//! The domain: the SMS server catalog, replication jobs and their runs as planning sees them, the
-//! changes a plan asks for, and what it reports without a call.
+//! The domain: the SMS server catalog, replication jobs, their settings and runs as planning
+//! sees them, the changes a plan asks for (including a job's settings to bring to the
+//! configuration), and what it reports without a call.
 //!
 //! No I/O and no SDK types: observe converts SMS's answers into these. The states are the enums
 //! of the SMS model (`ReplicationJobState`, `ReplicationRunState`, `ReplicationRunType`,

@@ -252,13 +252,11 @@ fn reconcile(facts: &Facts, resolved: &Resolved<'_>, out: &mut JobsPlan) {
 /// Brings a live job's settings to its configuration: `UpdateReplicationJob` with only what
 /// differs, each difference reported.
 ///
-/// AWS documents only that the call "will affect the next scheduled ReplicationRun" (SMS API
-/// reference, `UpdateReplicationJob`); it says nothing of a run in progress or of a paused job,
-/// so the safe choice is made for both. The schedule (`frequency`) of a job with a run under way
-/// (as the pause-on-failure policy counts it) is deferred to a later run. A job paused on failure
-/// changes nothing until the policy resumes it, so no update can resume it behind the policy's
-/// cool-down or escalation: a reschedule carries the changes in its own request, and an on-demand
-/// resume is preceded by the update (apply sends settings first).
+/// AWS documents only that the call "Updates the specified settings" (SMS API reference) and,
+/// in an older service description, that it "will affect the next scheduled ReplicationRun"; it
+/// says nothing of a run in progress or of a paused job, so the safe choice is made for both:
+/// the schedule of a job with a run under way waits (see `defer_busy_schedule`), and a paused job
+/// changes only with the policy's resume (see `along_with_resume`).
 fn settle(job: &Job, spec: &JobSpec, facts: &Facts, out: &mut JobsPlan) {
     if !job.state.is_live() {
         return;
@@ -279,59 +277,81 @@ fn settle(job: &Job, spec: &JobSpec, facts: &Facts, out: &mut JobsPlan) {
         return;
     }
     if job.state == JobState::PausedOnFailure {
-        let resumed_along = out.actions.iter_mut().find_map(|action| match action {
-            Action::Reschedule {
-                job_id, changes, ..
-            } if *job_id == job.id => Some(changes),
-            _ => None,
-        });
-        if let Some(along) = resumed_along {
-            *along = changes;
-            return;
+        match along_with_resume(job, changes, out) {
+            Some(alone) => changes = alone,
+            None => return,
         }
-        let resumed = (out.actions.iter())
-            .any(|a| matches!(a, Action::StartRun { job_id, .. } if *job_id == job.id));
-        if !resumed {
-            out.skips.push(Skip::new(
-                &job.id,
-                format!(
-                    "PAUSED_ON_FAILURE: {} deferred until the job is resumed (an update could \
-                     resume it early)",
-                    changes.summary()
-                ),
-            ));
-            return;
-        }
-    } else if changes.frequency.is_some() {
-        let busy = match facts.runs.get(&job.id) {
-            None => Some(
-                "its runs could not be read (see the GetReplicationRuns outcome), so a run in \
-                 progress cannot be ruled out"
-                    .to_owned(),
-            ),
-            Some(runs) => policy::run_under_way(runs, facts.now).map(|run| {
-                format!(
-                    "run {} is {}; the schedule of a run in progress is left as it is",
-                    run.id, run.state
-                )
-            }),
-        };
-        if let Some(why) = busy {
-            let deferred = JobChanges {
-                frequency: changes.take_schedule(),
-                ..JobChanges::default()
-            };
-            out.skips.push(Skip::new(
-                &job.id,
-                format!("{} deferred: {why}", deferred.summary()),
-            ));
-        }
+    } else {
+        defer_busy_schedule(job, &mut changes, facts, out);
     }
     if !changes.is_empty() {
         out.actions.push(Action::Update {
             job_id: job.id.clone(),
             changes,
         });
+    }
+}
+
+/// A paused job's changes go only with the pause-on-failure policy's resume, so that no update
+/// resumes it behind the cool-down or the escalation: a reschedule carries them in its own
+/// request; an on-demand resume leaves them to a separate update, returned here, which apply
+/// sends before the run starts. Otherwise they wait, said in a skip.
+fn along_with_resume(job: &Job, changes: JobChanges, out: &mut JobsPlan) -> Option<JobChanges> {
+    let reschedule = out.actions.iter_mut().find_map(|action| match action {
+        Action::Reschedule {
+            job_id, changes, ..
+        } if *job_id == job.id => Some(changes),
+        _ => None,
+    });
+    if let Some(along) = reschedule {
+        *along = changes;
+        return None;
+    }
+    let resumed_by_run = (out.actions.iter())
+        .any(|a| matches!(a, Action::StartRun { job_id, .. } if *job_id == job.id));
+    if resumed_by_run {
+        return Some(changes);
+    }
+    out.skips.push(Skip::new(
+        &job.id,
+        format!(
+            "PAUSED_ON_FAILURE: {} deferred until the job is resumed (an update could resume it \
+             early)",
+            changes.summary()
+        ),
+    ));
+    None
+}
+
+/// Takes the change of `frequency` out of `changes` while a run is under way (as the
+/// pause-on-failure policy counts it) or the runs could not be read, saying so in a skip; a
+/// later schedule makes it.
+fn defer_busy_schedule(job: &Job, changes: &mut JobChanges, facts: &Facts, out: &mut JobsPlan) {
+    if changes.frequency.is_none() {
+        return;
+    }
+    let busy = match facts.runs.get(&job.id) {
+        None => Some(
+            "its runs could not be read (see the GetReplicationRuns outcome), so a run in \
+             progress cannot be ruled out"
+                .to_owned(),
+        ),
+        Some(runs) => policy::run_under_way(runs, facts.now).map(|run| {
+            format!(
+                "run {} is {}; the schedule of a run in progress is left as it is",
+                run.id, run.state
+            )
+        }),
+    };
+    if let Some(why) = busy {
+        let deferred = JobChanges {
+            frequency: changes.take_schedule(),
+            ..JobChanges::default()
+        };
+        out.skips.push(Skip::new(
+            &job.id,
+            format!("{} deferred: {why}", deferred.summary()),
+        ));
     }
 }
 
