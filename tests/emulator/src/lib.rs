@@ -135,7 +135,8 @@ impl Emulator {
         world.snapshot()
     }
 
-    /// How many calls `operation` received (including those answered with an injected fault).
+    /// How many calls `operation` received (including those answered with an injected fault);
+    /// MGN operations are named `mgn:<Operation>`, e.g. `mgn:StartTest`.
     pub fn calls(&self, operation: &str) -> u64 {
         lock(&self.shared)
             .calls

@@ -327,45 +327,26 @@ async fn drs_launch_failure(
     Where { account_id, region }.change_drs(&shared, |drs| drs.fail_next_launch(&source_server_id))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct MgnState {
-    #[serde(rename = "sourceServerID")]
-    source_server_id: String,
-    #[serde(default)]
-    data_replication_state: Option<String>,
-    #[serde(default)]
-    data_replication_error: Option<crate::fixture::MgnReplicationError>,
-    #[serde(default)]
-    lag_duration: Option<String>,
-    #[serde(default)]
-    life_cycle_state: Option<String>,
-    #[serde(default)]
-    account_id: Option<String>,
-    #[serde(default)]
-    region: Option<String>,
-}
-
 /// Forces an MGN server's data replication state (with its error), lag and/or lifecycle state
-/// (all checked before any changes).
+/// (all checked before any changes): `sourceServerID`, `accountId` and `region` name the server,
+/// the other members are a [`mgn::StateChange`].
 async fn mgn_state(State(shared): State<Shared>, body: Bytes) -> Result<StatusCode, AdminError> {
-    let MgnState {
-        source_server_id,
-        data_replication_state,
-        data_replication_error,
-        lag_duration,
-        life_cycle_state,
-        account_id,
-        region,
-    } = admin_body(&body)?;
-    let change = mgn::StateChange {
-        data_replication_state,
-        data_replication_error,
-        lag_duration,
-        life_cycle_state,
+    let mut fields: serde_json::Map<String, Value> = admin_body(&body)?;
+    let mut text = |key: &str| match fields.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(AdminError::Invalid(format!(
+            "{key} must be a string, not {other}"
+        ))),
     };
-    Where { account_id, region }
-        .change_mgn(&shared, |mgn| mgn.change_state(&source_server_id, &change))
+    let source_server_id = text("sourceServerID")?
+        .ok_or_else(|| AdminError::Invalid("sourceServerID is required".to_owned()))?;
+    let place = Where {
+        account_id: text("accountId")?,
+        region: text("region")?,
+    };
+    let change: mgn::StateChange = serde_json::from_value(Value::Object(fields))?;
+    place.change_mgn(&shared, |mgn| mgn.change_state(&source_server_id, &change))
 }
 
 #[derive(Debug, Deserialize)]

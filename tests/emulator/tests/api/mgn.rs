@@ -1226,3 +1226,55 @@ async fn a_member_accounts_mgn_servers_are_its_own() {
         .map(Vec::len);
     assert_eq!((home, member), (Some(2), Some(3)));
 }
+
+/// The first MGN server of `account` in `region` in the state dump.
+fn first_server_in(env: &Env, account: &str, region: &str) -> Value {
+    env.emulator.state_in(account, region).expect("partition")["mgn"]["sourceServers"][0].clone()
+}
+
+#[tokio::test]
+async fn the_admin_state_endpoint_acts_in_the_partition_it_names() {
+    let env = Env::new(Fixture::fleet()).await;
+    let member = first_server_in(&env, "234567890123", "us-east-1");
+    let body = json!({
+        "sourceServerID": member["sourceServerID"],
+        "dataReplicationState": "PAUSED",
+        "accountId": "234567890123",
+        "region": "us-east-1",
+    });
+    let r = admin(env.emulator.addr(), "POST", "/_emulator/mgn/state", body).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let member = first_server_in(&env, "234567890123", "us-east-1");
+    assert_eq!(
+        member["dataReplicationInfo"]["dataReplicationState"],
+        "PAUSED"
+    );
+}
+
+#[tokio::test]
+async fn the_admin_state_endpoint_refuses_an_unknown_member() {
+    let env = Env::new(fleet(1)).await;
+    let body = json!({"sourceServerID": id(0), "state": "STALLED"});
+    let r = admin(env.emulator.addr(), "POST", "/_emulator/mgn/state", body).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(
+        replication_state(&describe_one(&env, &id(0)).await),
+        DataReplicationState::Continuous
+    );
+}
+
+#[tokio::test]
+async fn the_admin_state_endpoint_sets_a_lifecycle_state_and_lag() {
+    let env = Env::new(Fixture::demo()).await;
+    let id = demo_id("mgn-web-3");
+    let body =
+        json!({"sourceServerID": id, "lifeCycleState": "READY_FOR_TEST", "lagDuration": "PT3M"});
+    let r = admin(env.emulator.addr(), "POST", "/_emulator/mgn/state", body).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let s = describe_one(&env, &id).await;
+    assert_eq!(life_cycle(&s), LifeCycleState::ReadyForTest);
+    assert_eq!(
+        s.data_replication_info().and_then(|d| d.lag_duration()),
+        Some("PT3M")
+    );
+}
