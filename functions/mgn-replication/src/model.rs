@@ -244,6 +244,12 @@ impl SourceServer {
         format!("{}/{}", self.lifecycle.as_str(), self.replication.as_str())
     }
 
+    /// Whether its replication settings are still the function's to enforce: not once it is cut
+    /// over or disconnected.
+    pub fn settings_apply(&self) -> bool {
+        !self.lifecycle.is_migrated() && self.replication != ReplicationState::Disconnected
+    }
+
     /// The stall record kept in the server's tags.
     pub fn stall_record(&self) -> Result<StallRecord, String> {
         StallRecord::from_tags(&self.tags)

@@ -60,7 +60,7 @@ pub async fn facts(
         .collect();
     let enforced: Vec<SourceServerId> = concerned
         .iter()
-        .filter(|(s, p)| !p.replication.is_empty() && settings_apply(s))
+        .filter(|(s, p)| !p.replication.is_empty() && s.settings_apply())
         .map(|(s, _)| s.id.clone())
         .collect();
     let mut job_ids: Vec<String> = concerned
@@ -105,12 +105,6 @@ pub async fn facts(
         jobs,
         now,
     })
-}
-
-/// Whether a server's replication settings are still the function's to enforce: not once it is
-/// cut over or disconnected.
-pub fn settings_apply(server: &SourceServer) -> bool {
-    !server.lifecycle.is_migrated() && server.replication != ReplicationState::Disconnected
 }
 
 /// Reads one server's replication settings.

@@ -25,7 +25,6 @@ use crate::model::{
     alert, setting_changes, Action, Facts, JobStatus, LaunchStatus, LifeCycle, ReplicationState,
     SourceServer, StallRecord, TestCleanup, ESCALATE, NOTIFY,
 };
-use crate::observe::settings_apply;
 use dr_core::clock::fmt_time;
 use dr_core::function::{Observed, Plan};
 use dr_core::report::{Skip, TargetOutcome};
@@ -260,7 +259,7 @@ fn decide(server: &SourceServer, policy: &ServerPolicy, facts: &Facts) -> Server
 
 /// The settings to change, when the server's settings are enforced.
 fn configure(server: &SourceServer, policy: &ServerPolicy, facts: &Facts, out: &mut ServerPlan) {
-    if policy.replication.is_empty() || !settings_apply(server) {
+    if policy.replication.is_empty() || !server.settings_apply() {
         return;
     }
     match facts.configurations.get(&server.id) {
