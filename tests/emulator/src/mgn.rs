@@ -232,6 +232,8 @@ impl Mgn {
             s.state = state;
             s.retry_pending = false;
             s.error = None;
+            // Which error MGN reports depends on the cause; NOT_CONVERGING (one of the model's
+            // DataReplicationErrorString values) is the emulator's pick when none is given.
             if state == MgnReplicationState::Stalled {
                 s.error = Some(MgnReplicationError {
                     error: "NOT_CONVERGING".to_owned(),

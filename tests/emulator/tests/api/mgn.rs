@@ -1278,3 +1278,45 @@ async fn the_admin_state_endpoint_sets_a_lifecycle_state_and_lag() {
         Some("PT3M")
     );
 }
+
+#[tokio::test]
+async fn start_test_over_a_lowered_servers_per_job_quota_is_a_conflict() {
+    let mut f = fleet(3);
+    f.mgn.launch_quotas.servers_per_job = 2;
+    let env = Env::new(f).await;
+    let err = env
+        .mgn()
+        .start_test()
+        .source_server_ids(id(0))
+        .source_server_ids(id(1))
+        .source_server_ids(id(2))
+        .send()
+        .await
+        .expect_err("quota");
+    assert_error(&err, "ConflictException", 409);
+    assert_eq!(
+        error_body(&err)["code"],
+        "MAX_SOURCE_SERVERS_IN_JOB_EXCEEDED"
+    );
+}
+
+#[tokio::test]
+async fn update_replication_configuration_of_an_archived_server_is_a_conflict() {
+    let env = Env::new(Fixture::demo()).await;
+    let id = demo_id("mgn-web-2");
+    env.mgn()
+        .mark_as_archived()
+        .source_server_id(&id)
+        .send()
+        .await
+        .expect("archive");
+    let err = env
+        .mgn()
+        .update_replication_configuration()
+        .source_server_id(&id)
+        .bandwidth_throttling(10)
+        .send()
+        .await
+        .expect_err("archived");
+    assert_error(&err, "ConflictException", 409);
+}
