@@ -167,6 +167,77 @@ fn plan_target(config: &MgnConfig, ask: &Ask, facts: &Facts) -> Plan<Action> {
     plan
 }
 
+/// What MGN's job quotas leave for this run's jobs.
+struct JobRoom {
+    jobs_free: usize,
+    servers_free: usize,
+    /// What the active jobs hold, for the reason of a deferral.
+    busy: (usize, usize),
+}
+
+impl JobRoom {
+    /// The room the observed jobs that have not completed leave.
+    fn of(facts: &Facts) -> Self {
+        let active: Vec<_> = facts
+            .jobs
+            .values()
+            .filter(|j| j.status != JobStatus::Completed)
+            .collect();
+        let servers: usize = active.iter().map(|j| j.servers.len()).sum();
+        Self {
+            jobs_free: CONCURRENT_JOBS.saturating_sub(active.len()),
+            servers_free: SERVERS_IN_ALL_JOBS.saturating_sub(servers),
+            busy: (active.len(), servers),
+        }
+    }
+
+    /// How many of `wanted` servers one more job takes, and takes that room.
+    fn take(&mut self, wanted: usize) -> usize {
+        let fits = if self.jobs_free == 0 {
+            0
+        } else {
+            wanted.min(self.servers_free)
+        };
+        if fits > 0 {
+            self.jobs_free -= 1;
+            self.servers_free -= fits;
+        }
+        fits
+    }
+
+    /// Why `what` waits for a later run.
+    fn deferred(&self, what: &str) -> String {
+        let (jobs, servers) = self.busy;
+        format!(
+            "{what} deferred to a later run: {jobs} MGN jobs are active and hold {servers} \
+             servers (MGN allows {CONCURRENT_JOBS} jobs and {SERVERS_IN_ALL_JOBS} servers in all \
+             jobs)"
+        )
+    }
+
+    /// Puts `servers` in jobs of at most [`SERVERS_PER_JOB`] while there is room, as the actions
+    /// `job` makes (with the job's index), and defers the rest as `what`.
+    fn fit<T>(
+        &mut self,
+        servers: &[T],
+        id: impl Fn(&T) -> &dr_core::ids::SourceServerId,
+        job: impl Fn(&T, usize) -> Action,
+        what: &str,
+        plan: &mut Plan<Action>,
+    ) {
+        for (i, chunk) in servers.chunks(SERVERS_PER_JOB).enumerate() {
+            let fits = self.take(chunk.len());
+            for (n, server) in chunk.iter().enumerate() {
+                if n < fits {
+                    plan.actions.push(job(server, i));
+                } else {
+                    plan.skips.push(Skip::new(id(server), self.deferred(what)));
+                }
+            }
+        }
+    }
+}
+
 /// Fits the cleanups, then the launches, into MGN's job quotas: a cleanup frees what a launch
 /// holds, so it goes first.
 fn plan_jobs(
@@ -175,75 +246,29 @@ fn plan_jobs(
     mut cleanups: Vec<TestCleanup>,
     plan: &mut Plan<Action>,
 ) {
-    let active_jobs: Vec<_> = facts
-        .jobs
-        .values()
-        .filter(|j| j.status != JobStatus::Completed)
-        .collect();
-    let mut jobs_free = CONCURRENT_JOBS.saturating_sub(active_jobs.len());
-    let mut servers_free =
-        SERVERS_IN_ALL_JOBS.saturating_sub(active_jobs.iter().map(|j| j.servers.len()).sum());
-    let deferred = |what: &str, jobs: usize, servers: usize| {
-        format!(
-            "{what} deferred to a later run: {jobs} MGN jobs are active and hold {servers} \
-             servers (MGN allows {CONCURRENT_JOBS} jobs and {SERVERS_IN_ALL_JOBS} servers in all \
-             jobs)"
-        )
-    };
-    let (busy_jobs, busy_servers) = (
-        CONCURRENT_JOBS - jobs_free,
-        SERVERS_IN_ALL_JOBS - servers_free,
-    );
+    let mut room = JobRoom::of(facts);
     cleanups.sort_by(|a, b| a.server.cmp(&b.server));
     launches.sort_by(|a, b| a.id.cmp(&b.id));
-    for (i, chunk) in cleanups.chunks(SERVERS_PER_JOB).enumerate() {
-        let fits = if jobs_free == 0 {
-            0
-        } else {
-            chunk.len().min(servers_free)
-        };
-        if fits > 0 {
-            jobs_free -= 1;
-            servers_free -= fits;
-        }
-        for (n, cleanup) in chunk.iter().enumerate() {
-            if n < fits {
-                plan.actions.push(Action::CleanUpTest {
-                    cleanup: cleanup.clone(),
-                    batch: i,
-                });
-            } else {
-                plan.skips.push(Skip::new(
-                    &cleanup.server,
-                    deferred("test cleanup", busy_jobs, busy_servers),
-                ));
-            }
-        }
-    }
-    for (i, chunk) in launches.chunks(SERVERS_PER_JOB).enumerate() {
-        let fits = if jobs_free == 0 {
-            0
-        } else {
-            chunk.len().min(servers_free)
-        };
-        if fits > 0 {
-            jobs_free -= 1;
-            servers_free -= fits;
-        }
-        for (n, server) in chunk.iter().enumerate() {
-            if n < fits {
-                plan.actions.push(Action::StartTest {
-                    server: server.id.clone(),
-                    batch: i,
-                });
-            } else {
-                plan.skips.push(Skip::new(
-                    &server.id,
-                    deferred("READY_FOR_TEST: test launch", busy_jobs, busy_servers),
-                ));
-            }
-        }
-    }
+    room.fit(
+        &cleanups,
+        |c| &c.server,
+        |c, batch| Action::CleanUpTest {
+            cleanup: c.clone(),
+            batch,
+        },
+        "test cleanup",
+        plan,
+    );
+    room.fit(
+        &launches,
+        |s| &s.id,
+        |s, batch| Action::StartTest {
+            server: s.id.clone(),
+            batch,
+        },
+        "READY_FOR_TEST: test launch",
+        plan,
+    );
 }
 
 /// Decides about one configured server.
