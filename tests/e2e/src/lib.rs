@@ -6,11 +6,12 @@
 //! [`Deployment`] puts the three together, as most end-to-end tests start; [`Fleet`] runs several
 //! functions against one emulator, as the demo does. [`demo`] holds the demo configuration,
 //! [`fleet`] one function deployed over several accounts and regions, [`recovery`] what the
-//! drs-recovery tests read of the emulator's DRS launches, and [`report`] what the tests read of
-//! a run report.
+//! drs-recovery tests read of the emulator's DRS launches, [`mgn`] what the mgn-replication tests
+//! read of the emulator's MGN, and [`report`] what the tests read of a run report.
 
 pub mod demo;
 pub mod fleet;
+pub mod mgn;
 pub mod recovery;
 pub mod report;
 

@@ -11,6 +11,7 @@ mod drs_recovery;
 mod faults;
 mod fleet;
 mod hostile;
+mod mgn;
 mod redelivery;
 mod sms;
 
