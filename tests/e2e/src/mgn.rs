@@ -42,9 +42,11 @@ pub const STALL_TAGS: [&str; 3] = [
 pub const EVENTS_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:dr-automation-mgn-events";
 
 /// `MGN_SERVERS` for the cross-function tests: every demo server (all in `MigrationWave`
-/// wave-1) and every fleet server (`App=fleet`), stalls retried after an hour, pauses resumed,
-/// test launches on, and mgn-app-1's replication server type enforced.
-pub const SERVERS: &str = r#"{"defaults": {"onStall": {"coolDown": "1h", "maxConsecutiveStalls": 3}, "resumePaused": true, "testLaunch": {"enabled": true, "ttl": "4h"}}, "servers": [{"hostname": "mgn-app-1", "replication": {"replicationServerInstanceType": "t3.large"}}, {"tags": {"MigrationWave": "wave-1"}}, {"tags": {"App": "fleet"}}]}"#;
+/// wave-1) and every fleet server (`App=fleet`), stalls retried after an hour, test launches on,
+/// mgn-app-1's replication server type enforced, and mgn-db-2's pause resumed. mgn-db-2 is not
+/// launched for test: once resumed it would be at the next run, and a schedule delivered again
+/// would do what one delivery does not.
+pub const SERVERS: &str = r#"{"defaults": {"onStall": {"coolDown": "1h", "maxConsecutiveStalls": 3}, "testLaunch": {"enabled": true, "ttl": "4h"}}, "servers": [{"hostname": "mgn-app-1", "replication": {"replicationServerInstanceType": "t3.large"}}, {"hostname": "mgn-db-2", "resumePaused": true, "testLaunch": {"enabled": false}}, {"tags": {"MigrationWave": "wave-1"}}, {"tags": {"App": "fleet"}}]}"#;
 
 /// The demo environment with `MGN_SERVERS` = `servers`, the MGN events topic among the trigger
 /// topics, and `env` on top.

@@ -8,12 +8,17 @@
 //!
 //! Each delivery runs against the demo fixture reset to its start. Samples that only act on an
 //! earlier state get it first ([`prepare`]): a stalled server is stopped, SMS jobs exist for the
-//! placeholder job ids, a copy job has ended for a Copy Job State Change. The mutating calls are
+//! placeholder job ids, a copy job has ended for a Copy Job State Change, an MGN test launch has
+//! ended for a Launch Result and a recorded MGN stall has ended for a NOT_STALLED change. The
+//! mutating calls are
 //! slowed down so that all three instances observe before any of them changes anything: the
 //! worst interleaving, where only the service's own guards (DRS conflicts, SMS "already exists",
 //! Backup idempotency tokens) or the function's can keep the side effects to one.
+//!
+//! mgn-replication runs with [`mgn::SERVERS`], which names every demo MGN server.
 
 use dr_e2e::demo::{self, SMS_PLACEHOLDER_SERVERS};
+use dr_e2e::mgn;
 use dr_e2e::{events_dir, hold, Deployment, Invocation, INVOKE_TIMEOUT};
 use dr_emulator::Fixture;
 use dr_testkit::samples::samples_in;
@@ -50,7 +55,12 @@ impl std::ops::Deref for Warm {
 
 impl Warm {
     async fn start(function: &'static str) -> Self {
-        let env = demo::config().env();
+        let mgn_env = mgn::env(mgn::SERVERS, &[]);
+        let env = if function == mgn::FUNCTION {
+            mgn::borrowed(&mgn_env)
+        } else {
+            demo::config().env()
+        };
         let log = format!("redelivery-{function}");
         let deployment = Deployment::start(function, Fixture::demo(), &env, &log, DELIVERIES);
         Self {
@@ -67,14 +77,19 @@ impl Warm {
     }
 
     fn side_effects(&self) -> BTreeMap<String, Value> {
-        demo::side_effects(self.function, &self.emulator.state())
+        let state = self.emulator.state();
+        if self.function == mgn::FUNCTION {
+            mgn::side_effects(&state)
+        } else {
+            demo::side_effects(self.function, &state)
+        }
     }
 
     /// The demo fixture from the start, with the mutating calls held, and the state `sample`
     /// needs; returns the event to deliver.
     async fn reset_for(&self, sample: &Value) -> Value {
         self.emulator.reset();
-        for operation in MUTATING {
+        for operation in MUTATING.iter().chain(&mgn::MUTATING) {
             self.emulator
                 .set_fault(hold(operation, HOLD_MS))
                 .expect("fault rule");
@@ -155,8 +170,59 @@ async fn prepare(warm: &Warm, sample: &Value) -> Value {
             warm.emulator.advance(2);
             sample.clone()
         }
+        // A launch result: launch the server's test (failing it for a failed result), let
+        // the job complete, and name the emulator's job instead of the sample's.
+        "mgn-replication" if detail_type == "MGN Source Server Launch Result" => {
+            let id = mgn_server(sample);
+            if sample["detail"]["state"] == "TEST_LAUNCH_FAILED" {
+                warm.emulator
+                    .fail_next_mgn_launch(&id, None)
+                    .expect("a demo server");
+            }
+            warm.deliver(&json!({"targets": [id]}))
+                .await
+                .expect_response();
+            warm.emulator.advance(2);
+            let job = mgn::jobs(&warm.emulator)
+                .into_iter()
+                .find(|j| mgn::job_servers(j).contains(&id))
+                .expect("the test launch job");
+            let mut event = sample.clone();
+            event["detail"]["job-id"] = job["jobID"].clone();
+            event
+        }
+        // The end of a stall: the function records it, then data flows again.
+        "mgn-replication" if sample["detail"]["state"] == "NOT_STALLED" => {
+            let id = mgn_server(sample);
+            warm.deliver(&json!({"targets": [id]}))
+                .await
+                .expect_response();
+            let flowing = dr_emulator::mgn::StateChange::replication("CONTINUOUS");
+            warm.emulator
+                .set_mgn_state(&id, &flowing)
+                .expect("a demo server");
+            sample.clone()
+        }
         _ => sample.clone(),
     }
+}
+
+/// The source server an MGN event names (`resources[0]`, its ARN).
+fn mgn_server(event: &Value) -> String {
+    resources(event)
+        .first()
+        .and_then(|arn| arn.rsplit('/').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The mutating calls `warm`'s emulator received, MGN's included.
+fn mutating_calls(warm: &Warm) -> u64 {
+    MUTATING
+        .iter()
+        .map(|op| warm.emulator.calls(op))
+        .sum::<u64>()
+        + mgn::calls(&warm.emulator, &mgn::MUTATING)
 }
 
 /// How the redeliveries arrive.
@@ -179,7 +245,7 @@ async fn check_every_sample(function: &'static str, arrival: Arrival) {
         let once = warm.side_effects();
 
         let event = warm.reset_for(&sample).await;
-        let calls_before: u64 = MUTATING.iter().map(|op| warm.emulator.calls(op)).sum();
+        let calls_before: u64 = mutating_calls(&warm);
         let (a, b, c) = match arrival {
             Arrival::AtOnce => tokio::join!(
                 warm.deliver(&event),
@@ -193,11 +259,7 @@ async fn check_every_sample(function: &'static str, arrival: Arrival) {
             ),
         };
         let thrice = warm.side_effects();
-        let calls: u64 = MUTATING
-            .iter()
-            .map(|op| warm.emulator.calls(op))
-            .sum::<u64>()
-            - calls_before;
+        let calls = mutating_calls(&warm) - calls_before;
         println!(
             "{function}/{name}: {} by one delivery; {calls} mutating calls by {DELIVERIES} \
              deliveries; answers {}",
@@ -238,4 +300,11 @@ async fn sms_samples_delivered_three_times_create_and_run_each_job_once() {
 #[tokio::test]
 async fn backup_samples_delivered_three_times_at_once_copy_each_point_once() {
     check_every_sample("backup-copy-fanout", Arrival::AtOnce).await;
+}
+
+/// No MGN operation takes a client token, so the template gives the function reserved
+/// concurrency 1, and Lambda hands redeliveries to it one after another; that is what is tested.
+#[tokio::test]
+async fn mgn_samples_delivered_three_times_reconcile_each_server_once() {
+    check_every_sample("mgn-replication", Arrival::OneAfterAnother).await;
 }
