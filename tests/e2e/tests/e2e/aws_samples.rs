@@ -8,7 +8,7 @@
 //! saying so, whatever it is.
 
 use dr_core::trigger::{self, Event};
-use dr_e2e::{demo, Deployment, Invocation, INVOKE_TIMEOUT};
+use dr_e2e::{demo, mgn, Deployment, Invocation, INVOKE_TIMEOUT};
 use dr_emulator::Fixture;
 use dr_testkit::samples::{aws_events_dir, samples_in};
 use serde_json::Value;
@@ -33,6 +33,7 @@ fn acts_on(function: &str, event: &Event) -> bool {
             Event::BackupJob(_) | Event::CopyJob(_) | Event::VaultNotification(_),
         ) => true,
         ("sms-replication-jobs", Event::ApiCall(c)) => c.source == "aws.sms",
+        ("mgn-replication", Event::Mgn(_)) => true,
         _ => false,
     }
 }
@@ -47,7 +48,10 @@ fn skip_reasons(report: &Value) -> Vec<String> {
 }
 
 async fn every_sample_is_acted_on_or_skipped_by(function: &str) {
-    let env = demo::config().env_without(&["TRIGGER_TOPIC_ARNS", "ACCOUNT_ID"]);
+    let mut env = demo::config().env_without(&["TRIGGER_TOPIC_ARNS", "ACCOUNT_ID"]);
+    if function == mgn::FUNCTION {
+        env.push(("MGN_SERVERS", mgn::SERVERS));
+    }
     let log = format!("aws-samples-{function}");
     let deployment = Deployment::start(function, Fixture::demo(), &env, &log, 1)
         .await
@@ -109,4 +113,9 @@ async fn backup_copy_fanout_acts_on_or_skips_every_aws_sample() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sms_replication_jobs_acts_on_or_skips_every_aws_sample() {
     every_sample_is_acted_on_or_skipped_by("sms-replication-jobs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mgn_replication_acts_on_or_skips_every_aws_sample() {
+    every_sample_is_acted_on_or_skipped_by(mgn::FUNCTION).await;
 }
