@@ -1,11 +1,12 @@
 //! Hostile and malformed input, through every function's real binary: each payload of a corpus
 //! (built below from the sample events and by hand) ends in a typed error or a clean skip, never
-//! a panic, and no call that changes anything reaches the emulator.
+//! a panic, and no call that changes anything reaches the emulator. mgn-replication runs with
+//! [`mgn::SERVERS`], which names every demo MGN server.
 
 use crate::MUTATING;
 use dr_core::report::RunReport;
 use dr_e2e::demo::{self, FUNCTIONS};
-use dr_e2e::{events_dir, Fleet, Invocation, INVOKE_TIMEOUT};
+use dr_e2e::{events_dir, mgn, Fleet, Invocation, INVOKE_TIMEOUT};
 use dr_emulator::{Emulator, Fixture};
 use dr_testkit::samples::json_files;
 use serde_json::{json, Value};
@@ -64,7 +65,12 @@ fn corpus() -> Vec<Hostile> {
                 text.replace(account, FOREIGN_ACCOUNT),
             ));
         }
-        for topic in [alarm_topic, config.vault_topic(), config.sms_events_topic()] {
+        for topic in [
+            alarm_topic,
+            config.vault_topic(),
+            config.sms_events_topic(),
+            mgn::EVENTS_TOPIC,
+        ] {
             if text.contains(topic) {
                 corpus.push(hostile(
                     format!("{name} from a topic outside the configuration"),
@@ -110,6 +116,26 @@ fn corpus() -> Vec<Hostile> {
         value(
             "detail-type as an array",
             json!({"source": "aws.drs", "detail-type": ["x"], "detail": {}}),
+        ),
+        value(
+            "a custom source posing as MGN",
+            json!({"version": "0", "id": "1", "source": "custom.mgn", "detail-type": "MGN Source Server Data Replication Stalled Change", "account": account, "region": "us-east-1", "time": "2026-11-20T10:00:00Z", "resources": ["arn:aws:mgn:us-east-1:123456789012:source-server/s-e5ce0a68da08eaa27"], "detail": {"state": "STALLED"}}),
+        ),
+        value(
+            "an MGN stall naming a job, not a source server",
+            json!({"version": "0", "id": "1", "source": "aws.mgn", "detail-type": "MGN Source Server Data Replication Stalled Change", "account": account, "region": "us-east-1", "time": "2026-11-20T10:00:00Z", "resources": ["arn:aws:mgn:us-east-1:123456789012:job/mgnjob-04ca7d0d3fb6afa3e"], "detail": {"state": "STALLED"}}),
+        ),
+        value(
+            "an MGN stall of a state MGN does not send",
+            json!({"version": "0", "id": "1", "source": "aws.mgn", "detail-type": "MGN Source Server Data Replication Stalled Change", "account": account, "region": "us-east-1", "time": "2026-11-20T10:00:00Z", "resources": ["arn:aws:mgn:us-east-1:123456789012:source-server/s-580e03ba785ad25b7"], "detail": {"state": "RETRY_NOW"}}),
+        ),
+        value(
+            "an MGN launch result without its job",
+            json!({"version": "0", "id": "1", "source": "aws.mgn", "detail-type": "MGN Source Server Launch Result", "account": account, "region": "us-east-1", "time": "2026-11-20T10:00:00Z", "resources": ["arn:aws:mgn:us-east-1:123456789012:source-server/s-580e03ba785ad25b7"], "detail": {"state": "TEST_LAUNCH_SUCCEEDED"}}),
+        ),
+        value(
+            "an MGN event of a type MGN does not send",
+            json!({"version": "0", "id": "1", "source": "aws.mgn", "detail-type": "MGN Source Server Start Requested", "account": account, "region": "us-east-1", "time": "2026-11-20T10:00:00Z", "resources": ["arn:aws:mgn:us-east-1:123456789012:source-server/s-580e03ba785ad25b7"], "detail": {"state": "STOPPED"}}),
         ),
         value(
             "an SNS record whose message is not a string",
@@ -161,7 +187,7 @@ fn corpus() -> Vec<Hostile> {
 }
 
 fn mutating_calls(emulator: &Emulator) -> u64 {
-    MUTATING.iter().map(|op| emulator.calls(op)).sum()
+    MUTATING.iter().map(|op| emulator.calls(op)).sum::<u64>() + mgn::calls(emulator, &mgn::MUTATING)
 }
 
 /// What a function made of one hostile payload.
@@ -194,17 +220,17 @@ fn verdict(answer: Invocation) -> Result<Verdict, String> {
 async fn every_function_rejects_or_skips_the_whole_corpus_without_side_effects() {
     let corpus = corpus();
     assert!(corpus.len() >= 50, "only {} hostile inputs", corpus.len());
-    let mut fleet = Fleet::start(
-        Fixture::demo(),
-        &FUNCTIONS,
-        &demo::config().env(),
-        "hostile",
-    )
-    .await
-    .expect("the functions started");
+    let mut functions = FUNCTIONS.to_vec();
+    if !functions.contains(&mgn::FUNCTION) {
+        functions.push(mgn::FUNCTION);
+    }
+    let env = mgn::env(mgn::SERVERS, &[]);
+    let mut fleet = Fleet::start(Fixture::demo(), &functions, &mgn::borrowed(&env), "hostile")
+        .await
+        .expect("the functions started");
     let mut problems = Vec::new();
     let (mut typed_errors, mut clean_skips) = (0, 0);
-    for name in FUNCTIONS {
+    for name in functions.iter().copied() {
         for input in &corpus {
             let before = mutating_calls(&fleet.emulator);
             let answer = fleet
@@ -234,6 +260,6 @@ async fn every_function_rejects_or_skips_the_whole_corpus_without_side_effects()
         "{} inputs x {} functions: {typed_errors} typed errors, {clean_skips} clean skips, 0 \
          changes",
         corpus.len(),
-        FUNCTIONS.len()
+        functions.len()
     );
 }
