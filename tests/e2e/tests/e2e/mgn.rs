@@ -16,7 +16,7 @@ use dr_e2e::mgn::{
     STALL_TAGS,
 };
 use dr_e2e::report::{detail, published, skip_reason, targets};
-use dr_e2e::{sample_event, Deployment};
+use dr_e2e::{sample_event, Deployment, Invocation, INVOKE_TIMEOUT};
 use dr_emulator::mgn::StateChange;
 use dr_emulator::{Emulator, Fixture};
 use serde_json::{json, Value};
@@ -976,4 +976,43 @@ async fn the_report_gives_each_servers_lifecycle_and_replication_state() {
         outcome(&report, WEB_2, NOTIFY).state.as_deref(),
         Some("DISCONNECTED/DISCONNECTED")
     );
+}
+
+/// MGN emits its events in the account and region of the source server their `resources[0]`
+/// names ("Event samples", MGN user guide: `account`, `region` and the ARN agree). An event
+/// whose server ARN names another account or region was not sent by MGN about a server of this
+/// one (an SNS topic can be published to by others); a server of the same id here is another
+/// server, and must not be reconciled on its say.
+#[tokio::test]
+async fn an_mgn_event_naming_a_server_of_another_account_or_region_reconciles_nothing() {
+    let run = deploy(
+        Fixture::demo(),
+        EVERY_DEMO_SERVER,
+        &[],
+        "mgn-event-foreign-arn",
+    )
+    .await;
+    let (account, region) = demo_home();
+    for (arn_account, arn_region) in [("999999999999", region), (account, "us-west-2")] {
+        let mut event = aws_sample(AWS_SAMPLES[1], WEB_1, account, region);
+        event["resources"] = json!([format!(
+            "arn:aws:mgn:{arn_region}:{arn_account}:source-server/{WEB_1}"
+        )]);
+        for delivered in [event.clone(), via_sns(&event)] {
+            let answer = run.runtime.invoke(&delivered, INVOKE_TIMEOUT).await;
+            let answer = answer.expect("answered");
+            if let Invocation::Response(report) = &answer {
+                assert_eq!(
+                    report["counts"]["done"], 0,
+                    "{arn_account}/{arn_region}: {report}"
+                );
+            }
+        }
+        assert_eq!(
+            mutating_calls(&run.emulator),
+            0,
+            "{arn_account}/{arn_region}: web-1 of {account}/{region} was started"
+        );
+    }
+    assert_eq!(replication(&server(&run.emulator, WEB_1)), "STOPPED");
 }
