@@ -16,7 +16,7 @@
 
 use dr_core::report::{OutcomeResult, RunReport};
 use dr_e2e::demo::{self, copy_target};
-use dr_e2e::{sample_event, Deployment, Invocation};
+use dr_e2e::{mgn, sample_event, Deployment, Invocation};
 use dr_emulator::faults::{DROPPED_AFTER_APPLY, LATENCY_SPIKE};
 use dr_emulator::{FaultRule, Fixture, REPORTS_TOPIC};
 use serde_json::{json, Value};
@@ -84,7 +84,29 @@ fn workload(function: &str) -> Vec<Step> {
             Advance(2),
             Sample("scheduler-input.json"),
         ],
+        // mgn-replication with `mgn::SERVERS`: the first schedule records db-1's stall, resumes
+        // db-2, starts web-1, sets app-1's replication server type and launches app-1 and app-2
+        // for test; the events after it find those done.
+        "mgn-replication" => vec![
+            Sample("scheduled-event.json"),
+            Advance(2),
+            Sample("replication-stalled.json"),
+            Sample("lifecycle-ready-for-test.json"),
+            Sample("direct-invoke.json"),
+            Sample("replication-stalled-via-sns.json"),
+            Advance(2),
+            Sample("scheduler-input.json"),
+        ],
         other => panic!("unknown function {other}"),
+    }
+}
+
+/// The side effects of `function` in a state dump, per target.
+fn side_effects(function: &str, state: &Value) -> BTreeMap<String, Value> {
+    if function == mgn::FUNCTION {
+        mgn::side_effects(state)
+    } else {
+        demo::side_effects(function, state)
     }
 }
 
@@ -147,7 +169,8 @@ impl Run {
         let function = scenario.function;
         let mut fixture = scenario.fixture.clone();
         fixture.seed = SEED;
-        let deployment = Deployment::start(function, fixture, &scenario.env, log, 1);
+        let env = mgn::borrowed(&scenario.env);
+        let deployment = Deployment::start(function, fixture, &env, log, 1);
         Self {
             function,
             deployment: deployment.await.expect("deployed"),
@@ -252,7 +275,8 @@ impl Run {
 }
 
 /// Side effects counted per target: DRS servers no longer STOPPED; SMS jobs and on-demand runs
-/// per server; Backup copy jobs per recovery point and destination.
+/// per server; Backup copy jobs per recovery point and destination; MGN jobs, retried stalls and
+/// the stall record per server, and whether it replicates.
 fn effect_counts(function: &str, effects: &BTreeMap<String, Value>) -> BTreeMap<String, u64> {
     effects
         .iter()
@@ -277,6 +301,16 @@ fn effect_counts(function: &str, effects: &BTreeMap<String, Value>) -> BTreeMap<
                             .sum()
                     })
                     .unwrap_or(0),
+                "mgn-replication" => {
+                    let jobs = value["jobs"].as_array().map_or(0, |j| j.len() as u64);
+                    let record = &value["stallRecord"];
+                    let retries = record[mgn::STALL_TAGS[0]]
+                        .as_str()
+                        .and_then(|n| n.parse::<u64>().ok());
+                    let replicates =
+                        !matches!(value["replication"].as_str(), Some("STOPPED" | "PAUSED"));
+                    jobs + retries.map_or(0, |n| n + 1) + u64::from(replicates)
+                }
                 _ => value.as_array().map_or(0, |a| a.len() as u64),
             };
             (target.clone(), n)
@@ -354,6 +388,27 @@ fn check_done_outcomes(function: &str, reports: &[RunReport], state: &Value) {
                         "{o:?}"
                     );
                 }
+                ("mgn-replication", "StartReplication" | "ResumeReplication") => {
+                    let server = mgn::servers_of(state)
+                        .into_iter()
+                        .find(|s| s["sourceServerID"] == o.target.as_str())
+                        .expect("a known server");
+                    assert!(
+                        !matches!(mgn::replication(&server), "STOPPED" | "PAUSED"),
+                        "{o:?}"
+                    );
+                }
+                ("mgn-replication", "StartTest") => {
+                    let id = detail
+                        .strip_prefix("test launch in job ")
+                        .expect("the job id");
+                    assert!(
+                        mgn::jobs_of(state).iter().any(|j| j["jobID"] == id
+                            && mgn::tag(j, "dr-automation:function") == Some(mgn::FUNCTION)
+                            && mgn::job_servers(j).contains(&o.target)),
+                        "{o:?}"
+                    );
+                }
                 _ => {}
             }
         }
@@ -384,20 +439,33 @@ fn permanent_failures(run: &Run, reports: &[RunReport]) -> BTreeSet<(String, Str
 struct Scenario {
     function: &'static str,
     fixture: Fixture,
-    env: Vec<(&'static str, &'static str)>,
+    env: Vec<(String, String)>,
     steps: Vec<Step>,
 }
 
 impl Scenario {
-    /// The demo account, the demo configuration and the sample-event workload.
+    /// The demo account, the demo configuration (for mgn-replication with `mgn::SERVERS`) and
+    /// the sample-event workload.
     fn demo(function: &'static str) -> Self {
+        let env = if function == mgn::FUNCTION {
+            mgn::env(mgn::SERVERS, &[])
+        } else {
+            owned(&demo::config().env())
+        };
         Self {
             function,
             fixture: Fixture::demo(),
-            env: demo::config().env(),
+            env,
             steps: workload(function),
         }
     }
+}
+
+/// `env` with owned names and values.
+fn owned(env: &[(&str, &str)]) -> Vec<(String, String)> {
+    env.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 async fn survives_faults(scenario: Scenario) {
@@ -405,7 +473,7 @@ async fn survives_faults(scenario: Scenario) {
     let steps = &scenario.steps;
     let mut clean = Run::start(&scenario, &format!("faults-{function}-clean")).await;
     clean.run(steps).await;
-    let expected = demo::side_effects(function, &clean.emulator.state());
+    let expected = side_effects(function, &clean.emulator.state());
     let clean_reports = clean.reports();
     assert_eq!(clean.retries, 0, "no fault, no retry");
 
@@ -417,7 +485,7 @@ async fn survives_faults(scenario: Scenario) {
     let injected = faulty.emulator.faults_injected();
     faulty.emulator.clear_faults();
     let state = faulty.emulator.state();
-    let got = demo::side_effects(function, &state);
+    let got = side_effects(function, &state);
     let reports = faulty.reports();
 
     let (want, have) = (
@@ -487,11 +555,11 @@ async fn drs_fleet_starts_each_server_once_through_faults() {
     survives_faults(Scenario {
         function: "drs-start-replication",
         fixture: Fixture::drs_fleet(400, 150),
-        env: vec![
+        env: owned(&[
             ("DRS_SELECT_ALL", "true"),
             ("MAX_CONCURRENCY", "20"),
             ("REPORT_TOPIC_ARN", REPORTS_TOPIC),
-        ],
+        ]),
         steps: vec![
             Step::Event(json!({"schedule": "fleet"})),
             Step::Advance(2),
@@ -509,4 +577,57 @@ async fn sms_creates_and_runs_each_job_once_through_faults() {
 #[tokio::test]
 async fn backup_copies_each_point_once_through_faults() {
     survives_faults(Scenario::demo("backup-copy-fanout")).await;
+}
+
+#[tokio::test]
+async fn mgn_reconciles_each_server_once_through_faults() {
+    survives_faults(Scenario::demo("mgn-replication")).await;
+}
+
+/// An account of 300 MGN servers, `App=fleet`: 100 stopped, 100 stalled and 100 ready for test,
+/// with room for all to replicate at once.
+fn mgn_fleet() -> Fixture {
+    use dr_emulator::fixture::{MgnReplicationState, MgnServer};
+    let mut fixture = Fixture::demo();
+    fixture.mgn.active_quota = 1_000;
+    fixture.mgn.source_servers = (0..300)
+        .map(|i| {
+            let state = match i % 3 {
+                0 => MgnReplicationState::Stopped,
+                1 => MgnReplicationState::Stalled,
+                _ => MgnReplicationState::Continuous,
+            };
+            let mut server = MgnServer::new(&format!("s-{i:017x}"), &format!("mgn-{i}"), state);
+            server.tags.insert("App".to_owned(), "fleet".to_owned());
+            server
+        })
+        .collect();
+    fixture
+}
+
+/// The demo makes few MGN calls; 300 servers reconciled three times make enough for every kind
+/// of fault to land on TagResource, StartReplication and StartTest.
+#[tokio::test]
+async fn mgn_fleet_reconciles_each_server_once_through_faults() {
+    let mut env = mgn::env(
+        mgn::SERVERS,
+        &[
+            ("MAX_CONCURRENCY", "20"),
+            ("MGN_MAX_ACTIVE_SERVERS", "1000"),
+        ],
+    );
+    env.retain(|(k, _)| k != "ACCOUNT_ID");
+    survives_faults(Scenario {
+        function: "mgn-replication",
+        fixture: mgn_fleet(),
+        env,
+        steps: vec![
+            Step::Event(json!({"schedule": "fleet"})),
+            Step::Advance(2),
+            Step::Event(json!({"schedule": "fleet"})),
+            Step::Advance(2),
+            Step::Event(json!({"schedule": "fleet"})),
+        ],
+    })
+    .await;
 }
