@@ -152,6 +152,7 @@ pub fn fixture(shape: &Shape) -> Fixture {
                 region: REGION.to_owned(),
                 drs: servers.clone(),
                 sms: Default::default(),
+                mgn: Default::default(),
                 backup: Default::default(),
             })
             .collect(),

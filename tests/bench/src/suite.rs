@@ -13,10 +13,13 @@
 //!   warm invocation, peak RSS against the same job on one target.
 //! - Drill: `drs-recovery` drilling a large account ([`crate::drill`]): the launch, the
 //!   follow-up and the cleanup, each against its bound.
+//! - MGN: `mgn-replication` reconciling a large MGN account ([`crate::mgn`]) against its bound
+//!   and the sequential Python peer making the same calls.
 
 use crate::drill::{self, DrillBench};
 use crate::fleet::{self, FleetBench, Shape};
 use crate::measure::{self, Run, RunSpec};
+use crate::mgn::{self, MgnBench};
 use crate::process::Subject;
 use crate::{BenchError, Summary, FLOOR};
 use dr_emulator::fixture::{BACKUP_FLEET_DESTINATIONS, BACKUP_FLEET_SOURCE_VAULT};
@@ -62,6 +65,8 @@ pub struct Settings {
     pub fleet: Shape,
     /// The drill scenario's size and settings.
     pub drill: drill::Shape,
+    /// The MGN scenario's size and concurrency.
+    pub mgn: mgn::Shape,
     /// Only this scenario; `None` runs them all.
     pub only: Option<Scenario>,
     /// The venv's Python with boto3; `None` leaves the peers out.
@@ -108,6 +113,12 @@ impl Settings {
                 max_concurrency: 100,
                 ttl_seconds: 3,
             },
+            // 2,000 source servers, two pages of `DescribeSourceServers`, with as many calls in
+            // flight as the other fan-out jobs.
+            mgn: mgn::Shape {
+                servers: 2000,
+                max_concurrency: 100,
+            },
             only: None,
             python: python.is_file().then_some(python),
             tools: root.join("tools/bench"),
@@ -127,16 +138,19 @@ pub enum Scenario {
     Fleet,
     /// The DRS drill.
     Drill,
+    /// The MGN reconcile.
+    Mgn,
 }
 
 impl Scenario {
-    /// The scenario of a `--only` argument: `cold-start`, `fanout`, `fleet` or `drill`.
+    /// The scenario of a `--only` argument: `cold-start`, `fanout`, `fleet`, `drill` or `mgn`.
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "cold-start" => Some(Self::ColdStart),
             "fanout" => Some(Self::Fanout),
             "fleet" => Some(Self::Fleet),
             "drill" => Some(Self::Drill),
+            "mgn" => Some(Self::Mgn),
             _ => None,
         }
     }
@@ -209,6 +223,8 @@ pub struct Results {
     pub fleet: Option<FleetBench>,
     /// The drill, when it was run.
     pub drill: Option<DrillBench>,
+    /// The MGN reconcile, when it was run.
+    pub mgn: Option<MgnBench>,
     /// Binary sizes in bytes, the floor first; measured with the cold starts.
     pub sizes: Vec<(String, u64)>,
     /// `/proc/loadavg` before and after, to judge the noise.
@@ -264,6 +280,11 @@ pub async fn run_all(settings: &Settings) -> Result<Results, BenchError> {
     } else {
         None
     };
+    let mgn = if settings.runs(Scenario::Mgn) {
+        Some(mgn::mgn(settings).await?)
+    } else {
+        None
+    };
     let mut notes = vec![
         format!(
             "{} cold starts per subject (median, p90 in brackets), after one warm-up run; \
@@ -299,6 +320,15 @@ pub async fn run_all(settings: &Settings) -> Result<Results, BenchError> {
             settings.drill.ttl_seconds,
             settings.latency.as_millis()
         ),
+        format!(
+            "mgn: {} source servers, MAX_CONCURRENCY={}, MGN_MAX_ACTIVE_SERVERS and the \
+             account's active-server quota far above the fleet, {} ms latency on every call; \
+             one scheduled reconcile each for the function and the sequential peer, the \
+             emulator reset between them",
+            settings.mgn.servers,
+            settings.mgn.max_concurrency,
+            settings.latency.as_millis()
+        ),
     ];
     if settings.python.is_none() {
         notes.push("no .venv/bin/python with boto3: the Python peers were left out".to_owned());
@@ -309,13 +339,15 @@ pub async fn run_all(settings: &Settings) -> Result<Results, BenchError> {
         fanout,
         fleet,
         drill,
+        mgn,
         sizes,
         load: (load_before, load_average()),
         notes,
     })
 }
 
-fn peer_subject(settings: &Settings, module: &str) -> Option<Subject> {
+/// The Python peer `module` of `tools/bench`; `None` without the venv.
+pub(crate) fn peer_subject(settings: &Settings, module: &str) -> Option<Subject> {
     let python = settings.python.as_deref()?;
     Some(Subject::python(
         module,

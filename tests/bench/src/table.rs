@@ -3,6 +3,7 @@
 
 use crate::drill::DrillBench;
 use crate::fleet::FleetBench;
+use crate::mgn::MgnBench;
 use crate::suite::{Fanout, Results, FUNCTIONS};
 use crate::{Summary, FLOOR};
 use std::fmt::Write as _;
@@ -161,6 +162,9 @@ pub fn rows(results: &Results) -> Vec<Row> {
     }
     if let Some(d) = &results.drill {
         rows.extend(drill_rows(d));
+    }
+    if let Some(m) = &results.mgn {
+        rows.extend(mgn_rows(m));
     }
     if let (Some(sms), Some(floor_rss)) = (
         results.cold("sms-replication-jobs"),
@@ -356,6 +360,59 @@ fn drill_rows(d: &DrillBench) -> Vec<Row> {
     rows
 }
 
+/// The MGN reconcile: its wall time against its bound and against the sequential peer, and its
+/// peak RSS against the peer's.
+fn mgn_rows(m: &MgnBench) -> Vec<Row> {
+    let figure = format!("MGN reconcile wall time: {}", m.work.describe());
+    let f = &m.function;
+    let mut rows = vec![at_most(
+        &figure,
+        crate::mgn::FUNCTION,
+        (f.wall.as_secs_f64(), secs(f.wall)),
+        Some(("bound".to_owned(), m.bound.as_secs_f64(), secs(m.bound))),
+        Some(WALL_VS_BOUND),
+    )];
+    let speedup = m
+        .peer
+        .as_ref()
+        .map(|p| p.wall.as_secs_f64() / f.wall.as_secs_f64().max(f64::EPSILON));
+    rows.push(Row {
+        figure,
+        subject: crate::mgn::FUNCTION.to_owned(),
+        value: secs(f.wall),
+        reference: m.peer.as_ref().map_or_else(
+            || "no peer".to_owned(),
+            |p| format!("sequential Python peer: {}", secs(p.wall)),
+        ),
+        ratio: speedup.map_or_else(|| "—".to_owned(), |x| format!("{x:.1}× faster")),
+        target: format!("≥ {SPEEDUP_VS_SEQUENTIAL}× faster"),
+        met: speedup.map(|x| x >= SPEEDUP_VS_SEQUENTIAL),
+    });
+    rows.push(at_most(
+        &format!("peak RSS, MGN reconcile: {} servers", m.work.servers),
+        crate::mgn::FUNCTION,
+        (f.peak_rss_kib as f64, mib(f.peak_rss_kib)),
+        m.peer.as_ref().map(|p| {
+            (
+                "Python peer".to_owned(),
+                p.peak_rss_kib as f64,
+                mib(p.peak_rss_kib),
+            )
+        }),
+        None,
+    ));
+    rows
+}
+
+/// `op n, op n` for the calls of a run.
+fn listed(calls: &crate::suite::Calls) -> String {
+    calls
+        .iter()
+        .map(|(op, n)| format!("{op} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The whole Markdown document: notes, the table, the bounds and the calls counted.
 pub fn markdown(results: &Results) -> String {
     let rows = rows(results);
@@ -427,6 +484,34 @@ pub fn markdown(results: &Results) -> String {
                 secs(run.bound),
                 d.bound_formula,
                 calls.join(", ")
+            );
+        }
+    }
+    if let Some(m) = &results.mgn {
+        let _ = writeln!(
+            out,
+            "- `{}` reconcile: bound {} = {}; calls: {}",
+            crate::mgn::FUNCTION,
+            secs(m.bound),
+            m.bound_formula,
+            listed(&m.function.calls)
+        );
+        let u = &m.usage;
+        let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
+        let _ = writeln!(
+            out,
+            "  (the emulator's service time: pages {}, settings {}, writes {}, Publish {})",
+            ms(u.pages_service),
+            ms(u.configurations_service),
+            ms(u.writes_service),
+            ms(u.publish_service)
+        );
+        if let Some(peer) = &m.peer {
+            let _ = writeln!(
+                out,
+                "- `{}` (sequential peer) reconcile: calls: {}",
+                crate::mgn::PEER,
+                listed(&peer.calls)
             );
         }
     }

@@ -3,6 +3,7 @@
 
 use dr_bench::drill::{self, DrillUsage};
 use dr_bench::fleet::{self, FleetUsage, Shape};
+use dr_bench::mgn::{self, MgnUsage, Work};
 use dr_bench::suite::{run_all, Settings};
 use dr_bench::table;
 use std::time::Duration;
@@ -156,6 +157,106 @@ fn a_drill_of_500_servers_takes_5_jobs_and_3_terminations() {
     );
 }
 
+const MGN: mgn::Shape = mgn::Shape {
+    servers: 2000,
+    max_concurrency: 100,
+};
+
+/// A reconcile of 2,000 servers as the emulator counts it: two pages, every server's settings,
+/// 500 writes (200 updates, 100 retries of two calls, 40 resumes, 60 starts), one report part.
+fn reconcile() -> MgnUsage {
+    MgnUsage {
+        pages: 2,
+        configurations: 2000,
+        writes: 500,
+        chain: 2,
+        publish: 1,
+        pages_service: Duration::from_millis(6),
+        configurations_service: Duration::from_millis(150),
+        writes_service: Duration::from_millis(60),
+        publish_service: Duration::from_millis(1),
+    }
+}
+
+#[test]
+fn the_mgn_bound_is_its_pages_one_after_another_then_the_waves_of_reads_and_writes() {
+    // 2 pages with their service time, 20 waves of settings, 5 waves of writes, 1 of report
+    // parts, 20 ms each.
+    let bound = mgn::bound(&reconcile(), &MGN, Duration::from_millis(20));
+    assert_eq!(
+        bound,
+        Duration::from_millis(2 * 20 + 6 + 20 * 20 + 5 * 20 + 20)
+    );
+}
+
+#[test]
+fn a_retry_s_two_calls_one_after_the_other_bound_an_apply_of_a_few_writes() {
+    let few = MgnUsage {
+        writes: 3,
+        chain: 2,
+        writes_service: Duration::from_millis(1),
+        ..reconcile()
+    };
+    let bound = mgn::bound(&few, &MGN, Duration::from_millis(20));
+    assert_eq!(
+        bound,
+        Duration::from_millis(2 * 20 + 6 + 20 * 20 + 2 * 20 + 20)
+    );
+}
+
+#[test]
+fn the_emulator_s_service_time_bounds_the_mgn_reads_when_longer_than_their_waves() {
+    let slow = MgnUsage {
+        configurations_service: Duration::from_millis(900),
+        ..reconcile()
+    };
+    let bound = mgn::bound(&slow, &MGN, Duration::from_millis(20));
+    assert_eq!(bound, Duration::from_millis(2 * 20 + 6 + 900 + 5 * 20 + 20));
+}
+
+#[test]
+fn a_fleet_of_2000_mgn_servers_takes_two_pages_and_500_writes() {
+    let work = Work::of(2000);
+    assert_eq!(
+        (work.drifted, work.stalled, work.paused, work.stopped),
+        (200, 100, 40, 60)
+    );
+    let calls = work.calls();
+    let n = |op: &str| calls.get(op).copied().unwrap_or(0);
+    assert_eq!(n("mgn:DescribeSourceServers"), 2);
+    assert_eq!(n("mgn:GetReplicationConfiguration"), 2000);
+    assert_eq!(n("mgn:TagResource") + n("mgn:RetryDataReplication"), 200);
+    assert_eq!(work.done(), 400);
+}
+
+#[test]
+fn the_mgn_fixture_holds_each_kind_of_server_as_often_as_the_work_counts_it() {
+    let fixture = mgn::fixture(&MGN, 1_800_000_000);
+    let servers = &fixture.mgn.source_servers;
+    let state = |s: &str| {
+        servers
+            .iter()
+            .filter(|x| x.data_replication_state.as_str() == s)
+            .count()
+    };
+    let work = Work::of(2000);
+    assert_eq!(
+        (
+            state("CONTINUOUS"),
+            state("STALLED"),
+            state("PAUSED"),
+            state("STOPPED")
+        ),
+        (1800, work.stalled, work.paused, work.stopped)
+    );
+    let drifted = servers
+        .iter()
+        .filter(|x| !x.replication_configuration.is_empty())
+        .count();
+    assert_eq!(drifted, work.drifted);
+    assert!(fixture.mgn.active_quota >= 2000);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tiny_run_measures_every_figure() {
     let settings = Settings {
@@ -179,6 +280,10 @@ async fn a_tiny_run_measures_every_figure() {
             servers_per_job: 5,
             max_concurrency: 4,
             ttl_seconds: 2,
+        },
+        mgn: mgn::Shape {
+            servers: 100,
+            max_concurrency: 4,
         },
         // The peers need the venv; the machinery is the same for them.
         python: None,
@@ -246,6 +351,15 @@ async fn a_tiny_run_measures_every_figure() {
     assert_eq!(made("StartRecovery"), [2, 0, 0], "{drill:?}");
     assert_eq!(made("TagResource"), [0, 12, 0], "{drill:?}");
     assert_eq!(made("TerminateRecoveryInstances"), [0, 0, 1], "{drill:?}");
+    let reconcile = results.mgn.as_ref().expect("the MGN reconcile ran");
+    assert_eq!(reconcile.work, Work::of(100));
+    assert_eq!(
+        reconcile.function.calls.get("mgn:RetryDataReplication"),
+        Some(&5),
+        "{reconcile:?}"
+    );
+    assert!(reconcile.function.wall > Duration::ZERO && reconcile.bound > Duration::ZERO);
+    assert!(reconcile.peer.is_none());
 
     let markdown = table::markdown(&results);
     for expected in [
@@ -259,6 +373,9 @@ async fn a_tiny_run_measures_every_figure() {
         "| peak RSS, fleet run: 3 targets | drs-start-replication |",
         "| drill wall time, launch: 10 servers in 2 jobs | drs-recovery |",
         "| drill wall time, cleanup: 10 drill instances terminated in 1 call | drs-recovery |",
+        "| MGN reconcile wall time: 100 source servers: 10 settings updated, 5 stalls retried, \
+         2 resumed, 3 started | mgn-replication |",
+        "| peak RSS, MGN reconcile: 100 servers | mgn-replication |",
         "targets met",
     ] {
         assert!(markdown.contains(expected), "{expected} in\n{markdown}");
