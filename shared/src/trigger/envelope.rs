@@ -103,6 +103,7 @@ fn eventbridge_event(e: &EventBridgeEvent<Value>) -> Result<Event, TriggerError>
                 source,
                 detail_type,
                 account: e.account.as_deref(),
+                region: e.region.as_deref(),
                 resources,
                 detail: &e.detail,
                 time: e.time.map(|t| t.timestamp()),

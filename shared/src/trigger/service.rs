@@ -227,6 +227,7 @@ pub(super) struct Envelope<'a> {
     pub source: &'a str,
     pub detail_type: &'a str,
     pub account: Option<&'a str>,
+    pub region: Option<&'a str>,
     pub resources: &'a [String],
     pub detail: &'a Value,
     pub time: Option<i64>,
@@ -234,21 +235,43 @@ pub(super) struct Envelope<'a> {
 
 /// The source server a DRS or MGN event names: the first source-server ARN of `resources`, else
 /// `fallback` (a detail field some senders add).
+///
+/// DRS and MGN emit a server's events in the server's own account and Region (the samples'
+/// `account`, `region` and ARN agree), and functions act on the server of that id in the event's
+/// account and Region. So an ARN of another account or Region is refused: acting on it would
+/// touch another server that only shares the id.
 fn source_server_of(
-    resources: &[String],
+    e: &Envelope<'_>,
     fallback: Option<&str>,
 ) -> Result<SourceServerId, TriggerError> {
-    let from_resource = resources.iter().find_map(|a| {
-        Arn::parse(a).ok().and_then(|arn| {
-            arn.resource()
-                .strip_prefix("source-server/")
-                .map(str::to_owned)
-        })
+    let arn = e.resources.iter().find_map(|a| {
+        Arn::parse(a)
+            .ok()
+            .filter(|arn| arn.resource().starts_with("source-server/"))
     });
-    let id = from_resource
-        .or(fallback.map(str::to_owned))
+    if let Some(arn) = &arn {
+        let elsewhere = |named: Option<&str>, event: Option<&str>| matches!((named, event), (Some(n), Some(v)) if n != v);
+        if elsewhere(arn.account(), e.account) || elsewhere(arn.region(), e.region) {
+            return Err(TriggerError::field(
+                "resources",
+                format!(
+                    "`{}` is a source server of account {} in {}, but the event comes from \
+                     account {} in {}",
+                    arn.as_str(),
+                    arn.account().unwrap_or("?"),
+                    arn.region().unwrap_or("?"),
+                    e.account.unwrap_or("?"),
+                    e.region.unwrap_or("?")
+                ),
+            ));
+        }
+    }
+    let id = arn
+        .as_ref()
+        .and_then(|arn| arn.resource().strip_prefix("source-server/"))
+        .or(fallback)
         .ok_or_else(|| TriggerError::field("resources", "names no source server ARN"))?;
-    SourceServerId::parse(&id).map_err(|e| TriggerError::field("resources", e.to_string()))
+    SourceServerId::parse(id).map_err(|e| TriggerError::field("resources", e.to_string()))
 }
 
 #[derive(Deserialize)]
@@ -309,7 +332,7 @@ pub(super) fn parse(e: &Envelope<'_>) -> Result<Event, TriggerError> {
     let event = match (e.source, e.detail_type) {
         ("aws.drs", "DRS Source Server Data Replication Stalled Change") => {
             let d: StalledDetail = typed(e.detail).map_err(in_detail)?;
-            let source_server_id = source_server_of(e.resources, d.source_server_id.as_deref())?;
+            let source_server_id = source_server_of(e, d.source_server_id.as_deref())?;
             let state = match d.state.as_str() {
                 "STALLED" => StalledState::Stalled,
                 "NOT_STALLED" => StalledState::NotStalled,
@@ -329,7 +352,7 @@ pub(super) fn parse(e: &Envelope<'_>) -> Result<Event, TriggerError> {
             let d: LaunchResultDetail = typed(e.detail).map_err(in_detail)?;
             Event::LaunchResult(LaunchResult {
                 event_id: e.id.unwrap_or_default().to_owned(),
-                source_server_id: source_server_of(e.resources, None)?,
+                source_server_id: source_server_of(e, None)?,
                 job_id: d.job_id,
                 state: LaunchResultState::from(d.state.as_str()),
                 drill: match d.is_drill.as_deref() {
@@ -374,7 +397,7 @@ pub(super) fn parse(e: &Envelope<'_>) -> Result<Event, TriggerError> {
             };
             Event::Mgn(MgnServerEvent {
                 event_id: e.id.unwrap_or_default().to_owned(),
-                source_server_id: source_server_of(e.resources, None)?,
+                source_server_id: source_server_of(e, None)?,
                 change,
                 time: e.time,
             })
