@@ -14,11 +14,12 @@ use std::sync::OnceLock;
 const CONFIG: &str = include_str!("../../../tools/demo/config.json");
 
 /// The functions.
-pub const FUNCTIONS: [&str; 4] = [
+pub const FUNCTIONS: [&str; 5] = [
     "drs-start-replication",
     "sms-replication-jobs",
     "backup-copy-fanout",
     "drs-recovery",
+    "mgn-replication",
 ];
 
 /// The demo SMS servers the demo configuration names, in the order the sample events' placeholder
@@ -342,7 +343,7 @@ pub fn config() -> &'static Demo {
 /// per source server: the jobs it is in, oldest first, each as what started it, its status, the
 /// server's launch status and whether the job is tagged as reported, and its recovery instances,
 /// each as drill or not, its EC2 state and the keys of its tags (the values name generated ids
-/// and times).
+/// and times); MGN per source server, as [`crate::mgn::side_effects`] reads them.
 pub fn side_effects(function: &str, state: &Value) -> BTreeMap<String, Value> {
     let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
@@ -422,6 +423,7 @@ pub fn side_effects(function: &str, state: &Value) -> BTreeMap<String, Value> {
                 }
             }
         }
+        "mgn-replication" => return crate::mgn::side_effects(state),
         other => panic!("unknown function {other}"),
     }
     out

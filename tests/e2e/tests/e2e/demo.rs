@@ -1,14 +1,15 @@
 //! The demo as `make demo` runs it: the functions with the configuration of
 //! `tools/demo/config.json` against one emulator holding the demo fleet, invoked with the demo's
-//! steps in order (a DRS drill among them: launched, measured, cleaned up), then its fleet step: the functions over three accounts in two regions, one of
-//! them with a role they cannot assume. `tools/demo.py` reads the same file, so what passes here
+//! steps in order (a DRS drill among them: launched, measured, cleaned up; an MGN wave started,
+//! resumed, configured, retried and test-launched, its test cleaned up), then its fleet step: the
+//! functions over three accounts in two regions, one of them with a role they cannot assume. `tools/demo.py` reads the same file, so what passes here
 //! is what a user runs.
 
 use dr_core::report::{OutcomeResult, RunReport, RunStatus};
 use dr_e2e::demo::{self, Demo, FleetStep, Step, FUNCTIONS};
-use dr_e2e::{sample_event, Fleet, INVOKE_TIMEOUT};
+use dr_e2e::{mgn, sample_event, Fleet, INVOKE_TIMEOUT};
 use dr_emulator::{Fixture, REPORTS_TOPIC};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -153,16 +154,22 @@ async fn the_demo_starts_drs_servers_creates_sms_jobs_and_copies_recovery_points
     assert!(count(&after["backup"]["copyJobs"]) > 0, "no copy job");
 }
 
-/// The reports of the demo's `drs-recovery` invocations, in order, each with its event.
-fn recovery_reports(answers: &[(String, Value)]) -> Vec<(String, RunReport)> {
+/// The reports of the demo's invocations of `function`, in order, each with its event.
+fn reports_of(function: &str, answers: &[(String, Value)]) -> Vec<(String, RunReport)> {
+    let prefix = format!("{function} < ");
     answers
         .iter()
         .filter_map(|(what, answer)| {
-            let event = what.strip_prefix("drs-recovery < ")?;
+            let event = what.strip_prefix(&prefix)?;
             let report = serde_json::from_value(answer.clone()).expect("a run report");
             Some((event.to_owned(), report))
         })
         .collect()
+}
+
+/// The reports of the demo's `drs-recovery` invocations, in order, each with its event.
+fn recovery_reports(answers: &[(String, Value)]) -> Vec<(String, RunReport)> {
+    reports_of("drs-recovery", answers)
 }
 
 /// The targets of the outcomes of `action` with `result` over `reports`.
@@ -269,6 +276,153 @@ async fn the_demo_s_drill_is_launched_measured_and_terminated_after_its_time_to_
     assert_eq!(terminating, vec![reports.len() - 1]);
 }
 
+/// The demo's MGN source server of `hostname` (tests/emulator/README.md lists them).
+fn mgn_server(hostname: &str) -> String {
+    Fixture::demo()
+        .mgn
+        .source_servers
+        .iter()
+        .find(|s| s.hostname.as_deref() == Some(hostname))
+        .map(|s| s.source_server_id.clone())
+        .unwrap_or_else(|| panic!("the demo fleet has no MGN server {hostname}"))
+}
+
+/// The reports of the demo's scheduled `mgn-replication` runs, in order.
+fn mgn_schedule_reports(answers: &[(String, Value)]) -> Vec<(String, RunReport)> {
+    let reports: Vec<(String, RunReport)> = reports_of("mgn-replication", answers)
+        .into_iter()
+        .filter(|(_, r)| !r.dry_run)
+        .collect();
+    assert!(reports.len() >= 2, "the demo runs mgn-replication twice");
+    reports
+}
+
+/// The servers of `hostnames`, as ids.
+fn mgn_servers(hostnames: &[&str]) -> BTreeSet<String> {
+    hostnames.iter().map(|h| mgn_server(h)).collect()
+}
+
+#[tokio::test]
+async fn the_demo_s_first_mgn_run_starts_resumes_configures_records_a_stall_and_tests() {
+    let (_fleet, answers, _) = run_demo("demo-mgn-first").await;
+    let reports = mgn_schedule_reports(&answers);
+    let first = &reports[..1];
+    let done = |action: &str| targets_of(first, action, OutcomeResult::Done);
+    assert_eq!(done("StartReplication"), mgn_servers(&["mgn-web-1"]));
+    assert_eq!(done("ResumeReplication"), mgn_servers(&["mgn-db-2"]));
+    assert_eq!(
+        done("UpdateReplicationConfiguration"),
+        mgn_servers(&["mgn-app-1"])
+    );
+    assert_eq!(done("TagResource"), mgn_servers(&["mgn-db-1"]));
+    assert_eq!(done("StartTest"), mgn_servers(&["mgn-app-2"]));
+    assert!(done("RetryDataReplication").is_empty(), "{first:#?}");
+    let reported = targets_of(first, "Notify", OutcomeResult::Failed);
+    assert_eq!(reported, mgn_servers(&["mgn-web-2"]), "DISCONNECTED");
+    let configured = first[0]
+        .1
+        .outcomes
+        .iter()
+        .find(|o| o.action == "UpdateReplicationConfiguration")
+        .and_then(|o| o.detail.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        configured,
+        "replicationServerInstanceType t3.medium → t3.small"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_s_last_mgn_run_retries_the_stall_and_ends_the_test_after_the_wait() {
+    let (fleet, answers, _) = run_demo("demo-mgn-last").await;
+    let reports = mgn_schedule_reports(&answers);
+    let (stalled, tested) = (mgn_server("mgn-db-1"), mgn_server("mgn-app-2"));
+    let runs_doing = |action: &str| -> Vec<usize> {
+        (0..reports.len())
+            .filter(|&i| !targets_of(&reports[i..=i], action, OutcomeResult::Done).is_empty())
+            .collect()
+    };
+    let last = reports.len() - 1;
+    assert_eq!(runs_doing("RetryDataReplication"), vec![last]);
+    assert_eq!(runs_doing("TerminateTargetInstances"), vec![last]);
+    let last_run = &reports[last..];
+    let retried = targets_of(last_run, "RetryDataReplication", OutcomeResult::Done);
+    assert_eq!(retried, BTreeSet::from([stalled.clone()]));
+    let cleaned = targets_of(last_run, "TerminateTargetInstances", OutcomeResult::Done);
+    assert_eq!(cleaned, BTreeSet::from([tested.clone()]));
+    // The demo's clock moves after the last run complete the termination.
+    let effects = demo::side_effects("mgn-replication", &fleet.emulator.state());
+    let tested = &effects[&tested];
+    assert_eq!(tested["lifecycle"], "READY_FOR_CUTOVER", "{tested}");
+    assert_eq!(tested["launched"], false, "{tested}");
+    assert_eq!(
+        tested["jobs"],
+        json!([
+            "LAUNCH COMPLETED LAUNCHED own",
+            "TERMINATE COMPLETED TERMINATED own"
+        ]),
+        "{tested}"
+    );
+    let [stalls, since, retried_at] = mgn::STALL_TAGS;
+    assert_eq!(
+        effects[&stalled]["stallRecord"],
+        json!({stalls: "1", since: "set", retried_at: "set"})
+    );
+}
+
+/// A duration of `MGN_SERVERS` such as `20s`, in seconds.
+fn mgn_seconds(text: &Value) -> u64 {
+    let text = text.as_str().expect("a duration");
+    let number = |digits: &str| digits.parse::<u64>().expect("a whole number");
+    match text.split_at(text.len() - 1) {
+        (n, "s") => number(n),
+        (n, "m") => number(n) * 60,
+        (n, "h") => number(n) * 3600,
+        _ => panic!("{text} is not a duration of seconds, minutes or hours"),
+    }
+}
+
+#[test]
+fn the_demo_waits_out_the_mgn_cool_down_and_test_time_to_live_between_its_mgn_runs() {
+    let steps = demo::config().steps();
+    let schedule = |s: &Step| {
+        matches!(s, Step::Invoke { function, event }
+            if function == "mgn-replication" && event == "scheduler-input.json")
+    };
+    let first = steps
+        .iter()
+        .position(schedule)
+        .expect("an MGN schedule run");
+    let last = steps
+        .iter()
+        .rposition(schedule)
+        .expect("an MGN schedule run");
+    let waited: u64 = steps[first..last]
+        .iter()
+        .map(|s| match s {
+            Step::Wait { seconds } => *seconds,
+            _ => 0,
+        })
+        .sum();
+    let servers: Value =
+        serde_json::from_str(demo::config().var("MGN_SERVERS")).expect("MGN_SERVERS is JSON");
+    let cool_down = mgn_seconds(&servers["defaults"]["onStall"]["coolDown"]);
+    let ttls: Vec<u64> = servers["servers"]
+        .as_array()
+        .expect("servers")
+        .iter()
+        .filter(|s| s["testLaunch"]["enabled"] == true)
+        .map(|s| mgn_seconds(&s["testLaunch"]["ttl"]))
+        .collect();
+    assert!(!ttls.is_empty(), "the demo launches a server for test");
+    for needed in ttls.into_iter().chain([cool_down]) {
+        assert!(
+            waited > needed,
+            "waits {waited} s, needs more than {needed} s"
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_demo_publishes_one_report_per_invocation_to_its_reports_topic() {
     let (fleet, answers, _) = run_demo("demo-published").await;
@@ -308,6 +462,9 @@ fn an_object_of_the_demo_configuration_reaches_the_functions_as_its_json_text() 
     let destinations: Value = serde_json::from_str(demo::config().var("BACKUP_DESTINATIONS"))
         .expect("BACKUP_DESTINATIONS is JSON");
     assert_eq!(destinations[1]["keepForever"], true);
+    let mgn_servers: Value =
+        serde_json::from_str(demo::config().var("MGN_SERVERS")).expect("MGN_SERVERS is JSON");
+    assert_eq!(mgn_servers["servers"][0]["resumePaused"], true);
 }
 
 #[test]

@@ -403,7 +403,9 @@ async fn with_its_staging_account_outside_the_fleet_an_extended_server_is_skippe
 
 #[tokio::test]
 async fn a_dry_run_in_the_fleet_changes_nothing_in_any_partition() {
-    for function in FUNCTIONS {
+    // mgn-replication's is an_mgn_dry_run_in_the_fleet_changes_nothing_in_any_partition: the home
+    // account's us-west-2 holds no MGN server, so nothing is planned there.
+    for function in FUNCTIONS.into_iter().filter(|f| *f != mgn::FUNCTION) {
         let run = FleetDeployment::start(function, &format!("fleet-dry-run-{function}")).await;
         let before = run.side_effects();
         let mut dry = schedule(function);
