@@ -5,24 +5,20 @@
 //!
 //! The fleet samples (`events/*/fleet-*.json`) name member accounts, so they are redelivered
 //! here, against the fleet, rather than in `redelivery`, which runs the single-account demo.
-//!
-//! mgn-replication runs with [`mgn::SERVERS`] on top of the demo's environment, which names no
-//! MGN servers, so its tests deploy it themselves rather than through [`FleetDeployment`].
 
 use crate::MUTATING;
 use dr_core::report::{OutcomeResult, RunStatus};
 use dr_e2e::demo::{self, FUNCTIONS};
 use dr_e2e::fleet::{
-    all_placed_in, all_targets, fleet_var, member_role, outcomes_in, owned, section, sections,
-    FleetDeployment, Target, FLEET_ROLE, FOREIGN, HOME, MEMBER, STAGING,
+    all_placed_in, all_targets, member_role, outcomes_in, owned, section, sections,
+    FleetDeployment, Target, FOREIGN, HOME, MEMBER, STAGING,
 };
 use dr_e2e::mgn;
 use dr_e2e::report::{detail, published, skip_reason};
-use dr_e2e::{events_dir, hold, sample_event, Deployment, Invocation, INVOKE_TIMEOUT};
-use dr_emulator::{FaultRule, Fixture};
+use dr_e2e::{events_dir, hold, sample_event, Invocation, INVOKE_TIMEOUT};
+use dr_emulator::FaultRule;
 use dr_testkit::samples::samples_in;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 const DRS: &str = "drs-start-replication";
 const SMS: &str = "sms-replication-jobs";
@@ -443,14 +439,14 @@ fn reset_held(run: &FleetDeployment) {
     }
 }
 
-async fn deliver(run: &Deployment, event: &Value) -> Invocation {
+async fn deliver(run: &FleetDeployment, event: &Value) -> Invocation {
     let answer = run.runtime.invoke(event, INVOKE_TIMEOUT).await;
     answer.expect("answered")
 }
 
-/// As in `redelivery`: SMS redeliveries come one after another (the template gives the function
-/// reserved concurrency 1, as `StartOnDemandReplicationRun` takes no idempotency token); the
-/// others' come at once, to different instances.
+/// As in `redelivery`: SMS and MGN redeliveries come one after another (the template gives
+/// those functions reserved concurrency 1, as `StartOnDemandReplicationRun` and the MGN
+/// operations take no idempotency token); the others' come at once, to different instances.
 #[tokio::test]
 async fn every_fleet_sample_delivered_three_times_has_its_effect_once() {
     for function in FUNCTIONS {
@@ -466,7 +462,7 @@ async fn every_fleet_sample_delivered_three_times_has_its_effect_once() {
             assert_ne!(once, before, "{function}/{name} has an effect");
 
             reset_held(&run);
-            if function == SMS {
+            if function == SMS || function == mgn::FUNCTION {
                 for _ in 0..DELIVERIES {
                     deliver(&run, &sample).await;
                 }
@@ -482,43 +478,13 @@ async fn every_fleet_sample_delivered_three_times_has_its_effect_once() {
     }
 }
 
-/// mgn-replication over every target of the fleet fixture, with [`mgn::SERVERS`] (every fleet
-/// server), `instances` warm instances; [`FleetDeployment`] gives the functions the demo's
-/// environment, which names no MGN servers.
-async fn mgn_fleet(log: &str, instances: usize) -> Deployment {
-    let fleet = fleet_var(&all_targets());
-    let env = [
-        ("ACCOUNT_ID", HOME),
-        ("FLEET", fleet.as_str()),
-        ("FLEET_ROLE", FLEET_ROLE),
-    ];
-    let env = mgn::env(mgn::SERVERS, &env);
-    let env = mgn::borrowed(&env);
-    let run = Deployment::start(mgn::FUNCTION, Fixture::fleet(), &env, log, instances);
-    run.await.expect("deployed")
-}
-
-/// mgn-replication's side effects in every partition of the fleet fixture, by target.
-fn mgn_side_effects(run: &Deployment) -> BTreeMap<Target, BTreeMap<String, Value>> {
-    all_targets()
-        .into_iter()
-        .map(|target @ (account, region)| {
-            let state = run.emulator.state_in(account, region);
-            (
-                target,
-                state.map(|s| mgn::side_effects(&s)).unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
-fn mgn_mutating_calls(run: &Deployment) -> u64 {
+fn mgn_mutating_calls(run: &FleetDeployment) -> u64 {
     mgn::calls(&run.emulator, &mgn::MUTATING)
 }
 
 #[tokio::test]
 async fn a_member_accounts_mgn_event_is_handled_only_in_its_own_target() {
-    let run = mgn_fleet("fleet-mgn-member-event", 1).await;
+    let run = FleetDeployment::start(mgn::FUNCTION, "fleet-mgn-member-event").await;
     let own = (MEMBER, "us-east-1");
     let stalled = "s-936f2faa1930af6f7";
     let sample = mgn::aws_sample(mgn::AWS_SAMPLES[0], stalled, own.0, own.1);
@@ -539,12 +505,12 @@ async fn a_member_accounts_mgn_event_is_handled_only_in_its_own_target() {
 
 #[tokio::test]
 async fn a_member_whose_mgn_role_is_denied_fails_alone_and_is_left_unchanged() {
-    let run = mgn_fleet("fleet-mgn-role-denied", 1).await;
+    let run = FleetDeployment::start(mgn::FUNCTION, "fleet-mgn-role-denied").await;
     let role = member_role(MEMBER, mgn::FUNCTION);
     run.emulator.set_role_denied(&role, true).expect("a role");
-    let before = mgn_side_effects(&run);
+    let before = run.side_effects();
     let report = run.invoke_report(&json!({"schedule": mgn::FUNCTION})).await;
-    let after = mgn_side_effects(&run);
+    let after = run.side_effects();
     for target in all_targets() {
         let part = section(&report, target);
         if target.0 == MEMBER {
@@ -568,39 +534,9 @@ async fn a_member_whose_mgn_role_is_denied_fails_alone_and_is_left_unchanged() {
 }
 
 #[tokio::test]
-async fn an_mgn_one_target_invoke_acts_only_in_the_target_it_names() {
-    let run = mgn_fleet("fleet-mgn-one-target", 1).await;
-    let invoke = event(mgn::FUNCTION, "fleet-target-invoke.json");
-    let named = *all_targets()
-        .iter()
-        .find(|(a, r)| invoke["target"] == json!({"account": a, "region": r}))
-        .expect("the sample names a fleet target");
-    let before = mgn_side_effects(&run);
-    let report = run.invoke_report(&invoke).await;
-    assert_eq!(sections(&report), owned(&[named]));
-    let after = mgn_side_effects(&run);
-    for target in all_targets() {
-        let changed = after[&target] != before[&target];
-        assert_eq!(changed, target == named, "{target:?}");
-    }
-}
-
-#[tokio::test]
-async fn an_mgn_one_target_invoke_of_a_target_outside_the_fleet_is_a_bad_event() {
-    let run = mgn_fleet("fleet-mgn-not-a-target", 1).await;
-    let mut foreign = event(mgn::FUNCTION, "fleet-target-invoke.json");
-    foreign["target"]["account"] = json!(FOREIGN);
-    let mut other_region = event(mgn::FUNCTION, "fleet-target-invoke.json");
-    other_region["target"]["region"] = json!("eu-west-1");
-    run.assert_bad_events(&[foreign, other_region]).await;
-    assert_eq!(mgn_mutating_calls(&run), 0);
-    assert_eq!(run.emulator.calls("AssumeRole"), 0);
-}
-
-#[tokio::test]
 async fn an_mgn_dry_run_in_the_fleet_changes_nothing_in_any_partition() {
-    let run = mgn_fleet("fleet-mgn-dry-run", 1).await;
-    let before = mgn_side_effects(&run);
+    let run = FleetDeployment::start(mgn::FUNCTION, "fleet-mgn-dry-run").await;
+    let before = run.side_effects();
     let mut dry = schedule(mgn::FUNCTION);
     dry["dryRun"] = json!(true);
     let report = run.invoke_report(&dry).await;
@@ -613,25 +549,5 @@ async fn an_mgn_dry_run_in_the_fleet_changes_nothing_in_any_partition() {
         assert_eq!(planned > 0, has_servers, "{target:?}: {planned} planned");
     }
     assert_eq!(mgn_mutating_calls(&run), 0);
-    assert_eq!(mgn_side_effects(&run), before);
-}
-
-/// As in `redelivery`: mgn-replication's redeliveries come one after another (the template gives
-/// it reserved concurrency 1, as no MGN operation takes a client token).
-#[tokio::test]
-async fn every_mgn_fleet_sample_delivered_three_times_has_its_effect_once() {
-    let run = mgn_fleet("fleet-redelivery-mgn", DELIVERIES).await;
-    for (name, sample) in fleet_samples(mgn::FUNCTION) {
-        run.emulator.reset();
-        let before = mgn_side_effects(&run);
-        deliver(&run, &sample).await.expect_response();
-        let once = mgn_side_effects(&run);
-        assert_ne!(once, before, "{name} has an effect");
-
-        run.emulator.reset();
-        for _ in 0..DELIVERIES {
-            deliver(&run, &sample).await;
-        }
-        assert_eq!(mgn_side_effects(&run), once, "{name}");
-    }
+    assert_eq!(run.side_effects(), before);
 }
