@@ -1016,3 +1016,116 @@ async fn an_mgn_event_naming_a_server_of_another_account_or_region_reconciles_no
     }
     assert_eq!(replication(&server(&run.emulator, WEB_1)), "STOPPED");
 }
+
+#[tokio::test]
+async fn a_configuration_error_fails_the_cold_start_naming_the_entry_and_field() {
+    let servers = r#"{"servers": [{"hostname": "mgn-web-1"}, {"sourceServerId": "s-e5ce0a68da08eaa27", "onStall": {"coolDown": "soon"}}]}"#;
+    let body = dr_e2e::cold_start_error(
+        FUNCTION,
+        &[("MGN_SERVERS", servers)],
+        "mgn-cold-start-bad-config",
+    )
+    .await;
+    assert!(
+        body.contains("MGN_SERVERS") && body.contains("servers[1].onStall.coolDown"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_named_by_its_hostname_in_another_case_or_by_its_fqdn_is_reconciled() {
+    for name in ["MGN-WEB-1", "mgn-web-1.corp.example.com"] {
+        let servers = json!({"servers": [{"hostname": name}]}).to_string();
+        let run = deploy(Fixture::demo(), &servers, &[], "mgn-by-hostname").await;
+        let report = run.invoke_report(&schedule()).await;
+        assert_eq!(done(&report, START), vec![WEB_1], "{name}: {report:#?}");
+        assert_eq!(report.counts.done, 1, "{name}: {report:#?}");
+    }
+}
+
+#[tokio::test]
+async fn the_settings_of_a_disconnected_server_are_neither_read_nor_set() {
+    let servers = one(
+        WEB_2,
+        json!({"replication": {"replicationServerInstanceType": "t3.large"}}),
+    );
+    let run = deploy(Fixture::demo(), &servers, &[], "mgn-settings-disconnected").await;
+    run.invoke_report(&schedule()).await;
+    assert_eq!(run.emulator.calls("mgn:GetReplicationConfiguration"), 0);
+    assert_eq!(run.emulator.calls("mgn:UpdateReplicationConfiguration"), 0);
+}
+
+#[tokio::test]
+async fn an_archived_server_is_skipped_as_not_listed_and_never_reported_disconnected() {
+    let mut fixture = Fixture::demo();
+    let web_2 = fixture
+        .mgn
+        .source_servers
+        .iter_mut()
+        .find(|s| s.source_server_id == WEB_2)
+        .expect("a demo server");
+    web_2.is_archived = true;
+    let run = deploy(fixture, &one(WEB_2, json!({})), &[], "mgn-archived").await;
+    let report = run.invoke_report(&schedule()).await;
+    assert_eq!(
+        skip_reason(&report, WEB_2),
+        "named by MGN_SERVERS servers[0], but MGN lists no such non-archived source server here"
+    );
+    assert!(report.outcomes.is_empty(), "{report:#?}");
+}
+
+#[tokio::test]
+async fn a_hand_edited_stall_count_is_reported_and_the_stall_not_retried() {
+    let mut fixture = Fixture::demo();
+    let db_1 = fixture
+        .mgn
+        .source_servers
+        .iter_mut()
+        .find(|s| s.source_server_id == DB_1)
+        .expect("a demo server");
+    db_1.tags.insert(STALLS.to_owned(), "many".to_owned());
+    let run = deploy(fixture, &on_stall(DB_1, "1s", 3), &[], "mgn-stall-bad-tag").await;
+    let report = run.invoke_report(&schedule()).await;
+    let notified = outcome(&report, DB_1, NOTIFY);
+    assert_eq!(notified.result, OutcomeResult::Failed);
+    let said = notified.detail.as_deref().unwrap_or_default();
+    assert!(
+        said.contains("dr-automation:mgn-stalls=`many`") && said.contains("not retried"),
+        "{said}"
+    );
+    assert_eq!(mutating_calls(&run.emulator), 0);
+}
+
+#[tokio::test]
+async fn a_test_ended_as_ready_for_test_reverts_the_server_and_is_not_launched_again() {
+    let servers = one(
+        APP_2,
+        json!({"testLaunch": {"enabled": true, "ttl": "3s", "then": "ready-for-test"}}),
+    );
+    let run = deploy(Fixture::demo(), &servers, &[], "mgn-test-revert").await;
+    run.invoke_report(&schedule()).await;
+    run.emulator.advance(2);
+    let initiated = server(&run.emulator, APP_2)["lifeCycle"]["lastTest"]["initiated"]
+        ["apiCallDateTime"]
+        .as_str()
+        .and_then(parse_time)
+        .expect("the test's launch time");
+    wait_until(initiated + 3).await;
+    let cleanup = run.invoke_report(&schedule()).await;
+    assert!(
+        detail(&cleanup, APP_2, TERMINATE).starts_with("marked READY_FOR_TEST; "),
+        "{cleanup:#?}"
+    );
+    run.emulator.advance(2);
+    let app_2 = server(&run.emulator, APP_2);
+    assert_eq!(lifecycle(&app_2), "READY_FOR_TEST");
+    assert!(
+        app_2["lifeCycle"]["lastTest"]["reverted"].is_object(),
+        "{app_2:#}"
+    );
+    for _ in 0..2 {
+        let report = run.invoke_report(&schedule()).await;
+        assert_eq!(report.counts.done, 0, "{report:#?}");
+    }
+    assert_eq!(run.emulator.calls("mgn:StartTest"), 1);
+}
