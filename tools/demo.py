@@ -9,6 +9,11 @@ recovered (real recovery is off), the scheduled drill launched, its jobs complet
 with their measured recovery times, then, once DRS_DRILL_TTL has passed in real time (the
 functions read the machine's clock, which moving the emulator's does not move), its instances
 terminated.
+The MGN step runs alongside: mgn-replication's dry run, then a schedule run that starts the
+stopped source server, resumes the paused one, brings a drifted replication setting back to
+MGN_SERVERS, records a stall and launches a ready server for test; once the cool-down and the
+test's time to live have passed (in real time, like the drill's), a run that retries the stall
+and cleans up the test instance, and a table of the MGN servers with their stall records.
 Then the fleet step: the emulator loaded with three accounts in two regions, `cargo lambda watch`
 restarted with FLEET, one member role made unassumable, the functions run over the fleet, and
 what changed in each account and region, with each report's section per target. Everything is
@@ -103,7 +108,7 @@ def advance(step):
     hours, minutes = step.get("hours", 0), step.get("minutes", 0)
     admin("POST", "advance", {"seconds": hours * 3600 + minutes * 60, "steps": step["steps"]})
     return " ".join(part for part in (f"{hours} h" if hours else "",
-                                      f"{minutes} min" if minutes else "") if part)
+                                      f"{minutes} min" if minutes else "") if part) or "0 s"
 
 
 def drs_states(state):
@@ -265,6 +270,104 @@ def recovery_tables(state, hosts, reports):
     }
 
 
+MGN = "mgn-replication"
+# The tags mgn-replication keeps a server's stall record in (functions/mgn-replication), in the
+# order the table shows them, and their common prefix.
+STALL_TAG_PREFIX = "dr-automation:mgn-"
+STALL_TAGS = ["stalls", "stalled-since", "retried-at"]
+
+
+def mgn_servers(state):
+    """The home partition's MGN source servers by id: hostname, lifecycle state, replication
+    state and the stall record's tags (without their common prefix), in STALL_TAGS order."""
+    return {
+        s["sourceServerID"]: (
+            s.get("sourceProperties", {}).get("identificationHints", {}).get("hostname", ""),
+            s.get("lifeCycle", {}).get("state", "?"),
+            s.get("dataReplicationInfo", {}).get("dataReplicationState", "?"),
+            {k: s["tags"][STALL_TAG_PREFIX + k] for k in STALL_TAGS
+             if STALL_TAG_PREFIX + k in s.get("tags", {})},
+        )
+        for s in state.get("mgn", {}).get("sourceServers", [])
+    }
+
+
+def mgn_intro(config):
+    """What the MGN step is about: the servers MGN_SERVERS names and what it asks for them."""
+    servers = config["environment"]["MGN_SERVERS"]
+    compact = lambda v: json.dumps(v, separators=(", ", ": "))
+    print("\n== MGN step: mgn-replication keeps the servers of a migration wave replicating, "
+          "configured and tested. MGN_SERVERS:")
+    print(f"   defaults   {compact(servers.get('defaults', {}))}")
+    for i, entry in enumerate(servers["servers"]):
+        print(f"   servers[{i}] {compact(entry)}")
+    print("   (the first entry naming a server is its policy; the cool-down and the test's time "
+          "to live are seconds so that the demo can wait them out)\n")
+
+
+def mgn_details(report, seen):
+    """What an mgn-replication run did, server by server: the server's lifecycle/replication
+    state when the run read it (`seen`, from the emulator just before), then each outcome and
+    skip the report gives it."""
+    states = {sid: f"{life}/{replication}" for sid, (_, life, replication, _) in seen.items()}
+    said = {}
+    for o in report.get("outcomes", []):
+        said.setdefault(o["target"], []).append(
+            f"{o['action']} {o['result']}: {o.get('detail') or o.get('state') or ''}")
+    for s in report.get("skips", []):
+        # A skip's reason starts with the state the state column shows.
+        reason = s["reason"].removeprefix(f"{states.get(s['target'])}: ")
+        said.setdefault(s["target"], []).append(f"skipped: {reason}")
+    rows = []
+    for sid in [*seen, *(t for t in said if t not in seen)]:
+        name = f"{seen[sid][0]} ({sid})" if sid in seen else sid
+        for n, line in enumerate(said.get(sid, [])):
+            rows.append((name if n == 0 else "", states.get(sid, "") if n == 0 else "", line))
+    widths = [max((len(r[i]) for r in rows), default=0) for i in range(2)]
+    for who, state, line in rows:
+        print(f"      {who:<{widths[0]}}  {state:<{widths[1]}}  {line}")
+
+
+def mgn_table(state):
+    """The MGN source servers at the end of the MGN step."""
+    print(f"\nMGN source servers (stall tags: {STALL_TAG_PREFIX}*):")
+    rows = [
+        (sid, host, life, replication,
+         ", ".join(f"{k}={v}" for k, v in tags.items()) or "(none)")
+        for sid, (host, life, replication, tags) in mgn_servers(state).items()
+    ]
+    table(rows or [("(none)", "", "", "", "")],
+          ["source server", "hostname", "lifecycle", "replication", "stall tags"])
+
+
+def mgn_done(reports):
+    """How many servers the MGN step's runs started, resumed, configured, recorded as stalled,
+    retried, launched for test and cleaned up."""
+    outcomes = [o for r in reports for o in r.get("outcomes", [])]
+    done = lambda action: sum(o["action"] == action and o["result"] == "done" for o in outcomes)
+    return {
+        "started": done("StartReplication"),
+        "resumed": done("ResumeReplication"),
+        "configured": done("UpdateReplicationConfiguration"),
+        "stall recorded": done("TagResource"),
+        "retried": done("RetryDataReplication"),
+        "test-launched": done("StartTest"),
+        "cleaned up": done("TerminateTargetInstances"),
+    }
+
+
+def mgn_step_end(steps):
+    """The index of the step that ends the MGN step: its last mgn-replication run and the clock
+    moves and waits right after it; None when the demo runs no mgn-replication."""
+    runs = [i for i, s in enumerate(steps) if s.get("function") == MGN]
+    if not runs:
+        return None
+    end = runs[-1]
+    while end + 1 < len(steps) and ("advance" in steps[end + 1] or "wait" in steps[end + 1]):
+        end += 1
+    return end
+
+
 def single_account_tables(before, after_state):
     """What the single-account steps changed; returns (DRS servers, SMS jobs, copy jobs)."""
     after = drs_states(after_state)
@@ -402,37 +505,55 @@ def main():
         recovery_reports = []
         print(f"demo: emulator on {EMULATOR} ({len(before)} DRS source servers), "
               f"cargo lambda watch on :{WATCH_PORT}\n")
+        mgn_reports = []
         steps = CONFIG["invocations"]
         fleet_steps = [s["fleet"] for s in steps if "fleet" in s]
-        for step in (s for s in steps if "fleet" not in s):
+        single = [s for s in steps if "fleet" not in s]
+        mgn_end = mgn_step_end(single)
+        for i, step in enumerate(single):
             if "wait" in step:
                 # The functions read the machine's clock, which the emulator's does not move.
                 print(f"(waiting {step['wait']['seconds']} s of real time: "
                       f"{step['wait'].get('why', 'time passes')})")
                 time.sleep(step["wait"]["seconds"])
-                continue
-            if "advance" in step:
+            elif "advance" in step:
                 moved = advance(step["advance"])
                 print(f"(emulator clock +{moved}, {step['advance']['steps']} steps: "
                       f"{step['advance'].get('why', 'jobs move on')})")
-                continue
-            report = invoke(step["function"], step["event"])
-            failures += report is None
-            if step["function"] == "drs-recovery" and report is not None:
-                recovery_details(report, hosts)
-                recovery_reports.append(report)
+            elif step["function"] == MGN:
+                if not mgn_reports:
+                    mgn_intro(CONFIG)
+                seen = mgn_servers(emulator_state())
+                report = invoke(step["function"], step["event"])
+                failures += report is None
+                if report is not None:
+                    mgn_details(report, seen)
+                    mgn_reports.append(report)
+            else:
+                report = invoke(step["function"], step["event"])
+                failures += report is None
+                if step["function"] == "drs-recovery" and report is not None:
+                    recovery_details(report, hosts)
+                    recovery_reports.append(report)
+            if i == mgn_end:
+                mgn_table(emulator_state())
+                print("MGN step, servers: " + ", ".join(
+                    f"{what} {n}" for what, n in mgn_done(mgn_reports).items()) + "\n")
 
         after = emulator_state()
         changed, jobs, copies = single_account_tables(before, after)
         drill = recovery_tables(after, hosts, recovery_reports)
+        migration = mgn_done(mgn_reports)
         messages = sns_messages()
         print(f"\nSNS reports published: {len(messages)}")
         for m in messages:
             print(f"    {m.get('subject', '')}")
-        if failures or not changed or not jobs or not copies or not all(drill.values()):
+        if (failures or not changed or not jobs or not copies or not all(drill.values())
+                or not all(migration.values())):
             sys.exit(f"demo: {failures} invocations returned no report; changed: "
                      f"{len(changed)} DRS servers, {len(jobs)} SMS jobs, {len(copies)} copy jobs; "
-                     "drill: " + ", ".join(f"{n} {what}" for what, n in drill.items()))
+                     "drill: " + ", ".join(f"{n} {what}" for what, n in drill.items())
+                     + "; MGN: " + ", ".join(f"{n} {what}" for what, n in migration.items()))
 
         # The fleet steps come last: each replaces the emulator's state with its fixture.
         for step in fleet_steps:
