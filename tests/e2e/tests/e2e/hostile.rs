@@ -1,7 +1,8 @@
 //! Hostile and malformed input, through every function's real binary: each payload of a corpus
 //! (built below from the sample events and by hand) ends in a typed error or a clean skip, never
 //! a panic, and no call that changes anything reaches the emulator. mgn-replication runs with
-//! [`mgn::SERVERS`], which names every demo MGN server.
+//! [`mgn::SERVERS`], which names every demo MGN server, and the MGN events topic is a trigger
+//! topic.
 
 use crate::MUTATING;
 use dr_core::report::RunReport;
@@ -138,6 +139,10 @@ fn corpus() -> Vec<Hostile> {
             json!({"version": "0", "id": "1", "source": "aws.mgn", "detail-type": "MGN Source Server Start Requested", "account": account, "region": "us-east-1", "time": "2026-11-20T10:00:00Z", "resources": ["arn:aws:mgn:us-east-1:123456789012:source-server/s-580e03ba785ad25b7"], "detail": {"state": "STOPPED"}}),
         ),
         value(
+            "an MGN event of this account naming a server of a foreign account",
+            json!({"version": "0", "id": "1", "source": "aws.mgn", "detail-type": "MGN Source Server Lifecycle State Change", "account": account, "region": "us-east-1", "time": "2026-11-20T10:00:00Z", "resources": ["arn:aws:mgn:us-east-1:999999999999:source-server/s-580e03ba785ad25b7"], "detail": {"state": "READY_FOR_TEST"}}),
+        ),
+        value(
             "an SNS record whose message is not a string",
             json!({"Records": [{"EventSource": "aws:sns", "Sns": {"TopicArn": alarm_topic, "MessageId": "m", "Message": {"AlarmName": "prod-web-replication"}}}]}),
         ),
@@ -220,17 +225,13 @@ fn verdict(answer: Invocation) -> Result<Verdict, String> {
 async fn every_function_rejects_or_skips_the_whole_corpus_without_side_effects() {
     let corpus = corpus();
     assert!(corpus.len() >= 50, "only {} hostile inputs", corpus.len());
-    let mut functions = FUNCTIONS.to_vec();
-    if !functions.contains(&mgn::FUNCTION) {
-        functions.push(mgn::FUNCTION);
-    }
     let env = mgn::env(mgn::SERVERS, &[]);
-    let mut fleet = Fleet::start(Fixture::demo(), &functions, &mgn::borrowed(&env), "hostile")
+    let mut fleet = Fleet::start(Fixture::demo(), &FUNCTIONS, &mgn::borrowed(&env), "hostile")
         .await
         .expect("the functions started");
     let mut problems = Vec::new();
     let (mut typed_errors, mut clean_skips) = (0, 0);
-    for name in functions.iter().copied() {
+    for name in FUNCTIONS {
         for input in &corpus {
             let before = mutating_calls(&fleet.emulator);
             let answer = fleet
@@ -260,6 +261,6 @@ async fn every_function_rejects_or_skips_the_whole_corpus_without_side_effects()
         "{} inputs x {} functions: {typed_errors} typed errors, {clean_skips} clean skips, 0 \
          changes",
         corpus.len(),
-        functions.len()
+        FUNCTIONS.len()
     );
 }
