@@ -52,7 +52,12 @@ pub const SERVERS: &str = r#"{"defaults": {"onStall": {"coolDown": "1h", "maxCon
 /// topics, and `env` on top.
 pub fn env<'a>(servers: &'a str, env: &[(&'a str, &'a str)]) -> Vec<(String, String)> {
     let config = demo::config();
-    let topics = format!("{},{EVENTS_TOPIC}", config.var("TRIGGER_TOPIC_ARNS"));
+    let configured = config.var("TRIGGER_TOPIC_ARNS");
+    let topics = if configured.split(',').any(|t| t == EVENTS_TOPIC) {
+        configured.to_owned()
+    } else {
+        format!("{configured},{EVENTS_TOPIC}")
+    };
     let mut all: Vec<(String, String)> = config
         .env_with(&[("MGN_SERVERS", servers)])
         .into_iter()
