@@ -1129,3 +1129,92 @@ async fn a_test_ended_as_ready_for_test_reverts_the_server_and_is_not_launched_a
     }
     assert_eq!(run.emulator.calls("mgn:StartTest"), 1);
 }
+
+#[tokio::test]
+async fn a_failed_launch_result_of_the_functions_test_reports_its_server_failed() {
+    let run = deploy(
+        Fixture::demo(),
+        &test_launches("1h"),
+        &[],
+        "mgn-launch-result-failed",
+    )
+    .await;
+    run.emulator
+        .fail_next_mgn_launch(APP_2, None)
+        .expect("a demo server");
+    run.invoke_report(&schedule()).await;
+    run.emulator.advance(2);
+    let job_id = only_launch(&run.emulator)["jobID"].clone();
+    let mut result = event("launch-result-test-failed.json");
+    result["resources"] = json!([format!(
+        "arn:aws:mgn:us-east-1:123456789012:source-server/{APP_2}"
+    )]);
+    result["detail"]["job-id"] = job_id.clone();
+    let report = run.invoke_report(&result).await;
+    let failed = outcome(&report, APP_2, NOTIFY);
+    assert_eq!(failed.result, OutcomeResult::Failed, "{report:#?}");
+    assert!(
+        failed
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains(job_id.as_str().unwrap_or("?")),
+        "{failed:?}"
+    );
+    assert_eq!(report.outcomes.len(), 1, "only its server: {report:#?}");
+    assert_eq!(run.emulator.calls("mgn:StartTest"), 1);
+}
+
+#[tokio::test]
+async fn a_dry_run_past_a_tests_ttl_plans_its_cleanup_and_terminates_nothing() {
+    let run = deploy(
+        Fixture::demo(),
+        &test_launches("2s"),
+        &[],
+        "mgn-test-dry-cleanup",
+    )
+    .await;
+    run.invoke_report(&schedule()).await;
+    run.emulator.advance(2);
+    let app_2 = server(&run.emulator, APP_2);
+    let initiated = app_2["lifeCycle"]["lastTest"]["initiated"]["apiCallDateTime"]
+        .as_str()
+        .and_then(parse_time)
+        .expect("the test's launch time");
+    wait_until(initiated + 2).await;
+    let dry = run
+        .invoke_report(&json!({"targets": [APP_2], "dryRun": true}))
+        .await;
+    assert!(dry.dry_run);
+    let instance = app_2["launchedInstance"]["ec2InstanceID"]
+        .as_str()
+        .expect("a test instance");
+    assert_eq!(
+        targets(&dry, TERMINATE, OutcomeResult::Planned),
+        vec![APP_2],
+        "{dry:#?}"
+    );
+    assert_eq!(
+        outcome(&dry, APP_2, TERMINATE).detail.as_deref(),
+        Some(
+            format!(
+                "marked READY_FOR_CUTOVER, then test instance {instance} terminated after its \
+                 time to live"
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(run.emulator.calls("mgn:ChangeServerLifeCycleState"), 0);
+    assert_eq!(run.emulator.calls("mgn:TerminateTargetInstances"), 0);
+    assert_eq!(lifecycle(&server(&run.emulator, APP_2)), "TESTING");
+}
+
+#[tokio::test]
+async fn a_direct_invoke_reconciles_its_configured_targets_and_skips_the_others() {
+    let run = deploy(Fixture::demo(), &one(WEB_1, json!({})), &[], "mgn-direct").await;
+    let report = run.invoke_report(&json!({"targets": [WEB_1, DB_1]})).await;
+    assert_eq!(done(&report, START), vec![WEB_1], "{report:#?}");
+    assert_eq!(skip_reason(&report, DB_1), "not named by MGN_SERVERS");
+    assert_eq!(mutating_calls(&run.emulator), 1);
+    assert!(stall_tags(&server(&run.emulator, DB_1)).is_empty());
+}
