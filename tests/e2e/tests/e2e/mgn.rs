@@ -1218,3 +1218,36 @@ async fn a_direct_invoke_reconciles_its_configured_targets_and_skips_the_others(
     assert_eq!(mutating_calls(&run.emulator), 1);
     assert!(stall_tags(&server(&run.emulator, DB_1)).is_empty());
 }
+
+#[tokio::test]
+async fn a_test_launch_mgn_refuses_at_its_job_quota_is_reported_and_made_at_the_next_run() {
+    // MGN runs one job at a time here, and another user's test of app-1 holds it.
+    let mut fixture = Fixture::demo();
+    fixture.mgn.launch_quotas.concurrent_jobs = 1;
+    let run = deploy(fixture, &test_launches("4h"), &[], "mgn-test-quota").await;
+    let (status, answer) = call_as_someone_else(
+        &run.emulator,
+        "StartTest",
+        &json!({"sourceServerIDs": [APP_1]}),
+    )
+    .await
+    .expect("the emulator answered");
+    assert_eq!(status, 202, "{answer}");
+    let refused = run.invoke_report(&schedule()).await;
+    let failed = outcome(&refused, APP_2, START_TEST);
+    assert_eq!(failed.result, OutcomeResult::Failed, "{refused:#?}");
+    assert!(
+        failed
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("ConflictException"),
+        "{failed:?}"
+    );
+    assert_eq!(lifecycle(&server(&run.emulator, APP_2)), "READY_FOR_TEST");
+
+    run.emulator.advance(2);
+    let launched = run.invoke_report(&schedule()).await;
+    assert_eq!(done(&launched, START_TEST), vec![APP_2], "{launched:#?}");
+    assert_eq!(run.emulator.calls("mgn:StartTest"), 3);
+}
