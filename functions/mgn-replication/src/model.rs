@@ -673,7 +673,8 @@ pub struct Facts {
     /// The current replication settings of the servers whose settings are enforced, or why
     /// they could not be read.
     pub configurations: BTreeMap<SourceServerId, Result<ReplicationSettings, CallFailure>>,
-    /// The test jobs of the servers whose tests the function looks after, by id.
+    /// The test jobs of the servers whose tests the function looks after, and every job since
+    /// the oldest of their tests whose instance still stands, by id.
     pub jobs: BTreeMap<String, Job>,
     /// When observe read them, epoch seconds: the plan's now.
     pub now: i64,

@@ -63,14 +63,25 @@ pub async fn facts(
         .filter(|(s, p)| !p.replication.is_empty() && s.settings_apply())
         .map(|(s, _)| s.id.clone())
         .collect();
-    let mut job_ids: Vec<String> = concerned
+    let tested: Vec<&SourceServer> = concerned
         .iter()
         .filter(|(_, p)| p.test.enabled)
-        .flat_map(|(s, _)| [s.last_test.job_id.clone(), s.launched.job_id.clone()])
+        .map(|(s, _)| *s)
+        .collect();
+    let mut job_ids: Vec<String> = tested
+        .iter()
+        .flat_map(|s| [s.last_test.job_id.clone(), s.launched.job_id.clone()])
         .flatten()
         .collect();
     job_ids.sort_unstable();
     job_ids.dedup();
+    // A termination of a test instance is a job the server does not name; it started after the
+    // test launch, so the jobs since the oldest test whose instance still stands include it.
+    let since = tested
+        .iter()
+        .filter(|s| s.launched.instance_id.is_some() && s.launched.job_id == s.last_test.job_id)
+        .filter_map(|s| s.last_test.initiated_at)
+        .min();
 
     let configurations = run_bounded(enforced, config.settings.max_concurrency, |id| async move {
         let read = replication_settings(mgn, &id).await;
@@ -79,15 +90,26 @@ pub async fn facts(
     .await
     .into_iter()
     .collect();
+    let mut filters: Vec<DescribeJobsRequestFilters> = job_ids
+        .chunks(JOB_IDS_PER_CALL)
+        .map(|chunk| {
+            DescribeJobsRequestFilters::builder()
+                .set_job_ids(Some(chunk.to_vec()))
+                .build()
+        })
+        .collect();
+    if let Some(since) = since {
+        filters.push(
+            DescribeJobsRequestFilters::builder()
+                .from_date(dr_core::clock::fmt_time(since))
+                .build(),
+        );
+    }
     let mut jobs = BTreeMap::new();
-    for chunk in job_ids.chunks(JOB_IDS_PER_CALL) {
+    for filter in filters {
         let pages = mgn
             .describe_jobs()
-            .filters(
-                DescribeJobsRequestFilters::builder()
-                    .set_job_ids(Some(chunk.to_vec()))
-                    .build(),
-            )
+            .filters(filter)
             .max_results(PAGE_SIZE)
             .into_paginator()
             .send();

@@ -556,7 +556,19 @@ fn test(server: &SourceServer, policy: &ServerPolicy, facts: &Facts, out: &mut S
             if !cleanable {
                 return;
             }
-            if facts.now < until {
+            let ending = facts.jobs.values().find(|j| {
+                j.id != job.id
+                    && j.is_own()
+                    && j.status != JobStatus::Completed
+                    && j.server(&server.id).is_some()
+            });
+            if let Some(ending) = ending {
+                out.notes.push(format!(
+                    "test instance {instance_id} is being terminated in job {}, which is {}",
+                    ending.id,
+                    ending.status.as_str()
+                ));
+            } else if facts.now < until {
                 out.notes.push(format!(
                     "test instance {instance_id} of job {} runs until {}",
                     job.id,

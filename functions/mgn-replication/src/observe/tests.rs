@@ -283,3 +283,53 @@ async fn a_failed_listing_names_the_operation() {
         .unwrap_err();
     assert!(err.to_string().contains("DescribeSourceServers"), "{err}");
 }
+
+#[tokio::test]
+async fn the_jobs_since_a_standing_test_instance_are_read_to_find_its_termination() {
+    let list = mock!(Mgn::describe_source_servers).then_output(|| {
+        let mut s = sdk_server(
+            1,
+            LifeCycleState::ReadyForCutover,
+            DataReplicationState::Continuous,
+        );
+        s.life_cycle = Some(
+            SdkLifeCycle::builder()
+                .state(LifeCycleState::ReadyForCutover)
+                .last_test(
+                    LifeCycleLastTest::builder()
+                        .initiated(
+                            LifeCycleLastTestInitiated::builder()
+                                .api_call_date_time("2025-12-01T10:00:00Z")
+                                .job_id("mgnjob-1")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        );
+        s.launched_instance = Some(
+            SdkLaunched::builder()
+                .ec2_instance_id("i-0abc")
+                .job_id("mgnjob-1")
+                .build(),
+        );
+        page(vec![s], None)
+    });
+    let by_id = mock!(Mgn::describe_jobs)
+        .match_requests(|r| r.filters().is_some_and(|f| !f.job_ids().is_empty()))
+        .then_output(|| DescribeJobsOutput::builder().build());
+    let since = mock!(Mgn::describe_jobs)
+        .match_requests(|r| r.filters().and_then(|f| f.from_date()) == Some("2025-12-01T10:00:00Z"))
+        .then_output(|| DescribeJobsOutput::builder().build());
+    let mut p = policy();
+    p.test.enabled = true;
+    facts(
+        &mgn_client(&[&list, &by_id, &since]),
+        &config(p),
+        &everything(),
+        NOW,
+    )
+    .await
+    .unwrap();
+    assert_eq!((by_id.num_calls(), since.num_calls()), (1, 1));
+}

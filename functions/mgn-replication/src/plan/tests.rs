@@ -631,3 +631,33 @@ fn every_planned_action_describes_its_server_in_a_dry_run() {
         (sid(1).as_str(), "TagResource", OutcomeResult::Planned)
     );
 }
+
+#[test]
+fn a_test_instance_being_terminated_is_not_terminated_again() {
+    let mut s = testing(1, "mgnjob-1", NOW - 3 * HOUR);
+    s.lifecycle = LifeCycle::ReadyForCutover;
+    let mut f = facts(vec![s]);
+    f.jobs.insert(
+        "mgnjob-1".into(),
+        job(
+            "mgnjob-1",
+            &[1],
+            JobStatus::Completed,
+            LaunchStatus::Launched,
+            true,
+        ),
+    );
+    f.jobs.insert(
+        "mgnjob-2".into(),
+        job(
+            "mgnjob-2",
+            &[1],
+            JobStatus::Started,
+            LaunchStatus::InProgress,
+            true,
+        ),
+    );
+    let plan = run(&config(testing_policy()), &schedule(), f);
+    assert!(plan.actions.is_empty(), "{:?}", plan.actions);
+    assert!(reason(&plan, 1).contains("is being terminated in job mgnjob-2, which is STARTED"));
+}
