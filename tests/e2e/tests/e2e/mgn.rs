@@ -1251,3 +1251,41 @@ async fn a_test_launch_mgn_refuses_at_its_job_quota_is_reported_and_made_at_the_
     assert_eq!(done(&launched, START_TEST), vec![APP_2], "{launched:#?}");
     assert_eq!(run.emulator.calls("mgn:StartTest"), 3);
 }
+
+/// "Max concurrent Jobs per Source Server: 1" (AWS General Reference, "AWS Application Migration
+/// Service endpoints and quotas"): while the termination runs, a second one would be refused.
+#[tokio::test]
+async fn a_test_cleanup_is_not_made_again_while_its_termination_job_runs() {
+    let run = deploy(
+        Fixture::demo(),
+        &test_launches("2s"),
+        &[],
+        "mgn-test-cleanup-once",
+    )
+    .await;
+    run.invoke_report(&schedule()).await;
+    run.emulator.advance(2);
+    let initiated = server(&run.emulator, APP_2)["lifeCycle"]["lastTest"]["initiated"]
+        ["apiCallDateTime"]
+        .as_str()
+        .and_then(parse_time)
+        .expect("the test's launch time");
+    wait_until(initiated + 2).await;
+    let cleanup = run.invoke_report(&schedule()).await;
+    assert_eq!(done(&cleanup, TERMINATE), vec![APP_2], "{cleanup:#?}");
+    let terminate = jobs(&run.emulator)
+        .into_iter()
+        .find(|j| j["type"] == "TERMINATE")
+        .expect("a terminate job");
+    let job_id = terminate["jobID"].as_str().expect("a job id");
+
+    // No emulator step: the terminate job is still PENDING.
+    let during = run.invoke_report(&schedule()).await;
+    assert_eq!(during.counts.failed, 0, "{during:#?}");
+    assert!(
+        skip_reason(&during, APP_2).contains(&format!("being terminated in job {job_id}")),
+        "{during:#?}"
+    );
+    assert_eq!(run.emulator.calls("mgn:TerminateTargetInstances"), 1);
+    assert_eq!(run.emulator.calls("mgn:ChangeServerLifeCycleState"), 1);
+}
