@@ -1289,3 +1289,25 @@ async fn a_test_cleanup_is_not_made_again_while_its_termination_job_runs() {
     assert_eq!(run.emulator.calls("mgn:TerminateTargetInstances"), 1);
     assert_eq!(run.emulator.calls("mgn:ChangeServerLifeCycleState"), 1);
 }
+
+/// The "the report gives each server's lifecycle state": every outcome about a server
+/// carries its states, `LIFECYCLE/REPLICATION` as the skips give them.
+#[tokio::test]
+async fn every_outcome_of_a_schedule_gives_its_servers_lifecycle_and_replication_state() {
+    let run = deploy(Fixture::demo(), mgn::SERVERS, &[], "mgn-outcome-states").await;
+    let report = run.invoke_report(&schedule()).await;
+    let is_states = |s: &str| {
+        s.split_once('/').is_some_and(|(life, replication)| {
+            [life, replication]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'))
+        })
+    };
+    let wrong: Vec<String> = report
+        .outcomes
+        .iter()
+        .filter(|o| !o.state.as_deref().is_some_and(is_states))
+        .map(|o| format!("{} {}: {:?}", o.target, o.action, o.state))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
