@@ -1311,3 +1311,37 @@ async fn every_outcome_of_a_schedule_gives_its_servers_lifecycle_and_replication
         .collect();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// "Each resource can have a maximum of 50 tags" (MGN API reference, TagResource): the stall
+/// record's tags share them with the user's.
+#[tokio::test]
+async fn a_stall_on_a_server_without_room_for_its_record_is_reported_failed_and_not_retried() {
+    let mut fixture = Fixture::demo();
+    let db_1 = fixture
+        .mgn
+        .source_servers
+        .iter_mut()
+        .find(|s| s.source_server_id == DB_1)
+        .expect("a demo server");
+    for i in db_1.tags.len()..49 {
+        db_1.tags
+            .insert(format!("cost-centre-{i}"), "dr".to_owned());
+    }
+    let run = deploy(fixture, &on_stall(DB_1, "1s", 3), &[], "mgn-stall-no-room").await;
+    for _ in 0..2 {
+        let report = run.invoke_report(&schedule()).await;
+        let failed = outcome(&report, DB_1, TAG_RESOURCE);
+        assert_eq!(failed.result, OutcomeResult::Failed, "{report:#?}");
+        assert!(
+            failed
+                .detail
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("ValidationException"),
+            "{failed:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+    }
+    assert_eq!(run.emulator.calls("mgn:RetryDataReplication"), 0);
+    assert!(stall_tags(&server(&run.emulator, DB_1)).is_empty());
+}
