@@ -12,7 +12,8 @@
 //!   servers (adjustable: `MGN_MAX_ACTIVE_SERVERS`), 20 concurrent jobs, 200 servers in all
 //!   active jobs, one job per server. Starts and test launches beyond them are deferred to a
 //!   later run, saying so. The jobs counted are those observe read: the test jobs of the
-//!   servers the function looks after; a job of another server that holds the quota makes
+//!   servers the function looks after, and every job since the oldest test instance still
+//!   standing (which holds its termination); a job of another server that holds the quota makes
 //!   MGN refuse the call, which is reported and retried at the next run.
 //! - `TerminateTargetInstances` "will not work for any Source Server with a lifecycle.state of
 //!   TESTING" [MGN API reference], so a server still TESTING is first moved to the
