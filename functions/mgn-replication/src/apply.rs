@@ -6,13 +6,14 @@
 //! when), resumed, tested (its lifecycle is no longer READY_FOR_TEST) or cleaned up is not
 //! planned again.
 
-use crate::model::{describe_changes, Setting};
 use crate::model::{
     Action, AfterTest, SettingChange, SettingValue, StallRecord, TestCleanup, CHANGE_LIFECYCLE,
     RESUME_REPLICATION, RETRY_DATA_REPLICATION, STALL_TAGS, START_REPLICATION, START_TEST,
     TAG_FUNCTION, TAG_LAUNCHED_AT, TAG_RESOURCE, TERMINATE_TARGET_INSTANCES, UNTAG_RESOURCE,
     UPDATE_REPLICATION_CONFIGURATION,
 };
+use crate::model::{LifeCycle as ServerLifeCycle, ReplicationState, Setting, SourceServer};
+use crate::observe;
 use aws_sdk_mgn::types::{
     ChangeServerLifeCycleStateSourceServerLifecycle,
     ChangeServerLifeCycleStateSourceServerLifecycleState, DataReplicationInfo, LifeCycle,
@@ -20,7 +21,7 @@ use aws_sdk_mgn::types::{
     ReplicationConfigurationEbsEncryption,
 };
 use dr_core::clock::fmt_time;
-use dr_core::error::CallFailure;
+use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::fanout::run_bounded;
 use dr_core::ids::SourceServerId;
 use dr_core::report::TargetOutcome;
@@ -33,12 +34,16 @@ pub async fn apply(
     concurrency: usize,
     now: i64,
 ) -> Vec<TargetOutcome> {
-    let mut launches: BTreeMap<usize, Vec<SourceServerId>> = BTreeMap::new();
+    let mut launches: BTreeMap<usize, Vec<(SourceServerId, String)>> = BTreeMap::new();
     let mut cleanups: BTreeMap<usize, Vec<TestCleanup>> = BTreeMap::new();
     let mut single = Vec::new();
     for action in actions {
         match action {
-            Action::StartTest { server, batch } => launches.entry(batch).or_default().push(server),
+            Action::StartTest {
+                server,
+                states,
+                batch,
+            } => launches.entry(batch).or_default().push((server, states)),
             Action::CleanUpTest { cleanup, batch } => {
                 cleanups.entry(batch).or_default().push(cleanup);
             }
@@ -72,7 +77,9 @@ async fn one(mgn: &aws_sdk_mgn::Client, action: Action, now: i64) -> Vec<TargetO
     let detail = action.describe();
     let id = action.server().as_str().to_owned();
     let outcome = match &action {
-        Action::Configure { server, changes } => configure(mgn, server, changes).await,
+        Action::Configure {
+            server, changes, ..
+        } => configure(mgn, server, changes).await,
         Action::Start { server, .. } => mgn
             .start_replication()
             .source_server_id(server.as_str())
@@ -104,25 +111,83 @@ async fn one(mgn: &aws_sdk_mgn::Client, action: Action, now: i64) -> Vec<TargetO
             .await
             .map(|_| None)
             .map_err(|e| (UNTAG_RESOURCE, CallFailure::from_sdk(&e))),
-        Action::Resume { server } => mgn
+        Action::Resume { server, .. } => mgn
             .resume_replication()
             .source_server_id(server.as_str())
             .send()
             .await
             .map(|out| states(out.life_cycle(), out.data_replication_info()))
             .map_err(|e| (RESUME_REPLICATION, CallFailure::from_sdk(&e))),
-        Action::StartTest { server, .. } => {
-            return start_test(mgn, vec![server.clone()], now).await
+        Action::StartTest { server, states, .. } => {
+            return start_test(mgn, vec![(server.clone(), states.clone())], now).await
         }
         Action::CleanUpTest { cleanup, .. } => {
             return clean_up(mgn, vec![cleanup.clone()], now).await
         }
     };
+    let read = action.states().to_owned();
     vec![match outcome {
-        Ok(state) => TargetOutcome::done(&id, action.operation(), state).with_detail(detail),
-        Err((operation, failure)) => TargetOutcome::failed(&id, operation, &failure)
-            .with_detail(format!("{failure}; {detail}")),
+        Ok(state) => {
+            TargetOutcome::done(&id, action.operation(), state.or(Some(read))).with_detail(detail)
+        }
+        Err((operation, failure)) if failure.class == ErrorClass::Conflict => {
+            after_conflict(mgn, &action, operation, &failure).await
+        }
+        Err((operation, failure)) => {
+            let mut failed = TargetOutcome::failed(&id, operation, &failure)
+                .with_detail(format!("{failure}; {detail}"));
+            failed.state = Some(read);
+            failed
+        }
     }]
+}
+
+/// What a `ConflictException` meant, from the server read right after it.
+///
+/// MGN takes no client token, so a call whose answer was lost and that the SDK sent again meets
+/// the state its first attempt made: a start that finds the server no longer STOPPED, or a
+/// resume that finds it no longer PAUSED, was done (by this run or by someone else) and is
+/// unchanged. Any other refusal is a failure with MGN's message, retryable when the read that
+/// would have told was.
+async fn after_conflict(
+    mgn: &aws_sdk_mgn::Client,
+    action: &Action,
+    operation: &'static str,
+    conflict: &CallFailure,
+) -> TargetOutcome {
+    let id = action.server();
+    let failed = |state: &str| {
+        let mut outcome = TargetOutcome::failed(id.as_str(), operation, conflict)
+            .with_detail(format!("{conflict}; {}", action.describe()));
+        outcome.state = Some(state.to_owned());
+        outcome
+    };
+    let left = |server: &SourceServer| match action {
+        Action::Start { .. } => server.replication != ReplicationState::Stopped,
+        Action::Resume { .. } => server.replication != ReplicationState::Paused,
+        _ => false,
+    };
+    match observe::one_source_server(mgn, id).await {
+        Ok(Some(server)) if left(&server) => {
+            let mut outcome = TargetOutcome::unchanged(
+                id.as_str(),
+                action.operation(),
+                format!("already {} ({conflict})", server.replication.as_str()),
+            );
+            outcome.state = Some(server.states());
+            outcome
+        }
+        Ok(Some(server)) => failed(&server.states()),
+        Ok(None) => failed(action.states())
+            .with_detail(format!("{conflict}; MGN no longer lists the server")),
+        Err(read) => {
+            let mut outcome = failed(action.states()).with_detail(format!(
+                "{conflict}; its state could not be read to tell why ({read})"
+            ));
+            outcome.retryable = read.is_retryable();
+            outcome
+        }
+    }
 }
 
 /// Writes a stall record.
@@ -184,7 +249,7 @@ async fn configure(
                 return Err((
                     UPDATE_REPLICATION_CONFIGURATION,
                     CallFailure {
-                        class: dr_core::error::ErrorClass::Fatal,
+                        class: ErrorClass::Fatal,
                         code: "InvalidSetting".to_owned(),
                         message: format!("{} cannot be set to {value}", setting.name()),
                     },
@@ -194,7 +259,7 @@ async fn configure(
     }
     call.send()
         .await
-        .map(|_| Some(describe_changes(changes)))
+        .map(|_| None)
         .map_err(|e| (UPDATE_REPLICATION_CONFIGURATION, CallFailure::from_sdk(&e)))
 }
 
@@ -209,34 +274,67 @@ fn job_tags(now: i64) -> [(String, String); 2] {
 /// One `StartTest` for a batch of servers.
 async fn start_test(
     mgn: &aws_sdk_mgn::Client,
-    servers: Vec<SourceServerId>,
+    servers: Vec<(SourceServerId, String)>,
     now: i64,
 ) -> Vec<TargetOutcome> {
     let mut call = mgn
         .start_test()
-        .set_source_server_ids(Some(servers.iter().map(ToString::to_string).collect()));
+        .set_source_server_ids(Some(servers.iter().map(|(s, _)| s.to_string()).collect()));
     for (key, value) in job_tags(now) {
         call = call.tags(key, value);
     }
     match call.send().await {
         Ok(out) => {
             let job = out.job().map_or("(no job id)", |j| j.job_id());
+            // StartTest "changes the SourceServer.lifeCycle.state property to TESTING".
             servers
                 .iter()
-                .map(|s| {
-                    TargetOutcome::done(s.as_str(), START_TEST, Some("TESTING".to_owned()))
+                .map(|(s, states)| {
+                    TargetOutcome::done(s.as_str(), START_TEST, Some(now_testing(states)))
                         .with_detail(format!("test launch in job {job}"))
                 })
                 .collect()
         }
         Err(e) => {
             let failure = CallFailure::from_sdk(&e);
-            servers
-                .iter()
-                .map(|s| TargetOutcome::failed(s.as_str(), START_TEST, &failure))
-                .collect()
+            let mut outcomes = Vec::with_capacity(servers.len());
+            for (s, states) in &servers {
+                // A launch whose answer was lost and was sent again meets its own job: the
+                // server is TESTING by now.
+                let now_testing = failure.class == ErrorClass::Conflict
+                    && matches!(
+                        observe::one_source_server(mgn, s).await,
+                        Ok(Some(ref server)) if server.lifecycle == ServerLifeCycle::Testing
+                    );
+                let outcome = if now_testing {
+                    let mut unchanged = TargetOutcome::unchanged(
+                        s.as_str(),
+                        START_TEST,
+                        format!("already TESTING ({failure})"),
+                    );
+                    unchanged.state = Some(self::now_testing(states));
+                    unchanged
+                } else {
+                    let mut failed = TargetOutcome::failed(s.as_str(), START_TEST, &failure);
+                    failed.state = Some(states.clone());
+                    failed
+                };
+                outcomes.push(outcome);
+            }
+            outcomes
         }
     }
+}
+
+/// `states` with the lifecycle part replaced by `lifecycle`, e.g. `TESTING/CONTINUOUS`.
+fn with_lifecycle(states: &str, lifecycle: &str) -> String {
+    let replication = states.split_once('/').map_or(states, |(_, r)| r);
+    format!("{lifecycle}/{replication}")
+}
+
+/// The states of a server a test launch has just started for.
+fn now_testing(states: &str) -> String {
+    with_lifecycle(states, "TESTING")
 }
 
 /// Moves each server still TESTING to its `then` state, then terminates the test instances of
@@ -253,14 +351,17 @@ async fn clean_up(
             None => ready.push(cleanup),
             Some(then) => match change_lifecycle(mgn, &cleanup.server, then).await {
                 Ok(()) => ready.push(cleanup),
-                Err(failure) => outcomes.push(
-                    TargetOutcome::failed(cleanup.server.as_str(), CHANGE_LIFECYCLE, &failure)
-                        .with_detail(format!(
-                            "{failure}; test instance {} kept: MGN terminates no instance of a \
-                             TESTING server",
-                            cleanup.instance_id
-                        )),
-                ),
+                Err(failure) => {
+                    let mut failed =
+                        TargetOutcome::failed(cleanup.server.as_str(), CHANGE_LIFECYCLE, &failure)
+                            .with_detail(format!(
+                                "{failure}; test instance {} kept: MGN terminates no instance of \
+                                 a TESTING server",
+                                cleanup.instance_id
+                            ));
+                    failed.state = Some(cleanup.states.clone());
+                    outcomes.push(failed);
+                }
             },
         }
     }
@@ -281,7 +382,11 @@ async fn clean_up(
                     .then
                     .map(|t| format!("marked {}; ", t.as_str()))
                     .unwrap_or_default();
-                TargetOutcome::done(c.server.as_str(), TERMINATE_TARGET_INSTANCES, None)
+                let states = c.then.map_or_else(
+                    || c.states.clone(),
+                    |t| with_lifecycle(&c.states, t.as_str()),
+                );
+                TargetOutcome::done(c.server.as_str(), TERMINATE_TARGET_INSTANCES, Some(states))
                     .with_detail(format!(
                         "{moved}test instance {} terminated in job {job}",
                         c.instance_id
@@ -291,7 +396,10 @@ async fn clean_up(
         Err(e) => {
             let failure = CallFailure::from_sdk(&e);
             outcomes.extend(ready.iter().map(|c| {
-                TargetOutcome::failed(c.server.as_str(), TERMINATE_TARGET_INSTANCES, &failure)
+                let mut failed =
+                    TargetOutcome::failed(c.server.as_str(), TERMINATE_TARGET_INSTANCES, &failure);
+                failed.state = Some(c.states.clone());
+                failed
             }));
         }
     }
@@ -309,7 +417,7 @@ async fn change_lifecycle(
         .state(state)
         .build()
         .map_err(|e| CallFailure {
-            class: dr_core::error::ErrorClass::Fatal,
+            class: ErrorClass::Fatal,
             code: "InvalidRequest".to_owned(),
             message: e.to_string(),
         })?;

@@ -507,6 +507,8 @@ impl AfterTest {
 pub struct TestCleanup {
     /// The server.
     pub server: SourceServerId,
+    /// Its states when the run read it.
+    pub states: String,
     /// The lifecycle state to move it to first, when it is still TESTING (MGN's
     /// `TerminateTargetInstances` "will not work for any Source Server with a lifecycle.state of
     /// TESTING").
@@ -522,6 +524,8 @@ pub enum Action {
     Configure {
         /// The server.
         server: SourceServerId,
+        /// Its states when the run read it, e.g. `READY_FOR_TEST/STALLED`.
+        states: String,
         /// The changes, each sent as its member.
         changes: Vec<SettingChange>,
     },
@@ -529,6 +533,8 @@ pub enum Action {
     Start {
         /// The server.
         server: SourceServerId,
+        /// Its states when the run read it, e.g. `READY_FOR_TEST/STALLED`.
+        states: String,
         /// Why now.
         reason: String,
     },
@@ -536,6 +542,8 @@ pub enum Action {
     RecordStall {
         /// The server.
         server: SourceServerId,
+        /// Its states when the run read it, e.g. `READY_FOR_TEST/STALLED`.
+        states: String,
         /// Its ARN.
         arn: String,
         /// The record to write.
@@ -547,6 +555,8 @@ pub enum Action {
     Retry {
         /// The server.
         server: SourceServerId,
+        /// Its states when the run read it, e.g. `READY_FOR_TEST/STALLED`.
+        states: String,
         /// Its ARN.
         arn: String,
         /// The record to write before retrying.
@@ -558,6 +568,8 @@ pub enum Action {
     ClearStalls {
         /// The server.
         server: SourceServerId,
+        /// Its states when the run read it, e.g. `READY_FOR_TEST/STALLED`.
+        states: String,
         /// Its ARN.
         arn: String,
         /// What the report says.
@@ -567,12 +579,16 @@ pub enum Action {
     Resume {
         /// The server.
         server: SourceServerId,
+        /// Its states when the run read it, e.g. `READY_FOR_TEST/STALLED`.
+        states: String,
     },
     /// A server's part of a `StartTest` job: apply sends each batch's servers (at most 200)
     /// in one call.
     StartTest {
         /// The server.
         server: SourceServerId,
+        /// Its states when the run read it, e.g. `READY_FOR_TEST/STALLED`.
+        states: String,
         /// The job of this run it goes in, from 0.
         batch: usize,
     },
@@ -609,9 +625,23 @@ impl Action {
             | Self::RecordStall { server, .. }
             | Self::Retry { server, .. }
             | Self::ClearStalls { server, .. }
-            | Self::Resume { server }
+            | Self::Resume { server, .. }
             | Self::StartTest { server, .. } => server,
             Self::CleanUpTest { cleanup, .. } => &cleanup.server,
+        }
+    }
+
+    /// The server's states when the run read it.
+    pub fn states(&self) -> &str {
+        match self {
+            Self::Configure { states, .. }
+            | Self::Start { states, .. }
+            | Self::RecordStall { states, .. }
+            | Self::Retry { states, .. }
+            | Self::ClearStalls { states, .. }
+            | Self::Resume { states, .. }
+            | Self::StartTest { states, .. } => states,
+            Self::CleanUpTest { cleanup, .. } => &cleanup.states,
         }
     }
 
@@ -652,8 +682,10 @@ pub fn describe_changes(changes: &[SettingChange]) -> String {
 
 impl PlannedCall for Action {
     fn planned(&self) -> TargetOutcome {
-        TargetOutcome::planned(self.server().as_str(), self.operation())
-            .with_detail(self.describe())
+        let mut outcome = TargetOutcome::planned(self.server().as_str(), self.operation())
+            .with_detail(self.describe());
+        outcome.state = Some(self.states().to_owned());
+        outcome
     }
 }
 

@@ -129,6 +129,31 @@ pub async fn facts(
     })
 }
 
+/// Reads one server by id, as it is now; `None` when MGN no longer lists it.
+///
+/// Read-only, for apply to learn what a refused call met.
+pub async fn one_source_server(
+    mgn: &aws_sdk_mgn::Client,
+    id: &SourceServerId,
+) -> Result<Option<SourceServer>, CallFailure> {
+    let out = mgn
+        .describe_source_servers()
+        .filters(
+            DescribeSourceServersRequestFilters::builder()
+                .source_server_ids(id.as_str())
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| CallFailure::from_sdk(&e))?;
+    Ok(out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(source_server)
+        .find(|s| s.id == *id))
+}
+
 /// Reads one server's replication settings.
 async fn replication_settings(
     mgn: &aws_sdk_mgn::Client,

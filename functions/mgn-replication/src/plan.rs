@@ -265,6 +265,7 @@ fn plan_jobs(
         |s| &s.id,
         |s, batch| Action::StartTest {
             server: s.id.clone(),
+            states: s.states(),
             batch,
         },
         "READY_FOR_TEST: test launch",
@@ -294,6 +295,7 @@ fn configure(server: &SourceServer, policy: &ServerPolicy, facts: &Facts, out: &
             if !changes.is_empty() {
                 out.actions.push(Action::Configure {
                     server: server.id.clone(),
+                    states: server.states(),
                     changes,
                 });
             }
@@ -336,6 +338,7 @@ fn replication(server: &SourceServer, policy: &ServerPolicy, now: i64, out: &mut
             if let Some(arn) = &server.arn {
                 out.actions.push(Action::ClearStalls {
                     server: server.id.clone(),
+                    states: server.states(),
                     arn: arn.clone(),
                     reason,
                 });
@@ -343,6 +346,7 @@ fn replication(server: &SourceServer, policy: &ServerPolicy, now: i64, out: &mut
         }
         ReplicationState::Paused if policy.resume_paused => out.actions.push(Action::Resume {
             server: server.id.clone(),
+            states: server.states(),
         }),
         ReplicationState::Paused => out.notes.push(
             "PAUSED, and resumePaused is not set: resume it in the MGN console or set \
@@ -380,12 +384,14 @@ fn replication(server: &SourceServer, policy: &ServerPolicy, now: i64, out: &mut
             StartPolicy::At(at) => {
                 out.start = Some(Action::Start {
                     server: server.id.clone(),
+                    states: server.states(),
                     reason: format!("STOPPED: its start time {} has come", fmt_time(at)),
                 });
             }
             StartPolicy::Now => {
                 out.start = Some(Action::Start {
                     server: server.id.clone(),
+                    states: server.states(),
                     reason: "STOPPED: started".to_owned(),
                 });
             }
@@ -435,6 +441,7 @@ fn stalled(
         };
         out.actions.push(Action::RecordStall {
             server: server.id.clone(),
+            states: server.states(),
             arn,
             record: next,
             reason: format!(
@@ -481,6 +488,7 @@ fn stalled(
         };
         out.actions.push(Action::Retry {
             server: server.id.clone(),
+            states: server.states(),
             arn,
             record: next,
             reason: format!(
@@ -578,6 +586,7 @@ fn test(server: &SourceServer, policy: &ServerPolicy, facts: &Facts, out: &mut S
             } else {
                 out.test = Some(TestStep::CleanUp(TestCleanup {
                     server: server.id.clone(),
+                    states: server.states(),
                     then: (server.lifecycle == LifeCycle::Testing).then_some(policy.test.then),
                     instance_id,
                 }));

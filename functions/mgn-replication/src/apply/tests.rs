@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::model::{TAG_RETRIED_AT, TAG_STALLED_SINCE};
-use crate::testing::{arn, id, mgn_client, mgn_error, sid, NOW};
+use crate::testing::{arn, id, mgn_client, mgn_error, page, sdk_server, sid, NOW};
 use aws_sdk_mgn::operation::change_server_life_cycle_state::ChangeServerLifeCycleStateOutput;
 use aws_sdk_mgn::operation::retry_data_replication::RetryDataReplicationOutput;
 use aws_sdk_mgn::operation::start_test::StartTestOutput;
@@ -10,6 +10,7 @@ use aws_sdk_mgn::operation::tag_resource::TagResourceOutput;
 use aws_sdk_mgn::operation::terminate_target_instances::TerminateTargetInstancesOutput;
 use aws_sdk_mgn::operation::update_replication_configuration::UpdateReplicationConfigurationOutput;
 use aws_sdk_mgn::types::Job;
+use aws_sdk_mgn::types::{DataReplicationState, LifeCycleState};
 use aws_sdk_mgn::Client as Mgn;
 use aws_smithy_mocks::{mock, Rule};
 use dr_core::report::OutcomeResult;
@@ -25,6 +26,7 @@ async fn run(rules: &[&Rule], actions: Vec<Action>) -> Vec<TargetOutcome> {
 fn retry(n: u32) -> Action {
     Action::Retry {
         server: sid(n),
+        states: "READY_FOR_TEST/CONTINUOUS".into(),
         arn: arn(n),
         record: StallRecord {
             retries: 2,
@@ -82,6 +84,7 @@ async fn a_settings_change_sends_only_the_changed_members() {
         .then_output(|| UpdateReplicationConfigurationOutput::builder().build());
     let action = Action::Configure {
         server: sid(1),
+        states: "READY_FOR_TEST/CONTINUOUS".into(),
         changes: vec![
             SettingChange {
                 setting: Setting::EbsEncryption,
@@ -122,10 +125,12 @@ async fn test_launches_of_one_batch_go_in_one_tagged_job() {
         vec![
             Action::StartTest {
                 server: sid(1),
+                states: "READY_FOR_TEST/CONTINUOUS".into(),
                 batch: 0,
             },
             Action::StartTest {
                 server: sid(2),
+                states: "READY_FOR_TEST/CONTINUOUS".into(),
                 batch: 0,
             },
         ],
@@ -141,6 +146,7 @@ fn cleanup(n: u32, then: Option<AfterTest>) -> Action {
     Action::CleanUpTest {
         cleanup: TestCleanup {
             server: sid(n),
+            states: "READY_FOR_TEST/CONTINUOUS".into(),
             then,
             instance_id: format!("i-{n}"),
         },
@@ -196,23 +202,60 @@ async fn a_server_that_cannot_leave_testing_keeps_its_instance() {
     );
 }
 
-#[tokio::test]
-async fn a_conflicting_start_fails_with_mgn_message() {
+/// The outcome of a start that MGN refuses with a conflict, when a read then finds the server
+/// in `state`.
+async fn conflicting_start(state: DataReplicationState) -> TargetOutcome {
     let start =
         mock!(Mgn::start_replication).then_http_response(|| mgn_error(409, "ConflictException"));
-    let outcomes = run(
-        &[&start],
-        vec![Action::Start {
-            server: sid(1),
-            reason: "STOPPED: started".into(),
-        }],
-    )
-    .await;
-    assert_eq!(outcomes[0].result, OutcomeResult::Failed);
-    assert!(outcomes[0]
+    let read = mock!(Mgn::describe_source_servers)
+        .match_requests(|r| r.filters().map(|f| f.source_server_ids()) == Some([id(1)].as_slice()))
+        .then_output(move || {
+            page(
+                vec![sdk_server(1, LifeCycleState::NotReady, state.clone())],
+                None,
+            )
+        });
+    let action = Action::Start {
+        server: sid(1),
+        states: "NOT_READY/STOPPED".into(),
+        reason: "STOPPED: started".into(),
+    };
+    run(&[&start, &read], vec![action]).await.remove(0)
+}
+
+#[tokio::test]
+async fn a_conflicting_start_of_a_server_still_stopped_fails_with_mgn_message() {
+    let outcome = conflicting_start(DataReplicationState::Stopped).await;
+    assert_eq!(outcome.result, OutcomeResult::Failed);
+    assert!(outcome
         .detail
         .as_deref()
         .is_some_and(|d| d.starts_with("ConflictException")));
+    assert_eq!(outcome.state.as_deref(), Some("NOT_READY/STOPPED"));
+}
+
+#[tokio::test]
+async fn a_conflicting_start_of_a_server_replicating_by_now_is_unchanged() {
+    let outcome = conflicting_start(DataReplicationState::Initiating).await;
+    assert_eq!(outcome.result, OutcomeResult::Unchanged);
+    assert_eq!(outcome.state.as_deref(), Some("NOT_READY/INITIATING"));
+}
+
+#[tokio::test]
+async fn an_outcome_without_states_in_the_answer_gives_the_states_the_run_read() {
+    let update = mock!(Mgn::update_replication_configuration)
+        .then_output(|| UpdateReplicationConfigurationOutput::builder().build());
+    let action = Action::Configure {
+        server: sid(1),
+        states: "READY_FOR_TEST/CONTINUOUS".into(),
+        changes: vec![SettingChange {
+            setting: Setting::CreatePublicIp,
+            from: Some(SettingValue::Flag(true)),
+            to: SettingValue::Flag(false),
+        }],
+    };
+    let outcome = run(&[&update], vec![action]).await.remove(0);
+    assert_eq!(outcome.state.as_deref(), Some("READY_FOR_TEST/CONTINUOUS"));
 }
 
 #[tokio::test]
@@ -226,6 +269,7 @@ async fn clearing_the_record_removes_exactly_its_three_tags() {
         &[&untag],
         vec![Action::ClearStalls {
             server: sid(1),
+            states: "READY_FOR_TEST/CONTINUOUS".into(),
             arn: arn(1),
             reason: "flows".into(),
         }],
@@ -233,4 +277,27 @@ async fn clearing_the_record_removes_exactly_its_three_tags() {
     .await;
     assert_eq!(untag.num_calls(), 1);
     assert_eq!(outcomes[0].result, OutcomeResult::Done);
+}
+
+#[tokio::test]
+async fn a_test_launch_refused_because_it_already_runs_is_unchanged() {
+    let start = mock!(Mgn::start_test).then_http_response(|| mgn_error(409, "ConflictException"));
+    let read = mock!(Mgn::describe_source_servers).then_output(|| {
+        page(
+            vec![sdk_server(
+                1,
+                LifeCycleState::Testing,
+                DataReplicationState::Continuous,
+            )],
+            None,
+        )
+    });
+    let action = Action::StartTest {
+        server: sid(1),
+        states: "READY_FOR_TEST/CONTINUOUS".into(),
+        batch: 0,
+    };
+    let outcome = run(&[&start, &read], vec![action]).await.remove(0);
+    assert_eq!(outcome.result, OutcomeResult::Unchanged);
+    assert_eq!(outcome.state.as_deref(), Some("TESTING/CONTINUOUS"));
 }
