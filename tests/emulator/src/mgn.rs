@@ -1,6 +1,6 @@
 //! Application Migration Service (restJson1, signing name `mgn`): source servers whose data
 //! replication and lifecycle states move one step at a time, their replication configurations,
-//! the replication operations, the test launch and terminate jobs of [`jobs`], and tagging.
+//! the replication operations, the test launch and terminate jobs of the `jobs` module, and tagging.
 //!
 //! Shapes, errors and statuses follow the MGN model (mgn.service-2.json); each rule beyond the
 //! model names its source, and `tests/emulator/README.md` lists which answers are assumptions.
