@@ -75,14 +75,6 @@ pub async fn facts(
         .collect();
     job_ids.sort_unstable();
     job_ids.dedup();
-    // A termination of a test instance is a job the server does not name; it started after the
-    // test launch, so the jobs since the oldest test whose instance still stands include it.
-    let since = tested
-        .iter()
-        .filter(|s| s.launched.instance_id.is_some() && s.launched.job_id == s.last_test.job_id)
-        .filter_map(|s| s.last_test.initiated_at)
-        .min();
-
     let configurations = run_bounded(enforced, config.settings.max_concurrency, |id| async move {
         let read = replication_settings(mgn, &id).await;
         (id, read)
@@ -90,36 +82,33 @@ pub async fn facts(
     .await
     .into_iter()
     .collect();
-    let mut filters: Vec<DescribeJobsRequestFilters> = job_ids
-        .chunks(JOB_IDS_PER_CALL)
-        .map(|chunk| {
-            DescribeJobsRequestFilters::builder()
-                .set_job_ids(Some(chunk.to_vec()))
-                .build()
-        })
-        .collect();
-    if let Some(since) = since {
-        filters.push(
-            DescribeJobsRequestFilters::builder()
-                .from_date(dr_core::clock::fmt_time(since))
-                .build(),
-        );
-    }
     let mut jobs = BTreeMap::new();
-    for filter in filters {
-        let pages = mgn
-            .describe_jobs()
-            .filters(filter)
-            .max_results(PAGE_SIZE)
-            .into_paginator()
-            .send();
-        for job in every_page(DESCRIBE_JOBS, pages, |page| {
-            page.items.unwrap_or_default().into_iter().map(job)
+    for chunk in job_ids.chunks(JOB_IDS_PER_CALL) {
+        let by_id = DescribeJobsRequestFilters::builder()
+            .set_job_ids(Some(chunk.to_vec()))
+            .build();
+        read_jobs(mgn, by_id, &mut jobs).await?;
+    }
+    // A termination of a test instance is a job the server does not name; it started after the
+    // test launch, so the jobs since the oldest of this function's tests whose instance still
+    // stands include it.
+    let since = tested
+        .iter()
+        .filter(|s| s.launched.instance_id.is_some() && s.launched.job_id == s.last_test.job_id)
+        .filter(|s| {
+            s.last_test
+                .job_id
+                .as_ref()
+                .and_then(|id| jobs.get(id))
+                .is_some_and(Job::is_own)
         })
-        .await?
-        {
-            jobs.insert(job.id.clone(), job);
-        }
+        .filter_map(|s| s.last_test.initiated_at)
+        .min();
+    if let Some(since) = since {
+        let recent = DescribeJobsRequestFilters::builder()
+            .from_date(dr_core::clock::fmt_time(since))
+            .build();
+        read_jobs(mgn, recent, &mut jobs).await?;
     }
     Ok(Facts {
         servers,
@@ -127,6 +116,28 @@ pub async fn facts(
         jobs,
         now,
     })
+}
+
+/// Reads every page of the jobs `filter` selects into `jobs`, by id.
+async fn read_jobs(
+    mgn: &aws_sdk_mgn::Client,
+    filter: DescribeJobsRequestFilters,
+    jobs: &mut BTreeMap<String, Job>,
+) -> Result<(), ObserveError> {
+    let pages = mgn
+        .describe_jobs()
+        .filters(filter)
+        .max_results(PAGE_SIZE)
+        .into_paginator()
+        .send();
+    for job in every_page(DESCRIBE_JOBS, pages, |page| {
+        page.items.unwrap_or_default().into_iter().map(job)
+    })
+    .await?
+    {
+        jobs.insert(job.id.clone(), job);
+    }
+    Ok(())
 }
 
 /// Reads one server by id, as it is now; `None` when MGN no longer lists it.

@@ -12,7 +12,7 @@ use aws_sdk_mgn::types::{
     ReplicationConfigurationEbsEncryption,
 };
 use aws_sdk_mgn::Client as Mgn;
-use aws_smithy_mocks::mock;
+use aws_smithy_mocks::{mock, Rule};
 use dr_testkit::triggers::schedule;
 
 fn everything() -> Ask {
@@ -284,9 +284,9 @@ async fn a_failed_listing_names_the_operation() {
     assert!(err.to_string().contains("DescribeSourceServers"), "{err}");
 }
 
-#[tokio::test]
-async fn the_jobs_since_a_standing_test_instance_are_read_to_find_its_termination() {
-    let list = mock!(Mgn::describe_source_servers).then_output(|| {
+/// Server 1 READY_FOR_CUTOVER with the instance of its test `mgnjob-1`, launched at 10:00.
+fn tested_server() -> Rule {
+    mock!(Mgn::describe_source_servers).then_output(|| {
         let mut s = sdk_server(
             1,
             LifeCycleState::ReadyForCutover,
@@ -314,10 +314,25 @@ async fn the_jobs_since_a_standing_test_instance_are_read_to_find_its_terminatio
                 .build(),
         );
         page(vec![s], None)
-    });
+    })
+}
+
+/// How often the jobs since 10:00 are read when the test job `mgnjob-1` is `own` or not.
+async fn reads_since(own: bool) -> usize {
+    let list = tested_server();
     let by_id = mock!(Mgn::describe_jobs)
         .match_requests(|r| r.filters().is_some_and(|f| !f.job_ids().is_empty()))
-        .then_output(|| DescribeJobsOutput::builder().build());
+        .then_output(move || {
+            let mut job = aws_sdk_mgn::types::Job::builder()
+                .job_id("mgnjob-1")
+                .status(SdkJobStatus::Completed);
+            if own {
+                job = job.tags(crate::model::TAG_FUNCTION, crate::FUNCTION);
+            }
+            DescribeJobsOutput::builder()
+                .items(job.build().expect("a job id"))
+                .build()
+        });
     let since = mock!(Mgn::describe_jobs)
         .match_requests(|r| r.filters().and_then(|f| f.from_date()) == Some("2025-12-01T10:00:00Z"))
         .then_output(|| DescribeJobsOutput::builder().build());
@@ -331,5 +346,16 @@ async fn the_jobs_since_a_standing_test_instance_are_read_to_find_its_terminatio
     )
     .await
     .unwrap();
-    assert_eq!((by_id.num_calls(), since.num_calls()), (1, 1));
+    assert_eq!(by_id.num_calls(), 1);
+    since.num_calls()
+}
+
+#[tokio::test]
+async fn the_jobs_since_a_standing_test_instance_are_read_to_find_its_termination() {
+    assert_eq!(reads_since(true).await, 1);
+}
+
+#[tokio::test]
+async fn a_standing_test_instance_of_someone_else_needs_no_read_of_recent_jobs() {
+    assert_eq!(reads_since(false).await, 0);
 }

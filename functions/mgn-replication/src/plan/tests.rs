@@ -432,13 +432,16 @@ fn a_test_launch_waits_for_continuous_replication() {
 fn test_launches_fit_in_the_servers_mgn_allows_in_all_jobs() {
     let servers: Vec<SourceServer> = (1..=250).map(healthy).collect();
     let mut f = facts(servers);
-    add_job(&mut f, job(
+    add_job(
+        &mut f,
+        job(
             "mgnjob-busy",
             &[900, 901],
             JobStatus::Started,
             LaunchStatus::InProgress,
             false,
-        ));
+        ),
+    );
     let plan = run(&config(testing_policy()), &schedule(), f);
     let launched = plan
         .actions
@@ -454,13 +457,16 @@ fn a_test_instance_is_cleaned_up_after_its_time_to_live() {
     let cases = [(NOW - HOUR, false), (NOW - 3 * HOUR, true)];
     for (launched_at, cleaned) in cases {
         let mut f = facts(vec![testing(1, "mgnjob-1", launched_at)]);
-        add_job(&mut f, job(
+        add_job(
+            &mut f,
+            job(
                 "mgnjob-1",
                 &[1],
                 JobStatus::Completed,
                 LaunchStatus::Launched,
                 true,
-            ));
+            ),
+        );
         let plan = run(&config(testing_policy()), &schedule(), f);
         match (plan.actions.as_slice(), cleaned) {
             ([Action::CleanUpTest { cleanup, .. }], true) => {
@@ -478,13 +484,16 @@ fn a_server_already_moved_on_is_only_terminated() {
     let mut s = testing(1, "mgnjob-1", NOW - 3 * HOUR);
     s.lifecycle = LifeCycle::ReadyForCutover;
     let mut f = facts(vec![s]);
-    add_job(&mut f, job(
+    add_job(
+        &mut f,
+        job(
             "mgnjob-1",
             &[1],
             JobStatus::Completed,
             LaunchStatus::Launched,
             true,
-        ));
+        ),
+    );
     let plan = run(&config(testing_policy()), &schedule(), f);
     match plan.actions.as_slice() {
         [Action::CleanUpTest { cleanup, .. }] => assert_eq!(cleanup.then, None),
@@ -495,13 +504,16 @@ fn a_server_already_moved_on_is_only_terminated() {
 #[test]
 fn a_test_launched_by_someone_else_is_never_cleaned_up() {
     let mut f = facts(vec![testing(1, "mgnjob-1", NOW - 30 * HOUR)]);
-    add_job(&mut f, job(
+    add_job(
+        &mut f,
+        job(
             "mgnjob-1",
             &[1],
             JobStatus::Completed,
             LaunchStatus::Launched,
             false,
-        ));
+        ),
+    );
     let plan = run(&config(testing_policy()), &schedule(), f);
     assert!(plan.actions.is_empty(), "{:?}", plan.actions);
 }
@@ -512,13 +524,16 @@ fn a_terminated_test_instance_is_not_terminated_again() {
     s.lifecycle = LifeCycle::ReadyForCutover;
     s.launched = Default::default();
     let mut f = facts(vec![s]);
-    add_job(&mut f, job(
+    add_job(
+        &mut f,
+        job(
             "mgnjob-1",
             &[1],
             JobStatus::Completed,
             LaunchStatus::Launched,
             true,
-        ));
+        ),
+    );
     let plan = run(&config(testing_policy()), &schedule(), f);
     assert!(plan.actions.is_empty());
 }
@@ -526,13 +541,16 @@ fn a_terminated_test_instance_is_not_terminated_again() {
 #[test]
 fn a_failed_test_launch_is_reported_and_left_for_a_person() {
     let mut f = facts(vec![testing(1, "mgnjob-1", NOW - HOUR)]);
-    add_job(&mut f, job(
+    add_job(
+        &mut f,
+        job(
             "mgnjob-1",
             &[1],
             JobStatus::Completed,
             LaunchStatus::Failed,
             true,
-        ));
+        ),
+    );
     let plan = run(&config(testing_policy()), &schedule(), f);
     assert!(plan.actions.is_empty());
     let o = &plan.outcomes[0];
@@ -624,20 +642,26 @@ fn a_test_instance_being_terminated_is_not_terminated_again() {
     let mut s = testing(1, "mgnjob-1", NOW - 3 * HOUR);
     s.lifecycle = LifeCycle::ReadyForCutover;
     let mut f = facts(vec![s]);
-    add_job(&mut f, job(
+    add_job(
+        &mut f,
+        job(
             "mgnjob-1",
             &[1],
             JobStatus::Completed,
             LaunchStatus::Launched,
             true,
-        ));
-    add_job(&mut f, job(
+        ),
+    );
+    add_job(
+        &mut f,
+        job(
             "mgnjob-2",
             &[1],
             JobStatus::Started,
             LaunchStatus::InProgress,
             true,
-        ));
+        ),
+    );
     let plan = run(&config(testing_policy()), &schedule(), f);
     assert!(plan.actions.is_empty(), "{:?}", plan.actions);
     assert!(reason(&plan, 1).contains("is being terminated in job mgnjob-2, which is STARTED"));
