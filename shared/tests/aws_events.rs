@@ -234,7 +234,7 @@ fn aws_mgn_samples_name_their_server_and_change_without_the_asterisks() {
         ),
         (
             "mgn/source-server-lifecycle-state-change.json",
-            trigger::MgnChange::LifeCycle("READY_FOR_TEST".into()),
+            trigger::MgnChange::LifeCycle(trigger::MgnLifeCycleState::ReadyForTest),
         ),
         (
             "mgn/source-server-launch-result.json",

@@ -23,7 +23,8 @@ pub use custom::{DirectInvoke, LaunchMode, Schedule, TargetSelector, MAX_TARGETS
 pub use error::TriggerError;
 pub use service::{
     ApiCall, BackupJobChange, CopyJobChange, LaunchResult, LaunchResultState, MgnChange,
-    MgnLaunchState, MgnServerEvent, OtherEvent, ReplicationStalled, StalledState,
+    MgnLaunchState, MgnLifeCycleState, MgnServerEvent, OtherEvent, ReplicationStalled,
+    StalledState,
 };
 pub use vault::VaultNotification;
 

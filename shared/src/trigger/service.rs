@@ -95,8 +95,8 @@ pub enum MgnChange {
     /// "MGN Source Server Data Replication Stalled Change": `STALLED` or `NOT_STALLED`.
     Stalled(StalledState),
     /// "MGN Source Server Lifecycle State Change", emitted "when a source server reaches the
-    /// READY_FOR_TEST lifecycle state for the first time"; the state as reported.
-    LifeCycle(String),
+    /// READY_FOR_TEST lifecycle state for the first time".
+    LifeCycle(MgnLifeCycleState),
     /// "MGN Source Server Launch Result": a test or cutover launch completed.
     LaunchResult {
         /// `detail["job-id"]`.
@@ -112,11 +112,19 @@ impl MgnChange {
         match self {
             Self::Stalled(StalledState::Stalled) => "replication stalled".to_owned(),
             Self::Stalled(StalledState::NotStalled) => "replication no longer stalled".to_owned(),
-            Self::LifeCycle(state) => format!("lifecycle state {state}"),
+            Self::LifeCycle(state) => format!("lifecycle state {}", state.as_str()),
             Self::LaunchResult { job_id, state } => {
                 format!("launch result {} of job {job_id}", state.as_str())
             }
         }
+    }
+}
+
+crate::aws_enum! {
+    /// `detail.state` of an MGN lifecycle state change: the user guide documents only this one.
+    MgnLifeCycleState {
+        /// The server is ready for a test launch.
+        ReadyForTest = "READY_FOR_TEST",
     }
 }
 
@@ -238,8 +246,8 @@ pub(super) struct Envelope<'a> {
 ///
 /// DRS and MGN emit a server's events in the server's own account and Region (the samples'
 /// `account`, `region` and ARN agree), and functions act on the server of that id in the event's
-/// account and Region. So an ARN of another account or Region is refused: acting on it would
-/// touch another server that only shares the id.
+/// account and Region. So an ARN of another service, account or Region is refused: acting on it
+/// would touch another server that only shares the id.
 fn source_server_of(
     e: &Envelope<'_>,
     fallback: Option<&str>,
@@ -250,6 +258,18 @@ fn source_server_of(
             .filter(|arn| arn.resource().starts_with("source-server/"))
     });
     if let Some(arn) = &arn {
+        let service = e.source.strip_prefix("aws.").unwrap_or(e.source);
+        if arn.service() != service {
+            return Err(TriggerError::field(
+                "resources",
+                format!(
+                    "`{}` is a source server of {}, not of the event's source {}",
+                    arn.as_str(),
+                    arn.service(),
+                    e.source
+                ),
+            ));
+        }
         let elsewhere = |named: Option<&str>, event: Option<&str>| matches!((named, event), (Some(n), Some(v)) if n != v);
         if elsewhere(arn.account(), e.account) || elsewhere(arn.region(), e.region) {
             return Err(TriggerError::field(
@@ -393,7 +413,7 @@ pub(super) fn parse(e: &Envelope<'_>) -> Result<Event, TriggerError> {
                         })?,
                     state: MgnLaunchState::from(state),
                 },
-                _ => MgnChange::LifeCycle(state.to_owned()),
+                _ => MgnChange::LifeCycle(MgnLifeCycleState::from(state)),
             };
             Event::Mgn(MgnServerEvent {
                 event_id: e.id.unwrap_or_default().to_owned(),
