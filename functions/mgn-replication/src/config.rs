@@ -70,7 +70,10 @@ impl ServerRef {
 /// When a server whose replication is stopped is started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartPolicy {
-    /// At the first run that sees it stopped.
+    /// The default: a server that never replicated is started at once; one stopped after it
+    /// replicated was stopped by someone, and is left to them.
+    New,
+    /// At the first run that sees it stopped, even after it replicated.
     Now,
     /// At the first run at or after this time (epoch seconds).
     At(i64),
@@ -112,7 +115,7 @@ impl Default for TestPolicy {
         Self {
             enabled: false,
             ttl_secs: 4 * 3600,
-            then: AfterTest::ReadyForCutover,
+            then: AfterTest::ReadyForTest,
         }
     }
 }
@@ -273,7 +276,8 @@ fn merge(path: &str, entry: RawEntry, defaults: &RawEntry) -> Result<ServerSpec,
         .as_deref()
         .or(defaults.start_replication.as_deref())
     {
-        None | Some("now") => StartPolicy::Now,
+        None => StartPolicy::New,
+        Some("now") => StartPolicy::Now,
         Some("manual") => StartPolicy::Manual,
         Some(text) => StartPolicy::At(dr_core::clock::parse_time(text).ok_or_else(|| {
             err(
@@ -282,9 +286,14 @@ fn merge(path: &str, entry: RawEntry, defaults: &RawEntry) -> Result<ServerSpec,
             )
         })?),
     };
-    // An entry's replication settings add to the defaults', member by member.
+    // An entry's replication settings add to the defaults', member by member; an entry that
+    // chooses its encryption also chooses its key.
     let mut replication = defaults.replication.clone().unwrap_or_default();
-    replication.extend(entry.replication.unwrap_or_default());
+    let own = entry.replication.unwrap_or_default();
+    if own.contains_key(Setting::EbsEncryption.name()) {
+        replication.remove(Setting::EbsEncryptionKeyArn.name());
+    }
+    replication.extend(own);
     let replication = settings(&replication).map_err(|why| err("replication", why))?;
 
     let stall = entry.on_stall.unwrap_or_default();
@@ -318,8 +327,8 @@ fn merge(path: &str, entry: RawEntry, defaults: &RawEntry) -> Result<ServerSpec,
             Some(text) => duration(&text).map_err(|why| err("testLaunch.ttl", why))?,
         },
         then: match raw_test.then.or(default_test.then).as_deref() {
-            None | Some("ready-for-cutover") => AfterTest::ReadyForCutover,
-            Some("ready-for-test") => AfterTest::ReadyForTest,
+            None | Some("ready-for-test") => AfterTest::ReadyForTest,
+            Some("ready-for-cutover") => AfterTest::ReadyForCutover,
             Some(other) => {
                 return Err(err(
                     "testLaunch.then",
@@ -434,9 +443,14 @@ fn setting_value(setting: Setting, value: &Value) -> Result<SettingValue, String
         Setting::DataPlaneRouting => one_of(&["PRIVATE_IP", "PUBLIC_IP"]),
         Setting::EbsEncryptionKeyArn => {
             let t = text()?;
+            // A key ARN, not an alias: MGN keeps the key, so an alias would never compare equal.
             match dr_core::arn::Arn::parse(&t) {
-                Ok(arn) if arn.service() == "kms" => Ok(SettingValue::Text(t)),
-                _ => Err(format!("`{t}` is not a KMS key ARN")),
+                Ok(arn) if arn.service() == "kms" && arn.resource().starts_with("key/") => {
+                    Ok(SettingValue::Text(t))
+                }
+                _ => Err(format!(
+                    "`{t}` is not a KMS key ARN (arn:...:kms:...:key/...)"
+                )),
             }
         }
         Setting::StagingAreaSubnetId => {

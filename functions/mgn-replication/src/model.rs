@@ -69,7 +69,7 @@ dr_core::aws_enum! {
         Rescan = "RESCAN",
         /// Stalled: `dataReplicationError` says why.
         Stalled = "STALLED",
-        /// The agent lost contact, or the server was cut over.
+        /// Disconnected from the service (`DisconnectFromService`, or a finalized cutover).
         Disconnected = "DISCONNECTED",
         /// Agentless: waiting for a snapshot to ship.
         PendingSnapshotShipping = "PENDING_SNAPSHOT_SHIPPING",
@@ -230,6 +230,8 @@ pub struct SourceServer {
     /// Whether `dataReplicationInfo.lagDuration` is set: MGN changes the lifecycle only of a
     /// server that is "already launchable (dataReplicationInfo.lagDuration is not null)".
     pub launchable: bool,
+    /// Whether it ever replicated (`lifeCycle.firstByteDateTime` is set).
+    pub replicated_before: bool,
     /// `dataReplicationInfo.dataReplicationError`.
     pub error: Option<ReplicationError>,
     /// `lifeCycle.lastTest`.

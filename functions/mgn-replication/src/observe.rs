@@ -283,6 +283,10 @@ pub fn source_server(s: SdkSourceServer) -> Option<SourceServer> {
                 .map(|state| state.as_str()),
         ),
         launchable: info.as_ref().and_then(|d| d.lag_duration()).is_some(),
+        replicated_before: life
+            .as_ref()
+            .and_then(|l| l.first_byte_date_time())
+            .is_some(),
         error: info
             .as_ref()
             .and_then(|d| d.data_replication_error())

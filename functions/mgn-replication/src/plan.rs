@@ -356,13 +356,15 @@ fn replication(server: &SourceServer, policy: &ServerPolicy, now: i64, out: &mut
         ReplicationState::Disconnected if server.lifecycle == LifeCycle::Cutover => {
             out.notes.push("cut over: replication has ended".to_owned())
         }
+        // DISCONNECTED is what DisconnectFromService sets ("Data replication is stopped
+        // immediately") [MGN API reference]: the migration of a configured server has stopped.
         ReplicationState::Disconnected => out.outcomes.push(alert(
             server,
             NOTIFY,
             format!(
-                "DISCONNECTED: MGN has lost contact with the AWS Replication Agent{}. Check that \
-                 the source server runs and reaches MGN's endpoints, reinstall the agent if it was \
-                 removed, or mark the server archived if it was retired",
+                "DISCONNECTED: the server is disconnected from MGN and its replication has \
+                 stopped{}. To go on migrating it, reinstall the AWS Replication Agent on it; if it \
+                 was retired, mark it archived (or take it out of MGN_SERVERS)",
                 server
                     .error
                     .as_ref()
@@ -374,7 +376,23 @@ fn replication(server: &SourceServer, policy: &ServerPolicy, now: i64, out: &mut
             "STOPPED after {}: not started again",
             server.lifecycle.as_str()
         )),
+        ReplicationState::Stopped
+            if matches!(
+                server.lifecycle,
+                LifeCycle::Discovered | LifeCycle::PendingInstallation
+            ) =>
+        {
+            out.notes.push(format!(
+                "STOPPED and {}: the AWS Replication Agent is not installed yet",
+                server.lifecycle.as_str()
+            ));
+        }
         ReplicationState::Stopped => match policy.start {
+            StartPolicy::New if server.replicated_before => out.notes.push(
+                "STOPPED after it replicated, so stopped by someone: not started again (set \
+                 startReplication to now to restart it)"
+                    .to_owned(),
+            ),
             StartPolicy::Manual => out
                 .notes
                 .push("STOPPED, and startReplication is manual".to_owned()),
@@ -388,7 +406,7 @@ fn replication(server: &SourceServer, policy: &ServerPolicy, now: i64, out: &mut
                     reason: format!("STOPPED: its start time {} has come", fmt_time(at)),
                 });
             }
-            StartPolicy::Now => {
+            StartPolicy::New | StartPolicy::Now => {
                 out.start = Some(Action::Start {
                     server: server.id.clone(),
                     states: server.states(),
@@ -538,13 +556,19 @@ fn test(server: &SourceServer, policy: &ServerPolicy, facts: &Facts, out: &mut S
     let Some(entry) = job.server(&server.id) else {
         return;
     };
+    let reverted = match (server.last_test.reverted_at, server.last_test.initiated_at) {
+        (Some(reverted), Some(initiated)) => reverted >= initiated,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
     match &entry.launch_status {
-        LaunchStatus::Failed if server.lifecycle == LifeCycle::Testing => out.outcomes.push(alert(
+        // Reported until someone reverts the test, whatever lifecycle state MGN leaves.
+        LaunchStatus::Failed if !reverted => out.outcomes.push(alert(
             server,
             NOTIFY,
             format!(
-                "test launch failed in job {}: read its job log; the server stays TESTING until \
-                 it is reverted to ready for testing",
+                "test launch failed in job {}: read its job log, then revert the server to ready \
+                 for testing; it is not launched again",
                 job.id
             ),
         )),
@@ -565,13 +589,19 @@ fn test(server: &SourceServer, policy: &ServerPolicy, facts: &Facts, out: &mut S
             if !cleanable {
                 return;
             }
-            let ending = facts.jobs.values().find(|j| {
-                j.id != job.id
-                    && j.is_own()
-                    && j.status != JobStatus::Completed
-                    && j.server(&server.id).is_some()
-            });
-            if let Some(ending) = ending {
+            // A later job of this function naming the server is its cleanup: running, or done
+            // (MGN does not document whether launchedInstance is cleared after a termination).
+            let cleanup = facts
+                .jobs
+                .values()
+                .find(|j| j.id != job.id && j.is_own() && j.server(&server.id).is_some());
+            let needs_lifecycle = server.lifecycle == LifeCycle::Testing;
+            if let Some(done) = cleanup.filter(|j| j.status == JobStatus::Completed) {
+                out.notes.push(format!(
+                    "test instance {instance_id} was terminated in job {}",
+                    done.id
+                ));
+            } else if let Some(ending) = cleanup {
                 out.notes.push(format!(
                     "test instance {instance_id} is being terminated in job {}, which is {}",
                     ending.id,
@@ -583,11 +613,19 @@ fn test(server: &SourceServer, policy: &ServerPolicy, facts: &Facts, out: &mut S
                     job.id,
                     fmt_time(until)
                 ));
+            } else if needs_lifecycle && !server.launchable {
+                // ChangeServerLifeCycleState "only works if the Source Server is already
+                // launchable (dataReplicationInfo.lagDuration is not null)" [MGN API reference].
+                out.notes.push(format!(
+                    "test instance {instance_id} is past its time to live, but MGN moves a server \
+                     out of TESTING only while it is launchable (lagDuration set); the cleanup \
+                     waits"
+                ));
             } else {
                 out.test = Some(TestStep::CleanUp(TestCleanup {
                     server: server.id.clone(),
                     states: server.states(),
-                    then: (server.lifecycle == LifeCycle::Testing).then_some(policy.test.then),
+                    then: needs_lifecycle.then_some(policy.test.then),
                     instance_id,
                 }));
             }

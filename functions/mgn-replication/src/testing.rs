@@ -49,6 +49,7 @@ pub fn server(n: u32, lifecycle: LifeCycle, replication: ReplicationState) -> So
         replication,
         lifecycle,
         launchable: true,
+        replicated_before: false,
         error: None,
         last_test: LastTest::default(),
         launched: LaunchedInstance::default(),
@@ -113,10 +114,11 @@ pub fn job(id: &str, servers: &[u32], status: JobStatus, launch: LaunchStatus, o
     }
 }
 
-/// The default policy: start now, nothing enforced, retry stalls hourly three times, no tests.
+/// The default policy: start servers that never replicated, nothing enforced, retry stalls
+/// hourly three times, no tests.
 pub fn policy() -> ServerPolicy {
     ServerPolicy {
-        start: StartPolicy::Now,
+        start: StartPolicy::New,
         replication: ReplicationSettings::new(),
         on_stall: StallPolicy::default(),
         resume_paused: false,

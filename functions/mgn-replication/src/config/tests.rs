@@ -16,7 +16,7 @@ fn an_entry_without_options_takes_the_documented_defaults() {
     assert_eq!(
         spec.policy,
         ServerPolicy {
-            start: StartPolicy::Now,
+            start: StartPolicy::New,
             replication: ReplicationSettings::new(),
             on_stall: StallPolicy {
                 cool_down_secs: 3600,
@@ -26,7 +26,7 @@ fn an_entry_without_options_takes_the_documented_defaults() {
             test: TestPolicy {
                 enabled: false,
                 ttl_secs: 4 * 3600,
-                then: AfterTest::ReadyForCutover
+                then: AfterTest::ReadyForTest
             },
         }
     );
@@ -42,7 +42,7 @@ fn defaults_apply_to_every_entry_and_an_entry_overrides_them() {
                         {"sourceServerId": "s-1234567890abcdef0", "resumePaused": false,
                          "replication": {"bandwidthThrottling": 0},
                          "onStall": {"maxConsecutiveStalls": 5},
-                         "testLaunch": {"then": "ready-for-test"}}]}"#,
+                         "testLaunch": {"then": "ready-for-cutover"}}]}"#,
         &[("MGN_MAX_ACTIVE_SERVERS", "300")],
     )
     .unwrap();
@@ -61,7 +61,7 @@ fn defaults_apply_to_every_entry_and_an_entry_overrides_them() {
     );
     assert_eq!(
         (second.test.enabled, second.test.ttl_secs, second.test.then),
-        (true, 7200, AfterTest::ReadyForTest)
+        (true, 7200, AfterTest::ReadyForCutover)
     );
 }
 
@@ -222,4 +222,32 @@ fn the_first_entry_that_names_a_server_decides_its_policy() {
     let s = healthy(1);
     assert_eq!(s.id, sid(1));
     assert!(c.policy_for(&s).unwrap().resume_paused);
+}
+
+#[test]
+fn an_entry_that_chooses_its_encryption_does_not_inherit_the_default_key() {
+    let c = load(
+        r#"{"defaults": {"replication": {"ebsEncryption": "CUSTOM",
+             "ebsEncryptionKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k"}},
+            "servers": [{"hostname": "a", "replication": {"ebsEncryption": "DEFAULT"}}]}"#,
+        &[],
+    )
+    .unwrap();
+    let replication = &c.servers[0].policy.replication;
+    assert_eq!(
+        replication.get(&Setting::EbsEncryption),
+        Some(&SettingValue::Text("DEFAULT".into()))
+    );
+    assert!(!replication.contains_key(&Setting::EbsEncryptionKeyArn));
+}
+
+#[test]
+fn a_kms_alias_is_refused_as_the_encryption_key() {
+    let e = load(
+        r#"{"servers": [{"hostname": "a", "replication": {"ebsEncryption": "CUSTOM",
+             "ebsEncryptionKeyArn": "arn:aws:kms:us-east-1:123456789012:alias/mgn"}}]}"#,
+        &[],
+    )
+    .unwrap_err();
+    assert!(e.contains("is not a KMS key ARN"), "{e}");
 }

@@ -247,7 +247,7 @@ fn a_disconnected_server_fails_with_what_to_do_unless_it_was_cut_over() {
         .detail
         .as_deref()
         .unwrap_or_default()
-        .contains("reinstall the agent"));
+        .contains("reinstall the AWS Replication Agent"));
     let plan = scheduled(
         policy(),
         vec![server(
@@ -264,6 +264,7 @@ fn a_disconnected_server_fails_with_what_to_do_unless_it_was_cut_over() {
 fn a_stopped_server_starts_at_its_time() {
     let stopped = || server(1, LifeCycle::NotReady, ReplicationState::Stopped);
     let cases = [
+        (StartPolicy::New, true),
         (StartPolicy::Now, true),
         (StartPolicy::At(NOW - 1), true),
         (StartPolicy::At(NOW + HOUR), false),
@@ -665,4 +666,103 @@ fn a_test_instance_being_terminated_is_not_terminated_again() {
     let plan = run(&config(testing_policy()), &schedule(), f);
     assert!(plan.actions.is_empty(), "{:?}", plan.actions);
     assert!(reason(&plan, 1).contains("is being terminated in job mgnjob-2, which is STARTED"));
+}
+
+#[test]
+fn a_server_stopped_after_it_replicated_is_restarted_only_when_asked() {
+    let mut stopped = server(1, LifeCycle::NotReady, ReplicationState::Stopped);
+    stopped.replicated_before = true;
+    let plan = scheduled(policy(), vec![stopped.clone()]);
+    assert!(plan.actions.is_empty());
+    assert!(reason(&plan, 1).contains("stopped by someone"));
+    let mut p = policy();
+    p.start = StartPolicy::Now;
+    let plan = scheduled(p, vec![stopped]);
+    assert!(matches!(plan.actions.as_slice(), [Action::Start { .. }]));
+}
+
+#[test]
+fn a_server_whose_agent_is_not_installed_is_not_started() {
+    let plan = scheduled(
+        policy(),
+        vec![server(
+            1,
+            LifeCycle::PendingInstallation,
+            ReplicationState::Stopped,
+        )],
+    );
+    assert!(plan.actions.is_empty());
+    assert!(reason(&plan, 1).contains("not installed yet"));
+}
+
+#[test]
+fn a_failed_test_launch_is_reported_in_any_lifecycle_until_it_is_reverted() {
+    let mut s = testing(1, "mgnjob-1", NOW - HOUR);
+    s.lifecycle = LifeCycle::ReadyForTest;
+    let mut f = facts(vec![s.clone()]);
+    add_job(
+        &mut f,
+        job(
+            "mgnjob-1",
+            &[1],
+            JobStatus::Completed,
+            LaunchStatus::Failed,
+            true,
+        ),
+    );
+    let plan = run(&config(testing_policy()), &schedule(), f.clone());
+    assert_eq!(plan.outcomes[0].action, NOTIFY);
+    f.servers[0].last_test.reverted_at = Some(NOW - 60);
+    let plan = run(&config(testing_policy()), &schedule(), f);
+    assert!(plan.outcomes.is_empty() && plan.actions.is_empty());
+}
+
+#[test]
+fn a_test_instance_whose_termination_completed_is_left_alone() {
+    let mut s = testing(1, "mgnjob-1", NOW - 3 * HOUR);
+    s.lifecycle = LifeCycle::ReadyForCutover;
+    let mut f = facts(vec![s]);
+    add_job(
+        &mut f,
+        job(
+            "mgnjob-1",
+            &[1],
+            JobStatus::Completed,
+            LaunchStatus::Launched,
+            true,
+        ),
+    );
+    add_job(
+        &mut f,
+        job(
+            "mgnjob-2",
+            &[1],
+            JobStatus::Completed,
+            LaunchStatus::Terminated,
+            true,
+        ),
+    );
+    let plan = run(&config(testing_policy()), &schedule(), f);
+    assert!(plan.actions.is_empty(), "{:?}", plan.actions);
+    assert!(reason(&plan, 1).contains("was terminated in job mgnjob-2"));
+}
+
+#[test]
+fn a_testing_server_that_is_not_launchable_waits_for_its_cleanup() {
+    let mut s = testing(1, "mgnjob-1", NOW - 3 * HOUR);
+    s.launchable = false;
+    let mut f = facts(vec![s]);
+    add_job(
+        &mut f,
+        job(
+            "mgnjob-1",
+            &[1],
+            JobStatus::Completed,
+            LaunchStatus::Launched,
+            true,
+        ),
+    );
+    let plan = run(&config(testing_policy()), &schedule(), f);
+    assert!(plan.actions.is_empty());
+    assert!(reason(&plan, 1).contains("only while it is launchable"));
 }
