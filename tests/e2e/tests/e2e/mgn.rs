@@ -419,8 +419,11 @@ async fn a_manual_start_is_never_made() {
 async fn mgn_max_active_servers_bounds_the_starts_and_defers_the_rest() {
     // Active: app-1, db-1, db-2 (paused) and web-3; app-2, app-3 and web-1 are stopped, and
     // one more makes five.
+    // Stopped after they replicated, so started only when asked to be.
     let servers = json!({"servers": [
-        {"sourceServerId": APP_2}, {"sourceServerId": APP_3}, {"hostname": "mgn-web-1"}
+        {"sourceServerId": APP_2, "startReplication": "now"},
+        {"sourceServerId": APP_3, "startReplication": "now"},
+        {"hostname": "mgn-web-1"}
     ]})
     .to_string();
     let env = [("MGN_MAX_ACTIVE_SERVERS", "5")];
@@ -514,7 +517,10 @@ async fn a_second_run_over_enforced_settings_changes_nothing() {
 
 /// Test launches of app-2 with a TTL of `ttl`.
 fn test_launches(ttl: &str) -> String {
-    one(APP_2, json!({"testLaunch": {"enabled": true, "ttl": ttl}}))
+    one(
+        APP_2,
+        json!({"testLaunch": {"enabled": true, "ttl": ttl, "then": "ready-for-cutover"}}),
+    )
 }
 
 /// The only LAUNCH job of the emulator; panics unless there is exactly one.
@@ -711,9 +717,10 @@ async fn a_disconnected_server_is_reported_failed_with_what_to_do() {
     assert_eq!(notified.state.as_deref(), Some("DISCONNECTED/DISCONNECTED"));
     let said = notified.detail.as_deref().unwrap_or_default();
     assert!(
-        said.starts_with("DISCONNECTED: MGN has lost contact with the AWS Replication Agent")
-            && said.contains("reinstall the agent")
-            && said.contains("mark the server archived"),
+        said.starts_with(
+            "DISCONNECTED: the server is disconnected from MGN and its replication has stopped"
+        ) && said.contains("reinstall the AWS Replication Agent")
+            && said.contains("mark it archived"),
         "{said}"
     );
     assert_eq!(mutating_calls(&run.emulator), 0);
