@@ -830,13 +830,17 @@ pub(super) fn terminate(world: &mut Scope<'_>, input: TerminateInput) -> Result<
     Ok(push_job(world, job))
 }
 
+/// `DescribeJobs`' request, the same shape in the DRS and MGN models (DescribeJobsRequest with
+/// DescribeJobsRequestFilters): MGN's emulation reads it too.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct JobsInput {
+pub(crate) struct JobsInput {
     #[serde(default)]
     filters: Option<JobsFilters>,
-    max_results: Option<i64>,
-    next_token: Option<String>,
+    /// `maxResults`.
+    pub(crate) max_results: Option<i64>,
+    /// `nextToken`.
+    pub(crate) next_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -848,6 +852,41 @@ struct JobsFilters {
     to_date: Option<String>,
 }
 
+/// The jobs a `DescribeJobs` request selects: by id, and by creation time.
+pub(crate) struct JobSelection {
+    ids: Vec<String>,
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+impl JobsInput {
+    /// The filters, checked as both models bound them (at most 1000 ids, ISO 8601 dates).
+    pub(crate) fn selection(&self) -> Result<JobSelection, ApiError> {
+        let filters = self.filters.as_ref();
+        let ids = filters.map(|f| f.job_ids.clone()).unwrap_or_default();
+        if ids.len() > MAX_JOB_IDS {
+            return Err(validation("filters.jobIDs", "at most 1000 job IDs"));
+        }
+        Ok(JobSelection {
+            ids,
+            from: date(
+                "filters.fromDate",
+                filters.and_then(|f| f.from_date.as_deref()),
+            )?,
+            to: date("filters.toDate", filters.and_then(|f| f.to_date.as_deref()))?,
+        })
+    }
+}
+
+impl JobSelection {
+    /// Whether the job `id`, created at `created` (epoch seconds), is selected.
+    pub(crate) fn selects(&self, id: &str, created: i64) -> bool {
+        (self.ids.is_empty() || self.ids.iter().any(|i| i == id))
+            && self.from.is_none_or(|f| created >= f)
+            && self.to.is_none_or(|t| created <= t)
+    }
+}
+
 fn date(field: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
     text.map(|t| parse_iso(t).ok_or_else(|| validation(field, "must be an ISO 8601 date-time")))
         .transpose()
@@ -855,12 +894,7 @@ fn date(field: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
 
 /// `DescribeJobs`: newest first, filtered by id and creation time.
 pub(super) fn describe_jobs(world: &mut Scope<'_>, input: JobsInput) -> Result<Value, ApiError> {
-    let filters = input.filters.unwrap_or_default();
-    if filters.job_ids.len() > MAX_JOB_IDS {
-        return Err(validation("filters.jobIDs", "at most 1000 job IDs"));
-    }
-    let from = date("filters.fromDate", filters.from_date.as_deref())?;
-    let to = date("filters.toDate", filters.to_date.as_deref())?;
+    let selection = input.selection()?;
     let (account, region) = (world.account_id, world.region);
     let items: Vec<Value> = world
         .drs
@@ -868,8 +902,7 @@ pub(super) fn describe_jobs(world: &mut Scope<'_>, input: JobsInput) -> Result<V
         .jobs
         .iter()
         .rev()
-        .filter(|j| filters.job_ids.is_empty() || filters.job_ids.contains(&j.id))
-        .filter(|j| from.is_none_or(|f| j.created >= f) && to.is_none_or(|t| j.created <= t))
+        .filter(|j| selection.selects(&j.id, j.created))
         .map(|j| render_job(j, account, region))
         .collect();
     paged(&items, input.next_token.as_deref(), input.max_results)

@@ -6,9 +6,10 @@
 //! Migration Service endpoints and quotas" (General Reference).
 
 use super::{conflict, validation, Launched, Mgn, Place, SourceServer};
+use crate::drs::recovery::JobsInput;
 use crate::fixture::{check_tags, is_mgn_id, MgnLifeCycleState, MgnTestInitiated};
 use crate::protocol::ApiError;
-use crate::util::{hex, iso, parse_iso};
+use crate::util::{hex, iso};
 use crate::world::Scope;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -470,47 +471,17 @@ pub(super) fn terminate(world: &mut Scope<'_>, input: JobInput) -> Result<Value,
     Ok(job_answer(world, &id))
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct JobsInput {
-    #[serde(default)]
-    filters: Option<JobsFilters>,
-    max_results: Option<i64>,
-    next_token: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct JobsFilters {
-    #[serde(rename = "jobIDs", default)]
-    job_ids: Vec<String>,
-    from_date: Option<String>,
-    to_date: Option<String>,
-}
-
-/// A `fromDate` or `toDate` filter: an ISO 8601 time.
-fn date_filter(field: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
-    text.map(|t| parse_iso(t).ok_or_else(|| validation(field, "is not an ISO 8601 date-time")))
-        .transpose()
-}
-
 /// `DescribeJobs`: "sorted by creationDataTime - latest date first" (model), filtered by
 /// `jobIDs` (at most 1000) and the creation time range.
 pub(super) fn describe_jobs(world: &mut Scope<'_>, input: JobsInput) -> Result<Value, ApiError> {
-    let filters = input.filters.unwrap_or_default();
-    if filters.job_ids.len() > 1000 {
-        return Err(validation("filters.jobIDs", "at most 1000 ids"));
-    }
-    let from = date_filter("filters.fromDate", filters.from_date.as_deref())?;
-    let to = date_filter("filters.toDate", filters.to_date.as_deref())?;
+    let selection = input.selection()?;
     let at = Place::of(world);
     let items: Vec<Value> = world
         .mgn
         .jobs
         .iter()
         .rev()
-        .filter(|j| filters.job_ids.is_empty() || filters.job_ids.contains(&j.id))
-        .filter(|j| from.is_none_or(|f| j.created >= f) && to.is_none_or(|t| j.created <= t))
+        .filter(|j| selection.selects(&j.id, j.created))
         .map(|j| j.render(&at))
         .collect();
     super::paged(&items, input.next_token.as_deref(), input.max_results)
