@@ -174,6 +174,8 @@ test: validate
 	@awk '/^test result:/ { p += $$4; f += $$6; s += $$8 } \
 	  END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' \
 	  target/cargo-test.log | tee target/test-summary.txt
+	@echo "==> the posture page's tests (tools/test_*.py, Python standard library only)"
+	$(WITH_TOOLS) $(PYTHON) -m unittest discover -s tools -p 'test_*.py'
 	@echo "==> the demo, as a user runs it (cargo lambda watch + invoke against the emulator)"
 	$(WITH_TOOLS) $(PYTHON) tools/demo.py
 
