@@ -38,6 +38,8 @@ LAUNCH_ACTION = "Launch"
 PAIR_SEPARATOR = " -> "
 COPIED_REASON = "already copied"
 
+# The Account and Region dimensions of a fleet target that names none (shared/src/metrics.rs).
+HOME = "home"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # A metric name's state suffix, UpperCamel, as DRS and MGN spell it in SCREAMING_SNAKE_CASE.
 CAMEL_WORD = re.compile(r"[A-Z][a-z0-9]*")
@@ -148,14 +150,13 @@ def latest_lines(lines):
 
 
 def number(value):
-    """A metric's value as one number: an array (EMF's several values) is summed."""
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, (int, float)):
-        return value
+    """A metric's value as one number, whole when it is (the core writes every value as a
+    float); an array (EMF's several values) is summed."""
     if isinstance(value, list):
-        return sum(number(v) for v in value)
-    return 0
+        value = sum(number(v) for v in value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    return int(value) if float(value).is_integer() else value
 
 
 def state_name(camel):
@@ -193,7 +194,13 @@ def when(stamp_ms):
 
 
 def place(account, region):
-    return "whole fleet" if account is None else f"{account} {region or ''}".strip()
+    """Where a line or an outcome belongs: the whole fleet (a fleet line), the home account (a
+    target without one, `home` in the dimensions) or an account and region."""
+    if account is None:
+        return "whole fleet"
+    if account == HOME:
+        return "home account"
+    return f"{account} {region or ''}".strip()
 
 
 def short_arn(arn):

@@ -313,6 +313,12 @@ class FormatTest(unittest.TestCase):
             with self.subTest(seconds=seconds):
                 self.assertEqual(posture.duration(seconds), text)
 
+    def test_metric_values_read_as_whole_numbers_when_they_are(self):
+        cases = [(5.0, 5), (2.5, 2.5), ([540.0, 2100.0], 2640), ("5", 0), (True, 0)]
+        for value, read in cases:
+            with self.subTest(value=value):
+                self.assertEqual(repr(posture.number(value)), repr(read))
+
     def test_state_suffixes_read_as_aws_spells_the_states(self):
         cases = [("InitialSync", "INITIAL_SYNC"), ("Continuous", "CONTINUOUS"),
                  ("PendingSnapshotShipping", "PENDING_SNAPSHOT_SHIPPING"),
