@@ -16,8 +16,10 @@ test's time to live have passed (in real time, like the drill's), a run that ret
 and cleans up the test instance, and a table of the MGN servers with their stall records.
 Then the fleet step: the emulator loaded with three accounts in two regions, `cargo lambda watch`
 restarted with FLEET, one member role made unassumable, the functions run over the fleet, and
-what changed in each account and region, with each report's section per target. Everything is
-shut down at the end. The functions' configuration and the steps come from
+what changed in each account and region, with each report's section per target. Last, the
+posture page (tools/posture.py) is written to target/demo/posture.html from the runs' reports
+and the metric lines of the function logs; the demo fails when it lacks one of its main
+sections. Everything is shut down at the end. The functions' configuration and the steps come from
 tools/demo/config.json, which the end-to-end tests read too. Needs the cargo-lambda venv on PATH
 (`make demo` arranges it).
 """
@@ -30,7 +32,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timezone
 from pathlib import Path
+
+import posture
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
@@ -64,6 +69,12 @@ def function_env(config):
 
 
 FUNCTION_ENV = function_env(CONFIG)
+# Every report the demo's invocations answered with, with the time it was invoked (as the run
+# history stores it): what the posture page shows when no run history is stored.
+RUNS = []
+# The function logs of this demo, whose EMF lines the posture page reads: `cargo lambda watch`
+# passes on each function's stdout, where the functions print their metric lines.
+WATCH_LOGS = []
 AWS_ENV = {
     "AWS_ENDPOINT_URL": EMULATOR,
     "AWS_REGION": "us-east-1",
@@ -158,10 +169,12 @@ def start_watch(logs, name, env):
     # An env file, not --env-var: values such as SMS_JOBS contain commas.
     env_file = logs / f"{name}.env"
     env_file.write_text("".join(f"{k}='{v}'\n" for k, v in {**AWS_ENV, **env}.items()))
+    log = logs / f"watch-{name}.log"
+    WATCH_LOGS.append(log)
     watch = start(
         ["cargo", "lambda", "watch", "--invoke-port", str(WATCH_PORT), "--env-file",
          str(env_file)],
-        open(logs / f"watch-{name}.log", "w"),
+        open(log, "w"),
     )
     wait_for_port(WATCH_PORT, watch, "cargo lambda watch", 120)
     return watch
@@ -171,6 +184,7 @@ def invoke(function, event):
     """Invokes `function` with its sample event; returns its report (None when it answered
     none) and prints the report's totals and, over a fleet, its section per target."""
     path = f"events/{function}/{event}"
+    invoked = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     done = subprocess.run(
         ["cargo", "lambda", "invoke", function, "--invoke-port", str(WATCH_PORT),
          "--data-file", path],
@@ -180,6 +194,7 @@ def invoke(function, event):
     try:
         report = json.loads(output)
         summary = f"{report['status']}: {counts(report['counts'])}"
+        RUNS.append({**report, "time": invoked})
     except (ValueError, KeyError, TypeError):
         report = None
         summary = ((output or done.stderr.strip()).splitlines()[-1:] or ["no output"])[0]
@@ -486,6 +501,24 @@ def fleet_step(step, logs):
     return watch, ok and bool(changes)
 
 
+def posture_page(logs, stored):
+    """Writes the posture page from the run history read from the emulator's S3 (`stored`), or,
+    without one, from the reports the invocations answered with, and the EMF lines of the
+    function logs; fails when the page lacks one of its main sections. Returns its path."""
+    lines = [line for log in WATCH_LOGS
+             for line in posture.metric_lines(log.read_text(errors="replace"))]
+    reports, source = (stored, "the run history in S3") if stored else (RUNS, "the invocations")
+    page = posture.render(reports, lines, title="DR posture: the demo fleet")
+    path = logs / "posture.html"
+    path.write_text(page)
+    missing = posture.missing_sections(page)
+    if missing:
+        sys.exit(f"demo: the posture page {path} lacks its sections {', '.join(missing)}")
+    print(f"\nposture page: {path}\n    {len(reports)} runs from {source}, {len(lines)} metric "
+          f"lines from the function logs")
+    return path
+
+
 def main():
     logs = TARGET / "demo"
     logs.mkdir(parents=True, exist_ok=True)
@@ -562,6 +595,9 @@ def main():
             if not ok:
                 sys.exit("demo: the fleet step did not answer with a report over every target, "
                          "or changed nothing")
+        # The functions have written every metric line once `cargo lambda watch` is stopped.
+        stop(watch)
+        posture_page(logs, [])
         print(f"\nlogs: {logs}/")
     finally:
         stop(watch)
