@@ -32,11 +32,17 @@ COVERAGE_FUNCTION = "dr-coverage"
 FANOUT_FUNCTION = "backup-copy-fanout"
 COPY_ACTION = "StartCopyJob"
 LAUNCH_ACTION = "Launch"
-# backup-copy-fanout names a copy `<recovery point ARN> -> <destination vault ARN>`
-# (functions/backup-copy-fanout/src/model.rs, `target`), and skips a copy that a completed copy
-# job already made with a reason starting with this.
+# Both name a copy `<recovery point ARN> -> <destination vault ARN>`. backup-copy-fanout skips a
+# copy that a completed copy job already made with a reason starting with COPIED_REASON
+# (functions/backup-copy-fanout/src/plan.rs); dr-coverage gives every pair a CopyCoverage
+# outcome whose state is COVERED when the destination holds a completed copy, and every DRS and
+# MGN server a DrsProtection or MgnReplication outcome, failed when it is not protected
+# (functions/dr-coverage/src/plan.rs).
 PAIR_SEPARATOR = " -> "
 COPIED_REASON = "already copied"
+COVERAGE_ACTION = "CopyCoverage"
+COVERED_STATE = "COVERED"
+SERVER_ACTIONS = {"DrsProtection": "DRS", "MgnReplication": "MGN"}
 
 # The Account and Region dimensions of a fleet target that names none (shared/src/metrics.rs).
 HOME = "home"
@@ -282,12 +288,33 @@ def ratio_chart(title, rows):
 # ------------------------------------------------------------------------------- sections
 
 
-def fleet_section(latest):
-    """DRS, MGN and SMS state as each function's latest metric line gives it."""
+def protection(runs):
+    """The DRS and MGN servers as the dr-coverage runs last judged them, protected or not."""
+    checks = server_checks(runs)
+    if not checks:
+        return ""
+    parts = ["<h3>Servers as the coverage runs judged them</h3>"]
+    for service in ("DRS", "MGN"):
+        mine = [c for c in checks if c[0] == service]
+        if mine:
+            bad = sum(not c[5] for c in mine)
+            parts.append(f'<p class="protection">{service}: {len(mine) - bad} of {len(mine)} '
+                         f"servers protected, {bad} not</p>")
+    parts.append(table(
+        ["service", "server", "where", "state", "protected", "why"],
+        [(service, server, place(account, region) if account else "", state,
+          "yes" if ok else "no", detail)
+         for service, server, account, region, state, ok, detail in checks], "protection"))
+    return "".join(parts)
+
+
+def fleet_section(latest, runs):
+    """DRS, MGN and SMS state as each function's latest metric line gives it, and the servers
+    as the coverage runs judged them."""
     parts = ['<section id="fleet"><h2>Fleet state</h2>']
     if not latest:
         parts.append('<p class="empty">No metric lines: nothing reported the fleet\'s state.</p>')
-        return "".join(parts) + "</section>"
+        return "".join(parts) + protection(runs) + "</section>"
     parts.append(
         '<p class="note">As each function last reported it (its latest metric line), for the '
         "whole fleet and, for runs over several targets, per account and region.</p>")
@@ -333,7 +360,9 @@ def fleet_section(latest):
         parts.append(table(["function", "where", "reported", "servers", "by lifecycle state",
                             "by replication state", "stalled"], rows, "mgn"))
         for (function, account, _), values, _ in mgn:
-            if account is None:
+            # A state breakdown to chart: the lines of mgn-replication, not dr-coverage's count
+            # of stalled servers alone.
+            if account is None and states(values, "MgnLifecycle"):
                 for prefix, what in (("MgnLifecycle", "lifecycle"),
                                      ("MgnReplication", "replication")):
                     bars = [(s, n, state_kind(s)) for s, n in states(values, prefix)]
@@ -354,7 +383,7 @@ def fleet_section(latest):
                            [(f, place(a, r), when(s)) for (f, a, r), _, s in stopped], "stopped"))
     if not (drs or mgn or sms):
         parts.append('<p class="empty">No DRS, MGN or SMS metrics in the metric lines.</p>')
-    return "".join(parts) + "</section>"
+    return "".join(parts) + protection(runs) + "</section>"
 
 
 def state_kind(state):
@@ -375,6 +404,14 @@ def copy_pairs(runs, function):
     for run in runs:
         report = run["report"]
         if report.get("function") != function:
+            continue
+        if function == COVERAGE_FUNCTION:
+            for o in report.get("outcomes", []):
+                if o.get("action") == COVERAGE_ACTION and PAIR_SEPARATOR in o.get("target", ""):
+                    state = o.get("state") or "?"
+                    pairs[split_pair(o["target"])] = (state == COVERED_STATE,
+                                                      f"{state}: {o.get('detail') or ''}",
+                                                      run["time"])
             continue
         for o in report.get("outcomes", []):
             if o.get("action") != COPY_ACTION or PAIR_SEPARATOR not in o.get("target", ""):
@@ -416,6 +453,33 @@ def coverage_from_reports(runs):
     return {}, None
 
 
+def unverified(runs):
+    """What the latest dr-coverage run could not verify beyond its pairs (older recovery points
+    it had no room to examine), as its outcomes say."""
+    coverage = [run for run in runs if run["report"].get("function") == COVERAGE_FUNCTION]
+    if not coverage:
+        return []
+    return [o.get("detail") or o.get("target", "") for o in coverage[-1]["report"]["outcomes"]
+            if o.get("action") == COVERAGE_ACTION and PAIR_SEPARATOR not in o.get("target", "")
+            and o.get("result") == "failed"]
+
+
+def server_checks(runs):
+    """Each DRS and MGN server the dr-coverage runs judged, with its last word, in the order
+    first seen: [(service, server, account, region, state, protected, detail)]."""
+    checks = {}
+    for run in runs:
+        if run["report"].get("function") != COVERAGE_FUNCTION:
+            continue
+        for o in run["report"].get("outcomes", []):
+            service = SERVER_ACTIONS.get(o.get("action"))
+            if service:
+                key = (service, o.get("target", ""), o.get("account"), o.get("region"))
+                checks[key] = (o.get("state") or "?", o.get("result") != "failed",
+                               o.get("detail") or "")
+    return [(*key, *value) for key, value in checks.items()]
+
+
 def coverage_section(runs, latest):
     parts = ['<section id="coverage"><h2>Copy coverage per destination</h2>']
     by_vault, source = coverage_from_reports(runs)
@@ -440,6 +504,8 @@ def coverage_section(runs, latest):
     else:
         parts.append('<p class="empty">No copy outcomes: no coverage or fan-out run named a '
                      "recovery point and destination.</p>")
+    for note in unverified(runs):
+        parts.append(f'<p class="unverified">Not verified: {esc(note)}</p>')
     reported = [(k, v, s) for k, (v, s) in sorted(latest.items(), key=lambda kv: str(kv[0]))
                 if "CopiesExpected" in v or "CopyCoveragePercent" in v]
     if reported:
@@ -571,6 +637,7 @@ table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 13px; }
 th, td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; } .note, .empty { color: #57606a; } .empty { font-style: italic; }
 .missing { font-family: ui-monospace, monospace; color: #a40e26; }
+.unverified { color: #9a6700; }
 .status.succeeded { color: #1a7f37; } .status.failed { color: #a40e26; }
 .status.partially_failed { color: #9a6700; } .status.dry_run { color: #0969da; }
 svg.chart text { font: 12px system-ui, sans-serif; fill: #1b1f24; }
@@ -600,7 +667,7 @@ def render(reports, lines, title="DR posture", generated=None):
     functions = sorted({str(r.get("function", "?")) for r in reports})
     summary = (f"{len(runs)} runs of {len(functions)} functions ({', '.join(functions)}), "
                f"{len(lines)} metric lines" if runs else f"No runs; {len(lines)} metric lines")
-    body = "".join([fleet_section(latest), coverage_section(runs, latest),
+    body = "".join([fleet_section(latest, runs), coverage_section(runs, latest),
                     drills_section(runs, latest), runs_section(runs)])
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -17,6 +17,7 @@ import posture  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "posture_fixtures"
 REPORTS = posture.read_reports((FIXTURES / "reports.jsonl").read_text())
+COVERAGE = posture.read_reports((FIXTURES / "coverage-report.json").read_text())[0]
 LINES = posture.metric_lines((FIXTURES / "function-logs.log").read_text())
 HOSTILE = '<script>alert("x")</script>&<img src=x onerror=alert(1)>'
 WEST = "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-copy-west"
@@ -25,16 +26,17 @@ ISOLATED = "arn:aws:backup:us-east-2:210987654321:backup-vault:dr-copy-isolated"
 
 class Page(HTMLParser):
     """A rendered page as the tests read it: each section's text and its tables' rows (cell
-    texts), and every element's tag."""
+    texts), every element's tag and every attribute name."""
 
     def __init__(self, text):
         super().__init__(convert_charrefs=True)
-        self.sections, self.tables, self.tags = {}, {}, []
+        self.sections, self.tables, self.tags, self.attributes = {}, {}, [], set()
         self._section, self._row, self._cell = None, None, None
         self.feed(text)
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
+        self.attributes.update(name for name, _ in attrs)
         attrs = dict(attrs)
         if tag == "section":
             self._section = attrs.get("id")
@@ -104,19 +106,23 @@ class CoverageTest(unittest.TestCase):
         self.assertIn("snap-0003: copy started, not completed yet", row[3])
 
     def test_dr_coverage_reports_are_preferred_to_the_fan_out_runs(self):
-        point = "arn:aws:backup:us-east-1:123456789012:recovery-point:rp-ebs-0009"
-        coverage = {
-            "function": "dr-coverage", "trigger": "schedule", "dryRun": False,
-            "status": "SUCCEEDED", "counts": {"done": 0, "unchanged": 0, "planned": 0,
-                                             "failed": 0, "retryable": 0, "skipped": 0},
-            "outcomes": [{"target": f"{point} -> {WEST}", "action": "StartCopyJob",
-                          "result": "planned"}],
-            "skips": [], "targets": [], "time": "2026-12-02T02:10:00Z",
-        }
-        _, page = render(REPORTS + [coverage])
-        self.assertEqual(page.row("coverage", "dr-copy-west (us-west-2, 123456789012)")[1],
-                         "0/1")
+        _, page = render(REPORTS + [COVERAGE])
         self.assertIn("dr-coverage reports", page.sections["coverage"])
+        self.assertEqual(page.row("coverage", "dr-copy-west (us-west-2, 123456789012)")[1],
+                         "2/3")
+        self.assertNotIn("snap-0003", page.sections["coverage"])
+
+    def test_a_pair_dr_coverage_did_not_find_covered_is_missing_with_its_state(self):
+        _, page = render(REPORTS + [COVERAGE])
+        row = page.row("coverage", "dr-copy-isolated (us-east-2, 210987654321)")
+        self.assertEqual(row[1], "1/3")
+        self.assertIn("rp-ebs-0002: FAILED: CopyFailed: copy job 8c1f0e6a-0006 FAILED", row[3])
+        self.assertIn("rp-ebs-0005: COPYING: copy job 8c1f0e6a-0007 is RUNNING", row[3])
+
+    def test_what_dr_coverage_could_not_verify_is_said(self):
+        _, page = render(REPORTS + [COVERAGE])
+        self.assertIn("Not verified: CoverageUnverified: 12 more recovery points",
+                      page.sections["coverage"])
 
     def test_the_coverage_the_metric_lines_report_is_shown_by_function(self):
         _, page = render()
@@ -197,6 +203,15 @@ class FleetTest(unittest.TestCase):
         self.assertEqual(row[3:7], ["3", "2 READY_FOR_TEST, 1 NOT_READY",
                                     "2 CONTINUOUS, 1 STALLED", "1 stalled"])
 
+    def test_each_server_a_coverage_run_judged_shows_whether_it_is_protected_and_why(self):
+        _, page = render(REPORTS + [COVERAGE])
+        self.assertEqual(page.row("fleet", "DRS", "s-1111111111111111c")[3:5], ["STALLED", "no"])
+        self.assertIn("data replication is STALLED", page.row("fleet", "DRS",
+                                                              "s-1111111111111111c")[5])
+        self.assertEqual(page.row("fleet", "MGN", "s-6472ebb8db3b5a36c")[3:5],
+                         ["READY_FOR_TEST/CONTINUOUS", "yes"])
+        self.assertIn("DRS: 1 of 2 servers protected, 1 not", page.sections["fleet"])
+
     def test_without_metric_lines_the_fleet_section_says_so(self):
         _, page = render(REPORTS, [])
         self.assertIn("No metric lines", page.sections["fleet"])
@@ -229,15 +244,21 @@ class PageTest(unittest.TestCase):
         hostile["trigger"] = HOSTILE
         hostile["outcomes"][0]["detail"] = HOSTILE
         hostile["skips"][0]["target"] = f"{HOSTILE} -> {WEST}"
-        line = json.loads(json.dumps(LINES[-1]))
+        coverage = json.loads(json.dumps(COVERAGE))
+        coverage["outcomes"][-1]["detail"] = HOSTILE
+        coverage["outcomes"][0]["target"] = f"{HOSTILE} -> {HOSTILE}"
+        line = json.loads(json.dumps(next(line for line in LINES if "Account" in line)))
         line["Account"] = HOSTILE
-        text, page = render([hostile], [line])
+        text, page = render([hostile, coverage], [line])
         self.assertNotIn("<script", text)
         self.assertNotIn("<img", text)
         self.assertIn("&lt;script&gt;", text)
-        self.assertEqual(page.tags.count("script"), 0)
+        self.assertFalse({"script", "img"} & set(page.tags))
+        self.assertEqual({a for a in page.attributes if a.startswith("on") or a == "src"}, set())
         self.assertIn(HOSTILE, page.sections["runs"])
-        self.assertIn(HOSTILE, page.sections["fleet"])
+        self.assertIn(HOSTILE, page.row("fleet", "drs-start-replication")[1])
+        self.assertEqual(page.row("fleet", "MGN", "s-6472ebb8db3b5a36d")[5], HOSTILE)
+        self.assertIn(HOSTILE, page.sections["coverage"])
 
     def test_the_page_loads_nothing_from_elsewhere(self):
         text, page = render()
@@ -276,7 +297,7 @@ class PageTest(unittest.TestCase):
 
 class ReadingTest(unittest.TestCase):
     def test_emf_lines_are_found_among_the_other_lines_of_a_log(self):
-        self.assertEqual(len(LINES), 7)
+        self.assertEqual(len(LINES), 8)
         self.assertTrue(all("_aws" in line for line in LINES))
 
     def test_a_json_line_that_is_not_emf_or_has_text_after_it_is_not_a_metric_line(self):
