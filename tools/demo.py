@@ -285,6 +285,33 @@ def recovery_tables(state, hosts, reports):
     }
 
 
+COVERAGE = "dr-coverage"
+
+
+def coverage_details(report):
+    """What a dr-coverage run found, as the posture page shows it: each destination vault's
+    covered recovery points against the expected ones, with the missing ones and why; then how
+    many DRS and MGN servers are protected, and the servers that are not."""
+    runs = posture.runs_of([report])
+    by_vault, _ = posture.coverage_from_reports(runs)
+    for vault, (covered, missing) in sorted(by_vault.items()):
+        print(f"      {posture.vault_label(vault)}: {len(covered)}/{len(covered) + len(missing)} "
+              "recovery points copied")
+        for point, why in missing:
+            print(f"        missing {posture.short_arn(point)}: {why}")
+    for note in posture.unverified(runs):
+        print(f"      not verified: {note}")
+    checks = posture.server_checks(runs)
+    for service in ("DRS", "MGN"):
+        mine = [c for c in checks if c[0] == service]
+        if mine:
+            print(f"      {service}: {sum(c[5] for c in mine)} of {len(mine)} servers protected")
+        for _, server, account, region, state, ok, detail in mine:
+            if not ok:
+                where = f" in {account} {region}" if account else ""
+                print(f"        {server}{where} {state}: {detail}")
+
+
 MGN = "mgn-replication"
 # The tags mgn-replication keeps a server's stall record in (functions/mgn-replication), in the
 # order the table shows them, and their common prefix.
@@ -482,6 +509,8 @@ def fleet_step(step, logs):
             continue
         report = invoke(s["function"], s["event"])
         ok = ok and report is not None and len(report.get("targets", [])) == len(fleet)
+        if s["function"] == COVERAGE and report is not None:
+            coverage_details(report)
     changes = changes_by_place(before, emulator_state())
     print("\nWhat changed in each account and region of the fleet:")
     rows = []
@@ -568,6 +597,8 @@ def main():
                 if step["function"] == "drs-recovery" and report is not None:
                     recovery_details(report, hosts)
                     recovery_reports.append(report)
+                if step["function"] == COVERAGE and report is not None:
+                    coverage_details(report)
             if i == mgn_end:
                 mgn_table(emulator_state())
                 print("MGN step, servers: " + ", ".join(
