@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,12 +60,15 @@ def env_values(variables):
 
 def function_env(config):
     """The environment every function gets (`cargo lambda watch` gives all of them the same one;
-    each reads only its own variables)."""
+    each reads only its own variables), with the run-history bucket when the demo stores one."""
     triggers = sorted(config["topics"]["triggers"].items())
+    history = config.get("history")
     return {
         "REPORT_TOPIC_ARN": config["topics"]["reports"],
         "TRIGGER_TOPIC_ARNS": ",".join(arn for _, arn in triggers),
         **env_values(config["environment"]),
+        **({"HISTORY_BUCKET": history["bucket"], "HISTORY_PREFIX": history["prefix"]}
+           if history else {}),
     }
 
 
@@ -94,6 +98,37 @@ def wait_for_port(port, process, what, seconds):
                 return
         time.sleep(0.2)
     sys.exit(f"demo: {what} did not listen on port {port} within {seconds} s")
+
+
+# The emulator's S3 bucket the functions store their run history in (HISTORY_BUCKET) and the
+# prefix of its keys; None when the demo stores none.
+HISTORY = CONFIG.get("history")
+
+
+def emulator_get(path):
+    """A GET of the emulator's admin API, its JSON answer."""
+    with urllib.request.urlopen(f"{EMULATOR}/_emulator/{path}", timeout=10) as r:
+        return json.load(r)
+
+
+def ensure_history_bucket():
+    """Creates the history bucket when the emulator's fixture holds none (a fleet fixture
+    replaces every bucket)."""
+    if HISTORY["bucket"] not in {b["name"] for b in emulator_get("s3/buckets")}:
+        admin("POST", "s3/buckets", {"name": HISTORY["bucket"]})
+
+
+def stored_history():
+    """The run-history objects stored so far in the emulator's S3, by key: each one JSON line,
+    the run report with its runId and time."""
+    query = urllib.parse.urlencode({"bucket": HISTORY["bucket"], "prefix": HISTORY["prefix"]})
+    stored = {}
+    for obj in emulator_get(f"s3/objects?{query}"):
+        body = obj.get("body", "")
+        if "\n" in body.rstrip("\n") or not posture.is_report(json.loads(body)):
+            sys.exit(f"demo: history object {obj['key']} is not one line of a run report")
+        stored[obj["key"]] = json.loads(body)
+    return stored
 
 
 def emulator_state():
@@ -486,6 +521,8 @@ def fleet_step(step, logs):
     over the whole fleet and something changed."""
     fixture = ROOT / "tests" / "emulator" / "fixtures" / step["fixture"]
     admin("PUT", "fixture", fixture.read_text())
+    if HISTORY:
+        ensure_history_bucket()
     for role in step.get("deniedRoles", []):
         admin("POST", "sts/roles", {"roleArn": role, "denied": True})
     env = {**FUNCTION_ENV, **env_values(step["environment"])}
@@ -560,6 +597,8 @@ def main():
             open(logs / "emulator.log", "w"),
         )
         wait_for_port(EMULATOR_PORT, emulator, "the emulator", 30)
+        if HISTORY:
+            ensure_history_bucket()
         watch = start_watch(logs, "functions", FUNCTION_ENV)
 
         before = drs_states(emulator_state())
@@ -619,16 +658,27 @@ def main():
                      "drill: " + ", ".join(f"{n} {what}" for what, n in drill.items())
                      + "; MGN: " + ", ".join(f"{n} {what}" for what, n in migration.items()))
 
-        # The fleet steps come last: each replaces the emulator's state with its fixture.
+        # The fleet steps come last: each replaces the emulator's state with its fixture, so the
+        # run history stored until then is read first.
+        history = {}
         for step in fleet_steps:
             stop(watch)
+            if HISTORY:
+                history.update(stored_history())
             watch, ok = fleet_step(step, logs)
             if not ok:
                 sys.exit("demo: the fleet step did not answer with a report over every target, "
                          "or changed nothing")
         # The functions have written every metric line once `cargo lambda watch` is stopped.
         stop(watch)
-        posture_page(logs, [])
+        if HISTORY:
+            history.update(stored_history())
+            print(f"\nrun history: {len(history)} objects in s3://{HISTORY['bucket']}/"
+                  f"{HISTORY['prefix']}, e.g. {min(history, default='(none)')}")
+            if len(history) != len(RUNS):
+                sys.exit(f"demo: {len(RUNS)} runs answered with a report, but the run history "
+                         f"holds {len(history)} objects")
+        posture_page(logs, list(history.values()))
         print(f"\nlogs: {logs}/")
     finally:
         stop(watch)
