@@ -1,0 +1,85 @@
+//! What a coverage run measures in one target, for its metrics: counted from the same
+//! judgements as the report's outcomes ([`crate::plan`]), so the two never disagree. Pure.
+
+use crate::config::CoverageConfig;
+use crate::model::{DrsReplicationState, Facts, MgnReplicationState};
+use crate::plan::{copy_checks, drs_health};
+use dr_core::metrics::{Measures, Unit};
+use std::collections::HashSet;
+
+/// The measures of one target: for each configured service, the spec's dr-coverage measures.
+pub fn measures(config: &CoverageConfig, facts: &Facts) -> Measures {
+    let now = facts.observed_at;
+    let mut out = Measures::new();
+    if let (Some(backup), Some(read)) = (&config.backup, &facts.backup) {
+        let (checks, _) = copy_checks(backup, config.copy_grace, read, now);
+        let points: HashSet<&str> = checks.iter().map(|c| c.point).collect();
+        let completed = checks.iter().filter(|c| c.verdict.is_covered()).count();
+        let missing = checks.iter().filter(|c| c.verdict.is_failure()).count();
+        out.count("CoverageRecoveryPoints", points.len())
+            .count("CopiesExpected", checks.len())
+            .count("CopiesCompleted", completed)
+            .count("CopiesMissing", missing)
+            .smallest(
+                "CopyCoveragePercent",
+                Unit::Percent,
+                Some(percent(completed, checks.len())),
+            );
+    }
+    if let (Some(drs), Some(read)) = (&config.drs, &facts.drs) {
+        let (health, _) = drs_health(drs, read, now);
+        let in_state =
+            |s: &DrsReplicationState| health.iter().filter(|h| h.server.state == *s).count();
+        let oldest_drill = health
+            .iter()
+            .filter_map(|h| h.last_drill.as_ref())
+            .map(|d| (now - d.at).max(0))
+            .max();
+        out.count("DrsServers", health.len())
+            .count(
+                "DrsServersContinuous",
+                in_state(&DrsReplicationState::Continuous),
+            )
+            .count("DrsServersStalled", in_state(&DrsReplicationState::Stalled))
+            .count(
+                "DrsServersNeverDrilled",
+                health.iter().filter(|h| h.last_drill.is_none()).count(),
+            )
+            .largest(
+                "DrsLastDrillAgeSeconds",
+                Unit::Seconds,
+                oldest_drill.map(seconds),
+            );
+    }
+    if let Some(servers) = &facts.mgn {
+        let stalled = servers
+            .iter()
+            .filter(|s| s.replication == MgnReplicationState::Stalled)
+            .count();
+        out.count("MgnServers", servers.len())
+            .count("MgnReplicationStalled", stalled);
+    }
+    out
+}
+
+/// `part` of `whole` in percent; 100 when nothing is expected.
+fn percent(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        100.0
+    } else {
+        // Counts of copies stay far below 2^52, so the conversion is exact.
+        #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+        let share = part as f64 * 100.0 / whole as f64;
+        share
+    }
+}
+
+/// Whole seconds as a metric value.
+fn seconds(s: i64) -> f64 {
+    #[expect(clippy::cast_precision_loss, reason = "ages far below 2^52 seconds")]
+    let value = s as f64;
+    value
+}
+
+#[cfg(test)]
+mod tests;
