@@ -39,21 +39,27 @@ impl Function for Coverage {
         }
     }
 
-    /// Whatever the trigger (a schedule, or a direct invoke of a target), a coverage run reads
-    /// the same: the posture of the whole target.
+    /// A schedule or a direct invoke (of the fleet, or of one `target`) reads the posture of
+    /// the whole target; any other event reads nothing.
     async fn observe(
         &self,
         target: &Connected<Clients>,
-        _trigger: &Trigger,
+        trigger: &Trigger,
         now: i64,
     ) -> Result<Facts, ObserveError> {
+        if !plan::asks_coverage(trigger) {
+            return Ok(Facts {
+                observed_at: now,
+                ..Facts::default()
+            });
+        }
         observe::facts(&target.clients, &self.config, now).await
     }
 
     fn plan(&self, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<NoAction>> {
         fleet
             .iter()
-            .map(|o| plan::plan(&self.config, &o.facts))
+            .map(|o| plan::plan(&self.config, &o.trigger, &o.facts))
             .collect()
     }
 

@@ -16,6 +16,7 @@ use dr_core::clock::fmt_time;
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::function::Plan;
 use dr_core::report::{Skip, Skips, TargetOutcome};
+use dr_core::trigger::{Event, Trigger};
 use std::collections::{HashMap, HashSet};
 
 /// Continuous (point-in-time) recovery points are named `recovery-point:continuous:<id>`
@@ -106,12 +107,22 @@ pub fn copy_checks<'a>(
         }
     }
     points.sort_by(|a, b| b.created.cmp(&a.created).then(a.arn.cmp(&b.arn)));
+    let older: HashSet<&str> = facts
+        .older
+        .iter()
+        .filter_map(|o| match o {
+            OlderPoint::Found(p) => Some(p.arn.as_str()),
+            OlderPoint::Unreadable { .. } => None,
+        })
+        .collect();
+    let window: HashSet<&str> = facts.points.iter().map(|p| p.arn.as_str()).collect();
     let mut checks = Vec::new();
     for point in points {
         if let Some(reason) = not_copied(point, config) {
             skips.push(Skip::new(&point.arn, reason));
             continue;
         }
+        let first = checks.len();
         for dest in &config.destinations {
             let dest = dest.as_str();
             if point.vault_arn.as_deref() == Some(dest) {
@@ -129,6 +140,17 @@ pub fn copy_checks<'a>(
                 destination: dest,
                 verdict: verdict(point, jobs, grace, now),
             });
+        }
+        // An older point is examined for its failed copy; once every destination holds a copy,
+        // its fan-out is complete and it is no longer the run's concern.
+        let is_older = older.contains(point.arn.as_str()) && !window.contains(point.arn.as_str());
+        if is_older && checks[first..].iter().all(|c| c.verdict.is_covered()) {
+            checks.truncate(first);
+            skips.push(Skip::new(
+                &point.arn,
+                "older than the window, and every destination holds a copy despite a failed \
+                 copy job",
+            ));
         }
     }
     for (arn, reason) in unreadable {
@@ -526,10 +548,47 @@ fn mgn_outcome(server: &MgnServer) -> TargetOutcome {
     }
 }
 
+/// Whether `trigger` asks for a coverage run: a schedule or a direct invoke does (`{}`,
+/// `{"dryRun": true}`, a fleet `target`); any other event is skipped unread.
+pub fn asks_coverage(trigger: &Trigger) -> bool {
+    trigger
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Schedule(_) | Event::Direct(_)))
+}
+
+/// Why the events of `trigger` that a coverage run does not act on are skipped: other kinds of
+/// events, and the targets a direct invoke names (a run always covers the whole fleet target).
+fn event_skips(trigger: &Trigger) -> Skips {
+    let mut skips = Skips::new();
+    for event in &trigger.events {
+        match event {
+            Event::Schedule(_) => {}
+            Event::Direct(direct) => {
+                for target in &direct.targets {
+                    skips.push(Skip::new(
+                        target,
+                        "a coverage run covers the whole fleet target; name one with `target`, \
+                         not `targets`",
+                    ));
+                }
+            }
+            other => skips.push(Trigger::not_handled(other, crate::FUNCTION)),
+        }
+    }
+    skips
+}
+
 /// The plan of one target: an outcome per pair and server, failed where coverage is missing.
-pub fn plan(config: &CoverageConfig, facts: &Facts) -> Plan<NoAction> {
+pub fn plan(config: &CoverageConfig, trigger: &Trigger, facts: &Facts) -> Plan<NoAction> {
     let now = facts.observed_at;
-    let mut out = Plan::default();
+    let mut out = Plan {
+        skips: event_skips(trigger),
+        ..Plan::default()
+    };
+    if !asks_coverage(trigger) {
+        return out;
+    }
     if let (Some(backup), Some(read)) = (&config.backup, &facts.backup) {
         let (checks, skips) = copy_checks(backup, config.copy_grace, read, now);
         out.outcomes.extend(
