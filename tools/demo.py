@@ -14,9 +14,14 @@ stopped source server, resumes the paused one, brings a drifted replication sett
 MGN_SERVERS, records a stall and launches a ready server for test; once the cool-down and the
 test's time to live have passed (in real time, like the drill's), a run that retries the stall
 and cleans up the test instance, and a table of the MGN servers with their stall records.
+Then a coverage run (dr-coverage, read only) over the demo fleet: each destination vault's
+copies of the recovery points, with those missing and why, and the DRS and MGN servers that are
+not protected.
 Then the fleet step: the emulator loaded with three accounts in two regions, `cargo lambda watch`
-restarted with FLEET, one member role made unassumable, the functions run over the fleet, and
-what changed in each account and region, with each report's section per target. Last, the
+restarted with FLEET, one member role made unassumable, the functions run over the fleet, the
+coverage run over it too, and what changed in each account and region, with each report's
+section per target. With the run history configured, the functions store every report in the
+emulator's S3, and the demo checks one object was stored per run. Last, the
 posture page (tools/posture.py) is written to target/demo/posture.html from the runs' reports
 and the metric lines of the function logs; the demo fails when it lacks one of its main
 sections. Everything is shut down at the end. The functions' configuration and the steps come from
@@ -67,6 +72,7 @@ def function_env(config):
         "REPORT_TOPIC_ARN": config["topics"]["reports"],
         "TRIGGER_TOPIC_ARNS": ",".join(arn for _, arn in triggers),
         **env_values(config["environment"]),
+        **env_values(config.get("coverage", {}).get("environment", {})),
         **({"HISTORY_BUCKET": history["bucket"], "HISTORY_PREFIX": history["prefix"]}
            if history else {}),
     }
@@ -321,6 +327,25 @@ def recovery_tables(state, hosts, reports):
 
 
 COVERAGE = "dr-coverage"
+# The coverage run's invocations (functions and their events), run over the demo fleet after its
+# steps and over each fleet at the end of its step.
+COVERAGE_RUNS = CONFIG.get("coverage", {}).get("invocations", [])
+
+
+def coverage_runs(where):
+    """Runs the coverage invocations, showing what each found; returns their reports (None for
+    an invocation that answered none)."""
+    if COVERAGE_RUNS:
+        print(f"\n== coverage over {where}: dr-coverage reads which destinations hold a completed "
+              "copy of each recovery point, each DRS server's replication and last drill, each "
+              "MGN server's state (read only)")
+    reports = []
+    for step in COVERAGE_RUNS:
+        report = invoke(step["function"], step["event"])
+        if step["function"] == COVERAGE and report is not None:
+            coverage_details(report)
+        reports.append(report)
+    return reports
 
 
 def coverage_details(report):
@@ -546,8 +571,6 @@ def fleet_step(step, logs):
             continue
         report = invoke(s["function"], s["event"])
         ok = ok and report is not None and len(report.get("targets", [])) == len(fleet)
-        if s["function"] == COVERAGE and report is not None:
-            coverage_details(report)
     changes = changes_by_place(before, emulator_state())
     print("\nWhat changed in each account and region of the fleet:")
     rows = []
@@ -560,6 +583,8 @@ def fleet_step(step, logs):
                      len(copies)))
     table(rows, ["account", "region", "DRS servers started", "SMS jobs created",
                  "Backup copies started"])
+    covered = coverage_runs("the fleet")
+    ok = ok and all(r is not None and len(r.get("targets", [])) == len(fleet) for r in covered)
     messages = sns_messages()
     print(f"\nSNS reports published in the fleet step: {len(messages)}")
     for m in messages:
@@ -636,12 +661,12 @@ def main():
                 if step["function"] == "drs-recovery" and report is not None:
                     recovery_details(report, hosts)
                     recovery_reports.append(report)
-                if step["function"] == COVERAGE and report is not None:
-                    coverage_details(report)
             if i == mgn_end:
                 mgn_table(emulator_state())
                 print("MGN step, servers: " + ", ".join(
                     f"{what} {n}" for what, n in mgn_done(mgn_reports).items()) + "\n")
+
+        failures += sum(r is None for r in coverage_runs("the demo fleet"))
 
         after = emulator_state()
         changed, jobs, copies = single_account_tables(before, after)
