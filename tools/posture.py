@@ -235,12 +235,17 @@ def table(headers, rows, cls=""):
     return f'<table class="{esc(cls)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def label_width(labels):
+    """Room for the longest label at the charts' 12 px font (about 7 px a character), bounded."""
+    return max(120, min(420, 7 * max((len(str(label)) for label in labels), default=0) + 12))
+
+
 def bar_chart(title, bars, fmt=str, marker=None, marker_label=""):
     """A horizontal bar chart in inline SVG: bars [(label, value, kind)], kind one of ok, warn,
     bad, info; `marker` draws a line at that value (an objective), labelled `marker_label`."""
     if not bars:
         return ""
-    label_w, bar_w, value_w, row_h = 210, 300, 110, 22
+    label_w, bar_w, value_w, row_h = label_width(b[0] for b in bars), 300, 110, 22
     top = 18 if marker is not None else 4
     height = top + row_h * len(bars) + 4
     top_value = max([number(v) for _, v, _ in bars] + [number(marker or 0)]) or 1
@@ -268,7 +273,7 @@ def ratio_chart(title, rows):
     in red, with `covered/expected` beside each."""
     if not rows:
         return ""
-    label_w, bar_w, value_w, row_h = 260, 300, 110, 22
+    label_w, bar_w, value_w, row_h = label_width(r[0] for r in rows), 300, 110, 22
     height = row_h * len(rows) + 8
     out = [f'<svg class="chart" role="img" width="{label_w + bar_w + value_w}" height="{height}"'
            f' viewBox="0 0 {label_w + bar_w + value_w} {height}"><title>{esc(title)}</title>']
