@@ -118,10 +118,14 @@ def emulator_get(path):
 
 
 def ensure_history_bucket():
-    """Creates the history bucket when the emulator's fixture holds none (a fleet fixture
-    replaces every bucket)."""
-    if HISTORY["bucket"] not in {b["name"] for b in emulator_get("s3/buckets")}:
-        admin("POST", "s3/buckets", {"name": HISTORY["bucket"]})
+    """Creates the history bucket, as the demo fleet's fixture has it (encrypted with its key,
+    versioned), when the emulator's fixture holds none (a fleet fixture replaces every bucket)."""
+    if HISTORY["bucket"] in {b["name"] for b in emulator_get("s3/buckets")}:
+        return
+    demo = json.loads((ROOT / "tests" / "emulator" / "fixtures" / "demo.json").read_text())
+    spec = next((b for b in demo.get("s3", {}).get("buckets", [])
+                 if b["name"] == HISTORY["bucket"]), {"name": HISTORY["bucket"]})
+    admin("POST", "s3/buckets", spec)
 
 
 def stored_history():
