@@ -52,10 +52,21 @@ fn pair(facts: &Facts, n: u32, dest: &str) -> (OutcomeResult, String, String) {
         .unwrap_or_else(|| panic!("no outcome for {target}"))
 }
 
+/// A case of the copy table: what it shows, the jobs, the point's age, and the outcome's
+/// result, state and detail.
+type Case = (
+    &'static str,
+    Vec<CopyJob>,
+    i64,
+    OutcomeResult,
+    &'static str,
+    &'static str,
+);
+
 #[test]
 fn each_destination_of_a_recovery_point_is_judged_from_its_copy_jobs() {
     use OutcomeResult::{Failed, Unchanged};
-    let cases: [(&str, Vec<CopyJob>, i64, OutcomeResult, &str, &str); 7] = [
+    let cases: [Case; 7] = [
         (
             "a completed copy covers",
             vec![job("cj-1", 1, WEST, Job::Completed, 3_000)],
