@@ -65,6 +65,9 @@ pub struct Fixture {
     /// SNS (one store for every account and region: topics are ARNs).
     #[serde(default)]
     pub sns: SnsFixture,
+    /// S3 (one store for every account and region: bucket names are global).
+    #[serde(default, skip_serializing_if = "S3Fixture::is_empty")]
+    pub s3: S3Fixture,
     /// Further (account, region) partitions; the top-level sections are the home partition.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partitions: Vec<PartitionFixture>,
@@ -443,6 +446,107 @@ pub struct SnsFixture {
     pub topics: Vec<String>,
 }
 
+/// S3 section: the buckets that exist.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct S3Fixture {
+    /// The buckets, each name once.
+    #[serde(default)]
+    pub buckets: Vec<S3Bucket>,
+}
+
+impl S3Fixture {
+    fn is_empty(&self) -> bool {
+        self.buckets.is_empty()
+    }
+}
+
+/// One S3 bucket: its name, owner, Region and the settings PutObject answers by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct S3Bucket {
+    /// The bucket name, by the general purpose bucket naming rules.
+    pub name: String,
+    /// The owner account (default: the fixture's home account); only it may write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// The bucket's Region (default: the home Region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Default encryption SSE-KMS with this key (ARN or id); absent: SSE-S3 (`AES256`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// Versioning enabled: every PutObject answers with a new `x-amz-version-id`.
+    #[serde(default)]
+    pub versioning: bool,
+}
+
+impl S3Bucket {
+    /// A bucket of the home account in the home Region, SSE-S3, unversioned.
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            account_id: None,
+            region: None,
+            kms_key_id: None,
+            versioning: false,
+        }
+    }
+
+    /// Checks the name against "Bucket naming rules" (S3 user guide, general purpose buckets):
+    /// 3 to 63 characters of lower-case letters, digits, dots and hyphens, starting and ending
+    /// with a letter or digit, no two adjacent dots, not an IP address, none of the reserved
+    /// prefixes and suffixes; and the owner and Region, when given.
+    pub fn check(&self) -> Result<(), String> {
+        let name = &self.name;
+        let bad = |why: &str| Err(format!("bucket name {name:?} {why}"));
+        if !(3..=63).contains(&name.len()) {
+            return bad("must be 3 to 63 characters long");
+        }
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        {
+            return bad("may hold only lower-case letters, digits, dots and hyphens");
+        }
+        let edge = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if !edge(name.bytes().next()) || !edge(name.bytes().last()) {
+            return bad("must start and end with a letter or digit");
+        }
+        if name.contains("..") {
+            return bad("must not hold two adjacent dots");
+        }
+        if name.parse::<std::net::Ipv4Addr>().is_ok() {
+            return bad("must not be formatted as an IP address");
+        }
+        let reserved_prefix = ["xn--", "sthree-", "amzn-s3-demo-"];
+        let reserved_suffix = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+        if reserved_prefix.iter().any(|p| name.starts_with(p))
+            || reserved_suffix.iter().any(|s| name.ends_with(s))
+        {
+            return bad("uses a reserved prefix or suffix");
+        }
+        if let Some(account) = &self.account_id {
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "bucket {name}: accountId {account:?} is not 12 digits"
+                ));
+            }
+        }
+        if let Some(region) = &self.region {
+            if !crate::util::is_region(region) {
+                return Err(format!(
+                    "bucket {name}: region {region:?} is not a region name"
+                ));
+            }
+        }
+        if self.kms_key_id.as_deref() == Some("") {
+            return Err(format!("bucket {name}: kmsKeyId must not be empty"));
+        }
+        Ok(())
+    }
+}
+
 /// A DRS data replication state: the model's `DataReplicationState` enum
 /// (drs.service-2.json).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -639,6 +743,7 @@ impl Default for Fixture {
             mgn: MgnFixture::default(),
             backup: BackupFixture::default(),
             sns: SnsFixture::default(),
+            s3: S3Fixture::default(),
             partitions: Vec::new(),
             sts: StsFixture::default(),
         }
@@ -703,6 +808,7 @@ impl Fixture {
             mgn: p.mgn.clone(),
             backup: p.backup.clone(),
             sns: SnsFixture::default(),
+            s3: S3Fixture::default(),
             partitions: Vec::new(),
             sts: StsFixture::default(),
         }
@@ -995,7 +1101,23 @@ impl Fixture {
     /// Checks the rules the JSON shape alone cannot express.
     pub fn validate(&self) -> Result<(), FixtureError> {
         self.validate_own()?;
-        self.validate_partitions()
+        self.validate_partitions()?;
+        self.validate_s3()
+    }
+
+    /// Checks every bucket and that each name appears once (bucket names are global).
+    fn validate_s3(&self) -> Result<(), FixtureError> {
+        let mut names = BTreeSet::new();
+        for bucket in &self.s3.buckets {
+            bucket.check().map_err(FixtureError::Invalid)?;
+            if !names.insert(bucket.name.as_str()) {
+                return Err(FixtureError::Invalid(format!(
+                    "s3: bucket {} appears twice",
+                    bucket.name
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Checks the home partition and SNS.

@@ -1,11 +1,14 @@
-//! A local, stateful emulator of the AWS DRS, MGN, SMS, Backup, SNS and STS APIs.
+//! A local, stateful emulator of the AWS DRS, MGN, SMS, Backup, SNS, STS and S3 APIs.
 //!
-//! All six services answer on one port, in their own wire protocols, so the real AWS SDKs and
+//! All seven services answer on one port, in their own wire protocols, so the real AWS SDKs and
 //! the AWS CLI work against it with `AWS_ENDPOINT_URL=http://127.0.0.1:PORT` and fake
 //! credentials. The service is taken from the SigV4 credential scope; signatures are not checked.
 //! A request signed for a service the emulator does not serve gets that protocol's "unknown
 //! operation" error instead of being routed by its path, and ARNs are built in the partition of
 //! their region (see the README for the sources of every rule).
+//!
+//! S3 serves path-style `PutObject` only, in buckets the fixture or the admin API creates (one
+//! store, as bucket names are global).
 //!
 //! DRS, MGN, SMS and Backup state is partitioned by account and region: a request acts in the account
 //! of its access key (STS `AssumeRole` hands out keys of the role's account; any other key is the
@@ -32,6 +35,7 @@ pub mod faults;
 pub mod fixture;
 pub mod mgn;
 pub mod protocol;
+pub mod s3;
 pub mod server;
 pub mod sms;
 pub mod sns;
@@ -40,7 +44,7 @@ pub mod util;
 pub mod world;
 
 pub use faults::{FaultRule, FaultScope};
-pub use fixture::{Fixture, FixtureError, REPORTS_TOPIC};
+pub use fixture::{Fixture, FixtureError, S3Bucket, REPORTS_TOPIC};
 
 use serde_json::Value;
 use server::{lock, Shared};
@@ -136,7 +140,8 @@ impl Emulator {
     }
 
     /// How many calls `operation` received (including those answered with an injected fault);
-    /// MGN operations are named `mgn:<Operation>`, e.g. `mgn:StartTest`.
+    /// MGN operations are named `mgn:<Operation>`, e.g. `mgn:StartTest`, and S3 ones
+    /// `s3:<Operation>`, e.g. `s3:PutObject`.
     pub fn calls(&self, operation: &str) -> u64 {
         lock(&self.shared)
             .calls
@@ -175,6 +180,20 @@ impl Emulator {
     /// Every message published to SNS so far, oldest first.
     pub fn sns_messages(&self) -> Vec<sns::Message> {
         lock(&self.shared).sns.messages().to_vec()
+    }
+
+    /// The S3 objects of `bucket` whose key starts with `prefix`, in key order, with their
+    /// bodies; `None` when there is no such bucket.
+    pub fn s3_objects(&self, bucket: &str, prefix: &str) -> Option<Vec<s3::Object>> {
+        lock(&self.shared).s3.objects(bucket, prefix)
+    }
+
+    /// Creates an S3 bucket (owner and Region default to the home ones); refused when the name
+    /// breaks the naming rules or is taken.
+    pub fn create_s3_bucket(&self, bucket: &S3Bucket) -> Result<(), String> {
+        let mut world = lock(&self.shared);
+        let (account, region) = world.home();
+        world.s3.create_bucket(bucket, &account, &region)
     }
 
     /// Adds or replaces a fault rule for every account and region.

@@ -1,5 +1,6 @@
-//! The four wire protocols: which service a request is for, and how replies and errors look
-//! (restJson1 for DRS, MGN and Backup, awsJson1.1 for SMS, awsQuery with XML replies for SNS and STS).
+//! The five wire protocols: which service a request is for, and how replies and errors look
+//! (restJson1 for DRS, MGN and Backup, awsJson1.1 for SMS, awsQuery with XML replies for SNS and
+//! STS, restXml for S3).
 //!
 //! Shapes follow the Smithy AWS protocol specifications (restJson1: `x-amzn-ErrorType` and the
 //! error's `httpError` status; awsJson1_1: `__type` in the body; awsQuery: `<ErrorResponse>`
@@ -29,6 +30,8 @@ pub enum Service {
     Sns,
     /// Security Token Service, awsQuery.
     Sts,
+    /// Simple Storage Service, restXml, path-style requests only.
+    S3,
 }
 
 /// The `X-Amz-Target` prefix of every SMS operation.
@@ -44,6 +47,7 @@ impl Service {
             "backup" => Some(Self::Backup),
             "sns" => Some(Self::Sns),
             "sts" => Some(Self::Sts),
+            "s3" => Some(Self::S3),
             _ => None,
         }
     }
@@ -103,15 +107,15 @@ pub enum Detected {
 
 /// The wire protocol of a request for a service the emulator does not serve, as far as the
 /// request shows it (the Smithy protocol specifications: awsJson1_0/1_1 requests carry
-/// `X-Amz-Target`, awsQuery requests are forms with `Action`; S3 is restXml; the rest of the
-/// services that have neither mark are restJson1).
+/// `X-Amz-Target`, awsQuery requests are forms with `Action`; the S3 family (S3 on Outposts,
+/// `s3-outposts`) is restXml; the rest of the services that have neither mark are restJson1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Protocol {
     /// awsJson1_0 or awsJson1_1: the request's own content type is sent back.
     AwsJson(String),
     /// awsQuery (and ec2Query): an XML `<ErrorResponse>`.
     AwsQuery,
-    /// restXml (S3): an XML `<Error>`.
+    /// restXml (the S3 family): an XML `<Error>`.
     RestXml,
     /// restJson1: JSON with `x-amzn-ErrorType`.
     RestJson,
@@ -128,7 +132,7 @@ impl Protocol {
             Self::AwsJson(content_type.to_owned())
         } else if form_has_action(body) {
             Self::AwsQuery
-        } else if service == "s3" {
+        } else if service.starts_with("s3") {
             Self::RestXml
         } else {
             Self::RestJson
@@ -144,7 +148,7 @@ impl Protocol {
 pub fn unserved(service: &str, protocol: &Protocol, request_id: &str) -> Response {
     let message = format!(
         "This endpoint (dr-emulator) does not emulate the {service} service named by the \
-         request's SigV4 credential scope; it serves drs, mgn, sms, backup, sns and sts"
+         request's SigV4 credential scope; it serves drs, mgn, sms, backup, sns, sts and s3"
     );
     let mut response = match protocol {
         Protocol::AwsJson(content_type) => json_with_status(
@@ -278,7 +282,8 @@ impl ApiError {
     /// modelled `ThrottlingException` (429) and `InternalServerException` (500), both with
     /// `Retry-After` (their `retryAfterSeconds` member); SMS's modelled `InternalError`; Backup's
     /// modelled `ServiceUnavailableException` (500 in its API reference); SNS's modelled
-    /// `InternalError` (500); and for throttling of SMS, Backup and SNS, which model none (SNS's
+    /// `InternalError` (500); S3's `SlowDown` (503) and `InternalError` (500) of its "Error
+    /// responses" list; and for throttling of SMS, Backup and SNS, which model none (SNS's
     /// `Throttled` is its account-level limit), the API references' common `ThrottlingException`
     /// (awsQuery: `Throttling`), status 400.
     pub fn fault(service: Service, kind: &str) -> Self {
@@ -302,6 +307,8 @@ impl ApiError {
             (Service::Sms, _, true) | (Service::Sns, _, true) => "InternalError",
             (Service::Sns, true, _) | (Service::Sts, true, _) => "Throttling",
             (Service::Sts, _, true) => "InternalFailure",
+            (Service::S3, true, _) => "SlowDown",
+            (Service::S3, _, true) => "InternalError",
             _ => kind,
         };
         let message = if throttle {
@@ -337,6 +344,7 @@ impl ApiError {
             (Service::Sns, "Throttled") => 429,
             (Service::Sts, "AccessDenied" | "RegionDisabledException") => 403,
             (Service::Sts, "InternalFailure") => 500,
+            (Service::S3, code) => crate::s3::status(code),
             _ => 400,
         };
         StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST)
@@ -380,6 +388,15 @@ impl ApiError {
                 );
                 text_response(status, "text/xml", xml)
             }
+            Service::S3 => {
+                let mut r = text_response(
+                    status,
+                    "application/xml",
+                    crate::s3::error_xml(&self, request_id),
+                );
+                s3_request_ids(&mut r, request_id);
+                return r;
+            }
         };
         if let Some(seconds) = self.retry_after {
             set_header(&mut response, "Retry-After", &seconds.to_string());
@@ -387,6 +404,27 @@ impl ApiError {
         set_header(&mut response, "x-amzn-RequestId", request_id);
         response
     }
+}
+
+/// The request id headers every S3 response carries ("Common Response Headers":
+/// `x-amz-request-id`, and `x-amz-id-2`, a token used together with it), the second derived from
+/// the first.
+pub fn s3_request_ids(response: &mut Response, request_id: &str) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let id2 = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(request_id));
+    set_header(response, "x-amz-request-id", request_id);
+    set_header(response, "x-amz-id-2", &id2);
+}
+
+/// A successful S3 reply: 200, an empty body, the reply's headers and the request ids.
+pub fn s3_reply(reply: &crate::s3::Reply, request_id: &str) -> Response {
+    let mut r = Response::new(Body::empty());
+    for (name, value) in &reply.headers {
+        set_header(&mut r, name, value);
+    }
+    s3_request_ids(&mut r, request_id);
+    r
 }
 
 /// A successful JSON reply with the content type of the service's protocol.
@@ -532,8 +570,13 @@ mod tests {
         let s3 = headers(&[("authorization", &signed("s3"))]);
         assert_eq!(
             Service::detect(&s3, "/backup-vaults", b""),
+            Detected::Served(Service::S3)
+        );
+        let outposts = headers(&[("authorization", &signed("s3-outposts"))]);
+        assert_eq!(
+            Service::detect(&outposts, "/backup-vaults", b""),
             Detected::Unserved {
-                service: "s3".into(),
+                service: "s3-outposts".into(),
                 protocol: Protocol::RestXml
             }
         );

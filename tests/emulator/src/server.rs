@@ -1,14 +1,17 @@
 //! The HTTP side: the accept loop, the axum router with the admin API, and the AWS dispatcher.
 
 use crate::faults::{parse_scoped, Outcome};
+use crate::fixture::S3Bucket;
 use crate::fixture::{Fixture, RecoveryPointSpec};
 use crate::protocol::{
-    access_key, credential_scope, json_reply, query_reply, unserved, ApiError, Detected, Service,
+    access_key, credential_scope, json_reply, query_reply, s3_reply, unserved, ApiError, Detected,
+    Service,
 };
-use crate::util::uuid_lower;
+use crate::util::{hex, uuid_lower};
 use crate::world::{AwsRequest, PartitionKey, World};
-use crate::{backup, drs, mgn, sms, sns, sts};
+use crate::{backup, drs, mgn, s3, sms, sns, sts};
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -109,9 +112,20 @@ pub fn router(shared: Shared) -> Router {
             "/_emulator/backup/vaults/{name}/recovery-points",
             post(add_recovery_point),
         )
+        .route(
+            "/_emulator/s3/buckets",
+            get(s3_buckets).post(s3_create_bucket),
+        )
+        .route("/_emulator/s3/objects", get(s3_objects))
         .fallback(aws)
+        // Run reports of large fleets are stored whole; axum's default limit is 2 MB.
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(shared)
 }
+
+/// The largest request body the emulator reads (an S3 object can be far larger in AWS; the
+/// emulator keeps objects in memory).
+const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 
 /// Errors of the admin API, answered as `{"error": "..."}` with status 400.
 #[derive(Debug, thiserror::Error)]
@@ -479,6 +493,48 @@ async fn add_recovery_point(
     Ok(Json(json!({"recoveryPointArn": arn})))
 }
 
+async fn s3_buckets(State(shared): State<Shared>) -> Json<Value> {
+    Json(lock(&shared).s3.snapshot()["buckets"].take())
+}
+
+/// Creates a bucket: `{"name", "accountId"?, "region"?, "kmsKeyId"?, "versioning"?}`.
+async fn s3_create_bucket(
+    State(shared): State<Shared>,
+    body: Bytes,
+) -> Result<StatusCode, AdminError> {
+    let spec: S3Bucket = admin_body(&body)?;
+    let mut world = lock(&shared);
+    let (account, region) = world.home();
+    world
+        .s3
+        .create_bucket(&spec, &account, &region)
+        .map_err(AdminError::Invalid)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct S3ObjectsQuery {
+    bucket: String,
+    #[serde(default)]
+    prefix: String,
+}
+
+/// The objects of a bucket under a prefix, in key order, with their bodies.
+async fn s3_objects(
+    State(shared): State<Shared>,
+    Query(query): Query<S3ObjectsQuery>,
+) -> Result<Json<Value>, AdminError> {
+    let world = lock(&shared);
+    let objects = world
+        .s3
+        .objects(&query.bucket, &query.prefix)
+        .ok_or_else(|| AdminError::Invalid(format!("no bucket named {}", query.bucket)))?;
+    Ok(Json(Value::Array(
+        objects.iter().map(s3::Object::to_json).collect(),
+    )))
+}
+
 /// The operation a request names, per protocol.
 enum Operation {
     Drs(String),
@@ -487,6 +543,8 @@ enum Operation {
     Backup(backup::BackupOp),
     Sns(String, BTreeMap<String, String>),
     Sts(String, BTreeMap<String, String>),
+    /// The S3 operation (`None`: a method S3 has none for) and the bucket and key it names.
+    S3(Option<String>, s3::Target),
 }
 
 impl Operation {
@@ -495,6 +553,11 @@ impl Operation {
             Self::Drs(op) | Self::Sms(op) | Self::Sns(op, _) | Self::Sts(op, _) => op.clone(),
             Self::Mgn(op) => format!("{}{op}", mgn::OPERATION_PREFIX),
             Self::Backup(op) => op.name(),
+            Self::S3(op, _) => format!(
+                "{}{}",
+                s3::OPERATION_PREFIX,
+                op.as_deref().unwrap_or("UnknownMethod")
+            ),
         }
     }
 }
@@ -515,7 +578,7 @@ async fn aws(
             return unserved(&service, &protocol, &request_id);
         }
         Detected::Unknown => {
-            let body = json!({"message": "cannot tell which service this request is for: sign it with SigV4 (drs, mgn, sms, backup, sns or sts)"});
+            let body = json!({"message": "cannot tell which service this request is for: sign it with SigV4 (drs, mgn, sms, backup, sns, sts or s3)"});
             return crate::protocol::json_with_status(
                 StatusCode::BAD_REQUEST,
                 "application/json",
@@ -543,6 +606,13 @@ async fn aws(
             let fields = sns::form(&req);
             Operation::Sts(sns::operation(&fields), fields)
         }
+        Service::S3 => {
+            let target = s3::Target::parse(&req.path);
+            Operation::S3(
+                s3::operation(&req.method, &target, &req.query_pairs()),
+                target,
+            )
+        }
     };
     let name = op.name();
     let (decision, request_id, key) = {
@@ -561,7 +631,13 @@ async fn aws(
         );
         let World { faults, rng, .. } = &mut *world;
         let decision = faults.decide(&name, &account, &key.1, rng);
-        (decision, uuid_lower(rng), (account, key))
+        // S3 request ids are 16 upper-case hex digits ("Error responses" example).
+        let request_id = if service == Service::S3 {
+            hex(rng, 16).to_uppercase()
+        } else {
+            uuid_lower(rng)
+        };
+        (decision, request_id, (account, key))
     };
     let (account, key) = key;
     if !decision.latency.is_zero() {
@@ -573,7 +649,14 @@ async fn aws(
             response.extensions_mut().insert(DropConnection);
             response
         }
-        Outcome::Fail(kind) => ApiError::fault(service, &kind).into_response(service, &request_id),
+        Outcome::Fail(kind) => {
+            let err = ApiError::fault(service, &kind);
+            let err = match &op {
+                Operation::S3(_, target) => err.with("Resource", target.resource()),
+                _ => err,
+            };
+            err.into_response(service, &request_id)
+        }
         outcome @ (Outcome::Proceed | Outcome::DropAfterApply) => {
             let started = std::time::Instant::now();
             let mut world = lock(&shared);
@@ -601,10 +684,25 @@ async fn aws(
                     sts::execute(sts, action, fields, &account, now, rng)
                         .map(|xml| Reply::Xml(action.clone(), xml))
                 }
+                Operation::S3(op, target) => {
+                    let caller = s3::Caller {
+                        account: &account,
+                        now: world.now(),
+                    };
+                    let World { s3, rng, .. } = &mut *world;
+                    let request = s3::Request {
+                        method: &req.method,
+                        target,
+                        headers: &headers,
+                        body: &req.body,
+                    };
+                    s3::execute(s3, op.as_deref(), request, caller, rng).map(Reply::S3)
+                }
             };
             let mut response = match result {
                 Ok(Reply::Json(body)) => json_reply(service, body, &request_id),
                 Ok(Reply::Xml(action, xml)) => query_reply(service, &action, &xml, &request_id),
+                Ok(Reply::S3(reply)) => s3_reply(&reply, &request_id),
                 Err(e) => e.into_response(service, &request_id),
             };
             // The model's `responseCode` of DRS StartRecovery is 202 (Accepted) and of
@@ -634,4 +732,5 @@ async fn aws(
 enum Reply {
     Json(Value),
     Xml(String, String),
+    S3(s3::Reply),
 }

@@ -3,13 +3,14 @@
 //! DRS, MGN, SMS and Backup state is partitioned by (account, region): the fixture's top level is the
 //! home partition, `partitions` adds others, and a request is served the partition of its
 //! account (from its access key) and region (from its SigV4 scope). SNS is one store, since
-//! topics are named by ARN, and STS is global.
+//! topics are named by ARN, S3 is one store too, since bucket names are global, and STS is
+//! global.
 
 use crate::faults::Faults;
 use crate::fixture::{BackupFixture, DrsFixture, Fixture, MgnFixture, SmsFixture};
 use crate::protocol::{ApiError, Service};
 use crate::util::{iso, parse_iso};
-use crate::{backup, drs, mgn, sms, sns, sts};
+use crate::{backup, drs, mgn, s3, sms, sns, sts};
 use axum::body::Bytes;
 use axum::http::Method;
 use serde::de::DeserializeOwned;
@@ -211,6 +212,8 @@ pub struct World {
     pub sns: sns::Sns,
     /// STS state.
     pub sts: sts::Sts,
+    /// S3 state.
+    pub s3: s3::S3,
 }
 
 impl World {
@@ -263,6 +266,7 @@ impl World {
         Self {
             sns: sns::Sns::new(&fixture),
             sts: sts::Sts::new(&fixture),
+            s3: s3::S3::new(&fixture.s3.buckets, &home.0, &home.1),
             partitions,
             fixture,
             clock,
@@ -471,6 +475,7 @@ impl World {
             "partitions": others,
             "sns": self.sns.snapshot(),
             "sts": self.sts.snapshot(),
+            "s3": self.s3.snapshot(),
         })
     }
 

@@ -59,6 +59,14 @@ impl Env {
         aws_sdk_backup::Client::new(&config)
     }
 
+    /// An S3 client with path-style addressing, the only style an IP endpoint can serve.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.config)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
     pub fn sns(&self) -> aws_sdk_sns::Client {
         aws_sdk_sns::Client::new(&self.config)
     }

@@ -7,6 +7,7 @@ mod fleet;
 mod mgn;
 mod plans;
 mod recovery;
+mod s3;
 mod sms;
 mod sns;
 mod tags;

@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 /// A raw response: status, lower-cased header block and body.
 pub(crate) struct Raw {
     pub(crate) status: u16,
-    headers: String,
+    pub(crate) headers: String,
     pub(crate) body: String,
 }
 
@@ -84,7 +84,7 @@ async fn raw(
 }
 
 /// Sends a request signed for `service` with further `headers`; expects an answer.
-async fn signed(
+pub(crate) async fn signed(
     addr: SocketAddr,
     service: &str,
     (method, path): (&str, &str),
