@@ -611,6 +611,9 @@ def runs_section(runs):
         notes = [(r.get("error") or {}).get("message", "")]
         notes += [f"{place(t.get('account'), t.get('region'))}: {t['error'].get('message', '')}"
                   for t in stopped]
+        if r.get("outcomesNotListed"):
+            # A Lambda result cut to its size limit; the run history holds the whole report.
+            notes.append(f"{r['outcomesNotListed']} outcomes not listed in this result")
         rows.append((run["time"] or "-", r.get("function", "?"), r.get("trigger", ""),
                      ("html", f'<span class="status {esc(str(r.get("status", "")).lower())}">'
                               f'{esc(r.get("status", "?"))}</span>'),

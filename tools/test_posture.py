@@ -232,6 +232,12 @@ class RunsTest(unittest.TestCase):
         self.assertEqual(row[9], "2 (1 stopped)")
         self.assertIn("234567890123 us-east-1: AssumeRole failed: AccessDenied", row[10])
 
+    def test_a_result_cut_to_its_size_limit_says_how_many_outcomes_it_leaves_out(self):
+        cut = dict(REPORTS[1], outcomesNotListed=1200)
+        _, page = render([cut])
+        self.assertEqual(page.row("runs", "2026-12-02T01:20:00Z")[10],
+                         "1200 outcomes not listed in this result")
+
     def test_a_page_with_no_reports_says_there_are_no_runs(self):
         text, page = render([], [])
         self.assertIn("No runs", page.sections["runs"])
