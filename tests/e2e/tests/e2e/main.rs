@@ -5,6 +5,7 @@
 mod aws_samples;
 mod backup;
 mod cold_start;
+mod coverage;
 mod demo;
 mod drs;
 mod drs_recovery;
