@@ -196,6 +196,11 @@ const EXPECTED: &[(&str, &str)] = &[
         "mgn-replication/launch-result-test-failed.json",
         "aws.mgn launch result TEST_LAUNCH_FAILED of job mgnjob-04ca7d0d3fb6afa3e of s-fcb86a035c3db2387",
     ),
+    ("dr-coverage/scheduled-event.json", "schedule dr-coverage-daily"),
+    ("dr-coverage/scheduler-input.json", "schedule dr-coverage"),
+    ("dr-coverage/direct-invoke.json", "schedule"),
+    ("dr-coverage/direct-invoke-dry-run.json", "schedule"),
+    ("dr-coverage/fleet-target-invoke.json", "schedule dr-coverage"),
 ];
 
 #[test]
