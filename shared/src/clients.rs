@@ -91,6 +91,21 @@ impl<C> Connected<C> {
     }
 }
 
+/// An S3 client from the shared configuration. With an endpoint override
+/// (`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`, read through `var`) it addresses buckets in the
+/// path (`http://host/bucket/key`), since a local endpoint has no per-bucket host names; on AWS
+/// it keeps virtual-hosted addressing, which S3 recommends ["Virtual hosting of general purpose
+/// buckets", Amazon S3].
+pub fn s3_client(sdk: &SdkConfig, var: impl Fn(&str) -> Option<OsString>) -> aws_sdk_s3::Client {
+    let overridden = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+        .iter()
+        .any(|name| var(name).is_some_and(|v| !v.is_empty()));
+    let config = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(overridden)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
 /// Connects every target of `fleet` for `function`: each target's clients are built by `connect`
 /// from the shared configuration in the target's region, with its role's credentials when it
 /// has one. No call is made here: a role is first assumed when its target is first used.

@@ -8,6 +8,7 @@
 
 use crate::config::{ConfigError, Env};
 use crate::ids::SourceServerId;
+use crate::metrics::Measures;
 use crate::trigger::Alarm;
 
 crate::aws_enum! {
@@ -35,6 +36,25 @@ crate::aws_enum! {
         /// Disconnected from DRS (`DisconnectSourceServer`): replication resources deleted.
         Disconnected = "DISCONNECTED",
     }
+}
+
+/// Counts DRS source servers by replication state: `DrsServers`, and `DrsServers<State>` for every
+/// state (`DrsServersContinuous`, `DrsServersStalled` …).
+pub fn measure_states<'a>(
+    measures: &mut Measures,
+    states: impl IntoIterator<Item = &'a ReplicationState>,
+) {
+    let seen: Vec<&'static str> = states
+        .into_iter()
+        .map(ReplicationState::camel_name)
+        .collect();
+    measures.count("DrsServers", seen.len()).by_state(
+        "DrsServers",
+        ReplicationState::KNOWN
+            .iter()
+            .map(ReplicationState::camel_name),
+        seen,
+    );
 }
 
 /// What selection and alarm mapping read of a source server.

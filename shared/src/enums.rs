@@ -34,6 +34,18 @@ macro_rules! aws_enum {
         }
 
         impl $name {
+            /// Every value this build knows, in the order the model lists them.
+            pub const KNOWN: &'static [Self] = &[$(Self::$variant,)+];
+
+            /// The value's name in UpperCamelCase (`InitialSync` for `INITIAL_SYNC`), as metric
+            /// names spell it; `Unknown` for a value this build does not know.
+            pub fn camel_name(&self) -> &'static str {
+                match self {
+                    $(Self::$variant => stringify!($variant),)+
+                    Self::Unknown(_) => "Unknown",
+                }
+            }
+
             /// The value as AWS spells it.
             pub fn as_str(&self) -> &str {
                 match self {
@@ -103,6 +115,13 @@ mod tests {
     fn no_value_reads_as_unknown() {
         assert_eq!(Colour::from(None), Colour::Unknown("UNKNOWN".into()));
         assert_eq!(Colour::default(), Colour::from(None));
+    }
+
+    #[test]
+    fn every_known_value_is_listed_with_its_camel_name() {
+        let names: Vec<&str> = Colour::KNOWN.iter().map(Colour::camel_name).collect();
+        assert_eq!(names, ["Red", "Green"]);
+        assert_eq!(Colour::from("BLUE").camel_name(), "Unknown");
     }
 
     #[test]

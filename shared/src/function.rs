@@ -11,7 +11,9 @@ use crate::clock;
 use crate::config::{ConfigError, Env};
 use crate::fanout::run_bounded;
 use crate::fleet::Target;
-use crate::invocation::{conclude, HandlerError};
+use crate::history::HistoryStore;
+use crate::invocation::{conclude, HandlerError, Invocation};
+use crate::metrics::{Measures, MetricsSink, RunMetrics, TargetMeasured};
 use crate::observe::ObserveError;
 use crate::publish::ReportPublisher;
 use crate::report::{RunError, RunReport, Skip, Skips, TargetOutcome, TargetResult, TargetRun};
@@ -90,6 +92,10 @@ pub trait Function: Sync {
     /// decide another's actions (a DRS server extended from a staging account is started there).
     fn plan(&self, fleet: &[Observed<'_, Self::Facts>]) -> Vec<Plan<Self::Action>>;
 
+    /// What the run measured in one target, for its metrics: from what observe read there and
+    /// the outcomes of its plan. Pure.
+    fn measure(&self, facts: &Self::Facts, outcomes: &[TargetOutcome]) -> Measures;
+
     /// Makes the planned calls in `target`, bounded and idempotent, and reports each outcome.
     fn apply(
         &self,
@@ -110,8 +116,9 @@ pub struct Observed<'a, Facts> {
     pub facts: Facts,
 }
 
-/// Handles one event over `fleet` as of `now`: parse, route to the targets it concerns, observe
-/// them, plan, apply (or describe, in a dry run), then report through `publisher`.
+/// Handles one event over `fleet` in `invocation`: parse, route to the targets it concerns,
+/// observe them, plan, apply (or describe, in a dry run), then report through `publisher`: to
+/// SNS, to the run history and as metrics.
 ///
 /// Targets are worked on side by side, `FLEET_CONCURRENCY` at a time. A target whose role cannot
 /// be assumed or whose read fails stops alone; the others go on, and its section says why.
@@ -120,8 +127,9 @@ pub async fn handle<F: Function>(
     fleet: &[Connected<F::Clients>],
     publisher: &ReportPublisher,
     event: &Value,
-    now: i64,
+    invocation: &Invocation,
 ) -> Result<RunReport, HandlerError> {
+    let now = invocation.now;
     let settings = function.settings();
     let mut trigger = trigger::parse_for(event, settings.admission())
         .inspect_err(|e| error!(error = %e, "rejected event"))?;
@@ -197,23 +205,47 @@ pub async fn handle<F: Function>(
         TargetResult::Ran { outcomes, skips }
     })
     .await;
-    let mut ran = ran.into_iter();
+    let mut ran = ran.into_iter().zip(&observed);
+    let mut measured = Vec::with_capacity(results.len());
     let runs = results
         .into_iter()
-        .map(|(c, stopped)| TargetRun {
-            account: c.target.account.clone(),
-            region: c.target.region.clone(),
-            result: match stopped {
-                Some(error) => TargetResult::Stopped(error),
-                None => ran.next().unwrap_or(TargetResult::Ran {
-                    outcomes: Vec::new(),
-                    skips: Skips::new(),
-                }),
-            },
+        .map(|(c, stopped)| {
+            let (result, measures) = match stopped {
+                Some(error) => (TargetResult::Stopped(error), None),
+                None => match ran.next() {
+                    Some((result, seen)) => {
+                        let measures = match &result {
+                            TargetResult::Ran { outcomes, .. } => {
+                                Some(function.measure(&seen.facts, outcomes))
+                            }
+                            TargetResult::Stopped(_) => None,
+                        };
+                        (result, measures)
+                    }
+                    None => (
+                        TargetResult::Ran {
+                            outcomes: Vec::new(),
+                            skips: Skips::new(),
+                        },
+                        Some(Measures::new()),
+                    ),
+                },
+            };
+            measured.push(TargetMeasured {
+                account: c.target.account.clone(),
+                region: c.target.region.clone(),
+                measures,
+            });
+            TargetRun {
+                account: c.target.account.clone(),
+                region: c.target.region.clone(),
+                result,
+            }
         })
         .collect();
     let report = RunReport::of_fleet(F::NAME, trigger.describe(), dry_run, skips, runs);
-    conclude(publisher, report).await
+    let metrics = RunMetrics::of(&report, now, measured);
+    conclude(publisher, report, metrics, invocation).await
 }
 
 /// The targets a trigger may concern: the one a direct invoke names (refused when it is not in
@@ -284,20 +316,26 @@ where
         Ok(fleet) => fleet,
         Err(err) => return Err(crate::startup::fail(err).await),
     };
+    let settings = function.settings();
+    let history = settings.history.clone().map(|location| {
+        HistoryStore::new(
+            crate::clients::s3_client(&sdk, |name| std::env::var_os(name)),
+            location,
+        )
+    });
     let publisher = ReportPublisher::new(
         aws_sdk_sns::Client::new(&sdk),
-        function.settings().report_topic.clone(),
-    );
+        settings.report_topic.clone(),
+    )
+    .with_history(history)
+    .with_metrics(settings.metrics_namespace.clone(), MetricsSink::Stdout);
     let (function, fleet, publisher) = (&function, fleet.as_slice(), &publisher);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(
-            function,
-            fleet,
-            publisher,
-            &event.payload,
-            clock::now_secs(),
-        )
-        .await
+        let invocation = Invocation {
+            now: clock::now_secs(),
+            request_id: event.context.request_id.clone(),
+        };
+        handle(function, fleet, publisher, &event.payload, &invocation).await
     }))
     .await
 }
@@ -362,6 +400,14 @@ mod tests {
             Ok(trigger.events.iter().map(|e| format!("{e:?}")).collect())
         }
 
+        fn measure(&self, facts: &Vec<String>, outcomes: &[TargetOutcome]) -> Measures {
+            let mut measures = Measures::new();
+            measures
+                .count("Events", facts.len())
+                .count("Outcomes", outcomes.len());
+            measures
+        }
+
         fn plan(&self, fleet: &[Observed<'_, Vec<String>>]) -> Vec<Plan<Start>> {
             fleet
                 .iter()
@@ -397,7 +443,14 @@ mod tests {
     }
 
     async fn run(function: &Starter, event: Value) -> Result<RunReport, HandlerError> {
-        handle(function, &[Connected::home(())], &publisher(), &event, 0).await
+        handle(
+            function,
+            &[Connected::home(())],
+            &publisher(),
+            &event,
+            &Invocation::at(0),
+        )
+        .await
     }
 
     const HOME: &str = "123456789012";
@@ -456,9 +509,15 @@ mod tests {
             target(HOME, "us-east-1", None),
             target(MEMBER, "us-east-1", Some(sts)),
         ];
-        let report = handle(&function, &fleet, &publisher(), &json!({}), 0)
-            .await
-            .unwrap();
+        let report = handle(
+            &function,
+            &fleet,
+            &publisher(),
+            &json!({}),
+            &Invocation::at(0),
+        )
+        .await
+        .unwrap();
         assert_eq!(report.status, RunStatus::PartiallyFailed);
         assert_eq!(report.counts.done, 1);
         assert_eq!(report.targets[1].account.as_deref(), Some(MEMBER));
@@ -484,7 +543,7 @@ mod tests {
             &fleet,
             &publisher(),
             &backup_event(HOME, "us-west-2"),
-            0,
+            &Invocation::at(0),
         )
         .await
         .unwrap();
@@ -504,7 +563,7 @@ mod tests {
             &fleet,
             &publisher(),
             &backup_event(HOME, "eu-west-1"),
-            0,
+            &Invocation::at(0),
         )
         .await
         .unwrap();
@@ -526,9 +585,15 @@ mod tests {
             target(HOME, "us-east-1", None),
             target(MEMBER, "us-west-2", None),
         ];
-        let report = handle(&function, &fleet, &publisher(), &json!({}), 0)
-            .await
-            .unwrap();
+        let report = handle(
+            &function,
+            &fleet,
+            &publisher(),
+            &json!({}),
+            &Invocation::at(0),
+        )
+        .await
+        .unwrap();
         assert_eq!(report.targets.len(), 2);
         assert_eq!(function.calls.load(Ordering::SeqCst), 2);
     }
@@ -541,7 +606,7 @@ mod tests {
             target(MEMBER, "us-west-2", None),
         ];
         let event = json!({"target": {"account": MEMBER, "region": "us-west-2"}});
-        let report = handle(&function, &fleet, &publisher(), &event, 0)
+        let report = handle(&function, &fleet, &publisher(), &event, &Invocation::at(0))
             .await
             .unwrap();
         assert_eq!(
@@ -556,7 +621,7 @@ mod tests {
         let function = fleet_starter();
         let fleet = [target(HOME, "us-east-1", None)];
         let event = json!({"target": {"account": MEMBER, "region": "us-east-1"}});
-        let err = handle(&function, &fleet, &publisher(), &event, 0)
+        let err = handle(&function, &fleet, &publisher(), &event, &Invocation::at(0))
             .await
             .unwrap_err();
         assert_eq!(
@@ -564,6 +629,76 @@ mod tests {
             "rejected event: target 234567890123/us-east-1 is not in the fleet (FLEET); nothing was done"
         );
         assert!(function.observed.lock().unwrap().is_empty());
+    }
+
+    /// The metrics lines of a schedule run over `fleet`, by their dimension set.
+    async fn metrics_of(function: &Starter, fleet: &[Connected<()>]) -> Vec<Value> {
+        let kept = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let publisher = publisher().with_metrics(
+            crate::metrics::Namespace::default(),
+            MetricsSink::Kept(kept.clone()),
+        );
+        handle(function, fleet, &publisher, &json!({}), &Invocation::at(60))
+            .await
+            .unwrap();
+        let lines = kept.lock().unwrap().clone();
+        lines
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_run_writes_one_metrics_line_with_the_function_measures() {
+        let lines = metrics_of(&Starter::default(), &[Connected::home(())]).await;
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let line = &lines[0];
+        assert_eq!(line["Function"], "starter");
+        assert_eq!(line["_aws"]["Timestamp"], 60_000);
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Function"]])
+        );
+        assert_eq!(
+            (&line["Runs"], &line["ActionsDone"], &line["TargetsSkipped"]),
+            (&json!(1.0), &json!(1.0), &json!(1.0))
+        );
+        assert_eq!(
+            (&line["Events"], &line["Outcomes"]),
+            (&json!(1.0), &json!(2.0))
+        );
+        assert!(line.get("HistoryWriteFailures").is_none(), "{line}");
+    }
+
+    #[tokio::test]
+    async fn a_fleet_run_adds_a_metrics_line_per_target_and_sums_them_on_the_fleet_line() {
+        let function = fleet_starter();
+        let (_rule, sts) = refusing_sts();
+        let fleet = [
+            target(HOME, "us-east-1", None),
+            target(MEMBER, "us-west-2", None),
+            target(MEMBER, "us-east-1", Some(sts)),
+        ];
+        let lines = metrics_of(&function, &fleet).await;
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        let dims = |l: &Value| l["_aws"]["CloudWatchMetrics"][0]["Dimensions"].clone();
+        assert_eq!(dims(&lines[0]), json!([["Function"]]));
+        assert_eq!(lines[0]["Outcomes"], 4.0);
+        assert_eq!(lines[0]["TargetsStopped"], 1.0);
+        for (line, account, region) in [
+            (&lines[1], HOME, "us-east-1"),
+            (&lines[2], MEMBER, "us-west-2"),
+            (&lines[3], MEMBER, "us-east-1"),
+        ] {
+            assert_eq!(dims(line), json!([["Function", "Account", "Region"]]));
+            assert_eq!(
+                (line["Account"].as_str(), line["Region"].as_str()),
+                (Some(account), Some(region))
+            );
+        }
+        assert_eq!(lines[1]["Outcomes"], 2.0);
+        assert_eq!(lines[3]["TargetsStopped"], 1.0);
+        assert!(lines[3].get("Outcomes").is_none(), "{}", lines[3]);
     }
 
     #[tokio::test]

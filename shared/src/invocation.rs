@@ -1,10 +1,36 @@
-//! How an invocation fails, the same for every function.
+//! An invocation: when it runs, its id, and how it ends, the same for every function.
 
+use crate::history::run_id;
+use crate::metrics::RunMetrics;
 use crate::publish::{PublishError, ReportPublisher};
 use crate::report::{RunReport, RESULT_LIMIT};
 use crate::trigger::TriggerError;
 use lambda_runtime::Diagnostic;
 use tracing::{error, info};
+
+/// One invocation of a function: its time and the id Lambda gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// When it started, epoch seconds: the plan's now.
+    pub now: i64,
+    /// Lambda's request id (`local` outside Lambda).
+    pub request_id: String,
+}
+
+impl Invocation {
+    /// An invocation at `now` outside Lambda (tests, tools).
+    pub fn at(now: i64) -> Self {
+        Self {
+            now,
+            request_id: "local".to_owned(),
+        }
+    }
+
+    /// The run's id in the history: its time and request id.
+    pub fn run_id(&self) -> String {
+        run_id(self.now, &self.request_id)
+    }
+}
 
 /// Why an invocation failed (so Lambda retries it or sends it to the dead-letter queue).
 #[derive(Debug, thiserror::Error)]
@@ -40,11 +66,15 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
-/// Ends a run the same way in every function: logs its totals, publishes its report, and fails
-/// the invocation when a failure may pass on a retry, so that Lambda retries it.
+/// Ends a run the same way in every function: logs its totals, publishes its report and keeps
+/// it in the run history side by side, writes its metrics, and fails the invocation when a
+/// failure may pass on a retry, so that Lambda retries it. A failed history write is logged and
+/// counted in the metrics; it changes nothing else.
 pub async fn conclude(
     publisher: &ReportPublisher,
     report: RunReport,
+    mut metrics: RunMetrics,
+    invocation: &Invocation,
 ) -> Result<RunReport, HandlerError> {
     info!(
         status = ?report.status,
@@ -54,10 +84,19 @@ pub async fn conclude(
         skipped = report.counts.skipped,
         "run finished"
     );
-    publisher
-        .publish(&report)
-        .await
-        .inspect_err(|e| error!(error = %e, "report not published"))?;
+    let run_id = invocation.run_id();
+    let (published, kept) = futures::join!(
+        publisher.publish(&report),
+        publisher.keep(&report, invocation.now, &run_id)
+    );
+    match &kept {
+        Some(Ok(key)) => info!(key = %key, "run kept in the history"),
+        Some(Err(e)) => error!(error = %e, "run not kept in the history"),
+        None => {}
+    }
+    metrics.history_failed = kept.map(|k| k.is_err());
+    publisher.measure(&metrics);
+    published.inspect_err(|e| error!(error = %e, "report not published"))?;
     if report.has_retryable_failures() {
         return Err(HandlerError::Retryable(report.subject()));
     }
@@ -110,7 +149,8 @@ mod tests {
         ];
         for (outcomes, retried) in cases {
             let report = RunReport::new("f", "schedule", false, outcomes, Skips::new());
-            match conclude(&publisher, report.clone()).await {
+            let metrics = RunMetrics::of(&report, 0, Vec::new());
+            match conclude(&publisher, report.clone(), metrics, &Invocation::at(0)).await {
                 Ok(returned) => {
                     assert!(!retried, "{report:?}");
                     assert_eq!(returned, report);

@@ -1,8 +1,10 @@
-//! Publishing run reports to SNS: the only I/O of a report.
+//! Publishing run reports: to SNS, to the run history, and as metrics. The only I/O of a report.
 
 use crate::arn::Arn;
 use crate::error::CallFailure;
 use crate::fanout::run_bounded;
+use crate::history::{HistoryError, HistoryStore};
+use crate::metrics::{MetricsSink, Namespace, RunMetrics};
 use crate::report::{truncate, RunReport, SNS_MESSAGE_LIMIT, SUBJECT_LIMIT};
 use aws_sdk_sns::types::MessageAttributeValue;
 
@@ -21,17 +23,60 @@ pub struct PublishError {
     pub failure: CallFailure,
 }
 
-/// Publishes run reports to the configured SNS topic.
+/// Publishes run reports to the configured SNS topic, keeps them in the run history when one is
+/// configured, and writes their metrics.
 #[derive(Debug, Clone)]
 pub struct ReportPublisher {
     sns: aws_sdk_sns::Client,
     topic_arn: Option<Arn>,
+    history: Option<HistoryStore>,
+    metrics: MetricsSink,
+    namespace: Namespace,
 }
 
 impl ReportPublisher {
-    /// A publisher to `topic_arn`; with no topic, reports are only returned and logged.
+    /// A publisher to `topic_arn`, with metrics on stdout in the default namespace and no history;
+    /// with no topic, reports are only returned and logged.
     pub fn new(sns: aws_sdk_sns::Client, topic_arn: Option<Arn>) -> Self {
-        Self { sns, topic_arn }
+        Self {
+            sns,
+            topic_arn,
+            history: None,
+            metrics: MetricsSink::default(),
+            namespace: Namespace::default(),
+        }
+    }
+
+    /// The same, keeping every report in `history`.
+    pub fn with_history(mut self, history: Option<HistoryStore>) -> Self {
+        self.history = history;
+        self
+    }
+
+    /// The same, writing metrics in `namespace` to `sink`.
+    pub fn with_metrics(mut self, namespace: Namespace, sink: MetricsSink) -> Self {
+        self.namespace = namespace;
+        self.metrics = sink;
+        self
+    }
+
+    /// Stores the report in the run history, if one is kept: `None` when none is, else whether
+    /// the write succeeded (its key) or why not.
+    pub async fn keep(
+        &self,
+        report: &RunReport,
+        time: i64,
+        run_id: &str,
+    ) -> Option<Result<String, HistoryError>> {
+        match &self.history {
+            Some(history) => Some(history.store(report, time, run_id).await),
+            None => None,
+        }
+    }
+
+    /// Writes the run's metrics lines.
+    pub fn measure(&self, metrics: &RunMetrics) {
+        self.metrics.write(metrics.lines(&self.namespace));
     }
 
     /// Publishes the report (in parts when large) and returns the SNS message ids.

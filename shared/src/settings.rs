@@ -3,6 +3,8 @@
 use crate::arn::Arn;
 use crate::config::{ConfigError, Env};
 use crate::fleet::Fleet;
+use crate::history::HistoryLocation;
+use crate::metrics::Namespace;
 use crate::trigger::Admission;
 
 /// `MAX_CONCURRENCY` when unset: calls in flight at once.
@@ -33,6 +35,10 @@ pub struct Settings {
     pub fleet: Fleet,
     /// Targets worked on at once (`FLEET_CONCURRENCY`).
     pub fleet_concurrency: usize,
+    /// The CloudWatch namespace of the run metrics (`METRICS_NAMESPACE`).
+    pub metrics_namespace: Namespace,
+    /// Where reports are kept as run history (`HISTORY_BUCKET`, `HISTORY_PREFIX`); none = not kept.
+    pub history: Option<HistoryLocation>,
 }
 
 impl Default for Settings {
@@ -46,6 +52,8 @@ impl Default for Settings {
             home_account: None,
             fleet: Fleet::default(),
             fleet_concurrency: DEFAULT_FLEET_CONCURRENCY,
+            metrics_namespace: Namespace::default(),
+            history: None,
         }
     }
 }
@@ -72,6 +80,8 @@ impl Settings {
                 1,
                 FLEET_CONCURRENCY_LIMIT,
             )?,
+            metrics_namespace: Namespace::from_env(env)?,
+            history: HistoryLocation::from_env(env)?,
             home_account,
         })
     }
@@ -109,6 +119,9 @@ mod tests {
             ),
             ("DRY_RUN", "true"),
             ("ACCOUNT_ID", "123456789012"),
+            ("METRICS_NAMESPACE", "Team/DR"),
+            ("HISTORY_BUCKET", "dr-history"),
+            ("HISTORY_PREFIX", "runs"),
         ]))
         .unwrap();
         assert_eq!(settings.max_concurrency, 4);
@@ -119,6 +132,10 @@ mod tests {
         assert_eq!(settings.trigger_topics[0].resource(), "alarms");
         assert!(settings.dry_run);
         assert_eq!(settings.home_account.as_deref(), Some("123456789012"));
+        assert_eq!(settings.metrics_namespace.as_str(), "Team/DR");
+        let history = settings.history.expect("a history location");
+        assert_eq!(history.bucket(), "dr-history");
+        assert_eq!(history.key("f", 0, "r"), "runs/f/1970-01-01/r.json");
     }
 
     #[test]
@@ -145,6 +162,17 @@ mod tests {
                 "ACCOUNT_ID",
                 "12345",
                 "`12345` is not a 12-digit AWS account id",
+            ),
+            (
+                "METRICS_NAMESPACE",
+                "dr automation",
+                "`dr automation` is not a namespace (at most 256 letters, digits and ._#:/-)",
+            ),
+            (
+                "HISTORY_BUCKET",
+                "DR_History",
+                "`DR_History` is not an S3 bucket name (3 to 63 lowercase letters, digits, dots \
+                 and hyphens, beginning and ending with a letter or digit)",
             ),
         ];
         for (var, value, reason) in cases {

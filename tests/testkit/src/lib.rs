@@ -2,6 +2,7 @@
 //!
 //! Dev-only: every function crate takes it as a dev-dependency, never as a dependency.
 
+pub mod emf;
 pub mod samples;
 pub mod triggers;
 
@@ -12,10 +13,12 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::RetryConfig;
 use dr_core::arn::Arn;
+use dr_core::metrics::{MetricsSink, Namespace};
 use dr_core::publish::ReportPublisher;
 use dr_core::report::{Skip, Skips};
 use dr_core::settings::Settings;
-use serde_json::json;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The report topic of [`settings`] and [`publisher`].
@@ -97,6 +100,32 @@ pub fn sns_client(rules: &[&Rule]) -> aws_sdk_sns::Client {
 /// A publisher to [`REPORT_TOPIC`] through `sns`.
 pub fn publisher(sns: aws_sdk_sns::Client) -> ReportPublisher {
     ReportPublisher::new(sns, Some(arn(REPORT_TOPIC)))
+}
+
+/// Metrics lines a [`metered`] publisher kept.
+#[derive(Debug, Clone, Default)]
+pub struct KeptMetrics(Arc<Mutex<Vec<String>>>);
+
+impl KeptMetrics {
+    /// The fleet line of the last run, checked against the EMF specification.
+    pub fn fleet_line(&self) -> Value {
+        let lines = self.0.lock().map(|l| l.clone()).unwrap_or_default();
+        let line = lines
+            .iter()
+            .rev()
+            .map(|l| emf::check(l).unwrap_or_else(|rule| panic!("{rule}: {l}")))
+            .find(|l| l["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == json!([["Function"]]))
+            .unwrap_or_else(|| panic!("no fleet metrics line among {lines:?}"));
+        line
+    }
+}
+
+/// A publisher to [`REPORT_TOPIC`] through `sns` that keeps its metrics lines for the test.
+pub fn metered(sns: aws_sdk_sns::Client) -> (ReportPublisher, KeptMetrics) {
+    let kept = KeptMetrics::default();
+    let publisher =
+        publisher(sns).with_metrics(Namespace::default(), MetricsSink::Kept(kept.0.clone()));
+    (publisher, kept)
 }
 
 /// The reason `target` was skipped, panicking with every skip when it was not.
