@@ -5,6 +5,7 @@ use crate::model::{Copy, Facts};
 use crate::{apply, observe, plan};
 use dr_core::clients::Connected;
 use dr_core::function::{Function, Observed, Plan, SdkConfig};
+use dr_core::metrics::Measures;
 use dr_core::observe::ObserveError;
 use dr_core::report::TargetOutcome;
 use dr_core::settings::Settings;
@@ -51,6 +52,10 @@ impl Function for BackupCopyFanout {
     }
 
     /// Every target is planned alone: a recovery point is copied from its own account.
+    fn measure(&self, facts: &Facts, outcomes: &[TargetOutcome]) -> Measures {
+        plan::measure(&self.config, facts, outcomes)
+    }
+
     fn plan(&self, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<Copy>> {
         fleet
             .iter()

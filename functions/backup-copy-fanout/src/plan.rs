@@ -12,7 +12,8 @@ use crate::model::{
 use dr_core::arn::Arn;
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::function::Plan;
-use dr_core::report::{Skip, TargetOutcome};
+use dr_core::metrics::{Measures, Unit};
+use dr_core::report::{OutcomeResult, Skip, TargetOutcome};
 use dr_core::trigger::{BackupJobChange, CopyJobChange, Event, Trigger, VaultNotification};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -213,17 +214,7 @@ pub fn plan(config: &BackupConfig, facts: &Facts) -> Plan<Copy> {
     for point in &facts.recovery_points {
         points.entry(point.arn.as_str()).or_insert(point);
     }
-    let mut jobs_of: HashMap<(&str, &str), Vec<&CopyJob>> = HashMap::new();
-    for job in &facts.copy_jobs {
-        if let (Some(point), Some(dest)) =
-            (&job.source_recovery_point_arn, &job.destination_vault_arn)
-        {
-            jobs_of
-                .entry((point.as_str(), dest.as_str()))
-                .or_default()
-                .push(job);
-        }
-    }
+    let jobs_of = jobs_by_copy(facts);
     let mut chosen: HashSet<&str> = candidates.iter().map(|(p, _)| p.arn.as_str()).collect();
     for req in &scope.points {
         match points.get(req.recovery_point_arn.as_str()) {
@@ -522,6 +513,72 @@ fn exhausted(
             ),
         },
     )
+}
+
+/// The copy jobs of each recovery point and destination vault.
+fn jobs_by_copy(facts: &Facts) -> HashMap<(&str, &str), Vec<&CopyJob>> {
+    let mut jobs_of: HashMap<(&str, &str), Vec<&CopyJob>> = HashMap::new();
+    for job in &facts.copy_jobs {
+        if let (Some(point), Some(dest)) =
+            (&job.source_recovery_point_arn, &job.destination_vault_arn)
+        {
+            jobs_of
+                .entry((point.as_str(), dest.as_str()))
+                .or_default()
+                .push(job);
+        }
+    }
+    jobs_of
+}
+
+/// What a run measures: the copies it started (`CopiesStarted`) and failed to start, the copy
+/// jobs AWS Backup holds queued (`CopiesQueued`: CREATED) and failed, and the coverage of the
+/// recovery points it read: of every copy the configuration wants of them (`CopiesExpected`),
+/// how many a COMPLETED copy job made (`CopiesCompleted`, `CopyCoveragePercent`). A copy still
+/// in flight is not yet coverage.
+pub fn measure(config: &BackupConfig, facts: &Facts, outcomes: &[TargetOutcome]) -> Measures {
+    let jobs_of = jobs_by_copy(facts);
+    let (mut expected, mut completed) = (0, 0);
+    for point in &facts.recovery_points {
+        if point_skip(point, config).is_some() {
+            continue;
+        }
+        for dest in &config.destinations {
+            if point.vault_arn.as_ref() == Some(&dest.vault_arn) {
+                continue;
+            }
+            expected += 1;
+            let done = jobs_of
+                .get(&(point.arn.as_str(), dest.vault_arn.as_str()))
+                .is_some_and(|jobs| jobs.iter().any(|j| j.state == CopyJobState::Completed));
+            completed += usize::from(done);
+        }
+    }
+    let starts = outcomes.iter().filter(|o| o.action == START_COPY_JOB);
+    let started = starts
+        .clone()
+        .filter(|o| o.result == OutcomeResult::Done)
+        .count();
+    let not_started = starts.filter(|o| o.result == OutcomeResult::Failed).count();
+    let jobs = |state: CopyJobState| facts.copy_jobs.iter().filter(|j| j.state == state).count();
+    let failed_jobs = facts
+        .copy_jobs
+        .iter()
+        .filter(|j| j.state.is_failed())
+        .count();
+    let mut measures = Measures::new();
+    measures
+        .count("CopiesStarted", started)
+        .count("CopiesQueued", jobs(CopyJobState::Created))
+        .count("CopiesFailed", failed_jobs + not_started)
+        .count("CopiesExpected", expected)
+        .count("CopiesCompleted", completed)
+        .smallest(
+            "CopyCoveragePercent",
+            Unit::Percent,
+            Some(dr_core::metrics::percent(completed, expected)),
+        );
+    measures
 }
 
 #[cfg(test)]

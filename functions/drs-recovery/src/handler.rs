@@ -6,6 +6,7 @@ use crate::model::{Call, Facts};
 use crate::{apply, observe, plan};
 use dr_core::clients::Connected;
 use dr_core::function::{Function, Observed, Plan, SdkConfig};
+use dr_core::metrics::Measures;
 use dr_core::observe::ObserveError;
 use dr_core::report::TargetOutcome;
 use dr_core::settings::Settings;
@@ -43,6 +44,10 @@ impl Function for Recovery {
 
     fn plan(&self, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<Call>> {
         plan::plan(&self.config, fleet)
+    }
+
+    fn measure(&self, facts: &Facts, outcomes: &[TargetOutcome]) -> Measures {
+        plan::measure(&self.config, facts, outcomes)
     }
 
     async fn apply(

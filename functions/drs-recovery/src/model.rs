@@ -120,6 +120,10 @@ pub struct SourceServer {
     /// When its last drill was initiated, epoch seconds: `lifeCycle.lastLaunch` when its type
     /// is DRILL [DRS API reference: LifeCycleLastLaunch].
     pub last_drill: Option<i64>,
+    /// Whether that drill launched: its `lifeCycle.lastLaunch.status` is LAUNCHED, or
+    /// TERMINATED once its instance was cleaned up [DRS API reference: LifeCycleLastLaunch,
+    /// LaunchStatus].
+    pub last_drill_launched: bool,
 }
 
 impl Identified for SourceServer {

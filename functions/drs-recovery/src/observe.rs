@@ -382,11 +382,19 @@ pub fn source_server(s: SdkSourceServer, tag_keys: &[&str]) -> Option<SourceServ
                 (None, Some(raw)) => raw,
                 (None, None) => "no error given".to_owned(),
             });
-    let last_drill = s
-        .life_cycle
-        .and_then(|l| l.last_launch)
+    let last_drill_launch = s.life_cycle.and_then(|l| l.last_launch).filter(|l| {
+        l.initiated
+            .as_ref()
+            .is_some_and(|i| i.r#type() == Some(&LastLaunchType::Drill))
+    });
+    let last_drill_launched = last_drill_launch.as_ref().is_some_and(|l| {
+        matches!(
+            LaunchStatus::from(l.status().map(|s| s.as_str())),
+            LaunchStatus::Launched | LaunchStatus::Terminated
+        )
+    });
+    let last_drill = last_drill_launch
         .and_then(|l| l.initiated)
-        .filter(|i| i.r#type() == Some(&LastLaunchType::Drill))
         .and_then(|i| i.api_call_date_time.as_deref().and_then(parse_time));
     Some(SourceServer {
         id,
@@ -399,6 +407,7 @@ pub fn source_server(s: SdkSourceServer, tag_keys: &[&str]) -> Option<SourceServ
         lag,
         replication_error,
         last_drill,
+        last_drill_launched,
     })
 }
 

@@ -40,6 +40,7 @@ use crate::FUNCTION;
 use dr_core::clock::{fmt_time, parse_time};
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::function::{Observed, Plan};
+use dr_core::metrics::{Measures, Unit};
 use dr_core::report::{RecoveryEvidence, Skip, TargetOutcome};
 use dr_core::trigger::LaunchMode;
 use std::collections::BTreeSet;
@@ -877,6 +878,79 @@ pub fn pick_snapshot(
     found
         .map(Some)
         .ok_or_else(|| format!("no snapshot: DRS holds none{wanted}"))
+}
+
+/// What a run measures of the selected servers: their replication states and largest lag,
+/// the age of the oldest last successful drill (`DrsLastDrillAgeSeconds`) and how many have
+/// none (`DrsServersNeverDrilled`: never drilled, or their last drill did not launch), and the
+/// recovery times the run's launches measured against the objectives.
+pub fn measure(config: &RecoveryConfig, facts: &Facts, outcomes: &[TargetOutcome]) -> Measures {
+    let selected: Vec<&SourceServer> = facts
+        .servers
+        .iter()
+        .filter(|s| config.choice.selection.covers(*s))
+        .collect();
+    let mut measures = Measures::new();
+    dr_core::drs::measure_states(&mut measures, selected.iter().map(|s| &s.state));
+    let drilled = |s: &&&SourceServer| s.last_drill_launched && s.last_drill.is_some();
+    let oldest_drill = selected
+        .iter()
+        .filter(drilled)
+        .filter_map(|s| s.last_drill)
+        .map(|at| facts.observed_at.saturating_sub(at).max(0))
+        .max();
+    let evidence: Vec<&RecoveryEvidence> = outcomes
+        .iter()
+        .filter_map(|o| o.evidence.as_ref())
+        .collect();
+    measures
+        .largest(
+            "DrsLargestLagSeconds",
+            Unit::Seconds,
+            selected.iter().filter_map(|s| s.lag).max().map(seconds),
+        )
+        .largest(
+            "DrsLastDrillAgeSeconds",
+            Unit::Seconds,
+            oldest_drill.map(seconds),
+        )
+        .count(
+            "DrsServersNeverDrilled",
+            selected.iter().filter(|s| !drilled(s)).count(),
+        )
+        .each(
+            "RecoveryTimeSeconds",
+            Unit::Seconds,
+            evidence
+                .iter()
+                .filter_map(|e| e.recovery_time_seconds)
+                .map(seconds)
+                .collect(),
+        )
+        .count(
+            "RecoveryTimeBeyondRto",
+            evidence
+                .iter()
+                .filter(|e| e.within_rto() == Some(false))
+                .count(),
+        )
+        .count(
+            "RecoveryPointBeyondRpo",
+            evidence
+                .iter()
+                .filter(|e| e.within_rpo() == Some(false))
+                .count(),
+        );
+    measures
+}
+
+/// Seconds as a metric value; durations stay far below 2^53 seconds.
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "durations in seconds are far below 2^53"
+)]
+fn seconds(s: i64) -> f64 {
+    s as f64
 }
 
 #[cfg(test)]

@@ -72,6 +72,7 @@ pub fn server(n: u32, state: ReplicationState) -> SourceServer {
         lag: None,
         replication_error: None,
         last_drill: None,
+        last_drill_launched: false,
     }
 }
 

@@ -5,6 +5,7 @@ use crate::model::{Facts, Start};
 use crate::{apply, observe, plan};
 use dr_core::clients::Connected;
 use dr_core::function::{Function, Observed, Plan, SdkConfig};
+use dr_core::metrics::Measures;
 use dr_core::observe::ObserveError;
 use dr_core::report::TargetOutcome;
 use dr_core::settings::Settings;
@@ -42,6 +43,17 @@ impl Function for StartReplication {
 
     fn plan(&self, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<Start>> {
         plan::plan(&self.config, fleet)
+    }
+
+    /// The selected servers by replication state.
+    fn measure(&self, facts: &Facts, _outcomes: &[TargetOutcome]) -> Measures {
+        let mut measures = Measures::new();
+        let selected = facts
+            .servers
+            .iter()
+            .filter(|s| self.config.choice.selection.covers(*s));
+        dr_core::drs::measure_states(&mut measures, selected.map(|s| &s.state));
+        measures
     }
 
     async fn apply(

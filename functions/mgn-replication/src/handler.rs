@@ -2,10 +2,11 @@
 
 use crate::ask::Ask;
 use crate::config::MgnConfig;
-use crate::model::{Action, Facts};
+use crate::model::{Action, Facts, LifeCycle, ReplicationState};
 use crate::{apply, observe, plan};
 use dr_core::clients::Connected;
 use dr_core::function::{Function, Observed, Plan, SdkConfig};
+use dr_core::metrics::Measures;
 use dr_core::observe::ObserveError;
 use dr_core::report::TargetOutcome;
 use dr_core::settings::Settings;
@@ -45,6 +46,10 @@ impl Function for MgnReplication {
         plan::plan(&self.config, fleet)
     }
 
+    fn measure(&self, facts: &Facts, _outcomes: &[TargetOutcome]) -> Measures {
+        measure(facts)
+    }
+
     async fn apply(
         &self,
         target: &Connected<aws_sdk_mgn::Client>,
@@ -59,6 +64,27 @@ impl Function for MgnReplication {
         )
         .await
     }
+}
+
+/// Every (not archived) source server by lifecycle and by replication state: `MgnServers`,
+/// `MgnLifecycle<State>` and `MgnReplication<State>`.
+fn measure(facts: &Facts) -> Measures {
+    let mut measures = Measures::new();
+    measures
+        .count("MgnServers", facts.servers.len())
+        .by_state(
+            "MgnLifecycle",
+            LifeCycle::KNOWN.iter().map(LifeCycle::camel_name),
+            facts.servers.iter().map(|s| s.lifecycle.camel_name()),
+        )
+        .by_state(
+            "MgnReplication",
+            ReplicationState::KNOWN
+                .iter()
+                .map(ReplicationState::camel_name),
+            facts.servers.iter().map(|s| s.replication.camel_name()),
+        );
+    measures
 }
 
 #[cfg(test)]

@@ -2,10 +2,11 @@
 //! plan the creations, resumes and notices, apply them.
 
 use crate::config::SmsConfig;
-use crate::model::{Action, Facts};
+use crate::model::{Action, Facts, JobState};
 use crate::{apply, observe, plan};
 use dr_core::clients::Connected;
 use dr_core::function::{Function, Observed, Plan, SdkConfig};
+use dr_core::metrics::Measures;
 use dr_core::observe::ObserveError;
 use dr_core::report::TargetOutcome;
 use dr_core::settings::Settings;
@@ -46,6 +47,17 @@ impl Function for ReplicationJobs {
     }
 
     /// Every target is planned alone: SMS jobs live in one account and region.
+    /// Every replication job by state: `SmsJobs` and `SmsJobs<State>`.
+    fn measure(&self, facts: &Facts, _outcomes: &[TargetOutcome]) -> Measures {
+        let mut measures = Measures::new();
+        measures.count("SmsJobs", facts.jobs.len()).by_state(
+            "SmsJobs",
+            JobState::KNOWN.iter().map(JobState::camel_name),
+            facts.jobs.iter().map(|j| j.state.camel_name()),
+        );
+        measures
+    }
+
     fn plan(&self, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<Action>> {
         fleet
             .iter()

@@ -31,7 +31,14 @@ async fn run(
     event: &Value,
     now: i64,
 ) -> Result<RunReport, HandlerError> {
-    dr_core::function::handle(function, fleet, &publisher(sns.clone()), event, now).await
+    dr_core::function::handle(
+        function,
+        fleet,
+        &publisher(sns.clone()),
+        event,
+        &dr_core::invocation::Invocation::at(now),
+    )
+    .await
 }
 
 fn backup_job_completed(n: u32, vault: &str) -> Value {

@@ -679,3 +679,42 @@ fn known_outcomes_are_alerts_and_copies_are_actions() {
 
 mod samples;
 mod triggers;
+
+mod measures {
+    use super::*;
+
+    fn values(m: &Measures) -> Vec<(&str, f64)> {
+        m.iter().map(|m| (m.name.as_str(), m.values[0])).collect()
+    }
+
+    #[test]
+    fn coverage_counts_only_completed_copies_of_every_wanted_destination() {
+        let jobs = vec![
+            job("c-1", 1, WEST, Completed, 1),
+            job("c-2", 1, ISOLATED, Running, 2),
+            job("c-3", 2, WEST, Failed, 3),
+            job("c-4", 2, ISOLATED, Created, 4),
+        ];
+        let facts = facts(sweep(), vec![point(1), point(2)], jobs);
+        let started = TargetOutcome::done(to(2, WEST), START_COPY_JOB, None);
+        let m = measure(&config(), &facts, &[started]);
+        assert_eq!(
+            values(&m),
+            [
+                ("CopiesStarted", 1.0),
+                ("CopiesQueued", 1.0),
+                ("CopiesFailed", 1.0),
+                ("CopiesExpected", 4.0),
+                ("CopiesCompleted", 1.0),
+                ("CopyCoveragePercent", 25.0),
+            ]
+        );
+    }
+
+    #[test]
+    fn nothing_to_copy_is_full_coverage() {
+        let m = measure(&config(), &facts(sweep(), Vec::new(), Vec::new()), &[]);
+        let coverage = m.iter().find(|m| m.name == "CopyCoveragePercent");
+        assert_eq!(coverage.map(|m| m.values.clone()), Some(vec![100.0]));
+    }
+}

@@ -89,7 +89,7 @@ async fn run(function: &Recovery, event: Value) -> (RunReport, usize) {
         &fleet,
         &publisher(sns_client(&[&publish])),
         &event,
-        NOW,
+        &dr_core::invocation::Invocation::at(NOW),
     )
     .await
     .expect("the run reports");

@@ -64,6 +64,7 @@ fn demo_server(
         lag: None,
         replication_error: None,
         last_drill: None,
+        last_drill_launched: false,
     }
 }
 

@@ -1009,3 +1009,69 @@ fn a_drill_whose_instance_this_run_terminates_says_so() {
         .unwrap_or_default()
         .contains("is terminated in this run; the next drill launches once it is gone"));
 }
+
+mod measures {
+    use super::*;
+
+    fn value(m: &Measures, name: &str) -> Option<Vec<f64>> {
+        m.iter().find(|m| m.name == name).map(|m| m.values.clone())
+    }
+
+    fn drilled(n: u32, hours_ago: i64, launched: bool) -> SourceServer {
+        SourceServer {
+            last_drill: Some(NOW - hours_ago * 3600),
+            last_drill_launched: launched,
+            lag: Some(hours_ago * 60),
+            ..server(n, Continuous)
+        }
+    }
+
+    #[test]
+    fn the_drill_age_is_the_oldest_successful_last_drill_of_the_selected_servers() {
+        let servers = vec![
+            drilled(1, 2, true),
+            drilled(2, 30, true),
+            drilled(3, 1, false),
+            server(4, Stalled),
+        ];
+        let m = measure(&config(), &facts(servers), &[]);
+        let cases = [
+            ("DrsLastDrillAgeSeconds", vec![108_000.0]),
+            ("DrsServersNeverDrilled", vec![2.0]),
+            ("DrsLargestLagSeconds", vec![1800.0]),
+            ("DrsServers", vec![4.0]),
+            ("DrsServersStalled", vec![1.0]),
+            ("RecoveryTimeBeyondRto", vec![0.0]),
+        ];
+        for (name, want) in cases {
+            assert_eq!(value(&m, name), Some(want), "{name}");
+        }
+        assert_eq!(value(&m, "RecoveryTimeSeconds"), None);
+    }
+
+    #[test]
+    fn the_recovery_times_of_the_run_are_measured_against_the_objectives() {
+        let launch = |n: u32, seconds: i64, age: i64| {
+            TargetOutcome::done(id(n), "StartDrill", None).with_evidence(RecoveryEvidence {
+                drill: true,
+                recovery_time_seconds: Some(seconds),
+                recovery_point_age_seconds: Some(age),
+                rto_seconds: Some(900),
+                rpo_seconds: Some(600),
+            })
+        };
+        let outcomes = [launch(1, 600, 60), launch(2, 1200, 900)];
+        let m = measure(&config(), &facts(Vec::new()), &outcomes);
+        assert_eq!(value(&m, "RecoveryTimeSeconds"), Some(vec![600.0, 1200.0]));
+        assert_eq!(value(&m, "RecoveryTimeBeyondRto"), Some(vec![1.0]));
+        assert_eq!(value(&m, "RecoveryPointBeyondRpo"), Some(vec![1.0]));
+    }
+
+    #[test]
+    fn servers_outside_the_selection_are_not_measured() {
+        let mut c = config();
+        c.choice.selection = dr_core::drs::Selection::default();
+        let m = measure(&c, &facts(vec![server(1, Stalled)]), &[]);
+        assert_eq!(value(&m, "DrsServers"), Some(vec![0.0]));
+    }
+}

@@ -34,7 +34,14 @@ async fn run(
     event: &Value,
 ) -> Result<RunReport, HandlerError> {
     let fleet = [Connected::home(drs.clone())];
-    dr_core::function::handle(function, &fleet, &publisher(sns.clone()), event, NOW).await
+    dr_core::function::handle(
+        function,
+        &fleet,
+        &publisher(sns.clone()),
+        event,
+        &dr_core::invocation::Invocation::at(NOW),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -66,6 +73,42 @@ async fn handler_runs_a_schedule_and_publishes_the_report() {
     assert_eq!((report.counts.done, report.counts.skipped), (2, 1));
     assert_eq!(start.num_calls(), 2);
     assert_eq!(publish.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_run_measures_the_selected_servers_by_replication_state() {
+    let describe = mock!(Drs::describe_source_servers).then_output(|| {
+        page(
+            vec![
+                sdk_server(1, DataReplicationState::Stalled),
+                sdk_server(2, DataReplicationState::Continuous),
+                sdk_server(3, DataReplicationState::Continuous),
+            ],
+            None,
+        )
+    });
+    let publish = publish_rule();
+    let (app, drs, _) = function(drs_client(&[&describe]), sns_client(&[&publish]));
+    let (publisher, metrics) = dr_testkit::metered(sns_client(&[&publish]));
+    let fleet = [Connected::home(drs)];
+    let event = json!({"schedule": "nightly"});
+    let invocation = dr_core::invocation::Invocation::at(NOW);
+    dr_core::function::handle(&app, &fleet, &publisher, &event, &invocation)
+        .await
+        .expect("report");
+    let line = metrics.fleet_line();
+    let counts = [
+        "DrsServers",
+        "DrsServersContinuous",
+        "DrsServersStalled",
+        "DrsServersStopped",
+    ]
+    .map(|name| line[name].as_f64());
+    assert_eq!(
+        counts,
+        [Some(3.0), Some(2.0), Some(1.0), Some(0.0)],
+        "{line}"
+    );
 }
 
 #[tokio::test]
@@ -215,9 +258,15 @@ async fn staging_fleet_run(event: &Value) -> (RunReport, Rule, Rule) {
             None,
         ),
     ];
-    let report = dr_core::function::handle(&function, &fleet, &publisher(sns), event, NOW)
-        .await
-        .expect("report");
+    let report = dr_core::function::handle(
+        &function,
+        &fleet,
+        &publisher(sns),
+        event,
+        &dr_core::invocation::Invocation::at(NOW),
+    )
+    .await
+    .expect("report");
     (report, target_start, staging_start)
 }
 

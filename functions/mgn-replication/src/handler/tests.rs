@@ -43,7 +43,7 @@ async fn run(mgn: Mgn, event: &Value) -> (RunReport, usize) {
         &fleet,
         &publisher(sns_client(&[&publish])),
         event,
-        NOW,
+        &dr_core::invocation::Invocation::at(NOW),
     )
     .await
     .expect("the run reports");
@@ -102,4 +102,24 @@ async fn aws_stalled_sample_reads_and_plans_the_server_it_names() {
         skip.reason,
         "MGN lists no such non-archived source server here"
     );
+}
+
+#[test]
+fn a_run_measures_every_server_by_lifecycle_and_replication_state() {
+    let servers = vec![
+        crate::testing::healthy(1),
+        crate::testing::stalled(2, &[]),
+        crate::testing::healthy(3),
+    ];
+    let m = measure(&crate::testing::facts(servers));
+    let value = |name: &str| m.iter().find(|m| m.name == name).map(|m| m.values[0]);
+    assert_eq!(value("MgnServers"), Some(3.0));
+    assert_eq!(value("MgnReplicationStalled"), Some(1.0));
+    assert_eq!(value("MgnReplicationPaused"), Some(0.0));
+    let lifecycles: f64 = m
+        .iter()
+        .filter(|m| m.name.starts_with("MgnLifecycle"))
+        .map(|m| m.values[0])
+        .sum();
+    assert_eq!(lifecycles, 3.0);
 }

@@ -55,7 +55,14 @@ async fn run(
     event: &Value,
 ) -> Result<RunReport, HandlerError> {
     let publisher = dr_testkit::publisher(dr_testkit::sns_client(&[publish]));
-    handle(function, fleet, &publisher, event, NOW).await
+    handle(
+        function,
+        fleet,
+        &publisher,
+        event,
+        &dr_core::invocation::Invocation::at(NOW),
+    )
+    .await
 }
 
 /// A catalog of servers 1 to 4 and jobs: 1 ACTIVE, 2 PAUSED_ON_FAILURE (failed 3 h ago), 3 FAILED.
@@ -433,5 +440,47 @@ async fn a_dry_run_schedule_reports_the_settings_it_would_change() {
             "UpdateReplicationJob",
             Some("frequency 12h → 6h, licenseType AWS → BYOL")
         )]
+    );
+}
+
+#[tokio::test]
+async fn a_schedule_measures_the_jobs_by_state() {
+    let (servers, jobs) = fleet();
+    let failed = automatic("sms-run-3a", ReplicationRunState::Failed, 2);
+    let (runs2, runs3, create, start) = (
+        paused_runs(),
+        runs_of(3, vec![failed]),
+        creates(4),
+        starts(2),
+    );
+    let (function, fleet) = function(
+        sms_client(&[&servers, &jobs, &runs2, &runs3, &create, &start]),
+        (1..=4).map(spec).collect(),
+    );
+    let publish = publish_rule();
+    let (publisher, metrics) = dr_testkit::metered(dr_testkit::sns_client(&[&publish]));
+    let invocation = dr_core::invocation::Invocation::at(NOW);
+    handle(
+        &function,
+        &fleet,
+        &publisher,
+        &json!({"schedule": "hourly"}),
+        &invocation,
+    )
+    .await
+    .expect("report");
+    let line = metrics.fleet_line();
+    let counts = [
+        "SmsJobs",
+        "SmsJobsActive",
+        "SmsJobsPausedOnFailure",
+        "SmsJobsFailed",
+        "SmsJobsDeleted",
+    ]
+    .map(|name| line[name].as_f64());
+    assert_eq!(
+        counts,
+        [Some(3.0), Some(1.0), Some(1.0), Some(1.0), Some(0.0)],
+        "{line}"
     );
 }
