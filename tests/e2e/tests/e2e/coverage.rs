@@ -11,7 +11,10 @@
 use crate::MUTATING;
 use dr_core::report::{OutcomeResult, RunReport, RunStatus, TargetOutcome};
 use dr_e2e::demo::{self, copy_target as to};
-use dr_e2e::{function_binary, target_dir, FunctionProcess, RuntimeApi, INVOKE_TIMEOUT};
+use dr_e2e::{
+    cold_start_error, function_binary, target_dir, Deployment, FunctionProcess, RuntimeApi,
+    INVOKE_TIMEOUT,
+};
 use dr_emulator::{Config, Emulator, Fixture};
 use serde_json::{json, Value};
 
@@ -310,4 +313,39 @@ async fn a_server_that_stalls_after_a_healthy_run_is_reported_failed_by_the_next
             .starts_with("ReplicationStalled: "),
         "{stalled:#?}"
     );
+}
+
+#[tokio::test]
+async fn a_coverage_run_without_its_services_fails_its_cold_start_naming_the_variable() {
+    let env = demo::config().env_without(&["COVERAGE_SERVICES"]);
+    let body = cold_start_error(FUNCTION, &env, "coverage-cold-start").await;
+    assert!(body.contains("COVERAGE_SERVICES"), "{body}");
+    let env = demo::config().env_with(&[
+        ("COVERAGE_SERVICES", "backup"),
+        ("BACKUP_SOURCE_VAULTS", ""),
+    ]);
+    let body = cold_start_error(FUNCTION, &env, "coverage-cold-start-vaults").await;
+    assert!(body.contains("BACKUP_SOURCE_VAULTS"), "{body}");
+}
+
+#[tokio::test]
+async fn malformed_input_is_a_bad_event_that_reads_nothing() {
+    let env = demo::config().env_with(&[("COVERAGE_SERVICES", "backup,drs,mgn")]);
+    let run = Deployment::start(FUNCTION, Fixture::demo(), &env, "coverage-bad-events", 1)
+        .await
+        .expect("deployed");
+    run.assert_bad_events(&[
+        json!({"targets": "all"}),
+        json!({"schedule": "dr-coverage", "destination": WEST}),
+        json!({"target": {"account": "999999999999", "region": "us-east-1"}}),
+        json!([1, 2, 3]),
+    ])
+    .await;
+    for read in [
+        "ListCopyJobs",
+        "ListRecoveryPointsByBackupVault",
+        "DescribeJobs",
+    ] {
+        assert_eq!(run.emulator.calls(read), 0, "{read}");
+    }
 }
