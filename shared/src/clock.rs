@@ -25,9 +25,68 @@ pub fn parse_time(text: &str) -> Option<i64> {
         .map(time::OffsetDateTime::unix_timestamp)
 }
 
+/// Seconds in an ISO 8601 duration such as `PT1H2M3S`, `P1DT2H` or `PT0.5S` (fractions of a
+/// second dropped), as DRS and MGN write `lagDuration` [DRS API reference:
+/// DataReplicationInfo, ISO8601DurationString]; `None` for anything else. Years and months are refused: their
+/// length in seconds is not fixed.
+pub fn iso_duration(text: &str) -> Option<i64> {
+    let rest = text.strip_prefix('P')?;
+    let (days, time) = match rest.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (rest, None),
+    };
+    let mut seconds: i64 = 0;
+    let mut any = false;
+    let mut add = |part: &str, units: &[(char, i64)]| -> Option<()> {
+        let mut number = String::new();
+        for c in part.chars() {
+            if c.is_ascii_digit() || c == '.' {
+                number.push(c);
+                continue;
+            }
+            let &(_, unit) = units.iter().find(|(u, _)| *u == c)?;
+            let whole = number.split('.').next().filter(|w| !w.is_empty())?;
+            seconds = seconds.checked_add(whole.parse::<i64>().ok()?.checked_mul(unit)?)?;
+            number.clear();
+            any = true;
+        }
+        number.is_empty().then_some(())
+    };
+    add(days, &[('W', 604_800), ('D', 86_400)])?;
+    if let Some(time) = time {
+        if time.is_empty() {
+            return None;
+        }
+        add(time, &[('H', 3_600), ('M', 60), ('S', 1)])?;
+    }
+    any.then_some(seconds)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_durations_read_as_seconds() {
+        let cases = [
+            ("PT0S", Some(0)),
+            ("PT20M", Some(1_200)),
+            ("PT1H2M3S", Some(3_723)),
+            ("P1DT2H", Some(93_600)),
+            ("P2W", Some(1_209_600)),
+            ("PT0.5S", Some(0)),
+            ("PT1M30.25S", Some(90)),
+            ("P1Y", None),
+            ("PT", None),
+            ("P", None),
+            ("20M", None),
+            ("PT5X", None),
+            ("PT5", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(iso_duration(text), want, "{text}");
+        }
+    }
 
     #[test]
     fn rfc_3339_times_parse_with_fractions_and_offsets() {

@@ -98,28 +98,6 @@ fn home() -> Target {
 }
 
 #[test]
-fn iso_durations_read_as_seconds() {
-    let cases = [
-        ("PT0S", Some(0)),
-        ("PT20M", Some(1_200)),
-        ("PT1H2M3S", Some(3_723)),
-        ("P1DT2H", Some(93_600)),
-        ("P2W", Some(1_209_600)),
-        ("PT0.5S", Some(0)),
-        ("PT1M30.25S", Some(90)),
-        ("P1Y", None),
-        ("PT", None),
-        ("P", None),
-        ("20M", None),
-        ("PT5X", None),
-        ("PT5", None),
-    ];
-    for (text, want) in cases {
-        assert_eq!(iso_duration(text), want, "{text}");
-    }
-}
-
-#[test]
 fn a_source_server_keeps_its_lag_and_only_the_tags_read() {
     let s = source_server(sdk_server(1, Some("PT20M")), &[]).unwrap();
     assert_eq!((s.lag, s.tags.len()), (Some(1_200), 0));
