@@ -7,9 +7,11 @@
 //! functions against one emulator, as the demo does. [`demo`] holds the demo configuration,
 //! [`fleet`] one function deployed over several accounts and regions, [`recovery`] what the
 //! drs-recovery tests read of the emulator's DRS launches, [`mgn`] what the mgn-replication tests
-//! read of the emulator's MGN, and [`report`] what the tests read of a run report.
+//! read of the emulator's MGN, [`report`] what the tests read of a run report, and [`emf`] the
+//! metrics lines a run writes and their check against the EMF specification.
 
 pub mod demo;
+pub mod emf;
 pub mod fleet;
 pub mod mgn;
 pub mod recovery;

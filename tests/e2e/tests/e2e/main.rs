@@ -9,6 +9,7 @@ mod coverage;
 mod demo;
 mod drs;
 mod drs_recovery;
+mod evidence;
 mod faults;
 mod fleet;
 mod hostile;
