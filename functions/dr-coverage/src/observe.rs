@@ -73,7 +73,8 @@ pub async fn facts(
     let drs = async {
         match &config.drs {
             Some(d) => {
-                let since = now - d.drill_every.unwrap_or(now - window_start);
+                // Far enough back for the drill interval and for the window's drill age.
+                let since = now - d.drill_every.unwrap_or(0).max(now - window_start);
                 drs_facts(&clients.drs, d, since).await.map(Some)
             }
             None => Ok(None),
@@ -359,7 +360,7 @@ fn copy_job(j: &SdkCopyJob) -> Option<CopyJob> {
 }
 
 /// Every DRS source server, and the launch jobs created since `since` (DescribeJobs
-/// `fromDate`). DRS documents no retention of its jobs, so the last successful drill comes from
+/// `fromDate`: the longer of `DRS_DRILL_EVERY` and the window). DRS documents no retention of its jobs, so the last successful drill comes from
 /// those jobs and from each server's `lifeCycle.lastLaunch`.
 async fn drs_facts(
     drs: &aws_sdk_drs::Client,

@@ -8,9 +8,9 @@
 
 use crate::config::{BackupCoverage, CoverageConfig, DrsCoverage};
 use crate::model::{
-    copy_target, human, BackupFacts, CopyJob, DrsFacts, DrsReplicationState, DrsServer, Facts,
-    InitiatedBy, JobStatus, LaunchStatus, MgnLifeCycle, MgnReplicationState, MgnServer, NoAction,
-    OlderPoint, RecoveryPoint, COPY_COVERAGE, DRS_PROTECTION, MGN_REPLICATION,
+    copy_target, human, BackupFacts, CopyJob, CopyJobState, DrsFacts, DrsReplicationState,
+    DrsServer, Facts, InitiatedBy, JobStatus, LaunchStatus, MgnLifeCycle, MgnReplicationState,
+    MgnServer, NoAction, OlderPoint, RecoveryPoint, COPY_COVERAGE, DRS_PROTECTION, MGN_REPLICATION,
 };
 use dr_core::clock::fmt_time;
 use dr_core::error::{CallFailure, ErrorClass};
@@ -179,7 +179,7 @@ fn verdict<'a>(
             .filter(|j| keep(j))
             .max_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)))
     };
-    if let Some(job) = newest(|j| j.state == crate::model::CopyJobState::Completed) {
+    if let Some(job) = newest(|j| j.state == CopyJobState::Completed) {
         return CopyVerdict::Covered(job);
     }
     if let Some(job) = newest(|j| j.state.is_in_flight()) {

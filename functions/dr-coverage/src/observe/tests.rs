@@ -505,3 +505,29 @@ fn iso_durations_read_as_seconds() {
         assert_eq!(iso_duration(text), want, "{text}");
     }
 }
+
+#[tokio::test]
+async fn launch_jobs_are_read_over_the_longer_of_the_drill_interval_and_the_window() {
+    for (every, from) in [
+        (Some(30 * DAY), "2026-10-21T10:00:00Z"),
+        (Some(DAY), "2026-11-13T10:00:00Z"),
+        (None, "2026-11-13T10:00:00Z"),
+    ] {
+        let servers =
+            mock!(Drs::describe_source_servers).then_output(|| DrsPage::builder().build());
+        let jobs = mock!(Drs::describe_jobs)
+            .match_requests(move |r| r.filters().and_then(|f| f.from_date()) == Some(from))
+            .then_output(|| DescribeJobsOutput::builder().build());
+        let mut config = CoverageConfig {
+            backup: None,
+            mgn: false,
+            ..config()
+        };
+        if let Some(d) = config.drs.as_mut() {
+            d.drill_every = every;
+        }
+        let read = observe(&config, &[], &[&servers, &jobs], &[]).await;
+        assert!(read.is_ok(), "{every:?}: {read:?}");
+        assert_eq!(jobs.num_calls(), 1, "{every:?}");
+    }
+}
