@@ -20,7 +20,7 @@ use aws_sdk_drs::types::{
 use aws_sdk_mgn::types::{DescribeSourceServersRequestFilters, SourceServer as SdkMgnServer};
 use aws_smithy_types::DateTime;
 use dr_core::arn::Arn;
-use dr_core::clock::{fmt_time, parse_time};
+use dr_core::clock::{fmt_time, iso_duration, parse_time};
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::fanout::run_bounded;
 use dr_core::ids::SourceServerId;
@@ -546,43 +546,6 @@ fn error_text(code: Option<&str>, raw: Option<String>) -> String {
         (None, Some(raw)) => raw,
         (None, None) => "no error given".to_owned(),
     }
-}
-
-/// Seconds in an ISO 8601 duration such as `PT1H2M3S`, `P1DT2H` or `PT0.5S` (fractions of a
-/// second dropped), as DRS writes `lagDuration` [DRS API reference: DataReplicationInfo,
-/// ISO8601DurationString]; `None` for anything else. Years and months are refused: their
-/// length in seconds is not fixed.
-pub fn iso_duration(text: &str) -> Option<i64> {
-    let rest = text.strip_prefix('P')?;
-    let (days, time) = match rest.split_once('T') {
-        Some((d, t)) => (d, Some(t)),
-        None => (rest, None),
-    };
-    let mut seconds: i64 = 0;
-    let mut any = false;
-    let mut add = |part: &str, units: &[(char, i64)]| -> Option<()> {
-        let mut number = String::new();
-        for c in part.chars() {
-            if c.is_ascii_digit() || c == '.' {
-                number.push(c);
-                continue;
-            }
-            let &(_, unit) = units.iter().find(|(u, _)| *u == c)?;
-            let whole = number.split('.').next().filter(|w| !w.is_empty())?;
-            seconds = seconds.checked_add(whole.parse::<i64>().ok()?.checked_mul(unit)?)?;
-            number.clear();
-            any = true;
-        }
-        number.is_empty().then_some(())
-    };
-    add(days, &[('W', 604_800), ('D', 86_400)])?;
-    if let Some(time) = time {
-        if time.is_empty() {
-            return None;
-        }
-        add(time, &[('H', 3_600), ('M', 60), ('S', 1)])?;
-    }
-    any.then_some(seconds)
 }
 
 #[cfg(test)]

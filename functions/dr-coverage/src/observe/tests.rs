@@ -491,21 +491,6 @@ async fn a_service_not_configured_is_not_called() {
     );
 }
 
-#[test]
-fn iso_durations_read_as_seconds() {
-    let cases = [
-        ("PT1H2M3S", Some(3_723)),
-        ("P1DT2H", Some(93_600)),
-        ("PT0.5S", Some(0)),
-        ("PT", None),
-        ("P1M", None),
-        ("1H", None),
-    ];
-    for (text, want) in cases {
-        assert_eq!(iso_duration(text), want, "{text}");
-    }
-}
-
 #[tokio::test]
 async fn launch_jobs_are_read_over_the_longer_of_the_drill_interval_and_the_window() {
     for (every, from) in [
