@@ -18,14 +18,14 @@ Then a coverage run (dr-coverage, read only) over the demo fleet: each destinati
 copies of the recovery points, with those missing and why, and the DRS and MGN servers that are
 not protected.
 Then the fleet step: the emulator loaded with three accounts in two regions, `cargo lambda watch`
-restarted with FLEET, one member role made unassumable, the functions run over the fleet, the
-coverage run over it too, and what changed in each account and region, with each report's
-section per target. With the run history configured, the functions store every report in the
-emulator's S3, and the demo checks one object was stored per run. Last, the
-posture page (tools/posture.py) is written to target/demo/posture.html from the runs' reports
-and the metric lines of the function logs; the demo fails when it lacks one of its main
-sections. Everything is shut down at the end. The functions' configuration and the steps come from
-tools/demo/config.json, which the end-to-end tests read too. Needs the cargo-lambda venv on PATH
+restarted with FLEET, one member role made unassumable, the functions run over the fleet, and
+what changed in each account and region, with each report's section per target. With the run
+history configured, the functions store every report in the emulator's S3, and the demo checks
+one object was stored per run. Last, the posture page (tools/posture.py) is written to
+target/demo/posture.html from the runs' reports and the metric lines of the function logs; the
+demo fails when it lacks one of its main sections. Everything is shut down at the end. The
+functions' configuration and the steps come from tools/demo/config.json, which the end-to-end
+tests read too. Needs the cargo-lambda venv on PATH
 (`make demo` arranges it).
 """
 
@@ -331,18 +331,18 @@ def recovery_tables(state, hosts, reports):
 
 
 COVERAGE = "dr-coverage"
-# The coverage run's invocations (functions and their events), run over the demo fleet after its
-# steps and over each fleet at the end of its step.
+# The coverage run's invocations (functions and their events), run over the demo fleet once its
+# steps have copied, drilled and migrated.
 COVERAGE_RUNS = CONFIG.get("coverage", {}).get("invocations", [])
 
 
-def coverage_runs(where):
+def coverage_runs():
     """Runs the coverage invocations, showing what each found; returns their reports (None for
     an invocation that answered none)."""
     if COVERAGE_RUNS:
-        print(f"\n== coverage over {where}: dr-coverage reads which destinations hold a completed "
-              "copy of each recovery point, each DRS server's replication and last drill, each "
-              "MGN server's state (read only)")
+        print("\n== coverage over the demo fleet: dr-coverage reads which destinations hold a "
+              "completed copy of each recovery point, each DRS server's replication and last "
+              "drill, each MGN server's state (read only)")
     reports = []
     for step in COVERAGE_RUNS:
         report = invoke(step["function"], step["event"])
@@ -350,6 +350,10 @@ def coverage_runs(where):
             coverage_details(report)
         reports.append(report)
     return reports
+
+
+# Missing copies listed per destination vault; the posture page lists all of them.
+SHOWN_MISSING = 5
 
 
 def coverage_details(report):
@@ -361,8 +365,11 @@ def coverage_details(report):
     for vault, (covered, missing) in sorted(by_vault.items()):
         print(f"      {posture.vault_label(vault)}: {len(covered)}/{len(covered) + len(missing)} "
               "recovery points copied")
-        for point, why in missing:
+        for point, why in missing[:SHOWN_MISSING]:
             print(f"        missing {posture.short_arn(point)}: {why}")
+        if len(missing) > SHOWN_MISSING:
+            print(f"        ... and {len(missing) - SHOWN_MISSING} more (the posture page lists "
+                  "every one)")
     for note in posture.unverified(runs):
         print(f"      not verified: {note}")
     checks = posture.server_checks(runs)
@@ -587,8 +594,6 @@ def fleet_step(step, logs):
                      len(copies)))
     table(rows, ["account", "region", "DRS servers started", "SMS jobs created",
                  "Backup copies started"])
-    covered = coverage_runs("the fleet")
-    ok = ok and all(r is not None and len(r.get("targets", [])) == len(fleet) for r in covered)
     messages = sns_messages()
     print(f"\nSNS reports published in the fleet step: {len(messages)}")
     for m in messages:
@@ -670,7 +675,7 @@ def main():
                 print("MGN step, servers: " + ", ".join(
                     f"{what} {n}" for what, n in mgn_done(mgn_reports).items()) + "\n")
 
-        failures += sum(r is None for r in coverage_runs("the demo fleet"))
+        failures += sum(r is None for r in coverage_runs())
 
         after = emulator_state()
         changed, jobs, copies = single_account_tables(before, after)

@@ -294,11 +294,11 @@ def ratio_chart(title, rows):
 
 
 def protection(runs):
-    """The DRS and MGN servers as the dr-coverage runs last judged them, protected or not."""
+    """The DRS and MGN servers as the latest dr-coverage run judged them, protected or not."""
     checks = server_checks(runs)
     if not checks:
         return ""
-    parts = ["<h3>Servers as the coverage runs judged them</h3>"]
+    parts = ["<h3>Servers as the latest coverage run judged them</h3>"]
     for service in ("DRS", "MGN"):
         mine = [c for c in checks if c[0] == service]
         if mine:
@@ -402,21 +402,36 @@ def state_kind(state):
     return "warn"
 
 
+def latest_coverage(runs):
+    """The outcomes of the latest dr-coverage run of each account and region, in run order: a
+    coverage run judges every pair and server of the targets it covers, so its outcomes replace
+    an earlier run's there; a target where it stopped keeps the earlier run's."""
+    by_place = {}
+    for run in runs:
+        if run["report"].get("function") != COVERAGE_FUNCTION:
+            continue
+        mine = {}
+        for o in run["report"].get("outcomes", []):
+            mine.setdefault((o.get("account"), o.get("region")), []).append(o)
+        by_place.update(mine)
+    return [o for outcomes in by_place.values() for o in outcomes]
+
+
 def copy_pairs(runs, function):
     """Each (recovery point, destination vault) pair the runs of `function` name, with its last
-    word: (covered, why, when); later runs replace earlier ones."""
+    word, (covered, why): dr-coverage's latest run in each place, or every fan-out run in
+    turn, later ones replacing earlier ones (a fan-out run names only the copies it looks at)."""
     pairs = {}
+    if function == COVERAGE_FUNCTION:
+        for o in latest_coverage(runs):
+            if o.get("action") == COVERAGE_ACTION and PAIR_SEPARATOR in o.get("target", ""):
+                state = o.get("state") or "?"
+                pairs[split_pair(o["target"])] = (state == COVERED_STATE,
+                                                  f"{state}: {o.get('detail') or ''}")
+        return pairs
     for run in runs:
         report = run["report"]
         if report.get("function") != function:
-            continue
-        if function == COVERAGE_FUNCTION:
-            for o in report.get("outcomes", []):
-                if o.get("action") == COVERAGE_ACTION and PAIR_SEPARATOR in o.get("target", ""):
-                    state = o.get("state") or "?"
-                    pairs[split_pair(o["target"])] = (state == COVERED_STATE,
-                                                      f"{state}: {o.get('detail') or ''}",
-                                                      run["time"])
             continue
         for o in report.get("outcomes", []):
             if o.get("action") != COPY_ACTION or PAIR_SEPARATOR not in o.get("target", ""):
@@ -426,13 +441,12 @@ def copy_pairs(runs, function):
                 "planned": "copy not started (dry run)",
                 "failed": f"copy failed: {o.get('detail') or ''}",
             }.get(o.get("result"), o.get("detail") or o.get("result", ""))
-            pairs[split_pair(o["target"])] = (False, why, run["time"])
+            pairs[split_pair(o["target"])] = (False, why)
         for s in report.get("skips", []):
             if PAIR_SEPARATOR not in s.get("target", ""):
                 continue
             reason = s.get("reason", "")
-            pairs[split_pair(s["target"])] = (reason.startswith(COPIED_REASON), reason,
-                                              run["time"])
+            pairs[split_pair(s["target"])] = (reason.startswith(COPIED_REASON), reason)
     return pairs
 
 
@@ -448,7 +462,7 @@ def coverage_from_reports(runs):
         pairs = copy_pairs(runs, function)
         if pairs:
             by_vault = {}
-            for (point, vault), (covered, why, _) in sorted(pairs.items()):
+            for (point, vault), (covered, why) in sorted(pairs.items()):
                 entry = by_vault.setdefault(vault, ([], []))
                 if covered:
                     entry[0].append(point)
@@ -459,30 +473,19 @@ def coverage_from_reports(runs):
 
 
 def unverified(runs):
-    """What the latest dr-coverage run could not verify beyond its pairs (older recovery points
-    it had no room to examine), as its outcomes say."""
-    coverage = [run for run in runs if run["report"].get("function") == COVERAGE_FUNCTION]
-    if not coverage:
-        return []
-    return [o.get("detail") or o.get("target", "") for o in coverage[-1]["report"]["outcomes"]
+    """What the latest dr-coverage runs could not verify beyond their pairs (older recovery
+    points they had no room to examine), as their outcomes say."""
+    return [o.get("detail") or o.get("target", "") for o in latest_coverage(runs)
             if o.get("action") == COVERAGE_ACTION and PAIR_SEPARATOR not in o.get("target", "")
             and o.get("result") == "failed"]
 
 
 def server_checks(runs):
-    """Each DRS and MGN server the dr-coverage runs judged, with its last word, in the order
-    first seen: [(service, server, account, region, state, protected, detail)]."""
-    checks = {}
-    for run in runs:
-        if run["report"].get("function") != COVERAGE_FUNCTION:
-            continue
-        for o in run["report"].get("outcomes", []):
-            service = SERVER_ACTIONS.get(o.get("action"))
-            if service:
-                key = (service, o.get("target", ""), o.get("account"), o.get("region"))
-                checks[key] = (o.get("state") or "?", o.get("result") != "failed",
-                               o.get("detail") or "")
-    return [(*key, *value) for key, value in checks.items()]
+    """Each DRS and MGN server the latest dr-coverage runs judged, in their order:
+    [(service, server, account, region, state, protected, detail)]."""
+    return [(SERVER_ACTIONS[o["action"]], o.get("target", ""), o.get("account"), o.get("region"),
+             o.get("state") or "?", o.get("result") != "failed", o.get("detail") or "")
+            for o in latest_coverage(runs) if o.get("action") in SERVER_ACTIONS]
 
 
 def coverage_section(runs, latest):
@@ -491,7 +494,10 @@ def coverage_section(runs, latest):
     if by_vault:
         parts.append(f'<p class="note">For every recovery point the {esc(source)} reports name '
                      "and every destination vault: covered when a completed copy job made the "
-                     "copy, as the latest report naming the pair says.</p>")
+                     "copy, as "
+                     + ("the latest coverage run of each account and region says"
+                        if source == COVERAGE_FUNCTION
+                        else "the latest report naming the pair says") + ".</p>")
         rows, bars = [], []
         for vault, (covered, missing) in sorted(by_vault.items()):
             expected = len(covered) + len(missing)
@@ -619,7 +625,7 @@ def runs_section(runs):
                               f'{esc(r.get("status", "?"))}</span>'),
                      c.get("done", 0), c.get("unchanged", 0), c.get("planned", 0),
                      c.get("failed", 0), c.get("skipped", 0),
-                     f"{len(targets)} ({len(stopped)} stopped)" if targets else "-",
+                     f"{len(targets)} ({len(stopped)} stopped)" if len(targets) > 1 else "-",
                      "; ".join(n for n in notes if n)))
     parts.append(table(["time", "function", "trigger", "status", "done", "unchanged", "planned",
                         "failed", "skipped", "targets", "errors"], rows, "runs"))

@@ -119,6 +119,27 @@ class CoverageTest(unittest.TestCase):
         self.assertIn("rp-ebs-0002: FAILED: CopyFailed: copy job 8c1f0e6a-0006 FAILED", row[3])
         self.assertIn("rp-ebs-0005: COPYING: copy job 8c1f0e6a-0007 is RUNNING", row[3])
 
+    def test_a_later_coverage_run_replaces_the_earlier_one_s_judgement_of_its_place(self):
+        later = json.loads(json.dumps(COVERAGE))
+        later["time"] = "2026-12-02T02:30:00Z"
+        later["outcomes"] = [o for o in later["outcomes"] if o["target"].endswith(WEST)][:1]
+        _, page = render(REPORTS + [COVERAGE, later])
+        self.assertEqual(page.row("coverage", "dr-copy-west (us-west-2, 123456789012)")[1],
+                         "0/1")
+        self.assertNotIn("dr-copy-isolated", page.sections["coverage"])
+        self.assertNotIn("Servers as the latest coverage run", page.sections["fleet"])
+
+    def test_a_coverage_run_over_another_account_keeps_the_first_account_s_judgement(self):
+        other = json.loads(json.dumps(COVERAGE))
+        other["time"] = "2026-12-02T02:30:00Z"
+        for o in other["outcomes"]:
+            o.update(account="234567890123", region="us-east-1")
+        _, page = render(REPORTS + [COVERAGE, other])
+        self.assertEqual(page.row("fleet", "DRS", "s-1111111111111111c", "")[4], "no")
+        self.assertEqual(page.row("fleet", "DRS", "s-1111111111111111c",
+                                  "234567890123 us-east-1")[4], "no")
+        self.assertIn("DRS: 2 of 4 servers protected, 2 not", page.sections["fleet"])
+
     def test_what_dr_coverage_could_not_verify_is_said(self):
         _, page = render(REPORTS + [COVERAGE])
         self.assertIn("Not verified: CoverageUnverified: 12 more recovery points",
