@@ -236,8 +236,9 @@ def table(headers, rows, cls=""):
 
 
 def label_width(labels):
-    """Room for the longest label at the charts' 12 px font (about 7 px a character), bounded."""
-    return max(120, min(420, 7 * max((len(str(label)) for label in labels), default=0) + 12))
+    """Room for the longest label at the charts' 12 px font (at most about 8 px a character, as
+    capitals are), bounded."""
+    return max(120, min(440, 8 * max((len(str(label)) for label in labels), default=0) + 16))
 
 
 def bar_chart(title, bars, fmt=str, marker=None, marker_label=""):
@@ -346,11 +347,12 @@ def fleet_section(latest, runs):
         for (function, account, region), values, _ in drs:
             if account is None:
                 by_state = [(s, n, state_kind(s)) for s, n in
-                            states(values, "DrsServers", exclude=("DrsServersNeverDrilled",))]
+                            states(values, "DrsServers", exclude=("DrsServersNeverDrilled",))
+                            if n]
                 parts.append(f"<h4>{esc(function)}: servers by replication state"
                              f"{esc(never(values))}</h4>")
                 parts.append(bar_chart(f"{function}: DRS servers by replication state",
-                                       by_state) or '<p class="empty">No state breakdown.</p>')
+                                       by_state) or '<p class="empty">No servers in any state.</p>')
     if mgn:
         parts.append("<h3>MGN source servers</h3>")
         rows = []
@@ -370,7 +372,7 @@ def fleet_section(latest, runs):
             if account is None and states(values, "MgnLifecycle"):
                 for prefix, what in (("MgnLifecycle", "lifecycle"),
                                      ("MgnReplication", "replication")):
-                    bars = [(s, n, state_kind(s)) for s, n in states(values, prefix)]
+                    bars = [(s, n, state_kind(s)) for s, n in states(values, prefix) if n]
                     if bars:
                         parts.append(f"<h4>{esc(function)}: servers by {what} state</h4>")
                         parts.append(bar_chart(f"MGN servers by {what} state", bars))

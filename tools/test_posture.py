@@ -200,6 +200,14 @@ class FleetTest(unittest.TestCase):
         self.assertEqual(row[3:5], ["5", "2 CONTINUOUS, 2 STOPPED, 1 STALLED"])
         self.assertEqual(row[6], "7 min")
 
+    def test_a_replication_state_with_no_servers_gets_no_bar(self):
+        text, page = render()
+        fleet = text[text.index('<section id="fleet">'):text.index('<section id="coverage">')]
+        chart = re.search(r"<svg[^>]*><title>drs-start-replication: .*?</svg>", fleet).group(0)
+        self.assertIn(">STOPPED</text>", chart)
+        self.assertNotIn("PAUSED", chart)
+        self.assertNotIn("PAUSED", page.row("fleet", "drs-start-replication", "whole fleet")[4])
+
     def test_the_latest_metric_line_of_a_function_is_the_state_shown(self):
         _, page = render()
         self.assertEqual(page.row("fleet", "drs-start-replication", "whole fleet")[2],
