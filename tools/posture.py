@@ -61,7 +61,8 @@ def esc(value):
 
 def metric_lines(text):
     """The EMF objects among the lines of a log: each a whole line holding one JSON object with
-    an `_aws` member whose `CloudWatchMetrics` is a list (the EMF specification's metadata)."""
+    an `_aws` member whose `CloudWatchMetrics` is a list ("Specification: Embedded metric
+    format", CloudWatch User Guide: one JSON object per log event, nothing before or after)."""
     found = []
     decoder = json.JSONDecoder()
     for line in text.splitlines():
@@ -124,8 +125,9 @@ def history_reports(directory):
 
 
 def measures(line):
-    """The metrics of an EMF line (only the root members its directives name) and its
-    dimensions: ({name: value}, {dimension: value}, timestamp in ms)."""
+    """The metrics of an EMF line and its dimensions: ({name: value}, {dimension: value},
+    timestamp in ms). Only the root members a directive's `Metrics` names are metrics; other
+    members are ignored, as CloudWatch ignores them (the EMF specification)."""
     values, dims = {}, {}
     for directive in line["_aws"]["CloudWatchMetrics"]:
         if not isinstance(directive, dict):
