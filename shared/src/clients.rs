@@ -91,6 +91,9 @@ impl<C> Connected<C> {
     }
 }
 
+/// The longest a run-history write may take, retries included.
+pub const HISTORY_WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// An S3 client from the shared configuration. With an endpoint override
 /// (`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`, read through `var`) it addresses buckets in the
 /// path (`http://host/bucket/key`), since a local endpoint has no per-bucket host names; on AWS
@@ -100,8 +103,14 @@ pub fn s3_client(sdk: &SdkConfig, var: impl Fn(&str) -> Option<OsString>) -> aws
     let overridden = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
         .iter()
         .any(|name| var(name).is_some_and(|v| !v.is_empty()));
+    // A report is small: a write that takes longer than this has failed, and must not hold the
+    // run until the Lambda timeout, which would lose the run's metrics and result with it.
+    let timeout = aws_smithy_types::timeout::TimeoutConfig::builder()
+        .operation_timeout(HISTORY_WRITE_TIMEOUT)
+        .build();
     let config = aws_sdk_s3::config::Builder::from(sdk)
         .force_path_style(overridden)
+        .timeout_config(timeout)
         .build();
     aws_sdk_s3::Client::from_conf(config)
 }

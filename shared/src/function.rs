@@ -244,7 +244,7 @@ pub async fn handle<F: Function>(
         })
         .collect();
     let report = RunReport::of_fleet(F::NAME, trigger.describe(), dry_run, skips, runs);
-    let metrics = RunMetrics::of(&report, now, measured);
+    let metrics = RunMetrics::of(&report, now, measured, fleet.len() > 1);
     conclude(publisher, report, metrics, invocation).await
 }
 
@@ -699,6 +699,33 @@ mod tests {
         assert_eq!(lines[1]["Outcomes"], 2.0);
         assert_eq!(lines[3]["TargetsStopped"], 1.0);
         assert!(lines[3].get("Outcomes").is_none(), "{}", lines[3]);
+    }
+
+    #[tokio::test]
+    async fn a_run_of_one_target_of_a_fleet_still_writes_that_target_line() {
+        let function = fleet_starter();
+        let fleet = [
+            target(HOME, "us-east-1", None),
+            target(MEMBER, "us-west-2", None),
+        ];
+        let event = json!({"target": {"account": MEMBER, "region": "us-west-2"}});
+        let kept = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let publisher = publisher().with_metrics(
+            crate::metrics::Namespace::default(),
+            MetricsSink::Kept(kept.clone()),
+        );
+        handle(&function, &fleet, &publisher, &event, &Invocation::at(60))
+            .await
+            .unwrap();
+        let lines: Vec<Value> = kept
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines[1]["Account"], MEMBER);
+        assert_eq!(lines[1]["Region"], "us-west-2");
     }
 
     #[tokio::test]

@@ -71,8 +71,11 @@ impl HistoryLocation {
 }
 
 /// General purpose bucket names: 3 to 63 characters, lowercase letters, digits, dots and hyphens,
-/// beginning and ending with a letter or digit ["General purpose bucket naming rules", Amazon S3].
+/// beginning and ending with a letter or digit, no two dots in a row, not an IP address, and none
+/// of the prefixes and suffixes S3 reserves ["General purpose bucket naming rules", Amazon S3].
 fn is_bucket_name(name: &str) -> bool {
+    const RESERVED_PREFIXES: [&str; 3] = ["xn--", "sthree-", "amzn-s3-demo-"];
+    const RESERVED_SUFFIXES: [&str; 4] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3"];
     let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     (3..=63).contains(&name.len())
         && name
@@ -80,6 +83,10 @@ fn is_bucket_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
         && edge(name.chars().next())
         && edge(name.chars().last())
+        && !name.contains("..")
+        && name.parse::<std::net::Ipv4Addr>().is_err()
+        && !RESERVED_PREFIXES.iter().any(|p| name.starts_with(p))
+        && !RESERVED_SUFFIXES.iter().any(|s| name.ends_with(s))
 }
 
 /// The characters S3 calls safe in object keys ["Naming Amazon S3 objects"].

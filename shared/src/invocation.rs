@@ -149,7 +149,7 @@ mod tests {
         ];
         for (outcomes, retried) in cases {
             let report = RunReport::new("f", "schedule", false, outcomes, Skips::new());
-            let metrics = RunMetrics::of(&report, 0, Vec::new());
+            let metrics = RunMetrics::of(&report, 0, Vec::new(), false);
             match conclude(&publisher, report.clone(), metrics, &Invocation::at(0)).await {
                 Ok(returned) => {
                     assert!(!retried, "{report:?}");

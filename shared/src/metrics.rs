@@ -20,8 +20,8 @@ pub const DEFAULT_NAMESPACE: &str = "DrAutomation";
 const EMF_LIMIT: usize = 100;
 /// The `Account` or `Region` of a target that names none.
 const HOME: &str = "home";
-/// The longest namespace the AWS EMF client libraries accept (`MAX_NAMESPACE_LENGTH`).
-const NAMESPACE_LIMIT: usize = 256;
+/// The longest namespace CloudWatch accepts (`Metric.Namespace`, 1 to 255 characters).
+const NAMESPACE_LIMIT: usize = 255;
 
 /// A CloudWatch unit, of the ones the EMF specification lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,9 +240,16 @@ pub struct TargetMeasured {
 
 impl RunMetrics {
     /// The metrics of `report`, run at `time`, from what each target measured (in the order of
-    /// the report's `targets`). A target that names no account or region (the home target of a
-    /// local run) is `home` in its dimensions.
-    pub fn of(report: &RunReport, time: i64, measured: Vec<TargetMeasured>) -> Self {
+    /// the report's `targets`), with a line per target (`per_target`) when the function serves a
+    /// fleet of several: a run of one of them (a service event, or Step Functions mode) still writes its
+    /// target's line. A target that names no account or region (the home target of a local run)
+    /// is `home` in its dimensions.
+    pub fn of(
+        report: &RunReport,
+        time: i64,
+        measured: Vec<TargetMeasured>,
+        per_target: bool,
+    ) -> Self {
         let with_counts = |counts: &Counts, stopped: usize, measures: Option<&Measures>| {
             let mut all = Measures::new();
             all.count("ActionsDone", counts.done)
@@ -263,7 +270,7 @@ impl RunMetrics {
         fleet
             .0
             .extend(with_counts(&report.counts, stopped, Some(&combined)).0);
-        let targets = if measured.len() > 1 {
+        let targets = if per_target {
             measured
                 .iter()
                 .zip(&report.targets)
@@ -364,13 +371,16 @@ impl Default for Namespace {
 }
 
 impl Namespace {
-    /// Reads `METRICS_NAMESPACE`: 1 to 256 characters of letters, digits and `._#:/-`, as the
-    /// AWS EMF client libraries validate it.
+    /// Reads `METRICS_NAMESPACE`: at most 255 characters not beginning with `:` ["Metric",
+    /// CloudWatch API reference] of letters, digits and `._#:/-` (as the AWS EMF client libraries
+    /// check it), and not in `AWS/`, which AWS keeps for its services' namespaces.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let Some(value) = env.optional("METRICS_NAMESPACE") else {
             return Ok(Self::default());
         };
         let valid = value.len() <= NAMESPACE_LIMIT
+            && !value.starts_with(':')
+            && !value.starts_with("AWS/")
             && value
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "._#:/-".contains(c));
@@ -379,7 +389,10 @@ impl Namespace {
         } else {
             Err(ConfigError::new(
                 "METRICS_NAMESPACE",
-                format!("`{value}` is not a namespace (at most 256 letters, digits and ._#:/-)"),
+                format!(
+                    "`{value}` is not a namespace (at most 255 letters, digits and ._#:/-, \
+                     not beginning with : or AWS/)"
+                ),
             ))
         }
     }

@@ -166,7 +166,8 @@ mod tests {
             (
                 "METRICS_NAMESPACE",
                 "dr automation",
-                "`dr automation` is not a namespace (at most 256 letters, digits and ._#:/-)",
+                "`dr automation` is not a namespace (at most 255 letters, digits and ._#:/-, not \
+                 beginning with : or AWS/)",
             ),
             (
                 "HISTORY_BUCKET",

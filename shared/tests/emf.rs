@@ -35,7 +35,7 @@ fn target(account: &str, measures: Measures) -> TargetMeasured {
 }
 
 fn lines(measured: Vec<TargetMeasured>) -> Vec<serde_json::Value> {
-    let mut metrics = RunMetrics::of(&report(&measured), 1_796_174_445, measured);
+    let mut metrics = RunMetrics::of(&report(&measured), 1_796_174_445, measured, true);
     metrics.history_failed = Some(true);
     metrics
         .lines(&Namespace::default())

@@ -71,14 +71,14 @@ fn a_single_target_run_has_only_the_fleet_line() {
         region: None,
         measures: Some(Measures::new()),
     }];
-    let metrics = RunMetrics::of(&report(Vec::new()), 0, measured);
+    let metrics = RunMetrics::of(&report(Vec::new()), 0, measured, false);
     assert!(metrics.targets.is_empty());
     assert_eq!(metrics.lines(&Namespace::default()).len(), 1);
 }
 
 #[test]
 fn the_history_failure_is_counted_only_when_a_history_is_kept() {
-    let mut metrics = RunMetrics::of(&report(Vec::new()), 0, Vec::new());
+    let mut metrics = RunMetrics::of(&report(Vec::new()), 0, Vec::new(), false);
     let count = |m: &RunMetrics| {
         let line: Value = serde_json::from_str(&m.lines(&Namespace::default())[0]).unwrap();
         line.get("HistoryWriteFailures").cloned()
@@ -96,7 +96,9 @@ fn the_namespace_is_read_and_checked() {
     assert_eq!(read("").map(|n| n.0), Ok(DEFAULT_NAMESPACE.to_owned()));
     assert_eq!(read("Team/DR-1").map(|n| n.0), Ok("Team/DR-1".to_owned()));
     assert!(read("has space").is_err());
-    assert!(read(&"n".repeat(257)).is_err());
+    assert!(read(&"n".repeat(256)).is_err());
+    assert!(read("AWS/DRS").is_err());
+    assert!(read(":dr").is_err());
 }
 
 #[test]
