@@ -4,11 +4,13 @@
 //! peer under `tools/bench/` — is started the way Lambda starts it ([`process`]) against a local
 //! Runtime API (`dr_e2e::RuntimeApi`) and the in-process emulator, and measured the same way
 //! ([`measure`]). [`suite`] runs the scenarios ([`fleet`] the one over many accounts, [`drill`]
-//! the DRS drill, [`mgn`] the MGN reconcile) and [`table`] turns them into the Markdown table
+//! the DRS drill, [`mgn`] the MGN reconcile, [`evidence`] the cost of run history and metrics)
+//! and [`table`] turns them into the Markdown table
 //! `make bench` prints and writes to `target/bench/results.md`. Nothing here asserts on time:
 //! targets are reported as met or missed.
 
 pub mod drill;
+pub mod evidence;
 pub mod fleet;
 pub mod measure;
 pub mod mgn;

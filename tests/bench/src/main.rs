@@ -1,7 +1,7 @@
 //! `dr-bench`: runs every benchmark on the release binaries (built first by `make bench`), prints
 //! the Markdown table and writes it to `target/bench/results.md`.
 //!
-//! `dr-bench [--reps N] [--quick] [--only cold-start|fanout|fleet|drill|mgn]`: `--reps` sets the cold
+//! `dr-bench [--reps N] [--quick] [--only cold-start|fanout|fleet|drill|mgn|evidence]`: `--reps` sets the cold
 //! starts per subject (default 30); `--quick` runs fleets a tenth of the size with 3 cold starts,
 //! to try the machinery; `--only` runs one scenario. It exits 0 when targets are missed (they are
 //! marked in the table): timings are reported, not asserted.
@@ -14,7 +14,7 @@ use std::process::ExitCode;
 enum UsageError {
     #[error("--reps needs a positive number, got {0:?}")]
     Reps(Option<String>),
-    #[error("--only needs cold-start, fanout, fleet, drill or mgn, got {0:?}")]
+    #[error("--only needs cold-start, fanout, fleet, drill, mgn or evidence, got {0:?}")]
     Only(Option<String>),
     #[error("unknown argument {0:?}; usage: dr-bench [--reps N] [--quick] [--only SCENARIO]")]
     Unknown(String),
@@ -43,6 +43,9 @@ fn settings(args: impl Iterator<Item = String>) -> Result<Settings, UsageError> 
                 settings.fleet.stopped /= 10;
                 settings.drill.servers /= 10;
                 settings.mgn.servers /= 10;
+                settings.evidence.servers /= 10;
+                settings.evidence.may_start /= 10;
+                settings.evidence.runs = 3;
             }
             "--only" => {
                 let value = args.next();

@@ -15,8 +15,11 @@
 //!   follow-up and the cleanup, each against its bound.
 //! - MGN: `mgn-replication` reconciling a large MGN account ([`crate::mgn`]) against its bound
 //!   and the sequential Python peer making the same calls.
+//! - Evidence: `drs-start-replication` with and without run history ([`crate::evidence`]): wall
+//!   time and peak RSS of each, and what its metrics lines weigh.
 
 use crate::drill::{self, DrillBench};
+use crate::evidence::{self, EvidenceBench};
 use crate::fleet::{self, FleetBench, Shape};
 use crate::measure::{self, Run, RunSpec};
 use crate::mgn::{self, MgnBench};
@@ -67,6 +70,8 @@ pub struct Settings {
     pub drill: drill::Shape,
     /// The MGN scenario's size and concurrency.
     pub mgn: mgn::Shape,
+    /// The evidence scenario's size and runs.
+    pub evidence: evidence::Shape,
     /// Only this scenario; `None` runs them all.
     pub only: Option<Scenario>,
     /// The venv's Python with boto3; `None` leaves the peers out.
@@ -119,6 +124,12 @@ impl Settings {
                 servers: 2000,
                 max_concurrency: 100,
             },
+            // The DRS fan-out's account, the report of 300 starts; 15 cold runs of each kind.
+            evidence: evidence::Shape {
+                servers: 4000,
+                may_start: 300,
+                runs: 15,
+            },
             only: None,
             python: python.is_file().then_some(python),
             tools: root.join("tools/bench"),
@@ -140,10 +151,13 @@ pub enum Scenario {
     Drill,
     /// The MGN reconcile.
     Mgn,
+    /// Runs with and without history.
+    Evidence,
 }
 
 impl Scenario {
-    /// The scenario of a `--only` argument: `cold-start`, `fanout`, `fleet`, `drill` or `mgn`.
+    /// The scenario of a `--only` argument: `cold-start`, `fanout`, `fleet`, `drill`, `mgn` or
+    /// `evidence`.
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "cold-start" => Some(Self::ColdStart),
@@ -151,6 +165,7 @@ impl Scenario {
             "fleet" => Some(Self::Fleet),
             "drill" => Some(Self::Drill),
             "mgn" => Some(Self::Mgn),
+            "evidence" => Some(Self::Evidence),
             _ => None,
         }
     }
@@ -225,6 +240,8 @@ pub struct Results {
     pub drill: Option<DrillBench>,
     /// The MGN reconcile, when it was run.
     pub mgn: Option<MgnBench>,
+    /// The runs with and without history, when they were run.
+    pub evidence: Option<EvidenceBench>,
     /// Binary sizes in bytes, the floor first; measured with the cold starts.
     pub sizes: Vec<(String, u64)>,
     /// `/proc/loadavg` before and after, to judge the noise.
@@ -285,6 +302,11 @@ pub async fn run_all(settings: &Settings) -> Result<Results, BenchError> {
     } else {
         None
     };
+    let evidence = if settings.runs(Scenario::Evidence) {
+        Some(evidence::evidence(settings).await?)
+    } else {
+        None
+    };
     let mut notes = vec![
         format!(
             "{} cold starts per subject (median, p90 in brackets), after one warm-up run; \
@@ -329,6 +351,15 @@ pub async fn run_all(settings: &Settings) -> Result<Results, BenchError> {
             settings.mgn.max_concurrency,
             settings.latency.as_millis()
         ),
+        format!(
+            "evidence: {} source servers, {} start; {} cold runs with HISTORY_BUCKET and {} \
+             without, taking turns after one warm-up of each, no injected latency, the \
+             emulator reset before every run",
+            settings.evidence.servers,
+            settings.evidence.may_start,
+            settings.evidence.runs,
+            settings.evidence.runs
+        ),
     ];
     if settings.python.is_none() {
         notes.push("no .venv/bin/python with boto3: the Python peers were left out".to_owned());
@@ -340,6 +371,7 @@ pub async fn run_all(settings: &Settings) -> Result<Results, BenchError> {
         fleet,
         drill,
         mgn,
+        evidence,
         sizes,
         load: (load_before, load_average()),
         notes,
@@ -378,7 +410,8 @@ fn pairs(list: &[(&str, String)]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn drs_env(settings: &Settings, quota: usize) -> Vec<(String, String)> {
+/// The configuration of `drs-start-replication` starting every stopped server within `quota`.
+pub(crate) fn drs_env(settings: &Settings, quota: usize) -> Vec<(String, String)> {
     pairs(&[
         ("DRS_SELECT_ALL", "true".to_owned()),
         ("DRS_REPLICATION_QUOTA", quota.to_string()),
@@ -423,7 +456,7 @@ fn sms_env() -> Vec<(String, String)> {
 
 /// A DRS fleet of `servers` of which `may_start` can start: a quarter (at least `may_start`)
 /// are stopped, the rest replicate, and the quota leaves room for exactly `may_start` more.
-fn drs_fixture(servers: usize, may_start: usize) -> (Fixture, usize) {
+pub(crate) fn drs_fixture(servers: usize, may_start: usize) -> (Fixture, usize) {
     let stopped = (servers / 4).max(may_start).min(servers);
     let quota = servers - stopped + may_start;
     let mut fixture = Fixture::drs_fleet(servers, stopped);

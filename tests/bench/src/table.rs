@@ -2,6 +2,7 @@
 //! whether the issue's target for it is met.
 
 use crate::drill::DrillBench;
+use crate::evidence::EvidenceBench;
 use crate::fleet::FleetBench;
 use crate::mgn::MgnBench;
 use crate::suite::{Fanout, Results, FUNCTIONS};
@@ -21,6 +22,11 @@ pub const SPEEDUP_VS_SEQUENTIAL: f64 = 20.0;
 pub const RSS_LARGE_VS_SMALL: f64 = 1.2;
 /// ...and at most this many times the floor.
 pub const RSS_VS_FLOOR: f64 = 2.0;
+/// Run history: a run that stores its report takes at most this many times the run that does
+/// not...
+pub const HISTORY_WALL_VS_WITHOUT: f64 = 1.2;
+/// ...and peaks at most this many times its memory.
+pub const HISTORY_RSS_VS_WITHOUT: f64 = 1.1;
 
 /// One line of the table.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,6 +171,9 @@ pub fn rows(results: &Results) -> Vec<Row> {
     }
     if let Some(m) = &results.mgn {
         rows.extend(mgn_rows(m));
+    }
+    if let Some(e) = &results.evidence {
+        rows.extend(evidence_rows(e));
     }
     if let (Some(sms), Some(floor_rss)) = (
         results.cold("sms-replication-jobs"),
@@ -404,6 +413,56 @@ fn mgn_rows(m: &MgnBench) -> Vec<Row> {
     rows
 }
 
+/// Run history against none: wall time and peak RSS, with and without; and what the metrics
+/// lines of a run weigh beside the history object.
+fn evidence_rows(e: &EvidenceBench) -> Vec<Row> {
+    let function = crate::evidence::FUNCTION;
+    let what = format!("{} servers, {} start", e.shape.servers, e.shape.may_start);
+    let mut rows = vec![
+        at_most(
+            &format!("wall time with run history: {what}"),
+            function,
+            (e.with.wall.median, ms(&e.with.wall)),
+            Some((
+                "without history".to_owned(),
+                e.without.wall.median,
+                ms(&e.without.wall),
+            )),
+            Some(HISTORY_WALL_VS_WITHOUT),
+        ),
+        at_most(
+            &format!("peak RSS with run history: {what}"),
+            function,
+            (
+                e.with.peak_rss_kib.median,
+                mib(e.with.peak_rss_kib.median as u64),
+            ),
+            Some((
+                "without history".to_owned(),
+                e.without.peak_rss_kib.median,
+                mib(e.without.peak_rss_kib.median as u64),
+            )),
+            Some(HISTORY_RSS_VS_WITHOUT),
+        ),
+    ];
+    let w = &e.written;
+    rows.push(at_most(
+        "EMF metrics written per run (stdout)",
+        function,
+        (
+            w.emf_bytes as f64,
+            format!("{} line(s), {} bytes", w.emf_lines, w.emf_bytes),
+        ),
+        Some((
+            "the history object".to_owned(),
+            w.history_bytes as f64,
+            format!("{} bytes", w.history_bytes),
+        )),
+        None,
+    ));
+    rows
+}
+
 /// `op n, op n` for the calls of a run.
 fn listed(calls: &crate::suite::Calls) -> String {
     calls
@@ -514,6 +573,15 @@ pub fn markdown(results: &Results) -> String {
                 listed(&peer.calls)
             );
         }
+    }
+    if let Some(e) = &results.evidence {
+        let _ = writeln!(
+            out,
+            "- `{}` history: one `s3:PutObject` per run; the emulator's median service time of \
+             it {:.2} ms (part of the difference, as no latency is injected)",
+            crate::evidence::FUNCTION,
+            e.put_service.as_secs_f64() * 1e3
+        );
     }
     let missed = rows.iter().filter(|r| r.met == Some(false)).count();
     let _ = writeln!(

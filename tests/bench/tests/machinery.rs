@@ -2,6 +2,7 @@
 //! does the work it is measured on, and the table reports every figure. No timing is asserted.
 
 use dr_bench::drill::{self, DrillUsage};
+use dr_bench::evidence;
 use dr_bench::fleet::{self, FleetUsage, Shape};
 use dr_bench::mgn::{self, MgnUsage, Work};
 use dr_bench::suite::{run_all, Settings};
@@ -285,6 +286,11 @@ async fn a_tiny_run_measures_every_figure() {
             servers: 100,
             max_concurrency: 4,
         },
+        evidence: evidence::Shape {
+            servers: 40,
+            may_start: 10,
+            runs: 2,
+        },
         // The peers need the venv; the machinery is the same for them.
         python: None,
         out_dir: dr_e2e::target_dir().join("bench-test"),
@@ -360,6 +366,19 @@ async fn a_tiny_run_measures_every_figure() {
     );
     assert!(reconcile.function.wall > Duration::ZERO && reconcile.bound > Duration::ZERO);
     assert!(reconcile.peer.is_none());
+    let evidence = results.evidence.as_ref().expect("the evidence runs ran");
+    let written = evidence.written;
+    assert!(
+        written.emf_lines >= 1 && written.emf_bytes > 0,
+        "{evidence:?}"
+    );
+    assert!(written.history_bytes > 0, "{evidence:?}");
+    for side in [&evidence.with, &evidence.without] {
+        assert!(
+            side.wall.median > 0.0 && side.peak_rss_kib.median > 0.0,
+            "{evidence:?}"
+        );
+    }
 
     let markdown = table::markdown(&results);
     for expected in [
@@ -376,6 +395,9 @@ async fn a_tiny_run_measures_every_figure() {
         "| MGN reconcile wall time: 100 source servers: 10 settings updated, 5 stalls retried, \
          2 resumed, 3 started | mgn-replication |",
         "| peak RSS, MGN reconcile: 100 servers | mgn-replication |",
+        "| wall time with run history: 40 servers, 10 start | drs-start-replication |",
+        "| peak RSS with run history: 40 servers, 10 start | drs-start-replication |",
+        "| EMF metrics written per run (stdout) | drs-start-replication |",
         "targets met",
     ] {
         assert!(markdown.contains(expected), "{expected} in\n{markdown}");
