@@ -38,6 +38,33 @@ crate::aws_enum! {
     }
 }
 
+crate::aws_enum! {
+    /// `launchStatus` of a job's server, or of a server's last launch [DRS API reference:
+    /// ParticipatingServer, LifeCycleLastLaunch].
+    LaunchStatus {
+        /// Not started.
+        Pending = "PENDING",
+        /// Launching.
+        InProgress = "IN_PROGRESS",
+        /// The instance launched.
+        Launched = "LAUNCHED",
+        /// The launch failed.
+        Failed = "FAILED",
+        /// The instance was terminated.
+        Terminated = "TERMINATED",
+    }
+}
+
+impl LaunchStatus {
+    /// Whether the launch brought its instance up: LAUNCHED, or TERMINATED, which only an
+    /// instance that launched can become. AWS does not document TERMINATED further; a drill's
+    /// usual end is its cleanup, which terminates the instance, so a drill that ran its course
+    /// reads TERMINATED and still counts as done.
+    pub fn launched(&self) -> bool {
+        matches!(self, Self::Launched | Self::Terminated)
+    }
+}
+
 /// Counts DRS source servers by replication state: `DrsServers`, and `DrsServers<State>` for every
 /// state (`DrsServersContinuous`, `DrsServersStalled` …).
 pub fn measure_states<'a>(

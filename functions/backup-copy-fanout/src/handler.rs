@@ -51,11 +51,11 @@ impl Function for BackupCopyFanout {
         Ok(facts)
     }
 
-    /// Every target is planned alone: a recovery point is copied from its own account.
     fn measure(&self, facts: &Facts, outcomes: &[TargetOutcome]) -> Measures {
         plan::measure(&self.config, facts, outcomes)
     }
 
+    /// Every target is planned alone: a recovery point is copied from its own account.
     fn plan(&self, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<Copy>> {
         fleet
             .iter()

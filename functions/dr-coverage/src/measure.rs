@@ -4,7 +4,7 @@
 use crate::config::CoverageConfig;
 use crate::model::{DrsReplicationState, Facts, MgnReplicationState};
 use crate::plan::{copy_checks, drs_health};
-use dr_core::metrics::{Measures, Unit};
+use dr_core::metrics::{percent, Measures, Unit};
 use std::collections::HashSet;
 
 /// The measures of one target: for each configured service, the spec's dr-coverage measures.
@@ -15,15 +15,19 @@ pub fn measures(config: &CoverageConfig, facts: &Facts) -> Measures {
         let (checks, _) = copy_checks(backup, config.copy_grace, read, now);
         let points: HashSet<&str> = checks.iter().map(|c| c.point).collect();
         let completed = checks.iter().filter(|c| c.verdict.is_covered()).count();
-        let missing = checks.iter().filter(|c| c.verdict.is_failure()).count();
-        out.count("CoverageRecoveryPoints", points.len())
-            .count("CopiesExpected", checks.len())
+        // An older point this run had no room to examine has a failed copy: at least one of
+        // its copies is missing, and none is counted covered without being read.
+        let unverified = read.unexamined;
+        let missing = checks.iter().filter(|c| c.verdict.is_failure()).count() + unverified;
+        let expected = checks.len() + unverified;
+        out.count("CoverageRecoveryPoints", points.len() + unverified)
+            .count("CopiesExpected", expected)
             .count("CopiesCompleted", completed)
             .count("CopiesMissing", missing)
             .smallest(
                 "CopyCoveragePercent",
                 Unit::Percent,
-                Some(percent(completed, checks.len())),
+                Some(percent(completed, expected)),
             );
     }
     if let (Some(drs), Some(read)) = (&config.drs, &facts.drs) {
@@ -60,18 +64,6 @@ pub fn measures(config: &CoverageConfig, facts: &Facts) -> Measures {
             .count("MgnReplicationStalled", stalled);
     }
     out
-}
-
-/// `part` of `whole` in percent; 100 when nothing is expected.
-fn percent(part: usize, whole: usize) -> f64 {
-    if whole == 0 {
-        100.0
-    } else {
-        // Counts of copies stay far below 2^52, so the conversion is exact.
-        #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
-        let share = part as f64 * 100.0 / whole as f64;
-        share
-    }
 }
 
 /// Whole seconds as a metric value.

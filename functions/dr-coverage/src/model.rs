@@ -197,22 +197,8 @@ dr_core::aws_enum! {
     }
 }
 
-dr_core::aws_enum! {
-    /// `launchStatus` of a job's server, or of a server's last launch [DRS API reference:
-    /// ParticipatingServer, LifeCycleLastLaunch].
-    LaunchStatus {
-        /// Not started.
-        Pending = "PENDING",
-        /// Launching.
-        InProgress = "IN_PROGRESS",
-        /// The instance launched.
-        Launched = "LAUNCHED",
-        /// The launch failed.
-        Failed = "FAILED",
-        /// The instance was terminated.
-        Terminated = "TERMINATED",
-    }
-}
+/// The launch status of a job's server or of a server's last launch, as the core reads it.
+pub use dr_core::drs::LaunchStatus;
 
 /// A DRS server's last launch (`lifeCycle.lastLaunch`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,8 +9,8 @@
 use crate::config::{BackupCoverage, CoverageConfig, DrsCoverage};
 use crate::model::{
     copy_target, human, BackupFacts, CopyJob, CopyJobState, DrsFacts, DrsReplicationState,
-    DrsServer, Facts, InitiatedBy, JobStatus, LaunchStatus, MgnLifeCycle, MgnReplicationState,
-    MgnServer, NoAction, OlderPoint, RecoveryPoint, COPY_COVERAGE, DRS_PROTECTION, MGN_REPLICATION,
+    DrsServer, Facts, InitiatedBy, JobStatus, MgnLifeCycle, MgnReplicationState, MgnServer,
+    NoAction, OlderPoint, RecoveryPoint, COPY_COVERAGE, DRS_PROTECTION, MGN_REPLICATION,
 };
 use dr_core::clock::fmt_time;
 use dr_core::error::{CallFailure, ErrorClass};
@@ -346,7 +346,8 @@ pub struct ServerHealth<'a> {
 }
 
 /// The last successful drill of `server`: a completed START_DRILL launch job in which it
-/// LAUNCHED, or its `lifeCycle.lastLaunch` when that is a drill that LAUNCHED; the later one.
+/// launched, or its `lifeCycle.lastLaunch` when that is a drill that launched (LAUNCHED, or
+/// TERMINATED by its cleanup: `LaunchStatus::launched`); the later one.
 pub fn last_drill(server: &DrsServer, facts: &DrsFacts) -> Option<Drill> {
     let from_jobs = facts
         .launch_jobs
@@ -355,7 +356,7 @@ pub fn last_drill(server: &DrsServer, facts: &DrsFacts) -> Option<Drill> {
         .filter(|j| {
             j.servers
                 .iter()
-                .any(|(id, status)| *id == server.id && *status == LaunchStatus::Launched)
+                .any(|(id, status)| *id == server.id && status.launched())
         })
         .filter_map(|j| {
             Some(Drill {
@@ -366,7 +367,7 @@ pub fn last_drill(server: &DrsServer, facts: &DrsFacts) -> Option<Drill> {
     let from_life_cycle = server
         .last_launch
         .as_ref()
-        .filter(|l| l.drill && l.status == LaunchStatus::Launched)
+        .filter(|l| l.drill && l.status.launched())
         .and_then(|l| {
             Some(Drill {
                 at: l.initiated?,

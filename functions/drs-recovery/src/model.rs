@@ -80,21 +80,8 @@ dr_core::aws_enum! {
     }
 }
 
-dr_core::aws_enum! {
-    /// `ParticipatingServer.launchStatus` [DRS API reference: ParticipatingServer].
-    LaunchStatus {
-        /// Not started.
-        Pending = "PENDING",
-        /// Launching.
-        InProgress = "IN_PROGRESS",
-        /// The instance launched.
-        Launched = "LAUNCHED",
-        /// The launch failed.
-        Failed = "FAILED",
-        /// The instance was terminated.
-        Terminated = "TERMINATED",
-    }
-}
+/// The launch status of a job's server or of a server's last launch, as the core reads it.
+pub use dr_core::drs::LaunchStatus;
 
 /// A DRS source server, reduced to what readiness and selection need.
 #[derive(Debug, Clone, PartialEq, Eq)]

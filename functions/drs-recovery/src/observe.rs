@@ -387,12 +387,9 @@ pub fn source_server(s: SdkSourceServer, tag_keys: &[&str]) -> Option<SourceServ
             .as_ref()
             .is_some_and(|i| i.r#type() == Some(&LastLaunchType::Drill))
     });
-    let last_drill_launched = last_drill_launch.as_ref().is_some_and(|l| {
-        matches!(
-            LaunchStatus::from(l.status().map(|s| s.as_str())),
-            LaunchStatus::Launched | LaunchStatus::Terminated
-        )
-    });
+    let last_drill_launched = last_drill_launch
+        .as_ref()
+        .is_some_and(|l| LaunchStatus::from(l.status().map(|s| s.as_str())).launched());
     let last_drill = last_drill_launch
         .and_then(|l| l.initiated)
         .and_then(|i| i.api_call_date_time.as_deref().and_then(parse_time));

@@ -46,8 +46,8 @@ impl Function for ReplicationJobs {
         .await
     }
 
-    /// Every target is planned alone: SMS jobs live in one account and region.
-    /// Every replication job by state: `SmsJobs` and `SmsJobs<State>`.
+    /// Every replication job as observe read it, before the run's changes, by state: `SmsJobs`
+    /// and `SmsJobs<State>`.
     fn measure(&self, facts: &Facts, _outcomes: &[TargetOutcome]) -> Measures {
         let mut measures = Measures::new();
         measures.count("SmsJobs", facts.jobs.len()).by_state(
@@ -58,6 +58,7 @@ impl Function for ReplicationJobs {
         measures
     }
 
+    /// Every target is planned alone: SMS jobs live in one account and region.
     fn plan(&self, fleet: &[Observed<'_, Facts>]) -> Vec<Plan<Action>> {
         fleet
             .iter()

@@ -93,3 +93,31 @@ fn nothing_expected_is_full_coverage_and_no_drill_gives_no_age() {
     );
     assert!(!got.iter().any(|(n, _)| n.starts_with("Mgn")), "{got:?}");
 }
+
+#[test]
+fn older_points_left_unexamined_keep_the_coverage_below_full() {
+    let facts = Facts {
+        observed_at: NOW,
+        backup: Some(BackupFacts {
+            window_start: NOW - 7 * DAY,
+            unexamined: 3,
+            ..BackupFacts::default()
+        }),
+        drs: None,
+        mgn: None,
+    };
+    let mut config = config();
+    config.drs = None;
+    config.mgn = false;
+    let got = values(&measures(&config, &facts));
+    for (name, want) in [
+        ("CopiesExpected", 3.0),
+        ("CopiesMissing", 3.0),
+        ("CopyCoveragePercent", 0.0),
+    ] {
+        assert!(
+            got.contains(&(name.to_owned(), vec![want])),
+            "{name}: {got:?}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! The coverage plan over facts written out: copies, DRS servers and MGN servers.
 
 use super::*;
+use crate::model::LaunchStatus;
 use crate::model::{
     BackupFacts, CopyJobState as Job, LastLaunch, MgnLifeCycle as Life, MgnReplicationState as Mgn,
 };
