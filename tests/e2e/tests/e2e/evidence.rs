@@ -13,6 +13,13 @@ use std::time::Duration;
 const BUCKET: &str = "dr-automation-history";
 /// `HISTORY_PREFIX` when unset.
 const PREFIX: &str = "history/";
+/// The coverage run's own setting in the demo (`coverage.environment` of its configuration).
+const COVERAGE_SERVICES: (&str, &str) = ("COVERAGE_SERVICES", "backup,drs,mgn");
+
+/// Every function binary: the demo's five and the read-only coverage run.
+fn every_function() -> impl Iterator<Item = &'static str> {
+    demo::FUNCTIONS.into_iter().chain(["dr-coverage"])
+}
 
 /// A run of `function`'s scheduled event against the demo fleet, with the demo configuration and
 /// `history` (`HISTORY_BUCKET`) set or not, after `fault` is set on the emulator.
@@ -28,6 +35,9 @@ impl Run {
         let mut env = config.env_without(&["HISTORY_BUCKET", "HISTORY_PREFIX"]);
         if history {
             env.push(("HISTORY_BUCKET", BUCKET));
+        }
+        if function == "dr-coverage" {
+            env.push(COVERAGE_SERVICES);
         }
         let deployment = Deployment::start(function, Fixture::demo(), &env, log, 1)
             .await
@@ -111,7 +121,7 @@ fn access_denied() -> FaultRule {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_function_writes_emf_lines_that_follow_the_specification() {
-    for function in demo::FUNCTIONS {
+    for function in every_function() {
         let run = Run::of(function, true, None, &format!("evidence-emf-{function}")).await;
         let lines = run.emf();
         assert!(
@@ -130,7 +140,7 @@ async fn every_function_writes_emf_lines_that_follow_the_specification() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_function_stores_its_report_as_one_history_object_per_run() {
-    for function in demo::FUNCTIONS {
+    for function in every_function() {
         let run = Run::of(
             function,
             true,
