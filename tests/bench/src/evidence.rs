@@ -126,7 +126,7 @@ async fn one_run(
 /// The EMF lines and bytes of a run's log, and the history object's size.
 fn written(log: &Path, history_bytes: usize) -> Result<Written, BenchError> {
     let text = std::fs::read_to_string(log)?;
-    let lines = dr_e2e::emf::emf_lines(&text);
+    let lines = dr_e2e::emf_lines(&text);
     Ok(Written {
         emf_lines: lines.len(),
         emf_bytes: lines.iter().map(|l| l.len() + 1).sum(),

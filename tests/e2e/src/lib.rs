@@ -7,11 +7,10 @@
 //! functions against one emulator, as the demo does. [`demo`] holds the demo configuration,
 //! [`fleet`] one function deployed over several accounts and regions, [`recovery`] what the
 //! drs-recovery tests read of the emulator's DRS launches, [`mgn`] what the mgn-replication tests
-//! read of the emulator's MGN, [`report`] what the tests read of a run report, and [`emf`] the
-//! metrics lines a run writes and their check against the EMF specification.
+//! read of the emulator's MGN, and [`report`] what the tests read of a run report. The metrics
+//! lines a run writes are checked by `dr_testkit::emf`, against the EMF specification.
 
 pub mod demo;
-pub mod emf;
 pub mod fleet;
 pub mod mgn;
 pub mod recovery;
@@ -547,4 +546,29 @@ pub fn sample_event(relative: &str) -> Result<Value, String> {
     let path = events_dir().join(relative);
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The lines of a log that are meant as EMF: JSON objects with an `_aws` member. (Other JSON
+/// lines, such as the JSON log records, carry no `_aws`.)
+pub fn emf_lines(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|line| {
+            serde_json::from_str::<Value>(line)
+                .ok()
+                .is_some_and(|v| v.get("_aws").is_some())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_json_objects_with_aws_metadata_are_emf_lines() {
+        let emf = r#"{"_aws":{"Timestamp":1,"CloudWatchMetrics":[]}}"#;
+        let log =
+            format!("{emf}\n{{\"level\":\"INFO\",\"message\":\"started\"}}\nplain text\n{emf}\n");
+        assert_eq!(emf_lines(&log).len(), 2);
+    }
 }

@@ -4,8 +4,9 @@
 //! counted; without `HISTORY_BUCKET` nothing is stored.
 
 use dr_core::report::RunReport;
-use dr_e2e::{demo, emf, report, sample_event, target_dir, Deployment};
+use dr_e2e::{demo, report, sample_event, target_dir, Deployment};
 use dr_emulator::{FaultRule, Fixture};
+use dr_testkit::emf;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -62,9 +63,9 @@ impl Run {
 
     /// The EMF lines the run wrote, each checked against the specification.
     fn emf(&self) -> Vec<Value> {
-        emf::emf_lines(&self.log)
+        dr_e2e::emf_lines(&self.log)
             .into_iter()
-            .map(|line| emf::check(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .map(|line| emf::check_live(line).unwrap_or_else(|e| panic!("{e}: {line}")))
             .collect()
     }
 
