@@ -246,7 +246,7 @@ demo: $(TOOLS_STAMP)
 # (run with the venv's boto3, hence the tools), a fleet of 50 targets and a DRS drill of 500
 # servers against their bounds. Prints the table and writes target/bench/results.md. Not part of
 # test or ci: timings are reported, never asserted. BENCH_FLAGS="--reps 50", "--quick",
-# "--only fleet" or "--only drill".
+# "--only fleet", "--only drill", "--only mgn" or "--only evidence".
 BENCH_FLAGS ?=
 
 .PHONY: bench
