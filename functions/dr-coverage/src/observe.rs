@@ -234,6 +234,9 @@ async fn copy_jobs(
 ) -> Result<Vec<CopyJob>, ObserveError> {
     let request = backup.list_copy_jobs().max_results(PAGE_SIZE);
     let request = match filter {
+        // The model's text for ByDestinationVaultArn says "a source backup vault to copy from",
+        // but its name and query string (`destinationVaultArn`) say destination. Read either way
+        // it is safe: a filter that matched nothing would read as MISSING, never as COVERED.
         CopyJobFilter::ToSince(destination, secs) => request
             .by_destination_vault_arn(destination)
             .by_created_after(DateTime::from_secs(secs)),
