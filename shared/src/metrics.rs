@@ -192,6 +192,16 @@ pub fn percent(part: usize, whole: usize) -> f64 {
     }
 }
 
+/// A duration in seconds as a metric value; durations stay far below 2^53 seconds, where f64
+/// is exact.
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "durations in seconds are far below 2^53"
+)]
+pub fn seconds(s: i64) -> f64 {
+    s as f64
+}
+
 /// A number as a metric value. Counts stay far below 2^53, where f64 is exact.
 #[expect(
     clippy::cast_precision_loss,

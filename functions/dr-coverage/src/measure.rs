@@ -4,7 +4,7 @@
 use crate::config::CoverageConfig;
 use crate::model::{DrsReplicationState, Facts, MgnReplicationState};
 use crate::plan::{copy_checks, drs_health};
-use dr_core::metrics::{percent, Measures, Unit};
+use dr_core::metrics::{percent, seconds, Measures, Unit};
 use std::collections::HashSet;
 
 /// The measures of one target: for each configured service, the spec's dr-coverage measures.
@@ -64,13 +64,6 @@ pub fn measures(config: &CoverageConfig, facts: &Facts) -> Measures {
             .count("MgnReplicationStalled", stalled);
     }
     out
-}
-
-/// Whole seconds as a metric value.
-fn seconds(s: i64) -> f64 {
-    #[expect(clippy::cast_precision_loss, reason = "ages far below 2^52 seconds")]
-    let value = s as f64;
-    value
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ use crate::FUNCTION;
 use dr_core::clock::{fmt_time, parse_time};
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::function::{Observed, Plan};
-use dr_core::metrics::{Measures, Unit};
+use dr_core::metrics::{seconds, Measures, Unit};
 use dr_core::report::{RecoveryEvidence, Skip, TargetOutcome};
 use dr_core::trigger::LaunchMode;
 use std::collections::BTreeSet;
@@ -942,15 +942,6 @@ pub fn measure(config: &RecoveryConfig, facts: &Facts, outcomes: &[TargetOutcome
                 .count(),
         );
     measures
-}
-
-/// Seconds as a metric value; durations stay far below 2^53 seconds.
-#[expect(
-    clippy::cast_precision_loss,
-    reason = "durations in seconds are far below 2^53"
-)]
-fn seconds(s: i64) -> f64 {
-    s as f64
 }
 
 #[cfg(test)]
