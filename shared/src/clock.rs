@@ -62,9 +62,46 @@ pub fn iso_duration(text: &str) -> Option<i64> {
     any.then_some(seconds)
 }
 
+/// `seconds` as days, hours, minutes and seconds (`1d 2h 5m`), leaving out zero parts, for
+/// reasons: the units `DRS_DRILL_EVERY` and the other durations are written in.
+pub fn human(seconds: i64) -> String {
+    let (d, h, m, s) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3_600,
+        seconds % 3_600 / 60,
+        seconds % 60,
+    );
+    let parts: Vec<String> = [(d, "d"), (h, "h"), (m, "m"), (s, "s")]
+        .into_iter()
+        .filter(|(n, _)| *n != 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    if parts.is_empty() {
+        "0s".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_days_hours_minutes_and_seconds() {
+        for (seconds, want) in [
+            (0, "0s"),
+            (59, "59s"),
+            (900, "15m"),
+            (3_600, "1h"),
+            (3_723, "1h 2m 3s"),
+            (86_400, "1d"),
+            (100_000, "1d 3h 46m 40s"),
+            (7 * 86_400, "7d"),
+        ] {
+            assert_eq!(human(seconds), want);
+        }
+    }
 
     #[test]
     fn iso_durations_read_as_seconds() {

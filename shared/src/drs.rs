@@ -65,6 +65,42 @@ impl LaunchStatus {
     }
 }
 
+crate::aws_enum! {
+    /// `Job.status` [DRS API reference: Job].
+    JobStatus {
+        /// Created, not started.
+        Pending = "PENDING",
+        /// Running.
+        Started = "STARTED",
+        /// Ended, each server with its outcome.
+        Completed = "COMPLETED",
+    }
+}
+
+crate::aws_enum! {
+    /// `Job.initiatedBy`: what created the job [DRS API reference: Job].
+    InitiatedBy {
+        /// `StartRecovery` of a real recovery.
+        StartRecovery = "START_RECOVERY",
+        /// `StartRecovery` with `isDrill`.
+        StartDrill = "START_DRILL",
+        /// A failback.
+        Failback = "FAILBACK",
+        /// A diagnostic launch.
+        Diagnostic = "DIAGNOSTIC",
+        /// `TerminateRecoveryInstances`.
+        TerminateRecoveryInstances = "TERMINATE_RECOVERY_INSTANCES",
+        /// Launched from a target account.
+        TargetAccount = "TARGET_ACCOUNT",
+        /// Network recovery.
+        CreateNetworkRecovery = "CREATE_NETWORK_RECOVERY",
+        /// Network recovery update.
+        UpdateNetworkRecovery = "UPDATE_NETWORK_RECOVERY",
+        /// Network recovery association.
+        AssociateNetworkRecovery = "ASSOCIATE_NETWORK_RECOVERY",
+    }
+}
+
 /// Counts DRS source servers by replication state: `DrsServers`, and `DrsServers<State>` for every
 /// state (`DrsServersContinuous`, `DrsServersStalled` …).
 pub fn measure_states<'a>(

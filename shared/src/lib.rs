@@ -4,6 +4,7 @@
 //! read-only, plan with a pure function, apply with [`fanout`], and publish a [`report::RunReport`].
 
 pub mod arn;
+pub mod backup;
 pub mod clients;
 pub mod clock;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod history;
 pub mod ids;
 pub mod invocation;
 pub mod metrics;
+pub mod mgn;
 pub mod observe;
 pub mod publish;
 pub mod report;

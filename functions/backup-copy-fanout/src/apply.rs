@@ -1,10 +1,11 @@
 //! Apply: start the planned copy jobs with bounded concurrency at the configured rate.
 
-use crate::config::{BackupConfig, Lifecycle};
+use crate::config::BackupConfig;
 use crate::model::{Copy, START_COPY_JOB};
 use aws_sdk_backup::types::Lifecycle as SdkLifecycle;
 use aws_smithy_types::DateTime;
 use dr_core::arn::Arn;
+use dr_core::backup::Lifecycle;
 use dr_core::error::CallFailure;
 use dr_core::fanout::run_bounded;
 use dr_core::report::TargetOutcome;

@@ -3,8 +3,9 @@
 //!
 //! No I/O and no SDK types: observe converts AWS Backup's answers into these.
 
-use crate::config::Destination;
 use dr_core::arn::Arn;
+use dr_core::backup::Destination;
+pub use dr_core::backup::{copy_target as target, CopyJobState, RecoveryPointStatus};
 use dr_core::function::Action;
 use dr_core::report::{Skip, Skips, TargetOutcome};
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,35 +19,6 @@ pub const START_COPY_JOB: &str = "StartCopyJob";
 pub const MAX_FAILED_FANOUTS_PER_SWEEP: usize = 100;
 
 dr_core::aws_enum! {
-    /// A recovery point's `Status` (Backup model `RecoveryPointStatus`).
-    RecoveryPointStatus {
-        /// Backed up.
-        Completed = "COMPLETED",
-        /// A composite recovery point missing some of its nested points.
-        Partial = "PARTIAL",
-        /// Being deleted, past its retention.
-        Deleting = "DELETING",
-        /// Past its retention.
-        Expired = "EXPIRED",
-        /// "The backup was successfully created" (API reference, `DescribeRecoveryPoint`).
-        Available = "AVAILABLE",
-        /// A continuous backup that was disabled.
-        Stopped = "STOPPED",
-        /// Not finished yet.
-        Creating = "CREATING",
-    }
-}
-
-impl RecoveryPointStatus {
-    /// Whether the backup exists and can be copied: `COMPLETED` and `AVAILABLE`. `CREATING` is
-    /// not finished, `PARTIAL` a composite missing nested points, `EXPIRED` and `DELETING` past
-    /// retention, `STOPPED` a continuous backup that was disabled.
-    pub fn is_copyable(&self) -> bool {
-        matches!(self, Self::Completed | Self::Available)
-    }
-}
-
-dr_core::aws_enum! {
     /// Where a recovery point is stored (Backup model `StorageClass`).
     StorageClass {
         /// Warm storage: copyable.
@@ -55,35 +27,6 @@ dr_core::aws_enum! {
         Cold = "COLD",
         /// Its storage is gone.
         Deleted = "DELETED",
-    }
-}
-
-dr_core::aws_enum! {
-    /// A copy job's `State` (Backup model `CopyJobState`).
-    CopyJobState {
-        /// Accepted, waiting to run (also while another job of its resource runs).
-        Created = "CREATED",
-        /// Copying.
-        Running = "RUNNING",
-        /// Copied.
-        Completed = "COMPLETED",
-        /// Not copied.
-        Failed = "FAILED",
-        /// A composite recovery point copied in part.
-        Partial = "PARTIAL",
-    }
-}
-
-impl CopyJobState {
-    /// Whether a job in this state holds its resource.
-    pub fn is_in_flight(&self) -> bool {
-        matches!(self, Self::Created | Self::Running)
-    }
-
-    /// Whether it counts as a failed attempt; a partial copy of a composite recovery point is
-    /// retried whole.
-    pub fn is_failed(&self) -> bool {
-        matches!(self, Self::Failed | Self::Partial)
     }
 }
 
@@ -298,11 +241,6 @@ impl Action for Copy {
             self.queued()
         ))
     }
-}
-
-/// The report target for a recovery point and destination.
-pub fn target(recovery_point_arn: &str, destination_vault_arn: &str) -> String {
-    format!("{recovery_point_arn} -> {destination_vault_arn}")
 }
 
 /// FNV-1a, 128 bits, of recovery point, destination and attempt: stable across builds and

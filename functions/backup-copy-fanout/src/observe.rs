@@ -145,7 +145,7 @@ pub async fn facts(
     let lookups = run_bounded(requests, limit, |(req, named)| async move {
         let vaults = match &req.vault {
             Some(vault) => vec![vault.clone()],
-            None => config.source_vaults.clone(),
+            None => config.vaults.source_vaults.clone(),
         };
         let found = locate(backup, &req.recovery_point_arn, &vaults).await;
         (req.recovery_point_arn, named, found)
@@ -225,7 +225,7 @@ pub fn failed_fanouts(
         .filter(|j| {
             j.destination_vault_arn
                 .as_ref()
-                .is_some_and(|d| config.destination(d.as_str()).is_some())
+                .is_some_and(|d| config.vaults.destination(d.as_str()).is_some())
         })
         .collect();
     jobs.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
@@ -236,7 +236,7 @@ pub fn failed_fanouts(
             continue;
         };
         let vault = job.source_vault_arn.as_ref().and_then(vault_name);
-        let allowed = vault.is_some_and(|v| config.outside_allowlist(v).is_none());
+        let allowed = vault.is_some_and(|v| config.vaults.is_source(v));
         if !allowed || swept.contains(point) || !seen.insert(point) {
             continue;
         }
@@ -306,6 +306,7 @@ fn sweep_filters(config: &BackupConfig, cutoff: i64) -> Vec<CopyJobFilter> {
     let mut filters = Vec::from(in_flight_filters());
     filters.extend(
         config
+            .vaults
             .destinations
             .iter()
             .map(|d| CopyJobFilter::CreatedAfter(cutoff, d.vault_arn.to_string())),
@@ -324,7 +325,7 @@ async fn swept_points(
     now: i64,
 ) -> Result<Vec<RecoveryPoint>, ObserveError> {
     let mut points = Vec::new();
-    for vault in &config.source_vaults {
+    for vault in &config.vaults.source_vaults {
         points.extend(recovery_points(backup, vault, cutoff).await?);
     }
     let (due, mut points): (Vec<RecoveryPoint>, Vec<RecoveryPoint>) = points

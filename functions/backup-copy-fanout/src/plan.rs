@@ -3,13 +3,14 @@
 //! Two pure steps: [`scope`] reads the trigger (what to look at, before observing), [`plan`]
 //! reads what observe found (what to copy where).
 
-use crate::config::{BackupConfig, Destination};
+use crate::config::BackupConfig;
 use crate::model::{
     target, vault_name, BackupJobState, Copy, CopyJob, CopyJobState, Facts, PointRequest,
     RecoveryPoint, Scope, StorageClass, VaultEventType, MAX_FAILED_FANOUTS_PER_SWEEP,
     START_COPY_JOB,
 };
 use dr_core::arn::Arn;
+use dr_core::backup::Destination;
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::function::Plan;
 use dr_core::metrics::{Measures, Unit};
@@ -109,7 +110,7 @@ fn backup_job(job: &BackupJobChange, config: &BackupConfig, scope: &mut Scope) {
         );
     };
     let vault = job.backup_vault_name.as_deref();
-    if let Some(reason) = vault.and_then(|v| config.outside_allowlist(v)) {
+    if let Some(reason) = vault.and_then(|v| config.vaults.outside_allowlist(v)) {
         return scope.skip(arn, reason);
     }
     want(scope, arn, vault, None);
@@ -142,14 +143,16 @@ fn copy_job(job: &CopyJobChange, config: &BackupConfig, scope: &mut Scope) {
         .as_deref()
         .and_then(|a| Arn::parse(a).ok());
     let vault = source_vault.as_ref().and_then(vault_name);
-    if let Some(reason) = vault.and_then(|v| config.outside_allowlist(v)) {
+    if let Some(reason) = vault.and_then(|v| config.vaults.outside_allowlist(v)) {
         return scope.skip(arn, reason);
     }
     if !retry {
         return want(scope, arn, vault, None);
     }
     match job.destination_backup_vault_arn.as_deref() {
-        Some(dest) if config.destination(dest).is_some() => want(scope, arn, vault, Some(dest)),
+        Some(dest) if config.vaults.destination(dest).is_some() => {
+            want(scope, arn, vault, Some(dest))
+        }
         Some(dest) => scope.skip(
             &target(arn, dest),
             format!(
@@ -253,6 +256,7 @@ pub fn plan(config: &BackupConfig, facts: &Facts) -> Plan<Copy> {
         let resource = point.resource_arn.as_deref().unwrap_or(&point.arn);
         let source_account = point.vault_arn.as_ref().and_then(Arn::account);
         let destinations = config
+            .vaults
             .destinations
             .iter()
             .filter(|d| only.is_none_or(|o| o.contains(d.vault_arn.as_str())));
@@ -441,7 +445,7 @@ fn incomplete(target: String, age_hours: i64, reason: &str) -> TargetOutcome {
 
 /// Why a whole recovery point is not copied, if it is not.
 fn point_skip(point: &RecoveryPoint, config: &BackupConfig) -> Option<String> {
-    if let Some(reason) = config.outside_allowlist(&point.vault_name) {
+    if let Some(reason) = config.vaults.outside_allowlist(&point.vault_name) {
         return Some(reason);
     }
     if let Some(parent) = &point.parent_arn {
@@ -476,10 +480,10 @@ fn point_skip(point: &RecoveryPoint, config: &BackupConfig) -> Option<String> {
         _ => {}
     }
     match &point.resource_type {
-        Some(t) if !config.copies_type(t) => {
+        Some(t) if !config.vaults.copies_type(t) => {
             Some(format!("resource type {t} is not in BACKUP_RESOURCE_TYPES"))
         }
-        None if !config.resource_types.is_empty() => {
+        None if !config.vaults.resource_types.is_empty() => {
             Some("resource type unknown, and BACKUP_RESOURCE_TYPES names the types to copy".into())
         }
         _ => None,
@@ -543,7 +547,7 @@ pub fn measure(config: &BackupConfig, facts: &Facts, outcomes: &[TargetOutcome])
         if point_skip(point, config).is_some() {
             continue;
         }
-        for dest in &config.destinations {
+        for dest in &config.vaults.destinations {
             if point.vault_arn.as_ref() == Some(&dest.vault_arn) {
                 continue;
             }

@@ -1,6 +1,6 @@
 //! Fixtures the crate's test modules share: the configuration, ARNs, and AWS Backup SDK answers.
 
-use crate::config::{BackupConfig, Destination, Lifecycle};
+use crate::config::BackupConfig;
 use crate::model;
 use aws_sdk_backup::operation::describe_recovery_point::DescribeRecoveryPointOutput;
 use aws_sdk_backup::operation::list_backup_jobs::ListBackupJobsOutput;
@@ -14,6 +14,7 @@ use aws_sdk_backup::Client as Backup;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::DateTime;
+use dr_core::backup::{CopyFanout, Destination, Lifecycle};
 use dr_testkit::{arn, error_response, Protocol};
 
 /// The source vault the configuration allows.
@@ -49,23 +50,25 @@ pub fn to(n: u32, dest: &str) -> String {
 pub fn config() -> BackupConfig {
     BackupConfig {
         settings: dr_testkit::settings(),
-        source_vaults: vec![SOURCE_VAULT.into()],
-        destinations: vec![
-            Destination {
-                vault_arn: arn(WEST),
-                lifecycle: Some(Lifecycle {
-                    move_to_cold_storage_after_days: Some(30),
-                    delete_after_days: Some(120),
-                    opt_in_to_archive_for_supported_resources: Some(true),
-                }),
-            },
-            Destination {
-                vault_arn: arn(ISOLATED),
-                lifecycle: None,
-            },
-        ],
+        vaults: CopyFanout {
+            source_vaults: vec![SOURCE_VAULT.into()],
+            destinations: vec![
+                Destination {
+                    vault_arn: arn(WEST),
+                    lifecycle: Some(Lifecycle {
+                        move_to_cold_storage_after_days: Some(30),
+                        delete_after_days: Some(120),
+                        opt_in_to_archive_for_supported_resources: Some(true),
+                    }),
+                },
+                Destination {
+                    vault_arn: arn(ISOLATED),
+                    lifecycle: None,
+                },
+            ],
+            resource_types: vec![],
+        },
         copy_role_arn: arn(ROLE),
-        resource_types: vec![],
         sweep_window_hours: 24,
         fanout_horizon_days: 7,
         max_attempts: 3,

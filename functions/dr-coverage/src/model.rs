@@ -4,6 +4,7 @@
 //!
 //! No I/O and no SDK types: observe converts the services' answers into these.
 
+pub use dr_core::backup::{copy_target, CopyJobState, RecoveryPointStatus};
 pub use dr_core::drs::ReplicationState as DrsReplicationState;
 use dr_core::drs::{tag, Identified};
 use dr_core::function::Action;
@@ -30,62 +31,6 @@ pub enum NoAction {}
 impl Action for NoAction {
     fn planned(&self) -> TargetOutcome {
         match *self {}
-    }
-}
-
-dr_core::aws_enum! {
-    /// A recovery point's `Status` (Backup model `RecoveryPointStatus`).
-    RecoveryPointStatus {
-        /// Backed up.
-        Completed = "COMPLETED",
-        /// A composite recovery point missing some of its nested points.
-        Partial = "PARTIAL",
-        /// Being deleted, past its retention.
-        Deleting = "DELETING",
-        /// Past its retention.
-        Expired = "EXPIRED",
-        /// "The backup was successfully created" (API reference, `DescribeRecoveryPoint`).
-        Available = "AVAILABLE",
-        /// A continuous backup that was disabled.
-        Stopped = "STOPPED",
-        /// Not finished yet.
-        Creating = "CREATING",
-    }
-}
-
-impl RecoveryPointStatus {
-    /// Whether the backup exists and is copied by the fan-out: `COMPLETED` and `AVAILABLE`,
-    /// as backup-copy-fanout copies.
-    pub fn is_copyable(&self) -> bool {
-        matches!(self, Self::Completed | Self::Available)
-    }
-}
-
-dr_core::aws_enum! {
-    /// A copy job's `State` (Backup model `CopyJobState`).
-    CopyJobState {
-        /// Accepted, waiting to run.
-        Created = "CREATED",
-        /// Copying.
-        Running = "RUNNING",
-        /// Copied: the destination holds the copy.
-        Completed = "COMPLETED",
-        /// Not copied.
-        Failed = "FAILED",
-        /// A composite recovery point copied in part.
-        Partial = "PARTIAL",
-    }
-}
-
-impl CopyJobState {
-    /// Whether the job is still copying.
-    pub fn is_in_flight(&self) -> bool {
-        matches!(self, Self::Created | Self::Running)
-    }
-
-    /// Whether the job ended without a whole copy.
-    pub fn is_failed(&self) -> bool {
-        matches!(self, Self::Failed | Self::Partial)
     }
 }
 
@@ -161,44 +106,8 @@ pub struct BackupFacts {
     pub copy_jobs: Vec<CopyJob>,
 }
 
-dr_core::aws_enum! {
-    /// `Job.initiatedBy` of a DRS job [DRS API reference: Job].
-    InitiatedBy {
-        /// A real recovery.
-        StartRecovery = "START_RECOVERY",
-        /// A drill (`StartRecovery` with `isDrill`).
-        StartDrill = "START_DRILL",
-        /// A failback.
-        Failback = "FAILBACK",
-        /// A diagnostic launch.
-        Diagnostic = "DIAGNOSTIC",
-        /// A termination.
-        TerminateRecoveryInstances = "TERMINATE_RECOVERY_INSTANCES",
-        /// Launched from a target account.
-        TargetAccount = "TARGET_ACCOUNT",
-        /// Network recovery.
-        CreateNetworkRecovery = "CREATE_NETWORK_RECOVERY",
-        /// Network recovery update.
-        UpdateNetworkRecovery = "UPDATE_NETWORK_RECOVERY",
-        /// Network recovery association.
-        AssociateNetworkRecovery = "ASSOCIATE_NETWORK_RECOVERY",
-    }
-}
-
-dr_core::aws_enum! {
-    /// `Job.status` [DRS API reference: Job].
-    JobStatus {
-        /// Not started.
-        Pending = "PENDING",
-        /// Running.
-        Started = "STARTED",
-        /// Ended, each server with its launch status.
-        Completed = "COMPLETED",
-    }
-}
-
-/// The launch status of a job's server or of a server's last launch, as the core reads it.
-pub use dr_core::drs::LaunchStatus;
+/// The DRS job states and launch statuses, as the core reads them.
+pub use dr_core::drs::{InitiatedBy, JobStatus, LaunchStatus};
 
 /// A DRS server's last launch (`lifeCycle.lastLaunch`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -287,62 +196,8 @@ pub struct DrsFacts {
     pub jobs_since: i64,
 }
 
-dr_core::aws_enum! {
-    /// `dataReplicationInfo.dataReplicationState` of an MGN server [MGN API reference:
-    /// DataReplicationInfo].
-    MgnReplicationState {
-        /// Replication is stopped (or was never started).
-        Stopped = "STOPPED",
-        /// The replication initiation sequence is running.
-        Initiating = "INITIATING",
-        /// The first full copy of the disks.
-        InitialSync = "INITIAL_SYNC",
-        /// Catching up with writes.
-        Backlog = "BACKLOG",
-        /// Taking a snapshot.
-        CreatingSnapshot = "CREATING_SNAPSHOT",
-        /// Replicating continuously.
-        Continuous = "CONTINUOUS",
-        /// Paused.
-        Paused = "PAUSED",
-        /// Rescanning the disks.
-        Rescan = "RESCAN",
-        /// Stalled: `dataReplicationError` says why.
-        Stalled = "STALLED",
-        /// Disconnected from the service (`DisconnectFromService`, or a finalized cutover).
-        Disconnected = "DISCONNECTED",
-        /// Agentless: waiting for a snapshot to ship.
-        PendingSnapshotShipping = "PENDING_SNAPSHOT_SHIPPING",
-        /// Agentless: shipping a snapshot.
-        ShippingSnapshot = "SHIPPING_SNAPSHOT",
-    }
-}
-
-dr_core::aws_enum! {
-    /// `lifeCycle.state` of an MGN server [MGN API reference: LifeCycle].
-    MgnLifeCycle {
-        /// Stopped.
-        Stopped = "STOPPED",
-        /// Initial sync not done.
-        NotReady = "NOT_READY",
-        /// Test or cutover instances can be launched.
-        ReadyForTest = "READY_FOR_TEST",
-        /// Being tested.
-        Testing = "TESTING",
-        /// Tested, ready for a cutover instance.
-        ReadyForCutover = "READY_FOR_CUTOVER",
-        /// A cutover instance is being launched.
-        CuttingOver = "CUTTING_OVER",
-        /// Cut over: the migration is finished.
-        Cutover = "CUTOVER",
-        /// Disconnected from the service.
-        Disconnected = "DISCONNECTED",
-        /// Discovered, not yet installed.
-        Discovered = "DISCOVERED",
-        /// Waiting for the agent's installation.
-        PendingInstallation = "PENDING_INSTALLATION",
-    }
-}
+/// An MGN server's states, as mgn-replication reads them.
+pub use dr_core::mgn::{LifeCycle as MgnLifeCycle, ReplicationState as MgnReplicationState};
 
 /// An MGN source server, reduced to its states.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -377,29 +232,4 @@ pub struct Facts {
     pub drs: Option<DrsFacts>,
     /// MGN (every non-archived source server), when configured.
     pub mgn: Option<Vec<MgnServer>>,
-}
-
-/// The report target for a recovery point and destination, as backup-copy-fanout writes it.
-pub fn copy_target(recovery_point_arn: &str, destination_vault_arn: &str) -> String {
-    format!("{recovery_point_arn} -> {destination_vault_arn}")
-}
-
-/// `seconds` as hours, minutes and seconds (`2h 5m`), for reasons.
-pub fn human(seconds: i64) -> String {
-    let (d, h, m, s) = (
-        seconds / 86_400,
-        seconds % 86_400 / 3_600,
-        seconds % 3_600 / 60,
-        seconds % 60,
-    );
-    let parts: Vec<String> = [(d, "d"), (h, "h"), (m, "m"), (s, "s")]
-        .into_iter()
-        .filter(|(n, _)| *n != 0)
-        .map(|(n, unit)| format!("{n}{unit}"))
-        .collect();
-    if parts.is_empty() {
-        "0s".to_owned()
-    } else {
-        parts.join(" ")
-    }
 }

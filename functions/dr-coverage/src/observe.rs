@@ -3,7 +3,7 @@
 //! the target (its section says which read and why), since coverage judged from part of the
 //! evidence could call a gap covered.
 
-use crate::config::{BackupCoverage, CoverageConfig, DrsCoverage, MAX_WINDOW_DAYS};
+use crate::config::{CoverageConfig, DrsCoverage, MAX_WINDOW_DAYS};
 use crate::model::{
     BackupFacts, CopyJob, CopyJobState, DrsFacts, DrsReplicationState, DrsServer, Facts,
     InitiatedBy, JobStatus, LastLaunch, LaunchJob, LaunchStatus, MgnLifeCycle, MgnReplicationState,
@@ -20,6 +20,7 @@ use aws_sdk_drs::types::{
 use aws_sdk_mgn::types::{DescribeSourceServersRequestFilters, SourceServer as SdkMgnServer};
 use aws_smithy_types::DateTime;
 use dr_core::arn::Arn;
+use dr_core::backup::CopyFanout;
 use dr_core::clock::{fmt_time, iso_duration, parse_time};
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::fanout::run_bounded;
@@ -107,7 +108,7 @@ pub async fn facts(
 /// job at all is found only while it is in the window.
 async fn backup_facts(
     backup: &aws_sdk_backup::Client,
-    config: &BackupCoverage,
+    config: &CopyFanout,
     limit: usize,
     window_start: i64,
     now: i64,
@@ -116,7 +117,7 @@ async fn backup_facts(
     let mut filters: Vec<CopyJobFilter> = config
         .destinations
         .iter()
-        .map(|d| CopyJobFilter::ToSince(d.to_string(), window_start))
+        .map(|d| CopyJobFilter::ToSince(d.vault_arn.to_string(), window_start))
         .collect();
     filters.push(CopyJobFilter::StateSince(SdkCopyJobState::Failed, horizon));
     filters.push(CopyJobFilter::StateSince(SdkCopyJobState::Partial, horizon));
@@ -163,7 +164,7 @@ async fn backup_facts(
 /// the window, each once, newest failure first: (ARN, vault name), at most
 /// [`MAX_OLDER_POINTS`], and how many more there were.
 pub fn older_candidates(
-    config: &BackupCoverage,
+    config: &CopyFanout,
     window: &[RecoveryPoint],
     jobs: &[CopyJob],
 ) -> (Vec<(String, String)>, usize) {
@@ -174,7 +175,7 @@ pub fn older_candidates(
         .filter(|j| {
             j.destination_vault_arn
                 .as_deref()
-                .is_some_and(|d| config.is_destination(d))
+                .is_some_and(|d| config.destination(d).is_some())
         })
         .collect();
     failed.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
@@ -258,7 +259,7 @@ async fn copy_jobs(
 /// Every recovery point of each source vault created after `since`.
 async fn window_points(
     backup: &aws_sdk_backup::Client,
-    config: &BackupCoverage,
+    config: &CopyFanout,
     since: i64,
 ) -> Result<Vec<RecoveryPoint>, ObserveError> {
     let mut points = Vec::new();

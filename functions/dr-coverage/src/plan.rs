@@ -6,13 +6,14 @@
 //! The judgements ([`copy_checks`], [`drs_health`], [`mgn_health`]) are shared with the
 //! measures, so the report and the metrics always count the same things.
 
-use crate::config::{BackupCoverage, CoverageConfig, DrsCoverage};
+use crate::config::{CoverageConfig, DrsCoverage};
 use crate::model::{
-    copy_target, human, BackupFacts, CopyJob, CopyJobState, DrsFacts, DrsReplicationState,
-    DrsServer, Facts, InitiatedBy, JobStatus, MgnLifeCycle, MgnReplicationState, MgnServer,
-    NoAction, OlderPoint, RecoveryPoint, COPY_COVERAGE, DRS_PROTECTION, MGN_REPLICATION,
+    copy_target, BackupFacts, CopyJob, CopyJobState, DrsFacts, DrsReplicationState, DrsServer,
+    Facts, InitiatedBy, JobStatus, MgnLifeCycle, MgnReplicationState, MgnServer, NoAction,
+    OlderPoint, RecoveryPoint, COPY_COVERAGE, DRS_PROTECTION, MGN_REPLICATION,
 };
-use dr_core::clock::fmt_time;
+use dr_core::backup::CopyFanout;
+use dr_core::clock::{fmt_time, human};
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::function::Plan;
 use dr_core::report::{Skip, Skips, TargetOutcome};
@@ -67,7 +68,7 @@ pub struct CopyCheck<'a> {
 /// Every pair a recovery point of the window, or an older one with a failed copy, must have,
 /// with its verdict, newest point first; and why the other points are not expected to be copied.
 pub fn copy_checks<'a>(
-    config: &'a BackupCoverage,
+    config: &'a CopyFanout,
     grace: i64,
     facts: &'a BackupFacts,
     now: i64,
@@ -124,7 +125,7 @@ pub fn copy_checks<'a>(
         }
         let first = checks.len();
         for dest in &config.destinations {
-            let dest = dest.as_str();
+            let dest = dest.vault_arn.as_str();
             if point.vault_arn.as_deref() == Some(dest) {
                 skips.push(Skip::new(
                     copy_target(&point.arn, dest),
@@ -157,7 +158,7 @@ pub fn copy_checks<'a>(
         for dest in &config.destinations {
             checks.push(CopyCheck {
                 point: arn,
-                destination: dest.as_str(),
+                destination: dest.vault_arn.as_str(),
                 verdict: CopyVerdict::Unverified(reason),
             });
         }
@@ -195,7 +196,7 @@ fn verdict<'a>(
 }
 
 /// Why the fan-out does not copy `point`, if it does not (the rules of backup-copy-fanout).
-fn not_copied(point: &RecoveryPoint, config: &BackupCoverage) -> Option<String> {
+fn not_copied(point: &RecoveryPoint, config: &CopyFanout) -> Option<String> {
     if let Some(parent) = &point.parent_arn {
         return Some(format!(
             "member of composite recovery point {parent}, which is copied as a whole"

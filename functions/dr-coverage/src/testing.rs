@@ -1,13 +1,14 @@
 //! Fixtures the crate's test modules share: the configuration, ARNs, model values and mocked
 //! clients.
 
-use crate::config::{BackupCoverage, CoverageConfig, DrsCoverage};
+use crate::config::{CoverageConfig, DrsCoverage};
 use crate::model::{
     CopyJob, CopyJobState, DrsReplicationState, DrsServer, LastLaunch, LaunchJob, LaunchStatus,
     MgnLifeCycle, MgnReplicationState, MgnServer, RecoveryPoint, RecoveryPointStatus,
 };
 use crate::observe::Clients;
 use aws_smithy_mocks::{mock_client, Rule, RuleMode};
+use dr_core::backup::{CopyFanout, Destination};
 use dr_core::drs::{Selection, ServerChoice, TagFilter};
 use dr_core::ids::SourceServerId;
 use dr_testkit::arn;
@@ -38,9 +39,14 @@ pub fn config() -> CoverageConfig {
         settings: dr_testkit::settings(),
         window_days: 7,
         copy_grace: 3_600,
-        backup: Some(BackupCoverage {
+        backup: Some(CopyFanout {
             source_vaults: vec![SOURCE_VAULT.into()],
-            destinations: vec![arn(WEST), arn(ISOLATED)],
+            destinations: [WEST, ISOLATED]
+                .map(|vault| Destination {
+                    vault_arn: arn(vault),
+                    lifecycle: None,
+                })
+                .to_vec(),
             resource_types: vec![],
         }),
         drs: Some(DrsCoverage {

@@ -2,8 +2,9 @@
 //! follow jobs up and clean up. Observe reads the snapshots of those servers; plan decides.
 
 use crate::config::RecoveryConfig;
-use crate::model::{human, SourceServer};
+use crate::model::SourceServer;
 use crate::FUNCTION;
+use dr_core::clock::human;
 use dr_core::ids::SourceServerId;
 use dr_core::report::{Skip, Skips};
 use dr_core::trigger::{AlarmState, Event, LaunchMode, LaunchResultState, Trigger};

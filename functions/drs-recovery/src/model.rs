@@ -44,44 +44,8 @@ pub const OWN_TAGS: [&str; 5] = [
     TAG_REPORTED,
 ];
 
-dr_core::aws_enum! {
-    /// `Job.status` [DRS API reference: Job].
-    JobStatus {
-        /// Created, not started.
-        Pending = "PENDING",
-        /// Running.
-        Started = "STARTED",
-        /// Ended, each server with its outcome.
-        Completed = "COMPLETED",
-    }
-}
-
-dr_core::aws_enum! {
-    /// `Job.initiatedBy`: what created the job [DRS API reference: Job].
-    InitiatedBy {
-        /// `StartRecovery` of a real recovery.
-        StartRecovery = "START_RECOVERY",
-        /// `StartRecovery` with `isDrill`.
-        StartDrill = "START_DRILL",
-        /// A failback.
-        Failback = "FAILBACK",
-        /// A diagnostic launch.
-        Diagnostic = "DIAGNOSTIC",
-        /// `TerminateRecoveryInstances`.
-        TerminateRecoveryInstances = "TERMINATE_RECOVERY_INSTANCES",
-        /// Launched from a target account.
-        TargetAccount = "TARGET_ACCOUNT",
-        /// Network recovery.
-        CreateNetworkRecovery = "CREATE_NETWORK_RECOVERY",
-        /// Network recovery update.
-        UpdateNetworkRecovery = "UPDATE_NETWORK_RECOVERY",
-        /// Network recovery association.
-        AssociateNetworkRecovery = "ASSOCIATE_NETWORK_RECOVERY",
-    }
-}
-
-/// The launch status of a job's server or of a server's last launch, as the core reads it.
-pub use dr_core::drs::LaunchStatus;
+/// The DRS job states and launch statuses, as the core reads them.
+pub use dr_core::drs::{InitiatedBy, JobStatus, LaunchStatus};
 
 /// A DRS source server, reduced to what readiness and selection need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -491,19 +455,4 @@ pub fn describe_tags(tags: &[(String, String)]) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Seconds as `1h 5m 3s`, leaving out zero parts.
-pub fn human(seconds: i64) -> String {
-    let (h, m, s) = (seconds / 3_600, seconds % 3_600 / 60, seconds % 60);
-    let parts: Vec<String> = [(h, "h"), (m, "m"), (s, "s")]
-        .into_iter()
-        .filter(|(n, _)| *n != 0)
-        .map(|(n, unit)| format!("{n}{unit}"))
-        .collect();
-    if parts.is_empty() {
-        "0s".to_owned()
-    } else {
-        parts.join(" ")
-    }
 }

@@ -32,12 +32,12 @@
 use crate::ask::{asked, Asked, TriggerSkips};
 use crate::config::{RecoveryConfig, SnapshotChoice};
 use crate::model::{
-    human, tag, Call, ExecutionStatus, Facts, Job, JobStatus, LaunchServer, LaunchStatus, LogItem,
+    tag, Call, ExecutionStatus, Facts, Job, JobStatus, LaunchServer, LaunchStatus, LogItem,
     RecoveryInstance, ReplicationState, Snapshot, SourceServer, LAUNCH, PLAN_EXECUTION,
     START_RECOVERY, TAG_FUNCTION, TAG_JOB, TAG_LAUNCHED_AT, TAG_MODE,
 };
 use crate::FUNCTION;
-use dr_core::clock::{fmt_time, parse_time};
+use dr_core::clock::{fmt_time, human, parse_time};
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::function::{Observed, Plan};
 use dr_core::metrics::{seconds, Measures, Unit};

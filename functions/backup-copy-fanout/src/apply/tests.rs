@@ -1,10 +1,10 @@
 //! Apply against a mocked AWS Backup client.
 
 use super::*;
-use crate::config::Destination;
 use crate::testing::*;
 use aws_sdk_backup::Client as Backup;
 use aws_smithy_mocks::{mock, Rule};
+use dr_core::backup::Destination;
 use dr_core::report::OutcomeResult;
 
 fn copy(n: u32, dest: &Destination, attempt: u32) -> Copy {
@@ -18,7 +18,7 @@ fn copy(n: u32, dest: &Destination, attempt: u32) -> Copy {
 }
 
 fn west() -> Destination {
-    config().destinations[0].clone()
+    config().vaults.destinations[0].clone()
 }
 
 /// Applies the first attempt of a copy of recovery point 1 to the west vault against `rule`.
@@ -67,7 +67,7 @@ async fn a_copy_starts_with_its_source_destination_role_token_and_lifecycle() {
 
 #[tokio::test]
 async fn a_destination_without_a_lifecycle_gets_none_and_a_retry_its_attempt_token() {
-    let isolated = config().destinations[1].clone();
+    let isolated = config().vaults.destinations[1].clone();
     let no_lifecycle = mock!(Backup::start_copy_job)
         .match_requests(|r| {
             r.destination_backup_vault_arn() == Some(ISOLATED)

@@ -7,7 +7,7 @@ fn copy(n: u32, dest: usize, attempt: u32) -> Copy {
     Copy {
         recovery_point_arn: rp(n),
         source_vault_name: "dr-primary".into(),
-        destination: config().destinations[dest].clone(),
+        destination: config().vaults.destinations[dest].clone(),
         attempt,
         queued_behind: None,
     }

@@ -247,7 +247,7 @@ async fn a_copy_job_enters_the_model_with_its_state_and_parsed_vaults() {
 #[tokio::test]
 async fn named_points_are_looked_for_in_the_allowlisted_vaults_only() {
     let mut cfg = config();
-    cfg.source_vaults = vec![SOURCE_VAULT.into(), "secondary".into()];
+    cfg.vaults.source_vaults = vec![SOURCE_VAULT.into(), "secondary".into()];
     let in_primary = mock!(Backup::describe_recovery_point)
         .match_requests(|r| r.backup_vault_name() == Some(SOURCE_VAULT))
         .then_http_response(|| backup_error(404, "ResourceNotFoundException"));

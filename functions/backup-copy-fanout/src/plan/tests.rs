@@ -338,10 +338,9 @@ fn with_status(status: RecoveryPointStatus) -> RecoveryPoint {
 }
 
 fn types_ebs_and_rds() -> BackupConfig {
-    BackupConfig {
-        resource_types: vec!["EBS".into(), "RDS".into()],
-        ..config()
-    }
+    let mut config = config();
+    config.vaults.resource_types = vec!["EBS".into(), "RDS".into()];
+    config
 }
 
 #[test]
@@ -467,7 +466,7 @@ fn resource_types_match_without_regard_to_case() {
 #[test]
 fn destination_equal_to_the_source_vault_is_skipped() {
     let mut cfg = config();
-    cfg.destinations.insert(
+    cfg.vaults.destinations.insert(
         0,
         Destination {
             vault_arn: arn(PRIMARY),

@@ -111,13 +111,19 @@ fn bad_values_are_refused_naming_the_variable() {
 }
 
 #[test]
-fn a_destination_listed_twice_or_with_an_unknown_field_is_refused() {
-    for json in [
-        r#"[{"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:a"}, {"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:a"}]"#,
-        r#"[{"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:a", "region": "x"}]"#,
-    ] {
-        assert!(destinations(json).is_err(), "{json}");
-    }
+fn a_destination_the_fan_out_refuses_is_refused_at_cold_start_too() {
+    let message = refused(&[
+        ("COVERAGE_SERVICES", "backup"),
+        ("BACKUP_SOURCE_VAULTS", "dr-primary"),
+        (
+            "BACKUP_DESTINATIONS",
+            r#"[{"vaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:dr-west", "deleteAfterDays": -1}]"#,
+        ),
+    ]);
+    assert!(
+        message.contains("deleteAfterDays -1 does not keep copies forever"),
+        "{message}"
+    );
 }
 
 #[test]

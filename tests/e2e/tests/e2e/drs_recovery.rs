@@ -875,7 +875,7 @@ async fn without_a_snapshot_old_enough_a_drill_is_skipped_saying_so() {
         let reason = skip_reason(&report, id);
         assert!(
             reason.starts_with("scheduled drill: no snapshot: DRS holds no")
-                && reason.ends_with("at least 48h old"),
+                && reason.ends_with("at least 2d old"),
             "{id}: {reason}"
         );
     }
@@ -924,7 +924,7 @@ async fn with_drs_drill_every_a_server_drilled_recently_is_not_drilled_again() {
         let reason = skip_reason(&report, id);
         assert!(
             reason.starts_with("scheduled drill: not due: its last drill started 9h")
-                && reason.ends_with("ago and DRS_DRILL_EVERY is 24h"),
+                && reason.ends_with("ago and DRS_DRILL_EVERY is 1d"),
             "{id}: {reason}"
         );
     }
