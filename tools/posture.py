@@ -20,6 +20,7 @@ Standard library only.
 import argparse
 import html
 import json
+import math
 import re
 import sys
 from datetime import datetime, timezone
@@ -59,12 +60,25 @@ def esc(value):
 # ------------------------------------------------------------------------------- reading
 
 
+def _no_constant(name):
+    """`NaN`, `Infinity` and `-Infinity`, which Python's JSON reader takes and JSON does not:
+    read as absent, so every number on the page is finite."""
+    return None
+
+
+def finite(value):
+    """`value` when it is a finite number (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value if math.isfinite(value) else None
+
+
 def metric_lines(text):
     """The EMF objects among the lines of a log: each a whole line holding one JSON object with
     an `_aws` member whose `CloudWatchMetrics` is a list ("Specification: Embedded metric
     format", CloudWatch User Guide: one JSON object per log event, nothing before or after)."""
     found = []
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_constant=_no_constant)
     for line in text.splitlines():
         line = ANSI.sub("", line).strip()
         if not line.startswith("{"):
@@ -87,7 +101,7 @@ def read_reports(text):
     if not stripped:
         return []
     try:
-        whole = json.loads(stripped)
+        whole = json.loads(stripped, parse_constant=_no_constant)
     except ValueError:
         whole = None
     if isinstance(whole, list):
@@ -99,7 +113,7 @@ def read_reports(text):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, parse_constant=_no_constant)
         except ValueError as e:
             raise ValueError(f"line {n}: not JSON: {e}") from e
         if is_report(obj):
@@ -162,7 +176,8 @@ def number(value):
     float); an array (EMF's several values) is summed."""
     if isinstance(value, list):
         value = sum(number(v) for v in value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    value = finite(value)
+    if value is None:
         return 0
     return int(value) if float(value).is_integer() else value
 
@@ -183,7 +198,8 @@ def states(values, prefix, exclude=()):
 
 
 def duration(seconds):
-    """`1 h 5 min`, `20 min`, `45 s`."""
+    """`1 h 5 min`, `20 min`, `45 s`; `?` for what is not a number of seconds."""
+    seconds = finite(seconds)
     if seconds is None:
         return "?"
     seconds = int(seconds)
@@ -196,9 +212,15 @@ def duration(seconds):
 
 
 def when(stamp_ms):
+    """An EMF timestamp (milliseconds) as UTC; `?` for one that is no time a clock can show."""
+    stamp_ms = finite(stamp_ms)
     if stamp_ms is None:
         return "?"
-    return datetime.fromtimestamp(stamp_ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        moment = datetime.fromtimestamp(stamp_ms / 1000, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return "?"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def place(account, region):
@@ -550,13 +572,12 @@ def drills_section(runs, latest):
                 if o.get("action") == LAUNCH_ACTION and isinstance(o.get("evidence"), dict)]
     if launches:
         rows, bars = [], []
-        rto = next((o["evidence"].get("rtoSeconds") for _, o in launches
-                    if o["evidence"].get("rtoSeconds") is not None), None)
+        rto = next((finite(o["evidence"].get("rtoSeconds")) for _, o in launches
+                    if finite(o["evidence"].get("rtoSeconds")) is not None), None)
         for run, o in launches:
             e = o["evidence"]
-            time_s, age, o_rto, o_rpo = (e.get("recoveryTimeSeconds"),
-                                         e.get("recoveryPointAgeSeconds"), e.get("rtoSeconds"),
-                                         e.get("rpoSeconds"))
+            time_s, age, o_rto, o_rpo = (finite(e.get(k)) for k in (
+                "recoveryTimeSeconds", "recoveryPointAgeSeconds", "rtoSeconds", "rpoSeconds"))
             where = place(o.get("account"), o.get("region")) if o.get("account") else ""
             rows.append((run["label"], f"{o.get('target', '')} {where}".strip(),
                          "drill" if e.get("drill") else "recovery",

@@ -356,6 +356,26 @@ class ReadingTest(unittest.TestCase):
         self.assertEqual(posture.read_reports(json.dumps(REPORTS[0])), [REPORTS[0]])
         self.assertEqual(posture.read_reports(json.dumps(REPORTS)), REPORTS)
 
+    def test_infinity_and_nan_in_a_report_or_a_metric_line_read_as_absent(self):
+        report = json.loads(json.dumps(REPORTS[0]))
+        report["evidence"] = {"launches": 1, "longestRecoveryTimeSeconds": 1}
+        text = json.dumps(report).replace('"longestRecoveryTimeSeconds": 1',
+                                          '"longestRecoveryTimeSeconds": Infinity')
+        [read] = posture.read_reports(text)
+        self.assertIsNone(read["evidence"]["longestRecoveryTimeSeconds"])
+        line = json.dumps(LINES[0])[:-1] + ', "Extra": NaN}'
+        [metric] = posture.metric_lines(line)
+        self.assertIsNone(metric["Extra"])
+
+    def test_a_launch_with_a_recovery_time_that_is_not_a_number_renders_as_not_measured(self):
+        launch = {"target": "s-1", "action": posture.LAUNCH_ACTION, "result": "SUCCEEDED",
+                  "evidence": {"recoveryTimeSeconds": "fast", "rtoSeconds": float("inf")}}
+        report = json.loads(json.dumps(REPORTS[0]))
+        report["outcomes"] = [launch]
+        page = posture.render([report], [])
+        self.assertIn("not measured", page)
+        self.assertEqual(posture.missing_sections(page), [])
+
     def test_a_reports_file_with_a_line_that_is_not_json_is_refused_naming_the_line(self):
         with self.assertRaisesRegex(ValueError, "line 2: not JSON"):
             posture.read_reports(json.dumps(REPORTS[0]) + "\n{not json\n")
@@ -374,6 +394,17 @@ class FormatTest(unittest.TestCase):
         for value, read in cases:
             with self.subTest(value=value):
                 self.assertEqual(repr(posture.number(value)), repr(read))
+
+    def test_what_is_not_a_finite_number_of_seconds_reads_as_unknown(self):
+        for value in [float("inf"), float("nan"), "90", True, [60]]:
+            with self.subTest(value=value):
+                self.assertEqual(posture.duration(value), "?")
+
+    def test_a_timestamp_no_clock_can_show_reads_as_unknown(self):
+        for stamp in [1e300, float("inf"), "1796173200000"]:
+            with self.subTest(stamp=stamp):
+                self.assertEqual(posture.when(stamp), "?")
+        self.assertEqual(posture.when(1796173200000), "2026-12-02T01:00:00Z")
 
     def test_state_suffixes_read_as_aws_spells_the_states(self):
         cases = [("InitialSync", "INITIAL_SYNC"), ("Continuous", "CONTINUOUS"),
