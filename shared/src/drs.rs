@@ -10,6 +10,7 @@ use crate::config::{ConfigError, Env};
 use crate::ids::SourceServerId;
 use crate::metrics::Measures;
 use crate::trigger::Alarm;
+use std::collections::HashMap;
 
 crate::aws_enum! {
     /// `dataReplicationInfo.dataReplicationState`, the ten values of the DRS model's
@@ -147,6 +148,29 @@ pub trait Identified {
 /// The value of `key` among `tags`, as a server's kept tags hold them.
 pub fn tag<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
     tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// The tags of a server named in `keys`, in key order, as [`tag`] reads them: a fleet's other
+/// tags would be most of what a run holds, and nothing reads them.
+pub fn kept_tags(tags: Option<HashMap<String, String>>, keys: &[&str]) -> Vec<(String, String)> {
+    let mut kept: Vec<(String, String)> = tags
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| keys.contains(&k.as_str()))
+        .collect();
+    kept.sort_unstable();
+    kept
+}
+
+/// A `dataReplicationError` (DRS and MGN alike) as reports give it: `error (rawError)`, or what
+/// there is of them.
+pub fn replication_error_text(code: Option<&str>, raw: Option<String>) -> String {
+    match (code, raw) {
+        (Some(code), Some(raw)) => format!("{code} ({raw})"),
+        (Some(code), None) => code.to_owned(),
+        (None, Some(raw)) => raw,
+        (None, None) => "no error given".to_owned(),
+    }
 }
 
 /// Tag filter: every key must be present with one of its values (no values = any value).

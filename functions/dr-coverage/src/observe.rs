@@ -22,6 +22,7 @@ use aws_smithy_types::DateTime;
 use dr_core::arn::Arn;
 use dr_core::backup::CopyFanout;
 use dr_core::clock::{fmt_time, iso_duration, parse_time};
+use dr_core::drs::{kept_tags, replication_error_text};
 use dr_core::error::{CallFailure, ErrorClass};
 use dr_core::fanout::run_bounded;
 use dr_core::ids::SourceServerId;
@@ -419,13 +420,7 @@ pub fn drs_server(s: SdkDrsServer, tag_keys: &[&str]) -> Option<DrsServer> {
         Some(h) => (h.hostname, h.fqdn, h.aws_instance_id),
         None => (None, None, None),
     };
-    let mut tags: Vec<(String, String)> = s
-        .tags
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| tag_keys.contains(&k.as_str()))
-        .collect();
-    tags.sort_unstable();
+    let tags = kept_tags(s.tags, tag_keys);
     let replication = s.data_replication_info;
     let state = DrsReplicationState::from(
         replication
@@ -439,7 +434,7 @@ pub fn drs_server(s: SdkDrsServer, tag_keys: &[&str]) -> Option<DrsServer> {
         .and_then(iso_duration);
     let replication_error = replication
         .and_then(|d| d.data_replication_error)
-        .map(|e| error_text(e.error.as_ref().map(|c| c.as_str()), e.raw_error));
+        .map(|e| replication_error_text(e.error.as_ref().map(|c| c.as_str()), e.raw_error));
     let last_launch = s.life_cycle.and_then(|l| l.last_launch).map(|l| {
         let initiated = l.initiated;
         LastLaunch {
@@ -538,18 +533,8 @@ pub fn mgn_server(s: SdkMgnServer) -> Option<MgnServer> {
         ),
         replication_error: info
             .and_then(|d| d.data_replication_error)
-            .map(|e| error_text(e.error.as_ref().map(|c| c.as_str()), e.raw_error)),
+            .map(|e| replication_error_text(e.error.as_ref().map(|c| c.as_str()), e.raw_error)),
     })
-}
-
-/// `error (rawError)`, or what there is of them.
-fn error_text(code: Option<&str>, raw: Option<String>) -> String {
-    match (code, raw) {
-        (Some(code), Some(raw)) => format!("{code} ({raw})"),
-        (Some(code), None) => code.to_owned(),
-        (None, Some(raw)) => raw,
-        (None, None) => "no error given".to_owned(),
-    }
 }
 
 #[cfg(test)]

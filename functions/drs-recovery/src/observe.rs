@@ -16,6 +16,7 @@ use aws_sdk_drs::types::{
     SourceServer as SdkSourceServer,
 };
 use dr_core::clock::{fmt_time, iso_duration, parse_time};
+use dr_core::drs::{kept_tags, replication_error_text};
 use dr_core::fanout::run_bounded;
 use dr_core::fleet::Target;
 use dr_core::ids::SourceServerId;
@@ -355,13 +356,7 @@ pub fn source_server(s: SdkSourceServer, tag_keys: &[&str]) -> Option<SourceServ
         Some(h) => (h.hostname, h.fqdn, h.aws_instance_id),
         None => (None, None, None),
     };
-    let mut tags: Vec<(String, String)> = s
-        .tags
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| tag_keys.contains(&k.as_str()))
-        .collect();
-    tags.sort_unstable();
+    let tags = kept_tags(s.tags, tag_keys);
     let replication = s.data_replication_info;
     let state = ReplicationState::from(
         replication
@@ -373,15 +368,9 @@ pub fn source_server(s: SdkSourceServer, tag_keys: &[&str]) -> Option<SourceServ
         .as_ref()
         .and_then(|d| d.lag_duration())
         .and_then(iso_duration);
-    let replication_error =
-        replication
-            .and_then(|d| d.data_replication_error)
-            .map(|e| match (e.error, e.raw_error) {
-                (Some(code), Some(raw)) => format!("{} ({raw})", code.as_str()),
-                (Some(code), None) => code.as_str().to_owned(),
-                (None, Some(raw)) => raw,
-                (None, None) => "no error given".to_owned(),
-            });
+    let replication_error = replication
+        .and_then(|d| d.data_replication_error)
+        .map(|e| replication_error_text(e.error.as_ref().map(|c| c.as_str()), e.raw_error));
     let last_drill_launch = s.life_cycle.and_then(|l| l.last_launch).filter(|l| {
         l.initiated
             .as_ref()

@@ -6,6 +6,7 @@ use aws_sdk_drs::types::{
     SourceServer as SdkSourceServer, StagingArea as SdkStagingArea,
 };
 use dr_core::arn::Arn;
+use dr_core::drs::kept_tags;
 use dr_core::error::CallFailure;
 use dr_core::ids::SourceServerId;
 use dr_core::observe::{every_page, ObserveError};
@@ -72,13 +73,7 @@ pub fn source_server(s: SdkSourceServer, tag_keys: &[&str]) -> Option<SourceServ
         Some(h) => (h.hostname, h.fqdn, h.aws_instance_id),
         None => (None, None, None),
     };
-    let mut tags: Vec<(String, String)> = s
-        .tags
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| tag_keys.contains(&k.as_str()))
-        .collect();
-    tags.sort_unstable();
+    let tags = kept_tags(s.tags, tag_keys);
     let replication = s.data_replication_info;
     Some(SourceServer {
         id,

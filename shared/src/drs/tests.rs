@@ -274,3 +274,37 @@ fn an_alarm_maps_to_servers_by_instance_id_dimension_or_tag() {
         assert_eq!(mapping.maps(alarm, &web), *want, "{mapping:?} {alarm:?}");
     }
 }
+
+#[test]
+fn only_the_tags_a_function_reads_are_kept_in_key_order() {
+    let tags = HashMap::from([
+        ("Tier".to_owned(), "1".to_owned()),
+        ("Env".to_owned(), "prod".to_owned()),
+        ("CostCentre".to_owned(), "42".to_owned()),
+    ]);
+    assert_eq!(
+        kept_tags(Some(tags), &["Tier", "Env", "Owner"]),
+        [
+            ("Env".to_owned(), "prod".to_owned()),
+            ("Tier".to_owned(), "1".to_owned())
+        ]
+    );
+    assert!(kept_tags(None, &["Env"]).is_empty());
+}
+
+#[test]
+fn a_replication_error_reads_as_its_code_and_raw_text_as_far_as_given() {
+    let rows = [
+        (
+            Some("AGENT_NOT_SEEN"),
+            Some("no heartbeat"),
+            "AGENT_NOT_SEEN (no heartbeat)",
+        ),
+        (Some("AGENT_NOT_SEEN"), None, "AGENT_NOT_SEEN"),
+        (None, Some("no heartbeat"), "no heartbeat"),
+        (None, None, "no error given"),
+    ];
+    for (code, raw, want) in rows {
+        assert_eq!(replication_error_text(code, raw.map(str::to_owned)), want);
+    }
+}
