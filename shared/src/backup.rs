@@ -187,7 +187,8 @@ impl CopyFanout {
         if source_vaults.is_empty() {
             return Err(ConfigError::new(
                 "BACKUP_SOURCE_VAULTS",
-                "is required: the comma-separated names of the vaults to copy from",
+                "is required: the comma-separated names of the vaults whose recovery points are \
+                 copied",
             ));
         }
         if let Some(bad) = source_vaults.iter().find(|v| !is_vault_name(v)) {
@@ -205,9 +206,15 @@ impl CopyFanout {
                 ),
             ));
         }
+        let destinations = env.optional("BACKUP_DESTINATIONS").ok_or_else(|| {
+            ConfigError::new(
+                "BACKUP_DESTINATIONS",
+                "is required: the JSON array of the vaults every recovery point is copied to",
+            )
+        })?;
         Ok(Self {
             source_vaults,
-            destinations: parse_destinations(&env.required("BACKUP_DESTINATIONS")?)
+            destinations: parse_destinations(&destinations)
                 .map_err(|r| ConfigError::new("BACKUP_DESTINATIONS", r))?,
             resource_types,
         })

@@ -1,10 +1,11 @@
 //! What every DRS function reads of a source server to choose it: the selection of servers in
-//! scope, how an alarm maps to servers, and the replication states of the DRS model.
+//! scope, how an alarm maps to servers, the tags kept of a server; and the states of the DRS
+//! model (replication, launch, job).
 //!
-//! drs-start-replication and drs-recovery share these, variable for variable, so one
-//! configuration vocabulary (`DRS_SOURCE_SERVER_IDS`, `DRS_TAGS`, `DRS_HOSTNAMES`,
+//! drs-start-replication, drs-recovery and dr-coverage share these, variable for variable, so
+//! one configuration vocabulary (`DRS_SOURCE_SERVER_IDS`, `DRS_TAGS`, `DRS_HOSTNAMES`,
 //! `DRS_INSTANCE_IDS`, `DRS_SELECT_ALL`, `DRS_STAGING_ACCOUNT_IDS`, `DRS_ALARM_*`) names the same
-//! servers in both.
+//! servers in all three.
 
 use crate::config::{ConfigError, Env};
 use crate::ids::SourceServerId;

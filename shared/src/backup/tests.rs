@@ -290,7 +290,7 @@ fn destinations_are_a_required_non_empty_json_array_of_known_members() {
     refused(
         var,
         "",
-        "configuration BACKUP_DESTINATIONS: is required but not set",
+        "configuration BACKUP_DESTINATIONS: is required: the JSON array",
     );
     refused(var, WEST, not_json);
     refused(

@@ -137,7 +137,7 @@ fn plans_and_models_do_no_io() {
 fn the_core_report_and_trigger_models_do_no_io() {
     let src = root().join("shared/src");
     let files: Vec<PathBuf> = [
-        "report", "trigger", "arn", "ids", "enums", "settings", "fleet", "drs",
+        "report", "trigger", "arn", "ids", "enums", "settings", "fleet", "drs", "backup", "mgn",
     ]
     .iter()
     .flat_map(|name| module(&src, name))
