@@ -52,6 +52,12 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CAMEL_WORD = re.compile(r"[A-Z][a-z0-9]*")
 
 
+# The members of a report, an outcome, a skip and a target that the report model writes as text.
+TEXT_FIELDS = frozenset({"function", "status", "trigger", "time", "runId", "target", "action",
+                         "result", "state", "detail", "reason", "account", "region", "message",
+                         "code"})
+
+
 def esc(value):
     """Text from a report or a metric line, safe in an element or a quoted attribute."""
     return html.escape("" if value is None else str(value), quote=True)
@@ -70,7 +76,10 @@ def finite(value):
     """`value` when it is a finite number (not a bool), else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return value if math.isfinite(value) else None
+    try:
+        return value if math.isfinite(value) else None
+    except OverflowError:  # an int too large for a float
+        return None
 
 
 def metric_lines(text):
@@ -127,6 +136,34 @@ def is_report(obj):
         k in obj for k in ("function", "status", "counts", "outcomes"))
 
 
+def _dicts(value):
+    """The objects of a JSON array, each with its text fields as text; [] for anything else."""
+    if not isinstance(value, list):
+        return []
+    return [{k: v if v is None or k not in TEXT_FIELDS or isinstance(v, str) else str(v)
+             for k, v in item.items()}
+            for item in value if isinstance(item, dict)]
+
+
+def well_formed(report):
+    """`report` as the page reads it: lists of objects where the report model has them, text
+    where it has text, objects where it has objects. A hand-made or damaged report then renders
+    as far as it holds, instead of stopping the page."""
+    out = {k: v if v is None or k not in TEXT_FIELDS or isinstance(v, str) else str(v)
+           for k, v in report.items()}
+    for key in ("outcomes", "skips", "targets"):
+        out[key] = _dicts(report.get(key))
+    for key in ("counts", "evidence", "error"):
+        if not isinstance(out.get(key), dict):
+            out.pop(key, None)
+    out.setdefault("counts", {})
+    for item in out["outcomes"] + out["targets"]:
+        for key in ("evidence", "error"):
+            if key in item and not isinstance(item[key], dict):
+                del item[key]
+    return out
+
+
 def history_reports(directory):
     """The run-history objects under `directory` (the bucket's `function/date/run.json` keys)."""
     reports = []
@@ -138,6 +175,11 @@ def history_reports(directory):
 # ------------------------------------------------------------------------------- metrics
 
 
+def as_list(value):
+    """`value` when it is a JSON array, else []."""
+    return value if isinstance(value, list) else []
+
+
 def measures(line):
     """The metrics of an EMF line and its dimensions: ({name: value}, {dimension: value},
     timestamp in ms). Only the root members a directive's `Metrics` names are metrics; other
@@ -146,11 +188,11 @@ def measures(line):
     for directive in line["_aws"]["CloudWatchMetrics"]:
         if not isinstance(directive, dict):
             continue
-        for metric in directive.get("Metrics", []):
+        for metric in as_list(directive.get("Metrics")):
             name = metric.get("Name") if isinstance(metric, dict) else None
-            if name in line:
+            if isinstance(name, str) and name in line:
                 values[name] = line[name]
-        for dimension_set in directive.get("Dimensions", []):
+        for dimension_set in as_list(directive.get("Dimensions")):
             for key in dimension_set if isinstance(dimension_set, list) else []:
                 if isinstance(line.get(key), str):
                     dims[key] = line[key]
@@ -690,7 +732,8 @@ svg.chart text.marker { font-weight: bold; }
 def runs_of(reports):
     """The reports as runs, in time order (reports without a time keep their place at the end):
     each {report, time, label}."""
-    runs = [{"report": r, "time": r.get("time") if isinstance(r.get("time"), str) else None}
+    runs = [{"report": well_formed(r),
+             "time": r.get("time") if isinstance(r.get("time"), str) else None}
             for r in reports]
     runs.sort(key=lambda run: (run["time"] is None, run["time"] or ""))
     for run in runs:

@@ -376,6 +376,19 @@ class ReadingTest(unittest.TestCase):
         self.assertIn("not measured", page)
         self.assertEqual(posture.missing_sections(page), [])
 
+    def test_a_report_and_a_metric_line_of_the_wrong_shapes_render_as_far_as_they_hold(self):
+        report = json.loads(json.dumps(REPORTS[0]))
+        report.update({"counts": [1], "skips": "none", "evidence": [1], "status": 7,
+                       "targets": [1, {"account": 123456789012, "error": "refused"}]})
+        report["outcomes"] = ["x", {"target": 5, "action": posture.COPY_ACTION,
+                                    "result": "failed", "evidence": "fast"}]
+        line = json.loads(json.dumps(LINES[0]))
+        line["_aws"]["CloudWatchMetrics"] = [{"Metrics": 3, "Dimensions": "Function"},
+                                             {"Metrics": [{"Name": ["Runs"]}]}]
+        page = posture.render([report], [line])
+        self.assertEqual(posture.missing_sections(page), [])
+        self.assertIn('<span class="status 7">7</span>', page)
+
     def test_a_reports_file_with_a_line_that_is_not_json_is_refused_naming_the_line(self):
         with self.assertRaisesRegex(ValueError, "line 2: not JSON"):
             posture.read_reports(json.dumps(REPORTS[0]) + "\n{not json\n")
@@ -390,18 +403,19 @@ class FormatTest(unittest.TestCase):
                 self.assertEqual(posture.duration(seconds), text)
 
     def test_metric_values_read_as_whole_numbers_when_they_are(self):
-        cases = [(5.0, 5), (2.5, 2.5), ([540.0, 2100.0], 2640), ("5", 0), (True, 0)]
+        cases = [(5.0, 5), (2.5, 2.5), ([540.0, 2100.0], 2640), ("5", 0), (True, 0),
+                 (10 ** 400, 0)]
         for value, read in cases:
             with self.subTest(value=value):
                 self.assertEqual(repr(posture.number(value)), repr(read))
 
     def test_what_is_not_a_finite_number_of_seconds_reads_as_unknown(self):
-        for value in [float("inf"), float("nan"), "90", True, [60]]:
+        for value in [float("inf"), float("nan"), "90", True, [60], 10 ** 400]:
             with self.subTest(value=value):
                 self.assertEqual(posture.duration(value), "?")
 
     def test_a_timestamp_no_clock_can_show_reads_as_unknown(self):
-        for stamp in [1e300, float("inf"), "1796173200000"]:
+        for stamp in [1e300, 10 ** 400, float("inf"), "1796173200000"]:
             with self.subTest(stamp=stamp):
                 self.assertEqual(posture.when(stamp), "?")
         self.assertEqual(posture.when(1796173200000), "2026-12-02T01:00:00Z")
