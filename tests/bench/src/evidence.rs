@@ -68,9 +68,9 @@ pub struct EvidenceBench {
     pub without: Side,
     /// What a run with history wrote.
     pub written: Written,
-    /// The emulator's median service time of one `PutObject` (the write's share outside the
+    /// The emulator's service time of one `PutObject`, ms (the write's share outside the
     /// function).
-    pub put_service: Duration,
+    pub put_service: Summary,
 }
 
 /// One cold run, checked for its work: `may_start` servers done, and exactly one history object
@@ -181,19 +181,16 @@ pub async fn evidence(settings: &Settings) -> Result<EvidenceBench, BenchError> 
             written = Some(w);
         }
     }
-    put_service.sort();
-    let written = written.ok_or_else(|| BenchError::WrongWork {
+    let unmeasured = || BenchError::WrongWork {
         subject: FUNCTION.to_owned(),
         what: "no run was measured".to_owned(),
-    })?;
+    };
+    let written = written.ok_or_else(unmeasured)?;
     Ok(EvidenceBench {
         shape,
         with: side(&with, FUNCTION)?,
         without: side(&without, FUNCTION)?,
         written,
-        put_service: put_service
-            .get(put_service.len().saturating_sub(1) / 2)
-            .copied()
-            .unwrap_or_default(),
+        put_service: Summary::of_millis(&put_service).ok_or_else(unmeasured)?,
     })
 }
