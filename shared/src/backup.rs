@@ -229,6 +229,20 @@ impl CopyFanout {
                 .any(|t| t.eq_ignore_ascii_case(resource_type))
     }
 
+    /// Why recovery points of `resource_type` are not copied, when they are not: a type outside
+    /// `BACKUP_RESOURCE_TYPES`, or a type unknown while that list names the types copied.
+    pub fn outside_resource_types(&self, resource_type: Option<&str>) -> Option<String> {
+        match resource_type {
+            Some(t) if !self.copies_type(t) => {
+                Some(format!("resource type {t} is not in BACKUP_RESOURCE_TYPES"))
+            }
+            None if !self.resource_types.is_empty() => Some(
+                "resource type unknown, and BACKUP_RESOURCE_TYPES names the types copied".into(),
+            ),
+            _ => None,
+        }
+    }
+
     /// The configured destination with this vault ARN.
     pub fn destination(&self, vault_arn: &str) -> Option<&Destination> {
         self.destinations.iter().find(|d| d.vault_arn == *vault_arn)

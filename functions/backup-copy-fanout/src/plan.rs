@@ -479,15 +479,9 @@ fn point_skip(point: &RecoveryPoint, config: &BackupConfig) -> Option<String> {
         }
         _ => {}
     }
-    match &point.resource_type {
-        Some(t) if !config.vaults.copies_type(t) => {
-            Some(format!("resource type {t} is not in BACKUP_RESOURCE_TYPES"))
-        }
-        None if !config.vaults.resource_types.is_empty() => {
-            Some("resource type unknown, and BACKUP_RESOURCE_TYPES names the types to copy".into())
-        }
-        _ => None,
-    }
+    config
+        .vaults
+        .outside_resource_types(point.resource_type.as_deref())
 }
 
 /// The report outcome for a copy that failed `failed_attempts` times: a failure that retrying

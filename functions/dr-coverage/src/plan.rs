@@ -215,15 +215,7 @@ fn not_copied(point: &RecoveryPoint, config: &CopyFanout) -> Option<String> {
             point.status.as_str()
         ));
     }
-    match &point.resource_type {
-        Some(t) if !config.copies_type(t) => {
-            Some(format!("resource type {t} is not in BACKUP_RESOURCE_TYPES"))
-        }
-        None if !config.resource_types.is_empty() => {
-            Some("resource type unknown, and BACKUP_RESOURCE_TYPES names the types copied".into())
-        }
-        _ => None,
-    }
+    config.outside_resource_types(point.resource_type.as_deref())
 }
 
 /// A failure outcome: not retryable, since a coverage run retried reads the same.

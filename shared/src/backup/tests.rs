@@ -373,3 +373,20 @@ fn source_vaults_are_read_once_each_in_order() {
 fn the_copy_target_names_the_point_and_the_destination() {
     assert_eq!(copy_target("arn:rp", WEST), format!("arn:rp -> {WEST}"));
 }
+
+#[test]
+fn a_resource_type_outside_the_list_or_unknown_while_it_names_types_is_not_copied() {
+    let all = load(&with(&[])).unwrap();
+    assert_eq!(all.outside_resource_types(None), None);
+    assert_eq!(all.outside_resource_types(Some("DynamoDB")), None);
+    let some = load(&with(&[("BACKUP_RESOURCE_TYPES", "EBS,RDS")])).unwrap();
+    assert_eq!(some.outside_resource_types(Some("ebs")), None);
+    assert_eq!(
+        some.outside_resource_types(Some("EC2")).as_deref(),
+        Some("resource type EC2 is not in BACKUP_RESOURCE_TYPES")
+    );
+    assert_eq!(
+        some.outside_resource_types(None).as_deref(),
+        Some("resource type unknown, and BACKUP_RESOURCE_TYPES names the types copied")
+    );
+}
